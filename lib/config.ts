@@ -1,0 +1,231 @@
+/**
+ * Service endpoints, resolved in one order everywhere:
+ * environment variables > `.mercury/services.json` (written by
+ * `deno task services up`) > defaults (the ports the native launcher uses).
+ *
+ * @module
+ */
+import { MercuryError } from "./errors.ts";
+
+/** The real services Mercury's plugins talk to. */
+export type ServiceName = "kafka" | "postgres" | "redis";
+
+/** Every service name, in start order. */
+export const SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka"];
+
+/**
+ * Loopback ports of the native launcher. They differ from the usual 5432, 6379
+ * and 9092 so a server already running on the machine is left alone.
+ */
+export const DEFAULT_PORTS = {
+  postgres: 55432,
+  redis: 56379,
+  kafka: 59092,
+  kafkaController: 59093,
+} as const;
+
+/** Environment variables that name an endpoint; a set one wins over everything. */
+export const ENV_VARS: Readonly<Record<ServiceName, string>> = {
+  kafka: "MERCURY_KAFKA_BROKERS",
+  postgres: "MERCURY_PG_URL",
+  redis: "MERCURY_REDIS_URL",
+};
+
+/** Where an endpoint came from. */
+export type EndpointSource = "env" | "file" | "default";
+
+/** Resolved endpoints of all services. */
+export interface Endpoints {
+  kafka: { brokers: string[]; source: EndpointSource };
+  postgres: { url: string; source: EndpointSource };
+  redis: { url: string; source: EndpointSource };
+}
+
+/** The shape of `.mercury/services.json`. */
+export interface ServicesFile {
+  kafka?: { brokers: string[]; mode?: string };
+  postgres?: { url: string; mode?: string; timescaledb?: boolean };
+  redis?: { url: string; mode?: string };
+}
+
+/** Inputs of {@linkcode resolveEndpoints}; all optional so tests can hand in fakes. */
+export interface ResolveOptions {
+  /** Reads an environment variable (default `Deno.env.get`). */
+  env?: (name: string) => string | undefined;
+  /** Path of the services file (default `<project>/.mercury/services.json`). */
+  servicesFile?: string;
+}
+
+/** Default endpoints of the native launcher. */
+export function defaultEndpoints(): { kafka: string[]; postgres: string; redis: string } {
+  return {
+    kafka: [`127.0.0.1:${DEFAULT_PORTS.kafka}`],
+    postgres: `postgres://mercury@127.0.0.1:${DEFAULT_PORTS.postgres}/mercury`,
+    redis: `redis://127.0.0.1:${DEFAULT_PORTS.redis}`,
+  };
+}
+
+/**
+ * Resolves the endpoint of every service: environment > services file > default.
+ * Malformed values are refused with a {@linkcode MercuryError} naming the variable
+ * or file.
+ *
+ * @example Environment beats the default
+ * ```ts
+ * import { resolveEndpoints } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * const env = new Map([["MERCURY_REDIS_URL", "redis://10.0.0.5:6379"]]);
+ * const eps = resolveEndpoints({ env: (k) => env.get(k), servicesFile: "/nonexistent.json" });
+ * assert.equal(eps.redis.url, "redis://10.0.0.5:6379");
+ * assert.equal(eps.redis.source, "env");
+ * assert.equal(eps.postgres.source, "default");
+ * ```
+ */
+export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const path = options.servicesFile ?? servicesFilePath();
+  const file = readServicesFile(path);
+  const defaults = defaultEndpoints();
+
+  const kafkaEnv = nonEmpty(env(ENV_VARS.kafka));
+  const kafka = kafkaEnv !== undefined
+    ? { brokers: parseBrokers(kafkaEnv, ENV_VARS.kafka), source: "env" as const }
+    : file.kafka
+    ? { brokers: file.kafka.brokers.map((b) => checkBroker(b, path)), source: "file" as const }
+    : { brokers: defaults.kafka, source: "default" as const };
+
+  const pgEnv = nonEmpty(env(ENV_VARS.postgres));
+  const postgres = pgEnv !== undefined
+    ? { url: checkUrl(pgEnv, ["postgres:", "postgresql:"], ENV_VARS.postgres), source: "env" as const }
+    : file.postgres
+    ? { url: checkUrl(file.postgres.url, ["postgres:", "postgresql:"], path), source: "file" as const }
+    : { url: defaults.postgres, source: "default" as const };
+
+  const redisEnv = nonEmpty(env(ENV_VARS.redis));
+  const redis = redisEnv !== undefined
+    ? { url: checkUrl(redisEnv, ["redis:", "rediss:"], ENV_VARS.redis), source: "env" as const }
+    : file.redis
+    ? { url: checkUrl(file.redis.url, ["redis:", "rediss:"], path), source: "file" as const }
+    : { url: defaults.redis, source: "default" as const };
+
+  return { kafka, postgres, redis };
+}
+
+/**
+ * Parses a broker list `host:port[,host:port…]`.
+ *
+ * @example
+ * ```ts
+ * import { parseBrokers } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseBrokers("a:9092, b:9093"), ["a:9092", "b:9093"]);
+ * assert.throws(() => parseBrokers("a:notaport"), /not a valid broker/);
+ * ```
+ */
+export function parseBrokers(value: string, where = ENV_VARS.kafka): string[] {
+  const brokers = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  if (brokers.length === 0) {
+    throw new MercuryError("config", `${where} names no broker`, {
+      where,
+      hint: "give host:port[,host:port…], e.g. 127.0.0.1:59092",
+    });
+  }
+  return brokers.map((b) => checkBroker(b, where));
+}
+
+function checkBroker(broker: string, where: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(broker);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new MercuryError("config", `"${broker}" is not a valid broker address`, {
+      where,
+      hint: "a broker is host:port, e.g. 127.0.0.1:59092",
+    });
+  }
+  return broker;
+}
+
+function checkUrl(value: string, protocols: string[], where: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new MercuryError("config", `"${redact(value)}" is not a valid URL`, {
+      where,
+      hint: `expected ${protocols[0]}//host:port…`,
+    });
+  }
+  if (!protocols.includes(url.protocol) || url.hostname === "") {
+    throw new MercuryError(
+      "config",
+      `"${redact(value)}" must be a ${protocols.map((p) => p + "//").join(" or ")} URL with a host`,
+      { where, hint: `e.g. ${protocols[0]}//127.0.0.1:port` },
+    );
+  }
+  if (url.port !== "" && (Number(url.port) < 1 || Number(url.port) > 65535)) {
+    throw new MercuryError("config", `"${redact(value)}" has an invalid port`, { where });
+  }
+  return value;
+}
+
+/** Hides a password in a URL before it is printed. */
+export function redact(value: string): string {
+  return value.replace(/\/\/([^:/@]*):([^@/]*)@/, "//$1:***@");
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+/** Reads `.mercury/services.json`; a missing file is empty, a corrupt one an error. */
+export function readServicesFile(path: string): ServicesFile {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return {};
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+    return parsed as ServicesFile;
+  } catch (err) {
+    throw new MercuryError("config", `cannot parse ${path}: ${(err as Error).message}`, {
+      where: path,
+      hint: "delete it and run `deno task services up` to write it again",
+      cause: err,
+    });
+  }
+}
+
+/**
+ * The project root: `MERCURY_HOME`, else the nearest folder above the current one
+ * whose `deno.json` declares a workspace.
+ */
+export function projectRoot(start = Deno.cwd()): string {
+  const home = Deno.env.get("MERCURY_HOME");
+  if (home) return home;
+  let dir = start;
+  for (;;) {
+    try {
+      const cfg = JSON.parse(Deno.readTextFileSync(`${dir}/deno.json`));
+      if (Array.isArray(cfg.workspace)) return dir;
+    } catch { /* keep walking up */ }
+    const parent = dir.replace(/\/[^/]+$/, "") || "/";
+    if (parent === dir) return start;
+    dir = parent;
+  }
+}
+
+/** `<project>/.mercury`: launcher state, data and logs. */
+export function stateDir(root = projectRoot()): string {
+  return `${root}/.mercury`;
+}
+
+/** `<project>/.mercury/services.json`. */
+export function servicesFilePath(root = projectRoot()): string {
+  return `${stateDir(root)}/services.json`;
+}

@@ -1,0 +1,63 @@
+/**
+ * `@mercury/core`: what two or more Mercury plugins need — the plugin contract,
+ * service endpoints, errors, CLI plumbing and Prometheus metrics.
+ *
+ * The service clients live on subpaths so importing the core stays light:
+ * `@mercury/core/services/kafka`, `…/postgres`, `…/redis`, `…/duckdb`.
+ *
+ * @example
+ * ```ts
+ * import { definePlugin, MercuryError, Registry, resolveEndpoints } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(typeof definePlugin, "function");
+ * assert.ok(new MercuryError("usage", "x") instanceof Error);
+ * assert.ok(new Registry().expose() === "");
+ * assert.ok(resolveEndpoints({ env: () => undefined, servicesFile: "/none" }).kafka.brokers.length > 0);
+ * ```
+ *
+ * @module
+ */
+export { type ErrorCode, EXIT_CODES, formatError, MercuryError, type MercuryErrorOptions } from "./errors.ts";
+export {
+  DEFAULT_PORTS,
+  defaultEndpoints,
+  type Endpoints,
+  type EndpointSource,
+  ENV_VARS,
+  parseBrokers,
+  projectRoot,
+  readServicesFile,
+  redact,
+  resolveEndpoints,
+  type ResolveOptions,
+  SERVICE_NAMES,
+  type ServiceName,
+  type ServicesFile,
+  servicesFilePath,
+  stateDir,
+} from "./config.ts";
+export {
+  type CommandArgs,
+  type CommandContext,
+  type CommandSpec,
+  definePlugin,
+  type DiscoveredPlugin,
+  type DiscoverOptions,
+  discoverPlugins,
+  type ModuleLoader,
+  type OptionSpec,
+  type PluginManifest,
+} from "./plugin.ts";
+export {
+  commandHelp,
+  dispatch,
+  type DispatchOptions,
+  main,
+  parseCommandArgs,
+  pluginHelp,
+  pluginsTable,
+  rootHelp,
+} from "./cli.ts";
+export { CONTENT_TYPE, Counter, DEFAULT_BUCKETS, Gauge, Histogram, type Labels, Registry } from "./metrics.ts";
+export { type HealthReport, withTimeout } from "./services/health.ts";

@@ -1,0 +1,111 @@
+/**
+ * `deno task services up|down|status|logs [name…]` — Mercury's real services.
+ *
+ * @module
+ */
+import { commandHelp, main, MercuryError, parseCommandArgs, projectRoot } from "@mercury/core";
+import type { CommandSpec } from "@mercury/core";
+import { Launcher, statusTable } from "./services/launcher.ts";
+
+const PROG = "deno task services";
+
+const common = {
+  timeout: { type: "string", value: "SEC", description: "seconds to wait for a service to answer", default: "90" },
+} as const;
+
+const commands: Record<string, CommandSpec> = {
+  up: {
+    summary: "start services (all by default) and wait until each answers a real request",
+    usage: "[kafka|postgres|redis…]",
+    options: common,
+    async run(args) {
+      const l = launcher(args.values.timeout);
+      const rows = await l.up(l.select(args.positionals));
+      console.log(statusTable(rows));
+    },
+  },
+  down: {
+    summary: "stop the services this project started (others are left alone)",
+    usage: "[kafka|postgres|redis…]",
+    options: { ...common, purge: { type: "boolean", description: "also delete their data under .mercury/" } },
+    async run(args) {
+      const l = launcher(args.values.timeout);
+      for (const line of await l.down(l.select(args.positionals), args.values.purge === true)) console.log(line);
+    },
+  },
+  status: {
+    summary: "print service, mode, endpoint, pid, health (exit 69 when one is down)",
+    usage: "[kafka|postgres|redis…]",
+    options: { json: { type: "boolean", description: "print JSON" } },
+    async run(args) {
+      const l = launcher(undefined);
+      const rows = await l.status(l.select(args.positionals));
+      console.log(args.values.json ? JSON.stringify(rows, null, 2) : statusTable(rows));
+      return rows.every((r) => r.health.ok) ? 0 : 69;
+    },
+  },
+  logs: {
+    summary: "print the end of each service's log",
+    usage: "[kafka|postgres|redis…]",
+    options: { lines: { type: "string", short: "n", value: "N", description: "lines per service", default: "40" } },
+    run(args) {
+      const l = launcher(undefined);
+      console.log(l.logs(l.select(args.positionals), Number(args.values.lines)));
+    },
+  },
+};
+
+function launcher(timeout: unknown): Launcher {
+  const timeoutSec = timeout === undefined ? undefined : Number(timeout);
+  if (timeoutSec !== undefined && !(timeoutSec > 0)) {
+    throw new MercuryError("usage", `--timeout "${timeout}" is not a positive number of seconds`, { where: PROG });
+  }
+  return new Launcher({ root: projectRoot(), timeoutSec });
+}
+
+function help(): string {
+  const w = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    `${PROG} <command> [kafka|postgres|redis…] [options]`,
+    "",
+    "Runs Kafka (KRaft), PostgreSQL and Redis: with Docker Compose where a Docker engine",
+    "runs, otherwise natively under .mercury/ on loopback. Endpoints go to .mercury/services.json.",
+    "",
+    "Commands:",
+    ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`),
+    "",
+    "Environment: MERCURY_KAFKA_BROKERS, MERCURY_PG_URL, MERCURY_REDIS_URL (use that server as is),",
+    "MERCURY_SERVICES_MODE=native|compose|auto.",
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  await main(async (argv) => {
+    const args = argv.filter((a) => a !== "--verbose");
+    const [cmd, ...rest] = args;
+    if (cmd === undefined || cmd === "-h" || cmd === "--help" || cmd === "help") {
+      console.log(help());
+      return 0;
+    }
+    const spec = commands[cmd];
+    if (!spec) {
+      throw new MercuryError("usage", `unknown command "${cmd}"`, {
+        where: PROG,
+        hint: `commands: ${Object.keys(commands).join(", ")}`,
+      });
+    }
+    if (rest.includes("-h") || rest.includes("--help")) {
+      console.log(commandHelp(spec, `${PROG} ${cmd}`));
+      return 0;
+    }
+    const code = await spec.run(parseCommandArgs(spec, rest, `${PROG} ${cmd}`), {
+      root: projectRoot(),
+      verbose: argv.includes("--verbose"),
+      endpoints: () => {
+        throw new Error("unused");
+      },
+      print: console.log,
+    });
+    return typeof code === "number" ? code : 0;
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Process helpers for the native launcher: run a command, start a detached
+ * server writing to a log file, check pids and ports.
+ *
+ * @module
+ */
+import process from "node:process";
+import { MercuryError } from "@mercury/core";
+
+/** Output of a finished command. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; a missing binary is a `not_found` error. */
+export async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(cmd, { args, cwd: options.cwd, env: options.env, stdin: "null" }).output();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new MercuryError("not_found", `cannot run ${cmd}: not installed`, { hint: `install ${cmd}`, cause: err });
+    }
+    throw err;
+  }
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Runs a command and throws with its stderr when it fails. */
+export async function runOk(
+  cmd: string,
+  args: string[],
+  what: string,
+  options: { cwd?: string; logFile?: string } = {},
+): Promise<string> {
+  const r = await run(cmd, args, options);
+  if (options.logFile) {
+    await Deno.writeTextFile(options.logFile, `$ ${cmd} ${args.join(" ")}\n${r.stdout}${r.stderr}\n`, { append: true });
+  }
+  if (r.code !== 0) {
+    const tail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ");
+    throw new MercuryError("unavailable", `${what} failed (exit ${r.code}): ${tail}`, {
+      where: options.logFile ?? `${cmd} ${args.join(" ")}`,
+      hint: options.logFile ? `read ${options.logFile}` : "run the command by hand to see its output",
+    });
+  }
+  return r.stdout;
+}
+
+/** Whether `name` is on the PATH. */
+export async function onPath(name: string): Promise<string | undefined> {
+  const r = await run("sh", ["-c", `command -v "$0"`, name]);
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * Starts `cmd args` in its own session (so it outlives this process and the
+ * shell's job control), stdout and stderr appended to `logFile`, and returns
+ * its pid. With `user` (when running as root) it runs as that user.
+ */
+export async function spawnDetached(
+  cmd: string,
+  args: string[],
+  logFile: string,
+  options: { cwd?: string; user?: string } = {},
+): Promise<number> {
+  const argv = options.user ? ["runuser", "-u", options.user, "--", cmd, ...args] : [cmd, ...args];
+  // `setsid` from a non-leader execs in place, so $! is the server's own pid
+  // (or runuser's, which waits on it and passes signals on).
+  const script = `setsid "$@" >>"$LOGFILE" 2>&1 </dev/null & echo $!`;
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", ...argv],
+    cwd: options.cwd,
+    env: { LOGFILE: logFile },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const pid = Number(new TextDecoder().decode(out.stdout).trim());
+  if (out.code !== 0 || !Number.isInteger(pid) || pid <= 0) {
+    throw new MercuryError("unavailable", `cannot start ${cmd}`, { where: logFile, hint: `read ${logFile}` });
+  }
+  return pid;
+}
+
+/** Whether a process with `pid` exists (and, if given, its command line contains `marker`). */
+export function alive(pid: number | undefined, marker?: string): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  if (!marker) return true;
+  try {
+    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    if (/^\d+ \(.*\) Z /.test(stat)) return false; // a zombie is not running
+    return cmdline.includes(marker);
+  } catch {
+    return true;
+  }
+}
+
+/** Sends `signal`, waits up to `graceMs` for exit, then SIGKILLs. */
+export async function stopPid(pid: number, signal: Deno.Signal = "SIGTERM", graceMs = 30_000): Promise<void> {
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* already gone */ }
+    while (alive(pid)) await sleep(50);
+  }
+}
+
+/** Whether nothing listens on 127.0.0.1:`port`. */
+export function portFree(port: number): boolean {
+  try {
+    const l = Deno.listen({ hostname: "127.0.0.1", port });
+    l.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Who listens on `port`, from `ss`, if it can tell. */
+export async function portHolder(port: number): Promise<string | undefined> {
+  try {
+    const r = await run("ss", ["-ltnpH", `sport = :${port}`]);
+    const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(r.stdout);
+    return m ? `${m[1]} (pid ${m[2]})` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The last `n` lines of a file, or "" when it cannot be read. */
+export function tail(path: string, n: number): string {
+  try {
+    const lines = Deno.readTextFileSync(path).trimEnd().split("\n");
+    return lines.slice(-n).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** Whether this process runs as root. */
+export function isRoot(): boolean {
+  return Deno.uid?.() === 0;
+}
+
+/** Writes a file atomically: a temp file beside it, then rename. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+let aptUpdated = false;
+
+/**
+ * Installs Debian packages when running as root with apt-get; otherwise
+ * throws a `not_found` error that says exactly what to install.
+ */
+export async function aptInstall(packages: string[], why: string): Promise<void> {
+  const hint = `install it: sudo apt-get install -y ${packages.join(" ")}`;
+  if (!isRoot() || !(await onPath("apt-get"))) {
+    throw new MercuryError("not_found", `${why} is not installed`, { hint });
+  }
+  console.error(`installing ${packages.join(" ")} with apt-get (${why})…`);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  if (!aptUpdated) {
+    await run("apt-get", ["update", "-q"], { env });
+    aptUpdated = true;
+  }
+  const r = await run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...packages], { env });
+  if (r.code !== 0) {
+    throw new MercuryError(
+      "unavailable",
+      `apt-get install ${packages.join(" ")} failed: ${r.stderr.trim().split("\n").pop()}`,
+      {
+        hint,
+      },
+    );
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Apache Kafka 4 in KRaft mode from its Maven Central jars: `services/kafka/pom.xml`
+ * names the broker, `mvn dependency:copy-dependencies` fills
+ * `.mercury/kafka/libs`, `kafka.tools.StorageTool` formats the storage, and the
+ * broker runs as `java -cp 'libs/*' kafka.Kafka server.properties` on loopback
+ * port 59092 (controller 59093).
+ *
+ * @module
+ */
+import { DEFAULT_PORTS, type HealthReport } from "@mercury/core";
+import { connectKafka } from "@mercury/core/services/kafka";
+import { aptInstall, onPath, run, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
+import { type NativeService, servicePaths } from "./native.ts";
+
+/** A Kafka cluster id: 16 random bytes, base64url without padding (as StorageTool makes). */
+export function newClusterId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function javaMajor(): Promise<number | undefined> {
+  if (!(await onPath("java"))) return undefined;
+  const r = await run("java", ["-version"]);
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(r.stderr + r.stdout);
+  if (!m) return undefined;
+  return m[1] === "1" ? Number(m[2]) : Number(m[1]);
+}
+
+/** The native Kafka service. */
+export function kafkaService(
+  root: string,
+  state: string,
+  port: number = DEFAULT_PORTS.kafka,
+  controllerPort: number = DEFAULT_PORTS.kafkaController,
+): NativeService {
+  const paths = servicePaths(state, "kafka");
+  const libs = `${paths.dir}/libs`;
+  const pom = `${root}/services/kafka/pom.xml`;
+  const props = `${paths.dir}/server.properties`;
+  const broker = `127.0.0.1:${port}`;
+
+  return {
+    name: "kafka",
+    ports: [port, controllerPort],
+    paths,
+    marker: "kafka.Kafka",
+    endpoint: broker,
+    async install() {
+      const major = await javaMajor();
+      if (major === undefined || major < 17) {
+        await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for the Kafka broker (found ${major ?? "none"})`);
+      }
+      if (!(await onPath("mvn"))) await aptInstall(["maven"], "Maven (fetches the Kafka broker jars)");
+      // Jars are fetched again only when the pom changes.
+      const stamp = await sha256(await Deno.readTextFile(pom));
+      let have = "";
+      try {
+        have = (await Deno.readTextFile(`${libs}/.pom-sha256`)).trim();
+      } catch { /* not fetched yet */ }
+      if (have === stamp) return;
+      await Deno.mkdir(paths.dir, { recursive: true });
+      const tmp = `${libs}.tmp-${Deno.pid}`;
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      console.error("fetching the Kafka broker jars from Maven Central (services/kafka/pom.xml)…");
+      await runOk(
+        "mvn",
+        ["-q", "-B", "-f", pom, "dependency:copy-dependencies", `-DoutputDirectory=${tmp}`],
+        "mvn dependency:copy-dependencies",
+        {
+          logFile: paths.log,
+        },
+      );
+      await Deno.writeTextFile(`${tmp}/.pom-sha256`, stamp);
+      await Deno.remove(libs, { recursive: true }).catch(() => {});
+      await Deno.rename(tmp, libs);
+    },
+    async start() {
+      await Deno.mkdir(paths.data, { recursive: true });
+      const template = await Deno.readTextFile(`${root}/services/kafka/server.properties`);
+      const text = template
+        .replaceAll("${PORT}", String(port))
+        .replaceAll("${CONTROLLER_PORT}", String(controllerPort))
+        .replaceAll("${LOG_DIRS}", paths.data);
+      await writeAtomic(props, text);
+      const cp = `${libs}/*`;
+      let formatted = true;
+      try {
+        Deno.statSync(`${paths.data}/meta.properties`);
+      } catch {
+        formatted = false;
+      }
+      if (!formatted) {
+        await runOk(
+          "java",
+          ["-cp", cp, "kafka.tools.StorageTool", "format", "-t", newClusterId(), "-c", props],
+          "Kafka storage format",
+          {
+            logFile: paths.log,
+          },
+        );
+      }
+      return await spawnDetached("java", [
+        "-Xms256m",
+        "-Xmx1g",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-Djava.awt.headless=true",
+        `-Dlog4j2.configurationFile=${root}/services/kafka/log4j2.yaml`,
+        "-cp",
+        cp,
+        "kafka.Kafka",
+        props,
+      ], paths.log);
+    },
+    stop: (pid) => stopPid(pid, "SIGTERM", 30_000),
+    async health(timeoutMs = 3000): Promise<HealthReport> {
+      try {
+        const k = await connectKafka({ brokers: [broker], timeoutMs });
+        try {
+          return await k.health();
+        } finally {
+          await k.close();
+        }
+      } catch (err) {
+        return { service: "kafka", endpoint: broker, ok: false, latencyMs: 0, detail: (err as Error).message };
+      }
+    },
+  };
+}
