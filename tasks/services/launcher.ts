@@ -56,6 +56,8 @@ export interface LauncherOptions {
   /** Force a mode (default: `MERCURY_SERVICES_MODE`, else compose when Docker answers). */
   mode?: "native" | "compose";
   log?: (line: string) => void;
+  /** Port overrides (tests use free ports to prove conflict handling). */
+  ports?: Partial<{ postgres: number; redis: number; kafka: number; kafkaController: number }>;
 }
 
 /** Starts, stops and inspects the services. */
@@ -74,9 +76,9 @@ export class Launcher {
     this.#mode = options.mode ?? envMode();
     this.#log = options.log ?? ((l) => console.error(l));
     this.services = {
-      postgres: postgresService(this.state),
-      redis: redisService(this.state),
-      kafka: kafkaService(this.root, this.state),
+      postgres: postgresService(this.state, options.ports?.postgres),
+      redis: redisService(this.state, options.ports?.redis),
+      kafka: kafkaService(this.root, this.state, options.ports?.kafka, options.ports?.kafkaController),
     };
   }
 
@@ -99,9 +101,12 @@ export class Launcher {
     await Deno.mkdir(this.state, { recursive: true });
     return await this.#locked(async () => {
       const mode = await this.#resolveMode();
-      const results = await Promise.all(names.map((n) => this.#upOne(n, mode)));
+      // Every service gets its chance; those that came up are recorded even when another failed.
+      const settled = await Promise.allSettled(names.map((n) => this.#upOne(n, mode)));
       await this.#writeServicesFile();
-      return results;
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((s) => (s as PromiseFulfilledResult<ServiceStatus>).value);
     });
   }
 
