@@ -102,7 +102,9 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-const numeric = (type: string) => /^(number|bigint|int|float|double|decimal|u?int\d*|hugeint|bigint)/i.test(type);
+/** Number-like column types of JS values, DuckDB (BIGINT, DECIMAL(9,2)…) and Arrow (Int32, Float64…). */
+const numeric = (type: string) =>
+  /^(number|u?(tiny|small|big|huge)?int(eger)?\d*|float\d*|double|real|decimal.*|numeric.*)$/i.test(type);
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -123,16 +125,17 @@ function footer(t: Normalised): string {
 /** Renders a table as HTML with column types, row count and truncation note; every value is escaped. */
 export function tableHtml(data: Tabular, options: TableOptions = {}): string {
   const t = normalise(data, options.maxRows ?? 20);
-  const th = "padding:4px 10px;border-bottom:2px solid #444;text-align:left;vertical-align:bottom";
+  // Alignment is explicit on every cell: notebook front ends right-align table cells by default.
+  const th = "padding:4px 10px;border-bottom:2px solid #444;vertical-align:bottom";
   const head = t.columns.map((c) =>
-    `<th style="${th}">${escapeHtml(c.name)}<br><span style="font-weight:normal;color:#888;font-size:0.85em">${
-      escapeHtml(c.type)
-    }</span></th>`
+    `<th style="${th};text-align:${numeric(c.type) ? "right" : "left"}">${
+      escapeHtml(c.name)
+    }<br><span style="font-weight:normal;color:#888;font-size:0.85em">${escapeHtml(c.type)}</span></th>`
   ).join("");
   const body = t.rows.map((r, i) =>
     `<tr style="background:${i % 2 ? "#f7f7f9" : "transparent"}">${
       r.map((v, j) => {
-        const right = numeric(t.columns[j]!.type) ? "text-align:right;" : "";
+        const right = numeric(t.columns[j]!.type) ? "text-align:right;" : "text-align:left;";
         const nul = v === null || v === undefined ? "color:#aaa;font-style:italic;" : "";
         return `<td style="padding:3px 10px;${right}${nul}font-variant-numeric:tabular-nums">${
           escapeHtml(cell(v))

@@ -37,6 +37,7 @@ const spec: CommandSpec = {
     timeout: { type: "string", value: "SEC", description: "per-cell timeout", default: "300" },
     "reports-dir": { type: "string", value: "DIR", description: "where reports go", default: "reports" },
     "notebooks-dir": { type: "string", value: "DIR", description: "where notebooks are", default: "notebooks" },
+    kernel: { type: "string", value: "NAME", description: "Jupyter kernel to run them with", default: "deno" },
   },
   run() {},
 };
@@ -67,12 +68,13 @@ async function runNotebook(
   path: string,
   reports: string,
   timeout: number,
+  kernel: string,
 ): Promise<NotebookResult> {
   const name = path.replace(/^.*\//, "").replace(/\.ipynb$/, "");
   const ipynb = `${reports}/${name}.ipynb`;
   const html = `${reports}/${name}.html`;
   const out = await new Deno.Command(python, {
-    args: [script, path, ipynb, html, "--timeout", String(timeout)],
+    args: [script, path, ipynb, html, "--timeout", String(timeout), "--kernel", kernel, "--deno", Deno.execPath()],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -85,6 +87,8 @@ async function runNotebook(
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").pop() ?? "no output";
     parsed = { status: "error", cell: null, error: `runner failed: ${err}`, cells: 0, seconds: 0 };
   }
+  const error = parsed.error as string | undefined;
+  const cell = parsed.cell as number | null | undefined;
   return {
     notebook: name,
     status: parsed.status === "ok" ? "ok" : "error",
@@ -92,8 +96,8 @@ async function runNotebook(
     seconds: Number(parsed.seconds ?? 0),
     kernelStart: parsed.kernel_start as number | undefined,
     firstCell: parsed.first_cell as number | undefined,
-    cell: parsed.cell as number | null | undefined,
-    error: parsed.error as string | undefined,
+    cell,
+    error,
     html: `${name}.html`,
     ipynb: `${name}.ipynb`,
   };
@@ -106,7 +110,7 @@ export function indexHtml(results: NotebookResult[], when: Date): string {
     const badge = `<span style="padding:2px 8px;border-radius:10px;color:white;background:${
       ok ? "#2e7d32" : "#c62828"
     }">${ok ? "passed" : "failed"}</span>`;
-    const detail = ok ? `${r.cells} code cells` : `cell ${r.cell ?? "?"}: ${escapeHtml(r.error ?? "")}`;
+    const detail = ok ? `${r.cells} code cells` : `${r.cell ? `cell ${r.cell}: ` : ""}${escapeHtml(r.error ?? "")}`;
     return `<tr><td><a href="${escapeHtml(r.html)}">${
       escapeHtml(r.notebook)
     }</a></td><td>${badge}</td><td style="text-align:right">${
@@ -135,7 +139,7 @@ ${rows}
 export async function runNotebooks(
   root: string,
   names: string[],
-  options: { timeout: number; reportsDir: string; notebooksDir: string },
+  options: { timeout: number; reportsDir: string; notebooksDir: string; kernel?: string },
 ): Promise<NotebookResult[]> {
   const nbDir = options.notebooksDir.startsWith("/") ? options.notebooksDir : `${root}/${options.notebooksDir}`;
   const reports = options.reportsDir.startsWith("/") ? options.reportsDir : `${root}/${options.reportsDir}`;
@@ -151,11 +155,18 @@ export async function runNotebooks(
   const results: NotebookResult[] = [];
   for (const file of chosen) {
     console.error(`▶ ${file}`);
-    const r = await runNotebook(jupyter.python, jupyter.executeScript, `${nbDir}/${file}`, reports, options.timeout);
+    const r = await runNotebook(
+      jupyter.python,
+      jupyter.executeScript,
+      `${nbDir}/${file}`,
+      reports,
+      options.timeout,
+      options.kernel ?? "deno",
+    );
     console.error(
       r.status === "ok"
         ? `  ✓ ${r.cells} code cells in ${r.seconds.toFixed(1)}s`
-        : `  ✗ ${file}, cell ${r.cell ?? "?"}: ${r.error}`,
+        : `  ✗ ${file}${r.cell ? `, cell ${r.cell}` : ""}: ${r.error}`,
     );
     results.push(r);
   }
@@ -182,7 +193,7 @@ export function summaryTable(results: NotebookResult[]): string {
       String(r.cells),
       r.seconds.toFixed(1),
       r.kernelStart !== undefined && r.firstCell !== undefined ? `${(r.kernelStart + r.firstCell).toFixed(1)}s` : "-",
-      r.status === "ok" ? "" : `cell ${r.cell ?? "?"}: ${r.error}`,
+      r.status === "ok" ? "" : `${r.cell ? `cell ${r.cell}: ` : ""}${r.error}`,
     ]);
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -202,10 +213,12 @@ if (import.meta.main) {
       throw new MercuryError("usage", `--timeout "${parsed.values.timeout}" is not a positive number`);
     }
     const root = projectRoot();
+    const reportsDir = String(parsed.values["reports-dir"]);
     const results = await runNotebooks(root, parsed.positionals, {
       timeout,
-      reportsDir: String(parsed.values["reports-dir"]),
+      reportsDir,
       notebooksDir: String(parsed.values["notebooks-dir"]),
+      kernel: String(parsed.values.kernel),
     });
     console.log(summaryTable(results));
     const failed = results.filter((r) => r.status !== "ok");
@@ -213,13 +226,13 @@ if (import.meta.main) {
       const f = failed[0]!;
       throw new MercuryError(
         "input",
-        `${failed.length} of ${results.length} notebooks failed; first: ${f.notebook}, cell ${
-          f.cell ?? "?"
+        `${failed.length} of ${results.length} notebooks failed; first: ${f.notebook}${
+          f.cell ? `, cell ${f.cell}` : ""
         }: ${f.error}`,
-        { where: `reports/${f.html}`, hint: `open reports/${f.html} to see the failing cell` },
+        { where: `${reportsDir}/${f.html}`, hint: `open ${reportsDir}/${f.html} to see the failing cell` },
       );
     }
-    console.log(`reports written to ${String(parsed.values["reports-dir"])}/index.html`);
+    console.log(`reports written to ${reportsDir}/index.html`);
     return 0;
   });
 }

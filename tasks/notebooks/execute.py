@@ -13,6 +13,8 @@ be read or the kernel could not start.
 import argparse
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -34,6 +36,33 @@ def first_line(text, limit=300):
     return line[:limit]
 
 
+def syntax_error(deno, source):
+    """Deno's kernel reports a syntax error only as "Execution failed"; ask
+    Deno's parser (`deno fmt`) for the message, line and column."""
+    try:
+        r = subprocess.run([deno, "fmt", "--ext", "ts", "-"], input=source, capture_output=True, text=True,
+                           timeout=30, env={**os.environ, "NO_COLOR": "1"})
+    except Exception:
+        return None
+    m = re.search(r"error: (SyntaxError: [^\n]+)[\s\S]*?_stdin\.ts:(\d+):(\d+)", r.stderr)
+    return f"{m.group(1)} (line {m.group(2)}, column {m.group(3)} of the cell)" if m else None
+
+
+def mark_failed(cell, ename, evalue):
+    """Makes sure the report shows why the cell failed, even when the kernel sent no error output."""
+    if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+        cell.setdefault("outputs", []).append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+
+
+def offline(html):
+    """Drops the template's CDN scripts (require.js, MathJax, Mermaid): Mercury's outputs are
+    HTML tables and inline SVG, so reports open with no network at all."""
+    html = re.sub(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>', "", html)
+    html = re.sub(r'<script type="text/x-mathjax-config">.*?</script>', "", html, flags=re.S)
+    html = re.sub(r'<script type="module">(?:(?!</script>).)*?https?://cdn(?:(?!</script>).)*?</script>', "", html, flags=re.S)
+    return html
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("notebook")
@@ -42,6 +71,7 @@ def main():
     p.add_argument("--timeout", type=int, default=120)
     p.add_argument("--kernel", default="deno")
     p.add_argument("--startup-timeout", type=int, default=60)
+    p.add_argument("--deno", default="deno")
     a = p.parse_args()
 
     result = {"status": "ok", "cells": 0, "seconds": 0.0}
@@ -74,15 +104,22 @@ def main():
                     result["first_cell"] = round(time.monotonic() - c0, 3)
     except CellTimeoutError as e:
         result.update(status="error", cell=index + 1, error=f"cell timed out after {a.timeout}s")
+        mark_failed(nb.cells[index], "CellTimeoutError", f"cell timed out after {a.timeout}s (raise --timeout)")
         code = 1
     except CellExecutionError as e:
-        result.update(status="error", cell=index + 1, error=first_line(f"{e.ename}: {e.evalue}"))
+        message = first_line(f"{e.ename}: {e.evalue}")
+        if message == "Error: Execution failed":
+            message = syntax_error(a.deno, nb.cells[index].source) or message
+        result.update(status="error", cell=index + 1, error=message)
+        ename, _, evalue = message.partition(": ")
+        mark_failed(nb.cells[index], ename, evalue)
         code = 1
     except DeadKernelError as e:
         result.update(status="error", cell=index + 1, error=f"kernel died: {first_line(e)}")
         code = 1
     except Exception as e:  # kernel missing or failed to start
-        result.update(status="error", cell=None, error=f"kernel did not start: {type(e).__name__}: {first_line(e)}")
+        hint = " (install it with `deno jupyter --install`)" if type(e).__name__ == "NoSuchKernel" else ""
+        result.update(status="error", cell=None, error=f"kernel did not start: {type(e).__name__}: {first_line(e)}{hint}")
         code = 2
     result["seconds"] = round(time.monotonic() - t0, 3)
 
@@ -91,9 +128,8 @@ def main():
     write_atomic(a.out_ipynb, nbformat.writes(nb))
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input_prompt = False
-    # No CDN: reports open offline. MathJax and require.js are not needed by Mercury's outputs.
-    exporter.mathjax_url = ""
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": os.path.basename(a.notebook)}})
+    html = offline(html)
     write_atomic(a.out_html, html)
     print(json.dumps(result))
     return code
