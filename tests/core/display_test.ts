@@ -81,15 +81,15 @@ Deno.test("tableText() aligns columns: text left, numbers right", () => {
 Deno.test("table() takes Arrow tables and DuckDB results with their column types", async () => {
   const arrow = tableFromArrays({ id: Int32Array.from([1, 2]), score: Float64Array.from([0.5, 1.25]) });
   const a = tableText(arrow);
-  assert.match(a, /^id  score$/m);
+  assert.match(a, /^id {2}score$/m);
   assert.match(tableHtml(arrow), /Int32/);
-  assert.match(a, /^ 2   1\.25$/m);
+  assert.match(a, /^ 2 {3}1\.25$/m);
   const html = await withDuckDB(async (c) => {
     const r = await c.runAndReadAll("select 42::bigint as answer, 'x' as label");
     return tableHtml(r) + "\n" + tableText(r);
   });
   assert.match(html, /answer<br><span[^>]*>BIGINT/);
-  assert.match(html, /^answer  label$/m);
+  assert.match(html, /^answer {2}label$/m);
 });
 
 Deno.test({
