@@ -1,8 +1,7 @@
 /**
- * `@mercury/stream`: the real-time pipeline on Kafka (seed task 1).
- *
- * This first cut carries the manifest and one command that talks to the real
- * broker; the topology, windows and exactly-once sinks come with its issue.
+ * `@mercury/stream`: the real-time pipeline on Kafka (seed task 1) — a load
+ * generator, event validation, event-time windows with watermarks and
+ * mergeable sketches, and an exactly-once sink into PostgreSQL.
  *
  * @example
  * ```ts
@@ -30,3 +29,23 @@ export const manifest = definePlugin({
 });
 
 export { topicsCommand };
+export { type Event, isRejected, parseEvent, type ParseOptions, type Rejected } from "./event.ts";
+export { type GeneratedRecord, generateEvents, type GeneratorOptions, prng } from "./generator.ts";
+export { type HllJson, HyperLogLog, murmur3, newQuantileSketch, QUANTILE_ACCURACY } from "./sketch.ts";
+export {
+  describeWindow,
+  hopping,
+  parseDuration,
+  parseWindowSpec,
+  session,
+  tumbling,
+  type WindowSpec,
+  windowStarts,
+} from "./window.ts";
+export {
+  type AggregatorOptions,
+  type AggregatorSnapshot,
+  type Observation,
+  WindowAggregator,
+  type WindowResult,
+} from "./aggregator.ts";

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import {
+  generateEvents,
+  hopping,
+  isRejected,
+  parseEvent,
+  session,
+  tumbling,
+  WindowAggregator,
+  type WindowResult,
+} from "@mercury/stream";
+
+const obs = (key: string, ts: number, value = 1, distinct = "d") => ({ key, ts, value, distinct });
+const brief = (r: WindowResult[]) => r.map((w) => [w.key, w.start, w.end, w.count, w.sum]);
+
+Deno.test("WindowAggregator: tumbling windows close on the watermark, once", () => {
+  const agg = new WindowAggregator({ window: tumbling(10), maxOutOfOrdernessMs: 3 });
+  for (const [k, ts] of [["a", 1], ["a", 9], ["b", 5], ["a", 12], ["a", 8]] as const) {
+    assert.equal(agg.add(obs(k, ts)), "ok");
+  }
+  assert.deepEqual(agg.advance(), []); // watermark 9
+  agg.add(obs("b", 14)); // watermark 11 → [0,10) final
+  assert.deepEqual(brief(agg.advance()), [["a", 0, 10, 3, 3], ["b", 0, 10, 1, 1]]);
+  assert.deepEqual(agg.advance(), []);
+  assert.equal(agg.add(obs("a", 7)), "late");
+  assert.deepEqual(brief(agg.openWindows()).sort(), [["a", 10, 20, 1, 1], ["b", 10, 20, 1, 1]]);
+});
+
+Deno.test("WindowAggregator: allowed lateness keeps a window open past the watermark", () => {
+  const agg = new WindowAggregator({ window: tumbling(10), maxOutOfOrdernessMs: 0, allowedLatenessMs: 5 });
+  agg.add(obs("a", 3));
+  agg.add(obs("a", 12));
+  assert.deepEqual(agg.advance(), []);
+  assert.equal(agg.add(obs("a", 4)), "ok"); // late but allowed
+  agg.add(obs("a", 15));
+  assert.deepEqual(brief(agg.advance()), [["a", 0, 10, 2, 2]]);
+  assert.equal(agg.add(obs("a", 5)), "late");
+});
+
+Deno.test("WindowAggregator: hopping windows count an event in size/slide windows", () => {
+  const agg = new WindowAggregator({ window: hopping(10, 5), maxOutOfOrdernessMs: 0 });
+  agg.add(obs("k", 7, 2));
+  agg.add(obs("k", 100));
+  const closed = agg.advance().filter((w) => w.count > 0 && w.sum === 2);
+  assert.deepEqual(closed.map((w) => [w.start, w.end]), [[0, 10], [5, 15]]);
+});
+
+Deno.test("WindowAggregator: session windows merge on overlap and close after the gap", () => {
+  const agg = new WindowAggregator({ window: session(10), maxOutOfOrdernessMs: 20 });
+  agg.add(obs("k", 0));
+  agg.add(obs("k", 25));
+  agg.add(obs("k", 8)); // joins the first session
+  agg.add(obs("k", 17)); // bridges the two sessions into one
+  agg.add(obs("other", 100));
+  assert.deepEqual(brief(agg.advance()), [["k", 0, 35, 4, 4]]);
+  agg.add(obs("k", 60)); // 60 + gap 10 is before the watermark (80): late
+  assert.deepEqual(brief(agg.openWindows()), [["other", 100, 110, 1, 1]]);
+});
+
+Deno.test("WindowAggregator: aggregates — min, max, mean, distinct, percentiles", () => {
+  const agg = new WindowAggregator({ window: tumbling(1000), maxOutOfOrdernessMs: 0 });
+  for (let i = 1; i <= 100; i++) agg.add(obs("k", i, i, `dev${i % 7}`));
+  agg.add(obs("z", 5000));
+  const [w] = agg.advance();
+  assert.equal(w!.count, 100);
+  assert.equal(w!.sum, 5050);
+  assert.equal(w!.min, 1);
+  assert.equal(w!.max, 100);
+  assert.equal(w!.mean, 50.5);
+  assert.equal(w!.distinct, 7);
+  assert.ok(Math.abs(w!.p50 - 50) / 50 <= 0.03, `p50 ${w!.p50}`);
+  assert.ok(Math.abs(w!.p99 - 99) / 99 <= 0.03, `p99 ${w!.p99}`);
+});
+
+Deno.test("WindowAggregator: snapshot and restore mid-stream give the same results as an uninterrupted run", async (t) => {
+  for (const window of [tumbling(60_000), hopping(60_000, 20_000), session(5_000)]) {
+    await t.step(window.kind, () => {
+      const events = [...generateEvents({ count: 20_000, seed: 3, users: 50, stepMs: 50, disorderMs: 1500 })]
+        .map((r) => r.event!);
+      const options = { window, maxOutOfOrdernessMs: 2000 };
+      const straight = new WindowAggregator(options);
+      const out1: WindowResult[] = [];
+      for (const e of events) {
+        straight.add(obs(e.user, e.ts, e.amount, e.device));
+        out1.push(...straight.advance());
+      }
+      let agg = new WindowAggregator(options);
+      const out2: WindowResult[] = [];
+      events.forEach((e, i) => {
+        if (i % 3001 === 0) agg = WindowAggregator.restore(options, JSON.parse(JSON.stringify(agg.snapshot())));
+        agg.add(obs(e.user, e.ts, e.amount, e.device));
+        out2.push(...agg.advance());
+      });
+      assert.ok(out1.length > 10);
+      assert.deepEqual(out2, out1);
+      const sort = (r: WindowResult[]) => r.sort((a, b) => a.start - b.start || a.key.localeCompare(b.key));
+      assert.deepEqual(sort(agg.openWindows()), sort(straight.openWindows()));
+    });
+  }
+});
+
+Deno.test("parseEvent() rejects malformed records with a reason instead of throwing", () => {
+  const now = () => Date.UTC(2026, 0, 1);
+  const cases: [string | null, RegExp][] = [
+    [null, /empty/],
+    ["{x", /bad JSON/],
+    ["[1]", /not a JSON object/],
+    ['{"id":"1","device":"d","amount":1,"ts":1}', /user/],
+    ['{"id":"1","user":"u","device":"d","amount":"1","ts":1}', /amount/],
+    ['{"id":"1","user":"u","device":"d","amount":1,"ts":-5}', /ts/],
+    ['{"id":"1","user":"u","device":"d","amount":1,"ts":1.5}', /ts/],
+    [`{"id":"1","user":"u","device":"d","amount":1,"ts":${now() + 86_400_000}}`, /future/],
+  ];
+  for (const [value, re] of cases) {
+    const r = parseEvent(value, { now });
+    assert.ok(isRejected(r), `accepted ${value}`);
+    assert.match(r.reason, re);
+  }
+  assert.ok(!isRejected(parseEvent('{"id":"1","user":"u","device":"d","amount":1,"ts":1}', { now })));
+});
+
+Deno.test("generateEvents(): deterministic, bounded disorder, shares of malformed and late records", () => {
+  const records = [
+    ...generateEvents({ count: 10_000, seed: 9, disorderMs: 1000, malformedShare: 0.02, lateShare: 0.01 }),
+  ];
+  const malformed = records.filter((r) => !r.event).length;
+  assert.ok(malformed > 100 && malformed < 300, `malformed ${malformed}`);
+  for (const r of records.filter((r) => !r.event)) assert.ok(isRejected(parseEvent(r.value)), r.value);
+  const events = records.filter((r) => r.event).map((r) => r.event!);
+  const late = events.filter((e, i) => i > 0 && e.ts < events[i - 1]!.ts - 5000).length;
+  assert.ok(late > 50 && late < 200, `late ${late}`);
+  for (const r of records) if (r.event) assert.ok(r.value.length < 130, r.value);
+});
