@@ -22,6 +22,8 @@ interface Acc {
   max: number;
   distinct: HyperLogLog;
   quantiles: DDSketch;
+  /** Enrichment attributes of the window's first event (e.g. the user's tier). */
+  attrs?: Record<string, string>;
 }
 
 /** A final window result. */
@@ -38,6 +40,7 @@ export interface WindowResult {
   p50: number;
   p95: number;
   p99: number;
+  attrs?: Record<string, string>;
 }
 
 /** Options of {@linkcode WindowAggregator}. */
@@ -56,6 +59,8 @@ export interface Observation {
   value: number;
   /** The value counted distinctly (e.g. device id). */
   distinct: string;
+  /** Enrichment attributes carried to the result. */
+  attrs?: Record<string, string>;
 }
 
 interface AccJson {
@@ -65,6 +70,7 @@ interface AccJson {
   mx: number;
   d: HllJson;
   q: string;
+  a?: Record<string, string>;
 }
 
 /** The JSON snapshot of an aggregator. */
@@ -245,6 +251,7 @@ export class WindowAggregator {
         distinct: HyperLogLog.fromJSON(j.d),
         quantiles: sketchFromBase64(j.q),
       };
+      if (j.a) acc.attrs = j.a;
       if (agg.spec.kind === "session") {
         const list = agg.#sessions.get(key) ?? [];
         list.push({ start, end, acc });
@@ -262,6 +269,7 @@ export class WindowAggregator {
 }
 
 function accumulate(acc: Acc, o: Observation): void {
+  if (acc.count === 0 && o.attrs) acc.attrs = o.attrs;
   acc.count++;
   acc.sum += o.value;
   if (o.value < acc.min) acc.min = o.value;
@@ -277,6 +285,7 @@ function mergeAcc(a: Acc, b: Acc): Acc {
   a.max = Math.max(a.max, b.max);
   a.distinct.merge(b.distinct);
   a.quantiles.merge(b.quantiles);
+  a.attrs ??= b.attrs;
   return a;
 }
 
@@ -308,5 +317,6 @@ function result(key: string, start: number, end: number, acc: Acc): WindowResult
     p50: q(0.5),
     p95: q(0.95),
     p99: q(0.99),
+    ...(acc.attrs ? { attrs: acc.attrs } : {}),
   };
 }

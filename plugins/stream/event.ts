@@ -75,8 +75,9 @@ export function parseEvent(
 }
 
 /** Whether a parse result is a rejection. */
-export function isRejected(r: Event | Rejected): r is Rejected {
-  return "reason" in r;
+export function isRejected<E>(r: E | Rejected): r is Rejected {
+  return typeof r === "object" && r !== null && "reason" in r && typeof (r as Rejected).reason === "string" &&
+    !("id" in r);
 }
 
 const decoder = new TextDecoder();

@@ -16,6 +16,7 @@
  */
 import { definePlugin } from "@mercury/core";
 import { topicsCommand } from "./topics.ts";
+import { processCommand, produceCommand, verifyCommand } from "./commands.ts";
 
 /** The plugin's manifest, found by `deno task mercury plugins`. */
 export const manifest = definePlugin({
@@ -24,7 +25,7 @@ export const manifest = definePlugin({
   version: "0.1.0",
   description: "Kafka in, event-time windows, exactly-once results in PostgreSQL/TimescaleDB",
   services: ["kafka", "postgres", "redis"],
-  commands: { topics: topicsCommand },
+  commands: { produce: produceCommand, process: processCommand, verify: verifyCommand, topics: topicsCommand },
   notebook: "notebooks/01-stream.ipynb",
 });
 
@@ -49,3 +50,24 @@ export {
   WindowAggregator,
   type WindowResult,
 } from "./aggregator.ts";
+export { defaultTopology, processCommand, produceCommand, verifyCommand } from "./commands.ts";
+export { type Enricher, type Topology, topology } from "./topology.ts";
+export {
+  type Changelog,
+  changelogDimension,
+  type EnrichedEvent,
+  openChangelog,
+  redisDimension,
+  type RedisDimensionOptions,
+} from "./enrich.ts";
+export { FencedError, type PartitionCheckpoint, PostgresSink, type SinkMode } from "./postgres_sink.ts";
+export { Processor, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
+export {
+  ensureTopic,
+  produceEvents,
+  type ProduceEventsOptions,
+  type ProduceReport,
+  type TopicOptions,
+} from "./produce.ts";
+export { compareTotals, groundTruth, readTopic, sinkTotals, type Totals } from "./verify.ts";
+export { type MetricsServer, serveMetrics } from "./metrics_server.ts";

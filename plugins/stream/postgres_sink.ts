@@ -1,0 +1,233 @@
+/**
+ * The exactly-once PostgreSQL sink. Final window results, the rollup, each
+ * partition's open-window state and its next Kafka offset are written in ONE
+ * database transaction; a worker resumes from exactly that offset and state.
+ * A checkpoint only succeeds if the partition's stored offset is still the one
+ * this worker loaded, so a zombie worker that lost the partition in a
+ * rebalance is fenced out instead of double counting.
+ *
+ * Storage: on TimescaleDB a hypertable plus a continuous aggregate; on plain
+ * PostgreSQL a table partitioned by day on `window_start` plus a rollup table
+ * maintained in the same transaction.
+ *
+ * @module
+ */
+import type { Sql } from "@mercury/core/services/postgres";
+import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
+
+/** How results are stored on this server. */
+export type SinkMode = "timescaledb" | "partitioned";
+
+/** One partition's progress in a checkpoint. */
+export interface PartitionCheckpoint {
+  topic: string;
+  partition: number;
+  /** The `next_offset` this worker loaded (null: the partition had no row). */
+  expectedOffset: bigint | null;
+  /** The offset after the last record processed. */
+  nextOffset: bigint;
+  state: AggregatorSnapshot;
+  events: number;
+  late: number;
+  dead: number;
+}
+
+/** What a worker loads when it gets a partition. */
+export interface LoadedPartition {
+  nextOffset: bigint | null;
+  state: AggregatorSnapshot | null;
+}
+
+/** Thrown inside the transaction when another worker moved a partition on. */
+export class FencedError extends Error {
+  override name = "FencedError";
+}
+
+const DAY = 86_400_000;
+
+/**
+ * @example
+ * ```ts ignore
+ * const sink = await PostgresSink.open(pg.sql, "clicks");
+ * const loaded = await sink.load("events", 0);
+ * await sink.commit(results, [checkpoint]); // results + offsets + state, atomically
+ * ```
+ */
+export class PostgresSink {
+  readonly sql: Sql;
+  readonly pipeline: string;
+  readonly mode: SinkMode;
+  #partitions = new Set<number>();
+
+  private constructor(sql: Sql, pipeline: string, mode: SinkMode) {
+    this.sql = sql;
+    this.pipeline = pipeline;
+    this.mode = mode;
+  }
+
+  /** Creates the tables if needed (TimescaleDB when the server has it) and returns the sink. */
+  static async open(sql: Sql, pipeline: string): Promise<PostgresSink> {
+    const [{ available }] = await sql`
+      select exists(select 1 from pg_available_extensions where name = 'timescaledb') as available` as unknown as [
+      { available: boolean },
+    ];
+    const mode: SinkMode = available ? "timescaledb" : "partitioned";
+    await sql.begin(async (tx) => {
+      // One worker at a time creates the schema.
+      await tx`select pg_advisory_xact_lock(hashtext('mercury_stream_schema'))`;
+      await tx`create table if not exists stream_checkpoints (
+        pipeline text not null, topic text not null, partition int not null,
+        next_offset bigint not null, state jsonb,
+        events bigint not null default 0, late bigint not null default 0, dead bigint not null default 0,
+        updated_at timestamptz not null default now(),
+        primary key (pipeline, topic, partition))`;
+      const columns = `
+        pipeline text not null, key text not null,
+        window_start timestamptz not null, window_end timestamptz not null,
+        count bigint not null, sum double precision not null, min double precision, max double precision,
+        mean double precision, distinct_count bigint, p50 double precision, p95 double precision, p99 double precision,
+        attrs jsonb, emitted_at timestamptz not null default now(),
+        primary key (pipeline, key, window_start, window_end)`;
+      if (mode === "timescaledb") {
+        await tx`create extension if not exists timescaledb`;
+        await tx.unsafe(`create table if not exists stream_windows (${columns})`);
+        await tx`select create_hypertable('stream_windows', 'window_start', if_not_exists => true)`;
+        await tx.unsafe(`create materialized view if not exists stream_windows_rollup
+          with (timescaledb.continuous) as
+          select pipeline, time_bucket('1 minute', window_start) as bucket,
+                 sum(count)::bigint as events, sum(sum) as total, count(*)::bigint as keys
+          from stream_windows group by pipeline, bucket with no data`);
+      } else {
+        await tx.unsafe(`create table if not exists stream_windows (${columns}) partition by range (window_start)`);
+        await tx.unsafe(`create table if not exists stream_windows_default partition of stream_windows default`);
+        await tx`create table if not exists stream_windows_rollup (
+          pipeline text not null, window_start timestamptz not null, window_end timestamptz not null,
+          events bigint not null, total double precision not null, keys bigint not null,
+          primary key (pipeline, window_start, window_end))`;
+      }
+    });
+    return new PostgresSink(sql, pipeline, mode);
+  }
+
+  /** The stored offset and state of a partition. */
+  async load(topic: string, partition: number): Promise<LoadedPartition> {
+    const rows = await this.sql`
+      select next_offset, state from stream_checkpoints
+      where pipeline = ${this.pipeline} and topic = ${topic} and partition = ${partition}`;
+    const row = rows[0];
+    return row
+      ? { nextOffset: BigInt(row.next_offset), state: row.state as AggregatorSnapshot }
+      : { nextOffset: null, state: null };
+  }
+
+  /**
+   * Writes results and checkpoints atomically. Throws {@linkcode FencedError}
+   * (after rolling back) when a partition's stored offset moved under us.
+   */
+  async commit(results: WindowResult[], checkpoints: PartitionCheckpoint[]): Promise<void> {
+    if (this.mode === "partitioned") await this.#ensurePartitions(results);
+    await this.sql.begin(async (tx) => {
+      for (const c of checkpoints) {
+        const state = tx.json(c.state as unknown as Parameters<typeof tx.json>[0]);
+        if (c.expectedOffset === null) {
+          const r = await tx`
+            insert into stream_checkpoints (pipeline, topic, partition, next_offset, state, events, late, dead)
+            values (${this.pipeline}, ${c.topic}, ${c.partition}, ${c.nextOffset.toString()}, ${state},
+                    ${c.events}, ${c.late}, ${c.dead})
+            on conflict do nothing`;
+          if (r.count !== 1) throw new FencedError(`${c.topic}/${c.partition} was claimed by another worker`);
+        } else {
+          const r = await tx`
+            update stream_checkpoints set next_offset = ${c.nextOffset.toString()}, state = ${state},
+              events = events + ${c.events}, late = late + ${c.late}, dead = dead + ${c.dead}, updated_at = now()
+            where pipeline = ${this.pipeline} and topic = ${c.topic} and partition = ${c.partition}
+              and next_offset = ${c.expectedOffset.toString()}`;
+          if (r.count !== 1) throw new FencedError(`${c.topic}/${c.partition} moved on in another worker`);
+        }
+      }
+      for (let i = 0; i < results.length; i += 2000) {
+        const rows = results.slice(i, i + 2000).map((w) => ({
+          pipeline: this.pipeline,
+          key: w.key,
+          window_start: new Date(w.start),
+          window_end: new Date(w.end),
+          count: w.count,
+          sum: w.sum,
+          min: w.min,
+          max: w.max,
+          mean: w.mean,
+          distinct_count: w.distinct,
+          p50: w.p50,
+          p95: w.p95,
+          p99: w.p99,
+          attrs: w.attrs ? tx.json(w.attrs) : null,
+        }));
+        await tx`insert into stream_windows ${tx(rows)}`;
+      }
+      if (this.mode === "partitioned" && results.length) {
+        const byWindow = new Map<string, { start: number; end: number; events: number; total: number; keys: number }>();
+        for (const w of results) {
+          const id = `${w.start}/${w.end}`;
+          const r = byWindow.get(id) ?? { start: w.start, end: w.end, events: 0, total: 0, keys: 0 };
+          r.events += w.count;
+          r.total += w.sum;
+          r.keys += 1;
+          byWindow.set(id, r);
+        }
+        const rows = [...byWindow.values()].map((r) => ({
+          pipeline: this.pipeline,
+          window_start: new Date(r.start),
+          window_end: new Date(r.end),
+          events: r.events,
+          total: r.total,
+          keys: r.keys,
+        }));
+        await tx`
+          insert into stream_windows_rollup ${tx(rows)}
+          on conflict (pipeline, window_start, window_end) do update set
+            events = stream_windows_rollup.events + excluded.events,
+            total = stream_windows_rollup.total + excluded.total,
+            keys = stream_windows_rollup.keys + excluded.keys`;
+      }
+    });
+  }
+
+  /** Daily partitions for the results' window starts (outside the commit: DDL takes heavy locks). */
+  async #ensurePartitions(results: WindowResult[]): Promise<void> {
+    const days = new Set<number>();
+    for (const w of results) {
+      const day = Math.floor(w.start / DAY) * DAY;
+      if (!this.#partitions.has(day)) days.add(day);
+    }
+    for (const day of days) {
+      const name = `stream_windows_${new Date(day).toISOString().slice(0, 10).replaceAll("-", "")}`;
+      await this.sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(hashtext('mercury_stream_schema'))`;
+        const exists = await tx`select 1 from pg_class where relname = ${name}`;
+        if (exists.length === 0) {
+          // Rows already in the default partition for this day would block the new one: move them.
+          await tx.unsafe(`create table ${name} (like stream_windows including defaults including constraints)`);
+          const from = new Date(day).toISOString();
+          const to = new Date(day + DAY).toISOString();
+          await tx.unsafe(
+            `with moved as (delete from stream_windows_default where window_start >= '${from}' and window_start < '${to}' returning *)
+             insert into ${name} select * from moved`,
+          );
+          await tx.unsafe(
+            `alter table stream_windows attach partition ${name} for values from ('${from}') to ('${to}')`,
+          );
+        }
+      });
+      this.#partitions.add(day);
+    }
+  }
+
+  /** Removes everything this pipeline wrote (results, rollup, checkpoints). */
+  async reset(): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      await tx`delete from stream_windows where pipeline = ${this.pipeline}`;
+      if (this.mode === "partitioned") await tx`delete from stream_windows_rollup where pipeline = ${this.pipeline}`;
+      await tx`delete from stream_checkpoints where pipeline = ${this.pipeline}`;
+    });
+  }
+}

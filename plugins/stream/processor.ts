@@ -1,0 +1,448 @@
+/**
+ * A stream worker: consumes a topic in a consumer group, runs a
+ * {@linkcode Topology} per partition, and checkpoints results + state +
+ * offsets into PostgreSQL in one transaction (exactly-once). Several workers
+ * in one group share the partitions; a restarted or rebalanced worker resumes
+ * from the last committed checkpoint and skips what it already counted.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { Consumer, type Message, MessagesStreamModes, Producer } from "@platformatic/kafka";
+import { MercuryError, Registry } from "@mercury/core";
+import type { Sql } from "@mercury/core/services/postgres";
+import { WindowAggregator, type WindowResult } from "./aggregator.ts";
+import { isRejected } from "./event.ts";
+import { FencedError, type PartitionCheckpoint, PostgresSink } from "./postgres_sink.ts";
+import { ensureTopic } from "./produce.ts";
+import type { Topology } from "./topology.ts";
+
+/** Options of {@linkcode Processor}. */
+export interface ProcessorOptions<E> {
+  brokers: string[];
+  topic: string;
+  /** Pipeline name: the checkpoint and result namespace (default: the topic). */
+  pipeline?: string;
+  /** Consumer group (default `mercury-stream-<pipeline>`). */
+  group?: string;
+  topology: Topology<E>;
+  sql: Sql;
+  /** Dead-letter topic for malformed and late records (default `<topic>.dlq`). */
+  dlqTopic?: string;
+  /** Checkpoint at least this often (default 1000 ms). */
+  checkpointMs?: number;
+  /** Records per processing batch (default 5000). */
+  batchSize?: number;
+  /** Stop once every partition's checkpoint reached the topic's end. */
+  untilDone?: boolean;
+  /** Metrics registry (default: a new one). */
+  registry?: Registry;
+  log?: (line: string) => void;
+}
+
+interface PartitionState {
+  agg: WindowAggregator;
+  expected: bigint | null;
+  next: bigint;
+  pending: WindowResult[];
+  events: number;
+  late: number;
+  dead: number;
+  dirty: boolean;
+}
+
+interface DeadLetter {
+  key: Buffer | undefined;
+  value: Buffer | undefined;
+  reason: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** Counts of one run. */
+export interface ProcessorStats {
+  events: number;
+  results: number;
+  late: number;
+  dead: number;
+  checkpoints: number;
+  fenced: number;
+  restarts: number;
+}
+
+/** Runs a topology against Kafka with an exactly-once PostgreSQL sink. */
+export class Processor<E> {
+  readonly options: ProcessorOptions<E>;
+  readonly pipeline: string;
+  readonly registry: Registry;
+  readonly stats: ProcessorStats = { events: 0, results: 0, late: 0, dead: 0, checkpoints: 0, fenced: 0, restarts: 0 };
+  #sink!: PostgresSink;
+  #parts = new Map<number, PartitionState>();
+  #consumer?: Consumer;
+  #stream?: Awaited<ReturnType<Consumer["consume"]>>;
+  #dlq?: Producer;
+  #dead: DeadLetter[] = [];
+  #buffer: Message[] = [];
+  #busy = false;
+  #stopped = false;
+  #lastCheckpoint = Date.now();
+  #lastData = Date.now();
+  #done!: PromiseWithResolvers<void>;
+  #timer?: ReturnType<typeof setInterval>;
+  #sampleEvery = 64;
+  #latencySamples: number[] = [];
+  #metrics;
+
+  constructor(options: ProcessorOptions<E>) {
+    this.options = options;
+    this.pipeline = options.pipeline ?? options.topic;
+    this.registry = options.registry ?? new Registry();
+    const r = this.registry;
+    this.#metrics = {
+      eventsIn: r.counter("mercury_stream_events_in_total", "Records read from Kafka", ["partition"]),
+      resultsOut: r.counter("mercury_stream_results_out_total", "Final window results written"),
+      late: r.counter("mercury_stream_late_events_total", "Events behind the watermark (dead-lettered)"),
+      dead: r.counter("mercury_stream_dead_letter_total", "Records sent to the dead-letter topic", ["reason"]),
+      lag: r.gauge("mercury_stream_consumer_lag", "End offset minus next offset", ["partition"]),
+      watermark: r.gauge("mercury_stream_watermark_seconds", "Event-time watermark", ["partition"]),
+      open: r.gauge("mercury_stream_open_windows", "Open (key, window) pairs in state"),
+      latency: r.histogram(
+        "mercury_stream_end_to_end_latency_seconds",
+        "From a record's append to Kafka to its checkpoint committing (sampled 1/64)",
+        [],
+        [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      ),
+      commit: r.histogram("mercury_stream_commit_seconds", "Checkpoint transaction time", [], [
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1,
+        5,
+      ]),
+      rebalances: r.counter("mercury_stream_rebalances_total", "Consumer group rebalances seen"),
+      fenced: r.counter("mercury_stream_fenced_total", "Checkpoints refused because another worker moved a partition"),
+    };
+  }
+
+  get #dlqTopic(): string {
+    return this.options.dlqTopic ?? `${this.options.topic}.dlq`;
+  }
+
+  get #log(): (line: string) => void {
+    return this.options.log ?? (() => {});
+  }
+
+  /** Starts consuming; resolves when stopped (or, with `untilDone`, when the topic is fully processed). */
+  async run(): Promise<ProcessorStats> {
+    this.#done = Promise.withResolvers<void>();
+    this.#sink = await PostgresSink.open(this.options.sql, this.pipeline);
+    this.#log(
+      `sink: ${
+        this.#sink.mode === "timescaledb"
+          ? "TimescaleDB hypertable + continuous aggregate"
+          : "PostgreSQL table partitioned by day + rollup table"
+      }`,
+    );
+    this.#dlq = new Producer({
+      clientId: `mercury-dlq-${this.pipeline}`,
+      bootstrapBrokers: this.options.brokers,
+      idempotent: true,
+    });
+    await ensureTopic(this.options.brokers, this.#dlqTopic, { partitions: 1 });
+    await this.#start();
+    this.#timer = setInterval(() => void this.#tick(), 50);
+    try {
+      await this.#done.promise;
+    } finally {
+      clearInterval(this.#timer);
+      await this.#close();
+    }
+    return this.stats;
+  }
+
+  /** Stops after the current batch; the next checkpoint is not written (a restart resumes from the last one). */
+  stop(): void {
+    this.#stopped = true;
+    this.#done?.resolve();
+  }
+
+  async #start(): Promise<void> {
+    const { brokers, topic } = this.options;
+    const consumer = new Consumer({
+      clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
+      groupId: this.options.group ?? `mercury-stream-${this.pipeline}`,
+      bootstrapBrokers: brokers,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 20_000,
+      maxWaitTime: 100,
+      maxBytes: 16 * 1024 * 1024,
+    });
+    consumer.on("consumer:group:join", () => {
+      this.#metrics.rebalances.inc();
+      // Partitions we no longer own are dropped; their next owner resumes from the database.
+      const owned = new Set(
+        (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions),
+      );
+      for (const p of [...this.#parts.keys()]) if (!owned.has(p)) this.#parts.delete(p);
+      this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
+    });
+    const topics = await consumer.metadata({ topics: [topic] }).catch((err: Error) => {
+      throw new MercuryError("not_found", `cannot read topic "${topic}": ${err.message}`, {
+        where: brokers.join(","),
+        hint: "create it first, e.g. `deno task mercury stream produce --topic …`",
+        cause: err,
+      });
+    });
+    if (!topics.topics.has(topic)) {
+      throw new MercuryError("not_found", `unknown topic "${topic}"`, {
+        where: brokers.join(","),
+        hint: "check the name",
+      });
+    }
+    this.#consumer = consumer;
+    // Kafka's committed offsets trail the database's (they are committed after it), so
+    // starting there and skipping what the checkpoint already holds loses nothing.
+    this.#stream = await consumer.consume({
+      topics: [topic],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: "earliest",
+      autocommit: false,
+      isolationLevel: 1, // read_committed
+    });
+    this.#stream.on("data", (m: Message) => {
+      this.#buffer.push(m);
+      this.#lastData = Date.now();
+      if (this.#buffer.length >= (this.options.batchSize ?? 5000)) void this.#tick();
+    });
+    this.#stream.on("error", (err: Error) => {
+      this.#log(`consumer error: ${err.message}; restarting the stream`);
+      void this.#restart();
+    });
+  }
+
+  async #restart(): Promise<void> {
+    if (this.#stopped) return;
+    this.stats.restarts++;
+    const old = [this.#stream, this.#consumer] as const;
+    this.#stream = undefined;
+    this.#consumer = undefined;
+    this.#buffer = [];
+    this.#parts.clear();
+    this.#dead = [];
+    await old[0]?.close().catch(() => {});
+    await old[1]?.close(true).catch(() => {});
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      try {
+        await this.#start();
+        return;
+      } catch (err) {
+        if (attempt >= 30) {
+          this.#done.reject(err);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+      }
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#busy || this.#stopped) return;
+    this.#busy = true;
+    try {
+      if (this.#buffer.length) {
+        this.#stream?.pause();
+        const batch = this.#buffer;
+        this.#buffer = [];
+        await this.#process(batch);
+        this.#stream?.resume();
+      }
+      const due = Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000);
+      if (due && [...this.#parts.values()].some((p) => p.dirty)) await this.#checkpoint();
+      if (
+        this.options.untilDone && Date.now() - this.#lastData > 1000 && ![...this.#parts.values()].some((p) => p.dirty)
+      ) {
+        await this.#checkDone();
+      }
+    } catch (err) {
+      this.#done.reject(err);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #partition(p: number): Promise<PartitionState> {
+    let s = this.#parts.get(p);
+    if (s) return s;
+    const t = this.options.topology;
+    const loaded = await this.#sink.load(this.options.topic, p);
+    const options = {
+      window: t.window,
+      maxOutOfOrdernessMs: t.maxOutOfOrdernessMs,
+      allowedLatenessMs: t.allowedLatenessMs,
+    };
+    s = {
+      agg: WindowAggregator.restore(options, loaded.state),
+      expected: loaded.nextOffset,
+      next: loaded.nextOffset ?? 0n,
+      pending: [],
+      events: 0,
+      late: 0,
+      dead: 0,
+      dirty: false,
+    };
+    this.#parts.set(p, s);
+    return s;
+  }
+
+  async #process(batch: Message[]): Promise<void> {
+    const t = this.options.topology;
+    const accepted: { e: E; s: PartitionState; m: Message }[] = [];
+    for (const m of batch) {
+      const s = await this.#partition(m.partition);
+      if (m.offset < s.next) continue; // already in the checkpoint
+      s.next = m.offset + 1n;
+      s.dirty = true;
+      s.events++;
+      this.stats.events++;
+      this.#metrics.eventsIn.inc({ partition: String(m.partition) });
+      if (this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(Number(m.timestamp));
+      const parsed = t.parse(m.value as unknown as Uint8Array);
+      if (isRejected(parsed)) {
+        this.#deadLetter(m, parsed.reason, s);
+        continue;
+      }
+      accepted.push({ e: parsed, s, m });
+    }
+    let events = accepted.map((a) => a.e);
+    for (const enrich of t.enrichers) events = await enrich(events);
+    const now = Date.now();
+    const touched = new Set<PartitionState>();
+    events.forEach((e, i) => {
+      const { s, m } = accepted[i]!;
+      const outcome = s.agg.add({
+        key: t.keyBy(e),
+        ts: t.timeDomain === "processing" ? now : t.eventTime(e),
+        value: t.value(e),
+        distinct: t.distinct(e),
+        attrs: t.attrs?.(e),
+      });
+      if (outcome === "late") {
+        this.#deadLetter(m, "late: its windows are already final", s);
+        s.late++;
+        this.stats.late++;
+        this.#metrics.late.inc();
+      }
+      touched.add(s);
+    });
+    for (const s of touched) s.pending.push(...s.agg.advance());
+  }
+
+  #deadLetter(m: Message, reason: string, s: PartitionState): void {
+    s.dead++;
+    this.stats.dead++;
+    this.#metrics.dead.inc({ reason: reason.split(":")[0]!.split(" ").slice(0, 3).join(" ") });
+    this.#dead.push({ key: m.key, value: m.value, reason, partition: m.partition, offset: m.offset });
+  }
+
+  async #checkpoint(): Promise<void> {
+    const topic = this.options.topic;
+    const dirty = [...this.#parts.entries()].filter(([, s]) => s.dirty);
+    // Dead letters first (at least once): a crash before the commit re-sends them.
+    if (this.#dead.length) {
+      await this.#dlq!.send({
+        messages: this.#dead.map((d) => ({
+          topic: this.#dlqTopic,
+          key: d.key,
+          value: d.value ?? Buffer.alloc(0),
+          headers: new Map([
+            [Buffer.from("reason"), Buffer.from(d.reason)],
+            [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
+          ]),
+        })),
+      });
+      this.#dead = [];
+    }
+    const results = dirty.flatMap(([, s]) => s.pending);
+    const checkpoints: PartitionCheckpoint[] = dirty.map(([p, s]) => ({
+      topic,
+      partition: p,
+      expectedOffset: s.expected,
+      nextOffset: s.next,
+      state: s.agg.snapshot(),
+      events: s.events,
+      late: s.late,
+      dead: s.dead,
+    }));
+    const t0 = performance.now();
+    for (let attempt = 1;; attempt++) {
+      try {
+        await this.#sink.commit(results, checkpoints);
+        break;
+      } catch (err) {
+        if (err instanceof FencedError) {
+          this.stats.fenced++;
+          this.#metrics.fenced.inc();
+          this.#log(`fenced: ${err.message}; reloading from the database`);
+          await this.#restart();
+          return;
+        }
+        // The database is away: nothing was written, retry the same checkpoint.
+        if (attempt >= 60) throw err;
+        this.#log(`checkpoint failed (${(err as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    const committedAt = Date.now();
+    this.#metrics.commit.observe({}, (performance.now() - t0) / 1000);
+    for (const ts of this.#latencySamples) this.#metrics.latency.observe({}, Math.max(0, committedAt - ts) / 1000);
+    this.#latencySamples = [];
+    this.stats.checkpoints++;
+    this.stats.results += results.length;
+    this.#metrics.resultsOut.inc({}, results.length);
+    let open = 0;
+    for (const [p, s] of dirty) {
+      s.expected = s.next;
+      s.pending = [];
+      s.events = s.late = s.dead = 0;
+      s.dirty = false;
+      this.#metrics.watermark.set({ partition: String(p) }, Math.max(0, s.agg.watermark) / 1000);
+    }
+    for (const s of this.#parts.values()) open += s.agg.size;
+    this.#metrics.open.set({}, open);
+    this.#lastCheckpoint = Date.now();
+    // Kafka's offsets follow the database's, so a restart re-reads little.
+    await this.#consumer?.commit({
+      offsets: dirty.map(([p, s]) => ({ topic, partition: p, offset: s.next, leaderEpoch: -1 })),
+    }).catch(() => {});
+  }
+
+  async #checkDone(): Promise<void> {
+    const topic = this.options.topic;
+    const ends = (await this.#consumer!.listOffsets({ topics: [topic] })).get(topic) ?? [];
+    const rows = await this.options.sql`
+      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${topic}`;
+    const stored = new Map(rows.map((r) => [Number(r.partition), BigInt(r.next_offset)]));
+    let done = true;
+    ends.forEach((end, p) => {
+      const next = stored.get(p) ?? 0n;
+      this.#metrics.lag.set({ partition: String(p) }, Number(end - next));
+      if (next < end) done = false;
+    });
+    if (done) {
+      this.#log(`done: every partition of ${topic} is checkpointed to its end`);
+      this.#stopped = true;
+      this.#done.resolve();
+    }
+  }
+
+  async #close(): Promise<void> {
+    await this.#stream?.close().catch(() => {});
+    await this.#consumer?.close(true).catch(() => {});
+    await this.#dlq?.close().catch(() => {});
+  }
+}

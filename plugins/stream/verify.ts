@@ -1,0 +1,136 @@
+/**
+ * Ground truth, recomputed independently from the topic, compared with what
+ * the sink holds (final windows plus the open windows of the checkpoints).
+ *
+ * @module
+ */
+import { Consumer, MessagesStreamModes } from "@platformatic/kafka";
+import { MercuryError } from "@mercury/core";
+import type { Sql } from "@mercury/core/services/postgres";
+import type { AggregatorSnapshot } from "./aggregator.ts";
+import { type Event, isRejected, parseEvent } from "./event.ts";
+import { type WindowSpec, windowStarts } from "./window.ts";
+
+/** Count and sum per `key|start|end`. */
+export type Totals = Map<string, { count: number; sum: number }>;
+
+/** Reads every record of `topic` (partition by partition, in offset order). */
+export async function readTopic(brokers: string[], topic: string): Promise<Map<number, Uint8Array[]>> {
+  const consumer = new Consumer({
+    clientId: "mercury-verify",
+    groupId: `mercury-verify-${crypto.randomUUID()}`,
+    bootstrapBrokers: brokers,
+    maxWaitTime: 100,
+  });
+  try {
+    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic);
+    if (!ends) throw new MercuryError("not_found", `unknown topic "${topic}"`, { where: brokers.join(",") });
+    const byPartition = new Map<number, Uint8Array[]>(ends.map((_, p) => [p, []]));
+    let remaining = ends.reduce((s, e) => s + Number(e), 0);
+    if (remaining === 0) return byPartition;
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+    for await (const m of stream) {
+      byPartition.get(m.partition)!.push(m.value as unknown as Uint8Array);
+      if (--remaining === 0) break;
+    }
+    await stream.close();
+    return byPartition;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+/**
+ * The exact per-window count and sum of amount per user, with the same
+ * lateness rule as the pipeline (per partition, in offset order: an event is
+ * dropped when every window it falls in ends at or before
+ * max event time − out-of-orderness − lateness).
+ */
+export function groundTruth(
+  partitions: Map<number, Uint8Array[]>,
+  window: WindowSpec,
+  maxOutOfOrdernessMs: number,
+  allowedLatenessMs: number,
+  now = Date.now(),
+): { totals: Totals; events: number; late: number; malformed: number } {
+  if (window.kind === "session") {
+    throw new MercuryError("usage", "verify recomputes tumbling and hopping windows only", {
+      hint: "verify a session pipeline against a tumbling one over the same topic",
+    });
+  }
+  const totals: Totals = new Map();
+  let events = 0;
+  let late = 0;
+  let malformed = 0;
+  for (const values of partitions.values()) {
+    let maxTs = -Infinity;
+    for (const v of values) {
+      const e = parseEvent(v, { now: () => now });
+      if (isRejected(e)) {
+        malformed++;
+        continue;
+      }
+      const ev = e as Event;
+      const closed = maxTs - maxOutOfOrdernessMs - allowedLatenessMs;
+      const starts = windowStarts(ev.ts, window).filter((s) => s + windowSize(window) > closed);
+      if (starts.length === 0) {
+        late++;
+        continue;
+      }
+      events++;
+      for (const s of starts) {
+        const k = `${ev.user}|${s}|${s + windowSize(window)}`;
+        const t = totals.get(k) ?? { count: 0, sum: 0 };
+        t.count++;
+        t.sum += ev.amount;
+        totals.set(k, t);
+      }
+      if (ev.ts > maxTs) maxTs = ev.ts;
+    }
+  }
+  return { totals, events, late, malformed };
+}
+
+function windowSize(w: Exclude<WindowSpec, { kind: "session" }>): number {
+  return w.size;
+}
+
+/** What the sink holds: final windows plus open windows from the checkpoints. */
+export async function sinkTotals(sql: Sql, pipeline: string): Promise<Totals> {
+  const totals: Totals = new Map();
+  const add = (key: string, start: number, end: number, count: number, sum: number) => {
+    const k = `${key}|${start}|${end}`;
+    const t = totals.get(k) ?? { count: 0, sum: 0 };
+    t.count += count;
+    t.sum += sum;
+    totals.set(k, t);
+  };
+  const rows =
+    await sql`select key, window_start, window_end, count, sum from stream_windows where pipeline = ${pipeline}`;
+  for (const r of rows) add(r.key, r.window_start.getTime(), r.window_end.getTime(), Number(r.count), r.sum);
+  const states = await sql`select state from stream_checkpoints where pipeline = ${pipeline}`;
+  for (const { state } of states) {
+    for (const [key, start, end, acc] of (state as AggregatorSnapshot | null)?.open ?? []) {
+      add(key, start, end, acc.c, acc.s);
+    }
+  }
+  return totals;
+}
+
+/** Differences between two totals (empty when they agree; sums compared to 1e-6). */
+export function compareTotals(expected: Totals, actual: Totals, limit = 10): string[] {
+  const diffs: string[] = [];
+  for (const [k, e] of expected) {
+    const a = actual.get(k);
+    if (!a) diffs.push(`${k}: missing (expected count ${e.count})`);
+    else if (a.count !== e.count || Math.abs(a.sum - e.sum) > 1e-6 * Math.max(1, Math.abs(e.sum))) {
+      diffs.push(`${k}: count ${a.count} sum ${a.sum.toFixed(2)}, expected count ${e.count} sum ${e.sum.toFixed(2)}`);
+    }
+    if (diffs.length >= limit) return diffs;
+  }
+  for (const [k, a] of actual) {
+    if (!expected.has(k)) diffs.push(`${k}: unexpected (count ${a.count})`);
+    if (diffs.length >= limit) break;
+  }
+  return diffs;
+}
