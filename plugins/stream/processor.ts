@@ -25,6 +25,11 @@ export interface ProcessorOptions<E> {
   pipeline?: string;
   /** Consumer group (default `mercury-stream-<pipeline>`). */
   group?: string;
+  /**
+   * Static group membership: a restarted worker with the same id takes its old
+   * place at once instead of waiting for the session to time out.
+   */
+  instanceId?: string;
   topology: Topology<E>;
   sql: Sql;
   /** Dead-letter topic for malformed and late records (default `<topic>.dlq`). */
@@ -128,6 +133,10 @@ export class Processor<E> {
     };
   }
 
+  get #batchSize(): number {
+    return this.options.batchSize ?? 5000;
+  }
+
   get #dlqTopic(): string {
     return this.options.dlqTopic ?? `${this.options.topic}.dlq`;
   }
@@ -175,6 +184,7 @@ export class Processor<E> {
     const consumer = new Consumer({
       clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
       groupId: this.options.group ?? `mercury-stream-${this.pipeline}`,
+      ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
       bootstrapBrokers: brokers,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
@@ -204,6 +214,7 @@ export class Processor<E> {
         hint: "check the name",
       });
     }
+    await this.#checkOffsets(consumer);
     this.#consumer = consumer;
     // Kafka's committed offsets trail the database's (they are committed after it), so
     // starting there and skipping what the checkpoint already holds loses nothing.
@@ -214,15 +225,50 @@ export class Processor<E> {
       autocommit: false,
       isolationLevel: 1, // read_committed
     });
-    this.#stream.on("data", (m: Message) => {
+    const stream = this.#stream;
+    stream.on("data", (m: Message) => {
       this.#buffer.push(m);
       this.#lastData = Date.now();
-      if (this.#buffer.length >= (this.options.batchSize ?? 5000)) void this.#tick();
+      // Backpressure: stop fetching while a few batches wait.
+      if (this.#buffer.length >= 4 * this.#batchSize) stream.pause();
+      if (this.#buffer.length >= this.#batchSize) void this.#tick();
     });
     this.#stream.on("error", (err: Error) => {
       this.#log(`consumer error: ${err.message}; restarting the stream`);
       void this.#restart();
     });
+  }
+
+  /**
+   * Refuses to start when the group's Kafka offsets are ahead of the database's
+   * checkpoints: records in between would be skipped (e.g. checkpoints deleted
+   * by hand without resetting the group).
+   */
+  async #checkOffsets(consumer: Consumer): Promise<void> {
+    const topic = this.options.topic;
+    const meta = await consumer.metadata({ topics: [topic] });
+    const count = meta.topics.get(topic)?.partitionsCount ?? 0;
+    const partitions = Array.from({ length: count }, (_, i) => i);
+    const committed = (await consumer.listCommittedOffsets({ topics: [{ topic, partitions }] })).get(topic) ?? [];
+    const rows = await this.options.sql`
+      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${topic}`;
+    const stored = new Map(rows.map((r) => [Number(r.partition), BigInt(r.next_offset)]));
+    for (const p of partitions) {
+      const k = committed[p] ?? -1n;
+      if (k > (stored.get(p) ?? 0n)) {
+        throw new MercuryError(
+          "conflict",
+          `the consumer group's offset for ${topic}/${p} (${k}) is ahead of the pipeline's checkpoint (${
+            stored.get(p) ?? "none"
+          })`,
+          {
+            where: `group ${this.options.group ?? `mercury-stream-${this.pipeline}`}`,
+            hint:
+              "checkpoints were removed without resetting the group: reset both (`deno task mercury stream reset`) or use a new --pipeline",
+          },
+        );
+      }
+    }
   }
 
   async #restart(): Promise<void> {
@@ -254,15 +300,13 @@ export class Processor<E> {
     if (this.#busy || this.#stopped) return;
     this.#busy = true;
     try {
-      if (this.#buffer.length) {
-        this.#stream?.pause();
-        const batch = this.#buffer;
-        this.#buffer = [];
-        await this.#process(batch);
-        this.#stream?.resume();
+      const due = () => Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000);
+      while (this.#buffer.length && !this.#stopped) {
+        await this.#process(this.#buffer.splice(0, this.#batchSize));
+        if (due()) await this.#checkpoint();
       }
-      const due = Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000);
-      if (due && [...this.#parts.values()].some((p) => p.dirty)) await this.#checkpoint();
+      if (this.#stream?.isPaused() && this.#buffer.length < this.#batchSize) this.#stream.resume();
+      if (due() && [...this.#parts.values()].some((p) => p.dirty)) await this.#checkpoint();
       if (
         this.options.untilDone && Date.now() - this.#lastData > 1000 && ![...this.#parts.values()].some((p) => p.dirty)
       ) {
@@ -401,7 +445,7 @@ export class Processor<E> {
     this.#metrics.commit.observe({}, (performance.now() - t0) / 1000);
     for (const ts of this.#latencySamples) this.#metrics.latency.observe({}, Math.max(0, committedAt - ts) / 1000);
     this.#latencySamples = [];
-    this.stats.checkpoints++;
+    if (this.stats.checkpoints++ === 0) this.#log(`first checkpoint: ${results.length} results`);
     this.stats.results += results.length;
     this.#metrics.resultsOut.inc({}, results.length);
     let open = 0;

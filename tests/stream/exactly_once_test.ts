@@ -1,0 +1,164 @@
+/**
+ * The exactly-once fault test: 200,000 events through the real pipeline while
+ * the worker is SIGKILLed at random moments (and PostgreSQL is killed once);
+ * the sink must equal a ground truth recomputed from the topic.
+ */
+import assert from "node:assert/strict";
+import { connectPostgres } from "@mercury/core/services/postgres";
+import { connectRedis } from "@mercury/core/services/redis";
+import {
+  compareTotals,
+  ensureTopic,
+  groundTruth,
+  produceEvents,
+  readTopic,
+  sinkTotals,
+  tumbling,
+} from "@mercury/stream";
+import { resolveEndpoints } from "@mercury/core";
+import { integration, ROOT, uniqueName } from "../_helpers.ts";
+
+const brokers = resolveEndpoints().kafka.brokers;
+
+function startWorker(topic: string, log: string[]): Deno.ChildProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}/tasks/mercury.ts`,
+      "stream",
+      "process",
+      "--topic",
+      topic,
+      "--window",
+      "tumbling:1m",
+      "--max-out-of-orderness",
+      "5s",
+      "--checkpoint",
+      "200ms",
+      "--instance-id",
+      "fault-test-worker",
+      "--until-done",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  void child.stderr.pipeTo(new WritableStream({ write: (b) => void log.push(new TextDecoder().decode(b)) }));
+  return child;
+}
+
+async function killPostgres(): Promise<void> {
+  // An immediate shutdown is a crash as far as clients are concerned.
+  const state = JSON.parse(Deno.readTextFileSync(`${ROOT}/.mercury/state.json`));
+  Deno.kill(state.postgres.pid, "SIGQUIT");
+  for (let i = 0; i < 100; i++) {
+    try {
+      Deno.kill(state.postgres.pid, "SIGCONT");
+      await new Promise((r) => setTimeout(r, 100));
+    } catch {
+      return;
+    }
+  }
+}
+
+async function servicesUp(name: string): Promise<void> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/tasks/services.ts`, "up", name],
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+}
+
+Deno.test({
+  name: "exactly-once: SIGKILLed workers and a PostgreSQL crash lose nothing and count nothing twice",
+  ...integration,
+  async fn() {
+    const topic = uniqueName("eos");
+    await ensureTopic(brokers, topic, { partitions: 6 });
+    const redis = await connectRedis();
+    for (let u = 0; u < 50; u++) await redis.client.hset(`dim:user:u${u}`, { tier: u % 3 ? "std" : "gold" });
+    await redis.close();
+    const sent = await produceEvents({
+      brokers,
+      topic,
+      count: 200_000,
+      seed: 11,
+      users: 2000,
+      stepMs: 20,
+      disorderMs: 3000,
+      lateShare: 0.0005,
+      malformedShare: 0.002,
+      start: Date.now() - 3_600_000 * 2,
+      inFlight: 1,
+    });
+    assert.equal(sent.sent, 200_000);
+
+    const log: string[] = [];
+    const progressAtKill: number[] = [];
+    const progress = async () => {
+      const pg = await connectPostgres({ max: 1 });
+      const [row] = await pg
+        .sql`select coalesce(sum(events), 0)::int as n from stream_checkpoints where pipeline = ${topic}`;
+      await pg.close();
+      return row!.n as number;
+    };
+    let kills = 0;
+    let pgKilled = false;
+    let finished = false;
+    const random = Math.random;
+    for (let round = 0; round < 40 && !finished; round++) {
+      const child = startWorker(topic, log);
+      if (kills < 6) {
+        // Let it get going (start-up, group join, some checkpoints), then kill it mid-flight.
+        await new Promise((r) => setTimeout(r, 1200 + random() * 1500));
+        if (kills === 3 && !pgKilled) {
+          await killPostgres();
+          pgKilled = true;
+          await new Promise((r) => setTimeout(r, 1500));
+          await servicesUp("postgres");
+        }
+        try {
+          child.kill("SIGKILL");
+          kills++;
+          progressAtKill.push(await progress());
+        } catch { /* it had already exited */ }
+        const status = await child.status;
+        if (status.success) finished = true;
+      } else {
+        const status = await child.status;
+        finished = status.success;
+      }
+    }
+    assert.ok(kills >= 5, `only ${kills} kills`);
+    // The kills landed mid-stream: each after some progress, before the end.
+    const midStream = progressAtKill.filter((n, i) => n < 200_000 && n > (progressAtKill[i - 1] ?? 0));
+    assert.ok(midStream.length >= 5, `kills at ${progressAtKill.join(", ")} events checkpointed`);
+    assert.ok(pgKilled);
+    assert.ok(finished, `the worker never finished:\n${log.join("").slice(-3000)}`);
+
+    const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
+    assert.equal(truth.events + truth.late + truth.malformed, 200_000);
+    assert.ok(truth.malformed > 200 && truth.late > 20, `malformed ${truth.malformed}, late ${truth.late}`);
+    const pg = await connectPostgres();
+    try {
+      const actual = await sinkTotals(pg.sql, topic);
+      assert.deepEqual(compareTotals(truth.totals, actual), []);
+      const [c] = await pg.sql`
+        select sum(events)::int as events, sum(late)::int as late, sum(dead)::int as dead
+        from stream_checkpoints where pipeline = ${topic}`;
+      assert.equal(c!.events, 200_000);
+      assert.equal(c!.late, truth.late);
+      assert.equal(c!.dead, truth.late + truth.malformed);
+      const [r] = await pg.sql`select sum(count)::int as n from stream_windows where pipeline = ${topic}`;
+      const [rollup] = await pg.sql`select sum(events)::int as n from stream_windows_rollup where pipeline = ${topic}`;
+      assert.equal(rollup!.n, r!.n, "the rollup disagrees with the windows");
+      await pg.sql`delete from stream_windows where pipeline = ${topic}`;
+      await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
+      await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
+    } finally {
+      await pg.close();
+    }
+  },
+});
