@@ -109,10 +109,13 @@ export function formatError(err: unknown, verbose = false): { text: string; exit
   const exitCode = mercury?.exitCode ?? EXIT_CODES.internal;
   if (!verbose) return { text, exitCode };
   const details: string[] = [text];
-  let current: unknown = err;
-  while (current instanceof Error) {
-    if (current.stack) details.push(current.stack);
-    current = current.cause;
-  }
+  const walk = (e: unknown, depth: number): void => {
+    if (!(e instanceof Error) || depth > 8) return;
+    if (e.stack) details.push(e.stack.split("\n").map((l) => "  ".repeat(depth) + l).join("\n"));
+    // AggregateError (e.g. a client's retries) keeps its real reasons in `errors`.
+    for (const inner of (e as { errors?: unknown[] }).errors ?? []) walk(inner, depth + 1);
+    walk(e.cause, depth + 1);
+  };
+  walk(err, 0);
   return { text: details.join("\n"), exitCode };
 }

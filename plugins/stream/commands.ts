@@ -15,6 +15,9 @@ import { type Topology, topology } from "./topology.ts";
 import { compareTotals, groundTruth, readTopic, sinkTotals } from "./verify.ts";
 import { describeWindow, parseDuration, parseWindowSpec, type WindowSpec } from "./window.ts";
 import { serveMetrics } from "./metrics_server.ts";
+import { announceWorker, Dashboard } from "./dashboard.ts";
+import { LagReader } from "./lag.ts";
+import { Autoscaler, ProcessPool } from "./autoscale.ts";
 
 const str = (v: unknown, d = "") => (typeof v === "string" ? v : d);
 const num = (v: unknown, name: string): number => {
@@ -116,7 +119,9 @@ export const produceCommand: CommandSpec = {
       compression: compression as "none",
       batchSize: num(v["batch-size"], "batch-size"),
       seed: num(v.seed, "seed"),
-      start: Date.now() - 60_000,
+      // Event time advances with wall time at the target rate, so events look live.
+      start: Date.now(),
+      stepMs: rate > 0 ? 1000 / rate : 1,
     });
     ctx.print(
       `${report.sent} records to ${topic} (${created}) in ${report.seconds.toFixed(1)}s: ${
@@ -171,6 +176,15 @@ export const processCommand: CommandSpec = {
       ? serveMetrics(processor.registry, num(v["metrics-port"], "metrics-port"))
       : undefined;
     if (server) console.error(`metrics on http://127.0.0.1:${server.port}/metrics`);
+    // The dashboard finds workers through Redis.
+    const unannounce = server && redis
+      ? announceWorker(
+        redis.client,
+        processor.pipeline,
+        str(v["instance-id"]) || String(Deno.pid),
+        `http://127.0.0.1:${server.port}/metrics`,
+      )
+      : undefined;
     const stop = () => processor.stop();
     Deno.addSignalListener("SIGTERM", stop);
     Deno.addSignalListener("SIGINT", stop);
@@ -181,6 +195,7 @@ export const processCommand: CommandSpec = {
     } finally {
       Deno.removeSignalListener("SIGTERM", stop);
       Deno.removeSignalListener("SIGINT", stop);
+      unannounce?.();
       await server?.shutdown();
       await pg.close();
       await redis?.close();
@@ -221,5 +236,106 @@ export const verifyCommand: CommandSpec = {
     } finally {
       await pg.close();
     }
+  },
+};
+
+/** `dashboard`: the live page. */
+export const dashboardCommand: CommandSpec = {
+  summary: "serve the live dashboard (throughput, lag, latency, latest windows) on a local port",
+  options: {
+    topic: { type: "string", value: "NAME", description: "input topic", default: "events" },
+    pipeline: { type: "string", value: "NAME", description: "pipeline (default: the topic)" },
+    port: { type: "string", value: "PORT", description: "HTTP port", default: "8090" },
+  },
+  async run(args, ctx) {
+    const v = args.values;
+    const topic = str(v.topic);
+    const pipeline = str(v.pipeline) || topic;
+    const pg = await connectPostgres({ max: 2 });
+    const redis = await connectRedis();
+    const lag = new LagReader(ctx.endpoints().kafka.brokers, topic, pipeline, pg.sql);
+    const dash = new Dashboard({ pipeline, topic, sql: pg.sql, redis: redis.client, lag });
+    await dash.sample();
+    dash.start();
+    const server = Deno.serve({ hostname: "127.0.0.1", port: num(v.port, "port"), onListen: () => {} }, dash.handler());
+    ctx.print(`dashboard for ${pipeline} on http://127.0.0.1:${server.addr.port}/ (Ctrl-C to stop)`);
+    const done = Promise.withResolvers<void>();
+    Deno.addSignalListener("SIGINT", () => done.resolve());
+    Deno.addSignalListener("SIGTERM", () => done.resolve());
+    await done.promise;
+    dash.stop();
+    await server.shutdown();
+    await lag.close();
+    await pg.close();
+    await redis.close();
+  },
+};
+
+/** `autoscale`: the controller. */
+export const autoscaleCommand: CommandSpec = {
+  summary: "start and stop workers between --min and --max on the pipeline's backlog",
+  options: {
+    topic: { type: "string", value: "NAME", description: "input topic", default: "events" },
+    ...windowOptions,
+    min: { type: "string", value: "N", description: "fewest workers", default: "1" },
+    max: { type: "string", value: "N", description: "most workers (capped at the partition count)", default: "4" },
+    "scale-up-lag": { type: "string", value: "N", description: "scale up above this lag per worker", default: "50000" },
+    "scale-down-lag": {
+      type: "string",
+      value: "N",
+      description: "scale down below this lag per worker",
+      default: "5000",
+    },
+    cooldown: { type: "string", value: "DUR", description: "no change within this long of the last", default: "10s" },
+    duration: { type: "string", value: "DUR", description: "stop after this long (default: until Ctrl-C)" },
+  },
+  async run(args, ctx) {
+    const v = args.values;
+    const topic = str(v.topic);
+    const pipeline = str(v.pipeline) || topic;
+    const pg = await connectPostgres({ max: 1 });
+    const lag = new LagReader(ctx.endpoints().kafka.brokers, topic, pipeline, pg.sql);
+    const log = (l: string) => console.error(`[${new Date().toISOString()}] ${l}`);
+    const pool = new ProcessPool([
+      "--topic",
+      topic,
+      "--pipeline",
+      pipeline,
+      "--window",
+      str(v.window),
+      "--max-out-of-orderness",
+      str(v["max-out-of-orderness"]),
+      "--allowed-lateness",
+      str(v["allowed-lateness"]),
+      "--metrics-port",
+      "0",
+    ], log);
+    const scaler = new Autoscaler({
+      policy: {
+        min: num(v.min, "min"),
+        max: num(v.max, "max"),
+        scaleUpLagPerWorker: num(v["scale-up-lag"], "scale-up-lag"),
+        scaleDownLagPerWorker: num(v["scale-down-lag"], "scale-down-lag"),
+        cooldownMs: parseDuration(str(v.cooldown), "--cooldown"),
+      },
+      pool,
+      lag: async () => {
+        const parts = await lag.read();
+        return { lag: parts.reduce((s, p) => s + p.lag, 0), partitions: parts.length };
+      },
+      log,
+    });
+    await scaler.step();
+    scaler.start();
+    const done = Promise.withResolvers<void>();
+    Deno.addSignalListener("SIGINT", () => done.resolve());
+    Deno.addSignalListener("SIGTERM", () => done.resolve());
+    if (v.duration) setTimeout(() => done.resolve(), parseDuration(str(v.duration), "--duration"));
+    await done.promise;
+    scaler.stop();
+    await pool.stopAll();
+    await lag.close();
+    await pg.close();
+    ctx.print(JSON.stringify(scaler.decisions));
   },
 };

@@ -91,7 +91,7 @@ export function* generateEvents(options: GeneratorOptions): Generator<GeneratedR
       yield { key: user, value: MALFORMED[i % MALFORMED.length]!() };
       continue;
     }
-    let ts = start + i * step - Math.floor(random() * disorder);
+    let ts = Math.round(start + i * step) - Math.floor(random() * disorder);
     if (random() < lateShare) ts -= lateBy;
     const event: Event = {
       id: `${producer}-${i}`,

@@ -16,7 +16,7 @@
  */
 import { definePlugin } from "@mercury/core";
 import { topicsCommand } from "./topics.ts";
-import { processCommand, produceCommand, verifyCommand } from "./commands.ts";
+import { autoscaleCommand, dashboardCommand, processCommand, produceCommand, verifyCommand } from "./commands.ts";
 
 /** The plugin's manifest, found by `deno task mercury plugins`. */
 export const manifest = definePlugin({
@@ -25,7 +25,14 @@ export const manifest = definePlugin({
   version: "0.1.0",
   description: "Kafka in, event-time windows, exactly-once results in PostgreSQL/TimescaleDB",
   services: ["kafka", "postgres", "redis"],
-  commands: { produce: produceCommand, process: processCommand, verify: verifyCommand, topics: topicsCommand },
+  commands: {
+    produce: produceCommand,
+    process: processCommand,
+    verify: verifyCommand,
+    dashboard: dashboardCommand,
+    autoscale: autoscaleCommand,
+    topics: topicsCommand,
+  },
   notebook: "notebooks/01-stream.ipynb",
 });
 
@@ -50,7 +57,14 @@ export {
   WindowAggregator,
   type WindowResult,
 } from "./aggregator.ts";
-export { defaultTopology, processCommand, produceCommand, verifyCommand } from "./commands.ts";
+export {
+  autoscaleCommand,
+  dashboardCommand,
+  defaultTopology,
+  processCommand,
+  produceCommand,
+  verifyCommand,
+} from "./commands.ts";
 export { type Enricher, type Topology, topology } from "./topology.ts";
 export {
   type Changelog,
@@ -71,3 +85,22 @@ export {
 } from "./produce.ts";
 export { compareTotals, groundTruth, readTopic, sinkTotals, type Totals } from "./verify.ts";
 export { type MetricsServer, serveMetrics } from "./metrics_server.ts";
+export { LagReader, type PartitionLag } from "./lag.ts";
+export {
+  announceWorker,
+  bucketQuantile,
+  type Buckets,
+  Dashboard,
+  type DashboardOptions,
+  parseHistogram,
+} from "./dashboard.ts";
+export {
+  Autoscaler,
+  type AutoscalerOptions,
+  decideScale,
+  type LagSource,
+  ProcessPool,
+  type ScaleDecision,
+  type ScalePolicy,
+  type WorkerPool,
+} from "./autoscale.ts";

@@ -192,6 +192,13 @@ export class Processor<E> {
       maxWaitTime: 100,
       maxBytes: 16 * 1024 * 1024,
     });
+    // Group errors (a rebalance racing a join, a coordinator moving) restart the stream
+    // from the checkpoints instead of killing the worker.
+    consumer.on("error", (err: Error) => {
+      if (this.#consumer !== consumer) return;
+      this.#log(`consumer group error: ${err.message}; restarting the stream`);
+      void this.#restart();
+    });
     consumer.on("consumer:group:join", () => {
       this.#metrics.rebalances.inc();
       // Partitions we no longer own are dropped; their next owner resumes from the database.
@@ -234,6 +241,7 @@ export class Processor<E> {
       if (this.#buffer.length >= this.#batchSize) void this.#tick();
     });
     this.#stream.on("error", (err: Error) => {
+      if (this.#stream !== stream) return;
       this.#log(`consumer error: ${err.message}; restarting the stream`);
       void this.#restart();
     });
@@ -398,17 +406,20 @@ export class Processor<E> {
     const dirty = [...this.#parts.entries()].filter(([, s]) => s.dirty);
     // Dead letters first (at least once): a crash before the commit re-sends them.
     if (this.#dead.length) {
-      await this.#dlq!.send({
-        messages: this.#dead.map((d) => ({
-          topic: this.#dlqTopic,
-          key: d.key,
-          value: d.value ?? Buffer.alloc(0),
-          headers: new Map([
-            [Buffer.from("reason"), Buffer.from(d.reason)],
-            [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
-          ]),
-        })),
-      });
+      // Chunks stay well under the broker's message.max.bytes.
+      for (let i = 0; i < this.#dead.length; i += 500) {
+        await this.#dlq!.send({
+          messages: this.#dead.slice(i, i + 500).map((d) => ({
+            topic: this.#dlqTopic,
+            key: d.key,
+            value: d.value ?? Buffer.alloc(0),
+            headers: new Map([
+              [Buffer.from("reason"), Buffer.from(d.reason)],
+              [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
+            ]),
+          })),
+        });
+      }
       this.#dead = [];
     }
     const results = dirty.flatMap(([, s]) => s.pending);

@@ -1,0 +1,51 @@
+/**
+ * Backlog of a pipeline: per partition, the topic's end offset minus the
+ * pipeline's checkpointed next offset (what is not yet counted exactly once).
+ *
+ * @module
+ */
+import { Admin } from "@platformatic/kafka";
+import type { Sql } from "@mercury/core/services/postgres";
+
+/** Lag of one partition. */
+export interface PartitionLag {
+  partition: number;
+  end: number;
+  committed: number;
+  lag: number;
+}
+
+/** Reads the backlog of `pipeline` over `topic`. */
+export class LagReader {
+  #admin: Admin;
+  constructor(brokers: string[], readonly topic: string, readonly pipeline: string, readonly sql: Sql) {
+    this.#admin = new Admin({ clientId: "mercury-stream-lag", bootstrapBrokers: brokers });
+  }
+
+  /** End offsets from Kafka, checkpoints from PostgreSQL. */
+  async read(): Promise<PartitionLag[]> {
+    const meta = await this.#admin.metadata({ topics: [this.topic] });
+    const count = meta.topics.get(this.topic)?.partitionsCount ?? 0;
+    const listed = await this.#admin.listOffsets({
+      topics: [{
+        name: this.topic,
+        partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp: -1n })),
+      }],
+    });
+    const ends: number[] = new Array(count).fill(0);
+    for (const p of listed.find((t) => t.name === this.topic)?.partitions ?? []) {
+      ends[p.partitionIndex] = Number(p.offset);
+    }
+    const rows = await this.sql`
+      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${this.topic}`;
+    const stored = new Map(rows.map((r) => [Number(r.partition), Number(r.next_offset)]));
+    return ends.map((end, partition) => {
+      const committed = stored.get(partition) ?? 0;
+      return { partition, end, committed, lag: Math.max(0, end - committed) };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#admin.close();
+  }
+}
