@@ -8,7 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Consumer, type Message, MessagesStreamModes, Producer } from "@platformatic/kafka";
+import { Admin, Consumer, type Message, MessagesStreamModes, Producer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
 import { WindowAggregator, type WindowResult } from "./aggregator.ts";
@@ -148,6 +148,7 @@ export class Processor<E> {
   /** Starts consuming; resolves when stopped (or, with `untilDone`, when the topic is fully processed). */
   async run(): Promise<ProcessorStats> {
     this.#done = Promise.withResolvers<void>();
+    await this.#checkTopic();
     this.#sink = await PostgresSink.open(this.options.sql, this.pipeline);
     this.#log(
       `sink: ${
@@ -208,19 +209,6 @@ export class Processor<E> {
       for (const p of [...this.#parts.keys()]) if (!owned.has(p)) this.#parts.delete(p);
       this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
     });
-    const topics = await consumer.metadata({ topics: [topic] }).catch((err: Error) => {
-      throw new MercuryError("not_found", `cannot read topic "${topic}": ${err.message}`, {
-        where: brokers.join(","),
-        hint: "create it first, e.g. `deno task mercury stream produce --topic …`",
-        cause: err,
-      });
-    });
-    if (!topics.topics.has(topic)) {
-      throw new MercuryError("not_found", `unknown topic "${topic}"`, {
-        where: brokers.join(","),
-        hint: "check the name",
-      });
-    }
     await this.#checkOffsets(consumer);
     this.#consumer = consumer;
     // Kafka's committed offsets trail the database's (they are committed after it), so
@@ -245,6 +233,30 @@ export class Processor<E> {
       this.#log(`consumer error: ${err.message}; restarting the stream`);
       void this.#restart();
     });
+  }
+
+  /** An unknown input topic is an error before anything is created. */
+  async #checkTopic(): Promise<void> {
+    const { brokers, topic } = this.options;
+    const admin = new Admin({ clientId: "mercury-stream-check", bootstrapBrokers: brokers });
+    let topics: string[];
+    try {
+      topics = await admin.listTopics();
+    } catch (err) {
+      throw new MercuryError("unavailable", `cannot reach Kafka at ${brokers.join(",")}: ${(err as Error).message}`, {
+        where: brokers.join(","),
+        hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS",
+        cause: err,
+      });
+    } finally {
+      await admin.close().catch(() => {});
+    }
+    if (!topics.includes(topic)) {
+      throw new MercuryError("not_found", `unknown topic "${topic}"`, {
+        where: brokers.join(","),
+        hint: "create it first, e.g. `deno task mercury stream produce --topic " + topic + "`",
+      });
+    }
   }
 
   /**
