@@ -199,6 +199,16 @@ export class ProcessPool implements WorkerPool {
     this.log?.(`${last.id}: stopped`);
   }
 
+  /** Kills the newest worker with `signal` (SIGKILL simulates a crash); returns its pid. */
+  kill(signal: Deno.Signal = "SIGKILL"): number | undefined {
+    const last = this.#children.at(-1);
+    if (!last) return undefined;
+    try {
+      last.child.kill(signal);
+    } catch { /* already gone */ }
+    return last.child.pid;
+  }
+
   async stopAll(): Promise<void> {
     while (this.#children.length) await this.stop();
   }
