@@ -94,6 +94,8 @@ export class Processor<E> {
   #lastData = Date.now();
   #done!: PromiseWithResolvers<void>;
   #timer?: ReturnType<typeof setInterval>;
+  #inflight?: Promise<void>;
+  #needRestart = false;
   #sampleEvery = 64;
   #latencySamples: number[] = [];
   #metrics;
@@ -198,7 +200,7 @@ export class Processor<E> {
     consumer.on("error", (err: Error) => {
       if (this.#consumer !== consumer) return;
       this.#log(`consumer group error: ${err.message}; restarting the stream`);
-      void this.#restart();
+      this.#needRestart = true;
     });
     consumer.on("consumer:group:join", () => {
       this.#metrics.rebalances.inc();
@@ -231,7 +233,7 @@ export class Processor<E> {
     this.#stream.on("error", (err: Error) => {
       if (this.#stream !== stream) return;
       this.#log(`consumer error: ${err.message}; restarting the stream`);
-      void this.#restart();
+      this.#needRestart = true;
     });
   }
 
@@ -320,15 +322,25 @@ export class Processor<E> {
     if (this.#busy || this.#stopped) return;
     this.#busy = true;
     try {
-      const due = () => Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000);
-      while (this.#buffer.length && !this.#stopped) {
+      if (this.#needRestart) {
+        await this.#inflight;
+        this.#needRestart = false;
+        await this.#restart();
+      }
+      const due = () =>
+        !this.#inflight && Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000) &&
+        [...this.#parts.values()].some((p) => p.dirty);
+      while (this.#buffer.length && !this.#stopped && !this.#needRestart) {
         await this.#process(this.#buffer.splice(0, this.#batchSize));
-        if (due()) await this.#checkpoint();
+        if (due()) this.#checkpoint();
+        // Yield to I/O between batches, or the commit in flight would wait for the whole backlog.
+        await new Promise((r) => setTimeout(r, 0));
       }
       if (this.#stream?.isPaused() && this.#buffer.length < this.#batchSize) this.#stream.resume();
-      if (due() && [...this.#parts.values()].some((p) => p.dirty)) await this.#checkpoint();
+      if (due()) this.#checkpoint();
       if (
-        this.options.untilDone && Date.now() - this.#lastData > 1000 && ![...this.#parts.values()].some((p) => p.dirty)
+        this.options.untilDone && !this.#inflight && Date.now() - this.#lastData > 1000 &&
+        ![...this.#parts.values()].some((p) => p.dirty)
       ) {
         await this.#checkDone();
       }
@@ -366,6 +378,7 @@ export class Processor<E> {
   async #process(batch: Message[]): Promise<void> {
     const t = this.options.topology;
     const accepted: { e: E; s: PartitionState; m: Message }[] = [];
+    const perPartition = new Map<number, number>();
     for (const m of batch) {
       const s = await this.#partition(m.partition);
       if (m.offset < s.next) continue; // already in the checkpoint
@@ -373,7 +386,7 @@ export class Processor<E> {
       s.dirty = true;
       s.events++;
       this.stats.events++;
-      this.#metrics.eventsIn.inc({ partition: String(m.partition) });
+      perPartition.set(m.partition, (perPartition.get(m.partition) ?? 0) + 1);
       if (this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(Number(m.timestamp));
       const parsed = t.parse(m.value as unknown as Uint8Array);
       if (isRejected(parsed)) {
@@ -382,6 +395,7 @@ export class Processor<E> {
       }
       accepted.push({ e: parsed, s, m });
     }
+    for (const [p, n] of perPartition) this.#metrics.eventsIn.inc({ partition: String(p) }, n);
     let events = accepted.map((a) => a.e);
     for (const enrich of t.enrichers) events = await enrich(events);
     const now = Date.now();
@@ -413,27 +427,16 @@ export class Processor<E> {
     this.#dead.push({ key: m.key, value: m.value, reason, partition: m.partition, offset: m.offset });
   }
 
-  async #checkpoint(): Promise<void> {
+  /**
+   * Takes a checkpoint: snapshots every dirty partition now, then commits it in
+   * the background while processing goes on. One commit is in flight at a time,
+   * so each checkpoint's expected offsets are the previous one's.
+   */
+  #checkpoint(): void {
     const topic = this.options.topic;
     const dirty = [...this.#parts.entries()].filter(([, s]) => s.dirty);
-    // Dead letters first (at least once): a crash before the commit re-sends them.
-    if (this.#dead.length) {
-      // Chunks stay well under the broker's message.max.bytes.
-      for (let i = 0; i < this.#dead.length; i += 500) {
-        await this.#dlq!.send({
-          messages: this.#dead.slice(i, i + 500).map((d) => ({
-            topic: this.#dlqTopic,
-            key: d.key,
-            value: d.value ?? Buffer.alloc(0),
-            headers: new Map([
-              [Buffer.from("reason"), Buffer.from(d.reason)],
-              [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
-            ]),
-          })),
-        });
-      }
-      this.#dead = [];
-    }
+    const dead = this.#dead;
+    this.#dead = [];
     const results = dirty.flatMap(([, s]) => s.pending);
     const checkpoints: PartitionCheckpoint[] = dirty.map(([p, s]) => ({
       topic,
@@ -445,6 +448,42 @@ export class Processor<E> {
       late: s.late,
       dead: s.dead,
     }));
+    const samples = this.#latencySamples;
+    this.#latencySamples = [];
+    for (const [, s] of dirty) {
+      s.expected = s.next;
+      s.pending = [];
+      s.events = s.late = s.dead = 0;
+      s.dirty = false;
+    }
+    this.#lastCheckpoint = Date.now();
+    this.#inflight = this.#commit(results, checkpoints, dead, samples)
+      .catch((err) => this.#done.reject(err))
+      .finally(() => (this.#inflight = undefined));
+  }
+
+  async #commit(
+    results: WindowResult[],
+    checkpoints: PartitionCheckpoint[],
+    dead: DeadLetter[],
+    samples: number[],
+  ): Promise<void> {
+    const topic = this.options.topic;
+    // Dead letters first (at least once): a crash before the commit re-sends them.
+    // Chunks stay well under the broker's message.max.bytes.
+    for (let i = 0; i < dead.length; i += 500) {
+      await this.#dlq!.send({
+        messages: dead.slice(i, i + 500).map((d) => ({
+          topic: this.#dlqTopic,
+          key: d.key,
+          value: d.value ?? Buffer.alloc(0),
+          headers: new Map([
+            [Buffer.from("reason"), Buffer.from(d.reason)],
+            [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
+          ]),
+        })),
+      });
+    }
     const t0 = performance.now();
     for (let attempt = 1;; attempt++) {
       try {
@@ -455,7 +494,7 @@ export class Processor<E> {
           this.stats.fenced++;
           this.#metrics.fenced.inc();
           this.#log(`fenced: ${err.message}; reloading from the database`);
-          await this.#restart();
+          this.#needRestart = true;
           return;
         }
         // The database is away: nothing was written, retry the same checkpoint.
@@ -466,25 +505,20 @@ export class Processor<E> {
     }
     const committedAt = Date.now();
     this.#metrics.commit.observe({}, (performance.now() - t0) / 1000);
-    for (const ts of this.#latencySamples) this.#metrics.latency.observe({}, Math.max(0, committedAt - ts) / 1000);
-    this.#latencySamples = [];
+    for (const ts of samples) this.#metrics.latency.observe({}, Math.max(0, committedAt - ts) / 1000);
     if (this.stats.checkpoints++ === 0) this.#log(`first checkpoint: ${results.length} results`);
     this.stats.results += results.length;
     this.#metrics.resultsOut.inc({}, results.length);
-    let open = 0;
-    for (const [p, s] of dirty) {
-      s.expected = s.next;
-      s.pending = [];
-      s.events = s.late = s.dead = 0;
-      s.dirty = false;
-      this.#metrics.watermark.set({ partition: String(p) }, Math.max(0, s.agg.watermark) / 1000);
+    const bound = this.options.topology.maxOutOfOrdernessMs;
+    for (const c of checkpoints) {
+      this.#metrics.watermark.set({ partition: String(c.partition) }, Math.max(0, (c.state.maxTs ?? 0) - bound) / 1000);
     }
+    let open = 0;
     for (const s of this.#parts.values()) open += s.agg.size;
     this.#metrics.open.set({}, open);
-    this.#lastCheckpoint = Date.now();
-    // Kafka's offsets follow the database's, so a restart re-reads little.
+    // Kafka's offsets follow the database's (never ahead of them), so a restart re-reads little.
     await this.#consumer?.commit({
-      offsets: dirty.map(([p, s]) => ({ topic, partition: p, offset: s.next, leaderEpoch: -1 })),
+      offsets: checkpoints.map((c) => ({ topic, partition: c.partition, offset: c.nextOffset, leaderEpoch: -1 })),
     }).catch(() => {});
   }
 
@@ -508,6 +542,7 @@ export class Processor<E> {
   }
 
   async #close(): Promise<void> {
+    await this.#inflight;
     await this.#stream?.close().catch(() => {});
     await this.#consumer?.close(true).catch(() => {});
     await this.#dlq?.close().catch(() => {});

@@ -85,7 +85,7 @@ Deno.test({
       topic,
       count: 200_000,
       seed: 11,
-      users: 2000,
+      users: 300,
       stepMs: 20,
       disorderMs: 3000,
       lateShare: 0.0005,
@@ -108,17 +108,31 @@ Deno.test({
     let pgKilled = false;
     let finished = false;
     const random = Math.random;
+    // Each round: start a worker, wait until it has checkpointed something new, let it run a
+    // random moment more, then SIGKILL it. Once, PostgreSQL is crashed and restarted under it.
+    const waitForProgress = async (child: Deno.ChildProcess, above: number) => {
+      let exited = false;
+      void child.status.then(() => (exited = true));
+      for (let i = 0; i < 300 && !exited; i++) {
+        const n = await progress().catch(() => above);
+        if (n > above) return n;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return above;
+    };
+    let last = 0;
     for (let round = 0; round < 40 && !finished; round++) {
       const child = startWorker(topic, log);
-      if (kills < 6) {
-        // Let it get going (start-up, group join, some checkpoints), then kill it mid-flight.
-        await new Promise((r) => setTimeout(r, 1200 + random() * 1500));
+      if (kills < 6 && last < 150_000) {
+        last = await waitForProgress(child, last);
         if (kills === 3 && !pgKilled) {
           await killPostgres();
           pgKilled = true;
           await new Promise((r) => setTimeout(r, 1500));
           await servicesUp("postgres");
+          last = await waitForProgress(child, last); // the worker retried its checkpoint and went on
         }
+        await new Promise((r) => setTimeout(r, random() * 300));
         try {
           child.kill("SIGKILL");
           kills++;
