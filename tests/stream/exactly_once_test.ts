@@ -1,5 +1,5 @@
 /**
- * The exactly-once fault test: 200,000 events through the real pipeline while
+ * The exactly-once fault test: 300,000 events through the real pipeline while
  * the worker is SIGKILLed at random moments (and PostgreSQL is killed once);
  * the sink must equal a ground truth recomputed from the topic.
  */
@@ -83,7 +83,7 @@ Deno.test({
     const sent = await produceEvents({
       brokers,
       topic,
-      count: 200_000,
+      count: 300_000,
       seed: 11,
       users: 300,
       stepMs: 20,
@@ -93,7 +93,7 @@ Deno.test({
       start: Date.now() - 3_600_000 * 2,
       inFlight: 1,
     });
-    assert.equal(sent.sent, 200_000);
+    assert.equal(sent.sent, 300_000);
 
     const log: string[] = [];
     const progressAtKill: number[] = [];
@@ -123,7 +123,7 @@ Deno.test({
     let last = 0;
     for (let round = 0; round < 40 && !finished; round++) {
       const child = startWorker(topic, log);
-      if (kills < 6 && last < 150_000) {
+      if (kills < 6 && last < 280_000) {
         last = await waitForProgress(child, last);
         if (kills === 3 && !pgKilled) {
           await killPostgres();
@@ -132,7 +132,7 @@ Deno.test({
           await servicesUp("postgres");
           last = await waitForProgress(child, last); // the worker retried its checkpoint and went on
         }
-        await new Promise((r) => setTimeout(r, random() * 300));
+        await new Promise((r) => setTimeout(r, random() * 150));
         try {
           child.kill("SIGKILL");
           kills++;
@@ -147,13 +147,13 @@ Deno.test({
     }
     assert.ok(kills >= 5, `only ${kills} kills`);
     // The kills landed mid-stream: each after some progress, before the end.
-    const midStream = progressAtKill.filter((n, i) => n < 200_000 && n > (progressAtKill[i - 1] ?? 0));
+    const midStream = progressAtKill.filter((n, i) => n < 300_000 && n > (progressAtKill[i - 1] ?? 0));
     assert.ok(midStream.length >= 5, `kills at ${progressAtKill.join(", ")} events checkpointed`);
     assert.ok(pgKilled);
     assert.ok(finished, `the worker never finished:\n${log.join("").slice(-3000)}`);
 
     const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
-    assert.equal(truth.events + truth.late + truth.malformed, 200_000);
+    assert.equal(truth.events + truth.late + truth.malformed, 300_000);
     assert.ok(truth.malformed > 200 && truth.late > 20, `malformed ${truth.malformed}, late ${truth.late}`);
     const pg = await connectPostgres();
     try {
@@ -162,7 +162,7 @@ Deno.test({
       const [c] = await pg.sql`
         select sum(events)::int as events, sum(late)::int as late, sum(dead)::int as dead
         from stream_checkpoints where pipeline = ${topic}`;
-      assert.equal(c!.events, 200_000);
+      assert.equal(c!.events, 300_000);
       assert.equal(c!.late, truth.late);
       assert.equal(c!.dead, truth.late + truth.malformed);
       const [r] = await pg.sql`select sum(count)::int as n from stream_windows where pipeline = ${topic}`;
