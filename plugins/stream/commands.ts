@@ -17,6 +17,7 @@ import { describeWindow, parseDuration, parseWindowSpec, type WindowSpec } from 
 import { serveMetrics } from "./metrics_server.ts";
 import { announceWorker, Dashboard } from "./dashboard.ts";
 import { LagReader } from "./lag.ts";
+import { kafkaSinkTotals, KafkaTransactionalSink } from "./kafka_sink.ts";
 import { Autoscaler, ProcessPool } from "./autoscale.ts";
 
 const str = (v: unknown, d = "") => (typeof v === "string" ? v : d);
@@ -143,6 +144,18 @@ export const processCommand: CommandSpec = {
     checkpoint: { type: "string", value: "DUR", description: "checkpoint interval", default: "1s" },
     "until-done": { type: "boolean", description: "exit once every partition is checkpointed to the topic's end" },
     "no-enrich": { type: "boolean", description: "skip the Redis join (dim:user:<id> → tier)" },
+    sink: {
+      type: "string",
+      value: "KIND",
+      description:
+        "postgres (exactly-once, one DB transaction) or kafka (Kafka transactions; experimental, see README)",
+      default: "postgres",
+    },
+    "output-topic": {
+      type: "string",
+      value: "NAME",
+      description: "results topic for --sink kafka (default <pipeline>.windows)",
+    },
     "metrics-port": { type: "string", value: "PORT", description: "serve /metrics on this port (0 = any)" },
   },
   async run(args, ctx) {
@@ -160,10 +173,24 @@ export const processCommand: CommandSpec = {
         ? redisDimension({ redis: redis.client, keyOf: (u) => `dim:user:${u}`, fields: { tier: "unknown" } })
         : undefined,
     });
+    const sink = str(v.sink);
+    if (sink !== "postgres" && sink !== "kafka") {
+      throw new MercuryError("usage", `--sink "${sink}" is not postgres or kafka`);
+    }
+    const pipelineName = str(v.pipeline) || topic;
     const processor = new Processor({
       brokers: eps.kafka.brokers,
       topic,
-      pipeline: str(v.pipeline) || topic,
+      pipeline: pipelineName,
+      store: sink === "kafka"
+        ? (pipeline) =>
+          KafkaTransactionalSink.open({
+            brokers: eps.kafka.brokers,
+            pipeline,
+            outputTopic: str(v["output-topic"]) || undefined,
+            instanceId: str(v["instance-id"]) || undefined,
+          })
+        : undefined,
       group: str(v.group) || undefined,
       instanceId: str(v["instance-id"]) || undefined,
       topology: topo,
@@ -209,22 +236,27 @@ export const verifyCommand: CommandSpec = {
   options: {
     topic: { type: "string", value: "NAME", description: "input topic", default: "events" },
     ...windowOptions,
+    sink: { type: "string", value: "KIND", description: "postgres or kafka", default: "postgres" },
+    "output-topic": { type: "string", value: "NAME", description: "results topic for --sink kafka" },
   },
   async run(args, ctx) {
     const v = args.values;
     const topic = str(v.topic);
     const pipeline = str(v.pipeline) || topic;
     const window = parseWindowSpec(str(v.window));
-    const partitions = await readTopic(ctx.endpoints().kafka.brokers, topic);
+    const brokers = ctx.endpoints().kafka.brokers;
+    const partitions = await readTopic(brokers, topic);
     const truth = groundTruth(
       partitions,
       window,
       parseDuration(str(v["max-out-of-orderness"])),
       parseDuration(str(v["allowed-lateness"])),
     );
-    const pg = await connectPostgres({ max: 1 });
+    const pg = str(v.sink) === "kafka" ? undefined : await connectPostgres({ max: 1 });
     try {
-      const actual = await sinkTotals(pg.sql, pipeline);
+      const actual = pg
+        ? await sinkTotals(pg.sql, pipeline)
+        : await kafkaSinkTotals(brokers, str(v["output-topic"]) || `${pipeline}.windows`, `${pipeline}.state`);
       const diffs = compareTotals(truth.totals, actual);
       ctx.print(
         `${topic}: ${truth.events} events, ${truth.late} late, ${truth.malformed} malformed; ` +
@@ -234,7 +266,7 @@ export const verifyCommand: CommandSpec = {
       ctx.print(diffs.length ? "MISMATCH" : "exact: every window matches the ground truth");
       return diffs.length ? 1 : 0;
     } finally {
-      await pg.close();
+      await pg?.close();
     }
   },
 };

@@ -74,7 +74,13 @@ export {
   redisDimension,
   type RedisDimensionOptions,
 } from "./enrich.ts";
-export { FencedError, type PartitionCheckpoint, PostgresSink, type SinkMode } from "./postgres_sink.ts";
+export { PostgresSink, type SinkMode } from "./postgres_sink.ts";
+export {
+  type CheckpointStore,
+  FencedError,
+  type LoadedPartition,
+  type PartitionCheckpoint,
+} from "./checkpoint_store.ts";
 export { Processor, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
 export {
   ensureTopic,
@@ -104,3 +110,4 @@ export {
   type ScalePolicy,
   type WorkerPool,
 } from "./autoscale.ts";
+export { type KafkaSinkOptions, kafkaSinkTotals, KafkaTransactionalSink, readCommitted } from "./kafka_sink.ts";

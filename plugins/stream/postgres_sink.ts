@@ -14,34 +14,17 @@
  */
 import type { Sql } from "@mercury/core/services/postgres";
 import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
+import {
+  type CheckpointStore,
+  FencedError,
+  type LoadedPartition,
+  type PartitionCheckpoint,
+} from "./checkpoint_store.ts";
+
+export { FencedError, type LoadedPartition, type PartitionCheckpoint };
 
 /** How results are stored on this server. */
 export type SinkMode = "timescaledb" | "partitioned";
-
-/** One partition's progress in a checkpoint. */
-export interface PartitionCheckpoint {
-  topic: string;
-  partition: number;
-  /** The `next_offset` this worker loaded (null: the partition had no row). */
-  expectedOffset: bigint | null;
-  /** The offset after the last record processed. */
-  nextOffset: bigint;
-  state: AggregatorSnapshot;
-  events: number;
-  late: number;
-  dead: number;
-}
-
-/** What a worker loads when it gets a partition. */
-export interface LoadedPartition {
-  nextOffset: bigint | null;
-  state: AggregatorSnapshot | null;
-}
-
-/** Thrown inside the transaction when another worker moved a partition on. */
-export class FencedError extends Error {
-  override name = "FencedError";
-}
 
 const DAY = 86_400_000;
 
@@ -53,7 +36,8 @@ const DAY = 86_400_000;
  * await sink.commit(results, [checkpoint]); // results + offsets + state, atomically
  * ```
  */
-export class PostgresSink {
+export class PostgresSink implements CheckpointStore {
+  readonly commitsGroupOffsets = false;
   readonly sql: Sql;
   readonly pipeline: string;
   readonly mode: SinkMode;
@@ -246,6 +230,23 @@ export class PostgresSink {
       });
       this.#partitions.add(day);
     }
+  }
+
+  describe(): string {
+    return this.mode === "timescaledb"
+      ? "TimescaleDB hypertable + continuous aggregate"
+      : "PostgreSQL table partitioned by day + rollup table";
+  }
+
+  /** The stored next offset of every partition of `topic`. */
+  async storedOffsets(topic: string): Promise<Map<number, bigint>> {
+    const rows = await this.sql`
+      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${topic}`;
+    return new Map(rows.map((r) => [Number(r.partition), BigInt(r.next_offset)]));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Removes everything this pipeline wrote (results, rollup, checkpoints). */

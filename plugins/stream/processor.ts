@@ -13,7 +13,8 @@ import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
 import { WindowAggregator, type WindowResult } from "./aggregator.ts";
 import { isRejected } from "./event.ts";
-import { FencedError, type PartitionCheckpoint, PostgresSink } from "./postgres_sink.ts";
+import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./checkpoint_store.ts";
+import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
 import type { Topology } from "./topology.ts";
 
@@ -31,7 +32,10 @@ export interface ProcessorOptions<E> {
    */
   instanceId?: string;
   topology: Topology<E>;
-  sql: Sql;
+  /** PostgreSQL for the default exactly-once sink. */
+  sql?: Sql;
+  /** Another checkpoint store (e.g. a Kafka transactional sink); default: PostgreSQL. */
+  store?: (pipeline: string) => Promise<CheckpointStore>;
   /** Dead-letter topic for malformed and late records (default `<topic>.dlq`). */
   dlqTopic?: string;
   /** Checkpoint at least this often (default 1000 ms). */
@@ -50,6 +54,7 @@ interface PartitionState {
   expected: bigint | null;
   next: bigint;
   pending: WindowResult[];
+  last?: Message;
   events: number;
   late: number;
   dead: number;
@@ -81,7 +86,7 @@ export class Processor<E> {
   readonly pipeline: string;
   readonly registry: Registry;
   readonly stats: ProcessorStats = { events: 0, results: 0, late: 0, dead: 0, checkpoints: 0, fenced: 0, restarts: 0 };
-  #sink!: PostgresSink;
+  #sink!: CheckpointStore;
   #parts = new Map<number, PartitionState>();
   #consumer?: Consumer;
   #stream?: Awaited<ReturnType<Consumer["consume"]>>;
@@ -151,14 +156,10 @@ export class Processor<E> {
   async run(): Promise<ProcessorStats> {
     this.#done = Promise.withResolvers<void>();
     await this.#checkTopic();
-    this.#sink = await PostgresSink.open(this.options.sql, this.pipeline);
-    this.#log(
-      `sink: ${
-        this.#sink.mode === "timescaledb"
-          ? "TimescaleDB hypertable + continuous aggregate"
-          : "PostgreSQL table partitioned by day + rollup table"
-      }`,
-    );
+    if (this.options.store) this.#sink = await this.options.store(this.pipeline);
+    else if (this.options.sql) this.#sink = await PostgresSink.open(this.options.sql, this.pipeline);
+    else throw new MercuryError("config", "a Processor needs `sql` (PostgreSQL sink) or a `store`");
+    this.#log(`sink: ${this.#sink.describe()}`);
     this.#dlq = new Producer({
       clientId: `mercury-dlq-${this.pipeline}`,
       bootstrapBrokers: this.options.brokers,
@@ -272,9 +273,7 @@ export class Processor<E> {
     const count = meta.topics.get(topic)?.partitionsCount ?? 0;
     const partitions = Array.from({ length: count }, (_, i) => i);
     const committed = (await consumer.listCommittedOffsets({ topics: [{ topic, partitions }] })).get(topic) ?? [];
-    const rows = await this.options.sql`
-      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${topic}`;
-    const stored = new Map(rows.map((r) => [Number(r.partition), BigInt(r.next_offset)]));
+    const stored = await this.#sink.storedOffsets(topic, consumer);
     for (const p of partitions) {
       const k = committed[p] ?? -1n;
       if (k > (stored.get(p) ?? 0n)) {
@@ -383,6 +382,7 @@ export class Processor<E> {
       const s = await this.#partition(m.partition);
       if (m.offset < s.next) continue; // already in the checkpoint
       s.next = m.offset + 1n;
+      s.last = m;
       s.dirty = true;
       s.events++;
       this.stats.events++;
@@ -447,6 +447,7 @@ export class Processor<E> {
       events: s.events,
       late: s.late,
       dead: s.dead,
+      lastMessage: s.last,
     }));
     const samples = this.#latencySamples;
     this.#latencySamples = [];
@@ -487,7 +488,7 @@ export class Processor<E> {
     const t0 = performance.now();
     for (let attempt = 1;; attempt++) {
       try {
-        await this.#sink.commit(results, checkpoints);
+        await this.#sink.commit(results, checkpoints, this.#consumer!);
         break;
       } catch (err) {
         if (err instanceof FencedError) {
@@ -499,7 +500,9 @@ export class Processor<E> {
         }
         // The database is away: nothing was written, retry the same checkpoint.
         if (attempt >= 60) throw err;
-        this.#log(`checkpoint failed (${(err as Error).message}); retrying`);
+        const inner = (err as { errors?: { message: string; errors?: { message: string }[] }[] }).errors?.[0];
+        const why = inner?.errors?.[0]?.message ?? inner?.message ?? "";
+        this.#log(`checkpoint failed (${(err as Error).message}${why ? ": " + why : ""}); retrying`);
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
@@ -517,6 +520,7 @@ export class Processor<E> {
     for (const s of this.#parts.values()) open += s.agg.size;
     this.#metrics.open.set({}, open);
     // Kafka's offsets follow the database's (never ahead of them), so a restart re-reads little.
+    if (this.#sink.commitsGroupOffsets) return;
     await this.#consumer?.commit({
       offsets: checkpoints.map((c) => ({ topic, partition: c.partition, offset: c.nextOffset, leaderEpoch: -1 })),
     }).catch(() => {});
@@ -525,9 +529,7 @@ export class Processor<E> {
   async #checkDone(): Promise<void> {
     const topic = this.options.topic;
     const ends = (await this.#consumer!.listOffsets({ topics: [topic] })).get(topic) ?? [];
-    const rows = await this.options.sql`
-      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${topic}`;
-    const stored = new Map(rows.map((r) => [Number(r.partition), BigInt(r.next_offset)]));
+    const stored = await this.#sink.storedOffsets(topic, this.#consumer);
     let done = true;
     ends.forEach((end, p) => {
       const next = stored.get(p) ?? 0n;
@@ -543,6 +545,7 @@ export class Processor<E> {
 
   async #close(): Promise<void> {
     await this.#inflight;
+    await this.#sink?.close().catch(() => {});
     await this.#stream?.close().catch(() => {});
     await this.#consumer?.close(true).catch(() => {});
     await this.#dlq?.close().catch(() => {});

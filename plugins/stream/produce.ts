@@ -17,6 +17,8 @@ export interface TopicOptions {
   retentionMs?: number;
   /** `cleanup.policy=compact` (for changelog topics). */
   compact?: boolean;
+  /** `max.message.bytes` (e.g. for large state records). */
+  maxMessageBytes?: number;
 }
 
 /** Creates `topic` when missing; an existing topic with fewer partitions is an error. */
@@ -47,6 +49,7 @@ export async function ensureTopic(
     const configs: { name: string; value: string }[] = [];
     if (options.retentionMs !== undefined) configs.push({ name: "retention.ms", value: String(options.retentionMs) });
     if (options.compact) configs.push({ name: "cleanup.policy", value: "compact" });
+    if (options.maxMessageBytes) configs.push({ name: "max.message.bytes", value: String(options.maxMessageBytes) });
     await admin.createTopics({ topics: [topic], partitions, replicas: 1, configs });
     // Wait until every partition has a leader.
     for (let i = 0; i < 50; i++) {
