@@ -6,7 +6,10 @@ Deno.test("deno task mercury: lists plugins and explains bad input in one line",
   await t.step("plugins", async () => {
     const r = await runScript("tasks/mercury.ts", ["plugins"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^stream\s+0\.1\.0\s+@mercury\/stream\s+kafka,postgres,redis\s+topics/m);
+    assert.match(
+      r.stdout,
+      /^stream\s+0\.1\.0\s+@mercury\/stream\s+kafka,postgres,redis\s+produce,process,verify,dashboard,autoscale,topics\s+notebooks\/01-stream\.ipynb$/m,
+    );
   });
   await t.step("unknown plugin: exit 64, one line, no stack", async () => {
     const r = await runScript("tasks/mercury.ts", ["strem", "topics"]);
