@@ -95,3 +95,57 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "stream CLI: --processing-time windows by arrival, not by the events' own (old) timestamps",
+  ...integration,
+  async fn() {
+    const { connectPostgres } = await import("@mercury/core/services/postgres");
+    const topic = uniqueName("ptime");
+    const startedAt = Date.now();
+    // Events stamped two hours ago: event-time windows would sit two hours back.
+    const { ensureTopic, produceEvents } = await import("@mercury/stream");
+    const { resolveEndpoints } = await import("@mercury/core");
+    const brokers = resolveEndpoints().kafka.brokers;
+    await ensureTopic(brokers, topic, { partitions: 2 });
+    await produceEvents({
+      brokers,
+      topic,
+      count: 3000,
+      start: startedAt - 7_200_000,
+      stepMs: 1,
+      malformedShare: 0,
+      lateShare: 0,
+    });
+    const w = await stream(
+      "process",
+      "--topic",
+      topic,
+      "--until-done",
+      "--processing-time",
+      "--no-enrich",
+      "--window",
+      "tumbling:10s",
+    );
+    assert.equal(w.code, 0, w.stderr);
+    const pg = await connectPostgres({ max: 1 });
+    try {
+      const rows = await pg.sql`select state from stream_checkpoints where pipeline = ${topic}`;
+      const open = rows.flatMap((r) => (r.state as { open: [string, number, number, { c: number }][] }).open);
+      const final = await pg.sql`select window_start, count from stream_windows where pipeline = ${topic}`;
+      const starts = [...open.map((o) => o[1]), ...final.map((f) => f.window_start.getTime())];
+      assert.ok(starts.length > 0);
+      // Every window lies in the wall-clock span of this test, whatever the events' timestamps said.
+      for (const s of starts) {
+        assert.ok(s >= startedAt - 10_000 && s <= Date.now(), `window at ${new Date(s).toISOString()}`);
+      }
+      const counted = open.reduce((n, o) => n + o[3].c, 0) + final.reduce((n, f) => n + Number(f.count), 0);
+      assert.equal(counted, 3000);
+      await pg.sql`delete from stream_windows where pipeline = ${topic}`;
+      await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
+      await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
+    } finally {
+      await pg.close();
+    }
+  },
+});
