@@ -132,6 +132,7 @@ for (const p of [t1, t2]) {
   await pg.sql`delete from stream_windows where pipeline = ${p}`;
   await pg.sql`delete from stream_windows_rollup where pipeline = ${p}`;
   await pg.sql`delete from stream_checkpoints where pipeline = ${p}`;
+  await pg.sql`delete from stream_window_state where pipeline = ${p}`;
 }
 await pg.close();
 await redis.close();

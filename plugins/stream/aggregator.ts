@@ -24,6 +24,25 @@ interface Acc {
   quantiles: DDSketch;
   /** Enrichment attributes of the window's first event (e.g. the user's tier). */
   attrs?: Record<string, string>;
+  /** Where it lives, for incremental checkpoints. */
+  key: string;
+  start: number;
+  end: number;
+  /** Changed since the last delta(). */
+  dirty: boolean;
+  /** Emitted or merged away: no longer state. */
+  dead: boolean;
+  /** Written by a previous delta() (or restored), so removing it needs a delete. */
+  persisted: boolean;
+}
+
+/** What changed in the open windows since the last {@linkcode WindowAggregator.delta}. */
+export interface AggregatorDelta {
+  maxTs: number | null;
+  /** Windows to write (new or changed): [key, start, end, acc]. */
+  upserts: [string, number, number, AccJson][];
+  /** Windows no longer open (emitted, or merged into another session): [key, start, end]. */
+  removed: [string, number, number][];
 }
 
 /** A final window result. */
@@ -63,7 +82,8 @@ export interface Observation {
   attrs?: Record<string, string>;
 }
 
-interface AccJson {
+/** A window's aggregates as stored in a checkpoint. */
+export interface AccJson {
   c: number;
   s: number;
   mn: number;
@@ -80,7 +100,13 @@ export interface AggregatorSnapshot {
   open: [string, number, number, AccJson][];
 }
 
-const newAcc = (): Acc => ({
+const newAcc = (key: string, start: number, end: number): Acc => ({
+  key,
+  start,
+  end,
+  dirty: false,
+  dead: false,
+  persisted: false,
   count: 0,
   sum: 0,
   min: Infinity,
@@ -114,6 +140,8 @@ export class WindowAggregator {
   #fixed = new Map<number, Map<string, Map<number, Acc>>>();
   /** Sessions: key → sessions sorted by start. */
   #sessions = new Map<string, { start: number; end: number; acc: Acc }[]>();
+  #dirty: Acc[] = [];
+  #removed: [string, number, number][] = [];
 
   constructor(options: AggregatorOptions) {
     this.spec = options.window;
@@ -148,8 +176,9 @@ export class WindowAggregator {
         let byStart = byKey.get(o.key);
         if (!byStart) byKey.set(o.key, byStart = new Map());
         let acc = byStart.get(start);
-        if (!acc) byStart.set(start, acc = newAcc());
+        if (!acc) byStart.set(start, acc = newAcc(o.key, start, end));
         accumulate(acc, o);
+        this.#touch(acc);
       }
       if (!accepted) return "late";
     }
@@ -159,24 +188,69 @@ export class WindowAggregator {
 
   #addSession(o: Observation, gap: number): void {
     const list = this.#sessions.get(o.key) ?? [];
-    const s = o.ts;
-    const e = o.ts + gap;
-    const acc = newAcc();
-    accumulate(acc, o);
-    let merged = { start: s, end: e, acc };
-    const keep: typeof list = [];
-    for (const x of list) {
-      if (x.start <= merged.end && merged.start <= x.end) {
-        merged = {
-          start: Math.min(x.start, merged.start),
-          end: Math.max(x.end, merged.end),
-          acc: mergeAcc(x.acc, merged.acc),
-        };
-      } else keep.push(x);
+    let start = o.ts;
+    let end = o.ts + gap;
+    const overlapping = list.filter((x) => x.start <= end && start <= x.end);
+    // Overlaps can chain (a new event bridging two sessions): widen until stable.
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const x of list) {
+        if (!overlapping.includes(x) && x.start <= end && start <= x.end) {
+          overlapping.push(x);
+          changed = true;
+        }
+      }
+      for (const x of overlapping) {
+        if (x.start < start || x.end > end) {
+          start = Math.min(start, x.start);
+          end = Math.max(end, x.end);
+          changed = true;
+        }
+      }
     }
-    keep.push(merged);
+    const keep = list.filter((x) => !overlapping.includes(x));
+    const target = overlapping[0]?.acc ?? newAcc(o.key, start, end);
+    for (const x of overlapping) {
+      if (x.acc.persisted) this.#removed.push([o.key, x.start, x.end]);
+      if (x.acc !== target) {
+        mergeAcc(target, x.acc);
+        x.acc.dead = true;
+      }
+    }
+    accumulate(target, o);
+    target.start = start;
+    target.end = end;
+    this.#touch(target);
+    keep.push({ start, end, acc: target });
     keep.sort((a, b) => a.start - b.start);
     this.#sessions.set(o.key, keep);
+  }
+
+  #touch(acc: Acc): void {
+    if (!acc.dirty) {
+      acc.dirty = true;
+      this.#dirty.push(acc);
+    }
+  }
+
+  /**
+   * The changes since the last call: windows to write and windows to delete.
+   * With it, a checkpoint stores only what moved instead of the whole state.
+   */
+  delta(): AggregatorDelta {
+    const upserts: AggregatorDelta["upserts"] = [];
+    const written = new Set<string>();
+    for (const acc of this.#dirty) {
+      acc.dirty = false;
+      if (acc.dead) continue;
+      upserts.push([acc.key, acc.start, acc.end, accJson(acc)]);
+      acc.persisted = true;
+      written.add(`${acc.key}\u0000${acc.start}\u0000${acc.end}`);
+    }
+    const removed = this.#removed.filter(([k, st, en]) => !written.has(`${k}\u0000${st}\u0000${en}`));
+    this.#dirty = [];
+    this.#removed = [];
+    return { maxTs: Number.isFinite(this.#maxTs) ? this.#maxTs : null, upserts, removed };
   }
 
   /** Emits and forgets every window that the watermark has made final, ordered by end. */
@@ -188,6 +262,8 @@ export class WindowAggregator {
         const open = list.filter((x) => {
           if (x.end <= closeAt) {
             out.push(result(key, x.start, x.end, x.acc));
+            x.acc.dead = true;
+            if (x.acc.persisted) this.#removed.push([key, x.start, x.end]);
             return false;
           }
           return true;
@@ -200,7 +276,11 @@ export class WindowAggregator {
     const ends = [...this.#fixed.keys()].filter((end) => end <= closeAt).sort((a, b) => a - b);
     for (const end of ends) {
       for (const [key, byStart] of this.#fixed.get(end)!) {
-        for (const [start, acc] of byStart) out.push(result(key, start, end, acc));
+        for (const [start, acc] of byStart) {
+          out.push(result(key, start, end, acc));
+          acc.dead = true;
+          if (acc.persisted) this.#removed.push([key, start, end]);
+        }
       }
       this.#fixed.delete(end);
     }
@@ -244,6 +324,12 @@ export class WindowAggregator {
     agg.#maxTs = snap.maxTs ?? -Infinity;
     for (const [key, start, end, j] of snap.open) {
       const acc: Acc = {
+        key,
+        start,
+        end,
+        dirty: false,
+        dead: false,
+        persisted: true,
         count: j.c,
         sum: j.s,
         min: j.mn,

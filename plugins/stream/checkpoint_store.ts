@@ -7,7 +7,7 @@
  * @module
  */
 import type { Consumer, Message } from "@platformatic/kafka";
-import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
+import type { AggregatorDelta, AggregatorSnapshot, WindowResult } from "./aggregator.ts";
 
 /** One partition's progress in a checkpoint. */
 export interface PartitionCheckpoint {
@@ -17,7 +17,10 @@ export interface PartitionCheckpoint {
   expectedOffset: bigint | null;
   /** The offset after the last record processed. */
   nextOffset: bigint;
+  /** The whole open state (stores without incremental state). */
   state: AggregatorSnapshot;
+  /** Only what changed since the previous checkpoint (stores with incremental state). */
+  delta?: AggregatorDelta;
   events: number;
   late: number;
   dead: number;
@@ -45,6 +48,8 @@ export interface CheckpointStore {
   commit(results: WindowResult[], checkpoints: PartitionCheckpoint[], consumer: Consumer): Promise<void>;
   /** The stored next offset of every partition. */
   storedOffsets(topic: string, consumer?: Consumer): Promise<Map<number, bigint>>;
+  /** Whether the store takes deltas (then `state` is not needed in checkpoints). */
+  readonly incremental: boolean;
   /** Whether the store already commits the consumer group's offsets itself. */
   readonly commitsGroupOffsets: boolean;
   close(): Promise<void>;

@@ -87,6 +87,7 @@ export async function readCommitted(
 /** The Kafka transactional checkpoint store. */
 export class KafkaTransactionalSink implements CheckpointStore {
   readonly commitsGroupOffsets = true;
+  readonly incremental = false;
   #state = new Map<string, ChangelogValue>();
   #readAt = 0;
 

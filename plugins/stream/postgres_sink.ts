@@ -38,6 +38,8 @@ const DAY = 86_400_000;
  */
 export class PostgresSink implements CheckpointStore {
   readonly commitsGroupOffsets = false;
+  /** Open windows live one row each in `stream_window_state`; a checkpoint writes only what changed. */
+  readonly incremental = true;
   readonly sql: Sql;
   readonly pipeline: string;
   readonly mode: SinkMode;
@@ -65,6 +67,10 @@ export class PostgresSink implements CheckpointStore {
         events bigint not null default 0, late bigint not null default 0, dead bigint not null default 0,
         updated_at timestamptz not null default now(),
         primary key (pipeline, topic, partition))`;
+      await tx`create table if not exists stream_window_state (
+        pipeline text not null, topic text not null, partition int not null,
+        key text not null, window_start bigint not null, window_end bigint not null, acc jsonb not null,
+        primary key (pipeline, topic, partition, key, window_start, window_end))`;
       const columns = `
         pipeline text not null, key text not null,
         window_start timestamptz not null, window_end timestamptz not null,
@@ -99,9 +105,15 @@ export class PostgresSink implements CheckpointStore {
       select next_offset, state from stream_checkpoints
       where pipeline = ${this.pipeline} and topic = ${topic} and partition = ${partition}`;
     const row = rows[0];
-    return row
-      ? { nextOffset: BigInt(row.next_offset), state: row.state as AggregatorSnapshot }
-      : { nextOffset: null, state: null };
+    if (!row) return { nextOffset: null, state: null };
+    const state = (row.state ?? { maxTs: null, open: [] }) as AggregatorSnapshot & { incremental?: boolean };
+    if (state.incremental) {
+      const open = await this.sql`
+        select key, window_start, window_end, acc from stream_window_state
+        where pipeline = ${this.pipeline} and topic = ${topic} and partition = ${partition}`;
+      state.open = open.map((r) => [r.key, Number(r.window_start), Number(r.window_end), r.acc]);
+    }
+    return { nextOffset: BigInt(row.next_offset), state };
   }
 
   /**
@@ -117,7 +129,7 @@ export class PostgresSink implements CheckpointStore {
       // State and results travel as one JSON text each: the native JSON.stringify and
       // PostgreSQL's JSON parser are far faster than binding thousands of parameters.
       for (const c of checkpoints) {
-        const state = JSON.stringify(c.state);
+        const state = JSON.stringify(c.delta ? { maxTs: c.delta.maxTs, open: [], incremental: true } : c.state);
         if (c.expectedOffset === null) {
           const r = await tx`
             insert into stream_checkpoints (pipeline, topic, partition, next_offset, state, events, late, dead)
@@ -132,6 +144,24 @@ export class PostgresSink implements CheckpointStore {
             where pipeline = ${this.pipeline} and topic = ${c.topic} and partition = ${c.partition}
               and next_offset = ${c.expectedOffset.toString()}`;
           if (r.count !== 1) throw new FencedError(`${c.topic}/${c.partition} moved on in another worker`);
+        }
+      }
+      for (const c of checkpoints) {
+        if (!c.delta) continue;
+        if (c.delta.removed.length) {
+          await tx`
+            delete from stream_window_state s using jsonb_array_elements(${
+            JSON.stringify(c.delta.removed)
+          }::text::jsonb) r
+            where s.pipeline = ${this.pipeline} and s.topic = ${c.topic} and s.partition = ${c.partition}
+              and s.key = r->>0 and s.window_start = (r->>1)::bigint and s.window_end = (r->>2)::bigint`;
+        }
+        if (c.delta.upserts.length) {
+          await tx`
+            insert into stream_window_state (pipeline, topic, partition, key, window_start, window_end, acc)
+            select ${this.pipeline}, ${c.topic}, ${c.partition}, r->>0, (r->>1)::bigint, (r->>2)::bigint, r->3
+            from jsonb_array_elements(${JSON.stringify(c.delta.upserts)}::text::jsonb) r
+            on conflict (pipeline, topic, partition, key, window_start, window_end) do update set acc = excluded.acc`;
         }
       }
       if (results.length) {
@@ -194,7 +224,7 @@ export class PostgresSink implements CheckpointStore {
       }
     });
     if (debug) {
-      const bytes = checkpoints.reduce((n, c) => n + JSON.stringify(c.state).length, 0);
+      const bytes = checkpoints.reduce((n, c) => n + JSON.stringify(c.delta ?? c.state).length, 0);
       console.error(
         `commit: ${results.length} results, ${checkpoints.length} partitions, state ${bytes} bytes; ` +
           `ddl ${(t1 - t0).toFixed(0)} ms, txn ${(performance.now() - t1).toFixed(0)} ms`,
@@ -255,6 +285,7 @@ export class PostgresSink implements CheckpointStore {
       await tx`delete from stream_windows where pipeline = ${this.pipeline}`;
       if (this.mode === "partitioned") await tx`delete from stream_windows_rollup where pipeline = ${this.pipeline}`;
       await tx`delete from stream_checkpoints where pipeline = ${this.pipeline}`;
+      await tx`delete from stream_window_state where pipeline = ${this.pipeline}`;
     });
   }
 }

@@ -443,7 +443,9 @@ export class Processor<E> {
       partition: p,
       expectedOffset: s.expected,
       nextOffset: s.next,
-      state: s.agg.snapshot(),
+      ...(this.#sink.incremental
+        ? { state: { maxTs: null, open: [] }, delta: s.agg.delta() }
+        : { state: s.agg.snapshot() }),
       events: s.events,
       late: s.late,
       dead: s.dead,
@@ -514,7 +516,8 @@ export class Processor<E> {
     this.#metrics.resultsOut.inc({}, results.length);
     const bound = this.options.topology.maxOutOfOrdernessMs;
     for (const c of checkpoints) {
-      this.#metrics.watermark.set({ partition: String(c.partition) }, Math.max(0, (c.state.maxTs ?? 0) - bound) / 1000);
+      const maxTs = c.delta ? c.delta.maxTs : c.state.maxTs;
+      this.#metrics.watermark.set({ partition: String(c.partition) }, Math.max(0, (maxTs ?? 0) - bound) / 1000);
     }
     let open = 0;
     for (const s of this.#parts.values()) open += s.agg.size;

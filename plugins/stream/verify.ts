@@ -108,6 +108,9 @@ export async function sinkTotals(sql: Sql, pipeline: string): Promise<Totals> {
   const rows =
     await sql`select key, window_start, window_end, count, sum from stream_windows where pipeline = ${pipeline}`;
   for (const r of rows) add(r.key, r.window_start.getTime(), r.window_end.getTime(), Number(r.count), r.sum);
+  const open =
+    await sql`select key, window_start, window_end, acc from stream_window_state where pipeline = ${pipeline}`;
+  for (const r of open) add(r.key, Number(r.window_start), Number(r.window_end), r.acc.c, r.acc.s);
   const states = await sql`select state from stream_checkpoints where pipeline = ${pipeline}`;
   for (const { state } of states) {
     for (const [key, start, end, acc] of (state as AggregatorSnapshot | null)?.open ?? []) {

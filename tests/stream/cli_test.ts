@@ -130,8 +130,11 @@ Deno.test({
     assert.equal(w.code, 0, w.stderr);
     const pg = await connectPostgres({ max: 1 });
     try {
-      const rows = await pg.sql`select state from stream_checkpoints where pipeline = ${topic}`;
-      const open = rows.flatMap((r) => (r.state as { open: [string, number, number, { c: number }][] }).open);
+      const rows = await pg
+        .sql`select key, window_start, window_end, acc from stream_window_state where pipeline = ${topic}`;
+      const open = rows.map((r) =>
+        [r.key, Number(r.window_start), Number(r.window_end), r.acc] as [string, number, number, { c: number }]
+      );
       const final = await pg.sql`select window_start, count from stream_windows where pipeline = ${topic}`;
       const starts = [...open.map((o) => o[1]), ...final.map((f) => f.window_start.getTime())];
       assert.ok(starts.length > 0);
@@ -144,6 +147,7 @@ Deno.test({
       await pg.sql`delete from stream_windows where pipeline = ${topic}`;
       await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
       await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
+      await pg.sql`delete from stream_window_state where pipeline = ${topic}`;
     } finally {
       await pg.close();
     }

@@ -171,6 +171,7 @@ Deno.test({
       await pg.sql`delete from stream_windows where pipeline = ${topic}`;
       await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
       await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
+      await pg.sql`delete from stream_window_state where pipeline = ${topic}`;
     } finally {
       await pg.close();
     }
