@@ -87,16 +87,30 @@ await ensureTopic(brokers, t2, { partitions: 12 });
 const w2 = new Processor({ brokers, topic: t2, pipeline: t2, topology: topo(), sql: pg.sql, checkpointMs: 250 });
 const running = w2.run();
 await new Promise((r) => setTimeout(r, 2000));
-const steady = await produceEvents({
-  brokers,
-  topic: t2,
-  count: RATE * SECONDS,
-  eventsPerSec: RATE,
-  users: 10_000,
-  start: Date.now(),
-  stepMs: 1000 / RATE,
-  batchSize: Math.max(500, Math.round(RATE / 50)),
-});
+// The load comes from another process, as it would in production (one event loop per process).
+const producerRun = await new Deno.Command(Deno.execPath(), {
+  args: [
+    "run",
+    "-A",
+    new URL("../tasks/mercury.ts", import.meta.url).pathname,
+    "stream",
+    "produce",
+    "--topic",
+    t2,
+    "--events-per-sec",
+    String(RATE),
+    "--duration",
+    `${SECONDS}s`,
+    "--users",
+    "10000",
+    "--batch-size",
+    String(Math.max(500, Math.round(RATE / 50))),
+  ],
+  stdout: "piped",
+  stderr: "inherit",
+}).output();
+const producedLine = new TextDecoder().decode(producerRun.stdout).trim();
+const steady = { eventsPerSec: Number(/: (\d+) records\/s/.exec(producedLine)?.[1] ?? 0) };
 await new Promise((r) => setTimeout(r, 3000));
 w2.stop();
 await running;

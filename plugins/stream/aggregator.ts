@@ -10,7 +10,15 @@
  *
  * @module
  */
-import { type HllJson, HyperLogLog, newQuantileSketch, sketchFromBase64, sketchToBase64 } from "./sketch.ts";
+import {
+  type CompactSketch,
+  type HllJson,
+  HyperLogLog,
+  newQuantileSketch,
+  sketchFromBase64,
+  sketchFromCompact,
+  sketchToCompact,
+} from "./sketch.ts";
 import type { DDSketch } from "@datadog/sketches-js";
 import { type WindowSpec, windowStarts } from "./window.ts";
 
@@ -89,7 +97,10 @@ export interface AccJson {
   mn: number;
   mx: number;
   d: HllJson;
-  q: string;
+  /** Percentile sketch, compact form. */
+  k?: CompactSketch;
+  /** Percentile sketch as base64 protobuf (checkpoints written before the compact form). */
+  q?: string;
   a?: Record<string, string>;
 }
 
@@ -335,7 +346,7 @@ export class WindowAggregator {
         min: j.mn,
         max: j.mx,
         distinct: HyperLogLog.fromJSON(j.d),
-        quantiles: sketchFromBase64(j.q),
+        quantiles: j.k ? sketchFromCompact(j.k) : j.q ? sketchFromBase64(j.q) : newQuantileSketch(),
       };
       if (j.a) acc.attrs = j.a;
       if (agg.spec.kind === "session") {
@@ -382,7 +393,7 @@ function accJson(acc: Acc): AccJson {
     mn: acc.min,
     mx: acc.max,
     d: acc.distinct.toJSON(),
-    q: sketchToBase64(acc.quantiles),
+    k: sketchToCompact(acc.quantiles),
   };
 }
 

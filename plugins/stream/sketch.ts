@@ -161,6 +161,51 @@ export function newQuantileSketch(): DDSketch {
   return new DDSketch({ relativeAccuracy: QUANTILE_ACCURACY });
 }
 
+/** A DDSketch as compact JSON: its non-empty bins as [key, count, key, count, …] plus summary stats. */
+export interface CompactSketch {
+  b: number[];
+  z: number;
+  n: number;
+  s: number;
+  mn: number;
+  mx: number;
+}
+
+interface SketchInternals {
+  store: { bins: number[]; offset: number; add(key: number, weight: number): void };
+  zeroCount: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Encodes a DDSketch (positive values only, as window amounts are) without
+ * protobuf: a window with a few values becomes a few numbers, which keeps
+ * incremental checkpoints small.
+ */
+export function sketchToCompact(sketch: DDSketch): CompactSketch {
+  const s = sketch as unknown as SketchInternals;
+  const b: number[] = [];
+  const { bins, offset } = s.store;
+  for (let i = 0; i < bins.length; i++) if (bins[i]) b.push(i + offset, bins[i]!);
+  return { b, z: s.zeroCount, n: s.count, s: s.sum, mn: s.min, mx: s.max };
+}
+
+/** Decodes {@linkcode sketchToCompact}. */
+export function sketchFromCompact(c: CompactSketch): DDSketch {
+  const sketch = newQuantileSketch();
+  const s = sketch as unknown as SketchInternals;
+  for (let i = 0; i < c.b.length; i += 2) s.store.add(c.b[i]!, c.b[i + 1]!);
+  s.zeroCount = c.z;
+  s.count = c.n;
+  s.sum = c.s;
+  s.min = c.mn ?? Infinity;
+  s.max = c.mx ?? -Infinity;
+  return sketch;
+}
+
 /** DDSketch → base64 protobuf. */
 export function sketchToBase64(s: DDSketch): string {
   return Buffer.from(s.toProto()).toString("base64");
