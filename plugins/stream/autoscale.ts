@@ -164,7 +164,8 @@ export class ProcessPool implements WorkerPool {
     const id = `worker-${++this.#n}`;
     const mercury = new URL("../../tasks/mercury.ts", import.meta.url).pathname;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", mercury, "stream", "process", ...this.args, "--instance-id", id],
+      // Dynamic membership: a worker that stops leaves the group at once and its partitions move.
+      args: ["run", "-A", mercury, "stream", "process", ...this.args],
       stdout: "null",
       stderr: "piped",
     }).spawn();

@@ -168,16 +168,31 @@ export class Processor<E> {
     await ensureTopic(this.options.brokers, this.#dlqTopic, { partitions: 1 });
     await this.#start();
     this.#timer = setInterval(() => void this.#tick(), 50);
+    let failed = false;
     try {
       await this.#done.promise;
+    } catch (err) {
+      failed = true;
+      throw err;
     } finally {
       clearInterval(this.#timer);
+      if (!failed) await this.#flush();
       await this.#close();
     }
     return this.stats;
   }
 
-  /** Stops after the current batch; the next checkpoint is not written (a restart resumes from the last one). */
+  /** On a graceful stop: let the running batch finish and write a last checkpoint. */
+  async #flush(): Promise<void> {
+    for (let i = 0; i < 1000 && this.#busy; i++) await new Promise((r) => setTimeout(r, 10));
+    await this.#inflight;
+    if (!this.#needRestart && [...this.#parts.values()].some((p) => p.dirty)) {
+      this.#checkpoint();
+      await this.#inflight;
+    }
+  }
+
+  /** Stops after the current batch and writes a last checkpoint (a crash instead resumes from the previous one). */
   stop(): void {
     this.#stopped = true;
     this.#done?.resolve();
@@ -205,11 +220,14 @@ export class Processor<E> {
     });
     consumer.on("consumer:group:join", () => {
       this.#metrics.rebalances.inc();
-      // Partitions we no longer own are dropped; their next owner resumes from the database.
+      // State of partitions that moved away is kept, not dropped: dropping it would lose the
+      // records processed since the last checkpoint, which the consumer will not hand out again.
+      // Kept state is safe: its next checkpoint is fenced if the new owner has moved on (and this
+      // worker then reloads everything), and if the partition comes back untouched, the records
+      // re-fetched from the last committed offset are skipped as already counted.
       const owned = new Set(
         (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions),
       );
-      for (const p of [...this.#parts.keys()]) if (!owned.has(p)) this.#parts.delete(p);
       this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
     });
     await this.#checkOffsets(consumer);

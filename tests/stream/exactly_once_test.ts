@@ -177,3 +177,69 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "exactly-once with rebalances: workers joining and leaving the group mid-stream still give the exact result",
+  ...integration,
+  async fn() {
+    const topic = uniqueName("rebal");
+    await ensureTopic(brokers, topic, { partitions: 6 });
+    await produceEvents({
+      brokers,
+      topic,
+      count: 200_000,
+      seed: 3,
+      users: 300,
+      stepMs: 20,
+      disorderMs: 3000,
+      start: Date.now() - 7_200_000,
+    });
+    const log: string[] = [];
+    const worker = (id: string) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `${ROOT}/tasks/mercury.ts`,
+          "stream",
+          "process",
+          "--topic",
+          topic,
+          "--checkpoint",
+          "200ms",
+          "--no-enrich",
+          "--instance-id",
+          id,
+          "--until-done",
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      void child.stderr.pipeTo(
+        new WritableStream({ write: (b) => void log.push(`${id}: ${new TextDecoder().decode(b)}`) }),
+      );
+      return child;
+    };
+    const a = worker("a");
+    await new Promise((r) => setTimeout(r, 2000));
+    const b = worker("b"); // joins: partitions move from a to b
+    await new Promise((r) => setTimeout(r, 1500));
+    const c = worker("c"); // another rebalance
+    await new Promise((r) => setTimeout(r, 1000));
+    c.kill("SIGTERM"); // leaves: its partitions move back
+    const statuses = await Promise.all([a.status, b.status, c.status]);
+    assert.ok(statuses[0]!.success && statuses[1]!.success, log.join("").slice(-2000));
+    assert.match(log.join(""), /assigned partitions/);
+    const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
+    const pg = await connectPostgres();
+    try {
+      assert.deepEqual(compareTotals(truth.totals, await sinkTotals(pg.sql, topic)), []);
+      await pg.sql`delete from stream_windows where pipeline = ${topic}`;
+      await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
+      await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
+      await pg.sql`delete from stream_window_state where pipeline = ${topic}`;
+    } finally {
+      await pg.close();
+    }
+  },
+});
