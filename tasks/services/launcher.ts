@@ -180,7 +180,21 @@ export class Launcher {
         throw err;
       }
     }
-    const health = await this.#waitHealthy(svc, pid);
+    let health: HealthReport;
+    for (let attempt = 1;; attempt++) {
+      try {
+        health = await this.#waitHealthy(svc, pid);
+        break;
+      } catch (err) {
+        // A port just released by a stopped server can still refuse a bind for a moment
+        // ("Address already in use"): wait and start once more.
+        const busy = /already in use/i.test(tail(svc.paths.log, 40));
+        if (mode !== "native" || attempt >= 3 || !busy || !(err instanceof MercuryError)) throw err;
+        this.#log(`${name}: its port was not free yet; starting again`);
+        await sleep(3000);
+        pid = await svc.start();
+      }
+    }
     this.#updateState(name, { mode, pid, endpoint: svc.endpoint, startedAt: new Date().toISOString() });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     this.#log(`${name}: up (${mode}, ${svc.endpoint}) in ${secs}s`);
