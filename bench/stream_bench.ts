@@ -30,6 +30,7 @@ import {
   tumbling,
 } from "@mercury/stream";
 import { Admin } from "@platformatic/kafka";
+import { PostgresSink } from "@mercury/stream";
 
 const arg = (name: string, d: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -143,10 +144,7 @@ const admin = new Admin({ clientId: "bench-cleanup", bootstrapBrokers: brokers }
 await admin.deleteTopics({ topics: [t1, t2, `${t1}.dlq`, `${t2}.dlq`] }).catch(() => {});
 await admin.close();
 for (const p of [t1, t2]) {
-  await pg.sql`delete from stream_windows where pipeline = ${p}`;
-  await pg.sql`delete from stream_windows_rollup where pipeline = ${p}`;
-  await pg.sql`delete from stream_checkpoints where pipeline = ${p}`;
-  await pg.sql`delete from stream_window_state where pipeline = ${p}`;
+  await (await PostgresSink.open(pg.sql, p)).reset();
 }
 await pg.close();
 await redis.close();

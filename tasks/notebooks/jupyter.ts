@@ -6,17 +6,12 @@
  * @module
  */
 import { MercuryError } from "@mercury/core";
-import { aptInstall, onPath, run, runOk } from "../services/_process.ts";
+import { aptInstall, onPath, run, runOk, sha256Hex } from "../services/_process.ts";
 
 /** Paths of the runner's Python side. */
 export interface Jupyter {
   python: string;
   executeScript: string;
-}
-
-async function sha256(text: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Installs what is missing (venv, pip packages, kernelspec) and returns the interpreter to use. */
@@ -26,7 +21,7 @@ export async function ensureJupyter(root: string, state: string): Promise<Jupyte
   const python = `${venv}/bin/python`;
   const requirements = `${root}/tasks/notebooks/requirements.txt`;
   const stampFile = `${venv}/.requirements-sha256`;
-  const stamp = await sha256(await Deno.readTextFile(requirements));
+  const stamp = await sha256Hex(await Deno.readTextFile(requirements));
   let have = "";
   try {
     have = (await Deno.readTextFile(stampFile)).trim();

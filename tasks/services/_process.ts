@@ -203,3 +203,9 @@ export async function aptInstall(packages: string[], why: string): Promise<void>
     );
   }
 }
+
+/** Hex SHA-256 of a text (stamps for installed jars and packages). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

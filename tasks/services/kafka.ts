@@ -9,18 +9,13 @@
  */
 import { DEFAULT_PORTS, type HealthReport } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
-import { aptInstall, onPath, run, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
+import { aptInstall, onPath, run, runOk, sha256Hex, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
 import { type NativeService, servicePaths } from "./native.ts";
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (as StorageTool makes). */
 export function newClusterId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function javaMajor(): Promise<number | undefined> {
@@ -57,7 +52,7 @@ export function kafkaService(
       }
       if (!(await onPath("mvn"))) await aptInstall(["maven"], "Maven (fetches the Kafka broker jars)");
       // Jars are fetched again only when the pom changes.
-      const stamp = await sha256(await Deno.readTextFile(pom));
+      const stamp = await sha256Hex(await Deno.readTextFile(pom));
       let have = "";
       try {
         have = (await Deno.readTextFile(`${libs}/.pom-sha256`)).trim();

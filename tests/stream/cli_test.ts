@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { PostgresSink } from "@mercury/stream";
 import { connectKafka } from "@mercury/core/services/kafka";
 import { integration, runScript, uniqueName } from "../_helpers.ts";
 
@@ -144,10 +145,7 @@ Deno.test({
       }
       const counted = open.reduce((n, o) => n + o[3].c, 0) + final.reduce((n, f) => n + Number(f.count), 0);
       assert.equal(counted, 3000);
-      await pg.sql`delete from stream_windows where pipeline = ${topic}`;
-      await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
-      await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
-      await pg.sql`delete from stream_window_state where pipeline = ${topic}`;
+      await (await PostgresSink.open(pg.sql, topic)).reset();
     } finally {
       await pg.close();
     }

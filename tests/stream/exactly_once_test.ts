@@ -4,6 +4,7 @@
  * the sink must equal a ground truth recomputed from the topic.
  */
 import assert from "node:assert/strict";
+import { PostgresSink } from "@mercury/stream";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
 import {
@@ -168,10 +169,7 @@ Deno.test({
       const [r] = await pg.sql`select sum(count)::int as n from stream_windows where pipeline = ${topic}`;
       const [rollup] = await pg.sql`select sum(events)::int as n from stream_windows_rollup where pipeline = ${topic}`;
       assert.equal(rollup!.n, r!.n, "the rollup disagrees with the windows");
-      await pg.sql`delete from stream_windows where pipeline = ${topic}`;
-      await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
-      await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
-      await pg.sql`delete from stream_window_state where pipeline = ${topic}`;
+      await (await PostgresSink.open(pg.sql, topic)).reset();
     } finally {
       await pg.close();
     }
@@ -234,10 +232,7 @@ Deno.test({
     const pg = await connectPostgres();
     try {
       assert.deepEqual(compareTotals(truth.totals, await sinkTotals(pg.sql, topic)), []);
-      await pg.sql`delete from stream_windows where pipeline = ${topic}`;
-      await pg.sql`delete from stream_windows_rollup where pipeline = ${topic}`;
-      await pg.sql`delete from stream_checkpoints where pipeline = ${topic}`;
-      await pg.sql`delete from stream_window_state where pipeline = ${topic}`;
+      await (await PostgresSink.open(pg.sql, topic)).reset();
     } finally {
       await pg.close();
     }
