@@ -1,0 +1,457 @@
+/**
+ * The catalog: managed tables under a data directory. Each write (ingest,
+ * append, compaction) builds a complete new version in a temporary folder —
+ * Hive-partitioned Parquet sorted by a key, or a DuckDB database file — then
+ * renames it into place and swaps `catalog.json` atomically. A write that
+ * fails leaves the catalog and the previous version untouched.
+ *
+ * @example Ingest a CSV file partitioned by day
+ * ```ts
+ * import { Catalog } from "@mercury/olap";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/e.csv`, "ts,user,amount\n2024-01-01 10:00:00,a,1\n2024-01-02 11:00:00,b,2\n");
+ * const cat = await Catalog.open(dir);
+ * const t = await cat.ingest("events", { file: `${dir}/e.csv` }, { partitionBy: "day=cast(ts as date)", sortBy: ["ts"] });
+ * assert.equal(t.version, 1);
+ * assert.equal(t.rows, 2);
+ * assert.equal(t.partitions, 2);
+ * await cat.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { join, relative } from "node:path";
+import { OlapError } from "./errors.ts";
+import { ident, prepareSource, type Source } from "./sources.ts";
+
+/** How a table is stored. */
+export type Storage = "parquet" | "duckdb";
+
+/** A managed table as `catalog.json` records it. */
+export interface TableMeta {
+  name: string;
+  storage: Storage;
+  /** Partition column and the expression that computes it, e.g. `{ name: "day", expr: "cast(ts as date)" }`. */
+  partitionBy?: { name: string; expr: string };
+  sortBy: string[];
+  /** Changes on every write. */
+  version: number;
+  /** Folder (parquet) or file (duckdb) of the current version, relative to the data dir. */
+  path: string;
+  source: string;
+  rows: number;
+  files: number;
+  bytes: number;
+  partitions: number;
+  columns: { name: string; type: string }[];
+  updatedAt: string;
+  /** Set on rollup tables: what they pre-aggregate. */
+  rollupOf?: string;
+}
+
+/** What `catalog.json` holds. */
+export interface CatalogFile {
+  formatVersion: 1;
+  tables: Record<string, TableMeta>;
+}
+
+/** Options of {@linkcode Catalog.ingest}. */
+export interface IngestOptions {
+  /** `column` or `name=expression`, e.g. `day=cast(ts as date)`. */
+  partitionBy?: string;
+  /** Sort key(s) so row-group min/max statistics prune scans. */
+  sortBy?: string[];
+  storage?: Storage;
+  /** `replace` (default) or `append` (adds files; {@linkcode Catalog.compact} merges them). */
+  mode?: "replace" | "append";
+  /** Rows per Parquet row group (default 122,880). */
+  rowGroupSize?: number;
+}
+
+const NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A data directory of managed tables. */
+export class Catalog {
+  readonly dir: string;
+  #instance: DuckDBInstance;
+  #conn: DuckDBConnection;
+  #lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(dir: string, instance: DuckDBInstance, conn: DuckDBConnection) {
+    this.dir = dir;
+    this.#instance = instance;
+    this.#conn = conn;
+  }
+
+  /** Opens (creating if needed) the catalog in `dir`. */
+  static async open(dir: string): Promise<Catalog> {
+    await Deno.mkdir(join(dir, "tables"), { recursive: true });
+    const instance = await DuckDBInstance.create(":memory:", { threads: "2" });
+    const cat = new Catalog(dir, instance, await instance.connect());
+    try {
+      await Deno.stat(cat.file);
+    } catch {
+      await cat.#save({ formatVersion: 1, tables: {} });
+    }
+    return cat;
+  }
+
+  /** Path of `catalog.json`. */
+  get file(): string {
+    return join(this.dir, "catalog.json");
+  }
+
+  /** Reads `catalog.json` as it is on disk now. */
+  async load(): Promise<CatalogFile> {
+    try {
+      return JSON.parse(await Deno.readTextFile(this.file)) as CatalogFile;
+    } catch (err) {
+      throw new OlapError(500, "catalog_unreadable", `cannot read ${this.file}: ${(err as Error).message}`, {
+        where: this.file,
+        hint: "restore it from the previous version or run `olap setup` on a fresh dir",
+      });
+    }
+  }
+
+  /** Every table, by name. */
+  async tables(): Promise<TableMeta[]> {
+    return Object.values((await this.load()).tables).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** One table; 404 when unknown. */
+  async table(name: string): Promise<TableMeta> {
+    const t = (await this.load()).tables[name];
+    if (!t) {
+      throw new OlapError(404, "unknown_table", `table "${name}" does not exist`, {
+        hint: "GET /tables lists the tables",
+      });
+    }
+    return t;
+  }
+
+  /** The SQL that reads a table's current version. */
+  relation(t: TableMeta): string {
+    const abs = join(this.dir, t.path);
+    if (t.storage === "duckdb") return `${ident(attachAlias(t))}.main.data`;
+    return `read_parquet('${abs.replace(/'/g, "''")}/**/*.parquet', hive_partitioning = ${
+      t.partitionBy ? "true" : "false"
+    }, union_by_name = true)`;
+  }
+
+  /** Statements that make `t` queryable as a view named after it on a DuckDB instance. */
+  viewStatements(t: TableMeta, readOnlyAttach = true): string[] {
+    const out: string[] = [];
+    if (t.storage === "duckdb") {
+      out.push(
+        `attach if not exists '${join(this.dir, t.path).replace(/'/g, "''")}' as ${ident(attachAlias(t))}${
+          readOnlyAttach ? " (read_only)" : ""
+        }`,
+      );
+    }
+    out.push(`create or replace view ${ident(t.name)} as select * from ${this.relation(t)}`);
+    return out;
+  }
+
+  async #save(file: CatalogFile): Promise<void> {
+    const tmp = `${this.file}.tmp-${crypto.randomUUID()}`;
+    await Deno.writeTextFile(tmp, JSON.stringify(file, null, 2) + "\n");
+    await Deno.rename(tmp, this.file);
+  }
+
+  /** Serialises writers in this process; a lock file guards against other processes. */
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.#lock;
+    let done!: () => void;
+    this.#lock = new Promise<void>((r) => (done = r));
+    await prev.catch(() => {});
+    const lockFile = join(this.dir, ".write.lock");
+    let lock: Deno.FsFile | undefined;
+    for (let i = 0; i < 600 && !lock; i++) {
+      try {
+        lock = await Deno.open(lockFile, { createNew: true, write: true });
+      } catch {
+        if (await staleLock(lockFile)) await Deno.remove(lockFile).catch(() => {});
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    if (!lock) {
+      done();
+      throw new OlapError(409, "busy", `another writer holds ${lockFile}`, { where: lockFile });
+    }
+    await lock.write(new TextEncoder().encode(String(Deno.pid)));
+    lock.close();
+    try {
+      return await fn();
+    } finally {
+      await Deno.remove(lockFile).catch(() => {});
+      done();
+    }
+  }
+
+  /**
+   * Ingests `source` into table `name` as a new version. Validates the source
+   * first; on any failure the temporary folder is removed and the catalog is
+   * left as it was.
+   */
+  ingest(name: string, source: Source, options: IngestOptions = {}): Promise<TableMeta> {
+    checkName(name);
+    return this.#exclusive(async () => {
+      const prepared = await prepareSource(this.#conn, source);
+      try {
+        const prev = (await this.load()).tables[name];
+        return await this.#write(name, prepared.select, prepared.description, options, prev);
+      } finally {
+        await prepared.cleanup();
+      }
+    });
+  }
+
+  /** Writes the result of a `SELECT` (e.g. a rollup) as table `name`. */
+  ingestQuery(
+    name: string,
+    select: string,
+    options: IngestOptions & { rollupOf?: string; setup?: string[] } = {},
+  ): Promise<TableMeta> {
+    checkName(name);
+    return this.#exclusive(async () => {
+      for (const s of options.setup ?? []) await this.#conn.run(s);
+      const prev = (await this.load()).tables[name];
+      return await this.#write(name, select, `query`, options, prev);
+    });
+  }
+
+  /** Rewrites a table's files into one sorted file per partition (a new version). */
+  compact(name: string): Promise<TableMeta> {
+    return this.#exclusive(async () => {
+      const t = (await this.load()).tables[name];
+      if (!t) throw new OlapError(404, "unknown_table", `table "${name}" does not exist`);
+      if (t.storage !== "parquet") return t;
+      // The Hive partition column is already a column of the relation: partition by it as it is.
+      const select = `select * from ${this.relation(t)}`;
+      return await this.#write(
+        name,
+        select,
+        t.source,
+        {
+          partitionBy: t.partitionBy?.name,
+          sortBy: t.sortBy,
+          storage: "parquet",
+          mode: "replace",
+        },
+        t,
+        t.rollupOf,
+        t.partitionBy,
+      );
+    });
+  }
+
+  /** Removes a table from the catalog (its files go after the catalog no longer names them). */
+  drop(name: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const file = await this.load();
+      const t = file.tables[name];
+      if (!t) throw new OlapError(404, "unknown_table", `table "${name}" does not exist`);
+      delete file.tables[name];
+      await this.#save(file);
+      await Deno.remove(join(this.dir, "tables", name), { recursive: true }).catch(() => {});
+    });
+  }
+
+  async #write(
+    name: string,
+    select: string,
+    description: string,
+    options: IngestOptions,
+    prev: TableMeta | undefined,
+    rollupOf?: string,
+    keepPartition?: { name: string; expr: string },
+  ): Promise<TableMeta> {
+    const storage = options.storage ?? prev?.storage ?? "parquet";
+    const append = options.mode === "append" && prev !== undefined;
+    const partitionBy = options.partitionBy !== undefined
+      ? parsePartition(options.partitionBy)
+      : append
+      ? prev.partitionBy
+      : undefined;
+    const sortBy = options.sortBy ?? (append ? prev.sortBy : []);
+    const version = (prev?.version ?? 0) + 1;
+    const tableDir = join(this.dir, "tables", name);
+    await Deno.mkdir(tableDir, { recursive: true });
+    const tmp = join(tableDir, `.tmp-${crypto.randomUUID()}`);
+    const c = this.#conn;
+    const order = sortBy.length ? ` order by ${sortBy.map(ident).join(", ")}` : "";
+    const derived = partitionBy !== undefined && partitionBy.expr !== ident(partitionBy.name);
+    const body = derived
+      ? `select *, ${partitionBy.expr} as ${ident(partitionBy.name)} from (${select})${order}`
+      : `select * from (${select})${order}`;
+    let finalPath: string;
+    try {
+      if (storage === "parquet") {
+        await Deno.mkdir(tmp);
+        if (append && prev.storage === "parquet") await linkTree(join(this.dir, prev.path), tmp);
+        const opts = [
+          "format parquet",
+          "compression zstd",
+          `row_group_size ${options.rowGroupSize ?? 122_880}`,
+          `filename_pattern 'part_{uuid}'`,
+          partitionBy ? `partition_by (${ident(partitionBy.name)})` : "",
+          "overwrite_or_ignore true",
+        ].filter(Boolean);
+        const target = partitionBy ? tmp : join(tmp, `part_${crypto.randomUUID()}.parquet`);
+        await c.run(`copy (${body}) to '${target.replace(/'/g, "''")}' (${opts.join(", ")})`);
+        finalPath = join(tableDir, `v${version}`);
+      } else {
+        if (append) {
+          throw new OlapError(400, "unsupported", "append is for parquet tables; replace a duckdb table instead");
+        }
+        await Deno.mkdir(tmp);
+        const alias = `w_${crypto.randomUUID().replaceAll("-", "")}`;
+        await c.run(`attach '${join(tmp, "data.duckdb").replace(/'/g, "''")}' as ${alias}`);
+        try {
+          await c.run(`create table ${alias}.main.data as ${body}`);
+        } finally {
+          await c.run(`detach ${alias}`);
+        }
+        finalPath = join(tableDir, `v${version}`);
+      }
+      const stats = await this.#measure(storage, tmp, partitionBy !== undefined);
+      await Deno.rename(tmp, finalPath);
+      const meta: TableMeta = {
+        name,
+        storage,
+        partitionBy: keepPartition ?? partitionBy,
+        sortBy,
+        version,
+        path: relative(this.dir, storage === "duckdb" ? join(finalPath, "data.duckdb") : finalPath),
+        source: description,
+        ...stats,
+        updatedAt: new Date().toISOString(),
+        ...(rollupOf ?? prev?.rollupOf ? { rollupOf: rollupOf ?? prev?.rollupOf } : {}),
+      };
+      const file = await this.load();
+      file.tables[name] = meta;
+      try {
+        await this.#save(file);
+      } catch (err) {
+        await Deno.remove(finalPath, { recursive: true }).catch(() => {});
+        throw err;
+      }
+      // Keep the previous version for queries still reading it; older ones go.
+      await pruneVersions(tableDir, version);
+      return meta;
+    } catch (err) {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      if (err instanceof OlapError) throw err;
+      const msg = (err as Error).message.split("\n")[0]!.replace(/^Error: /, "");
+      throw new OlapError(400, "ingest_failed", `cannot write table "${name}": ${msg}`, {
+        where: description,
+        hint: "check --partition-by and --sort-by name columns of the source",
+        cause: err,
+      });
+    }
+  }
+
+  async #measure(storage: Storage, dir: string, hive: boolean) {
+    const c = this.#conn;
+    if (storage === "duckdb") {
+      const alias = `m_${crypto.randomUUID().replaceAll("-", "")}`;
+      const file = join(dir, "data.duckdb");
+      await c.run(`attach '${file.replace(/'/g, "''")}' as ${alias} (read_only)`);
+      try {
+        const rows = Number((await c.runAndReadAll(`select count(*) n from ${alias}.main.data`)).getRows()[0]![0]);
+        const columns = (await c.runAndReadAll(`describe ${alias}.main.data`)).getRowObjectsJson().map((r) => ({
+          name: String(r.column_name),
+          type: String(r.column_type),
+        }));
+        return { rows, files: 1, bytes: (await Deno.stat(file)).size, partitions: 1, columns };
+      } finally {
+        await c.run(`detach ${alias}`);
+      }
+    }
+    const glob = `${dir.replace(/'/g, "''")}/**/*.parquet`;
+    const files = (await c.runAndReadAll(`select file from glob('${glob}')`)).getRows().map((r) => String(r[0]));
+    let bytes = 0;
+    const parts = new Set<string>();
+    for (const f of files) {
+      bytes += (await Deno.stat(f)).size;
+      parts.add(relative(dir, f).split("/").slice(0, -1).join("/"));
+    }
+    if (files.length === 0) return { rows: 0, files: 0, bytes: 0, partitions: 0, columns: [] };
+    const rel = `read_parquet('${glob}', hive_partitioning = ${hive}, union_by_name = true)`;
+    const rows = Number(
+      (await c.runAndReadAll(`select coalesce(sum(num_rows), 0) from parquet_file_metadata('${glob}')`))
+        .getRows()[0]![0],
+    );
+    const columns = (await c.runAndReadAll(`describe select * from ${rel}`)).getRowObjectsJson().map((r) => ({
+      name: String(r.column_name),
+      type: String(r.column_type),
+    }));
+    return { rows, files: files.length, bytes, partitions: parts.size, columns };
+  }
+
+  /** Closes the writer's DuckDB instance. */
+  close(): Promise<void> {
+    this.#conn.closeSync();
+    this.#instance.closeSync();
+    return Promise.resolve();
+  }
+}
+
+function attachAlias(t: TableMeta): string {
+  return `t_${t.name}_v${t.version}`;
+}
+
+function checkName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new OlapError(400, "bad_name", `table name "${name}" is not a lower-case SQL identifier`, {
+      hint: "use a-z, 0-9 and _, starting with a letter or _",
+    });
+  }
+}
+
+/** `day=cast(ts as date)` or `region`. */
+export function parsePartition(spec: string): { name: string; expr: string } {
+  const eq = spec.indexOf("=");
+  if (eq < 0) return { name: spec.trim(), expr: ident(spec.trim()) };
+  return { name: spec.slice(0, eq).trim(), expr: spec.slice(eq + 1).trim() };
+}
+
+async function linkTree(from: string, to: string): Promise<void> {
+  for await (const e of Deno.readDir(from)) {
+    const a = join(from, e.name), b = join(to, e.name);
+    if (e.isDirectory) {
+      await Deno.mkdir(b, { recursive: true });
+      await linkTree(a, b);
+    } else {
+      await Deno.link(a, b).catch(() => Deno.copyFile(a, b));
+    }
+  }
+}
+
+async function pruneVersions(tableDir: string, current: number): Promise<void> {
+  for await (const e of Deno.readDir(tableDir)) {
+    const m = /^v(\d+)$/.exec(e.name);
+    if (m && Number(m[1]) < current - 1) await Deno.remove(join(tableDir, e.name), { recursive: true }).catch(() => {});
+  }
+}
+
+/** A lock file whose writer process is gone. */
+async function staleLock(file: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(await Deno.readTextFile(file));
+  } catch {
+    return false;
+  }
+  if (!pid || pid === Deno.pid) return false;
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return false;
+  } catch (err) {
+    return !(err instanceof Deno.errors.PermissionDenied);
+  }
+}

@@ -1,0 +1,623 @@
+/**
+ * The analytics engine behind the HTTP API and the library: a {@linkcode
+ * Catalog} of managed tables, an {@linkcode Executor} that runs queries over
+ * views of them, the result cache, rollups, the query log and metrics.
+ *
+ * @example Ingest, query twice (the second answer comes from the cache)
+ * ```ts
+ * import { Olap } from "@mercury/olap";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/s.csv`, "region,amount\neu,1\neu,2\nus,5\n");
+ * const olap = await Olap.open({ dataDir: dir });
+ * await olap.ingest("sales", { file: `${dir}/s.csv` });
+ * const q = "select region, sum(amount) as total from sales group by region order by region";
+ * assert.deepEqual(await olap.rows(q), [{ region: "eu", total: 3 }, { region: "us", total: 5 }]);
+ * const again = await olap.query(q);
+ * assert.equal(again.cache, "hit");
+ * await olap.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+import { Registry } from "@mercury/core";
+import { connectRedis } from "@mercury/core/services/redis";
+import { join } from "node:path";
+import { cacheKey, MemoryCache, RedisCache, type ResultCache } from "./cache.ts";
+import { Catalog, type IngestOptions, type TableMeta } from "./catalog.ts";
+import { DuckDBExecutor, type Executor, type Params, toValues } from "./executor.ts";
+import { explainQuery, type Explanation } from "./explain.ts";
+import { OlapError } from "./errors.ts";
+import { CONTENT_TYPES, COPY_FORMATS, copyStream, encode, type Format } from "./formats.ts";
+import {
+  checkRollup,
+  rewriteForRollup,
+  rollupSelect,
+  type RollupSpec,
+  type RollupSuggestion,
+  suggestRollups,
+} from "./rollups.ts";
+import { analyse, type Analysis } from "./sql_ast.ts";
+import { ident, type Source } from "./sources.ts";
+import { TIME_SERIES_MACROS } from "./timeseries.ts";
+
+/** Options of {@linkcode Olap.open}. */
+export interface OlapOptions {
+  dataDir: string;
+  /** Queries that run at once (DuckDB connections); default 4. */
+  concurrency?: number;
+  /** Default query timeout, ms (default 30,000; 0 = none). */
+  timeoutMs?: number;
+  /** Memory cache bound in bytes (default 256 MiB; 0 disables caching). */
+  cacheBytes?: number;
+  /** Largest single cached answer (default 16 MiB). */
+  maxEntryBytes?: number;
+  /** Share the cache through Redis (MERCURY_REDIS_URL) under this key prefix. */
+  redisPrefix?: string;
+  /** Queries slower than this are logged as slow (default 1,000 ms). */
+  slowMs?: number;
+  /** DuckDB threads for queries (default: DuckDB's choice). */
+  threads?: number;
+  /** Limit queries' file access to the data dir (default true). */
+  restrictFiles?: boolean;
+}
+
+/** Options of one query. */
+export interface QueryOptions {
+  params?: Params;
+  format?: Format;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Page of the result (applied around the query). */
+  limit?: number;
+  offset?: number;
+  /** Skip the cache for this query. */
+  noCache?: boolean;
+  /** Allow writes and DDL (the server sets this when the token matched). */
+  allowWrites?: boolean;
+  /** Use rollups (default true). */
+  rollups?: boolean;
+}
+
+/** An answer: a body (bytes when cached or small, otherwise a stream) and what produced it. */
+export interface QueryAnswer {
+  contentType: string;
+  body: ReadableStream<Uint8Array> | Uint8Array;
+  cache: "hit" | "miss" | "bypass";
+  /** The rollup that answered, if one did. */
+  rollup?: string;
+  /** The SQL that ran (after a rollup rewrite). */
+  sql: string;
+  tables: string[];
+}
+
+/** One entry of the query log. */
+export interface LogEntry {
+  at: string;
+  sql: string;
+  ms: number;
+  cache: string;
+  rollup?: string;
+  rows?: number;
+  status: number;
+  error?: string;
+}
+
+interface Memo {
+  analysis: Analysis;
+  runSql: string;
+  rollup?: string;
+  gen: number;
+}
+
+interface RollupState {
+  specs: RollupSpec[];
+  /** Source table version each rollup was built from. */
+  built: Record<string, number>;
+}
+
+/** The engine: catalog + executor + cache + rollups + log + metrics. */
+export class Olap {
+  readonly catalog: Catalog;
+  readonly executor: Executor;
+  readonly cache: ResultCache | undefined;
+  readonly metrics: Registry = new Registry();
+  readonly log: LogEntry[] = [];
+  readonly slowLog: LogEntry[] = [];
+  readonly options: Required<Omit<OlapOptions, "redisPrefix" | "threads">> & { redisPrefix?: string };
+  #tables = new Map<string, TableMeta>();
+  #catalogMtime = 0;
+  #gen = 0;
+  #memo = new Map<string, Memo>();
+  #rollups: RollupState = { specs: [], built: {} };
+  #statsCache = new Map<string, unknown>();
+  #closeRedis?: () => Promise<void>;
+  #m;
+
+  private constructor(
+    catalog: Catalog,
+    executor: Executor,
+    cache: ResultCache | undefined,
+    options: Olap["options"],
+  ) {
+    this.catalog = catalog;
+    this.executor = executor;
+    this.cache = cache;
+    this.options = options;
+    const m = this.metrics;
+    this.#m = {
+      queries: m.counter("olap_queries_total", "Queries answered", ["format", "status"]),
+      seconds: m.histogram("olap_query_seconds", "Query latency (seconds)", ["cache"]),
+      hits: m.counter("olap_cache_hits_total", "Result cache hits"),
+      misses: m.counter("olap_cache_misses_total", "Result cache misses"),
+      cacheBytes: m.gauge("olap_cache_bytes", "Bytes held by the memory cache"),
+      cacheEntries: m.gauge("olap_cache_entries", "Entries in the memory cache"),
+      rewrites: m.counter("olap_rollup_rewrites_total", "Queries answered by a rollup", ["rollup"]),
+      slow: m.counter("olap_slow_queries_total", "Queries slower than the slow-query threshold"),
+      running: m.gauge("olap_queries_running", "Queries running"),
+      waiting: m.gauge("olap_queries_waiting", "Queries waiting for a connection"),
+      ingests: m.counter("olap_ingests_total", "Table writes", ["table"]),
+    };
+  }
+
+  /** Opens the engine on a data directory (created if missing). */
+  static async open(options: OlapOptions): Promise<Olap> {
+    const opts = {
+      dataDir: options.dataDir,
+      concurrency: options.concurrency ?? 4,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      cacheBytes: options.cacheBytes ?? 256 * 1024 * 1024,
+      maxEntryBytes: options.maxEntryBytes ?? 16 * 1024 * 1024,
+      slowMs: options.slowMs ?? 1000,
+      restrictFiles: options.restrictFiles ?? true,
+      redisPrefix: options.redisPrefix,
+    };
+    const catalog = await Catalog.open(opts.dataDir);
+    await Deno.mkdir(join(opts.dataDir, ".pipes"), { recursive: true });
+    const config: Record<string, string> = {};
+    if (options.threads) config.threads = String(options.threads);
+    const executor = await DuckDBExecutor.create({ concurrency: opts.concurrency, config });
+    let cache: ResultCache | undefined;
+    let closeRedis: (() => Promise<void>) | undefined;
+    if (opts.redisPrefix !== undefined) {
+      const r = await connectRedis();
+      cache = new RedisCache(r.client, opts.redisPrefix);
+      closeRedis = () => r.close();
+    } else if (opts.cacheBytes > 0) {
+      cache = new MemoryCache(opts.cacheBytes);
+    }
+    const olap = new Olap(catalog, executor, cache, opts);
+    olap.#closeRedis = closeRedis;
+    await executor.setup([...TIME_SERIES_MACROS]);
+    await olap.refresh(true);
+    if (opts.restrictFiles) {
+      const dir = await Deno.realPath(opts.dataDir);
+      await executor.exec(`set allowed_directories = ['${dir.replace(/'/g, "''")}/']`);
+      await executor.exec(`set enable_external_access = false`);
+    }
+    return olap;
+  }
+
+  /** Re-reads `catalog.json` when it changed (another process wrote) and re-creates the views. */
+  async refresh(force = false): Promise<void> {
+    let mtime = 0;
+    try {
+      mtime = (await Deno.stat(this.catalog.file)).mtime?.getTime() ?? 0;
+    } catch { /* new */ }
+    if (!force && mtime === this.#catalogMtime) return;
+    this.#catalogMtime = mtime;
+    const tables = await this.catalog.tables();
+    const changed: string[] = [];
+    const stmts: string[] = [];
+    for (const t of tables) {
+      const old = this.#tables.get(t.name);
+      if (!old || old.version !== t.version || force) {
+        stmts.push(...this.catalog.viewStatements(t));
+        if (old) changed.push(t.name);
+      }
+    }
+    for (const name of this.#tables.keys()) {
+      if (!tables.some((t) => t.name === name)) {
+        stmts.push(`drop view if exists ${ident(name)}`);
+        changed.push(name);
+      }
+    }
+    if (stmts.length) {
+      await this.executor.withConnection(async (c) => {
+        for (const s of stmts) await c.run(s);
+      });
+    }
+    this.#tables = new Map(tables.map((t) => [t.name, t]));
+    this.#rollups = await this.#loadRollups();
+    this.#gen++;
+    this.#memo.clear();
+    for (const t of changed) await this.cache?.invalidate(t);
+  }
+
+  /** Tables in the catalog. */
+  async tables(): Promise<TableMeta[]> {
+    await this.refresh();
+    return [...this.#tables.values()];
+  }
+
+  /** Ingests a source into a table, then rebuilds the table's rollups. */
+  async ingest(name: string, source: Source, options: IngestOptions = {}): Promise<TableMeta> {
+    const meta = await this.catalog.ingest(name, source, options);
+    this.#m.ingests.inc({ table: name });
+    await this.refresh(false);
+    await this.cache?.invalidate(name);
+    await this.#rebuildRollupsOf(name);
+    return meta;
+  }
+
+  /** Compacts a table's files (a new version). */
+  async compact(name: string): Promise<TableMeta> {
+    const meta = await this.catalog.compact(name);
+    await this.refresh(false);
+    await this.cache?.invalidate(name);
+    return meta;
+  }
+
+  // ---- rollups ----
+
+  get #rollupFile(): string {
+    return join(this.catalog.dir, "rollups.json");
+  }
+
+  async #loadRollups(): Promise<RollupState> {
+    try {
+      return JSON.parse(await Deno.readTextFile(this.#rollupFile)) as RollupState;
+    } catch {
+      return { specs: [], built: {} };
+    }
+  }
+
+  async #saveRollups(state: RollupState): Promise<void> {
+    const tmp = `${this.#rollupFile}.tmp-${crypto.randomUUID()}`;
+    await Deno.writeTextFile(tmp, JSON.stringify(state, null, 2));
+    await Deno.rename(tmp, this.#rollupFile);
+    this.#rollups = state;
+  }
+
+  /** Declared rollups with whether each is fresh (built from the source's current version). */
+  async rollups(): Promise<(RollupSpec & { fresh: boolean; rows?: number })[]> {
+    await this.refresh();
+    return this.#rollups.specs.map((s) => ({
+      ...s,
+      fresh: this.#rollups.built[s.name] === this.#tables.get(s.table)?.version,
+      rows: this.#tables.get(rollupTable(s))?.rows,
+    }));
+  }
+
+  /** Declares (or replaces) a rollup and builds it now. */
+  async declareRollup(spec: RollupSpec): Promise<TableMeta> {
+    checkRollup(spec);
+    await this.refresh();
+    const src = this.#tables.get(spec.table);
+    if (!src) throw new OlapError(404, "unknown_table", `rollup "${spec.name}": table "${spec.table}" does not exist`);
+    const state = await this.#loadRollups();
+    state.specs = [...state.specs.filter((s) => s.name !== spec.name), spec];
+    const meta = await this.#buildRollup(spec, src, state);
+    return meta;
+  }
+
+  async #buildRollup(spec: RollupSpec, src: TableMeta, state: RollupState): Promise<TableMeta> {
+    const meta = await this.catalog.ingestQuery(rollupTable(spec), rollupSelect(spec, this.catalog.relation(src)), {
+      rollupOf: spec.table,
+      sortBy: [...spec.dimensions],
+      setup: src.storage === "duckdb" ? this.catalog.viewStatements(src).slice(0, 1) : [],
+    });
+    state.built[spec.name] = src.version;
+    await this.#saveRollups(state);
+    await this.refresh(true);
+    return meta;
+  }
+
+  async #rebuildRollupsOf(table: string): Promise<void> {
+    const state = await this.#loadRollups();
+    const src = this.#tables.get(table);
+    if (!src) return;
+    for (const s of state.specs.filter((x) => x.table === table)) await this.#buildRollup(s, src, state);
+  }
+
+  /** Rollups suggested by the query log (aggregate queries seen at least `minQueries` times). */
+  async suggestRollups(minQueries = 2): Promise<RollupSuggestion[]> {
+    const log = this.log.filter((e) => e.status === 200 && !e.rollup).map((e) => ({ sql: e.sql, ms: e.ms }));
+    return await this.executor.withConnection((c) => suggestRollups(c, log, minQueries));
+  }
+
+  // ---- queries ----
+
+  async #prepare(sql: string, opts: QueryOptions): Promise<Memo> {
+    const key = `${opts.rollups === false ? "nr:" : ""}${sql}`;
+    const memo = this.#memo.get(key);
+    if (memo && memo.gen === this.#gen) return memo;
+    const fresh = await this.executor.withConnection(async (c) => {
+      const analysis = await analyse(c, sql);
+      let runSql = sql;
+      let rollup: string | undefined;
+      if (analysis.kind === "select" && opts.rollups !== false && analysis.tables.length === 1) {
+        for (const spec of this.#rollups.specs) {
+          if (spec.table !== analysis.tables[0]) continue;
+          if (this.#rollups.built[spec.name] !== this.#tables.get(spec.table)?.version) continue;
+          if (!this.#tables.has(rollupTable(spec))) continue;
+          const rewritten = await rewriteForRollup(c, sql, spec, rollupTable(spec));
+          if (rewritten) {
+            runSql = rewritten;
+            rollup = spec.name;
+            break;
+          }
+        }
+      }
+      if (analysis.kind === "select") {
+        // Binding errors (unknown table or column, parameter count) surface here with their position.
+        const p = await c.prepare(sql);
+        p.destroySync?.();
+      }
+      return { analysis, runSql, rollup, gen: this.#gen };
+    }, { timeoutMs: opts.timeoutMs ?? this.options.timeoutMs });
+    if (this.#memo.size > 10_000) this.#memo.clear();
+    this.#memo.set(key, fresh);
+    return fresh;
+  }
+
+  /**
+   * Answers a query in `format`. Cached when the query is a deterministic
+   * `SELECT` and the answer fits `maxEntryBytes`; a rollup answers when one can.
+   */
+  async query(sql: string, opts: QueryOptions = {}): Promise<QueryAnswer> {
+    const t0 = performance.now();
+    const format = opts.format ?? "json";
+    const entry: LogEntry = { at: new Date().toISOString(), sql, ms: 0, cache: "bypass", status: 200 };
+    const done = (status: number, err?: unknown) => {
+      entry.ms = performance.now() - t0;
+      entry.status = status;
+      if (err) entry.error = (err as Error).message;
+      this.#m.queries.inc({ format, status: String(status) });
+      this.#m.seconds.observe({ cache: entry.cache }, entry.ms / 1000);
+      this.log.push(entry);
+      if (this.log.length > 1000) this.log.shift();
+      if (entry.ms >= this.options.slowMs) {
+        this.#m.slow.inc();
+        this.slowLog.push(entry);
+        if (this.slowLog.length > 200) this.slowLog.shift();
+        Deno.writeTextFile(join(this.catalog.dir, "slow_queries.ndjson"), JSON.stringify(entry) + "\n", {
+          append: true,
+        })
+          .catch(() => {});
+      }
+    };
+    try {
+      await this.refresh();
+      const memo = await this.#prepare(sql, opts);
+      const { analysis } = memo;
+      if (analysis.kind === "write") {
+        if (!opts.allowWrites) {
+          throw new OlapError(
+            403,
+            "read_only",
+            "the API is read-only: only SELECT queries run without the write token",
+            {
+              hint: "start the server with --token and send it as Authorization: Bearer <token>",
+            },
+          );
+        }
+        await this.executor.exec(sql, { params: opts.params, timeoutMs: opts.timeoutMs ?? this.options.timeoutMs });
+        this.#memo.clear();
+        this.#gen++;
+        done(200);
+        return {
+          contentType: CONTENT_TYPES.json,
+          body: new TextEncoder().encode(JSON.stringify({ ok: true })),
+          cache: "bypass",
+          sql,
+          tables: [],
+        };
+      }
+      toValues(opts.params); // parameter shape errors before anything runs
+      let runSql = memo.runSql;
+      if (opts.limit !== undefined || opts.offset !== undefined) {
+        runSql = `select * from (${runSql}) as page${
+          opts.limit !== undefined ? ` limit ${Math.max(0, Math.floor(opts.limit))}` : ""
+        }${opts.offset ? ` offset ${Math.max(0, Math.floor(opts.offset))}` : ""}`;
+      }
+      entry.rollup = memo.rollup;
+      if (memo.rollup) this.#m.rewrites.inc({ rollup: memo.rollup });
+      const cacheable = this.cache !== undefined && !opts.noCache && !analysis.volatile;
+      const deps = memo.rollup ? [...analysis.tables, rollupTableName(memo.rollup)] : analysis.tables;
+      let key: string | undefined;
+      if (cacheable) {
+        const versions: Record<string, number | string> = {};
+        for (const t of deps) versions[t] = this.#tables.get(t)?.version ?? "external";
+        key = await cacheKey(
+          analysis.normalised,
+          opts.params ?? null,
+          `${format}|${opts.limit}|${opts.offset}`,
+          versions,
+        );
+        const hit = await this.cache!.get(key);
+        if (hit) {
+          this.#m.hits.inc();
+          entry.cache = "hit";
+          done(200);
+          return {
+            contentType: CONTENT_TYPES[format],
+            body: hit,
+            cache: "hit",
+            rollup: memo.rollup,
+            sql: runSql,
+            tables: deps,
+          };
+        }
+        this.#m.misses.inc();
+        entry.cache = "miss";
+      }
+      const runOpts = { params: opts.params, timeoutMs: opts.timeoutMs ?? this.options.timeoutMs, signal: opts.signal };
+      let body: ReadableStream<Uint8Array>;
+      if (COPY_FORMATS.has(format)) {
+        body = await copyStream(this.executor, runSql, format, { ...runOpts, dir: join(this.catalog.dir, ".pipes") });
+      } else {
+        const qs = await this.executor.stream(runSql, runOpts);
+        body = encode(format, qs);
+      }
+      if (key) body = this.#tee(body, key, deps);
+      const answer: QueryAnswer = {
+        contentType: CONTENT_TYPES[format],
+        body,
+        cache: key ? "miss" : "bypass",
+        rollup: memo.rollup,
+        sql: runSql,
+        tables: deps,
+      };
+      done(200);
+      this.#gauges();
+      return answer;
+    } catch (err) {
+      const e = err instanceof OlapError ? err : new OlapError(500, "internal", (err as Error).message, { cause: err });
+      done(e.status, e);
+      throw e;
+    }
+  }
+
+  #gauges(): void {
+    const s = this.cache?.stats();
+    if (s && s.bytes >= 0) {
+      this.#m.cacheBytes.set({}, s.bytes);
+      this.#m.cacheEntries.set({}, s.entries);
+    }
+    this.#m.running.set({}, this.executor.busy.running);
+    this.#m.waiting.set({}, this.executor.busy.waiting);
+  }
+
+  /** Passes `body` through, keeping a copy for the cache until it grows past `maxEntryBytes`. */
+  #tee(body: ReadableStream<Uint8Array>, key: string, tables: string[]): ReadableStream<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    let keep = true;
+    const max = this.options.maxEntryBytes;
+    const cache = this.cache!;
+    return body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, ctl) {
+          if (keep) {
+            size += chunk.byteLength;
+            if (size > max) {
+              keep = false;
+              parts.length = 0;
+            } else parts.push(chunk.slice());
+          }
+          ctl.enqueue(chunk);
+        },
+        async flush() {
+          if (!keep) return;
+          const all = new Uint8Array(size);
+          let off = 0;
+          for (const p of parts) {
+            all.set(p, off);
+            off += p.byteLength;
+          }
+          await cache.set(key, all, tables);
+        },
+      }),
+    );
+  }
+
+  /** Runs a query and returns its rows as objects (bigints as numbers when exact). */
+  async rows(sql: string, params?: Params, opts: QueryOptions = {}): Promise<Record<string, unknown>[]> {
+    const a = await this.query(sql, { ...opts, params, format: "json" });
+    const text = a.body instanceof Uint8Array ? new TextDecoder().decode(a.body) : await new Response(a.body).text();
+    const j = JSON.parse(text) as { columns: { name: string }[]; rows: unknown[][] };
+    return j.rows.map((r) => Object.fromEntries(j.columns.map((c, i) => [c.name, r[i]])));
+  }
+
+  /** The plan with estimates, or with `analyze` the real profile. */
+  async explain(sql: string, opts: { analyze?: boolean; params?: Params; timeoutMs?: number } = {}): Promise<
+    Explanation & { rollup?: string; sql: string }
+  > {
+    await this.refresh();
+    const memo = await this.#prepare(sql, {});
+    if (memo.analysis.kind !== "select") {
+      throw new OlapError(400, "bad_request", "only SELECT queries can be explained");
+    }
+    const ex = await this.executor.withConnection(
+      (c) =>
+        explainQuery(c, memo.runSql, {
+          analyze: opts.analyze,
+          params: toValues(opts.params),
+          dir: join(this.catalog.dir, ".pipes"),
+        }),
+      { params: opts.params, timeoutMs: opts.timeoutMs ?? this.options.timeoutMs },
+    );
+    return { ...ex, rollup: memo.rollup, sql: memo.runSql };
+  }
+
+  /** Schema, rows, partitions and column statistics of a table. */
+  async describe(name: string): Promise<Record<string, unknown>> {
+    await this.refresh();
+    const t = this.#tables.get(name);
+    if (!t) {
+      throw new OlapError(404, "unknown_table", `table "${name}" does not exist`, {
+        hint: "GET /tables lists the tables",
+      });
+    }
+    const key = `${name}@${t.version}`;
+    const cached = this.#statsCache.get(key);
+    if (cached) return cached as Record<string, unknown>;
+    const v = ident(name);
+    const stats = await this.executor.rows(`summarize select * from ${v}`);
+    let partitions: Record<string, unknown>[] = [];
+    if (t.partitionBy) {
+      partitions = await this.executor.rows(
+        `select ${
+          ident(t.partitionBy.name)
+        } as value, count(*) as rows, count(distinct filename) as files from read_parquet('${
+          join(this.catalog.dir, t.path).replace(/'/g, "''")
+        }/**/*.parquet', hive_partitioning = true, filename = true) group by 1 order by 1`,
+      );
+    }
+    const rowGroups = t.storage === "parquet"
+      ? Number(
+        (await this.executor.rows(
+          `select count(distinct (file_name, row_group_id)) as n from parquet_metadata('${
+            join(this.catalog.dir, t.path).replace(/'/g, "''")
+          }/**/*.parquet')`,
+        ).catch(() => [{ n: 0 }]))[0]?.n ?? 0,
+      )
+      : undefined;
+    const out = {
+      ...t,
+      rowGroups,
+      partitionValues: partitions,
+      columnStats: stats.map((s) => ({
+        name: s.column_name,
+        type: s.column_type,
+        min: s.min,
+        max: s.max,
+        approxDistinct: s.approx_unique,
+        nullPercent: s.null_percentage === null ? null : Number(s.null_percentage),
+        avg: s.avg,
+        std: s.std,
+      })),
+    };
+    this.#statsCache.set(key, out);
+    return out;
+  }
+
+  /** Closes the executor, the catalog's writer and Redis. */
+  async close(): Promise<void> {
+    await this.executor.close();
+    await this.catalog.close();
+    await this.#closeRedis?.();
+  }
+}
+
+/** The managed table holding rollup `spec`. */
+export function rollupTable(spec: RollupSpec): string {
+  return rollupTableName(spec.name);
+}
+
+function rollupTableName(name: string): string {
+  return `rollup_${name}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * `@mercury/olap`: an analytics service on DuckDB and Arrow (seed task 5) — a
+ * catalog of versioned, partitioned Parquet tables; an HTTP query API answering
+ * JSON, NDJSON, CSV, Parquet, Arrow IPC and xlsx; plans and profiles; a result
+ * cache keyed by table versions; rollups; time-series helpers; a web UI.
+ *
+ * @example
+ * ```ts
+ * import { manifest } from "@mercury/olap";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(manifest.name, "olap");
+ * assert.ok("serve" in manifest.commands);
+ * ```
+ *
+ * @module
+ */
+import { definePlugin } from "@mercury/core";
+import {
+  compactCommand,
+  ingestCommand,
+  queryCommand,
+  rollupCommand,
+  serveCommand,
+  setupCommand,
+  tablesCommand,
+} from "./commands.ts";
+
+/** The plugin's manifest, found by `deno task mercury plugins`. */
+export const manifest = definePlugin({
+  name: "olap",
+  title: "Analytics platform",
+  version: "0.1.0",
+  description: "DuckDB/Arrow analytics: catalog, query API, cost analysis, cache, rollups, time series, web UI",
+  services: [],
+  commands: {
+    setup: setupCommand,
+    ingest: ingestCommand,
+    serve: serveCommand,
+    query: queryCommand,
+    tables: tablesCommand,
+    compact: compactCommand,
+    rollup: rollupCommand,
+  },
+  notebook: "notebooks/05-olap.ipynb",
+});
+
+export { compactCommand, ingestCommand, queryCommand, rollupCommand, serveCommand, setupCommand, tablesCommand };
+export {
+  type ColumnInfo,
+  DuckDBExecutor,
+  type DuckDBExecutorOptions,
+  type Executor,
+  type Params,
+  type QueryStream,
+  type RunOptions,
+  type Scalar,
+  toValues,
+} from "./executor.ts";
+export { classifyError, errorPosition, OlapError, type SqlPosition } from "./errors.ts";
+export {
+  Catalog,
+  type CatalogFile,
+  type IngestOptions,
+  parsePartition,
+  type Storage,
+  type TableMeta,
+} from "./catalog.ts";
+export { detectFormat, type FileFormat, ident, parseSource, prepareSource, type Source } from "./sources.ts";
+export { arrowSchema, chunksToArrow, typeIdOf } from "./arrow.ts";
+export {
+  CONTENT_TYPES,
+  COPY_FORMATS,
+  copyStream,
+  encode,
+  EXTENSIONS,
+  type Format,
+  jsonValue,
+  parseFormat,
+} from "./formats.ts";
+export { cacheKey, MemoryCache, RedisCache, type ResultCache } from "./cache.ts";
+export { analyse, type Analysis, lit } from "./sql_ast.ts";
+export {
+  checkRollup,
+  type LoggedQuery,
+  type Measure,
+  rewriteForRollup,
+  rollupSelect,
+  type RollupSpec,
+  type RollupSuggestion,
+  suggestRollups,
+} from "./rollups.ts";
+export { explainQuery, type Explanation, type PlanNode, renderTree } from "./explain.ts";
+export {
+  asofJoin,
+  type AsofJoinOptions,
+  funnel,
+  type FunnelOptions,
+  gapFill,
+  type GapFillOptions,
+  movingAggregate,
+  type MovingOptions,
+  retention,
+  type RetentionOptions,
+  sessionize,
+  type SessionOptions,
+  TIME_SERIES_MACROS,
+} from "./timeseries.ts";
+export { type LogEntry, Olap, type OlapOptions, type QueryAnswer, type QueryOptions, rollupTable } from "./engine.ts";
+export { type OlapServer, serve, type ServeOptions } from "./server.ts";
+export { generateEvents } from "./sample_data.ts";
