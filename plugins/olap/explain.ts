@@ -139,6 +139,7 @@ export async function explainQuery(
   try {
     await conn.run(`pragma enable_profiling = 'json'`);
     await conn.run(`pragma profiling_output = '${file}'`);
+    await conn.run(`set profiling_mode = 'detailed'`);
     try {
       const res = await conn.stream(sql, options.params);
       while (true) {
@@ -147,6 +148,7 @@ export async function explainQuery(
       }
     } finally {
       await conn.run(`pragma disable_profiling`);
+      await conn.run(`set profiling_mode = 'standard'`);
     }
     const raw = JSON.parse(await Deno.readTextFile(file));
     const plan = (raw.children ?? []).map(fromProfile) as PlanNode[];

@@ -1,0 +1,51 @@
+/** Shared set-up for the olap tests: a temp data dir with a small events table. */
+import { Olap } from "@mercury/olap";
+import { DuckDBInstance } from "@duckdb/node-api";
+
+/** A temp dir removed by the returned function. */
+export async function tempDir(): Promise<[string, () => Promise<void>]> {
+  const dir = await Deno.makeTempDir({ prefix: "olap-test-" });
+  return [dir, () => Deno.remove(dir, { recursive: true }).catch(() => {})];
+}
+
+/** Runs SQL on a throwaway DuckDB (to write fixture files). */
+export async function duck(sql: string): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(":memory:");
+  const c = await db.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+/** Writes a small sales table (deterministic) as CSV into `dir` and returns the path. */
+export async function salesCsv(dir: string, rows = 2000, name = "sales.csv"): Promise<string> {
+  const path = `${dir}/${name}`;
+  await duck(`copy (
+    select timestamp '2024-01-01' + to_minutes(i * 17) as ts,
+      ['eu', 'us', 'apac'][1 + i % 3] as region,
+      ['a', 'b', 'c', 'd'][1 + (i * 7) % 4] as product,
+      cast(i % 97 as integer) as qty,
+      cast((i % 1000) / 10 as decimal(10, 2)) as amount
+    from range(${rows}) t(i)
+  ) to '${path}' (format csv, header true)`);
+  return path;
+}
+
+/** An engine on a fresh dir with `sales` loaded (partitioned by day, sorted by ts). */
+export async function salesEngine(opts: Partial<Parameters<typeof Olap.open>[0]> = {}) {
+  const [dir, rm] = await tempDir();
+  const csv = await salesCsv(dir);
+  const olap = await Olap.open({ dataDir: dir, restrictFiles: false, ...opts });
+  await olap.ingest("sales", { file: csv }, { partitionBy: "day=cast(ts as date)", sortBy: ["ts"] });
+  return {
+    olap,
+    dir,
+    async close() {
+      await olap.close();
+      await rm();
+    },
+  };
+}
