@@ -304,11 +304,19 @@ export class Olap {
   }
 
   async #buildRollup(spec: RollupSpec, src: TableMeta, state: RollupState): Promise<TableMeta> {
-    const meta = await this.catalog.ingestQuery(rollupTable(spec), rollupSelect(spec, this.catalog.relation(src)), {
-      rollupOf: spec.table,
-      sortBy: [...spec.dimensions],
-      setup: src.storage === "duckdb" ? this.catalog.viewStatements(src).slice(0, 1) : [],
-    });
+    const meta = await this.catalog.ingestQuery(
+      rollupTable(spec),
+      rollupSelect(
+        spec,
+        this.catalog.relation(src),
+        Object.fromEntries(src.columns.map((c) => [c.name, c.type])),
+      ),
+      {
+        rollupOf: spec.table,
+        sortBy: [...spec.dimensions],
+        setup: src.storage === "duckdb" ? this.catalog.viewStatements(src).slice(0, 1) : [],
+      },
+    );
     state.built[spec.name] = src.version;
     await this.#saveRollups(state);
     await this.refresh(true);

@@ -45,13 +45,16 @@ export interface RollupSpec {
   measures: readonly Measure[];
 }
 
-/** Columns a rollup stores for a measure. */
-function storedFor(m: Measure): { col: string; expr: string }[] {
+const INTEGER_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
+
+/** Columns a rollup stores for a measure. Integer sums are kept as BIGINT: Parquet has no 128-bit integer. */
+function storedFor(m: Measure, types: Record<string, string> = {}): { col: string; expr: string }[] {
   if (!m.column) return [];
   const c = ident(m.column);
+  const sum = INTEGER_TYPES.test(types[m.column] ?? "") ? `cast(sum(${c}) as bigint)` : `sum(${c})`;
   switch (m.agg) {
     case "sum":
-      return [{ col: `sum__${m.column}`, expr: `sum(${c})` }];
+      return [{ col: `sum__${m.column}`, expr: sum }];
     case "count":
       return [{ col: `cnt__${m.column}`, expr: `count(${c})` }];
     case "min":
@@ -59,7 +62,7 @@ function storedFor(m: Measure): { col: string; expr: string }[] {
     case "max":
       return [{ col: `max__${m.column}`, expr: `max(${c})` }];
     case "avg":
-      return [{ col: `sum__${m.column}`, expr: `sum(${c})` }, { col: `cnt__${m.column}`, expr: `count(${c})` }];
+      return [{ col: `sum__${m.column}`, expr: sum }, { col: `cnt__${m.column}`, expr: `count(${c})` }];
   }
 }
 
@@ -78,11 +81,11 @@ export function checkRollup(spec: RollupSpec): RollupSpec {
   return spec;
 }
 
-/** The `SELECT` that materialises a rollup from `source` (a relation). */
-export function rollupSelect(spec: RollupSpec, source: string): string {
+/** The `SELECT` that materialises a rollup from `source` (a relation); `types` are the source's column types. */
+export function rollupSelect(spec: RollupSpec, source: string, types: Record<string, string> = {}): string {
   const dims = spec.dimensions.map(ident);
   const stored = new Map<string, string>();
-  for (const m of spec.measures) for (const s of storedFor(m)) stored.set(s.col, s.expr);
+  for (const m of spec.measures) for (const s of storedFor(m, types)) stored.set(s.col, s.expr);
   const cols = [...dims, `count(*) as "cnt"`, ...[...stored].map(([c, e]) => `${e} as ${ident(c)}`)];
   return `select ${cols.join(", ")} from ${source} group by ${dims.join(", ")}`;
 }
@@ -118,14 +121,17 @@ export async function rewriteForRollup(
   if (from?.type !== "BASE_TABLE" || from.table_name !== spec.table || from.schema_name || from.sample) {
     return undefined;
   }
-  if (node.qualify || node.sample || node.aggregate_handling !== "STANDARD_HANDLING") return undefined;
+  if (node.qualify || node.sample) return undefined;
+  if (node.aggregate_handling !== "STANDARD_HANDLING" && node.aggregate_handling !== "FORCE_AGGREGATES") {
+    return undefined;
+  }
   if (!node.group_expressions?.length && !node.select_list.some(hasAggregate)) return undefined;
   const dims = new Set(spec.dimensions);
   const has = new Set<string>(["cnt"]);
   for (const m of spec.measures) for (const s of storedFor(m)) has.add(s.col);
 
   // Replacement expressions, parsed by DuckDB, so the AST we splice in is one it wrote.
-  const replacements: { at: Node; by: string }[] = [];
+  const replacements: { at: Node; by: string; original: string }[] = [];
   let ok = true;
   const visit = (n: Node, inAgg: boolean): void => {
     if (!ok || n === null || typeof n !== "object") return;
@@ -146,7 +152,11 @@ export async function rewriteForRollup(
       }
       const by = aggReplacement(n, has);
       if (!by) ok = false;
-      else replacements.push({ at: n, by });
+      else {
+        const col = n.children?.[0] ? ident(lastName(n.children[0])) : "*";
+        const fn = n.function_name === "count_star" ? "count" : n.function_name;
+        replacements.push({ at: n, by, original: `${fn}(${col})` });
+      }
       return;
     }
     for (const [k, v] of Object.entries(n)) if (k !== "cte_map") visit(v, inAgg);
@@ -155,7 +165,11 @@ export async function rewriteForRollup(
   visit(node.where_clause, false);
   visit(node.group_expressions, false);
   visit(node.having, false);
-  for (const m of node.modifiers ?? []) if (m.type === "ORDER_MODIFIER") visit(m.orders, false);
+  for (const m of node.modifiers ?? []) {
+    if (m.type !== "ORDER_MODIFIER") continue;
+    // ORDER BY ALL is a STAR over the output columns.
+    for (const o of m.orders) if (o.expression?.class !== "STAR") visit(o.expression, false);
+  }
   if (!ok) return undefined;
   // Keep output names: unaliased items get the name DuckDB gives the original.
   const prep = await conn.prepare(sql).catch(() => undefined);
@@ -163,8 +177,11 @@ export async function rewriteForRollup(
   node.select_list.forEach((item: Node, i: number) => {
     if (!item.alias) item.alias = prep.columnName(i);
   });
-  for (const { at, by } of replacements) {
-    const repl = await exprAst(conn, by);
+  for (const { at, by, original } of replacements) {
+    // Cast back to the type the aggregate has over the source, so answers are identical to the byte.
+    const p = await conn.prepare(`select ${original} from ${ident(spec.table)}`).catch(() => undefined);
+    if (!p) return undefined;
+    const repl = await exprAst(conn, `CAST(${by} AS ${p.columnType(0).toString()})`);
     const alias = at.alias ?? "";
     for (const k of Object.keys(at)) delete at[k];
     Object.assign(at, repl, { alias });

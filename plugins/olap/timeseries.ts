@@ -63,7 +63,7 @@ export function gapFill(o: GapFillOptions): string {
   const t = ident(o.time);
   const w = `interval '${o.every.replace(/'/g, "")}'`;
   const agg = o.agg ?? "avg";
-  const part = by.length ? `partition by ${cols(by)}` : "";
+  const part = by.length ? `partition by ${by.map((k) => `g.${ident(k)}`).join(", ")}` : "";
   const byList = by.length ? `${cols(by)}, ` : "";
   const aggOf = (v: string) => agg === "last" ? `arg_max(${ident(v)}, ${t})` : `${agg}(${ident(v)})`;
   const filled = o.values.map((v) => {
