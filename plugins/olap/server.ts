@@ -263,8 +263,8 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
           ? "temporal"
           : "nominal";
       const spec = {
-        width: 560,
-        height: 260,
+        width: Math.min(1600, Math.max(200, Number(q.width) || 560)),
+        height: 280,
         data: { values: rows },
         mark: { type: String(q.mark ?? "bar"), tooltip: true },
         encoding: {
