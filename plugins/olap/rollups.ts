@@ -15,6 +15,7 @@
  * import assert from "node:assert/strict";
  *
  * const c = await (await DuckDBInstance.create()).connect();
+ * await c.run("create table sales (region varchar, user_id int, amount double)");
  * const spec = { name: "by_region", table: "sales", dimensions: ["region"], measures: [{ agg: "sum", column: "amount" }] } as const;
  * assert.match(rollupSelect(spec, '"sales"'), /sum\("amount"\) as "sum__amount"/);
  * const sql = await rewriteForRollup(c, "select region, sum(amount) from sales where region <> 'x' group by region", spec, "rollup_by_region");
