@@ -25,6 +25,7 @@
  * @module
  */
 import { type DuckDBDataChunk, DuckDBTypeId, type DuckDBVector, JSDuckDBValueConverter } from "@duckdb/node-api";
+import bindings from "@duckdb/node-bindings";
 import {
   Bool,
   type DataType,
@@ -42,7 +43,7 @@ import {
   vectorFromArray,
 } from "apache-arrow";
 
-type Kind = "f64" | "i32" | "i64" | "date" | "ts" | "bool" | "num" | "str";
+type Kind = "f64" | "i32" | "i64" | "date" | "ts" | "bool" | "num" | "dec" | "str" | "utf8";
 
 interface Col {
   kind: Kind;
@@ -64,8 +65,11 @@ function kindOf(typeId: DuckDBTypeId): Kind {
       return "ts";
     case DuckDBTypeId.BOOLEAN:
       return "bool";
-    case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.DECIMAL:
+      return "dec";
+    case DuckDBTypeId.VARCHAR:
+      return "utf8";
+    case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.TINYINT:
     case DuckDBTypeId.SMALLINT:
     case DuckDBTypeId.UTINYINT:
@@ -87,7 +91,9 @@ const ARROW_TYPE: Record<Kind, () => DataType> = {
   ts: () => new TimestampMicrosecond(),
   bool: () => new Bool(),
   num: () => new Float64(),
+  dec: () => new Float64(),
   str: () => new Utf8(),
+  utf8: () => new Utf8(),
 };
 
 interface Raw {
@@ -160,6 +166,46 @@ export async function* chunksToArrow(
   if (cols && rows > 0) yield flush();
 }
 
+const enc = new TextEncoder();
+const native = bindings as unknown as {
+  get_data_from_pointer?: (buffer: ArrayBuffer, offset: number, length: number) => Uint8Array;
+};
+
+interface StrPart {
+  lens: Int32Array;
+  data: Uint8Array;
+  valid: Uint8Array | undefined;
+  n: number;
+}
+
+function validBytes(v: DuckDBVector, n: number): Uint8Array | undefined {
+  const raw = typed(v);
+  if (!raw.validity?.data) return undefined;
+  const valid = new Uint8Array(n);
+  for (let r = 0; r < n; r++) valid[r] = raw.validity.itemValid(r) ? 1 : 0;
+  return valid;
+}
+
+function nullBitmap(parts: { valid: Uint8Array | undefined; n: number }[], rows: number) {
+  let bitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  let off = 0;
+  for (const p of parts) {
+    if (p.valid) {
+      if (!bitmap) bitmap = new Uint8Array(Math.ceil(rows / 8)).fill(0xff);
+      for (let r = 0; r < p.n; r++) {
+        if (!p.valid[r]) {
+          const k = off + r;
+          bitmap[k >> 3]! &= ~(1 << (k & 7));
+          nullCount++;
+        }
+      }
+    }
+    off += p.n;
+  }
+  return { bitmap: nullCount ? bitmap : undefined, nullCount };
+}
+
 interface FixedPart {
   values: ArrayLike<number | bigint>;
   valid: Uint8Array | undefined;
@@ -185,6 +231,66 @@ function extract(kind: Kind, v: DuckDBVector, chunk: DuckDBDataChunk, i: number,
       : BigInt64Array.from(items.subarray(0, n));
     return { values: copy, valid, n };
   }
+  if (kind === "dec") {
+    // Decimals up to 18 digits are scaled integers in the vector's buffer: read them without value objects.
+    const dv = (v as unknown as { dataView?: DataView }).dataView;
+    const type = v.type as unknown as { width: number; scale: number };
+    if (dv && type.width <= 18) {
+      const out = new Float64Array(n);
+      const div = 10 ** type.scale;
+      const size = type.width <= 4 ? 2 : type.width <= 9 ? 4 : 8;
+      for (let r = 0; r < n; r++) {
+        const raw = size === 2
+          ? dv.getInt16(r * 2, true)
+          : size === 4
+          ? dv.getInt32(r * 4, true)
+          : dv.getInt32(r * 8 + 4, true) * 4294967296 + dv.getUint32(r * 8, true);
+        out[r] = raw / div;
+      }
+      return { values: out, valid: validBytes(v, n), n };
+    }
+    return chunk.convertColumnValues(i, JSDuckDBValueConverter).map((x) => x === null ? null : Number(x));
+  }
+  if (kind === "utf8") {
+    // DuckDB strings are 16-byte structs: short ones (<= 12 bytes) inline, so their UTF-8 is copied as is.
+    const dv = (v as unknown as { dataView?: DataView }).dataView;
+    if (dv) {
+      const src = new Uint8Array(dv.buffer, dv.byteOffset, n * 16);
+      const lens = new Int32Array(n);
+      const long = new Map<number, Uint8Array>();
+      const valid = validBytes(v, n);
+      let total = 0;
+      for (let r = 0; r < n; r++) {
+        if (valid && !valid[r]) continue;
+        let len = dv.getUint32(r * 16, true);
+        if (len > 12) {
+          // Long strings live behind a pointer: copy their bytes out natively (no decode/encode round trip).
+          const bytes = native?.get_data_from_pointer
+            ? native.get_data_from_pointer(dv.buffer as ArrayBuffer, dv.byteOffset + r * 16 + 8, len)
+            : enc.encode(v.getItem(r) as string);
+          long.set(r, bytes);
+          len = bytes.length;
+        }
+        lens[r] = len;
+        total += len;
+      }
+      const data = new Uint8Array(total);
+      let off = 0;
+      for (let r = 0; r < n; r++) {
+        const len = lens[r]!;
+        if (len === 0) continue;
+        const l = long.get(r);
+        if (l) data.set(l, off);
+        else {
+          const base = r * 16 + 4;
+          for (let k = 0; k < len; k++) data[off + k] = src[base + k]!;
+        }
+        off += len;
+      }
+      return { lens, data, valid, n } as unknown as FixedPart;
+    }
+    return chunk.getColumnValues(i).map((x) => (x === null ? null : String(x)));
+  }
   if (kind === "num") {
     return chunk.convertColumnValues(i, JSDuckDBValueConverter).map((x) => x === null ? null : Number(x));
   }
@@ -193,6 +299,37 @@ function extract(kind: Kind, v: DuckDBVector, chunk: DuckDBDataChunk, i: number,
 }
 
 function buildData(c: Col, rows: number, type: DataType) {
+  const first = (c.parts as unknown[])[0];
+  if (c.kind === "utf8" && first && !Array.isArray(first)) {
+    const parts = c.parts as unknown as StrPart[];
+    const offsets = new Int32Array(rows + 1);
+    let total = 0;
+    for (const p of parts) total += p.data.length;
+    const data = new Uint8Array(total);
+    let row = 0, off = 0;
+    for (const p of parts) {
+      data.set(p.data, off);
+      for (let r = 0; r < p.n; r++) {
+        offsets[row + r] = off;
+        off += p.lens[r]!;
+      }
+      row += p.n;
+    }
+    offsets[rows] = off;
+    const { bitmap, nullCount } = nullBitmap(parts, rows);
+    return makeData({ type: type as Utf8, length: rows, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data });
+  }
+  if (c.kind === "dec" && first && !Array.isArray(first)) {
+    const parts = c.parts as unknown as FixedPart[];
+    const out = new Float64Array(rows);
+    let off = 0;
+    for (const p of parts) {
+      out.set(p.values as Float64Array, off);
+      off += p.n;
+    }
+    const { bitmap, nullCount } = nullBitmap(parts, rows);
+    return makeData({ type: type as Float64, length: rows, nullCount, nullBitmap: bitmap, data: out });
+  }
   if (c.kind === "f64" || c.kind === "i32" || c.kind === "i64" || c.kind === "date" || c.kind === "ts") {
     const parts = c.parts as unknown as FixedPart[];
     const Ctor = c.kind === "f64" ? Float64Array : c.kind === "i32" || c.kind === "date" ? Int32Array : BigInt64Array;
