@@ -489,6 +489,12 @@ export class Olap {
     }
   }
 
+  /** The Prometheus exposition, with the cache and concurrency gauges brought up to date. */
+  metricsResponse(): Response {
+    this.#gauges();
+    return this.metrics.response();
+  }
+
   #gauges(): void {
     const s = this.cache?.stats();
     if (s && s.bytes >= 0) {

@@ -152,8 +152,9 @@ export async function explainQuery(
     }
     const raw = JSON.parse(await Deno.readTextFile(file));
     const plan = (raw.children ?? []).map(fromProfile) as PlanNode[];
-    let pruned = 0, total = 0;
+    let pruned = 0, total = 0, scanned = 0;
     const walk = (n: PlanNode) => {
+      scanned += n.rowsScanned ?? 0;
       if (n.files) {
         pruned += n.files.total - n.files.scanned;
         total += n.files.total;
@@ -166,7 +167,7 @@ export async function explainQuery(
       cpuMs: (num(raw.cpu_time) ?? 0) * 1000,
       rowsReturned: num(raw.rows_returned) ?? 0,
       bytesRead: num(raw.total_bytes_read) ?? 0,
-      rowsScanned: num(raw.cumulative_rows_scanned) ?? 0,
+      rowsScanned: scanned,
       filesPruned: pruned,
       filesTotal: total,
       raw,

@@ -274,31 +274,42 @@ export async function copyStream(
     await cleanup();
     throw classifyError(first, options.params);
   }
-  const it = file.readable.getReader();
+  // Read the pipe in 1 MiB slices: about twice as fast as the file's ReadableStream (64 KiB reads).
+  const buf = new Uint8Array(1 << 20);
+  let closed = false;
+  const closeFile = () => {
+    if (!closed) {
+      closed = true;
+      file.close();
+    }
+  };
   return new ReadableStream<Uint8Array>({
     async pull(ctl) {
       try {
-        const { value, done } = await it.read();
-        if (!done) {
-          ctl.enqueue(value);
+        const k = await file.read(buf);
+        if (k !== null) {
+          ctl.enqueue(buf.slice(0, k));
           return;
         }
+        closeFile();
         const err = await failedEarly;
         await cleanup();
         if (err) ctl.error(classifyError(err, options.params));
         else ctl.close();
       } catch (err) {
+        closeFile();
         await cleanup();
         ctl.error(err);
       }
     },
     async cancel() {
+      // The reader going away makes DuckDB's next write fail (EPIPE); interrupt it as well.
       options.signal?.dispatchEvent(new Event("abort"));
-      await it.cancel().catch(() => {});
+      closeFile();
       await failedEarly;
       await cleanup();
     },
-  });
+  }, { highWaterMark: 0 });
 }
 
 /** Params of a request, re-exported for callers building requests. */

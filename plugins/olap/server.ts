@@ -144,11 +144,10 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     if (params !== undefined && (params === null || typeof params !== "object")) {
       throw new OlapError(400, "bad_params", "params must be a list or an object");
     }
+    // Cancellation: DELETE /queries/:queryId interrupts the query; once the answer streams, a client that goes
+    // away cancels the body stream, which stops it. (request.signal is not used: under Deno's legacy abort
+    // semantics it also fires on every successful response.)
     const ctl = new AbortController();
-    // Until the answer starts, a client that goes away interrupts the query; after that, cancelling
-    // the response body stream stops it.
-    const onAbort = () => ctl.abort();
-    req.signal.addEventListener("abort", onAbort, { once: true });
     const id = typeof q.queryId === "string" ? q.queryId : undefined;
     if (id) running.set(id, ctl);
     const num = (v: unknown, name: string) => {
@@ -181,7 +180,6 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
       const b = a.body instanceof Uint8Array ? a.body : await primed(a.body);
       return new Response(b as BodyInit, { headers });
     } finally {
-      req.signal.removeEventListener("abort", onAbort);
       if (id) running.delete(id);
     }
   }
@@ -194,7 +192,7 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
       return new Response(await ui(), { headers: { "content-type": "text/html; charset=utf-8" } });
     }
     if (path === "/health") return json({ ok: true, tables: (await olap.tables()).length });
-    if (path === "/metrics") return olap.metrics.response();
+    if (path === "/metrics") return olap.metricsResponse();
     if (path === "/query" && m === "POST") return await runQuery(req, await body(req));
     if (path === "/query" && m === "GET") {
       const q: Record<string, unknown> = Object.fromEntries(url.searchParams);
