@@ -62,6 +62,8 @@ export interface OlapOptions {
   threads?: number;
   /** Limit queries' file access to the data dir (default true). */
   restrictFiles?: boolean;
+  /** After an append, compact a table whose files per partition exceed this (default 8; 0 = never). */
+  compactAbove?: number;
 }
 
 /** Options of one query. */
@@ -172,6 +174,7 @@ export class Olap {
       maxEntryBytes: options.maxEntryBytes ?? 16 * 1024 * 1024,
       slowMs: options.slowMs ?? 1000,
       restrictFiles: options.restrictFiles ?? true,
+      compactAbove: options.compactAbove ?? 8,
       redisPrefix: options.redisPrefix,
     };
     const catalog = await Catalog.open(opts.dataDir);
@@ -244,8 +247,13 @@ export class Olap {
 
   /** Ingests a source into a table, then rebuilds the table's rollups. */
   async ingest(name: string, source: Source, options: IngestOptions = {}): Promise<TableMeta> {
-    const meta = await this.catalog.ingest(name, source, options);
+    let meta = await this.catalog.ingest(name, source, options);
     this.#m.ingests.inc({ table: name });
+    // Appends add small files; past a threshold they are merged into one sorted file per partition.
+    const limit = this.options.compactAbove;
+    if (options.mode === "append" && limit > 0 && meta.files > limit * Math.max(1, meta.partitions)) {
+      meta = await this.catalog.compact(name);
+    }
     await this.refresh(false);
     await this.cache?.invalidate(name);
     await this.#rebuildRollupsOf(name);

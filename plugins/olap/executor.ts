@@ -58,7 +58,7 @@ export interface Executor {
   readonly name: string;
   /** Runs a statement for its side effect. */
   exec(sql: string, options?: RunOptions): Promise<void>;
-  /** Runs a query and returns all rows as JSON-friendly objects (small results). */
+  /** Runs a query and returns all rows as objects (small results): exact bigints as numbers, dates as ISO text. */
   rows(sql: string, params?: Params, options?: RunOptions): Promise<Record<string, unknown>[]>;
   /** Runs a query and streams its chunks; the connection is held until closed. */
   stream(sql: string, options?: RunOptions): Promise<QueryStream>;
@@ -233,7 +233,17 @@ export class DuckDBExecutor implements Executor {
   async rows(sql: string, params?: Params, options: RunOptions = {}): Promise<Record<string, unknown>[]> {
     return await this.withConnection(async (c) => {
       const r = await c.runAndReadAll(sql, toValues(params));
-      return r.getRowObjectsJson() as Record<string, unknown>[];
+      return r.getRowObjectsJS().map((o) => {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(o)) {
+          out[k] = typeof v === "bigint"
+            ? (v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v.toString())
+            : v instanceof Date
+            ? v.toISOString()
+            : v;
+        }
+        return out;
+      });
     }, { ...options, params });
   }
 

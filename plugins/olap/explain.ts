@@ -49,10 +49,15 @@ export interface Explanation {
     cpuMs: number;
     rowsReturned: number;
     bytesRead: number;
+    /** Rows the scans produced, after the filters pushed into them (sum over scan operators). */
     rowsScanned: number;
+    /** DuckDB's own rows-scanned counter (for Parquet it counts more than the table's rows; kept raw). */
+    rowsScannedCounter: number;
     /** Hive partitions (files) pruned across all scans. */
     filesPruned: number;
     filesTotal: number;
+    /** Parquet row groups of the table read (single-table queries): total and an estimate of those pruned. */
+    rowGroups?: { total: number; scannedEstimate: number; prunedEstimate: number };
     /** The raw DuckDB profiling JSON. */
     raw: unknown;
   };
@@ -106,7 +111,6 @@ export function renderTree(nodes: PlanNode[]): string {
     if (n.timeMs !== undefined) facts.push(`${n.timeMs.toFixed(2)} ms`);
     if (n.rows !== undefined) facts.push(`${n.rows.toLocaleString("en")} rows`);
     if (n.estimatedRows !== undefined) facts.push(`~${n.estimatedRows.toLocaleString("en")} est`);
-    if (n.rowsScanned) facts.push(`${n.rowsScanned.toLocaleString("en")} scanned`);
     if (n.files) facts.push(`files ${n.files.scanned}/${n.files.total}`);
     const filt = n.details["Filters"] ?? n.details["File Filters"];
     if (filt) facts.push(`filter ${Array.isArray(filt) ? filt.join(" AND ") : String(filt)}`);
@@ -152,9 +156,10 @@ export async function explainQuery(
     }
     const raw = JSON.parse(await Deno.readTextFile(file));
     const plan = (raw.children ?? []).map(fromProfile) as PlanNode[];
-    let pruned = 0, total = 0, scanned = 0;
+    let pruned = 0, total = 0, scanned = 0, counter = 0;
     const walk = (n: PlanNode) => {
-      scanned += n.rowsScanned ?? 0;
+      if (/SCAN|READ_/.test(n.operator)) scanned += n.rows ?? 0;
+      counter += n.rowsScanned ?? 0;
       if (n.files) {
         pruned += n.files.total - n.files.scanned;
         total += n.files.total;
@@ -168,6 +173,7 @@ export async function explainQuery(
       rowsReturned: num(raw.rows_returned) ?? 0,
       bytesRead: num(raw.total_bytes_read) ?? 0,
       rowsScanned: scanned,
+      rowsScannedCounter: counter,
       filesPruned: pruned,
       filesTotal: total,
       raw,
@@ -175,7 +181,7 @@ export async function explainQuery(
     const head =
       `total ${profile.latencyMs.toFixed(2)} ms, ${profile.rowsReturned} rows returned, ${
         profile.rowsScanned.toLocaleString("en")
-      } rows scanned, ${profile.bytesRead.toLocaleString("en")} bytes read` +
+      } rows out of scans, ${profile.bytesRead.toLocaleString("en")} bytes read` +
       (total ? `, ${pruned}/${total} files pruned` : "");
     return { plan, text: `${head}\n${renderTree(plan)}`, profile };
   } finally {

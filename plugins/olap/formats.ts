@@ -274,7 +274,6 @@ export async function copyStream(
     await cleanup();
     throw classifyError(first, options.params);
   }
-  // Read the pipe in 1 MiB slices: about twice as fast as the file's ReadableStream (64 KiB reads).
   const buf = new Uint8Array(1 << 20);
   let closed = false;
   const closeFile = () => {
@@ -286,11 +285,20 @@ export async function copyStream(
   return new ReadableStream<Uint8Array>({
     async pull(ctl) {
       try {
-        const k = await file.read(buf);
-        if (k !== null) {
-          ctl.enqueue(buf.slice(0, k));
-          return;
+        // A pipe hands over at most 64 KiB a read; gather ~1 MiB per chunk so the HTTP layer's per-chunk cost
+        // is paid 16 times less often.
+        let filled = 0;
+        let eof = false;
+        while (filled < buf.length - 65_536) {
+          const k = await file.read(buf.subarray(filled));
+          if (k === null) {
+            eof = true;
+            break;
+          }
+          filled += k;
         }
+        if (filled > 0) ctl.enqueue(buf.slice(0, filled));
+        if (!eof) return;
         closeFile();
         const err = await failedEarly;
         await cleanup();

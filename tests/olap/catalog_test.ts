@@ -134,6 +134,19 @@ Deno.test({
           r: 3,
         }]);
       });
+      await t.step("appends past the files-per-partition threshold compact on their own", async () => {
+        const auto = await Olap.open({ dataDir: dir, restrictFiles: false, compactAbove: 2 });
+        try {
+          const small = await salesCsv(dir, 30, "small.csv");
+          let m = await auto.ingest("sales", { file: small }, { mode: "append" }); // 6 files on 3 partitions
+          assert.equal(m.files, 6);
+          m = await auto.ingest("sales", { file: small }, { mode: "append" }); // 9 > 2 x 3: compacted
+          assert.equal(m.files, 3);
+          assert.equal(m.rows, 2360);
+        } finally {
+          await auto.close();
+        }
+      });
     } finally {
       await olap.close();
       await rm();
