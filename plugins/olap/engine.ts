@@ -130,7 +130,8 @@ export class Olap {
   readonly slowLog: LogEntry[] = [];
   readonly options: Required<Omit<OlapOptions, "redisPrefix" | "threads">> & { redisPrefix?: string };
   #tables = new Map<string, TableMeta>();
-  #catalogMtime = 0;
+  #catalogMtime = "";
+  #keys = new Map<string, string>();
   #gen = 0;
   #memo = new Map<string, Memo>();
   #rollups: RollupState = { specs: [], built: {} };
@@ -205,9 +206,12 @@ export class Olap {
 
   /** Re-reads `catalog.json` when it changed (another process wrote) and re-creates the views. */
   async refresh(force = false): Promise<void> {
-    let mtime = 0;
+    // A synchronous stat (a few microseconds) keeps the cache-hit path off the async file-system thread pool.
+    // catalog.json is replaced by rename, so its inode changes on every write.
+    let mtime = "";
     try {
-      mtime = (await Deno.stat(this.catalog.file)).mtime?.getTime() ?? 0;
+      const st = Deno.statSync(this.catalog.file);
+      mtime = `${st.mtime?.getTime()}:${st.ino}:${st.size}`;
     } catch { /* new */ }
     if (!force && mtime === this.#catalogMtime) return;
     this.#catalogMtime = mtime;
@@ -236,6 +240,7 @@ export class Olap {
     this.#rollups = await this.#loadRollups();
     this.#gen++;
     this.#memo.clear();
+    this.#keys.clear();
     for (const t of changed) await this.cache?.invalidate(t);
   }
 
@@ -447,12 +452,17 @@ export class Olap {
       if (cacheable) {
         const versions: Record<string, number | string> = {};
         for (const t of deps) versions[t] = this.#tables.get(t)?.version ?? "external";
-        key = await cacheKey(
+        const memoKey = `${this.#gen}\u0000${sql}\u0000${
+          JSON.stringify(opts.params ?? null)
+        }\u0000${format}|${opts.limit}|${opts.offset}|${memo.rollup}`;
+        key = this.#keys.get(memoKey) ?? await cacheKey(
           analysis.normalised,
           opts.params ?? null,
           `${format}|${opts.limit}|${opts.offset}`,
           versions,
         );
+        if (this.#keys.size > 10_000) this.#keys.clear();
+        this.#keys.set(memoKey, key);
         const hit = await this.cache!.get(key);
         if (hit) {
           this.#m.hits.inc();
