@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { type DuckDBDataChunk, JSDuckDBValueConverter } from "@duckdb/node-api";
+import { type DuckDBDataChunk, DuckDBTypeId, JSDuckDBValueConverter } from "@duckdb/node-api";
 import { RecordBatchStreamWriter } from "apache-arrow";
 import ExcelJS from "exceljs";
 import { PassThrough, Readable } from "node:stream";
@@ -84,8 +84,40 @@ export function jsonValue(v: unknown): unknown {
   return v;
 }
 
+/** Types whose raw vector items are already JSON values (bigints aside): read without the value converter. */
+const PLAIN = new Set<DuckDBTypeId>([
+  DuckDBTypeId.VARCHAR,
+  DuckDBTypeId.BOOLEAN,
+  DuckDBTypeId.TINYINT,
+  DuckDBTypeId.SMALLINT,
+  DuckDBTypeId.INTEGER,
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.UTINYINT,
+  DuckDBTypeId.USMALLINT,
+  DuckDBTypeId.UINTEGER,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.FLOAT,
+  DuckDBTypeId.DOUBLE,
+]);
+
+/** A chunk's rows as JSON-ready arrays, column by column (about twice as fast as converting every value). */
 function rowsOf(chunk: DuckDBDataChunk): unknown[][] {
-  return chunk.convertRows(JSDuckDBValueConverter).map((r) => r.map(jsonValue));
+  const n = chunk.rowCount;
+  const cols: unknown[][] = [];
+  for (let i = 0; i < chunk.columnCount; i++) {
+    const v = chunk.getColumnVector(i);
+    if (PLAIN.has(v.type.typeId)) {
+      const a = new Array(n);
+      for (let r = 0; r < n; r++) {
+        const x = v.getItem(r);
+        a[r] = typeof x === "bigint" || (typeof x === "number" && !Number.isFinite(x)) ? jsonValue(x) : x;
+      }
+      cols.push(a);
+    } else cols.push(chunk.convertColumnValues(i, JSDuckDBValueConverter).map(jsonValue));
+  }
+  const rows = new Array<unknown[]>(n);
+  for (let r = 0; r < n; r++) rows[r] = cols.map((c) => c[r]);
+  return rows;
 }
 
 /** A byte stream pulled from an async generator; cancelling it stops the query. */
