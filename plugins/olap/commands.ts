@@ -28,6 +28,7 @@ export const setupCommand: CommandSpec = {
   options: {
     ...dataDir,
     events: { type: "string", value: "N", description: "rows of generated events", default: "200000" },
+    "skip-m4": { type: "boolean", description: "do not load the M4 hourly series (data/m4)" },
   },
   async run(args, ctx) {
     const dir = str(args.values["data-dir"]);
@@ -39,6 +40,7 @@ export const setupCommand: CommandSpec = {
       ctx.print(`events: ${t.rows} rows, ${t.partitions} partitions, ${t.files} files, version ${t.version}`);
       const m4 = `${ctx.root}/data/m4/Hourly-train.csv`;
       try {
+        if (args.values["skip-m4"]) throw new Deno.errors.NotFound("skipped");
         await Deno.stat(m4);
         // The M4 hourly training series, long form: one row per (series, hour).
         const m = await olap.catalog.ingestQuery(
