@@ -198,6 +198,9 @@ export class Olap {
     await olap.refresh(true);
     if (opts.restrictFiles) {
       const dir = await Deno.realPath(opts.dataDir);
+      // Spill files go inside the data dir too, so large sorts and joins still work once access is locked down.
+      await Deno.mkdir(join(dir, ".pipes", "spill"), { recursive: true });
+      await executor.exec(`set temp_directory = '${join(dir, ".pipes", "spill").replace(/'/g, "''")}'`);
       await executor.exec(`set allowed_directories = ['${dir.replace(/'/g, "''")}/']`);
       await executor.exec(`set enable_external_access = false`);
     }
