@@ -90,6 +90,19 @@ export async function readCommitted(
   return out;
 }
 
+/** Retries `fn` while the broker refuses connections (a broker restarting), up to about a minute. */
+async function withBrokerRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const text = `${(err as Error).message} ${(err as { cause?: Error }).cause?.message ?? ""}`;
+      if (attempt >= 60 || !/ECONNREFUSED|ECONNRESET|Connection error|not available/i.test(text)) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** The Kafka transactional checkpoint store. */
 export class KafkaTransactionalSink implements CheckpointStore {
   readonly commitsGroupOffsets = true;
@@ -139,7 +152,7 @@ export class KafkaTransactionalSink implements CheckpointStore {
     // Re-read the changelog when it may be stale (after a start or a rebalance).
     if (Date.now() - this.#readAt > 1000) {
       this.#state.clear();
-      for (const r of await readCommitted(this.brokers, this.changelogTopic, 500)) {
+      for (const r of await withBrokerRetry(() => readCommitted(this.brokers, this.changelogTopic, 500))) {
         if (r.value === "") this.#state.delete(r.key);
         else this.#state.set(r.key, JSON.parse(r.value));
       }
