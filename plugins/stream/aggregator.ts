@@ -15,11 +15,10 @@ import {
   type HllJson,
   HyperLogLog,
   newQuantileSketch,
+  QuantileSketch,
   sketchFromBase64,
-  sketchFromCompact,
   sketchToCompact,
 } from "./sketch.ts";
-import type { DDSketch } from "@datadog/sketches-js";
 import { type WindowSpec, windowStarts } from "./window.ts";
 
 /** The aggregates kept per key and window. */
@@ -29,7 +28,7 @@ interface Acc {
   min: number;
   max: number;
   distinct: HyperLogLog;
-  quantiles: DDSketch;
+  quantiles: QuantileSketch;
   /** Enrichment attributes of the window's first event (e.g. the user's tier). */
   attrs?: Record<string, string>;
   /** Where it lives, for incremental checkpoints. */
@@ -147,8 +146,8 @@ export class WindowAggregator {
   readonly maxOutOfOrdernessMs: number;
   readonly allowedLatenessMs: number;
   #maxTs = -Infinity;
-  /** Fixed windows: end → key → start → acc. */
-  #fixed = new Map<number, Map<string, Map<number, Acc>>>();
+  /** Fixed windows: end → key → acc (a fixed window's start is its end − size). */
+  #fixed = new Map<number, Map<string, Acc>>();
   /** Sessions: key → sessions sorted by start. */
   #sessions = new Map<string, { start: number; end: number; acc: Acc }[]>();
   #dirty: Acc[] = [];
@@ -184,10 +183,8 @@ export class WindowAggregator {
         accepted = true;
         let byKey = this.#fixed.get(end);
         if (!byKey) this.#fixed.set(end, byKey = new Map());
-        let byStart = byKey.get(o.key);
-        if (!byStart) byKey.set(o.key, byStart = new Map());
-        let acc = byStart.get(start);
-        if (!acc) byStart.set(start, acc = newAcc(o.key, start, end));
+        let acc = byKey.get(o.key);
+        if (!acc) byKey.set(o.key, acc = newAcc(o.key, start, end));
         accumulate(acc, o);
         this.#touch(acc);
       }
@@ -286,12 +283,10 @@ export class WindowAggregator {
     }
     const ends = [...this.#fixed.keys()].filter((end) => end <= closeAt).sort((a, b) => a - b);
     for (const end of ends) {
-      for (const [key, byStart] of this.#fixed.get(end)!) {
-        for (const [start, acc] of byStart) {
-          out.push(result(key, start, end, acc));
-          acc.dead = true;
-          if (acc.persisted) this.#removed.push([key, start, end]);
-        }
+      for (const [key, acc] of this.#fixed.get(end)!) {
+        out.push(result(key, acc.start, end, acc));
+        acc.dead = true;
+        if (acc.persisted) this.#removed.push([key, acc.start, end]);
       }
       this.#fixed.delete(end);
     }
@@ -302,7 +297,7 @@ export class WindowAggregator {
   openWindows(): WindowResult[] {
     const out: WindowResult[] = [];
     for (const [end, byKey] of this.#fixed) {
-      for (const [key, byStart] of byKey) for (const [start, acc] of byStart) out.push(result(key, start, end, acc));
+      for (const [key, acc] of byKey) out.push(result(key, acc.start, end, acc));
     }
     for (const [key, list] of this.#sessions) for (const x of list) out.push(result(key, x.start, x.end, x.acc));
     return out;
@@ -311,7 +306,7 @@ export class WindowAggregator {
   /** Number of open (key, window) pairs. */
   get size(): number {
     let n = 0;
-    for (const byKey of this.#fixed.values()) for (const byStart of byKey.values()) n += byStart.size;
+    for (const byKey of this.#fixed.values()) n += byKey.size;
     for (const list of this.#sessions.values()) n += list.length;
     return n;
   }
@@ -320,8 +315,8 @@ export class WindowAggregator {
   snapshot(): AggregatorSnapshot {
     const open: AggregatorSnapshot["open"] = [];
     for (const [end, byKey] of this.#fixed) {
-      for (const [key, byStart] of byKey) {
-        for (const [start, acc] of byStart) open.push([key, start, end, accJson(acc)]);
+      for (const [key, acc] of byKey) {
+        open.push([key, acc.start, end, accJson(acc)]);
       }
     }
     for (const [key, list] of this.#sessions) for (const x of list) open.push([key, x.start, x.end, accJson(x.acc)]);
@@ -346,7 +341,11 @@ export class WindowAggregator {
         min: j.mn,
         max: j.mx,
         distinct: HyperLogLog.fromJSON(j.d),
-        quantiles: j.k ? sketchFromCompact(j.k) : j.q ? sketchFromBase64(j.q) : newQuantileSketch(),
+        quantiles: j.k
+          ? QuantileSketch.fromCompact(j.k)
+          : j.q
+          ? QuantileSketch.fromCompact(sketchToCompact(sketchFromBase64(j.q)))
+          : newQuantileSketch(),
       };
       if (j.a) acc.attrs = j.a;
       if (agg.spec.kind === "session") {
@@ -356,9 +355,7 @@ export class WindowAggregator {
       } else {
         let byKey = agg.#fixed.get(end);
         if (!byKey) agg.#fixed.set(end, byKey = new Map());
-        let byStart = byKey.get(key);
-        if (!byStart) byKey.set(key, byStart = new Map());
-        byStart.set(start, acc);
+        byKey.set(key, acc);
       }
     }
     return agg;
@@ -393,7 +390,7 @@ function accJson(acc: Acc): AccJson {
     mn: acc.min,
     mx: acc.max,
     d: acc.distinct.toJSON(),
-    k: sketchToCompact(acc.quantiles),
+    k: acc.quantiles.toCompact(),
   };
 }
 

@@ -147,8 +147,7 @@ export const processCommand: CommandSpec = {
     sink: {
       type: "string",
       value: "KIND",
-      description:
-        "postgres (exactly-once, one DB transaction) or kafka (Kafka transactions; experimental, see README)",
+      description: "postgres (one DB transaction) or kafka (one Kafka transaction); both exactly-once",
       default: "postgres",
     },
     "output-topic": {

@@ -39,7 +39,16 @@ export const manifest = definePlugin({
 export { topicsCommand };
 export { type Event, isRejected, parseEvent, type ParseOptions, type Rejected } from "./event.ts";
 export { type GeneratedRecord, generateEvents, type GeneratorOptions, prng } from "./generator.ts";
-export { type HllJson, HyperLogLog, murmur3, newQuantileSketch, QUANTILE_ACCURACY } from "./sketch.ts";
+export {
+  type CompactSketch,
+  DDSketch,
+  type HllJson,
+  HyperLogLog,
+  murmur3,
+  newQuantileSketch,
+  QUANTILE_ACCURACY,
+  QuantileSketch,
+} from "./sketch.ts";
 export {
   describeWindow,
   hopping,

@@ -359,7 +359,8 @@ export class Processor<E> {
         this.options.untilDone && !this.#inflight && Date.now() - this.#lastData > 1000 &&
         ![...this.#parts.values()].some((p) => p.dirty)
       ) {
-        await this.#checkDone();
+        // A broker that is away now is retried on the next tick.
+        await this.#checkDone().catch((err) => this.#log(`end-of-input check failed: ${(err as Error).message}`));
       }
     } catch (err) {
       this.#done.reject(err);
@@ -490,24 +491,26 @@ export class Processor<E> {
     samples: number[],
   ): Promise<void> {
     const topic = this.options.topic;
-    // Dead letters first (at least once): a crash before the commit re-sends them.
-    // Chunks stay well under the broker's message.max.bytes.
-    for (let i = 0; i < dead.length; i += 500) {
-      await this.#dlq!.send({
-        messages: dead.slice(i, i + 500).map((d) => ({
-          topic: this.#dlqTopic,
-          key: d.key,
-          value: d.value ?? Buffer.alloc(0),
-          headers: new Map([
-            [Buffer.from("reason"), Buffer.from(d.reason)],
-            [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
-          ]),
-        })),
-      });
-    }
     const t0 = performance.now();
+    let deadSent = false;
     for (let attempt = 1;; attempt++) {
       try {
+        // Dead letters first (at least once): a crash or a retry before the commit re-sends them.
+        // Chunks stay well under the broker's message.max.bytes.
+        for (let i = 0; !deadSent && i < dead.length; i += 500) {
+          await this.#dlq!.send({
+            messages: dead.slice(i, i + 500).map((d) => ({
+              topic: this.#dlqTopic,
+              key: d.key,
+              value: d.value ?? Buffer.alloc(0),
+              headers: new Map([
+                [Buffer.from("reason"), Buffer.from(d.reason)],
+                [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
+              ]),
+            })),
+          });
+        }
+        deadSent = true;
         await this.#sink.commit(results, checkpoints, this.#consumer!);
         break;
       } catch (err) {
@@ -518,7 +521,7 @@ export class Processor<E> {
           this.#needRestart = true;
           return;
         }
-        // The database is away: nothing was written, retry the same checkpoint.
+        // The database or the broker is away: nothing was committed, retry the same checkpoint.
         if (attempt >= 60) throw err;
         const inner = (err as { errors?: { message: string; errors?: { message: string }[] }[] }).errors?.[0];
         const why = inner?.errors?.[0]?.message ?? inner?.message ?? "";

@@ -156,9 +156,151 @@ export class HyperLogLog {
 /** Relative accuracy of the percentile sketches (2%). */
 export const QUANTILE_ACCURACY = 0.02;
 
-/** A new DDSketch for window percentiles. */
-export function newQuantileSketch(): DDSketch {
-  return new DDSketch({ relativeAccuracy: QUANTILE_ACCURACY });
+/**
+ * DDSketch's log mapping at {@linkcode QUANTILE_ACCURACY}, shared by every
+ * window (creating a `DDSketch` per window cost more than the window itself).
+ */
+const MAPPING = (new DDSketch({ relativeAccuracy: QUANTILE_ACCURACY }) as unknown as { mapping: KeyMapping }).mapping;
+
+interface KeyMapping {
+  key(value: number): number;
+  value(key: number): number;
+  minPossible: number;
+}
+
+/**
+ * A DDSketch for non-negative values with a sparse store: the same bins
+ * (`@datadog/sketches-js`'s logarithmic mapping, 2% relative accuracy), the
+ * same quantile rule and the same compact encoding as `DDSketch`, so results
+ * are identical — but a window with a handful of values costs two tiny arrays
+ * instead of a sketch object with its own mapping and dense stores.
+ *
+ * @example Same answers as DDSketch
+ * ```ts
+ * import { DDSketch, QuantileSketch, QUANTILE_ACCURACY } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const ours = new QuantileSketch();
+ * const theirs = new DDSketch({ relativeAccuracy: QUANTILE_ACCURACY });
+ * for (let i = 1; i <= 1000; i++) {
+ *   ours.accept(i * 1.5);
+ *   theirs.accept(i * 1.5);
+ * }
+ * for (const q of [0, 0.5, 0.95, 0.99, 1]) assert.equal(ours.getValueAtQuantile(q), theirs.getValueAtQuantile(q));
+ * assert.deepEqual(QuantileSketch.fromCompact(ours.toCompact()).getValueAtQuantile(0.5), ours.getValueAtQuantile(0.5));
+ * ```
+ */
+export class QuantileSketch {
+  /** Bin keys, in the order first seen. */
+  #keys: number[] = [];
+  /** Count per bin, parallel to the keys. */
+  #counts: number[] = [];
+  /** Index of each key once there are many (linear search below that). */
+  #index: Map<number, number> | null = null;
+  #sorted = true;
+  zeroCount = 0;
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  /** Adds a value (values at or below zero count as zero). */
+  accept(value: number, weight = 1): void {
+    if (value > MAPPING.minPossible) this.#addKey(MAPPING.key(value), weight);
+    else this.zeroCount += weight;
+    this.count += weight;
+    this.sum += value * weight;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  #addKey(key: number, weight: number): void {
+    const keys = this.#keys;
+    let i = -1;
+    if (this.#index) i = this.#index.get(key) ?? -1;
+    else {
+      for (let j = 0; j < keys.length; j++) {
+        if (keys[j] === key) {
+          i = j;
+          break;
+        }
+      }
+    }
+    if (i >= 0) {
+      this.#counts[i]! += weight;
+      return;
+    }
+    if (keys.length && key < keys[keys.length - 1]!) this.#sorted = false;
+    keys.push(key);
+    this.#counts.push(weight);
+    if (this.#index) this.#index.set(key, keys.length - 1);
+    else if (keys.length > 16) this.#index = new Map(keys.map((k, j) => [k, j]));
+  }
+
+  /** Adds every value of `other` to this one. */
+  merge(other: QuantileSketch): void {
+    if (other.count === 0) return;
+    other.#keys.forEach((k, i) => this.#addKey(k, other.#counts[i]!));
+    this.zeroCount += other.zeroCount;
+    this.count += other.count;
+    this.sum += other.sum;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
+  }
+
+  #sort(): void {
+    if (this.#sorted) return;
+    const order = this.#keys.map((_, i) => i).sort((a, b) => this.#keys[a]! - this.#keys[b]!);
+    this.#keys = order.map((i) => this.#keys[i]!);
+    this.#counts = order.map((i) => this.#counts[i]!);
+    if (this.#index) this.#index = new Map(this.#keys.map((k, j) => [k, j]));
+    this.#sorted = true;
+  }
+
+  /** The value at quantile `q` (0..1), by DDSketch's rule; NaN when empty. */
+  getValueAtQuantile(q: number): number {
+    if (q < 0 || q > 1 || this.count === 0) return NaN;
+    const rank = q * (this.count - 1);
+    if (rank < this.zeroCount) return 0;
+    this.#sort();
+    const r = rank - this.zeroCount;
+    let running = 0;
+    for (let i = 0; i < this.#keys.length; i++) {
+      running += this.#counts[i]!;
+      if (running > r) return MAPPING.value(this.#keys[i]!);
+    }
+    return MAPPING.value(this.#keys[this.#keys.length - 1]!);
+  }
+
+  /** The compact encoding (bins as [key, count, …] in key order, plus summary stats). */
+  toCompact(): CompactSketch {
+    this.#sort();
+    const b: number[] = [];
+    this.#keys.forEach((k, i) => b.push(k, this.#counts[i]!));
+    return { b, z: this.zeroCount, n: this.count, s: this.sum, mn: this.min, mx: this.max };
+  }
+
+  /** Decodes {@linkcode QuantileSketch.toCompact} (also what `sketchToCompact` wrote for a DDSketch). */
+  static fromCompact(c: CompactSketch): QuantileSketch {
+    const q = new QuantileSketch();
+    for (let i = 0; i < c.b.length; i += 2) q.#addKey(c.b[i]!, c.b[i + 1]!);
+    q.zeroCount = c.z;
+    q.count = c.n;
+    q.sum = c.s;
+    q.min = c.mn ?? Infinity;
+    q.max = c.mx ?? -Infinity;
+    return q;
+  }
+
+  /** The equivalent `DDSketch` (for its protobuf form or other sketches-js APIs). */
+  toDDSketch(): DDSketch {
+    return sketchFromCompact(this.toCompact());
+  }
+}
+
+/** A new sketch for window percentiles. */
+export function newQuantileSketch(): QuantileSketch {
+  return new QuantileSketch();
 }
 
 /** A DDSketch as compact JSON: its non-empty bins as [key, count, key, count, …] plus summary stats. */
@@ -195,7 +337,7 @@ export function sketchToCompact(sketch: DDSketch): CompactSketch {
 
 /** Decodes {@linkcode sketchToCompact}. */
 export function sketchFromCompact(c: CompactSketch): DDSketch {
-  const sketch = newQuantileSketch();
+  const sketch = new DDSketch({ relativeAccuracy: QUANTILE_ACCURACY });
   const s = sketch as unknown as SketchInternals;
   for (let i = 0; i < c.b.length; i += 2) s.store.add(c.b[i]!, c.b[i + 1]!);
   s.zeroCount = c.z;
