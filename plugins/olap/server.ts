@@ -196,7 +196,15 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     if (path === "/query" && m === "POST") return await runQuery(req, await body(req));
     if (path === "/query" && m === "GET") {
       const q: Record<string, unknown> = Object.fromEntries(url.searchParams);
-      if (typeof q.params === "string") q.params = JSON.parse(q.params as string);
+      if (typeof q.params === "string") {
+        try {
+          q.params = JSON.parse(q.params as string);
+        } catch {
+          throw new OlapError(400, "bad_params", "the params query parameter is not JSON", {
+            hint: 'e.g. params=["eu",10]',
+          });
+        }
+      }
       return await runQuery(req, q);
     }
     const cancel = /^\/queries\/([^/]+)$/.exec(path);
