@@ -106,8 +106,10 @@ Deno.test({
         await page.selectOption("#cx", "day");
         await page.selectOption("#cy", "qty");
         await page.selectOption("#cc", "region");
+        // The previous result's chart was cleared by the new result: this SVG is the new one.
+        assert.equal(await page.locator("#chart svg").count(), 0);
         await page.click("#draw");
-        await page.waitForSelector("#chart svg");
+        await page.waitForSelector("#chart svg .mark-line path");
         await Deno.mkdir(`${ROOT}/reports`, { recursive: true });
         const png = await page.screenshot({ path: `${ROOT}/reports/olap-ui.png`, fullPage: true });
         assert.ok(png.byteLength > 10_000);
