@@ -2,7 +2,7 @@
  * The online store: one Redis hash per (view, entity key) holding the latest
  * feature values plus their event and created times. Writes go through a Lua
  * script that compares times atomically, so an older event never overwrites
- * a newer one, and set the key to expire when the value outlives the view's ttl.
+ * a newer one (nor an equal one: a replay is a no-op), and set the key to expire when the value outlives the view's ttl.
  *
  * @module
  */
@@ -42,7 +42,7 @@ for k = 1, #KEYS do
   local newer = true
   if cur[1] then
     local cts = tonumber(cur[1]); local ccr = tonumber(cur[2] or '0')
-    if cts > ts or (cts == ts and ccr > cr) then newer = false end
+    if cts > ts or (cts == ts and ccr >= cr) then newer = false end
   end
   if newer then
     redis.call('DEL', KEYS[k])

@@ -32,6 +32,17 @@ export interface Plan {
 
 type FeatureTypes = Map<string, string>;
 
+/** JSON with sorted keys (jsonb does not keep key order). */
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
+  if (v && typeof v === "object") {
+    return `{${
+      Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(",")
+    }}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
 function featureTypes(objs: { kind: string; name: string; spec: Record<string, unknown> }[]): FeatureTypes {
   const out: FeatureTypes = new Map();
   for (const o of objs) {
@@ -75,7 +86,7 @@ export function diffObjects(env: Environment, desired: StoredObject[], current: 
     if (!c) changes.push({ action: "add", kind: o.kind, name: o.name, fields: [] });
     else if (c.hash !== o.hash) {
       const fields = [...new Set([...Object.keys(o.spec), ...Object.keys(c.spec)])].filter((f) =>
-        JSON.stringify(o.spec[f]) !== JSON.stringify(c.spec[f])
+        stable(o.spec[f]) !== stable(c.spec[f])
       ).sort();
       changes.push({ action: "update", kind: o.kind, name: o.name, fields, fromVersion: c.version });
     }
