@@ -166,16 +166,18 @@ export async function materialize(
     }
     await flush();
     await registry.progress(run.id, done, keysN, written);
-    // Quality: statistics of every row in the window, compared with the previous run.
-    const stats = await computeStats(c, view, "__mat");
-    const previous = new Map((await registry.stats(viewName, run.id)).map((s) => [s.feature, s.stats]));
+    // Quality: statistics of every row in the window, compared with the previous run (an empty window has none).
     const drift: { feature: string; reason: string }[] = [];
-    const rows = [...stats].map(([feature, s]) => {
-      const reason = compareStats(s, previous.get(feature), options.thresholds ?? DEFAULT_THRESHOLDS);
-      if (reason) drift.push({ feature, reason });
-      return { feature, stats: s, drift: reason !== null, driftReason: reason };
-    });
-    await registry.saveStats(run.id, viewName, rows);
+    if (rowsN > 0) {
+      const stats = await computeStats(c, view, "__mat");
+      const previous = new Map((await registry.stats(viewName, run.id)).map((s) => [s.feature, s.stats]));
+      const rows = [...stats].map(([feature, s]) => {
+        const reason = compareStats(s, previous.get(feature), options.thresholds ?? DEFAULT_THRESHOLDS);
+        if (reason) drift.push({ feature, reason });
+        return { feature, stats: s, drift: reason !== null, driftReason: reason };
+      });
+      await registry.saveStats(run.id, viewName, rows);
+    }
     await registry.finishRun(run.id);
     await c.run(`drop table if exists __mat`);
     return {

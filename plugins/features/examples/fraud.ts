@@ -150,11 +150,13 @@ export async function generateFraudData(c: DuckDBConnection, options: FraudDataO
   await c.run(`copy (
       with days as (select unnest(generate_series(${lit(start.toISOString())}::TIMESTAMP, ${
     lit(end.toISOString())
-  }::TIMESTAMP, interval 1 day)) as day)
-      select m.merchant_id, m.category, d.day as computed_at,
-        coalesce((select avg(case when l.is_fraud then 1.0 else 0.0 end) from __gen_labels l join __gen_tx t using (tx_id)
-          where t.merchant_id = m.merchant_id and l.confirmed_at <= d.day and l.confirmed_at > d.day - interval 30 day), 0) as fraud_rate_30d
-      from __gen_m m cross join days d order by computed_at, merchant_id
+  }::TIMESTAMP, interval 1 day)) as day),
+      confirmed as (select t.merchant_id, l.confirmed_at, case when l.is_fraud then 1.0 else 0.0 end as f
+        from __gen_labels l join __gen_tx t using (tx_id))
+      select m.merchant_id, m.category, d.day as computed_at, coalesce(avg(c.f), 0) as fraud_rate_30d
+      from __gen_m m cross join days d
+      left join confirmed c on c.merchant_id = m.merchant_id and c.confirmed_at <= d.day and c.confirmed_at > d.day - interval 30 day
+      group by all order by computed_at, merchant_id
     ) to ${lit(`${options.dir}/merchants.csv`)} (header true)`);
   await c.run(`drop table __gen_tx; drop table __gen_labels; drop table __gen_m`);
   if (options.sql && options.cardsTable) {
