@@ -119,7 +119,8 @@ export async function materialize(
   let written = 0;
   let expired = 0;
   try {
-    await c.run(`create or replace temp table __mat as select * from ${rel} where ${window}`);
+    // A view, not a table: each pass streams the Parquet, so memory stays bounded by the chunk size.
+    await c.run(`create or replace temp view __mat as select * from ${rel} where ${window}`);
     const countR = await c.runAndReadAll(
       `select count(*), count(distinct (${keys.map(ident).join(", ")})) from __mat`,
     );
@@ -179,7 +180,7 @@ export async function materialize(
       await registry.saveStats(run.id, viewName, rows);
     }
     await registry.finishRun(run.id);
-    await c.run(`drop table if exists __mat`);
+    await c.run(`drop view if exists __mat`);
     return {
       view: viewName,
       runId: run.id,

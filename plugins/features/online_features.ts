@@ -142,7 +142,11 @@ export class FeatureServer {
   }
 
   #resolve(req: OnlineRequest): Resolved {
-    const cacheKey = req.featureService ? `s:${req.featureService}:${req.fullFeatureNames}` : undefined;
+    const cacheKey = req.featureService
+      ? `s:${req.featureService}:${req.fullFeatureNames}`
+      : Array.isArray(req.features) && req.features.length > 0
+      ? `f:${req.fullFeatureNames}:${req.features.join(",")}`
+      : undefined;
     const hit = cacheKey ? this.#cache.get(cacheKey) : undefined;
     if (hit) return hit;
     let refs: string[];
@@ -209,7 +213,8 @@ export class FeatureServer {
     names.push(...resolved.joinKeys);
     for (const v of resolved.views) names.push(...v.outNames.filter(Boolean));
     for (const o of resolved.odfvs) names.push(...o.outNames.filter(Boolean));
-    if (cacheKey) this.#cache.set(cacheKey, resolved);
+    // Bounded: a client sending ever-new feature lists cannot grow it without limit.
+    if (cacheKey && this.#cache.size < 1000) this.#cache.set(cacheKey, resolved);
     return resolved;
   }
 
