@@ -461,9 +461,9 @@ try {
 
   // ---------------------------------------------------------------- materialisation
   log(`materialisation: ${MAT_ROWS} rows`);
-  async function peakRss(
+  const peakRss = async (
     cmd: Deno.Command,
-  ): Promise<{ seconds: number; peakMb: number; code: number; stdout: string }> {
+  ): Promise<{ seconds: number; peakMb: number; code: number; stdout: string }> => {
     const t0 = performance.now();
     const child = cmd.spawn();
     let peak = 0;
@@ -482,7 +482,7 @@ try {
       code: out.code,
       stdout: new TextDecoder().decode(out.stdout),
     };
-  }
+  };
   const matEnd = new Date((now + 60) * 1000).toISOString();
   const mercuryMat: { seconds: number; peakMb: number; rowsPerSec: number }[] = [];
   const matStore = new RedisOnlineStore(fs.redis.client, onlinePrefix(project, "dev"));

@@ -10,9 +10,7 @@ import { formatPlan } from "./plan.ts";
 import { parseEnvironment } from "./registry.ts";
 import { loadRepo } from "./repo_loader.ts";
 import { serveHttp } from "./http_server.ts";
-import { serveGrpc } from "./grpc_server.ts";
 import { lineageMermaid, lineageOf, lineageSvg } from "./lineage.ts";
-import { startPushIngestion } from "./push_source.ts";
 
 const str = (v: unknown, d = "") => (typeof v === "string" ? v : d);
 
@@ -174,6 +172,9 @@ export const serveCommand: CommandSpec = {
     const timer = setInterval(() => refresh().catch(() => {}), 30_000);
     const host = str(args.values.host, "127.0.0.1");
     const http = serveHttp(server, { port: Number(str(args.values.port, "6566")), hostname: host });
+    // gRPC and Kafka clients load only when serving (they are heavy for the other commands).
+    const { serveGrpc } = await import("./grpc_server.ts");
+    const { startPushIngestion } = await import("./push_source.ts");
     const grpc = args.values["no-grpc"]
       ? undefined
       : await serveGrpc(server, { port: Number(str(args.values["grpc-port"], "50051")), host, env: fs.env });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { integration, runScript } from "../_helpers.ts";
+import { integration, ROOT, runScript } from "../_helpers.ts";
 import { fraudFixture } from "./_fixture.ts";
 
 Deno.test({
@@ -53,6 +53,40 @@ Deno.test({
         const of = JSON.parse((await cli("lineage", "--of", "feature_view:card_profile")).stdout);
         assert.deepEqual(of.upstream, ["source:cards"]);
       });
+      await t.step(
+        "serve: HTTP and gRPC from one process; /metrics carries the registry's drift gauges; SIGTERM stops it",
+        async () => {
+          const child = new Deno.Command(Deno.execPath(), {
+            args: ["run", "-A", "tasks/mercury.ts", "features", "serve", ...repo, "--port", "0", "--grpc-port", "0"],
+            cwd: ROOT,
+            env,
+            stdout: "piped",
+            stderr: "piped",
+          }).spawn();
+          const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+          let first = "";
+          while (!first.includes("\n")) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            first += value;
+          }
+          const m = /http:\/\/127\.0\.0\.1:(\d+)\/get-online-features, grpc 127\.0\.0\.1:(\d+)/.exec(first);
+          assert.ok(m, first);
+          const metrics = await (await fetch(`http://127.0.0.1:${m[1]}/metrics`)).text();
+          assert.match(metrics, /mercury_features_drift\{view="card_tx_stats",feature="tx_count_24h"\} 0/);
+          assert.match(metrics, /mercury_features_null_rate\{view="card_profile",feature="credit_limit"\} 0/);
+          const r = await fetch(`http://127.0.0.1:${m[1]}/get-online-features`, {
+            method: "POST",
+            body: JSON.stringify({ features: ["card_profile:credit_limit"], entities: { card_id: [3] } }),
+          });
+          assert.equal((await r.json()).results[1].statuses[0], "PRESENT");
+          child.kill("SIGTERM");
+          reader.releaseLock();
+          await child.stdout.cancel().catch(() => {});
+          await child.stderr.cancel().catch(() => {});
+          assert.equal((await child.status).code, 0);
+        },
+      );
       await t.step("promote dev → staging, then staging's plan is empty", async () => {
         const p = await cli("promote", "--to", "staging");
         assert.equal(p.code, 0, p.stderr);
