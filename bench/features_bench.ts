@@ -42,10 +42,14 @@ const KEYS = arg("keys", 10_000);
 const RATE = arg("rate", 1000);
 const SECONDS = arg("seconds", 10);
 const BATCH_RATE = arg("batch-rate", 100);
+const LOW_RATE = arg("low-rate", 100);
 const PIT_ENTITIES = arg("pit-entities", 100_000);
 const PIT_ROWS = arg("pit-rows", 1_000_000);
 const MAT_ROWS = arg("mat-rows", 2_000_000);
 const RUNS = arg("runs", 3);
+const onlyArg = Deno.args.indexOf("--only");
+/** Sections to run: online, pit, mat (default all); a partial run merges into the existing results file. */
+const ONLY = new Set(onlyArg >= 0 ? Deno.args[onlyArg + 1]!.split(",") : ["online", "pit", "mat"]);
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const run = Date.now().toString(36);
 const project = `bench_${run}`;
@@ -141,17 +145,17 @@ const repo = benchRepo(dir, project);
 const fs = await openFeatureStore({ repo, offlineRoot: `${dir}/offline`, duckdbConfig: { threads: "2" } });
 await fs.apply({ why: "benchmark" });
 log("materialising the wide view (Mercury and Feast)");
-await fs.materialize(["wide"], { end: new Date((now + 60) * 1000) });
+if (ONLY.has("online")) await fs.materialize(["wide"], { end: new Date((now + 60) * 1000) });
 const wideStart = new Date((now - 2 * 86_400) * 1000).toISOString().slice(0, 19);
 const wideEnd = new Date((now + 60) * 1000).toISOString().slice(0, 19);
-await py(["materialize", feastRepo, wideStart, wideEnd, "wide"]);
+if (ONLY.has("online")) await py(["materialize", feastRepo, wideStart, wideEnd, "wide"]);
 
 // ---------------------------------------------------------------- servers
 const HTTP_PORT = 16566 + Math.floor(Math.random() * 1000);
 const GRPC_PORT = HTTP_PORT + 1000;
 const FEAST_PORT = HTTP_PORT + 2000;
 const children: Deno.ChildProcess[] = [];
-const mercuryServer = new Deno.Command(Deno.execPath(), {
+const mercuryServer = new Deno.Command(ONLY.has("online") ? Deno.execPath() : "true", {
   args: [
     "run",
     "-A",
@@ -171,7 +175,7 @@ const mercuryServer = new Deno.Command(Deno.execPath(), {
   stderr: "inherit",
 }).spawn();
 children.push(mercuryServer);
-const feastServer = new Deno.Command(feastBin, {
+const feastServer = new Deno.Command(ONLY.has("online") ? feastBin : "true", {
   args: ["-c", feastRepo, "serve", "-h", "127.0.0.1", "-p", String(FEAST_PORT), "--no-access-log"],
   stdout: "null",
   stderr: "null",
@@ -200,6 +204,7 @@ async function waitHealth(url: string, what: string) {
 
 interface LoadResult {
   requests: number;
+  unanswered: number;
   errors: number;
   achievedRps: number;
   p50: number;
@@ -208,7 +213,10 @@ interface LoadResult {
   max: number;
 }
 
-type Send = (i: number) => Promise<unknown>;
+type Send = (i: number, signal?: AbortSignal) => Promise<unknown>;
+
+/** Seconds an open-loop phase may take to drain after its last send; what is still unanswered counts as unanswered. */
+const DRAIN_SECONDS = 15;
 
 /** Open loop: requests leave on a fixed schedule whatever the answers do; latency is send → response (ms). */
 async function openLoop(send: Send, rate: number, seconds: number): Promise<LoadResult> {
@@ -217,21 +225,36 @@ async function openLoop(send: Send, rate: number, seconds: number): Promise<Load
   const total = Math.round(rate * seconds);
   const t0 = performance.now();
   const inflight: Promise<void>[] = [];
+  const abort = new AbortController();
   for (let i = 0; i < total; i++) {
     const due = t0 + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const s = performance.now();
-    inflight.push(send(i).then(() => void lat.push(performance.now() - s), () => void errors++));
-    if (inflight.length > 5000) await Promise.all(inflight.splice(0, 2500));
+    inflight.push(
+      send(i, abort.signal).then(
+        () => void lat.push(performance.now() - s),
+        () => void (abort.signal.aborted || errors++),
+      ),
+    );
   }
-  await Promise.all(inflight);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(inflight),
+    new Promise((r) => (timer = setTimeout(r, DRAIN_SECONDS * 1000))),
+  ]);
+  clearTimeout(timer);
+  abort.abort();
   const elapsed = (performance.now() - t0) / 1000;
+  // Unanswered requests count as slower than everything answered: percentiles over all requests sent.
+  const unanswered = total - lat.length - errors;
   lat.sort((a, b) => a - b);
+  for (let k = 0; k < unanswered; k++) lat.push(Infinity);
   return {
     requests: total,
+    unanswered,
     errors,
-    achievedRps: total / elapsed,
+    achievedRps: (total - unanswered) / elapsed,
     p50: pct(lat, 0.5),
     p90: pct(lat, 0.9),
     p99: pct(lat, 0.99),
@@ -256,9 +279,10 @@ async function closedLoop(send: Send, concurrency: number, seconds: number): Pro
 const wideRefs = WIDE_FEATURES.map((f) => `wide:${f}`);
 const key = (i: number) => 1 + ((i * 7919) % KEYS);
 const batchKeys = (i: number) => Array.from({ length: 100 }, (_, j) => key(i * 100 + j));
-const httpSend = (port: number, batch: boolean): Send => (i) =>
+const httpSend = (port: number, batch: boolean): Send => (i, signal) =>
   fetch(`http://127.0.0.1:${port}/get-online-features`, {
     method: "POST",
+    signal,
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ features: wideRefs, entities: { entity_id: batch ? batchKeys(i) : [key(i)] } }),
   }).then(async (r) => {
@@ -282,6 +306,7 @@ const grpcSend = (batch: boolean): Send => (i) =>
 const result: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: `${navigator.hardwareConcurrency} cores (shared)`,
+  loadAverageAtStart: Deno.loadavg(),
   scale: {
     keys: KEYS,
     rate: RATE,
@@ -296,266 +321,288 @@ const result: Record<string, unknown> = {
 };
 
 try {
-  await waitHealth(`http://127.0.0.1:${HTTP_PORT}/health`, "Mercury server");
-  await waitHealth(`http://127.0.0.1:${FEAST_PORT}/health`, "Feast server");
+  if (ONLY.has("online")) {
+    await waitHealth(`http://127.0.0.1:${HTTP_PORT}/health`, "Mercury server");
+    await waitHealth(`http://127.0.0.1:${FEAST_PORT}/health`, "Feast server");
 
-  // Same answer from both servers.
-  {
-    const body = JSON.stringify({ features: wideRefs, entities: { entity_id: [1, 2, KEYS] } });
-    const post = async (port: number) =>
-      await (await fetch(`http://127.0.0.1:${port}/get-online-features`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      })).json();
-    const m = await post(HTTP_PORT);
-    const f = await post(FEAST_PORT);
-    // Feast orders the columns its own way: compare by name.
-    let diff = 0;
-    const fNames: string[] = f.metadata.feature_names;
-    for (let j = 1; j <= 50; j++) {
-      const fj = fNames.indexOf(m.metadata.featureNames[j]);
-      for (let e = 0; e < 3; e++) {
-        const a = m.results[j].values[e], b = f.results[fj]?.values[e];
-        if (a === null || b === null || b === undefined || Math.abs(a - b) > 1e-9) diff++;
+    // Same answer from both servers.
+    {
+      const body = JSON.stringify({ features: wideRefs, entities: { entity_id: [1, 2, KEYS] } });
+      const post = async (port: number) =>
+        await (await fetch(`http://127.0.0.1:${port}/get-online-features`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        })).json();
+      const m = await post(HTTP_PORT);
+      const f = await post(FEAST_PORT);
+      // Feast orders the columns its own way: compare by name.
+      let diff = 0;
+      const fNames: string[] = f.metadata.feature_names;
+      for (let j = 1; j <= 50; j++) {
+        const fj = fNames.indexOf(m.metadata.featureNames[j]);
+        for (let e = 0; e < 3; e++) {
+          const a = m.results[j].values[e], b = f.results[fj]?.values[e];
+          if (a === null || b === null || b === undefined || Math.abs(a - b) > 1e-9) diff++;
+        }
       }
+      result.onlineValuesChecked = { values: 150, differing: diff };
+      if (diff) {
+        throw new Error(
+          `Mercury and Feast disagree on ${diff} of 150 online values: ${
+            JSON.stringify([m.metadata, m.results[1], m.results[2]])
+          } vs ${JSON.stringify([f.metadata, f.results[1], f.results[2]])}`,
+        );
+      }
+      log("online: both servers return the same 150 values");
     }
-    result.onlineValuesChecked = { values: 150, differing: diff };
-    if (diff) {
-      throw new Error(
-        `Mercury and Feast disagree on ${diff} of 150 online values: ${
-          JSON.stringify([m.metadata, m.results[1], m.results[2]])
-        } vs ${JSON.stringify([f.metadata, f.results[1], f.results[2]])}`,
-      );
-    }
-    log("online: both servers return the same 150 values");
-  }
 
-  const targets: [string, (batch: boolean) => Send][] = [
-    ["mercury_http", (b) => httpSend(HTTP_PORT, b)],
-    ["mercury_grpc", (b) => grpcSend(b)],
-    ["feast_http", (b) => httpSend(FEAST_PORT, b)],
-  ];
-  const online: Record<string, Record<string, unknown>> = {};
-  for (const [name, send] of targets) {
-    await openLoop(send(false), 200, 1); // warm-up
-    const single: LoadResult[] = [];
-    const batch: LoadResult[] = [];
-    const tput: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      single.push(await openLoop(send(false), RATE, SECONDS));
-      batch.push(await openLoop(send(true), BATCH_RATE, SECONDS));
-      tput.push(await closedLoop(send(false), 16, 5));
-      log(
-        `${name} run ${r + 1}: 1×50 p50 ${single.at(-1)!.p50.toFixed(2)} p99 ${single.at(-1)!.p99.toFixed(2)} ms (${
-          single.at(-1)!.achievedRps.toFixed(0)
-        } req/s, ${single.at(-1)!.errors} errors); 100×50 p99 ${batch.at(-1)!.p99.toFixed(2)} ms; max ${
-          tput.at(-1)!.toFixed(0)
-        } req/s`,
-      );
+    const targets: [string, (batch: boolean) => Send][] = [
+      ["mercury_http", (b) => httpSend(HTTP_PORT, b)],
+      ["mercury_grpc", (b) => grpcSend(b)],
+      ["feast_http", (b) => httpSend(FEAST_PORT, b)],
+    ];
+    const online: Record<string, Record<string, unknown>> = {};
+    for (const [name, send] of targets) {
+      await openLoop(send(false), 200, 1); // warm-up
+      const single: LoadResult[] = [];
+      const batch: LoadResult[] = [];
+      const tput: number[] = [];
+      const low: LoadResult[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        low.push(await openLoop(send(false), LOW_RATE, SECONDS));
+        single.push(await openLoop(send(false), RATE, SECONDS));
+        batch.push(await openLoop(send(true), BATCH_RATE, SECONDS));
+        tput.push(await closedLoop(send(false), 16, 5));
+        log(
+          `${name} run ${r + 1}: 1×50 at ${LOW_RATE}/s p99 ${low.at(-1)!.p99.toFixed(2)} ms; 1×50 p50 ${
+            single.at(-1)!.p50.toFixed(2)
+          } p99 ${single.at(-1)!.p99.toFixed(2)} ms (${single.at(-1)!.achievedRps.toFixed(0)} req/s, ${
+            single.at(-1)!.errors
+          } errors); 100×50 p99 ${batch.at(-1)!.p99.toFixed(2)} ms; max ${tput.at(-1)!.toFixed(0)} req/s`,
+        );
+      }
+      const med = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((x) => x[k] as number));
+      online[name] = {
+        single: {
+          p50: med(single, "p50"),
+          p90: med(single, "p90"),
+          p99: med(single, "p99"),
+          achievedRps: med(single, "achievedRps"),
+          errors: single.reduce((s, x) => s + x.errors, 0),
+        },
+        batch100: {
+          p50: med(batch, "p50"),
+          p99: med(batch, "p99"),
+          achievedRps: med(batch, "achievedRps"),
+          errors: batch.reduce((s, x) => s + x.errors, 0),
+        },
+        singleLowRate: {
+          rate: LOW_RATE,
+          p50: med(low, "p50"),
+          p99: med(low, "p99"),
+          unanswered: low.reduce((s, x) => s + x.unanswered, 0),
+        },
+        unanswered: single.reduce((s, x) => s + x.unanswered, 0) + batch.reduce((s, x) => s + x.unanswered, 0),
+        maxRps: median(tput),
+        runs: { low, single, batch, tput },
+      };
     }
-    const med = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((x) => x[k] as number));
-    online[name] = {
-      single: {
-        p50: med(single, "p50"),
-        p90: med(single, "p90"),
-        p99: med(single, "p99"),
-        achievedRps: med(single, "achievedRps"),
-        errors: single.reduce((s, x) => s + x.errors, 0),
-      },
-      batch100: {
-        p50: med(batch, "p50"),
-        p99: med(batch, "p99"),
-        achievedRps: med(batch, "achievedRps"),
-        errors: batch.reduce((s, x) => s + x.errors, 0),
-      },
-      maxRps: median(tput),
-      runs: { single, batch, tput },
+    const o = (n: string) =>
+      online[n] as {
+        single: { p99: number };
+        singleLowRate: { p99: number };
+        batch100: { p99: number };
+        maxRps: number;
+      };
+    result.online = online;
+    result.onlineRatios = {
+      throughputHttpVsFeast: o("mercury_http").maxRps / o("feast_http").maxRps,
+      throughputGrpcVsFeast: o("mercury_grpc").maxRps / o("feast_http").maxRps,
+      p99SingleFeastOverHttp: o("feast_http").single.p99 / o("mercury_http").single.p99,
+      p99BatchFeastOverHttp: o("feast_http").batch100.p99 / o("mercury_http").batch100.p99,
+      p99LowRateFeastOverHttp: o("feast_http").singleLowRate.p99 / o("mercury_http").singleLowRate.p99,
     };
+    grpcClient.close();
+    await cleanup();
+    children.length = 0;
   }
-  const o = (n: string) => online[n] as { single: { p99: number }; batch100: { p99: number }; maxRps: number };
-  result.online = online;
-  result.onlineRatios = {
-    throughputHttpVsFeast: o("mercury_http").maxRps / o("feast_http").maxRps,
-    throughputGrpcVsFeast: o("mercury_grpc").maxRps / o("feast_http").maxRps,
-    p99SingleFeastOverHttp: o("feast_http").single.p99 / o("mercury_http").single.p99,
-    p99BatchFeastOverHttp: o("feast_http").batch100.p99 / o("mercury_http").batch100.p99,
-  };
-  grpcClient.close();
-  await cleanup();
-  children.length = 0;
 
-  // ---------------------------------------------------------------- training set
-  log(`training set: ${PIT_ENTITIES} entity rows × 3 views × ${PIT_ROWS} rows`);
-  const refs = [1, 2, 3].flatMap((v) => PIT_FEATURES(v).map((f) => `fv${v}:${f}`));
-  const mercuryTimes: number[] = [];
-  const computeTimes: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const db = await openDuckDB({ config: { threads: "2" } });
-    const store = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/pit_offline_${r}` });
-    const t0 = performance.now();
-    for (const v of ["fv1", "fv2", "fv3"]) await store.compute(v);
-    const t1 = performance.now();
-    const plan = await historicalSql(store, { relation: `read_parquet('${dir}/entities.parquet')` }, refs);
-    await db.connection.run(`copy (${plan.sql}) to '${dir}/mercury_pit.parquet' (format parquet)`);
-    const t2 = performance.now();
-    db.close();
-    computeTimes.push((t1 - t0) / 1000);
-    mercuryTimes.push((t2 - t0) / 1000);
-    log(
-      `mercury PIT run ${r + 1}: ${((t2 - t0) / 1000).toFixed(2)} s (of which computing the views' Parquet ${
-        ((t1 - t0) / 1000).toFixed(2)
-      } s)`,
-    );
-  }
-  const feastTimes: number[] = [];
-  for (let r = 0; r < Math.min(RUNS, 2); r++) {
-    const f = await py([
-      "historical",
-      feastRepo,
-      `${dir}/entities.parquet`,
-      `${dir}/feast_pit.parquet`,
-      JSON.stringify(refs),
-    ]);
-    feastTimes.push(f.seconds!);
-    log(`feast PIT run ${r + 1}: ${f.seconds!.toFixed(2)} s (${f.rows} rows)`);
-  }
-  // Identical rows: join both results on (entity, time) and compare every feature.
-  const check = await (async () => {
-    const db = await openDuckDB();
-    const cols = refs.map((r) => r.split(":")[1]!);
-    const r = await db.connection.runAndReadAll(`
+  if (ONLY.has("pit")) {
+    // ---------------------------------------------------------------- training set
+    log(`training set: ${PIT_ENTITIES} entity rows × 3 views × ${PIT_ROWS} rows`);
+    const refs = [1, 2, 3].flatMap((v) => PIT_FEATURES(v).map((f) => `fv${v}:${f}`));
+    const mercuryTimes: number[] = [];
+    const computeTimes: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const db = await openDuckDB({ config: { threads: "2" } });
+      const store = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/pit_offline_${r}` });
+      const t0 = performance.now();
+      for (const v of ["fv1", "fv2", "fv3"]) await store.compute(v);
+      const t1 = performance.now();
+      const plan = await historicalSql(store, { relation: `read_parquet('${dir}/entities.parquet')` }, refs);
+      await db.connection.run(`copy (${plan.sql}) to '${dir}/mercury_pit.parquet' (format parquet)`);
+      const t2 = performance.now();
+      db.close();
+      computeTimes.push((t1 - t0) / 1000);
+      mercuryTimes.push((t2 - t0) / 1000);
+      log(
+        `mercury PIT run ${r + 1}: ${((t2 - t0) / 1000).toFixed(2)} s (of which computing the views' Parquet ${
+          ((t1 - t0) / 1000).toFixed(2)
+        } s)`,
+      );
+    }
+    const feastTimes: number[] = [];
+    for (let r = 0; r < Math.min(RUNS, 2); r++) {
+      const f = await py([
+        "historical",
+        feastRepo,
+        `${dir}/entities.parquet`,
+        `${dir}/feast_pit.parquet`,
+        JSON.stringify(refs),
+      ]);
+      feastTimes.push(f.seconds!);
+      log(`feast PIT run ${r + 1}: ${f.seconds!.toFixed(2)} s (${f.rows} rows)`);
+    }
+    // Identical rows: join both results on (entity, time) and compare every feature.
+    const check = await (async () => {
+      const db = await openDuckDB();
+      const cols = refs.map((r) => r.split(":")[1]!);
+      const r = await db.connection.runAndReadAll(`
       with m as (select * from read_parquet('${dir}/mercury_pit.parquet')),
            f as (select * from read_parquet('${dir}/feast_pit.parquet'))
       select (select count(*) from m) as mercury_rows, (select count(*) from f) as feast_rows,
         (select count(*) from m join f using (entity_id, event_timestamp)) as matched,
         (select count(*) from m join f using (entity_id, event_timestamp) where ${
-      cols.map((c) => `(m.${c} is distinct from f.${c} and not (abs(m.${c} - f.${c}) < 1e-9))`).join(" or ")
-    }) as differing,
+        cols.map((c) => `(m.${c} is distinct from f.${c} and not (abs(m.${c} - f.${c}) < 1e-9))`).join(" or ")
+      }) as differing,
         (select count(*) from m where ${cols.map((c) => `${c} is not null`).join(" or ")}) as rows_with_values,
         (select count(*) from m where ${cols.map((c) => `${c} is not null`).join(" and ")}) as rows_with_all_values`);
-    const row = r.getRowObjectsJS()[0]!;
-    db.close();
-    return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
-  })();
-  log(`PIT check: ${JSON.stringify(check)}`);
-  // Feast's file offline store returns only the entity rows that found a value in every view within its ttl (an
-  // inner-join effect of its ttl filter); Mercury keeps every entity row, with nulls, as Feast documents. So: every
-  // row Feast returns must be in Mercury's set with identical values, and Feast must return exactly Mercury's rows
-  // that have all values.
-  if (
-    check.differing !== 0 || check.matched !== check.feast_rows || check.feast_rows !== check.rows_with_all_values ||
-    check.mercury_rows !== PIT_ENTITIES
-  ) {
-    throw new Error(`training sets differ: ${JSON.stringify(check)}`);
-  }
-  result.trainingSet = {
-    mercurySeconds: median(mercuryTimes),
-    mercuryComputeSeconds: median(computeTimes),
-    mercuryJoinSeconds: median(mercuryTimes) - median(computeTimes),
-    feastSeconds: median(feastTimes),
-    speedup: median(feastTimes) / median(mercuryTimes),
-    check,
-    runs: { mercury: mercuryTimes, feast: feastTimes },
-  };
-
-  // ---------------------------------------------------------------- materialisation
-  log(`materialisation: ${MAT_ROWS} rows`);
-  const peakRss = async (
-    cmd: Deno.Command,
-  ): Promise<{ seconds: number; peakMb: number; code: number; stdout: string }> => {
-    const t0 = performance.now();
-    const child = cmd.spawn();
-    let peak = 0;
-    const poll = setInterval(async () => {
-      try {
-        const s = await Deno.readTextFile(`/proc/${child.pid}/status`);
-        const m = /VmHWM:\s+(\d+) kB/.exec(s);
-        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-      } catch { /* exited */ }
-    }, 50);
-    const out = await child.output();
-    clearInterval(poll);
-    return {
-      seconds: (performance.now() - t0) / 1000,
-      peakMb: peak,
-      code: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
+      const row = r.getRowObjectsJS()[0]!;
+      db.close();
+      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
+    })();
+    log(`PIT check: ${JSON.stringify(check)}`);
+    // Feast's file offline store returns only the entity rows that found a value in every view within its ttl (an
+    // inner-join effect of its ttl filter); Mercury keeps every entity row, with nulls, as Feast documents. So: every
+    // row Feast returns must be in Mercury's set with identical values, and Feast must return exactly Mercury's rows
+    // that have all values.
+    if (
+      check.differing !== 0 || check.matched !== check.feast_rows || check.feast_rows !== check.rows_with_all_values ||
+      check.mercury_rows !== PIT_ENTITIES
+    ) {
+      throw new Error(`training sets differ: ${JSON.stringify(check)}`);
+    }
+    result.trainingSet = {
+      mercurySeconds: median(mercuryTimes),
+      mercuryComputeSeconds: median(computeTimes),
+      mercuryJoinSeconds: median(mercuryTimes) - median(computeTimes),
+      feastSeconds: median(feastTimes),
+      speedup: median(feastTimes) / median(mercuryTimes),
+      check,
+      runs: { mercury: mercuryTimes, feast: feastTimes },
     };
-  };
-  const matEnd = new Date((now + 60) * 1000).toISOString();
-  const mercuryMat: { seconds: number; peakMb: number; rowsPerSec: number }[] = [];
-  const matStore = new RedisOnlineStore(fs.redis.client, onlinePrefix(project, "dev"));
-  for (let r = 0; r < RUNS; r++) {
-    await fs.redis.client.eval(
-      "local k = redis.call('KEYS', ARGV[1]) for i = 1, #k do redis.call('DEL', k[i]) end return #k",
-      0,
-      `${onlinePrefix(project, "dev")}mat:*`,
-    );
-    await fs.pg.sql.unsafe(`delete from ${fs.registry.schema}.materializations where project = $1 and view = 'mat'`, [
-      project,
-    ]);
-    const m = await peakRss(
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "tasks/mercury.ts",
-          "features",
-          "materialize",
-          "mat",
-          "--repo",
-          "bench/features_repo.ts",
-          "--end",
-          matEnd,
-          "--offline-root",
-          `${dir}/offline`,
-        ],
-        cwd: ROOT,
-        env: { MERCURY_FEATURES_BENCH_DIR: dir, MERCURY_FEATURES_BENCH_PROJECT: project },
-        stdout: "piped",
-        stderr: "inherit",
-      }),
-    );
-    if (m.code !== 0) throw new Error(`mercury materialize failed: ${m.stdout}`);
-    const secs = Number(/in ([\d.]+)s/.exec(m.stdout)?.[1] ?? m.seconds);
-    mercuryMat.push({ seconds: secs, peakMb: m.peakMb, rowsPerSec: MAT_ROWS / secs });
-    log(
-      `mercury materialize run ${r + 1}: ${m.stdout.trim()} (process ${m.seconds.toFixed(1)} s, peak RSS ${
-        m.peakMb.toFixed(0)
-      } MB)`,
-    );
   }
-  const sample = await matStore.read("mat", ["1"], ["m0"]);
-  const feastMat: { seconds: number; peakMb: number; rowsPerSec: number }[] = [];
-  for (let r = 0; r < Math.min(RUNS, 2); r++) {
-    const startIso = new Date((now - 25 * 86_400) * 1000).toISOString().slice(0, 19);
-    const m = await peakRss(
-      new Deno.Command(python, {
-        args: [peer, "materialize", feastRepo, startIso, matEnd.slice(0, 19), "mat"],
-        stdout: "piped",
-        stderr: "null",
-      }),
-    );
-    if (m.code !== 0) throw new Error(`feast materialize failed`);
-    const secs = JSON.parse(m.stdout.trim().split("\n").pop()!).seconds as number;
-    feastMat.push({ seconds: secs, peakMb: m.peakMb, rowsPerSec: MAT_ROWS / secs });
-    log(`feast materialize run ${r + 1}: ${secs.toFixed(1)} s, peak RSS ${m.peakMb.toFixed(0)} MB`);
+
+  if (ONLY.has("mat")) {
+    // ---------------------------------------------------------------- materialisation
+    log(`materialisation: ${MAT_ROWS} rows`);
+    const peakRss = async (
+      cmd: Deno.Command,
+    ): Promise<{ seconds: number; peakMb: number; code: number; stdout: string }> => {
+      const t0 = performance.now();
+      const child = cmd.spawn();
+      let peak = 0;
+      const poll = setInterval(async () => {
+        try {
+          const s = await Deno.readTextFile(`/proc/${child.pid}/status`);
+          const m = /VmHWM:\s+(\d+) kB/.exec(s);
+          if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+        } catch { /* exited */ }
+      }, 50);
+      const out = await child.output();
+      clearInterval(poll);
+      return {
+        seconds: (performance.now() - t0) / 1000,
+        peakMb: peak,
+        code: out.code,
+        stdout: new TextDecoder().decode(out.stdout),
+      };
+    };
+    const matEnd = new Date((now + 60) * 1000).toISOString();
+    const mercuryMat: { seconds: number; peakMb: number; rowsPerSec: number }[] = [];
+    const matStore = new RedisOnlineStore(fs.redis.client, onlinePrefix(project, "dev"));
+    for (let r = 0; r < RUNS; r++) {
+      await fs.redis.client.eval(
+        "local k = redis.call('KEYS', ARGV[1]) for i = 1, #k do redis.call('DEL', k[i]) end return #k",
+        0,
+        `${onlinePrefix(project, "dev")}mat:*`,
+      );
+      await fs.pg.sql.unsafe(`delete from ${fs.registry.schema}.materializations where project = $1 and view = 'mat'`, [
+        project,
+      ]);
+      const m = await peakRss(
+        new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "tasks/mercury.ts",
+            "features",
+            "materialize",
+            "mat",
+            "--repo",
+            "bench/features_repo.ts",
+            "--end",
+            matEnd,
+            "--offline-root",
+            `${dir}/offline`,
+          ],
+          cwd: ROOT,
+          env: { MERCURY_FEATURES_BENCH_DIR: dir, MERCURY_FEATURES_BENCH_PROJECT: project },
+          stdout: "piped",
+          stderr: "inherit",
+        }),
+      );
+      if (m.code !== 0) throw new Error(`mercury materialize failed: ${m.stdout}`);
+      const secs = Number(/in ([\d.]+)s/.exec(m.stdout)?.[1] ?? m.seconds);
+      mercuryMat.push({ seconds: secs, peakMb: m.peakMb, rowsPerSec: MAT_ROWS / secs });
+      log(
+        `mercury materialize run ${r + 1}: ${m.stdout.trim()} (process ${m.seconds.toFixed(1)} s, peak RSS ${
+          m.peakMb.toFixed(0)
+        } MB)`,
+      );
+    }
+    const sample = await matStore.read("mat", ["1"], ["m0"]);
+    const feastMat: { seconds: number; peakMb: number; rowsPerSec: number }[] = [];
+    for (let r = 0; r < Math.min(RUNS, 2); r++) {
+      const startIso = new Date((now - 25 * 86_400) * 1000).toISOString().slice(0, 19);
+      const m = await peakRss(
+        new Deno.Command(python, {
+          args: [peer, "materialize", feastRepo, startIso, matEnd.slice(0, 19), "mat"],
+          stdout: "piped",
+          stderr: "null",
+        }),
+      );
+      if (m.code !== 0) throw new Error(`feast materialize failed`);
+      const secs = JSON.parse(m.stdout.trim().split("\n").pop()!).seconds as number;
+      feastMat.push({ seconds: secs, peakMb: m.peakMb, rowsPerSec: MAT_ROWS / secs });
+      log(`feast materialize run ${r + 1}: ${secs.toFixed(1)} s, peak RSS ${m.peakMb.toFixed(0)} MB`);
+    }
+    const mm = (xs: { seconds: number; peakMb: number; rowsPerSec: number }[]) => ({
+      seconds: median(xs.map((x) => x.seconds)),
+      rowsPerSec: median(xs.map((x) => x.rowsPerSec)),
+      peakRssMb: median(xs.map((x) => x.peakMb)),
+    });
+    result.materialization = {
+      rows: MAT_ROWS,
+      keys: Math.floor(MAT_ROWS / 10),
+      mercury: mm(mercuryMat),
+      feast: mm(feastMat),
+      speedup: mm(mercuryMat).rowsPerSec / mm(feastMat).rowsPerSec,
+      sampleKeyPresent: sample[0]!.eventMs !== null,
+      runs: { mercury: mercuryMat, feast: feastMat },
+    };
   }
-  const mm = (xs: { seconds: number; peakMb: number; rowsPerSec: number }[]) => ({
-    seconds: median(xs.map((x) => x.seconds)),
-    rowsPerSec: median(xs.map((x) => x.rowsPerSec)),
-    peakRssMb: median(xs.map((x) => x.peakMb)),
-  });
-  result.materialization = {
-    rows: MAT_ROWS,
-    keys: Math.floor(MAT_ROWS / 10),
-    mercury: mm(mercuryMat),
-    feast: mm(feastMat),
-    speedup: mm(mercuryMat).rowsPerSec / mm(feastMat).rowsPerSec,
-    sampleKeyPresent: sample[0]!.eventMs !== null,
-    runs: { mercury: mercuryMat, feast: feastMat },
-  };
 } finally {
   grpcClient.close();
   await cleanup();
@@ -577,8 +624,13 @@ try {
   await r.close();
 }
 
+result.loadAverageAtEnd = Deno.loadavg();
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-await Deno.writeTextFile(new URL("./results/features.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
+const resultsFile = new URL("./results/features.json", import.meta.url);
+const previous = ONLY.size < 3
+  ? JSON.parse(await Deno.readTextFile(resultsFile).catch(() => "{}")) as Record<string, unknown>
+  : {};
+await Deno.writeTextFile(resultsFile, JSON.stringify({ ...previous, ...result }, null, 2) + "\n");
 await Deno.remove(dir, { recursive: true }).catch(() => {});
 console.log(
   JSON.stringify(

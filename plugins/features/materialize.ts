@@ -53,15 +53,9 @@ export interface MaterializeReport {
   drift: { feature: string; reason: string }[];
 }
 
-function encodeExpr(type: string, col: string): string {
-  switch (type) {
-    case "bool":
-      return `case when ${col} is null then null when ${col} then '1' else '0' end`;
-    case "timestamp":
-      return `cast(epoch_ms(${col}) as varchar)`;
-    default:
-      return `cast(${col} as varchar)`;
-  }
+/** The JSON value of a feature column in the online payload. */
+function jsonExpr(type: string, col: string): string {
+  return type === "timestamp" ? `epoch_ms(${col})` : col;
 }
 
 /**
@@ -129,14 +123,14 @@ export async function materialize(
       ? `cast(${ident(keys[0]!)} as varchar)`
       : `concat_ws('|', ${keys.map(ident).join(", ")})`;
     const sql = `select ${keyExpr} as __key, epoch_ms(event_timestamp) as __ts,
-        coalesce(epoch_ms(created_timestamp), 0) as __cr, ${
-      view.features.map((f) => `${encodeExpr(f.type, ident(f.name))} as ${ident(f.name)}`).join(", ")
-    }
+        coalesce(epoch_ms(created_timestamp), 0) as __cr,
+        json_object(${
+      view.features.map((f) => `${lit(f.name)}, ${jsonExpr(f.type, ident(f.name))}`).join(", ")
+    })::VARCHAR as __v
       from __mat qualify row_number() over (partition by ${keys.map(ident).join(", ")}
         order by event_timestamp desc, created_timestamp desc nulls last) = 1
       order by __key offset ${done}`;
     const result = await c.stream(sql);
-    const names = result.columnNames();
     const ttlMs = view.ttlSeconds * 1000;
     let batch: OnlineRow[] = [];
     const flush = async () => {
@@ -153,15 +147,13 @@ export async function materialize(
       const cols = chunk.getColumns();
       for (let i = 0; i < chunk.rowCount; i++) {
         const eventMs = Number(cols[1]![i]);
-        const values: Record<string, string | null> = {};
-        for (let j = 3; j < names.length; j++) values[names[j]!] = (cols[j]![i] as string | null) ?? null;
         if (ttlMs > 0 && eventMs + ttlMs <= now()) {
           // Already past its ttl: it would be served as OUTSIDE_MAX_AGE and expire at once.
           expired++;
           done++;
           continue;
         }
-        batch.push({ key: String(cols[0]![i]), eventMs, createdMs: Number(cols[2]![i]), values });
+        batch.push({ key: String(cols[0]![i]), eventMs, createdMs: Number(cols[2]![i]), payload: String(cols[3]![i]) });
         if (batch.length >= chunkRows) await flush();
       }
     }

@@ -99,13 +99,12 @@ export { apply, type ApplyOptions, type Change, diffObjects, formatPlan, type Pl
 export { OfflineStore, type OfflineStoreOptions } from "./offline_store.ts";
 export { type EntityInput, getHistoricalFeatures, type HistoricalOptions, historicalSql } from "./historical.ts";
 export {
-  decodeValue,
-  encodeValue,
   type OnlineHit,
   onlinePrefix,
   type OnlineRow,
   type OnlineStore,
   RedisOnlineStore,
+  toOnlineValue,
 } from "./online_store.ts";
 export { materialize, type MaterializeOptions, type MaterializeReport } from "./materialize.ts";
 export { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";

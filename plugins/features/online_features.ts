@@ -14,7 +14,7 @@ import {
   parseRef,
   type ValueType,
 } from "./definitions.ts";
-import { decodeValue, type OnlineStore } from "./online_store.ts";
+import type { OnlineStore } from "./online_store.ts";
 import { expandRefs } from "./validate.ts";
 
 /** A request, in Feast's columnar shape. */
@@ -279,7 +279,7 @@ export class FeatureServer {
             continue;
           }
           const raw = hit.values[fi] ?? null;
-          col.values[i] = decodeValue(raw, v.types[fi]!);
+          col.values[i] = raw;
           col.eventTimestamps[i] = hit.eventMs;
           col.statuses[i] = ttlMs > 0 && now - hit.eventMs > ttlMs
             ? "OUTSIDE_MAX_AGE"

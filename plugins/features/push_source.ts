@@ -9,7 +9,7 @@
 import { MercuryError } from "@mercury/core";
 import { kafkaClient } from "@mercury/core/services/kafka";
 import type { FeatureRepo, FeatureView } from "./definitions.ts";
-import { encodeValue, type OnlineRow, type OnlineStore } from "./online_store.ts";
+import { type OnlineRow, type OnlineStore, toOnlineValue } from "./online_store.ts";
 
 /** Options of {@linkcode startPushIngestion}. */
 export interface PushOptions {
@@ -46,7 +46,7 @@ export interface PushIngestion {
  *   source: kafkaSource({ name: "k", topic: "t", batchSource: batch, timestampField: "ts" }),
  *   features: [{ name: "n", type: "int64" }] });
  * const row = pushRow(v, ["card_id"], { card_id: 7, ts: "2024-01-01T00:00:00Z", n: 3 });
- * assert.deepEqual(row, { key: "7", eventMs: 1704067200000, createdMs: 0, values: { n: "3" } });
+ * assert.deepEqual(row, { key: "7", eventMs: 1704067200000, createdMs: 0, payload: '{"n":3}' });
  * assert.match(String(pushRow(v, ["card_id"], { ts: 1 })), /card_id/);
  * ```
  */
@@ -57,9 +57,9 @@ export function pushRow(view: FeatureView, keys: string[], msg: Record<string, u
   const tsRaw = msg[view.source.timestampField];
   const eventMs = typeof tsRaw === "number" ? tsRaw : Date.parse(String(tsRaw));
   if (!Number.isFinite(eventMs)) return `bad or missing "${view.source.timestampField}"`;
-  const values: Record<string, string | null> = {};
-  for (const f of view.features) values[f.name] = encodeValue(msg[f.name], f.type);
-  return { key: keys.map((k) => String(msg[k])).join("|"), eventMs, createdMs: 0, values };
+  const values: Record<string, unknown> = {};
+  for (const f of view.features) values[f.name] = toOnlineValue(msg[f.name], f.type);
+  return { key: keys.map((k) => String(msg[k])).join("|"), eventMs, createdMs: 0, payload: JSON.stringify(values) };
 }
 
 /**

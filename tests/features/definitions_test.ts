@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  decodeValue,
-  encodeValue,
   entity,
   type FeatureRepo,
   featureService,
@@ -12,6 +10,7 @@ import {
   onDemandFeatureView,
   pushRow,
   repoObjects,
+  toOnlineValue,
   validateRepo,
 } from "@mercury/features";
 import { fraudRepo } from "@mercury/features/examples/fraud";
@@ -112,17 +111,14 @@ Deno.test("repoObjects(): a changed transform is a changed object", () => {
   assert.equal(a.find((o) => o.name === "stats")!.hash, b.find((o) => o.name === "stats")!.hash);
 });
 
-Deno.test("encodeValue()/decodeValue() round-trip every type", () => {
-  const cases: [unknown, "int64" | "float64" | "string" | "bool" | "timestamp"][] = [
-    [42, "int64"],
-    [2.5, "float64"],
-    ["x y", "string"],
-    [true, "bool"],
-    [false, "bool"],
-  ];
-  for (const [v, type] of cases) assert.equal(decodeValue(encodeValue(v, type), type), v);
-  assert.equal(decodeValue(encodeValue(new Date(1000), "timestamp"), "timestamp"), 1000);
-  assert.equal(encodeValue(undefined, "int64"), null);
+Deno.test("toOnlineValue() keeps each type as JSON can carry it", () => {
+  assert.equal(toOnlineValue(42n, "int64"), 42);
+  assert.equal(toOnlineValue("2.5", "float64"), 2.5);
+  assert.equal(toOnlineValue("x y", "string"), "x y");
+  assert.equal(toOnlineValue(0, "bool"), false);
+  assert.equal(toOnlineValue("2024-01-01T00:00:00Z", "timestamp"), 1704067200000);
+  assert.equal(toOnlineValue("not a number", "float64"), null);
+  assert.equal(toOnlineValue(undefined, "int64"), null);
 });
 
 Deno.test("pushRow() rejects events without a usable timestamp", () => {

@@ -214,7 +214,7 @@ Deno.test({
           key: "7",
           eventMs: Date.parse("2024-01-01T00:00:00Z"),
           createdMs: 0,
-          values: { a: "1" },
+          payload: '{"a":1}',
         }], 0);
         assert.equal(n, 0);
         const [r] = await fs.materialize(["v"], { start: new Date(0), end: new Date("2024-01-02T00:00:00Z") });
