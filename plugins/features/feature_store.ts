@@ -10,7 +10,7 @@ import { type DuckDBHandle, openDuckDB } from "@mercury/core/services/duckdb";
 import { connectPostgres, type PostgresConnection } from "@mercury/core/services/postgres";
 import { connectRedis, type RedisConnection } from "@mercury/core/services/redis";
 import type { FeatureRepo } from "./definitions.ts";
-import { type EntityInput, getHistoricalFeatures, type HistoricalOptions } from "./historical.ts";
+import { type EntityInput, type FeatureRefs, getHistoricalFeatures, type HistoricalOptions } from "./historical.ts";
 import { type Lineage, lineageGraph } from "./lineage.ts";
 import { materialize, type MaterializeOptions, type MaterializeReport } from "./materialize.ts";
 import { OfflineStore } from "./offline_store.ts";
@@ -51,7 +51,7 @@ export interface FeatureStore {
   materialize(views?: string[], options?: MaterializeOptions): Promise<MaterializeReport[]>;
   getHistoricalFeatures(
     entities: EntityInput | undefined,
-    refs: string[],
+    refs: FeatureRefs,
     options?: HistoricalOptions,
   ): Promise<Record<string, unknown>[]>;
   /** A FeatureServer over this environment's online store. */

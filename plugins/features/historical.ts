@@ -32,6 +32,21 @@ interface Plan {
   odfvs: OnDemandFeatureView[];
 }
 
+/** Feature references, or a feature service whose features are wanted (like Feast's `features=feature_service`). */
+export type FeatureRefs = string[] | { featureService: string };
+
+function serviceRefs(store: OfflineStore, refs: FeatureRefs): string[] {
+  if (Array.isArray(refs)) return refs;
+  const s = (store.repo.services ?? []).find((x) => x.name === refs.featureService);
+  if (!s) {
+    throw new MercuryError("not_found", `no feature service "${refs.featureService}"`, {
+      where: "featureService",
+      hint: `services: ${(store.repo.services ?? []).map((x) => x.name).join(", ") || "none"}`,
+    });
+  }
+  return s.features;
+}
+
 function groupRefs(
   store: OfflineStore,
   refs: string[],
@@ -149,11 +164,11 @@ async function entityRelation(
 export async function historicalSql(
   store: OfflineStore,
   entities: EntityInput | undefined,
-  featureRefs: string[],
+  featureRefs: FeatureRefs,
   options: HistoricalOptions = {},
 ): Promise<Plan> {
   const tsField = options.timestampField ?? "event_timestamp";
-  const { views, odfvs } = groupRefs(store, featureRefs);
+  const { views, odfvs } = groupRefs(store, serviceRefs(store, featureRefs));
   const viewList = [...views.keys()];
   const entity = await entityRelation(store, entities, viewList, tsField, options);
   const desc = await store.connection.runAndReadAll(`describe select * from ${entity}`);
@@ -234,7 +249,7 @@ export async function historicalSql(
 export async function getHistoricalFeatures(
   store: OfflineStore,
   entities: EntityInput | undefined,
-  featureRefs: string[],
+  featureRefs: FeatureRefs,
   options: HistoricalOptions = {},
 ): Promise<Record<string, unknown>[]> {
   const plan = await historicalSql(store, entities, featureRefs, options);

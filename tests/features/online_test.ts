@@ -38,6 +38,13 @@ Deno.test({
           "card_tx_stats:amount_sum_24h",
           "card_tx_stats:tx_count_24h",
         ]);
+        // A feature service as the feature list (with its on-demand features fed from the entity table).
+        const viaService = await fs.getHistoricalFeatures(
+          entities.map((e) => ({ ...e, merchant_id: 1, amount: 10 })),
+          { featureService: "fraud_v1" },
+        );
+        assert.ok("amount_to_limit" in viaService[0]! && "confirmed_frauds" in viaService[0]!);
+        assert.deepEqual(viaService.map((r) => r.amount_sum_24h), offline.map((r) => r.amount_sum_24h));
         const res = await fs.server({}).getOnlineFeatures({
           features: ["card_tx_stats:amount_sum_24h", "card_tx_stats:tx_count_24h"],
           entities: { card_id: [1, 2, 3, 4, 5] },
