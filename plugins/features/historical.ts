@@ -197,7 +197,7 @@ export async function historicalSql(
     const a = `__v${i}`;
     const rel = await store.relation(view.name);
     const featCols = feats.map(ident).join(", ");
-    // One row per (keys, event time): the later created_timestamp wins ties.
+    // The offline store keeps one row per (keys, event time) — the latest created — so ASOF has no ties to break.
     const bounds = view.ttlSeconds > 0
       ? `where event_timestamp >= (select min(${
         ident(tsField)
@@ -206,9 +206,7 @@ export async function historicalSql(
       }) from __e)`
       : `where event_timestamp <= (select max(${ident(tsField)}) from __e)`;
     ctes.push(
-      `${a} as (select ${keys.map(ident).join(", ")}, event_timestamp as __ts, ${featCols} from ${rel} ${bounds}
-        qualify row_number() over (partition by ${keys.map(ident).join(", ")}, event_timestamp
-          order by created_timestamp desc nulls last) = 1)`,
+      `${a} as (select ${keys.map(ident).join(", ")}, event_timestamp as __ts, ${featCols} from ${rel} ${bounds})`,
     );
     joins.push(
       `asof left join ${a} on ${keys.map((k) => `__e.${ident(k)} = ${a}.${ident(k)}`).join(" and ")} and __e.${

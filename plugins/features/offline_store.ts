@@ -264,12 +264,16 @@ export class OfflineStore {
   async compute(name: string): Promise<{ rows: number; dir: string }> {
     const view = this.view(name);
     const select = await this.viewSql(view);
+    const keys = this.joinKeys(view).map(ident).join(", ");
     const dir = this.dir(name);
     const tmp = `${dir}.tmp-${crypto.randomUUID().slice(0, 8)}`;
     await Deno.mkdir(tmp, { recursive: true });
     try {
       const r = await this.connection.runAndReadAll(
-        `copy (select *, strftime(event_timestamp, '%Y-%m-%d') as date from (${select}))
+        // One row per (keys, event time): the later created_timestamp wins, as in Feast; training sets and
+        // materialisation then read rows that are already unique.
+        `copy (select *, strftime(event_timestamp, '%Y-%m-%d') as date from (${select})
+           qualify row_number() over (partition by ${keys}, event_timestamp order by created_timestamp desc nulls last) = 1)
          to ${lit(tmp)} (format parquet, partition_by (date), overwrite_or_ignore true)`,
       );
       const rows = Number(r.getRows()[0]?.[0] ?? 0);
