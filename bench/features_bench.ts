@@ -643,11 +643,12 @@ try {
   // Feast's Redis keys: its online store writes under the project name.
   const { connectRedis } = await import("@mercury/core/services/redis");
   const r = await connectRedis();
+  // Feast's keys are binary (serialised entity key + project): scan and delete them as buffers.
   let cursor = "0";
   do {
-    const [next, keys] = await r.client.scan(cursor, "COUNT", 5000);
-    cursor = next;
-    const mine = keys.filter((k) => k.includes(`feast_${run}`));
+    const [next, keys] = await r.client.scanBuffer(cursor, "COUNT", 5000);
+    cursor = next.toString();
+    const mine = keys.filter((k) => k.toString("latin1").includes(`feast_${run}`));
     if (mine.length) await r.client.del(...mine);
   } while (cursor !== "0");
   await r.close();

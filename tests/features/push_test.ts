@@ -2,13 +2,23 @@ import assert from "node:assert/strict";
 import { connectKafka } from "@mercury/core/services/kafka";
 import { startPushIngestion } from "@mercury/features";
 import { integration } from "../_helpers.ts";
-import { fraudFixture } from "./_fixture.ts";
+import { type Fixture, fraudFixture } from "./_fixture.ts";
 
 Deno.test({
   name: "push source: Kafka events update the online store; late events never overwrite newer ones",
   ...integration,
   async fn() {
     const fx = await fraudFixture({ cards: 10, days: 2 });
+    try {
+      await pushAndCheck(fx);
+    } finally {
+      await fx.cleanup();
+    }
+  },
+});
+
+async function pushAndCheck(fx: Fixture): Promise<void> {
+  {
     const topic = `${fx.project}-events`;
     const k = await connectKafka();
     await k.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
@@ -60,7 +70,6 @@ Deno.test({
       await producer.disconnect();
       await k.admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await k.close();
-      await fx.cleanup();
     }
-  },
-});
+  }
+}
