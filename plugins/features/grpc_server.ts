@@ -1,0 +1,157 @@
+/**
+ * The gRPC feature server (npm `@grpc/grpc-js` under Deno), serving
+ * `proto/feature_server.proto` on port 50051 by default. Bad input answers
+ * INVALID_ARGUMENT (NOT_FOUND for an unknown service) naming the field.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { MercuryError } from "@mercury/core";
+import type { FeatureServer, OnlineRequest } from "./online_features.ts";
+
+/** Path of the published proto file. */
+export const PROTO_PATH: string = new URL("./proto/feature_server.proto", import.meta.url).pathname;
+
+/** A proto `Value` as proto-loader gives it (`oneofs: true`). */
+export interface ProtoValue {
+  int64_val?: number;
+  double_val?: number;
+  string_val?: string;
+  bool_val?: boolean;
+  val?: string;
+}
+
+/**
+ * Converts a JS value to a proto `Value`.
+ *
+ * @example
+ * ```ts
+ * import { fromProtoValue, toProtoValue } from "@mercury/features";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(toProtoValue(2.5), { double_val: 2.5 });
+ * assert.equal(fromProtoValue({ int64_val: 7, val: "int64_val" }), 7);
+ * ```
+ */
+export function toProtoValue(v: unknown): ProtoValue {
+  if (v === null || v === undefined) return {};
+  if (typeof v === "number") return Number.isInteger(v) ? { int64_val: v } : { double_val: v };
+  if (typeof v === "boolean") return { bool_val: v };
+  return { string_val: String(v) };
+}
+
+/** Converts a proto `Value` to a JS value. */
+export function fromProtoValue(v: ProtoValue | undefined): string | number | boolean | null {
+  if (!v) return null;
+  const which = v.val;
+  if (which) return (v as Record<string, unknown>)[which] as string | number | boolean;
+  return v.int64_val ?? v.double_val ?? v.string_val ?? v.bool_val ?? null;
+}
+
+const STATUS_CODES = { PRESENT: 1, NULL_VALUE: 2, NOT_FOUND: 3, OUTSIDE_MAX_AGE: 4 } as const;
+
+/** Loads the proto's package definition (for servers and clients). */
+export function loadFeatureServerProto(): grpc.GrpcObject {
+  const def = protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: Number, enums: String, oneofs: true });
+  return grpc.loadPackageDefinition(def);
+}
+
+/** The client constructor of the FeatureServer service. */
+export function featureServerClient(address: string): grpc.Client & Record<string, unknown> {
+  // deno-lint-ignore no-explicit-any
+  const pkg = loadFeatureServerProto() as any;
+  return new pkg.mercury.features.v1.FeatureServer(address, grpc.credentials.createInsecure());
+}
+
+/** A running gRPC server. */
+export interface GrpcFeatureServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a FeatureServer over gRPC.
+ *
+ * @example
+ * ```ts ignore
+ * const g = await serveGrpc(server, { port: 50051 });
+ * await g.close();
+ * ```
+ */
+export async function serveGrpc(
+  server: FeatureServer,
+  options: { port?: number; host?: string; env?: string } = {},
+): Promise<GrpcFeatureServer> {
+  // deno-lint-ignore no-explicit-any
+  const pkg = loadFeatureServerProto() as any;
+  const g = new grpc.Server();
+  g.addService(pkg.mercury.features.v1.FeatureServer.service, {
+    GetOnlineFeatures: (
+      // deno-lint-ignore no-explicit-any
+      call: grpc.ServerUnaryCall<any, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      const r = call.request;
+      const entities: Record<string, (string | number)[]> = {};
+      for (const [k, rv] of Object.entries(r.entities ?? {})) {
+        entities[k] = ((rv as { val?: ProtoValue[] }).val ?? []).map((v) => fromProtoValue(v) as string | number);
+      }
+      const requestData: Record<string, unknown[]> = {};
+      for (const [k, rv] of Object.entries(r.request_data ?? {})) {
+        requestData[k] = ((rv as { val?: ProtoValue[] }).val ?? []).map(fromProtoValue);
+      }
+      const req: OnlineRequest = {
+        entities,
+        requestData,
+        fullFeatureNames: r.full_feature_names === true,
+        ...(r.feature_service ? { featureService: r.feature_service } : { features: r.features ?? [] }),
+      };
+      server.getOnlineFeatures(req, "grpc").then((res) => {
+        cb(null, {
+          feature_names: res.metadata.featureNames,
+          results: res.results.map((c) => ({
+            values: c.values.map(toProtoValue),
+            statuses: c.statuses.map((s) => STATUS_CODES[s]),
+            event_timestamps_ms: c.eventTimestamps.map((t) => t ?? 0),
+          })),
+        });
+      }, (err) => {
+        const code = err instanceof MercuryError
+          ? (err.code === "input" || err.code === "usage"
+            ? grpc.status.INVALID_ARGUMENT
+            : err.code === "not_found"
+            ? grpc.status.NOT_FOUND
+            : grpc.status.INTERNAL)
+          : grpc.status.INTERNAL;
+        const details = err instanceof MercuryError ? err.format() : String(err);
+        cb({ code, details, message: details } as grpc.ServiceError, null);
+      });
+    },
+    Health: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+      cb(null, { status: "ok", project: server.repo.project, env: options.env ?? "" });
+    },
+  });
+  const host = options.host ?? "127.0.0.1";
+  const port = await new Promise<number>((resolve, reject) =>
+    g.bindAsync(`${host}:${options.port ?? 50051}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
+      if (err) {
+        reject(
+          new MercuryError("unavailable", `cannot bind gRPC on ${host}:${options.port ?? 50051}: ${err.message}`, {
+            hint: "pick another --grpc-port",
+          }),
+        );
+      } else resolve(p);
+    })
+  );
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        g.tryShutdown(() => resolve());
+        setTimeout(() => {
+          g.forceShutdown();
+          resolve();
+        }, 2000);
+      }),
+  };
+}

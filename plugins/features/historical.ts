@@ -1,0 +1,267 @@
+/**
+ * Point-in-time correct training sets with Feast's semantics: for each entity
+ * row, the latest feature row with `event_timestamp ≤ entity time` and
+ * `≥ entity time − ttl`, ties broken by the later `created_timestamp`;
+ * computed with DuckDB `ASOF LEFT JOIN`s.
+ *
+ * @module
+ */
+import { MercuryError } from "@mercury/core";
+import { type FeatureView, type OnDemandFeatureView, parseRef } from "./definitions.ts";
+import type { OfflineStore } from "./offline_store.ts";
+import { expandRefs } from "./validate.ts";
+import { ident, lit, loadRows, rows as readRows } from "./_duck.ts";
+
+/** The entity table: rows (objects) or a DuckDB relation (`read_parquet('…')`, a table name). */
+export type EntityInput = Record<string, unknown>[] | { relation: string };
+
+/** Options of {@linkcode historicalSql} and {@linkcode getHistoricalFeatures}. */
+export interface HistoricalOptions {
+  /** Name of the entity table's time column (default `event_timestamp`). */
+  timestampField?: string;
+  /** Name output columns `view__feature` (default: the feature name, an error on clashes). */
+  fullFeatureNames?: boolean;
+  /** Without an entity table: only feature rows in [start, end]. */
+  start?: Date;
+  end?: Date;
+}
+
+interface Plan {
+  sql: string;
+  columns: string[];
+  odfvs: OnDemandFeatureView[];
+}
+
+/** Feature references, or a feature service whose features are wanted (like Feast's `features=feature_service`). */
+export type FeatureRefs = string[] | { featureService: string };
+
+function serviceRefs(store: OfflineStore, refs: FeatureRefs): string[] {
+  if (Array.isArray(refs)) return refs;
+  const s = (store.repo.services ?? []).find((x) => x.name === refs.featureService);
+  if (!s) {
+    throw new MercuryError("not_found", `no feature service "${refs.featureService}"`, {
+      where: "featureService",
+      hint: `services: ${(store.repo.services ?? []).map((x) => x.name).join(", ") || "none"}`,
+    });
+  }
+  return s.features;
+}
+
+function groupRefs(
+  store: OfflineStore,
+  refs: string[],
+): { views: Map<FeatureView, string[]>; odfvs: OnDemandFeatureView[] } {
+  const odfvAll = store.repo.onDemandViews ?? [];
+  const expanded = expandRefs(refs, store.repo.views, odfvAll, "getHistoricalFeatures");
+  const views = new Map<FeatureView, string[]>();
+  const odfvs: OnDemandFeatureView[] = [];
+  const add = (ref: string) => {
+    const { view, feature } = parseRef(ref);
+    const v = store.repo.views.find((x) => x.name === view);
+    if (!v) return false;
+    const list = views.get(v) ?? [];
+    if (!list.includes(feature)) list.push(feature);
+    views.set(v, list);
+    return true;
+  };
+  for (const ref of expanded) {
+    if (!add(ref)) {
+      const o = odfvAll.find((x) => x.name === parseRef(ref).view)!;
+      if (!odfvs.includes(o)) odfvs.push(o);
+      for (const input of o.inputs) add(input);
+    }
+  }
+  return { views, odfvs };
+}
+
+async function entityRelation(
+  store: OfflineStore,
+  entities: EntityInput | undefined,
+  views: FeatureView[],
+  tsField: string,
+  options: HistoricalOptions,
+): Promise<string> {
+  const c = store.connection;
+  if (entities === undefined) {
+    // No entity table: every (keys, event time) of the referenced views' own rows.
+    const keys = store.joinKeys(views[0]!);
+    for (const v of views) {
+      if (store.joinKeys(v).join(",") !== keys.join(",")) {
+        throw new MercuryError(
+          "input",
+          `a training set without an entity table needs views with one set of join keys`,
+          {
+            where: `feature view "${v.name}".entities`,
+            hint: `"${views[0]!.name}" joins on ${keys.join(", ")}, "${v.name}" on ${store.joinKeys(v).join(", ")}`,
+          },
+        );
+      }
+    }
+    const where = [
+      options.start ? `event_timestamp >= ${lit(options.start.toISOString())}::TIMESTAMP` : "true",
+      options.end ? `event_timestamp <= ${lit(options.end.toISOString())}::TIMESTAMP` : "true",
+    ].join(" and ");
+    const parts = await Promise.all(
+      views.map(async (v) =>
+        `select ${keys.map(ident).join(", ")}, event_timestamp as ${ident(tsField)} from ${await store.relation(
+          v.name,
+        )} where ${where}`
+      ),
+    );
+    await c.run(`create or replace temp table __entities as select distinct * from (${parts.join(" union all ")})`);
+    return "__entities";
+  }
+  if (Array.isArray(entities)) {
+    if (entities.length === 0) throw new MercuryError("input", "the entity table is empty", { where: "entity rows" });
+    const first = entities[0]!;
+    if (!(tsField in first)) {
+      throw new MercuryError("input", `the entity table has no "${tsField}" column`, {
+        where: "entity rows[0]",
+        hint: "each entity row needs the time at which its features are wanted",
+      });
+    }
+    const columns: Record<string, string> = {};
+    for (const [k, v] of Object.entries(first)) {
+      const e = store.repo.entities.find((x) => x.joinKey === k);
+      columns[k] = k === tsField
+        ? "TIMESTAMP"
+        : e
+        ? (e.valueType === "int64" ? "BIGINT" : "VARCHAR")
+        : typeof v === "number"
+        ? "DOUBLE"
+        : typeof v === "boolean"
+        ? "BOOLEAN"
+        : "VARCHAR";
+    }
+    await loadRows(
+      c,
+      "__entities",
+      entities.map((r) => {
+        const t = r[tsField];
+        return {
+          ...r,
+          [tsField]: t instanceof Date ? t.toISOString() : typeof t === "number" ? new Date(t).toISOString() : t,
+        };
+      }),
+      columns,
+    );
+    const nulls = await readRows(c, `select count(*) as n from __entities where ${ident(tsField)} is null`);
+    if (Number(nulls[0]!.n) > 0) {
+      throw new MercuryError("input", `${nulls[0]!.n} entity rows have no "${tsField}"`, {
+        where: `entity rows.${tsField}`,
+        hint: "give every row a timestamp (ISO string, Date or epoch ms)",
+      });
+    }
+    return "__entities";
+  }
+  return entities.relation;
+}
+
+/**
+ * Builds the point-in-time SQL (without running it); `getHistoricalFeatures`
+ * runs it. Exposed for benchmarks that write the result straight to Parquet.
+ */
+export async function historicalSql(
+  store: OfflineStore,
+  entities: EntityInput | undefined,
+  featureRefs: FeatureRefs,
+  options: HistoricalOptions = {},
+): Promise<Plan> {
+  const tsField = options.timestampField ?? "event_timestamp";
+  const { views, odfvs } = groupRefs(store, serviceRefs(store, featureRefs));
+  const viewList = [...views.keys()];
+  const entity = await entityRelation(store, entities, viewList, tsField, options);
+  const desc = await store.connection.runAndReadAll(`describe select * from ${entity}`);
+  const entityCols = desc.getRowObjectsJS().map((r) => String(r.column_name));
+  if (!entityCols.includes(tsField)) {
+    throw new MercuryError("input", `the entity table has no "${tsField}" column`, {
+      where: `entity table ${entity}`,
+      hint: "each entity row needs the time at which its features are wanted",
+    });
+  }
+  const ctes: string[] = [`__e as (select *, row_number() over () as __row from ${entity})`];
+  const joins: string[] = [];
+  const selects: string[] = ["__e.* exclude (__row)"];
+  const columns = [...entityCols];
+  const seen = new Set(entityCols);
+  for (const [i, [view, feats]] of viewList.map((v) => [v, views.get(v)!] as const).entries()) {
+    const keys = store.joinKeys(view);
+    for (const k of keys) {
+      if (!entityCols.includes(k)) {
+        throw new MercuryError("input", `the entity table has no join key "${k}" for feature view "${view.name}"`, {
+          where: `entity table column ${k}`,
+          hint: `columns: ${entityCols.join(", ")}`,
+        });
+      }
+    }
+    const a = `__v${i}`;
+    const rel = await store.relation(view.name);
+    const featCols = feats.map(ident).join(", ");
+    // The offline store keeps one row per (keys, event time) — the latest created — so ASOF has no ties to break.
+    const bounds = view.ttlSeconds > 0
+      ? `where event_timestamp >= (select min(${
+        ident(tsField)
+      }) from __e) - interval ${view.ttlSeconds} seconds and event_timestamp <= (select max(${
+        ident(tsField)
+      }) from __e)`
+      : `where event_timestamp <= (select max(${ident(tsField)}) from __e)`;
+    ctes.push(
+      `${a} as (select ${keys.map(ident).join(", ")}, event_timestamp as __ts, ${featCols} from ${rel} ${bounds})`,
+    );
+    joins.push(
+      `asof left join ${a} on ${keys.map((k) => `__e.${ident(k)} = ${a}.${ident(k)}`).join(" and ")} and __e.${
+        ident(tsField)
+      } >= ${a}.__ts`,
+    );
+    for (const f of feats) {
+      const out = options.fullFeatureNames ? `${view.name}__${f}` : f;
+      if (seen.has(out)) {
+        throw new MercuryError("input", `two features would be named "${out}" in the training set`, {
+          where: `feature view "${view.name}".${f}`,
+          hint: "pass fullFeatureNames: true to name columns view__feature",
+        });
+      }
+      seen.add(out);
+      columns.push(out);
+      const fresh = view.ttlSeconds > 0
+        ? `${a}.__ts >= __e.${ident(tsField)} - interval ${view.ttlSeconds} seconds`
+        : `${a}.__ts is not null`;
+      selects.push(`case when ${fresh} then ${a}.${ident(f)} end as ${ident(out)}`);
+    }
+  }
+  const sql = `with ${ctes.join(",\n")}\nselect ${selects.join(", ")} from __e\n${
+    joins.join("\n")
+  }\norder by __e.__row`;
+  return { sql, columns, odfvs };
+}
+
+/**
+ * Returns the training set as row objects: the entity rows plus one column per
+ * feature (point-in-time correct), plus the on-demand features asked for.
+ *
+ * @example
+ * ```ts ignore
+ * const rows = await getHistoricalFeatures(store, [{ card_id: 1, event_timestamp: "2024-01-02" }], ["card_stats:*"]);
+ * ```
+ */
+export async function getHistoricalFeatures(
+  store: OfflineStore,
+  entities: EntityInput | undefined,
+  featureRefs: FeatureRefs,
+  options: HistoricalOptions = {},
+): Promise<Record<string, unknown>[]> {
+  const plan = await historicalSql(store, entities, featureRefs, options);
+  const out = await readRows(store.connection, plan.sql);
+  for (const o of plan.odfvs) {
+    for (const row of out) {
+      const input: Record<string, unknown> = { ...row };
+      for (const ref of o.inputs) {
+        const { view, feature } = parseRef(ref);
+        input[feature] = row[options.fullFeatureNames ? `${view}__${feature}` : feature];
+      }
+      const res = o.transform(input);
+      for (const f of o.features) row[options.fullFeatureNames ? `${o.name}__${f.name}` : f.name] = res[f.name] ?? null;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,348 @@
+/**
+ * `getOnlineFeatures`: the latest values of a feature service or a feature
+ * list for one or many entities, from the online store, with on-demand
+ * transforms, a status per value (PRESENT, NULL_VALUE, NOT_FOUND,
+ * OUTSIDE_MAX_AGE, like Feast) and its event time, plus Prometheus metrics.
+ *
+ * @module
+ */
+import { MercuryError, Registry } from "@mercury/core";
+import {
+  type FeatureRepo,
+  type FeatureView,
+  type OnDemandFeatureView,
+  parseRef,
+  type ValueType,
+} from "./definitions.ts";
+import type { OnlineStore } from "./online_store.ts";
+import { expandRefs } from "./validate.ts";
+
+/** A request, in Feast's columnar shape. */
+export interface OnlineRequest {
+  /** Feature references `view:feature` (or `view:*`). */
+  features?: string[];
+  /** Or a feature service name. */
+  featureService?: string;
+  /** Join key → one value per entity. */
+  entities: Record<string, (string | number)[]>;
+  /** Request-time inputs of on-demand views: field → one value per entity. */
+  requestData?: Record<string, unknown[]>;
+  /** Name features `view__feature` (default `view:feature` refs are reported as given). */
+  fullFeatureNames?: boolean;
+}
+
+/** A value's status. */
+export type FeatureStatus = "PRESENT" | "NULL_VALUE" | "NOT_FOUND" | "OUTSIDE_MAX_AGE";
+
+/** One column of the answer: a join key or a feature, one entry per entity. */
+export interface OnlineColumn {
+  values: unknown[];
+  statuses: FeatureStatus[];
+  /** Event time of the value (epoch ms), or null. */
+  eventTimestamps: (number | null)[];
+}
+
+/** The answer. */
+export interface OnlineResponse {
+  metadata: { featureNames: string[] };
+  results: OnlineColumn[];
+}
+
+interface Resolved {
+  views: { view: FeatureView; features: string[]; types: ValueType[]; keys: string[]; outNames: string[] }[];
+  odfvs: { odfv: OnDemandFeatureView; outNames: string[] }[];
+  joinKeys: string[];
+  names: string[];
+}
+
+/** The metrics a server exposes. */
+export interface ServingMetrics {
+  registry: Registry;
+  observe(
+    transport: string,
+    seconds: number,
+    statuses: Record<FeatureStatus, number>,
+    staleness: Map<string, number[]>,
+  ): void;
+}
+
+/**
+ * Creates the serving metrics: request latency histogram, value counts by status (hit rate), staleness, drift.
+ *
+ * @example
+ * ```ts
+ * import { servingMetrics } from "@mercury/features";
+ * import assert from "node:assert/strict";
+ * const m = servingMetrics();
+ * m.observe("http", 0.001, { PRESENT: 3, NULL_VALUE: 0, NOT_FOUND: 1, OUTSIDE_MAX_AGE: 0 }, new Map([["v", [5]]]));
+ * assert.match(m.registry.expose(), /mercury_features_values_total\{status="PRESENT"\} 3/);
+ * assert.match(m.registry.expose(), /mercury_features_hit_rate 0\.75/);
+ * ```
+ */
+export function servingMetrics(registry = new Registry()): ServingMetrics {
+  const latency = registry.histogram("mercury_features_request_seconds", "getOnlineFeatures latency", ["transport"], [
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.5,
+  ]);
+  const values = registry.counter("mercury_features_values_total", "Feature values served, by status", ["status"]);
+  const hit = registry.gauge("mercury_features_hit_rate", "Share of values served PRESENT since start");
+  const stale = registry.histogram(
+    "mercury_features_staleness_seconds",
+    "Age of served values (now − event time)",
+    ["view"],
+    [1, 60, 600, 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400],
+  );
+  let present = 0;
+  let total = 0;
+  return {
+    registry,
+    observe(transport, seconds, statuses, staleness) {
+      latency.observe({ transport }, seconds);
+      for (const [s, n] of Object.entries(statuses)) {
+        if (n > 0) values.inc({ status: s }, n);
+        total += n;
+      }
+      present += statuses.PRESENT + statuses.NULL_VALUE;
+      if (total > 0) hit.set({}, present / total);
+      for (const [view, ages] of staleness) for (const a of ages) stale.observe({ view }, a);
+    },
+  };
+}
+
+/**
+ * Answers online requests from a repo's definitions and an online store.
+ *
+ * @example
+ * ```ts ignore
+ * const server = new FeatureServer(repo, new RedisOnlineStore(redis.client, onlinePrefix("fraud", "dev")));
+ * const res = await server.getOnlineFeatures({ featureService: "fraud_v1", entities: { card_id: [1, 2] } });
+ * ```
+ */
+export class FeatureServer {
+  readonly repo: FeatureRepo;
+  readonly store: OnlineStore;
+  readonly metrics: ServingMetrics;
+  readonly now: () => number;
+  #cache = new Map<string, Resolved>();
+
+  constructor(repo: FeatureRepo, store: OnlineStore, options: { metrics?: ServingMetrics; now?: () => number } = {}) {
+    this.repo = repo;
+    this.store = store;
+    this.metrics = options.metrics ?? servingMetrics();
+    this.now = options.now ?? Date.now;
+  }
+
+  #resolve(req: OnlineRequest): Resolved {
+    const cacheKey = req.featureService
+      ? `s:${req.featureService}:${req.fullFeatureNames}`
+      : Array.isArray(req.features) && req.features.length > 0
+      ? `f:${req.fullFeatureNames}:${req.features.join(",")}`
+      : undefined;
+    const hit = cacheKey ? this.#cache.get(cacheKey) : undefined;
+    if (hit) return hit;
+    let refs: string[];
+    if (req.featureService) {
+      const s = (this.repo.services ?? []).find((x) => x.name === req.featureService);
+      if (!s) {
+        throw new MercuryError("not_found", `no feature service "${req.featureService}"`, {
+          where: "featureService",
+          hint: `services: ${(this.repo.services ?? []).map((x) => x.name).join(", ") || "none"}`,
+        });
+      }
+      refs = s.features;
+    } else if (Array.isArray(req.features) && req.features.length > 0) {
+      refs = req.features;
+    } else {
+      throw new MercuryError("input", "the request names no features", {
+        where: "features",
+        hint: 'send features: ["view:feature", …] or featureService',
+      });
+    }
+    const expanded = expandRefs(refs, this.repo.views, this.repo.onDemandViews ?? [], "request");
+    const views = new Map<FeatureView, string[]>();
+    const odfvs = new Map<OnDemandFeatureView, string[]>();
+    const names: string[] = [];
+    const addView = (view: string, feature: string) => {
+      const v = this.repo.views.find((x) => x.name === view);
+      if (!v) return false;
+      const list = views.get(v) ?? [];
+      if (!list.includes(feature)) list.push(feature);
+      views.set(v, list);
+      return true;
+    };
+    for (const ref of expanded) {
+      const { view, feature } = parseRef(ref);
+      if (!addView(view, feature)) {
+        const o = (this.repo.onDemandViews ?? []).find((x) => x.name === view)!;
+        odfvs.set(o, [...(odfvs.get(o) ?? []), feature]);
+        for (const input of o.inputs) {
+          const p = parseRef(input);
+          addView(p.view, p.feature);
+        }
+      }
+    }
+    const out = (view: string, f: string) => (req.fullFeatureNames ? `${view}__${f}` : f);
+    const resolved: Resolved = { views: [], odfvs: [], joinKeys: [], names };
+    for (const [view, feats] of views) {
+      const keys = view.entities.map((e) => this.repo.entities.find((x) => x.name === e)!.joinKey);
+      for (const k of keys) if (!resolved.joinKeys.includes(k)) resolved.joinKeys.push(k);
+      const requested = feats.filter((f) => expanded.includes(`${view.name}:${f}`));
+      resolved.views.push({
+        view,
+        features: feats,
+        types: feats.map((f) => view.features.find((x) => x.name === f)!.type),
+        keys,
+        outNames: feats.map((f) => (requested.includes(f) ? out(view.name, f) : "")),
+      });
+    }
+    for (const [odfv, feats] of odfvs) {
+      resolved.odfvs.push({
+        odfv,
+        outNames: odfv.features.map((f) => (feats.includes(f.name) ? out(odfv.name, f.name) : "")),
+      });
+    }
+    names.push(...resolved.joinKeys);
+    for (const v of resolved.views) names.push(...v.outNames.filter(Boolean));
+    for (const o of resolved.odfvs) names.push(...o.outNames.filter(Boolean));
+    // Bounded: a client sending ever-new feature lists cannot grow it without limit.
+    if (cacheKey && this.#cache.size < 1000) this.#cache.set(cacheKey, resolved);
+    return resolved;
+  }
+
+  /** Answers one request; bad input is a MercuryError (`input`/`not_found`) naming the field. */
+  async getOnlineFeatures(req: OnlineRequest, transport = "library"): Promise<OnlineResponse> {
+    const t0 = performance.now();
+    if (!req || typeof req !== "object" || !req.entities || typeof req.entities !== "object") {
+      throw new MercuryError("input", "the request has no entities", {
+        where: "entities",
+        hint: "send entities: { <join key>: [values…] }",
+      });
+    }
+    const r = this.#resolve(req);
+    let n = -1;
+    for (const k of r.joinKeys) {
+      const vals = req.entities[k];
+      if (!Array.isArray(vals)) {
+        throw new MercuryError("input", `the request is missing entity key "${k}"`, {
+          where: `entities.${k}`,
+          hint: `the features asked for join on ${r.joinKeys.join(", ")}`,
+        });
+      }
+      if (n >= 0 && vals.length !== n) {
+        throw new MercuryError("input", `entity key "${k}" has ${vals.length} values, others have ${n}`, {
+          where: `entities.${k}`,
+        });
+      }
+      n = vals.length;
+    }
+    n = Math.max(n, 0);
+    const now = this.now();
+    const results: OnlineColumn[] = [];
+    const statuses: Record<FeatureStatus, number> = { PRESENT: 0, NULL_VALUE: 0, NOT_FOUND: 0, OUTSIDE_MAX_AGE: 0 };
+    const staleness = new Map<string, number[]>();
+    for (const k of r.joinKeys) {
+      const vals = req.entities[k]!;
+      results.push({ values: vals, statuses: vals.map(() => "PRESENT"), eventTimestamps: vals.map(() => null) });
+    }
+    // Raw decoded values per view feature, for the on-demand transforms.
+    const byFeature = new Map<string, unknown[]>();
+    const hits = await Promise.all(r.views.map((v) => {
+      const keys: string[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        keys[i] = v.keys.length === 1
+          ? String(req.entities[v.keys[0]!]![i])
+          : v.keys.map((k) => String(req.entities[k]![i])).join("|");
+      }
+      return this.store.read(v.view.name, keys, v.features);
+    }));
+    for (const [vi, v] of r.views.entries()) {
+      const h = hits[vi]!;
+      const ttlMs = v.view.ttlSeconds * 1000;
+      const ages: number[] = [];
+      for (const [fi, f] of v.features.entries()) {
+        const col: OnlineColumn = { values: new Array(n), statuses: new Array(n), eventTimestamps: new Array(n) };
+        for (let i = 0; i < n; i++) {
+          const hit = h[i]!;
+          if (hit.eventMs === null) {
+            col.values[i] = null;
+            col.statuses[i] = "NOT_FOUND";
+            col.eventTimestamps[i] = null;
+            continue;
+          }
+          const raw = hit.values[fi] ?? null;
+          col.values[i] = raw;
+          col.eventTimestamps[i] = hit.eventMs;
+          col.statuses[i] = ttlMs > 0 && now - hit.eventMs > ttlMs
+            ? "OUTSIDE_MAX_AGE"
+            : raw === null
+            ? "NULL_VALUE"
+            : "PRESENT";
+          if (fi === 0) ages.push((now - hit.eventMs) / 1000);
+        }
+        if (ttlMs > 0) {
+          for (let i = 0; i < n; i++) if (col.statuses[i] === "OUTSIDE_MAX_AGE") col.values[i] = null;
+        }
+        byFeature.set(`${v.view.name}:${f}`, col.values);
+        if (v.outNames[fi]) {
+          results.push(col);
+          for (const s of col.statuses) statuses[s]++;
+        }
+      }
+      if (ages.length) staleness.set(v.view.name, ages);
+    }
+    for (const { odfv, outNames } of r.odfvs) {
+      const cols: OnlineColumn[] = odfv.features.map(() => ({
+        values: new Array(n),
+        statuses: new Array(n),
+        eventTimestamps: new Array(n).fill(null),
+      }));
+      for (const field of odfv.request) {
+        const vals = req.requestData?.[field.name];
+        if (!Array.isArray(vals) || vals.length !== n) {
+          throw new MercuryError(
+            "input",
+            `on-demand view "${odfv.name}" needs request field "${field.name}" (${n} values)`,
+            {
+              where: `requestData.${field.name}`,
+            },
+          );
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const row: Record<string, unknown> = {};
+        for (const input of odfv.inputs) row[parseRef(input).feature] = byFeature.get(input)?.[i] ?? null;
+        for (const field of odfv.request) row[field.name] = req.requestData![field.name]![i];
+        let out: Record<string, unknown>;
+        try {
+          out = odfv.transform(row);
+        } catch (err) {
+          throw new MercuryError("internal", `on-demand view "${odfv.name}" failed: ${(err as Error).message}`, {
+            where: `on-demand feature view "${odfv.name}".transform`,
+            cause: err,
+          });
+        }
+        for (const [fi, f] of odfv.features.entries()) {
+          const v = out[f.name];
+          cols[fi]!.values[i] = v ?? null;
+          cols[fi]!.statuses[i] = v === null || v === undefined ? "NULL_VALUE" : "PRESENT";
+        }
+      }
+      for (const [fi, col] of cols.entries()) {
+        if (!outNames[fi]) continue;
+        results.push(col);
+        for (const s of col.statuses) statuses[s]++;
+      }
+    }
+    this.metrics.observe(transport, (performance.now() - t0) / 1000, statuses, staleness);
+    return { metadata: { featureNames: r.names }, results };
+  }
+}
