@@ -65,7 +65,7 @@ export async function forecastBatch(series: Series[], options: BatchOptions): Pr
         }
         resolve();
       };
-      w.onmessage = (e: MessageEvent<BatchMessage | { kind: "done" | "ready" }>) => {
+      w.onmessage = (e: MessageEvent<BatchMessage | { kind: "done" } | { kind: "ready" }>) => {
         const m = e.data;
         if (m.kind === "ready") return w.postMessage(job);
         if (m.kind === "done") return finish();
