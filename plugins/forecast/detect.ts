@@ -1,15 +1,14 @@
 /**
  * Anomaly detection with a score per point. `residual`: fit a model, score
  * each point by its one-step residual as a robust z-score (median/MAD).
- * `decomposition`: classical additive decomposition (centred moving-average
- * trend + seasonal means), score the remainder the same way. Points scoring
+ * `decomposition`: a robust additive decomposition (running-median trend,
+ * median seasonal index per position), score the remainder the same way. Points scoring
  * above the threshold are anomalies; {@linkcode cleanSeries} replaces them by
  * interpolation before training.
  *
  * @module
  */
 import { createForecaster } from "./ensemble.ts";
-import { classicalIndices } from "./stats.ts";
 
 /** Options of {@linkcode detectAnomalies}. */
 export interface DetectOptions {
@@ -28,6 +27,36 @@ export interface Detection {
   score: number[];
   anomaly: boolean[];
   threshold: number;
+}
+
+const median = (v: number[]) => {
+  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return 0;
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+};
+
+/**
+ * Trend + season that a spike cannot drag along: the trend is a running
+ * median over one season, the seasonal index the median detrended value per
+ * position of the cycle.
+ */
+function robustDecomposition(y: number[], m: number): number[] {
+  const half = Math.max(1, Math.floor(m / 2));
+  const runMed = (x: number[]) =>
+    x.map((_, t) => median(x.slice(Math.max(0, t - half), Math.min(x.length, t + half + 1))));
+  let trend = runMed(y);
+  let season = new Array<number>(y.length).fill(0);
+  if (m > 1 && y.length >= 2 * m) {
+    const idx = Array.from(
+      { length: m },
+      (_, p) => median(y.filter((_, t) => t % m === p).map((v, j) => v - trend[p + j * m]!)),
+    );
+    const c = median(idx);
+    season = y.map((_, t) => idx[t % m]! - c);
+    trend = runMed(y.map((v, t) => v - season[t]!));
+  }
+  return trend.map((tr, t) => tr + season[t]!);
 }
 
 function robustZ(r: number[]): number[] {
@@ -58,16 +87,7 @@ export async function detectAnomalies(y: number[], options: DetectOptions): Prom
   const m = options.season;
   let expected: number[];
   if ((options.method ?? "residual") === "decomposition") {
-    const half = Math.floor(m / 2);
-    const idx = m > 1 && y.length >= 2 * m ? classicalIndices(y, m, "additive") : null;
-    const period = idx ? m : 1;
-    const trend = y.map((_, t) => {
-      const a = Math.max(0, t - Math.max(half, 1)), b = Math.min(y.length - 1, t + Math.max(half, 1));
-      let s = 0;
-      for (let k = a; k <= b; k++) s += y[k]! - (idx ? idx[k % period]! : 0);
-      return s / (b - a + 1);
-    });
-    expected = trend.map((tr, t) => tr + (idx ? idx[t % period]! : 0));
+    expected = robustDecomposition(y, m);
   } else {
     const model = createForecaster(options.algorithm ?? "auto_ets");
     await model.fit(y, { season: m });

@@ -244,7 +244,7 @@ function fitOrder(x: number[], o: ArimaOrder, exact: boolean): ArimaFit | null {
     const nu = n - ncond;
     return nu * Math.log(s / nu);
   };
-  let opt = nelderMead(css, x0, { maxEval: 150 * Math.max(1, x0.length), tol: 1e-8, step: x0.map(() => 0.1) });
+  let opt = nelderMead(css, x0, { maxEval: 100 * Math.max(1, x0.length), tol: 1e-7, step: x0.map(() => 0.1) });
   if (!Number.isFinite(opt.value) || opt.value >= 1e299) return null;
   let coefs = toCoefs(opt.x);
   let method: ArimaFit["method"] = "CSS";
@@ -255,7 +255,7 @@ function fitOrder(x: number[], o: ArimaOrder, exact: boolean): ArimaFit | null {
       const { phi, theta } = polys(c);
       return kalman(w, phi, theta, c.mu).m2ll;
     };
-    opt = nelderMead(ml, opt.x, { maxEval: 40 * Math.max(1, x0.length), tol: 1e-7, step: x0.map(() => 0.05) });
+    opt = nelderMead(ml, opt.x, { maxEval: 30, tol: 1e-7, step: x0.map(() => 0.05) });
     coefs = toCoefs(opt.x);
     const { phi, theta } = polys(coefs);
     const kf = kalman(w, phi, theta, coefs.mu);

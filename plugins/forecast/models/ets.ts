@@ -3,9 +3,11 @@
  * additive/multiplicative, trend none/additive/damped, season
  * none/additive/multiplicative, smoothing parameters and initial level/trend
  * estimated by maximum likelihood (Nelder–Mead), the model chosen by AICc —
- * the procedure of R's `ets()` and statsforecast's `AutoETS` (seasonal initial
- * states come from a classical decomposition of the first cycles instead of
- * being optimised).
+ * the procedure of R's `ets()` and statsforecast's `AutoETS`, with two
+ * differences: the initial seasonal states are not optimised but taken from a
+ * classical decomposition of the last four cycles (aligned to the cycle, so
+ * they are the states the forecast origin most depends on), and a series that
+ * passes M4's seasonality test is only offered seasonal models.
  *
  * @module
  */
@@ -18,7 +20,7 @@ import {
   normalIntervals,
 } from "../forecaster.ts";
 import { nelderMead } from "../optim.ts";
-import { classicalIndices, linearFit } from "../stats.ts";
+import { classicalIndices, linearFit, seasonalityTest } from "../stats.ts";
 
 /** One ETS specification, e.g. `{ error: "M", trend: "Ad", season: "M" }`. */
 export interface EtsSpec {
@@ -90,7 +92,7 @@ function fitSpec(y: number[], spec: EtsSpec, m: number): EtsFit | null {
   let s0: number[] = [];
   let adj = y.slice(0, Math.min(n, Math.max(2 * m, 10)));
   if (seasonal) {
-    const head = y.slice(0, Math.min(n, 4 * m));
+    const head = n >= 4 * m ? y.slice(n - 4 * m - (n % m)) : y.slice(0, n - (n % m));
     s0 = classicalIndices(head, m, spec.season === "M" ? "multiplicative" : "additive");
     adj = y.slice(0, 2 * m).map((v, t) => (spec.season === "M" ? v / s0[t % m]! : v - s0[t % m]!));
   }
@@ -179,7 +181,13 @@ export class AutoETS implements Forecaster {
     let trends = p.trend === "Z" ? ["N", "A", "Ad"] : [p.trend];
     if (this.#damped === true) trends = trends.filter((t) => t === "Ad");
     if (this.#damped === false) trends = trends.filter((t) => t !== "Ad");
-    const seasons = this.#m === 1 ? ["N"] : p.season === "Z" ? ["N", "A", "M"] : [p.season];
+    // A series that passes M4's seasonality test gets a seasonal model (AICc's 23 extra
+    // seasonal states for m = 24 otherwise let a non-seasonal model win on a few series).
+    const seasons = this.#m === 1
+      ? ["N"]
+      : p.season === "Z"
+      ? (seasonalityTest(y, this.#m) ? ["A", "M"] : ["N", "A", "M"])
+      : [p.season];
     let best: EtsFit | null = null;
     for (const error of errors) {
       for (const trend of trends) {

@@ -71,9 +71,11 @@ class SelfAttention extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor3D;
-      const q = tf.dot(x, this.wq.read()) as tf.Tensor3D;
-      const k = tf.dot(x, this.wk.read()) as tf.Tensor3D;
-      const v = tf.dot(x, this.wv.read()) as tf.Tensor3D;
+      const [b, L, d] = x.shape;
+      const flat = tf.reshape(x, [b * L, d]);
+      const proj = (w: tf.LayerVariable) =>
+        tf.reshape(tf.matMul(flat, w.read() as tf.Tensor2D), [b, L, d]) as tf.Tensor3D;
+      const q = proj(this.wq), k = proj(this.wk), v = proj(this.wv);
       const att = tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(this.#d)));
       return tf.add(x, tf.matMul(att, v));
     });
