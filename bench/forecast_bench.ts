@@ -10,7 +10,8 @@
  * MASE 2.395). The neural models run on the first `--neural` series
  * (default 24) because per-series training on 414 series takes too long here.
  *
- * usage: deno task bench:forecast [--limit N] [--neural N] [--no-peers] [--models a,b]
+ * usage: deno task bench:forecast [--limit N] [--neural N] [--no-peers] [--models a,b] [--peer-models AutoETS,AutoTheta]
+ *   [--prophet-limit N]
  *
  * @module
  */

@@ -59,7 +59,7 @@ export function checkLength(s: Series, name: string, season: number, source = "d
  * import { trainModel } from "@mercury/forecast";
  * import assert from "node:assert/strict";
  *
- * const y = Array.from({ length: 48 }, (_, t) => 5 + (t % 12));
+ * const y = Array.from({ length: 96 }, (_, t) => 5 + (t % 12));
  * const s = { id: "a", ds: y.map((_, t) => t), y, filled: 0 };
  * const { file } = await trainModel(s, { algorithm: "seasonal_naive", season: 12, freq: { unit: "index", step: 1 } });
  * assert.equal(file.algorithm, "seasonal_naive");
