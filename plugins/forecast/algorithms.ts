@@ -1,0 +1,158 @@
+/**
+ * The algorithm registry: every model by name, how to build it from
+ * parameters, how to restore it from JSON, the least data it needs and the
+ * parameter grid `tune` searches.
+ *
+ * @module
+ */
+import { MercuryError } from "@mercury/core";
+import type { Forecaster, ModelState } from "./forecaster.ts";
+import { Baseline } from "./models/baseline.ts";
+import { AutoETS } from "./models/ets.ts";
+import { Theta } from "./models/theta.ts";
+import { AutoARIMA } from "./models/arima.ts";
+import { Mstl, Prophet } from "./models/augurs.ts";
+import { NeuralForecaster } from "./models/neural.ts";
+
+/** What the registry knows about one algorithm. */
+export interface AlgorithmInfo {
+  name: string;
+  description: string;
+  /** Builds an unfitted model. */
+  create(params: Record<string, unknown>): Forecaster;
+  /** Restores a fitted model from `toJSON()` output. */
+  restore(state: ModelState): Promise<Forecaster> | Forecaster;
+  /** The fewest points it fits on, for a seasonal period m. */
+  minPoints(m: number): number;
+  /** Parameter grid for `tune`. */
+  grid: Record<string, unknown[]>;
+}
+
+const refit = (make: (p: Record<string, unknown>) => Forecaster) => async (s: ModelState) => {
+  const m = make(s.params);
+  await m.fit((s.state as { y: number[] }).y, { season: s.season });
+  return m;
+};
+
+const baseline = (
+  name: "naive" | "seasonal_naive" | "drift" | "naive2",
+  description: string,
+  min: (m: number) => number,
+): AlgorithmInfo => ({
+  name,
+  description,
+  create: () => new Baseline(name),
+  restore: refit(() => new Baseline(name)),
+  minPoints: min,
+  grid: {},
+});
+
+const list: AlgorithmInfo[] = [
+  baseline("naive", "last value carried forward", () => 2),
+  baseline("seasonal_naive", "value one season ago", (m) => m + 1),
+  baseline("drift", "random walk with drift", () => 3),
+  baseline("naive2", "M4 Naive2: naive on the seasonally adjusted series", () => 2),
+  {
+    name: "auto_ets",
+    description: "ETS (error/trend/season, damped) chosen by AICc",
+    create: (p) => new AutoETS(p as { model?: string; damped?: boolean }),
+    restore: (s) => AutoETS.fromState(s),
+    minPoints: (m) => (m > 1 ? 2 * m + 2 : 4),
+    grid: { model: ["ZZZ", "ZZN", "AAdA", "MAdM", "MNM"] },
+  },
+  {
+    name: "auto_arima",
+    description: "seasonal ARIMA, Hyndman–Khandakar stepwise search, exact ML",
+    create: (p) => new AutoARIMA(p),
+    restore: (s) => AutoARIMA.fromState(s),
+    minPoints: (m) => (m > 1 ? 2 * m + 3 : 8),
+    grid: { maxSP: [1, 2], maxOrder: [3, 5] },
+  },
+  {
+    name: "theta",
+    description: "Theta method (θ=2, SES, M4 seasonal adjustment)",
+    create: () => new Theta(),
+    restore: (s) => Theta.fromState(s),
+    minPoints: () => 4,
+    grid: {},
+  },
+  {
+    name: "optimized_theta",
+    description: "optimised Theta (θ, α, level by least squares)",
+    create: () => new Theta({ optimise: true }),
+    restore: (s) => Theta.fromState(s),
+    minPoints: () => 4,
+    grid: {},
+  },
+  {
+    name: "mstl",
+    description: "MSTL decomposition (augurs), trend by AutoETS",
+    create: (p) => new Mstl(p),
+    restore: (s) => Mstl.fromState(s),
+    minPoints: (m) => 2 * m,
+    grid: {},
+  },
+  {
+    name: "prophet",
+    description: "Prophet (Stan model in wasm via augurs), MAP fit",
+    create: (p) => new Prophet(p),
+    restore: (s) => Prophet.fromState(s),
+    minPoints: () => 3,
+    grid: { changepointPriorScale: [0.01, 0.05, 0.5], seasonalityMode: ["additive", "multiplicative"] },
+  },
+  {
+    name: "lstm",
+    description: "LSTM on TensorFlow.js (seeded), conformal intervals",
+    create: (p) => new NeuralForecaster("lstm", p),
+    restore: (s) => NeuralForecaster.fromState(s),
+    minPoints: (m) => Math.max(2, 2 * m) + 2 * Math.max(2, m) + 25,
+    grid: { units: [8, 16], epochs: [10, 20] },
+  },
+  {
+    name: "transformer",
+    description: "one-block Transformer encoder on TensorFlow.js (seeded), conformal intervals",
+    create: (p) => new NeuralForecaster("transformer", p),
+    restore: (s) => NeuralForecaster.fromState(s),
+    minPoints: (m) => Math.max(2, 2 * m) + 2 * Math.max(2, m) + 25,
+    grid: { units: [8, 16], epochs: [20, 40] },
+  },
+];
+
+/** The registered algorithms by name. */
+export const ALGORITHMS: ReadonlyMap<string, AlgorithmInfo> = new Map(list.map((a) => [a.name, a]));
+
+const ALIASES: Record<string, string> = {
+  snaive: "seasonal_naive",
+  ets: "auto_ets",
+  autoets: "auto_ets",
+  arima: "auto_arima",
+  autoarima: "auto_arima",
+  otm: "optimized_theta",
+  autotheta: "optimized_theta",
+  rwd: "drift",
+};
+
+/**
+ * Looks an algorithm up by name or alias (`arima`, `ets`, `snaive`…); an
+ * unknown name is a usage error listing the known ones.
+ *
+ * @example
+ * ```ts
+ * import { algorithm } from "@mercury/forecast";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(algorithm("arima").name, "auto_arima");
+ * assert.throws(() => algorithm("magic"), /unknown algorithm "magic"/);
+ * ```
+ */
+export function algorithm(name: string): AlgorithmInfo {
+  const key = name.toLowerCase().replace(/-/g, "_");
+  const info = ALGORITHMS.get(ALIASES[key] ?? key);
+  if (!info) {
+    throw new MercuryError("usage", `unknown algorithm "${name}"`, {
+      where: "--algorithm",
+      hint: `use one of ${[...ALGORITHMS.keys()].join(", ")}, or ensemble`,
+    });
+  }
+  return info;
+}

@@ -1,0 +1,170 @@
+/**
+ * Ensembles: several algorithms fitted on the same series, combined by the
+ * mean, the median, or weights from cross-validation error (inverse backtest
+ * MASE). Intervals combine the members' bounds the same way (quantile
+ * averaging).
+ *
+ * @module
+ */
+import { algorithm } from "./algorithms.ts";
+import { backtest } from "./backtest.ts";
+import { DEFAULT_LEVELS, type FitContext, type Forecast, type Forecaster, type ModelState } from "./forecaster.ts";
+
+/** Options of {@linkcode Ensemble}. */
+export interface EnsembleParams {
+  /** Member algorithms (default auto_ets, auto_arima, optimized_theta, mstl). */
+  members?: string[];
+  /** `weighted` (inverse CV MASE, default), `mean` or `median`. */
+  combination?: "weighted" | "mean" | "median";
+  /** Backtest windows used for the weights (default 2). */
+  windows?: number;
+  /** Backtest horizon for the weights (default 2 seasons). */
+  horizon?: number;
+  /** Per-member parameters. */
+  memberParams?: Record<string, Record<string, unknown>>;
+}
+
+const median = (v: number[]) => {
+  const s = v.slice().sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+};
+
+/**
+ * A combination of forecasters.
+ *
+ * @example
+ * ```ts
+ * import { Ensemble } from "@mercury/forecast";
+ * import assert from "node:assert/strict";
+ *
+ * const y = Array.from({ length: 60 }, (_, t) => 10 + (t % 6));
+ * const e = new Ensemble({ members: ["seasonal_naive", "naive2"], combination: "mean" });
+ * await e.fit(y, { season: 6 });
+ * assert.equal(e.predict(6).mean.length, 6);
+ * ```
+ */
+export class Ensemble implements Forecaster {
+  readonly algorithm = "ensemble";
+  #p: EnsembleParams;
+  #members: Forecaster[] = [];
+  #weights: number[] = [];
+
+  constructor(params: EnsembleParams = {}) {
+    this.#p = params;
+  }
+
+  get members(): string[] {
+    return this.#p.members ?? ["auto_ets", "auto_arima", "optimized_theta", "mstl"];
+  }
+
+  /** The members' weights (sum 1). */
+  get weights(): number[] {
+    return this.#weights.slice();
+  }
+
+  async fit(y: number[], ctx: FitContext): Promise<void> {
+    const make = (name: string) => algorithm(name).create(this.#p.memberParams?.[name] ?? {});
+    this.#members = [];
+    for (const name of this.members) {
+      const m = make(name);
+      await m.fit(y, ctx);
+      this.#members.push(m);
+    }
+    const comb = this.#p.combination ?? "weighted";
+    if (comb === "weighted") {
+      const h = this.#p.horizon ?? Math.max(1, 2 * ctx.season);
+      const errs: number[] = [];
+      for (const name of this.members) {
+        try {
+          const r = await backtest(y, () => make(name), {
+            h,
+            windows: this.#p.windows ?? 2,
+            season: ctx.season,
+            stepMs: ctx.stepMs,
+            ds: ctx.ds,
+          });
+          errs.push(r.metrics.mase);
+        } catch {
+          errs.push(Infinity);
+        }
+      }
+      const inv = errs.map((e) => (Number.isFinite(e) && e > 0 ? 1 / e : 0));
+      const s = inv.reduce((a, b) => a + b, 0);
+      this.#weights = s > 0 ? inv.map((v) => v / s) : errs.map(() => 1 / errs.length);
+    } else this.#weights = this.members.map(() => 1 / this.members.length);
+  }
+
+  #combine(values: number[][]): number[] {
+    const comb = this.#p.combination ?? "weighted";
+    return values[0]!.map((_, i) => {
+      const col = values.map((v) => v[i]!);
+      return comb === "median" ? median(col) : col.reduce((s, v, k) => s + this.#weights[k]! * v, 0);
+    });
+  }
+
+  fitted(): number[] {
+    return this.#combine(this.#members.map((m) => m.fitted()));
+  }
+
+  predict(h: number, levels: readonly number[] = DEFAULT_LEVELS): Forecast {
+    const fs = this.#members.map((m) => m.predict(h, [...levels]));
+    return {
+      mean: this.#combine(fs.map((f) => f.mean)),
+      intervals: levels.map((level, i) => ({
+        level,
+        lower: this.#combine(fs.map((f) => f.intervals[i]!.lower)),
+        upper: this.#combine(fs.map((f) => f.intervals[i]!.upper)),
+      })),
+    };
+  }
+
+  describe(): string {
+    const comb = this.#p.combination ?? "weighted";
+    return `Ensemble[${comb}](${
+      this.#members.map((m, i) => `${m.describe()}×${this.#weights[i]!.toFixed(2)}`).join(", ")
+    })`;
+  }
+
+  toJSON(): ModelState {
+    return {
+      algorithm: this.algorithm,
+      params: { ...this.#p, members: this.members },
+      season: this.#members[0]?.toJSON().season ?? 1,
+      state: { members: this.#members.map((m) => m.toJSON()), weights: this.#weights },
+    };
+  }
+
+  /** Restores an ensemble and its members. */
+  static async fromState(s: ModelState): Promise<Ensemble> {
+    const e = new Ensemble(s.params as EnsembleParams);
+    const st = s.state as { members: ModelState[]; weights: number[] };
+    e.#members = [];
+    for (const m of st.members) e.#members.push(await algorithm(m.algorithm).restore(m));
+    e.#weights = st.weights;
+    return e;
+  }
+}
+
+/**
+ * Builds any model by name, `ensemble` included.
+ *
+ * @example
+ * ```ts
+ * import { createForecaster } from "@mercury/forecast";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(createForecaster("ets").algorithm, "auto_ets");
+ * assert.equal(createForecaster("ensemble", { combination: "median" }).algorithm, "ensemble");
+ * ```
+ */
+export function createForecaster(name: string, params: Record<string, unknown> = {}): Forecaster {
+  if (name === "ensemble") return new Ensemble(params as EnsembleParams);
+  return algorithm(name).create(params);
+}
+
+/** Restores any model (ensembles included) from its `toJSON()` output. */
+export function restoreForecaster(state: ModelState): Promise<Forecaster> | Forecaster {
+  if (state.algorithm === "ensemble") return Ensemble.fromState(state);
+  return algorithm(state.algorithm).restore(state);
+}

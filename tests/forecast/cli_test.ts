@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { runScript } from "../_helpers.ts";
+
+const dir = new URL("./testdata/", import.meta.url).pathname;
+const cli = "plugins/forecast/cli.ts";
+
+Deno.test("forecast CLI", async (t) => {
+  const tmp = await Deno.makeTempDir();
+  await t.step("the seed's commands work as written", async () => {
+    for (const [alg, out] of [["prophet", "model1.pkl"], ["theta", "model2.pkl"], ["naive2", "model3.pkl"]]) {
+      const r = await runScript(cli, [
+        "train",
+        "--data",
+        `${dir}hourly.csv`,
+        "--algorithm",
+        alg!,
+        "--output",
+        `${tmp}/${out}`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /wrote .*format v1/);
+    }
+    await Deno.copyFile(`${tmp}/model1.pkl`, `${tmp}/model.pkl`);
+    const p = await runScript(cli, [
+      "predict",
+      "--model-path",
+      `${tmp}/model.pkl`,
+      "--future-periods",
+      "30",
+      "--output",
+      `${tmp}/f.csv`,
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal((await Deno.readTextFile(`${tmp}/f.csv`)).trim().split("\n").length, 31);
+    const c = await runScript(cli, [
+      "compare",
+      "--models",
+      `${tmp}/model1.pkl`,
+      `${tmp}/model2.pkl`,
+      `${tmp}/model3.pkl`,
+      "--chart",
+      `${tmp}/c.svg`,
+    ]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /prophet/);
+    assert.match(c.stdout, /naive2/);
+    assert.match(await Deno.readTextFile(`${tmp}/c.svg`), /^<svg/);
+  });
+  await t.step("bad input: one line, non-zero exit", async () => {
+    const unknown = await runScript(cli, ["train", "--data", `${dir}hourly.csv`, "--algorithm", "magic"]);
+    assert.equal(unknown.code, 64);
+    assert.match(unknown.stderr, /unknown algorithm "magic".*hint/);
+    assert.equal(unknown.stderr.trim().split("\n").length, 1);
+    const zero = await runScript(cli, ["predict", "--model-path", `${tmp}/model.pkl`, "--future-periods", "0"]);
+    assert.equal(zero.code, 64);
+    await Deno.writeTextFile(`${tmp}/bad.pkl`, '{"format":"mercury-forecast-model","formatVersion":1,');
+    const corrupt = await runScript(cli, ["predict", "--model-path", `${tmp}/bad.pkl`]);
+    assert.equal(corrupt.code, 65);
+    assert.match(corrupt.stderr, /bad\.pkl is corrupt/);
+    const short = await runScript(cli, [
+      "train",
+      "--data",
+      `${dir}long.csv`,
+      "--series",
+      "H3",
+      "--algorithm",
+      "auto_ets",
+    ]);
+    assert.equal(short.code, 65);
+    assert.match(short.stderr, /series H3 has 20 points; auto_ets with season 24 needs at least 50/);
+    const many = await runScript(cli, ["train", "--data", `${dir}long.csv`]);
+    assert.match(many.stderr, /holds 3 series; choose one with --series/);
+  });
+  await t.step("batch reports the failed series and forecasts the rest", async () => {
+    const r = await runScript(cli, [
+      "batch",
+      "--data",
+      `${dir}long.csv`,
+      "--algorithm",
+      "auto_ets",
+      "--horizon",
+      "6",
+      "--workers",
+      "2",
+      "--output",
+      `${tmp}/b.csv`,
+      "--errors",
+      `${tmp}/e.csv`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /2\/3 series forecast/);
+    const rows = (await Deno.readTextFile(`${tmp}/b.csv`)).trim().split("\n");
+    assert.equal(rows.length, 1 + 2 * 6);
+    assert.match(await Deno.readTextFile(`${tmp}/e.csv`), /H3,series H3 has 20 points/);
+  });
+  await t.step("backtest, detect and tune print their reports", async () => {
+    const b = await runScript(cli, [
+      "backtest",
+      "--data",
+      `${dir}hourly.csv`,
+      "--algorithm",
+      "seasonal_naive",
+      "--windows",
+      "2",
+    ]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, /coverage: 80% → [\d.]+%/);
+    const spiky = (await Deno.readTextFile(`${dir}hourly.csv`)).trim().split("\n");
+    spiky[100] = spiky[100]!.replace(/,[\d.]+$/, ",99999");
+    await Deno.writeTextFile(`${tmp}/spiky.csv`, spiky.join("\n"));
+    const d = await runScript(cli, ["detect", "--data", `${tmp}/spiky.csv`, "--method", "decomposition"]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /anomalies in 240 points/);
+    assert.match(d.stdout, /99999/);
+    const tn = await runScript(cli, [
+      "tune",
+      "--data",
+      `${dir}hourly.csv`,
+      "--algorithms",
+      "naive,seasonal_naive,theta",
+      "--metric",
+      "smape",
+      "--output",
+      `${tmp}/best.pkl`,
+    ]);
+    assert.equal(tn.code, 0, tn.stderr);
+    assert.match(tn.stdout, /leaderboard .* by SMAPE/);
+    assert.match(tn.stdout, /wrote the winner/);
+  });
+  await t.step("--help everywhere", async () => {
+    for (const cmd of ["", "train", "predict", "compare", "backtest", "detect", "tune", "batch"]) {
+      const r = await runScript(cli, cmd ? [cmd, "--help"] : ["--help"]);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /forecast/);
+    }
+    const viaMercury = await runScript("tasks/mercury.ts", ["forecast", "--help"]);
+    assert.match(viaMercury.stdout, /train.*\n.*predict/s);
+  });
+  await Deno.remove(tmp, { recursive: true });
+});
