@@ -142,7 +142,8 @@ Deno.test({
   async fn() {
     const root = Deno.makeTempDirSync({ prefix: "mercury-root-" });
     const port = freePort();
-    const launcher = new Launcher({ root, mode: "native", ports: { redis: port }, timeoutSec: 0.001, log: () => {} });
+    // A zero budget: even a Redis that answers at once is past it (1 ms raced a fast start and lost once).
+    const launcher = new Launcher({ root, mode: "native", ports: { redis: port }, timeoutSec: 0, log: () => {} });
     await assert.rejects(launcher.up(["redis"]), (err) => {
       assert.ok(err instanceof MercuryError);
       assert.equal(err.code, "timeout");
