@@ -149,6 +149,7 @@ if (PEERS) {
       out,
       String(LIMIT),
       opt("prophet-limit") ?? "0",
+      opt("peer-models") ?? "",
     ],
     stdout: "inherit",
     stderr: "inherit",
