@@ -70,8 +70,9 @@ const failures = new Map<string, number>();
 const ours = (opt("models") ?? "naive2,seasonal_naive,theta,optimized_theta,auto_ets,auto_arima,mstl,prophet").split(
   ",",
 );
-for (const name of ours) {
-  const r = await forecastBatch(series, {
+/** Forecasts `list` with one of our models on 2 workers and records its forecasts, time and failures. */
+async function runOurs(name: string, list: typeof series, label = name): Promise<void> {
+  const r = await forecastBatch(list, {
     algorithm: name,
     season: M,
     stepMs: 3_600_000,
@@ -82,12 +83,10 @@ for (const name of ours) {
   forecasts.set(name, new Map(r.forecasts.map((f) => [f.id, f.mean])));
   seconds.set(name, r.seconds);
   failures.set(name, r.errors.length);
-  console.error(
-    `${name}: ${r.seconds.toFixed(1)} s, ${r.errors.length} failed${
-      r.errors[0] ? ` (${r.errors[0].id}: ${r.errors[0].error})` : ""
-    }`,
-  );
+  const first = r.errors[0] ? ` (${r.errors[0].id}: ${r.errors[0].error})` : "";
+  console.error(`${label}: ${r.seconds.toFixed(1)} s, ${r.errors.length} failed${first}`);
 }
+for (const name of ours) await runOurs(name, series);
 // Ensembles of the statistical members (combined from the forecasts above; time = sum of members).
 const combos: [string, string[], "mean" | "median"][] = [
   ["ensemble_median(ets,arima,otheta,mstl)", ["auto_ets", "auto_arima", "optimized_theta", "mstl"], "median"],
@@ -118,18 +117,7 @@ for (const [name, members, how] of combos) {
 const neuralIds = ids.slice(0, NEURAL);
 if (NEURAL > 0) {
   for (const name of ["lstm", "transformer"]) {
-    const r = await forecastBatch(series.slice(0, NEURAL), {
-      algorithm: name,
-      season: M,
-      stepMs: 3_600_000,
-      h: H,
-      levels: [95],
-      workers: 2,
-    });
-    forecasts.set(name, new Map(r.forecasts.map((f) => [f.id, f.mean])));
-    seconds.set(name, r.seconds);
-    failures.set(name, r.errors.length);
-    console.error(`${name} (${NEURAL} series): ${r.seconds.toFixed(1)} s, ${r.errors.length} failed`);
+    await runOurs(name, series.slice(0, NEURAL), `${name} (${NEURAL} series)`);
   }
 }
 
