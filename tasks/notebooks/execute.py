@@ -90,6 +90,9 @@ def main():
         kernel_name=a.kernel,
         allow_errors=False,
         record_timing=True,
+        # After a cell's reply, wait this long for its outputs (default 4 s). The Deno kernel can
+        # send a result after the reply; on a loaded 2-core CI machine 4 s lost a cell's output.
+        iopub_timeout=60,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(a.notebook))}},
     )
     t0 = time.monotonic()
