@@ -394,10 +394,14 @@ function accJson(acc: Acc): AccJson {
   };
 }
 
+const QUANTILES = [0.5, 0.95, 0.99] as const;
+
 function result(key: string, start: number, end: number, acc: Acc): WindowResult {
   // Percentiles carry the sketch's 2% relative error; 6 significant digits keep them
   // identical across a checkpoint round trip (the protobuf form shifts the last bits).
-  const q = (p: number) => (acc.quantiles.count > 0 ? Number(acc.quantiles.getValueAtQuantile(p).toPrecision(6)) : 0);
+  const [p50, p95, p99] = acc.quantiles.count > 0
+    ? acc.quantiles.getValuesAtQuantiles(QUANTILES).map((v) => Number(v.toPrecision(6)))
+    : [0, 0, 0];
   return {
     key,
     start,
@@ -408,9 +412,9 @@ function result(key: string, start: number, end: number, acc: Acc): WindowResult
     max: acc.max,
     mean: acc.sum / acc.count,
     distinct: acc.distinct.count(),
-    p50: q(0.5),
-    p95: q(0.95),
-    p99: q(0.99),
+    p50: p50!,
+    p95: p95!,
+    p99: p99!,
     ...(acc.attrs ? { attrs: acc.attrs } : {}),
   };
 }

@@ -398,7 +398,7 @@ export class Processor<E> {
     const accepted: { e: E; s: PartitionState; m: Message }[] = [];
     const perPartition = new Map<number, number>();
     for (const m of batch) {
-      const s = await this.#partition(m.partition);
+      const s = this.#parts.get(m.partition) ?? await this.#partition(m.partition);
       if (m.offset < s.next) continue; // already in the checkpoint
       s.next = m.offset + 1n;
       s.last = m;

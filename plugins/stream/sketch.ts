@@ -186,7 +186,9 @@ interface KeyMapping {
  *   ours.accept(i * 1.5);
  *   theirs.accept(i * 1.5);
  * }
- * for (const q of [0, 0.5, 0.95, 0.99, 1]) assert.equal(ours.getValueAtQuantile(q), theirs.getValueAtQuantile(q));
+ * const qs = [0, 0.5, 0.95, 0.99, 1];
+ * for (const q of qs) assert.equal(ours.getValueAtQuantile(q), theirs.getValueAtQuantile(q));
+ * assert.deepEqual(ours.getValuesAtQuantiles(qs), qs.map((q) => theirs.getValueAtQuantile(q)));
  * assert.deepEqual(QuantileSketch.fromCompact(ours.toCompact()).getValueAtQuantile(0.5), ours.getValueAtQuantile(0.5));
  * ```
  */
@@ -270,6 +272,33 @@ export class QuantileSketch {
       if (running > r) return MAPPING.value(this.#keys[i]!);
     }
     return MAPPING.value(this.#keys[this.#keys.length - 1]!);
+  }
+
+  /**
+   * The values at several quantiles (ascending, each 0..1) in one pass over the
+   * bins; each equals {@linkcode QuantileSketch.getValueAtQuantile}'s answer.
+   */
+  getValuesAtQuantiles(qs: readonly number[]): number[] {
+    const out: number[] = [];
+    if (this.count === 0) return qs.map(() => NaN);
+    this.#sort();
+    let i = 0;
+    let running = 0;
+    for (const q of qs) {
+      if (q < 0 || q > 1) {
+        out.push(NaN);
+        continue;
+      }
+      const rank = q * (this.count - 1);
+      if (rank < this.zeroCount) {
+        out.push(0);
+        continue;
+      }
+      const r = rank - this.zeroCount;
+      while (i < this.#keys.length && running + this.#counts[i]! <= r) running += this.#counts[i++]!;
+      out.push(MAPPING.value(this.#keys[Math.min(i, this.#keys.length - 1)]!));
+    }
+    return out;
   }
 
   /** The compact encoding (bins as [key, count, …] in key order, plus summary stats). */

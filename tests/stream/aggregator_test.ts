@@ -119,6 +119,64 @@ Deno.test("parseEvent() rejects malformed records with a reason instead of throw
   assert.ok(!isRejected(parseEvent('{"id":"1","user":"u","device":"d","amount":1,"ts":1}', { now })));
 });
 
+Deno.test("parseEvent(): the scanning fast path and JSON.parse agree on every input", () => {
+  // "{ " instead of "{" is the same JSON but never matches the fast path's layout, so it takes the
+  // JSON.parse path: both must give the same event or the same rejection.
+  const now = () => Date.UTC(2026, 0, 1);
+  const viaJson = (s: string) => parseEvent(s.startsWith("{") ? "{ " + s.slice(1) : s, { now });
+  const base = '{"id":"p-1","user":"u7","device":"d7-1","amount":12.34,"ts":1767225600000}';
+  const inputs = [
+    base,
+    ...[...generateEvents({ count: 2000, seed: 3, malformedShare: 0.05 })].map((r) => String(r.value)),
+  ];
+  for (
+    const amount of [
+      "0",
+      "0.5",
+      "00.5",
+      "01",
+      "1.",
+      ".5",
+      "-1",
+      "1e3",
+      "1.0e2",
+      "123456789012345",
+      "1234567890123456",
+      "0.1",
+      "9.99",
+    ]
+  ) {
+    inputs.push(base.replace("12.34", amount));
+  }
+  for (const ts of ["0", "01", "1.5", "-1", "1e12", "1767225600000 ", "99999999999999999"]) {
+    inputs.push(base.replace("1767225600000", ts));
+  }
+  for (const s of ['"u\\u0037"', '"u\t"', '""', '"ü"', "7"]) inputs.push(base.replace('"u7"', s));
+  inputs.push(base.replace('"d7-1"', '""'), base.replace('"p-1"', '""'), base + " ", base.replace("}", ',"x":1}'));
+  // Random byte-level damage around the fast path's landmarks.
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 3000; i++) {
+    const at = Math.floor(rnd() * base.length);
+    const ch = '{}":,.0123456789e-\\ ab'[Math.floor(rnd() * 24)]!;
+    const op = rnd();
+    inputs.push(
+      op < 0.4
+        ? base.slice(0, at) + ch + base.slice(at + 1)
+        : op < 0.7
+        ? base.slice(0, at) + base.slice(at + 1)
+        : base.slice(0, at) + ch + base.slice(at),
+    );
+  }
+  let accepted = 0;
+  for (const s of inputs) {
+    const fast = parseEvent(s, { now });
+    assert.deepEqual(fast, viaJson(s), `disagree on ${s}`);
+    if (!isRejected(fast)) accepted++;
+  }
+  assert.ok(accepted > 1500, `only ${accepted} accepted`);
+});
+
 Deno.test("generateEvents(): deterministic, bounded disorder, shares of malformed and late records", () => {
   const records = [
     ...generateEvents({ count: 10_000, seed: 9, disorderMs: 1000, malformedShare: 0.02, lateShare: 0.01 }),
