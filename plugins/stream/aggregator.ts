@@ -174,7 +174,7 @@ export class WindowAggregator {
     const closedBefore = this.watermark - this.allowedLatenessMs;
     if (this.spec.kind === "session") {
       if (o.ts + this.spec.gap <= closedBefore) return "late";
-      this.#addSession(o, this.spec.gap);
+      this.#addSession(o, this.spec.gap, closedBefore);
     } else {
       let accepted = false;
       for (const start of windowStarts(o.ts, this.spec)) {
@@ -194,8 +194,13 @@ export class WindowAggregator {
     return "ok";
   }
 
-  #addSession(o: Observation, gap: number): void {
-    const list = this.#sessions.get(o.key) ?? [];
+  #addSession(o: Observation, gap: number, closedBefore: number): void {
+    // A session the watermark has made final is never reopened, whether advance() has emitted it
+    // yet or not: so the state after a sequence of add()s does not depend on when advance() ran,
+    // and replaying a logged sequence rebuilds exactly the state a worker had.
+    const all = this.#sessions.get(o.key) ?? [];
+    const final = all.filter((x) => x.end <= closedBefore);
+    const list = final.length ? all.filter((x) => x.end > closedBefore) : all;
     let start = o.ts;
     let end = o.ts + gap;
     const overlapping = list.filter((x) => x.start <= end && start <= x.end);
@@ -229,7 +234,7 @@ export class WindowAggregator {
     target.start = start;
     target.end = end;
     this.#touch(target);
-    keep.push({ start, end, acc: target });
+    keep.push({ start, end, acc: target }, ...final);
     keep.sort((a, b) => a.start - b.start);
     this.#sessions.set(o.key, keep);
   }

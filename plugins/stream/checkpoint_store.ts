@@ -7,7 +7,7 @@
  * @module
  */
 import type { Consumer, Message } from "@platformatic/kafka";
-import type { AggregatorDelta, AggregatorSnapshot, WindowResult } from "./aggregator.ts";
+import type { AggregatorDelta, AggregatorOptions, AggregatorSnapshot, WindowResult } from "./aggregator.ts";
 
 /** One partition's progress in a checkpoint. */
 export interface PartitionCheckpoint {
@@ -19,8 +19,15 @@ export interface PartitionCheckpoint {
   nextOffset: bigint;
   /** The whole open state (stores without incremental state). */
   state: AggregatorSnapshot;
-  /** Only what changed since the previous checkpoint (stores with incremental state). */
+  /** Only what changed since the previous snapshot (stores with incremental state): this checkpoint is a snapshot. */
   delta?: AggregatorDelta;
+  /**
+   * The observations taken since the previous checkpoint, one line each (stores
+   * that log them): the state is the last snapshot plus the log replayed.
+   */
+  log?: string;
+  /** The aggregator's options, stored with a snapshot so the log can be replayed offline (verification). */
+  aggregator?: AggregatorOptions;
   events: number;
   late: number;
   dead: number;
@@ -32,6 +39,10 @@ export interface PartitionCheckpoint {
 export interface LoadedPartition {
   nextOffset: bigint | null;
   state: AggregatorSnapshot | null;
+  /** Logged observations after the snapshot, oldest first (replay them into the restored state). */
+  log?: string[];
+  /** The options the snapshot was taken with, when stored. */
+  aggregator?: AggregatorOptions;
 }
 
 /** Thrown when another worker moved a partition on (the checkpoint was not written). */
@@ -50,6 +61,8 @@ export interface CheckpointStore {
   storedOffsets(topic: string, consumer?: Consumer): Promise<Map<number, bigint>>;
   /** Whether the store takes deltas (then `state` is not needed in checkpoints). */
   readonly incremental: boolean;
+  /** Whether the store takes observation logs between snapshots (see `observation_log.ts`). */
+  readonly logsObservations?: boolean;
   /** Whether the store already commits the consumer group's offsets itself. */
   readonly commitsGroupOffsets: boolean;
   close(): Promise<void>;

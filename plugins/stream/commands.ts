@@ -142,6 +142,12 @@ export const processCommand: CommandSpec = {
     "instance-id": { type: "string", value: "ID", description: "static group membership id (fast restarts)" },
     "processing-time": { type: "boolean", description: "window by arrival time instead of event time" },
     checkpoint: { type: "string", value: "DUR", description: "checkpoint interval", default: "1s" },
+    snapshot: {
+      type: "string",
+      value: "DUR",
+      description: "write the open windows this often; checkpoints in between log observations",
+      default: "10s",
+    },
     "until-done": { type: "boolean", description: "exit once every partition is checkpointed to the topic's end" },
     "no-enrich": { type: "boolean", description: "skip the Redis join (dim:user:<id> → tier)" },
     sink: {
@@ -195,6 +201,7 @@ export const processCommand: CommandSpec = {
       topology: topo,
       sql: pg.sql,
       checkpointMs: parseDuration(str(v.checkpoint), "--checkpoint"),
+      snapshotMs: parseDuration(str(v.snapshot), "--snapshot"),
       untilDone: v["until-done"] === true,
       log: (l) => console.error(`[${new Date().toISOString()}] ${l}`),
     });

@@ -13,6 +13,7 @@ import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
 import { WindowAggregator, type WindowResult } from "./aggregator.ts";
 import { isRejected } from "./event.ts";
+import { encodeObservation, replayObservations } from "./observation_log.ts";
 import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./checkpoint_store.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
@@ -40,6 +41,12 @@ export interface ProcessorOptions<E> {
   dlqTopic?: string;
   /** Checkpoint at least this often (default 1000 ms). */
   checkpointMs?: number;
+  /**
+   * With a store that logs observations (PostgreSQL), write the open windows
+   * themselves only this often (default 10 s); checkpoints in between append
+   * the observations taken, and a restart replays them.
+   */
+  snapshotMs?: number;
   /** Records per processing batch (default 5000). */
   batchSize?: number;
   /** Stop once every partition's checkpoint reached the topic's end. */
@@ -59,7 +66,15 @@ interface PartitionState {
   late: number;
   dead: number;
   dirty: boolean;
+  /** Observation log lines since the last checkpoint (stores that log them). */
+  log: string[];
+  /** Observations logged since the last snapshot. */
+  logged: number;
+  snapshotAt: number;
 }
+
+/** A snapshot is due at the latest after this many logged observations (bounds replay on restart). */
+const MAX_LOGGED = 500_000;
 
 interface DeadLetter {
   key: Buffer | undefined;
@@ -186,8 +201,8 @@ export class Processor<E> {
   async #flush(): Promise<void> {
     for (let i = 0; i < 1000 && this.#busy; i++) await new Promise((r) => setTimeout(r, 10));
     await this.#inflight;
-    if (!this.#needRestart && [...this.#parts.values()].some((p) => p.dirty)) {
-      this.#checkpoint();
+    if (!this.#needRestart && [...this.#parts.values()].some((p) => p.dirty || p.logged > 0)) {
+      this.#checkpoint(true);
       await this.#inflight;
     }
   }
@@ -379,8 +394,11 @@ export class Processor<E> {
       maxOutOfOrdernessMs: t.maxOutOfOrdernessMs,
       allowedLatenessMs: t.allowedLatenessMs,
     };
+    const agg = WindowAggregator.restore(options, loaded.state);
+    const replayed = replayObservations(agg, loaded.log ?? []);
+    if (replayed) this.#log(`partition ${p}: replayed ${replayed} logged observations onto the snapshot`);
     s = {
-      agg: WindowAggregator.restore(options, loaded.state),
+      agg,
       expected: loaded.nextOffset,
       next: loaded.nextOffset ?? 0n,
       pending: [],
@@ -388,6 +406,9 @@ export class Processor<E> {
       late: 0,
       dead: 0,
       dirty: false,
+      log: [],
+      logged: replayed,
+      snapshotAt: Date.now(),
     };
     this.#parts.set(p, s);
     return s;
@@ -419,15 +440,19 @@ export class Processor<E> {
     for (const enrich of t.enrichers) events = await enrich(events);
     const now = Date.now();
     const touched = new Set<PartitionState>();
+    const logs = this.#sink.logsObservations === true;
     events.forEach((e, i) => {
       const { s, m } = accepted[i]!;
-      const outcome = s.agg.add({
+      const attrs = t.attrs?.(e);
+      const o = {
         key: t.keyBy(e),
         ts: t.timeDomain === "processing" ? now : t.eventTime(e),
         value: t.value(e),
         distinct: t.distinct(e),
-        attrs: t.attrs?.(e),
-      });
+        ...(attrs ? { attrs } : {}),
+      };
+      const outcome = s.agg.add(o);
+      if (logs && outcome === "ok") s.log.push(encodeObservation(o));
       if (outcome === "late") {
         this.#deadLetter(m, "late: its windows are already final", s);
         s.late++;
@@ -451,20 +476,42 @@ export class Processor<E> {
    * the background while processing goes on. One commit is in flight at a time,
    * so each checkpoint's expected offsets are the previous one's.
    */
-  #checkpoint(): void {
+  #checkpoint(final = false): void {
     const topic = this.options.topic;
-    const dirty = [...this.#parts.entries()].filter(([, s]) => s.dirty);
+    // A final checkpoint also snapshots partitions whose state still lives in the log.
+    const dirty = [...this.#parts.entries()].filter(([, s]) => s.dirty || (final && s.logged > 0));
     const dead = this.#dead;
     this.#dead = [];
     const results = dirty.flatMap(([, s]) => s.pending);
+    const now = Date.now();
+    const snapshotDue = (s: PartitionState) =>
+      final || !this.#sink.logsObservations || s.expected === null || s.logged + s.log.length >= MAX_LOGGED ||
+      now - s.snapshotAt >= (this.options.snapshotMs ?? 10_000);
+    const t = this.options.topology;
+    const aggregator = {
+      window: t.window,
+      maxOutOfOrdernessMs: t.maxOutOfOrdernessMs,
+      allowedLatenessMs: t.allowedLatenessMs,
+    };
+    const state = (s: PartitionState): Pick<PartitionCheckpoint, "state" | "delta" | "log" | "aggregator"> => {
+      if (!this.#sink.incremental) return { state: s.agg.snapshot() };
+      if (!snapshotDue(s)) {
+        const log = s.log.join("\n");
+        s.logged += s.log.length;
+        s.log = [];
+        return { state: { maxTs: Number.isFinite(s.agg.maxTs) ? s.agg.maxTs : null, open: [] }, log };
+      }
+      s.log = [];
+      s.logged = 0;
+      s.snapshotAt = now;
+      return { state: { maxTs: null, open: [] }, delta: s.agg.delta(), aggregator };
+    };
     const checkpoints: PartitionCheckpoint[] = dirty.map(([p, s]) => ({
       topic,
       partition: p,
       expectedOffset: s.expected,
       nextOffset: s.next,
-      ...(this.#sink.incremental
-        ? { state: { maxTs: null, open: [] }, delta: s.agg.delta() }
-        : { state: s.agg.snapshot() }),
+      ...state(s),
       events: s.events,
       late: s.late,
       dead: s.dead,

@@ -7,7 +7,9 @@
 import { Consumer, MessagesStreamModes } from "@platformatic/kafka";
 import { MercuryError } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
-import type { AggregatorSnapshot } from "./aggregator.ts";
+import { WindowAggregator } from "./aggregator.ts";
+import { replayObservations } from "./observation_log.ts";
+import { PostgresSink } from "./postgres_sink.ts";
 import { type Event, isRejected, parseEvent } from "./event.ts";
 import { type WindowSpec, windowStarts } from "./window.ts";
 
@@ -108,13 +110,18 @@ export async function sinkTotals(sql: Sql, pipeline: string): Promise<Totals> {
   const rows =
     await sql`select key, window_start, window_end, count, sum from stream_windows where pipeline = ${pipeline}`;
   for (const r of rows) add(r.key, r.window_start.getTime(), r.window_end.getTime(), Number(r.count), r.sum);
-  const open =
-    await sql`select key, window_start, window_end, acc from stream_window_state where pipeline = ${pipeline}`;
-  for (const r of open) add(r.key, Number(r.window_start), Number(r.window_end), r.acc.c, r.acc.s);
-  const states = await sql`select state from stream_checkpoints where pipeline = ${pipeline}`;
-  for (const { state } of states) {
-    for (const [key, start, end, acc] of (state as AggregatorSnapshot | null)?.open ?? []) {
-      add(key, start, end, acc.c, acc.s);
+  // Open windows: each partition's snapshot, plus the observations logged after it replayed.
+  const sink = await PostgresSink.open(sql, pipeline);
+  const parts = await sql`select topic, partition from stream_checkpoints where pipeline = ${pipeline}`;
+  for (const { topic, partition } of parts) {
+    const loaded = await sink.load(topic, partition);
+    if (loaded.log?.length) {
+      if (!loaded.aggregator) throw new Error(`${pipeline} ${topic}/${partition}: logged observations but no options`);
+      const agg = WindowAggregator.restore(loaded.aggregator, loaded.state);
+      replayObservations(agg, loaded.log);
+      for (const w of agg.openWindows()) add(w.key, w.start, w.end, w.count, w.sum);
+    } else {
+      for (const [key, start, end, acc] of loaded.state?.open ?? []) add(key, start, end, acc.c, acc.s);
     }
   }
   return totals;

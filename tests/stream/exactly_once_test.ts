@@ -37,6 +37,9 @@ function startWorker(topic: string, log: string[]): Deno.ChildProcess {
       "5s",
       "--checkpoint",
       "200ms",
+      // Snapshots every second, observation logs in between: kills land on both.
+      "--snapshot",
+      "1s",
       "--instance-id",
       "fault-test-worker",
       "--until-done",
@@ -152,6 +155,8 @@ Deno.test({
     assert.ok(midStream.length >= 5, `kills at ${progressAtKill.join(", ")} events checkpointed`);
     assert.ok(pgKilled);
     assert.ok(finished, `the worker never finished:\n${log.join("").slice(-3000)}`);
+    // Restarts rebuilt state from a snapshot plus a replayed observation log.
+    assert.match(log.join(""), /replayed \d+ logged observations onto the snapshot/);
 
     const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
     assert.equal(truth.events + truth.late + truth.malformed, 300_000);
