@@ -4,15 +4,21 @@
  * 1. Throughput: N events (default 1,000,000) pre-produced to a 12-partition
  *    topic, then one worker runs parse → Redis enrich → 1-minute windows →
  *    exactly-once PostgreSQL sink until the topic is done. events/s = N / time
- *    to the last checkpoint.
- * 2. Latency: events produced at a steady rate (default 100,000/s for 20 s)
- *    while one worker runs; p50/p99 from append-to-Kafka to checkpoint
- *    committed (the worker's histogram, interpolated within buckets).
+ *    to the last checkpoint. Two shapes of backlog:
+ *    - `live`: event time advances as a live stream at `--event-rate` events/s
+ *      would (default 500,000/s, the goal): 10,000 users, a few windows each;
+ *    - `catch-up`: the same N events spread over one hour of event time (a
+ *      worker catching up after downtime): ~0.6 window results per event, so
+ *      this measures writing results as much as processing events.
+ * 2. Latency at steady rates (default 20,000, 50,000 and 100,000 events/s for
+ *    15 s each, produced by another process): p50/p99 from append-to-Kafka to
+ *    the checkpoint holding the event committed (the worker's histogram,
+ *    interpolated within buckets), and the rate the producer reached.
  *
- * The broker, PostgreSQL, Redis and the worker share this machine's 2 cores.
- * Writes bench/results/stream.json.
+ * The broker, PostgreSQL, Redis, producer and worker share this machine's 2
+ * cores. Writes bench/results/stream.json.
  *
- * usage: deno task bench:stream [--events 1000000] [--rate 100000] [--seconds 20]
+ * usage: deno task bench:stream [--events 1000000] [--event-rate 500000] [--rates 20000,50000,100000] [--seconds 15]
  *
  * @module
  */
@@ -37,12 +43,15 @@ const arg = (name: string, d: number) => {
   return i >= 0 ? Number(Deno.args[i + 1]) : d;
 };
 const N = arg("events", 1_000_000);
-const RATE = arg("rate", 100_000);
-const SECONDS = arg("seconds", 20);
+const EVENT_RATE = arg("event-rate", 500_000);
+const SECONDS = arg("seconds", 15);
+const ratesArg = Deno.args.indexOf("--rates");
+const RATES = (ratesArg >= 0 ? Deno.args[ratesArg + 1]! : "20000,50000,100000").split(",").map(Number);
 const brokers = resolveEndpoints().kafka.brokers;
 const pg = await connectPostgres({ max: 2 });
 const redis = await connectRedis();
 const run = `bench_${Date.now().toString(36)}`;
+const topics: string[] = [];
 const topo = () =>
   defaultTopology(tumbling(60_000), {
     maxOutOfOrdernessMs: 5000,
@@ -51,99 +60,117 @@ const topo = () =>
   });
 
 // 1. Throughput over a backlog.
-const t1 = `${run}_tput`;
-await ensureTopic(brokers, t1, { partitions: 12 });
-const produced = await produceEvents({
-  brokers,
-  topic: t1,
-  count: N,
-  users: 10_000,
-  start: Date.now() - 3_600_000,
-  stepMs: 3_600_000 / N,
-  batchSize: 10_000,
-});
-console.error(`produced ${N} in ${produced.seconds.toFixed(1)}s (${Math.round(produced.eventsPerSec)}/s)`);
-let lastCheckpoint = 0;
-const w1 = new Processor({
-  brokers,
-  topic: t1,
-  pipeline: t1,
-  topology: topo(),
-  sql: pg.sql,
-  checkpointMs: 1000,
-  untilDone: true,
-  batchSize: 10_000,
-  log: (l) => {
-    if (l.startsWith("done")) lastCheckpoint = performance.now();
-  },
-});
-const start1 = performance.now();
-const stats1 = await w1.run();
-const seconds1 = (Math.max(lastCheckpoint, start1) - start1) / 1000 - 1; // minus the 1 s idle check before "done"
-const throughput = stats1.events / seconds1;
+async function throughput(name: string, spanMs: number) {
+  const topic = `${run}_${name}`;
+  topics.push(topic);
+  await ensureTopic(brokers, topic, { partitions: 12 });
+  const produced = await produceEvents({
+    brokers,
+    topic,
+    count: N,
+    users: 10_000,
+    start: Date.now() - spanMs - 60_000,
+    stepMs: spanMs / N,
+    batchSize: 10_000,
+  });
+  console.error(`${name}: produced ${N} in ${produced.seconds.toFixed(1)}s (${Math.round(produced.eventsPerSec)}/s)`);
+  let lastCheckpoint = 0;
+  const worker = new Processor({
+    brokers,
+    topic,
+    pipeline: topic,
+    topology: topo(),
+    sql: pg.sql,
+    checkpointMs: 1000,
+    untilDone: true,
+    batchSize: 10_000,
+    log: (l) => {
+      if (l.startsWith("done")) lastCheckpoint = performance.now();
+    },
+  });
+  const start = performance.now();
+  const stats = await worker.run();
+  const seconds = (Math.max(lastCheckpoint, start) - start) / 1000 - 1; // minus the 1 s idle check before "done"
+  const [{ n }] = await pg.sql`select count(*)::int as n from stream_windows where pipeline = ${topic}` as unknown as [
+    { n: number },
+  ];
+  console.error(`${name}: ${stats.events} events in ${seconds.toFixed(2)}s, ${n} window results`);
+  return {
+    events: stats.events,
+    eventTimeSpanSeconds: spanMs / 1000,
+    windowResults: n,
+    seconds: Number(seconds.toFixed(2)),
+    eventsPerSec: Math.round(stats.events / seconds),
+    goal: 500_000,
+    ratioToGoal: Number((stats.events / seconds / 500_000).toFixed(3)),
+  };
+}
+const live = await throughput("live", (N / EVENT_RATE) * 1000);
+const catchUp = await throughput("catchup", 3_600_000);
 
-// 2. Latency at a steady rate.
-const t2 = `${run}_lat`;
-await ensureTopic(brokers, t2, { partitions: 12 });
-const w2 = new Processor({ brokers, topic: t2, pipeline: t2, topology: topo(), sql: pg.sql, checkpointMs: 250 });
-const running = w2.run();
-await new Promise((r) => setTimeout(r, 2000));
-// The load comes from another process, as it would in production (one event loop per process).
-const producerRun = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    new URL("../tasks/mercury.ts", import.meta.url).pathname,
-    "stream",
-    "produce",
-    "--topic",
-    t2,
-    "--events-per-sec",
-    String(RATE),
-    "--duration",
-    `${SECONDS}s`,
-    "--users",
-    "10000",
-    "--batch-size",
-    String(Math.max(500, Math.round(RATE / 50))),
-  ],
-  stdout: "piped",
-  stderr: "inherit",
-}).output();
-const producedLine = new TextDecoder().decode(producerRun.stdout).trim();
-const steady = { eventsPerSec: Number(/: (\d+) records\/s/.exec(producedLine)?.[1] ?? 0) };
-await new Promise((r) => setTimeout(r, 3000));
-w2.stop();
-await running;
-const buckets = parseHistogram(w2.registry.expose(), "mercury_stream_end_to_end_latency_seconds");
+// 2. Latency at steady rates.
+async function latency(rate: number) {
+  const topic = `${run}_lat${rate}`;
+  topics.push(topic);
+  await ensureTopic(brokers, topic, { partitions: 12 });
+  const worker = new Processor({ brokers, topic, pipeline: topic, topology: topo(), sql: pg.sql, checkpointMs: 250 });
+  const running = worker.run();
+  await new Promise((r) => setTimeout(r, 2000));
+  // The load comes from another process, as it would in production (one event loop per process).
+  const producerRun = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../tasks/mercury.ts", import.meta.url).pathname,
+      "stream",
+      "produce",
+      "--topic",
+      topic,
+      "--events-per-sec",
+      String(rate),
+      "--duration",
+      `${SECONDS}s`,
+      "--users",
+      "10000",
+      "--batch-size",
+      String(Math.max(500, Math.round(rate / 50))),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const producedLine = new TextDecoder().decode(producerRun.stdout).trim();
+  await new Promise((r) => setTimeout(r, 3000));
+  worker.stop();
+  await running;
+  const buckets = parseHistogram(worker.registry.expose(), "mercury_stream_end_to_end_latency_seconds");
+  const row = {
+    targetRate: rate,
+    achievedProduceRate: Number(/: (\d+) records\/s/.exec(producedLine)?.[1] ?? 0),
+    seconds: SECONDS,
+    p50: Number((bucketQuantile(buckets, 0.5) ?? NaN).toFixed(3)),
+    p99: Number((bucketQuantile(buckets, 0.99) ?? NaN).toFixed(3)),
+    goalP99: 1,
+  };
+  console.error(`latency at ${rate}/s: ${JSON.stringify(row)}`);
+  return row;
+}
+const latencies = [];
+for (const rate of RATES) latencies.push(await latency(rate));
 
 const result = {
   date: new Date().toISOString(),
   cores: navigator.hardwareConcurrency,
-  throughput: {
-    events: stats1.events,
-    seconds: Number(seconds1.toFixed(2)),
-    eventsPerSec: Math.round(throughput),
-    goal: 500_000,
-    ratioToGoal: Number((throughput / 500_000).toFixed(3)),
-  },
-  latency: {
-    targetRate: RATE,
-    achievedProduceRate: Math.round(steady.eventsPerSec),
-    seconds: SECONDS,
-    p50: bucketQuantile(buckets, 0.5),
-    p99: bucketQuantile(buckets, 0.99),
-    goalP99: 1,
-  },
+  throughput: { live, catchUp },
+  latency: latencies,
 };
 console.log(JSON.stringify(result, null, 2));
 await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 await Deno.writeTextFile(new URL("./results/stream.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
 
 const admin = new Admin({ clientId: "bench-cleanup", bootstrapBrokers: brokers });
-await admin.deleteTopics({ topics: [t1, t2, `${t1}.dlq`, `${t2}.dlq`] }).catch(() => {});
+await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => {});
 await admin.close();
-for (const p of [t1, t2]) {
+for (const p of topics) {
   await (await PostgresSink.open(pg.sql, p)).reset();
 }
 await pg.close();
