@@ -18,40 +18,25 @@ import {
 } from "@mercury/stream";
 import { resolveEndpoints } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
-import { integration, ROOT, uniqueName } from "../_helpers.ts";
+import { integration, uniqueName } from "../_helpers.ts";
+import { killBroker, servicesUp, startWorker } from "./_fault.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 const COUNT = 200_000;
 
-function startWorker(topic: string, log: string[]): Deno.ChildProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}/tasks/mercury.ts`,
-      "stream",
-      "process",
-      "--topic",
-      topic,
-      "--sink",
-      "kafka",
-      "--window",
-      "tumbling:1m",
-      "--max-out-of-orderness",
-      "5s",
-      "--checkpoint",
-      "200ms",
-      "--no-enrich",
-      "--instance-id",
-      "kafka-fault-worker",
-      "--until-done",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  void child.stderr.pipeTo(new WritableStream({ write: (b) => void log.push(new TextDecoder().decode(b)) }));
-  return child;
-}
+const WORKER = [
+  "--sink",
+  "kafka",
+  "--window",
+  "tumbling:1m",
+  "--max-out-of-orderness",
+  "5s",
+  "--checkpoint",
+  "200ms",
+  "--no-enrich",
+  "--instance-id",
+  "kafka-fault-worker",
+];
 
 /** Offsets the worker's group has committed (in its transactions), summed over partitions. */
 async function committed(topic: string): Promise<number> {
@@ -62,20 +47,6 @@ async function committed(topic: string): Promise<number> {
   } finally {
     await k.close();
   }
-}
-
-async function services(verb: "up", name: string): Promise<void> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/tasks/services.ts`, verb, name],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
-}
-
-function killBroker(): void {
-  const state = JSON.parse(Deno.readTextFileSync(`${ROOT}/.mercury/state.json`));
-  Deno.kill(state.kafka.pid, "SIGKILL");
 }
 
 Deno.test({
@@ -120,7 +91,7 @@ Deno.test({
     // moment more, SIGKILL it. Then the broker is killed under a sixth worker and restarted; the
     // worker may die with it. Workers then run until one finishes.
     for (let round = 0; round < 40 && !finished; round++) {
-      const child = startWorker(topic, log);
+      const child = startWorker(topic, log, WORKER);
       if (kills < 5) {
         last = await waitForProgress(child, last);
         await new Promise((r) => setTimeout(r, Math.random() * 150));
@@ -134,7 +105,7 @@ Deno.test({
         killBroker();
         brokerKilled = true;
         await new Promise((r) => setTimeout(r, 1000));
-        await services("up", "kafka");
+        await servicesUp("kafka");
         // The worker rides out the broker's restart: it retries its checkpoint and goes on to the end.
         survived = (await child.status).success;
       }

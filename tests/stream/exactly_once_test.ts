@@ -18,62 +18,23 @@ import {
 } from "@mercury/stream";
 import { resolveEndpoints } from "@mercury/core";
 import { integration, ROOT, uniqueName } from "../_helpers.ts";
+import { killPostgres, servicesUp, startWorker } from "./_fault.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 
-function startWorker(topic: string, log: string[]): Deno.ChildProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}/tasks/mercury.ts`,
-      "stream",
-      "process",
-      "--topic",
-      topic,
-      "--window",
-      "tumbling:1m",
-      "--max-out-of-orderness",
-      "5s",
-      "--checkpoint",
-      "200ms",
-      // Snapshots every second, observation logs in between: kills land on both.
-      "--snapshot",
-      "1s",
-      "--instance-id",
-      "fault-test-worker",
-      "--until-done",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  void child.stderr.pipeTo(new WritableStream({ write: (b) => void log.push(new TextDecoder().decode(b)) }));
-  return child;
-}
-
-async function killPostgres(): Promise<void> {
-  // An immediate shutdown is a crash as far as clients are concerned.
-  const state = JSON.parse(Deno.readTextFileSync(`${ROOT}/.mercury/state.json`));
-  Deno.kill(state.postgres.pid, "SIGQUIT");
-  for (let i = 0; i < 100; i++) {
-    try {
-      Deno.kill(state.postgres.pid, "SIGCONT");
-      await new Promise((r) => setTimeout(r, 100));
-    } catch {
-      return;
-    }
-  }
-}
-
-async function servicesUp(name: string): Promise<void> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/tasks/services.ts`, "up", name],
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
-}
+/** The PostgreSQL-sink worker: checkpoints every 200 ms, snapshots every second, observation logs in between. */
+const WORKER = [
+  "--window",
+  "tumbling:1m",
+  "--max-out-of-orderness",
+  "5s",
+  "--checkpoint",
+  "200ms",
+  "--snapshot",
+  "1s",
+  "--instance-id",
+  "fault-test-worker",
+];
 
 Deno.test({
   name: "exactly-once: SIGKILLed workers and a PostgreSQL crash lose nothing and count nothing twice",
@@ -126,7 +87,7 @@ Deno.test({
     };
     let last = 0;
     for (let round = 0; round < 40 && !finished; round++) {
-      const child = startWorker(topic, log);
+      const child = startWorker(topic, log, WORKER);
       if (kills < 6 && last < 280_000) {
         last = await waitForProgress(child, last);
         if (kills === 3 && !pgKilled) {
