@@ -59,10 +59,14 @@ export function redisDimension(options: RedisDimensionOptions): Enricher<Enriche
           attrs[f] = v ?? options.fields[f]!;
         });
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
-        cache.set(id, { at: now, attrs });
+        // Shared by every event of this entity until it expires: frozen, never copied per event.
+        cache.set(id, { at: now, attrs: Object.freeze(attrs) });
       });
     }
-    for (const e of events) e.attrs = { ...e.attrs, ...cache.get(e.user)!.attrs };
+    for (const e of events) {
+      const attrs = cache.get(e.user)!.attrs;
+      e.attrs = e.attrs ? { ...e.attrs, ...attrs } : attrs;
+    }
     return events;
   };
 }

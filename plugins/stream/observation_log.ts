@@ -35,8 +35,14 @@ const SPECIAL = /[\t\n\\]/;
  */
 export function encodeObservation(o: Observation): string {
   const line = `${escape(o.key)}\t${o.ts}\t${o.value}\t${escape(o.distinct)}`;
-  return o.attrs ? `${line}\t${escape(JSON.stringify(o.attrs))}` : line;
+  if (!o.attrs) return line;
+  // Enrichment shares one attrs object per entity: encode it once.
+  let json = attrsJson.get(o.attrs);
+  if (json === undefined) attrsJson.set(o.attrs, json = escape(JSON.stringify(o.attrs)));
+  return `${line}\t${json}`;
 }
+
+const attrsJson = new WeakMap<Record<string, string>, string>();
 
 /** Decodes lines written by {@linkcode encodeObservation} (joined by newlines). */
 export function decodeObservations(text: string): Observation[] {

@@ -11,7 +11,7 @@ import { Buffer } from "node:buffer";
 import { Admin, Consumer, type Message, MessagesStreamModes, Producer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
-import { WindowAggregator, type WindowResult } from "./aggregator.ts";
+import { type Observation, WindowAggregator, type WindowResult } from "./aggregator.ts";
 import { isRejected } from "./event.ts";
 import { encodeObservation, replayObservations } from "./observation_log.ts";
 import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./checkpoint_store.ts";
@@ -408,8 +408,7 @@ export class Processor<E> {
       dirty: false,
       log: [],
       logged: replayed,
-      // Partitions take their snapshots at staggered moments, so no checkpoint writes all state at once.
-      snapshotAt: Date.now() - ((p % 8) / 8) * (this.options.snapshotMs ?? 10_000),
+      snapshotAt: Date.now() - this.#snapshotPhase(p),
     };
     this.#parts.set(p, s);
     return s;
@@ -444,13 +443,12 @@ export class Processor<E> {
     const logs = this.#sink.logsObservations === true;
     events.forEach((e, i) => {
       const { s, m } = accepted[i]!;
-      const attrs = t.attrs?.(e);
-      const o = {
+      const o: Observation = {
         key: t.keyBy(e),
         ts: t.timeDomain === "processing" ? now : t.eventTime(e),
         value: t.value(e),
         distinct: t.distinct(e),
-        ...(attrs ? { attrs } : {}),
+        attrs: t.attrs?.(e),
       };
       const outcome = s.agg.add(o);
       if (logs && outcome === "ok") s.log.push(encodeObservation(o));
@@ -463,6 +461,11 @@ export class Processor<E> {
       touched.add(s);
     });
     for (const s of touched) s.pending.push(...s.agg.advance());
+  }
+
+  /** Partitions take their snapshots at staggered moments, so no checkpoint writes all state at once. */
+  #snapshotPhase(p: number): number {
+    return ((p % 8) / 8) * (this.options.snapshotMs ?? 10_000);
   }
 
   #deadLetter(m: Message, reason: string, s: PartitionState): void {
@@ -494,7 +497,10 @@ export class Processor<E> {
       maxOutOfOrdernessMs: t.maxOutOfOrdernessMs,
       allowedLatenessMs: t.allowedLatenessMs,
     };
-    const state = (s: PartitionState): Pick<PartitionCheckpoint, "state" | "delta" | "log" | "aggregator"> => {
+    const state = (
+      p: number,
+      s: PartitionState,
+    ): Pick<PartitionCheckpoint, "state" | "delta" | "log" | "aggregator"> => {
       if (!this.#sink.incremental) return { state: s.agg.snapshot() };
       if (!snapshotDue(s)) {
         const log = s.log.join("\n");
@@ -504,7 +510,7 @@ export class Processor<E> {
       }
       s.log = [];
       s.logged = 0;
-      s.snapshotAt = now;
+      s.snapshotAt = now - this.#snapshotPhase(p);
       return { state: { maxTs: null, open: [] }, delta: s.agg.delta(), aggregator };
     };
     const checkpoints: PartitionCheckpoint[] = dirty.map(([p, s]) => ({
@@ -512,7 +518,7 @@ export class Processor<E> {
       partition: p,
       expectedOffset: s.expected,
       nextOffset: s.next,
-      ...state(s),
+      ...state(p, s),
       events: s.events,
       late: s.late,
       dead: s.dead,
