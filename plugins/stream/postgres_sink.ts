@@ -152,105 +152,108 @@ export class PostgresSink implements CheckpointStore {
       steps.push(`${name} ${(now - ts).toFixed(0)}`);
       ts = now;
     };
+    const topic = checkpoints[0]?.topic ?? ""; // a processor reads one topic
+    const fenced = (p: number) => new FencedError(`${topic}/${p} moved on in another worker`);
+    // Progress: the partitions between snapshots move their offsets only (their stored state and
+    // maxTs stay the snapshot's, which the log is replayed onto); snapshots also store the state.
+    const moves = checkpoints.filter((c) => c.expectedOffset !== null);
+    const claims = checkpoints.filter((c) => c.expectedOffset === null);
+    const stateJson = (c: PartitionCheckpoint) =>
+      c.log !== undefined ? null : JSON.stringify(
+        c.delta ? { maxTs: c.delta.maxTs, open: [], incremental: true, options: c.aggregator } : c.state,
+      );
+    const logRows = checkpoints.filter((c) => c.log).map((c) => ({
+      pipeline: this.pipeline,
+      topic,
+      partition: c.partition,
+      next_offset: c.nextOffset.toString(),
+      obs: c.log!,
+    }));
+    const snapshots = checkpoints.filter((c) => c.delta).map((c) => c.partition);
+    // Window state changes of all snapshotting partitions: one upsert and one delete, from arrays.
+    const up = {
+      partition: [] as number[],
+      key: [] as string[],
+      start: [] as number[],
+      end: [] as number[],
+      acc: [] as string[],
+    };
+    const rm = { partition: [] as number[], key: [] as string[], start: [] as number[], end: [] as number[] };
+    for (const c of checkpoints) {
+      if (!c.delta) continue;
+      // aggregator.delta() never lists a window both as written and removed.
+      for (const [key, start, end, acc] of c.delta.upserts) {
+        up.partition.push(c.partition);
+        up.key.push(key);
+        up.start.push(start);
+        up.end.push(end);
+        up.acc.push(JSON.stringify(acc));
+      }
+      for (const [key, start, end] of c.delta.removed) {
+        rm.partition.push(c.partition);
+        rm.key.push(key);
+        rm.start.push(start);
+        rm.end.push(end);
+      }
+    }
     await this.sql.begin(async (tx) => {
-      // State and results travel as one JSON text each: the native JSON.stringify and
-      // PostgreSQL's JSON parser are far faster than binding thousands of parameters.
-      const logRows: { pipeline: string; topic: string; partition: number; next_offset: string; obs: string }[] = [];
-      for (const c of checkpoints) {
-        if (c.log !== undefined) {
-          // Between snapshots: the offsets move and the observations are appended; the stored
-          // state (and its maxTs) stays the snapshot's, which the log is replayed onto.
-          const r = await tx`
-            update stream_checkpoints set next_offset = ${c.nextOffset.toString()},
-              events = events + ${c.events}, late = late + ${c.late}, dead = dead + ${c.dead}, updated_at = now()
-            where pipeline = ${this.pipeline} and topic = ${c.topic} and partition = ${c.partition}
-              and next_offset = ${String(c.expectedOffset)}`;
-          if (r.count !== 1) throw new FencedError(`${c.topic}/${c.partition} moved on in another worker`);
-          if (c.log !== "") {
-            logRows.push({
-              pipeline: this.pipeline,
-              topic: c.topic,
-              partition: c.partition,
-              next_offset: c.nextOffset.toString(),
-              obs: c.log,
-            });
-          }
-          continue;
-        }
-        const state = JSON.stringify(
-          c.delta ? { maxTs: c.delta.maxTs, open: [], incremental: true, options: c.aggregator } : c.state,
-        );
-        if (c.expectedOffset === null) {
-          const r = await tx`
-            insert into stream_checkpoints (pipeline, topic, partition, next_offset, state, events, late, dead)
-            values (${this.pipeline}, ${c.topic}, ${c.partition}, ${c.nextOffset.toString()}, ${state}::text::jsonb,
-                    ${c.events}, ${c.late}, ${c.dead})
-            on conflict do nothing`;
-          if (r.count !== 1) throw new FencedError(`${c.topic}/${c.partition} was claimed by another worker`);
-        } else {
-          const r = await tx`
-            update stream_checkpoints set next_offset = ${c.nextOffset.toString()}, state = ${state}::text::jsonb,
-              events = events + ${c.events}, late = late + ${c.late}, dead = dead + ${c.dead}, updated_at = now()
-            where pipeline = ${this.pipeline} and topic = ${c.topic} and partition = ${c.partition}
-              and next_offset = ${c.expectedOffset.toString()}`;
-          if (r.count !== 1) throw new FencedError(`${c.topic}/${c.partition} moved on in another worker`);
-        }
-      }
-      if (logRows.length) await tx`insert into stream_observation_log ${tx(logRows)}`;
-      const snapshots = checkpoints.filter((c) => c.delta).map((c) => c.partition);
+      // Every statement below is sent at once (postgres.js pipelines queries issued without
+      // awaiting): on a loaded machine each round trip waits for a time slice, so a checkpoint
+      // costs one wait instead of one per statement. Any failure rolls the whole transaction back.
+      const pending: Promise<unknown>[] = [];
+      const moved = moves.length
+        ? tx`
+          update stream_checkpoints c set next_offset = v.next_offset,
+            state = coalesce(v.state::jsonb, c.state),
+            events = c.events + v.events, late = c.late + v.late, dead = c.dead + v.dead, updated_at = now()
+          from unnest(${moves.map((c) => c.partition)}::int[], ${moves.map((c) => String(c.expectedOffset))}::bigint[],
+                      ${moves.map((c) => c.nextOffset.toString())}::bigint[], ${moves.map(stateJson)}::text[],
+                      ${moves.map((c) => c.events)}::bigint[], ${moves.map((c) => c.late)}::bigint[],
+                      ${moves.map((c) => c.dead)}::bigint[])
+            as v(partition, expected, next_offset, state, events, late, dead)
+          where c.pipeline = ${this.pipeline} and c.topic = ${topic} and c.partition = v.partition
+            and c.next_offset = v.expected
+          returning c.partition`
+        : Promise.resolve([]);
+      const claimed = claims.length
+        ? tx`
+          insert into stream_checkpoints (pipeline, topic, partition, next_offset, state, events, late, dead)
+          select ${this.pipeline}, ${topic}, v.partition, v.next_offset, v.state::jsonb, v.events, v.late, v.dead
+          from unnest(${claims.map((c) => c.partition)}::int[], ${claims.map((c) => c.nextOffset.toString())}::bigint[],
+                      ${claims.map(stateJson)}::text[], ${claims.map((c) => c.events)}::bigint[],
+                      ${claims.map((c) => c.late)}::bigint[], ${claims.map((c) => c.dead)}::bigint[])
+            as v(partition, next_offset, state, events, late, dead)
+          on conflict do nothing
+          returning partition`
+        : Promise.resolve([]);
+      pending.push(moved, claimed);
+      if (logRows.length) pending.push(tx`insert into stream_observation_log ${tx(logRows)}`);
       if (snapshots.length) {
-        await tx`
+        pending.push(tx`
           delete from stream_observation_log
-          where pipeline = ${this.pipeline} and topic = ${checkpoints[0]!.topic} and partition = any(${snapshots})`;
+          where pipeline = ${this.pipeline} and topic = ${topic} and partition = any(${snapshots}::int[])`);
       }
-      step("offsets + log");
-      // Window state changes of every partition travel in one COPY into a temporary table and are
-      // applied by one delete and one upsert: a checkpoint costs three statements, not two per partition,
-      // and PostgreSQL parses each small accumulator instead of one large JSON array.
-      const stateLines: string[] = [];
-      let removed = 0;
-      for (const c of checkpoints) {
-        if (!c.delta) continue;
-        // aggregator.delta() never lists a window both as written and removed.
-        for (const [key, start, end, acc] of c.delta.upserts) {
-          stateLines.push(`${c.partition}\t${copyText(key)}\t${start}\t${end}\t${copyText(JSON.stringify(acc))}`);
-        }
-        for (const [key, start, end] of c.delta.removed) {
-          stateLines.push(`${c.partition}\t${copyText(key)}\t${start}\t${end}\t\\N`);
-          removed++;
-        }
+      if (rm.key.length) {
+        pending.push(tx`
+          delete from stream_window_state s
+          using unnest(${rm.partition}::int[], ${rm.key}::text[], ${rm.start}::bigint[], ${rm.end}::bigint[])
+            as r(partition, key, window_start, window_end)
+          where s.pipeline = ${this.pipeline} and s.topic = ${topic} and s.partition = r.partition
+            and s.key = r.key and s.window_start = r.window_start and s.window_end = r.window_end`);
       }
-      if (stateLines.length) {
-        await tx`set local client_min_messages = warning`;
-        await tx`create temp table if not exists stream_state_in (
-          partition int not null, key text not null, window_start bigint not null, window_end bigint not null, acc text
-        ) on commit delete rows`;
-        const input = await tx`copy stream_state_in from stdin`.writable();
-        await new Promise<void>((resolve, reject) => {
-          input.on("error", reject);
-          input.on("finish", () => resolve());
-          input.end(stateLines.join("\n") + "\n");
-        });
-        // Without statistics the planner guesses the temporary table is large and scans all state.
-        await tx`analyze stream_state_in`;
-        step("state copy");
-        const topic = checkpoints[0]!.topic; // a processor reads one topic
-        if (removed) {
-          await tx`
-          delete from stream_window_state s using stream_state_in r
-          where r.acc is null and s.pipeline = ${this.pipeline} and s.topic = ${topic} and s.partition = r.partition
-            and s.key = r.key and s.window_start = r.window_start and s.window_end = r.window_end`;
-        }
-        step("state delete");
-        if (stateLines.length > removed) {
-          await tx`
+      if (up.key.length) {
+        pending.push(tx`
           insert into stream_window_state (pipeline, topic, partition, key, window_start, window_end, acc)
-          select ${this.pipeline}, ${topic}, partition, key, window_start, window_end, acc::jsonb
-          from stream_state_in where acc is not null
-          on conflict (pipeline, topic, partition, key, window_start, window_end) do update set acc = excluded.acc`;
-        }
+          select ${this.pipeline}, ${topic}, r.partition, r.key, r.window_start, r.window_end, r.acc::jsonb
+          from unnest(${up.partition}::int[], ${up.key}::text[], ${up.start}::bigint[], ${up.end}::bigint[],
+                      ${up.acc}::text[]) as r(partition, key, window_start, window_end, acc)
+          on conflict (pipeline, topic, partition, key, window_start, window_end) do update set acc = excluded.acc`);
       }
-      step("state upsert");
+      await Promise.all(pending);
+      const done = new Set([...(await moved), ...(await claimed)].map((r) => (r as { partition: number }).partition));
+      for (const c of checkpoints) if (!done.has(c.partition)) throw fenced(c.partition);
+      step("offsets + log + state");
+
       if (results.length) {
         // COPY is the fastest way in: one text stream, no per-row parameters.
         const lines: string[] = [];
