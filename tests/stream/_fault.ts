@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { ROOT } from "../_helpers.ts";
 
+/** Window and checkpoint options both fault tests' workers use: 1-minute windows, 5 s disorder, 200 ms checkpoints. */
+export const FAULT_WORKER = ["--window", "tumbling:1m", "--max-out-of-orderness", "5s", "--checkpoint", "200ms"];
+
 /** Starts `deno task mercury stream process --topic <topic> --until-done …extra`, its stderr appended to `log`. */
 export function startWorker(topic: string, log: string[], extra: string[]): Deno.ChildProcess {
   const child = new Deno.Command(Deno.execPath(), {

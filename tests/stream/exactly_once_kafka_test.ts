@@ -19,20 +19,15 @@ import {
 import { resolveEndpoints } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
 import { integration, uniqueName } from "../_helpers.ts";
-import { killBroker, servicesUp, startWorker } from "./_fault.ts";
+import { FAULT_WORKER, killBroker, servicesUp, startWorker } from "./_fault.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 const COUNT = 200_000;
 
 const WORKER = [
+  ...FAULT_WORKER,
   "--sink",
   "kafka",
-  "--window",
-  "tumbling:1m",
-  "--max-out-of-orderness",
-  "5s",
-  "--checkpoint",
-  "200ms",
   "--no-enrich",
   "--instance-id",
   "kafka-fault-worker",

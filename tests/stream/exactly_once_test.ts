@@ -18,18 +18,13 @@ import {
 } from "@mercury/stream";
 import { resolveEndpoints } from "@mercury/core";
 import { integration, ROOT, uniqueName } from "../_helpers.ts";
-import { killPostgres, servicesUp, startWorker } from "./_fault.ts";
+import { FAULT_WORKER, killPostgres, servicesUp, startWorker } from "./_fault.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 
 /** The PostgreSQL-sink worker: checkpoints every 200 ms, snapshots every second, observation logs in between. */
 const WORKER = [
-  "--window",
-  "tumbling:1m",
-  "--max-out-of-orderness",
-  "5s",
-  "--checkpoint",
-  "200ms",
+  ...FAULT_WORKER,
   "--snapshot",
   "1s",
   "--instance-id",
