@@ -73,6 +73,8 @@ interface PartitionState {
   snapshotAt: number;
 }
 
+const DEBUG = Deno.env.get("MERCURY_DEBUG") === "1";
+
 /** A snapshot is due at the latest after this many logged observations (bounds replay on restart). */
 const MAX_LOGGED = 500_000;
 
@@ -137,7 +139,7 @@ export class Processor<E> {
         "mercury_stream_end_to_end_latency_seconds",
         "From a record's append to Kafka to its checkpoint committing (sampled 1/64)",
         [],
-        [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+        [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30],
       ),
       commit: r.histogram("mercury_stream_commit_seconds", "Checkpoint transaction time", [], [
         0.005,
@@ -465,7 +467,7 @@ export class Processor<E> {
 
   /** Partitions take their snapshots at staggered moments, so no checkpoint writes all state at once. */
   #snapshotPhase(p: number): number {
-    return ((p % 8) / 8) * (this.options.snapshotMs ?? 10_000);
+    return ((p % 16) / 16) * (this.options.snapshotMs ?? 10_000);
   }
 
   #deadLetter(m: Message, reason: string, s: PartitionState): void {
@@ -586,6 +588,12 @@ export class Processor<E> {
     const committedAt = Date.now();
     this.#metrics.commit.observe({}, (performance.now() - t0) / 1000);
     for (const ts of samples) this.#metrics.latency.observe({}, Math.max(0, committedAt - ts) / 1000);
+    if (DEBUG && samples.length) {
+      console.error(
+        `checkpoint: ${samples.length} latency samples, oldest ${committedAt - Math.min(...samples)} ms; ` +
+          `commit ${(performance.now() - t0).toFixed(0)} ms`,
+      );
+    }
     if (this.stats.checkpoints++ === 0) this.#log(`first checkpoint: ${results.length} results`);
     this.stats.results += results.length;
     this.#metrics.resultsOut.inc({}, results.length);
