@@ -28,7 +28,8 @@ import { join } from "node:path";
 import { cacheKey, MemoryCache, RedisCache, type ResultCache } from "./cache.ts";
 import { Catalog, type IngestOptions, type TableMeta } from "./catalog.ts";
 import { DuckDBExecutor, type Executor, type Params, toValues } from "./executor.ts";
-import { explainQuery, type Explanation } from "./explain.ts";
+import { explainQuery, type Explanation, type PlanNode } from "./explain.ts";
+import { estimateRowGroups } from "./row_groups.ts";
 import { OlapError } from "./errors.ts";
 import { CONTENT_TYPES, COPY_FORMATS, copyStream, encode, type Format } from "./formats.ts";
 import {
@@ -576,13 +577,36 @@ export class Olap {
     if (memo.analysis.kind !== "select") {
       throw new OlapError(400, "bad_request", "only SELECT queries can be explained");
     }
+    // One Parquet table read: estimate the row groups its scan's filters let min/max statistics skip.
+    const only = memo.analysis.tables.length === 1 && !memo.rollup
+      ? this.#tables.get(memo.analysis.tables[0]!)
+      : undefined;
     const ex = await this.executor.withConnection(
-      (c) =>
-        explainQuery(c, memo.runSql, {
+      async (c) => {
+        const ex = await explainQuery(c, memo.runSql, {
           analyze: opts.analyze,
           params: toValues(opts.params),
           dir: join(this.catalog.dir, ".pipes"),
-        }),
+        });
+        if (!ex.profile || only?.storage !== "parquet") return ex;
+        const scans: string[] = [];
+        const walk = (n: PlanNode) => {
+          if (/PARQUET|READ_/.test(n.operator)) {
+            for (const f of [n.details["Filters"], n.details["File Filters"]]) {
+              scans.push(...(Array.isArray(f) ? f.map(String) : f ? [String(f)] : []));
+            }
+          }
+          n.children.forEach(walk);
+        };
+        ex.plan.forEach(walk);
+        const glob = `'${join(this.catalog.dir, only.path).replace(/'/g, "''")}/**/*.parquet'`;
+        const rowGroups = await estimateRowGroups(c, glob, scans, { hivePartitioning: !!only.partitionBy })
+          .catch(() => undefined);
+        if (!rowGroups) return ex;
+        const line = `~${rowGroups.prunedEstimate}/${rowGroups.total} row groups pruned by statistics (estimate)`;
+        const [head, ...rest] = ex.text.split("\n");
+        return { ...ex, profile: { ...ex.profile, rowGroups }, text: [`${head}, ${line}`, ...rest].join("\n") };
+      },
       { params: opts.params, timeoutMs: opts.timeoutMs ?? this.options.timeoutMs },
     );
     return { ...ex, rollup: memo.rollup, sql: memo.runSql };

@@ -91,6 +91,7 @@ export {
   suggestRollups,
 } from "./rollups.ts";
 export { explainQuery, type Explanation, type PlanNode, renderTree } from "./explain.ts";
+export { estimateRowGroups, type RowGroupEstimate } from "./row_groups.ts";
 export {
   asofJoin,
   type AsofJoinOptions,
