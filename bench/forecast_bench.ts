@@ -11,7 +11,7 @@
  * (default 24) because per-series training on 414 series takes too long here.
  *
  * usage: deno task bench:forecast [--limit N] [--neural N] [--no-peers] [--models a,b] [--peer-models AutoETS,AutoTheta]
- *   [--prophet-limit N] [--cv-windows K] [--cv-models a,b] [--peer-timeout SECONDS]
+ *   [--prophet-limit N] [--cv-windows K] [--cv-models a,b] [--peer-timeout SECONDS] [--rescore]
  *
  * Ensembles selected or weighted per series by rolling-origin error: the
  * `--cv-models` (default auto_arima, auto_ets, mstl, seasonal_naive) are also
@@ -25,6 +25,15 @@
 import { forecastBatch, mase, owa, smape } from "@mercury/forecast";
 import { ensureVenv } from "../tasks/python.ts";
 
+const existsSync = (path: string) => {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const args = Deno.args;
 const opt = (name: string) => {
   const i = args.indexOf(`--${name}`);
@@ -34,6 +43,8 @@ const LIMIT = Number(opt("limit") ?? 0);
 const NEURAL = Number(opt("neural") ?? 24);
 const PEERS = !args.includes("--no-peers");
 const CV_WINDOWS = Number(opt("cv-windows") ?? 2);
+// --rescore: no fitting; score the forecasts a previous run saved (.mercury/bench/forecast/) with its recorded times.
+const RESCORE = args.includes("--rescore");
 const SAVE = `${new URL("..", import.meta.url).pathname}.mercury/bench/forecast`;
 const H = 48, M = 24;
 const root = new URL("..", import.meta.url).pathname;
@@ -101,7 +112,22 @@ async function runOurs(name: string, list: typeof series, label = name): Promise
   const first = r.errors[0] ? ` (${r.errors[0].id}: ${r.errors[0].error})` : "";
   console.error(`${label}: ${r.seconds.toFixed(1)} s, ${r.errors.length} failed${first}`);
 }
-for (const name of ours) await runOurs(name, series);
+const previous = RESCORE
+  ? JSON.parse(Deno.readTextFileSync(`${root}bench/results/forecast.json`)) as {
+    rows: { impl: string; model: string; seconds: number | null }[];
+    neuralSeries: number;
+  }
+  : null;
+const loadSaved = (name: string) =>
+  new Map(Object.entries(JSON.parse(Deno.readTextFileSync(`${SAVE}/${name}.json`)) as Record<string, number[]>));
+if (previous) {
+  for (const r of previous.rows) {
+    if (r.impl !== "mercury" || r.model.startsWith("ensemble")) continue;
+    if (!existsSync(`${SAVE}/${r.model}.json`)) continue;
+    forecasts.set(r.model, loadSaved(r.model));
+    seconds.set(r.model, r.seconds ?? NaN);
+  }
+} else for (const name of ours) await runOurs(name, series);
 // Rolling-origin errors of the CV members: per series, the mean MASE over the origins n − 48k, k = 1..K.
 const cvModels = (opt("cv-models") ?? "auto_arima,auto_ets,mstl,seasonal_naive").split(",").filter((m) =>
   forecasts.has(m)
@@ -113,6 +139,15 @@ if (CV_WINDOWS > 0) {
     const errs = new Map<string, number[]>();
     let secs = 0;
     for (let k = 1; k <= CV_WINDOWS; k++) {
+      if (previous) {
+        if (!existsSync(`${SAVE}/cv${k}_${name}.json`)) continue;
+        for (const [id, f] of loadSaved(`cv${k}_${name}`)) {
+          const y = train.get(id)!;
+          const e = mase(y.slice(0, -H * k), y.slice(y.length - H * k, y.length - H * (k - 1)), f, M);
+          errs.set(id, [...(errs.get(id) ?? []), e]);
+        }
+        continue;
+      }
       const cut = series.map((s) => ({ ...s, y: s.y.slice(0, -H * k), ds: s.ds.slice(0, -H * k) }));
       const r = await forecastBatch(cut, {
         algorithm: name,
@@ -132,7 +167,7 @@ if (CV_WINDOWS > 0) {
     }
     cvError.set(name, new Map([...errs].map(([id, e]) => [id, e.reduce((a, b) => a + b, 0) / e.length])));
     cvSeconds.set(name, secs);
-    console.error(`${name} CV (${CV_WINDOWS} origins): ${secs.toFixed(1)} s`);
+    if (!previous) console.error(`${name} CV (${CV_WINDOWS} origins): ${secs.toFixed(1)} s`);
   }
 }
 // Ensembles of the statistical members (combined from the forecasts above; time = sum of members, + their CV).
@@ -179,15 +214,26 @@ for (const [name, members, how] of combos) {
     members.reduce((s, m) => s + seconds.get(m)! + (how === "weighted" || how === "select" ? cvSeconds.get(m)! : 0), 0),
   );
 }
-const neuralIds = ids.slice(0, NEURAL);
-if (NEURAL > 0) {
+if (previous) {
+  for (const r of previous.rows) if (r.model.startsWith("ensemble")) seconds.set(r.model, r.seconds ?? NaN);
+}
+const neuralIds = ids.slice(0, previous ? previous.neuralSeries : NEURAL);
+if (NEURAL > 0 && !previous) {
   for (const name of ["lstm", "transformer"]) {
     await runOurs(name, series.slice(0, NEURAL), `${name} (${NEURAL} series)`);
   }
 }
 
 const peer = new Map<string, { seconds: number; forecasts: Map<string, number[]> }>();
-if (PEERS) {
+if (previous) {
+  for (const r of previous.rows) {
+    if (r.impl === "mercury" || r.impl.includes("[")) continue;
+    const name = r.model.replace(" (partial)", "");
+    if (!existsSync(`${SAVE}/peer_${name}.json`)) continue;
+    const fc = loadSaved(`peer_${name}`);
+    peer.set(fc.size < ids.length ? `${name} (partial)` : name, { seconds: r.seconds ?? NaN, forecasts: fc });
+  }
+} else if (PEERS) {
   const python = await ensureVenv(
     `${root}.mercury/peers/forecast/venv`,
     `${root}bench/peers/forecast/requirements.txt`,
@@ -227,11 +273,11 @@ if (PEERS) {
 }
 
 const naive2 = score(forecasts.get("naive2")!);
-const naive2Sub = score(forecasts.get("naive2")!, neuralIds);
 const rows: Record<string, unknown>[] = [];
 const add = (impl: string, name: string, fc: Map<string, number[]>, secs: number, subset = ids) => {
-  const s = score(fc, subset);
-  const base = subset === ids ? naive2 : naive2Sub;
+  const have = subset.filter((id) => fc.has(id));
+  const s = score(fc, have);
+  const base = score(forecasts.get("naive2")!, have); // OWA against Naive2 on the same series
   rows.push({
     impl,
     model: name,
@@ -243,12 +289,20 @@ const add = (impl: string, name: string, fc: Map<string, number[]>, secs: number
   });
 };
 for (const [name, fc] of forecasts) {
-  add("mercury", name, fc, seconds.get(name)!, name === "lstm" || name === "transformer" ? neuralIds : ids);
+  add("mercury", name, fc, seconds.get(name) ?? NaN, name === "lstm" || name === "transformer" ? neuralIds : ids);
 }
 for (const [name, p] of peer) {
   add(name.startsWith("Prophet") ? "prophet (python)" : "statsforecast", name, p.forecasts, p.seconds);
 }
-if (NEURAL > 0 && peer.size) {
+// A peer stopped part-way: our main models on the same series, for a like-for-like comparison.
+for (const [name, p] of peer) {
+  if (!name.endsWith("(partial)")) continue;
+  const sub = ids.filter((id) => p.forecasts.has(id));
+  for (const m of ["auto_arima", "auto_ets", "ensemble_median(arima,ets,mstl,snaive)", "seasonal_naive"]) {
+    if (forecasts.has(m)) add(`mercury [${name} subset]`, m, forecasts.get(m)!, NaN, sub);
+  }
+}
+if (neuralIds.length > 0 && peer.size) {
   for (const [name, p] of peer) {
     add(
       `${name.startsWith("Prophet") ? "prophet (python)" : "statsforecast"} [neural subset]`,
@@ -269,20 +323,23 @@ const cols = Object.keys(rows[0]!);
 console.log(cols.join("\t"));
 for (const r of rows) console.log(cols.map((c) => r[c]).join("\t"));
 await Deno.mkdir(`${root}bench/results`, { recursive: true });
+const resultsFile = `${root}bench/results/forecast.json`;
 await Deno.writeTextFile(
-  `${root}bench/results/forecast.json`,
+  `${resultsFile}.tmp`,
   JSON.stringify(
     {
-      date: new Date().toISOString(),
+      date: previous ? (previous as { date?: string }).date : new Date().toISOString(),
       series: ids.length,
       horizon: H,
       season: M,
       naive2,
       published: { naive2: { smape: 18.383, mase: 2.395 } },
-      neuralSeries: NEURAL,
+      neuralSeries: neuralIds.length,
+      ...(previous ? { rescoredFrom: (previous as { date?: string }).date } : {}),
       rows,
     },
     null,
     2,
   ),
 );
+await Deno.rename(`${resultsFile}.tmp`, resultsFile);
