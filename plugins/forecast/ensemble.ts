@@ -13,8 +13,8 @@ import { DEFAULT_LEVELS, type FitContext, type Forecast, type Forecaster, type M
 /** Options of {@linkcode Ensemble}. */
 export interface EnsembleParams {
   /**
-   * Member algorithms (default auto_arima, auto_ets, mstl, seasonal_naive — the strongest on M4 Hourly, where their
-   * median is the best configuration measured: OWA 0.48).
+   * Member algorithms (default auto_arima, auto_ets, mstl, seasonal_naive — the strongest on M4 Hourly, weighted by CV
+   * error they are the best configuration measured: OWA 0.469; their median 0.479).
    */
   members?: string[];
   /** `weighted` (inverse CV MASE, default), `mean` or `median`. */
