@@ -18,6 +18,11 @@ export interface DetectOptions {
   threshold?: number;
   /** Model for the residual method (default auto_ets). */
   algorithm?: string;
+  /**
+   * Its parameters. Default for auto_ets: `{ states: "fixed" }` — initial seasonal states from the robust (median)
+   * decomposition; fitted by likelihood they would absorb part of a spike and shift that hour in every cycle.
+   */
+  params?: Record<string, unknown>;
 }
 
 /** Scores and flags per point. */
@@ -89,7 +94,8 @@ export async function detectAnomalies(y: number[], options: DetectOptions): Prom
   if ((options.method ?? "residual") === "decomposition") {
     expected = robustDecomposition(y, m);
   } else {
-    const model = createForecaster(options.algorithm ?? "auto_ets");
+    const algorithm = options.algorithm ?? "auto_ets";
+    const model = createForecaster(algorithm, options.params ?? (algorithm === "auto_ets" ? { states: "fixed" } : {}));
     await model.fit(y, { season: m });
     expected = model.fitted();
   }

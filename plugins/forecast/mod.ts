@@ -56,7 +56,7 @@ export {
 } from "./forecaster.ts";
 export { algorithm, type AlgorithmInfo, ALGORITHMS } from "./algorithms.ts";
 export { Baseline } from "./models/baseline.ts";
-export { AutoETS, type EtsSpec, parseEtsModel } from "./models/ets.ts";
+export { AutoETS, etsAdmissible, type EtsSpec, type EtsStates, parseEtsModel } from "./models/ets.ts";
 export { Theta } from "./models/theta.ts";
 export {
   type ArimaCoefs,
@@ -111,5 +111,5 @@ export { fingerprint, FORMAT_VERSION, loadModel, type ModelFile, saveModel } fro
 export { checkLength, trainModel, type TrainOptions, VERSION } from "./train.ts";
 export { type BatchOptions, type BatchResult, forecastBatch } from "./batch.ts";
 export type { BatchJob, BatchMessage } from "./batch_worker.ts";
-export { nelderMead, type NelderMeadOptions } from "./optim.ts";
+export { type BoundedNelderMeadOptions, nelderMead, nelderMeadBounded, type NelderMeadOptions } from "./optim.ts";
 export { acf, classicalIndices, erfc, linearFit, mean, qnorm, quantile, seasonalityTest } from "./stats.ts";

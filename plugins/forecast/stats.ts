@@ -120,28 +120,35 @@ export function seasonalityTest(x: ArrayLike<number>, m: number): boolean {
 /**
  * Multiplicative seasonal indices of R's `decompose(type = "multiplicative")$figure`
  * (centred moving average), one per position 0..m-1 of the cycle (position
- * of index 0 = 0).
+ * of index 0 = 0). `average: "median"` takes the median of each position's
+ * detrended values instead of the mean, so one outlier cannot move an index.
  */
 export function classicalIndices(
   x: ArrayLike<number>,
   m: number,
   type: "multiplicative" | "additive" = "multiplicative",
+  average: "mean" | "median" = "mean",
 ): number[] {
   const n = x.length;
   const half = Math.floor(m / 2);
   const w = new Array(m + (m % 2 === 0 ? 1 : 0)).fill(1 / m);
   if (m % 2 === 0) w[0] = w[m] = 0.5 / m;
-  const sums = new Array(m).fill(0);
-  const counts = new Array(m).fill(0);
+  const byPos: number[][] = Array.from({ length: m }, () => []);
   for (let t = half; t < n - half; t++) {
     let tr = 0;
     for (let j = 0; j < w.length; j++) tr += w[j]! * x[t - half + j]!;
     const s = type === "multiplicative" ? x[t]! / tr : x[t]! - tr;
     if (!Number.isFinite(s)) continue;
-    sums[t % m] += s;
-    counts[t % m]++;
+    byPos[t % m]!.push(s);
   }
-  const fig = sums.map((s, i) => (counts[i] ? s / counts[i] : type === "multiplicative" ? 1 : 0));
+  const avg = (v: number[]) => {
+    if (!v.length) return type === "multiplicative" ? 1 : 0;
+    if (average === "mean") return v.reduce((a, b) => a + b, 0) / v.length;
+    const s = v.slice().sort((a, b) => a - b);
+    const k = s.length >> 1;
+    return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+  };
+  const fig = byPos.map(avg);
   const c = mean(fig);
   return type === "multiplicative" ? fig.map((f) => f / c) : fig.map((f) => f - c);
 }
