@@ -272,15 +272,7 @@ export class FeatureRegistry {
          and ($4::bigint is null or run_id < $4))`,
       [this.project, this.env, view, beforeRunId ?? null],
     );
-    return rows.map((r) => ({
-      runId: Number(r.run_id),
-      view: r.view,
-      feature: r.feature,
-      stats: r.stats,
-      drift: r.drift,
-      driftReason: r.drift_reason,
-      createdAt: new Date(r.created_at),
-    }));
+    return rows.map(statsRow);
   }
 
   /** The latest statistics of every feature of the environment (for metrics). */
@@ -290,15 +282,7 @@ export class FeatureRegistry {
        order by view, feature, run_id desc`,
       [this.project, this.env],
     );
-    return rows.map((r) => ({
-      runId: Number(r.run_id),
-      view: r.view,
-      feature: r.feature,
-      stats: r.stats,
-      drift: r.drift,
-      driftReason: r.drift_reason,
-      createdAt: new Date(r.created_at),
-    }));
+    return rows.map(statsRow);
   }
 }
 
@@ -328,5 +312,19 @@ function toRun(r: any): MaterializationRun {
     rowsDone: Number(r.rows_done),
     rowsTotal: Number(r.rows_total),
     error: r.error ?? null,
+  };
+}
+
+/** A `feature_stats` row as a {@linkcode StatsRow}. */
+// deno-lint-ignore no-explicit-any
+function statsRow(r: any): StatsRow {
+  return {
+    runId: Number(r.run_id),
+    view: r.view,
+    feature: r.feature,
+    stats: r.stats,
+    drift: r.drift,
+    driftReason: r.drift_reason,
+    createdAt: new Date(r.created_at),
   };
 }
