@@ -5,7 +5,8 @@
  * 12-partition topic with each Deno client — kafkajs and @platformatic/kafka —
  * and with Kafka's own Java `org.apache.kafka.tools.ProducerPerformance` from
  * the broker's jars, in the same run against the same broker; then reads each
- * topic back with each Deno client. Prints records/s and the ratio to the Java
+ * topic back with each Deno client and with the stream worker's own fetch path
+ * (`Fetcher`, which the worker uses since it measured fastest). Prints records/s and the ratio to the Java
  * tool; writes bench/results/stream_clients.json.
  *
  * usage: deno task bench:stream-clients [--records 500000] [--runs 3]
@@ -16,6 +17,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
 import { Buffer } from "node:buffer";
 import { projectRoot, resolveEndpoints } from "@mercury/core";
+import { Fetcher } from "@mercury/stream";
 
 const arg = (name: string, dflt: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -150,12 +152,35 @@ async function consumePlatformatic(topic: string): Promise<number> {
   return N / secs;
 }
 
+/** The worker's own fetch path (`Fetcher`): records walked in place, no object per record. */
+async function consumeFetcher(topic: string): Promise<number> {
+  const [host, port] = [brokers[0]!.slice(0, brokers[0]!.lastIndexOf(":")), Number(brokers[0]!.split(":").pop())];
+  const fetcher = new Fetcher({ topic, clientId: "bench-fetcher", leader: () => Promise.resolve({ host, port }) });
+  fetcher.assign(new Map(Array.from({ length: PARTITIONS }, (_, p) => [p, 0])));
+  let seen = 0;
+  let bytes = 0;
+  let t0 = 0;
+  while (seen < N) {
+    const response = await fetcher.next();
+    if (t0 === 0 && response.bytes) t0 = performance.now();
+    fetcher.visit(response, (_p, _o, _t, _b, _ks, _ke, vs, ve) => {
+      seen++;
+      bytes += ve - vs; // touch the value, as a consumer would
+    });
+  }
+  const secs = (performance.now() - t0) / 1000;
+  fetcher.close();
+  if (bytes !== seen * value.length) throw new Error(`read ${bytes} value bytes for ${seen} records`);
+  return N / secs;
+}
+
 const results: Record<string, number[]> = {
   "produce: Java ProducerPerformance": [],
   "produce: kafkajs": [],
   "produce: @platformatic/kafka": [],
   "consume: kafkajs": [],
   "consume: @platformatic/kafka": [],
+  "consume: Mercury Fetcher": [],
 };
 const topics: string[] = [];
 for (let run = 0; run < RUNS; run++) {
@@ -167,6 +192,7 @@ for (let run = 0; run < RUNS; run++) {
   results["produce: @platformatic/kafka"]!.push(await producePlatformatic(tp));
   results["consume: kafkajs"]!.push(await consumeKafkajs(tj));
   results["consume: @platformatic/kafka"]!.push(await consumePlatformatic(tj));
+  results["consume: Mercury Fetcher"]!.push(await consumeFetcher(tj));
   topics.push(tj, tk, tp);
 }
 await admin.deleteTopics({ topics });

@@ -92,6 +92,14 @@ export {
 } from "./checkpoint_store.ts";
 export { Processor, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
 export {
+  type FetchedPartition,
+  Fetcher,
+  type FetcherOptions,
+  FetchError,
+  type FetchResponse,
+  type RecordVisitor,
+} from "./fetcher.ts";
+export {
   ensureTopic,
   produceEvents,
   type ProduceEventsOptions,

@@ -8,7 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Admin, Consumer, type Message, MessagesStreamModes, Producer } from "@platformatic/kafka";
+import { Admin, Consumer, type Message, Producer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
 import { type Observation, WindowAggregator, type WindowResult } from "./aggregator.ts";
@@ -17,6 +17,7 @@ import { encodeObservation, replayObservations } from "./observation_log.ts";
 import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./checkpoint_store.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
+import { Fetcher, FetchError, type FetchResponse } from "./fetcher.ts";
 import type { Topology } from "./topology.ts";
 
 /** Options of {@linkcode Processor}. */
@@ -47,8 +48,10 @@ export interface ProcessorOptions<E> {
    * the observations taken, and a restart replays them.
    */
   snapshotMs?: number;
-  /** Records per processing batch (default 5000). */
+  /** Records per processing step: enrichment and aggregation run on this many at a time (default 5000). */
   batchSize?: number;
+  /** Bytes per fetch response (default 1 MiB, ~8,000 events): a checkpoint can follow each response. */
+  fetchMaxBytes?: number;
   /** Stop once every partition's checkpoint reached the topic's end. */
   untilDone?: boolean;
   /** Metrics registry (default: a new one). */
@@ -57,11 +60,12 @@ export interface ProcessorOptions<E> {
 }
 
 interface PartitionState {
+  partition: number;
   agg: WindowAggregator;
   expected: bigint | null;
-  next: bigint;
+  /** The offset after the last record counted (records below it are in the checkpoint or this state). */
+  next: number;
   pending: WindowResult[];
-  last?: Message;
   events: number;
   late: number;
   dead: number;
@@ -83,8 +87,11 @@ interface DeadLetter {
   value: Buffer | undefined;
   reason: string;
   partition: number;
-  offset: bigint;
+  offset: number;
 }
+
+/** Fetched responses waiting to be processed hold at most this many record bytes. */
+const QUEUE_BYTES = 24 * 1024 * 1024;
 
 /** Counts of one run. */
 export interface ProcessorStats {
@@ -105,11 +112,14 @@ export class Processor<E> {
   readonly stats: ProcessorStats = { events: 0, results: 0, late: 0, dead: 0, checkpoints: 0, fenced: 0, restarts: 0 };
   #sink!: CheckpointStore;
   #parts = new Map<number, PartitionState>();
+  #loading = new Map<number, Promise<PartitionState>>();
   #consumer?: Consumer;
-  #stream?: Awaited<ReturnType<Consumer["consume"]>>;
+  #fetcher?: Fetcher;
   #dlq?: Producer;
   #dead: DeadLetter[] = [];
-  #buffer: Message[] = [];
+  #queue: FetchResponse[] = [];
+  #queuedBytes = 0;
+  #syncing: Promise<void> = Promise.resolve();
   #busy = false;
   #stopped = false;
   #lastCheckpoint = Date.now();
@@ -240,37 +250,129 @@ export class Processor<E> {
       // State of partitions that moved away is kept, not dropped: dropping it would lose the
       // records processed since the last checkpoint, which the consumer will not hand out again.
       // Kept state is safe: its next checkpoint is fenced if the new owner has moved on (and this
-      // worker then reloads everything), and if the partition comes back untouched, the records
-      // re-fetched from the last committed offset are skipped as already counted.
+      // worker then reloads everything), and if the partition comes back untouched, fetching
+      // resumes after the last record the kept state counted.
       const owned = new Set(
         (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions),
       );
       this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
+      this.#resync();
     });
     await this.#checkOffsets(consumer);
     this.#consumer = consumer;
-    // Kafka's committed offsets trail the database's (they are committed after it), so
-    // starting there and skipping what the checkpoint already holds loses nothing.
-    this.#stream = await consumer.consume({
-      topics: [topic],
-      mode: MessagesStreamModes.COMMITTED,
-      fallbackMode: "earliest",
-      autocommit: false,
+    // The group protocol (join, heartbeats, assignment) stays with the client; records come
+    // through the lean fetch path, starting at each partition's checkpoint.
+    (consumer.topics as unknown as { track(topic: string): boolean }).track(topic);
+    await consumer.joinGroup({});
+    let leaders: Map<number, { host: string; port: number }> | undefined;
+    const fetcher = new Fetcher({
+      topic,
+      clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
       isolationLevel: 1, // read_committed
+      maxWaitMs: 100,
+      maxBytes: this.options.fetchMaxBytes ?? 1024 * 1024,
+      leader: async (p) => {
+        if (!leaders?.has(p)) {
+          const meta = await consumer.metadata({ topics: [topic], forceUpdate: leaders !== undefined });
+          leaders = new Map();
+          meta.topics.get(topic)?.partitions.forEach((part, i) => {
+            const b = meta.brokers.get(part.leader);
+            if (b) leaders!.set(i, { host: b.host, port: b.port });
+          });
+          if (!leaders.has(p)) throw new FetchError(`no leader known for ${topic}/${p}`, 5, true, p);
+        }
+        return leaders.get(p)!;
+      },
     });
-    const stream = this.#stream;
-    stream.on("data", (m: Message) => {
-      this.#buffer.push(m);
-      this.#lastData = Date.now();
-      // Backpressure: stop fetching while a few batches wait.
-      if (this.#buffer.length >= 4 * this.#batchSize) stream.pause();
-      if (this.#buffer.length >= this.#batchSize) void this.#tick();
-    });
-    this.#stream.on("error", (err: Error) => {
-      if (this.#stream !== stream) return;
-      this.#log(`consumer error: ${err.message}; restarting the stream`);
+    this.#fetcher = fetcher;
+    this.#resync();
+    await this.#syncing;
+    void this.#pump(fetcher, () => (leaders = undefined));
+  }
+
+  /** Runs {@linkcode Processor.#syncAssignments} after any sync in progress. */
+  #resync(): void {
+    this.#syncing = this.#syncing.then(() => this.#syncAssignments()).catch((err) => {
+      this.#log(`taking the new assignment failed: ${(err as Error).message}; restarting the stream`);
       this.#needRestart = true;
     });
+  }
+
+  /** Points the fetcher at the partitions the group assigned to this worker, each from its checkpoint. */
+  async #syncAssignments(): Promise<void> {
+    const consumer = this.#consumer;
+    const fetcher = this.#fetcher;
+    if (!consumer || !fetcher) return;
+    const topic = this.options.topic;
+    const owned = (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
+    const current = fetcher.positions;
+    if (owned.length === current.size && owned.every((p) => current.has(p))) return;
+    const next = new Map<number, number>();
+    let earliest: bigint[] | undefined;
+    for (const p of owned) {
+      if (current.has(p)) {
+        next.set(p, current.get(p)!);
+        continue;
+      }
+      const s = await this.#partition(p);
+      if (s.expected === null && s.next === 0) {
+        // Never checkpointed: from the log's start.
+        earliest ??= (await consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? [];
+        s.next = Number(earliest[p] ?? 0n);
+      }
+      next.set(p, s.next);
+    }
+    if (this.#fetcher !== fetcher) return;
+    fetcher.assign(next);
+  }
+
+  /** Fetches into the queue while this fetcher is current, pausing while the queue is full. */
+  async #pump(fetcher: Fetcher, forgetLeaders: () => void): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped && this.#fetcher === fetcher) {
+      if (this.#queuedBytes >= QUEUE_BYTES) {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      let response: FetchResponse;
+      try {
+        response = await fetcher.next();
+        failures = 0;
+      } catch (err) {
+        if (this.#fetcher !== fetcher) return;
+        const e = err as FetchError;
+        if (e instanceof FetchError && e.code === 1 && e.partition !== undefined) {
+          // The checkpoint's offset is gone from the log (retention): go on from the log's start, and say so.
+          const start = (await this.#consumer!.listOffsets({ topics: [this.options.topic], timestamp: -2n }).catch(
+            () => new Map(),
+          )).get(this.options.topic)?.[e.partition] ?? 0n;
+          this.#log(`${e.message}; records were deleted before they were processed, resuming at ${start}`);
+          const s = this.#parts.get(e.partition);
+          if (s && s.next < Number(start)) s.next = Number(start);
+          fetcher.seek(e.partition, Number(start));
+          continue;
+        }
+        if (e instanceof FetchError && e.retriable && ++failures < 60) {
+          if (failures === 1 || failures % 10 === 0) this.#log(`${e.message}; retrying`);
+          forgetLeaders();
+          await new Promise((r) => setTimeout(r, Math.min(1000, 100 * failures)));
+          continue;
+        }
+        this.#log(`fetch failed: ${(err as Error).message}; restarting the stream`);
+        this.#needRestart = true;
+        void this.#tick();
+        return;
+      }
+      if (this.#fetcher !== fetcher) return;
+      for (const part of response.partitions) {
+        this.#metrics.lag.set({ partition: String(part.partition) }, Math.max(0, part.highWatermark - part.nextOffset));
+      }
+      if (response.bytes === 0) continue;
+      this.#queue.push(response);
+      this.#queuedBytes += response.bytes;
+      this.#lastData = Date.now();
+      void this.#tick();
+    }
   }
 
   /** An unknown input topic is an error before anything is created. */
@@ -330,13 +432,15 @@ export class Processor<E> {
   async #restart(): Promise<void> {
     if (this.#stopped) return;
     this.stats.restarts++;
-    const old = [this.#stream, this.#consumer] as const;
-    this.#stream = undefined;
+    const old = [this.#fetcher, this.#consumer] as const;
+    this.#fetcher = undefined;
     this.#consumer = undefined;
-    this.#buffer = [];
-    this.#parts.clear();
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#parts = new Map();
+    this.#loading = new Map();
     this.#dead = [];
-    await old[0]?.close().catch(() => {});
+    old[0]?.close();
     await old[1]?.close(true).catch(() => {});
     for (let attempt = 1; !this.#stopped; attempt++) {
       try {
@@ -364,31 +468,48 @@ export class Processor<E> {
       const due = () =>
         !this.#inflight && Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000) &&
         [...this.#parts.values()].some((p) => p.dirty);
-      while (this.#buffer.length && !this.#stopped && !this.#needRestart) {
-        await this.#process(this.#buffer.splice(0, this.#batchSize));
+      while (this.#queue.length && !this.#stopped && !this.#needRestart) {
+        const response = this.#queue.shift()!;
+        this.#queuedBytes -= response.bytes;
+        await this.#process(response);
         if (due()) this.#checkpoint();
-        // Yield to I/O between batches, or the commit in flight would wait for the whole backlog.
+        // Yield to I/O between responses, or the commit in flight would wait for the whole backlog.
         await new Promise((r) => setTimeout(r, 0));
       }
-      if (this.#stream?.isPaused() && this.#buffer.length < this.#batchSize) this.#stream.resume();
+      if (!this.#needRestart) this.#resync();
       if (due()) this.#checkpoint();
       if (
-        this.options.untilDone && !this.#inflight && Date.now() - this.#lastData > 1000 &&
+        this.options.untilDone && !this.#inflight && !this.#queue.length && Date.now() - this.#lastData > 1000 &&
         ![...this.#parts.values()].some((p) => p.dirty)
       ) {
         // A broker that is away now is retried on the next tick.
         await this.#checkDone().catch((err) => this.#log(`end-of-input check failed: ${(err as Error).message}`));
       }
     } catch (err) {
+      if (DEBUG) console.error("tick failed:", err);
       this.#done.reject(err);
     } finally {
       this.#busy = false;
     }
   }
 
-  async #partition(p: number): Promise<PartitionState> {
-    let s = this.#parts.get(p);
-    if (s) return s;
+  /** A partition's state, loaded from the store on first use (concurrent callers share one load). */
+  #partition(p: number): Promise<PartitionState> {
+    const s = this.#parts.get(p);
+    if (s) return Promise.resolve(s);
+    let loading = this.#loading.get(p);
+    if (!loading) {
+      const [parts, pending] = [this.#parts, this.#loading];
+      loading = this.#load(p).then((s) => {
+        if (this.#parts === parts) parts.set(p, s);
+        return s;
+      }).finally(() => pending.delete(p));
+      pending.set(p, loading);
+    }
+    return loading;
+  }
+
+  async #load(p: number): Promise<PartitionState> {
     const t = this.options.topology;
     const loaded = await this.#sink.load(this.options.topic, p);
     const options = {
@@ -399,10 +520,11 @@ export class Processor<E> {
     const agg = WindowAggregator.restore(options, loaded.state);
     const replayed = replayObservations(agg, loaded.log ?? []);
     if (replayed) this.#log(`partition ${p}: replayed ${replayed} logged observations onto the snapshot`);
-    s = {
+    return {
+      partition: p,
       agg,
       expected: loaded.nextOffset,
-      next: loaded.nextOffset ?? 0n,
+      next: Number(loaded.nextOffset ?? 0n),
       pending: [],
       events: 0,
       late: 0,
@@ -412,57 +534,93 @@ export class Processor<E> {
       logged: replayed,
       snapshotAt: Date.now() - this.#snapshotPhase(p),
     };
-    this.#parts.set(p, s);
-    return s;
   }
 
-  async #process(batch: Message[]): Promise<void> {
+  /**
+   * Processes one fetch response: records already counted are skipped, each
+   * other record is parsed (rejects are dead-lettered), then enrichment and
+   * aggregation run `batchSize` events at a time. No checkpoint is taken
+   * inside: the partitions' offsets already point past the whole response.
+   */
+  async #process(response: FetchResponse): Promise<void> {
     const t = this.options.topology;
-    const accepted: { e: E; s: PartitionState; m: Message }[] = [];
+    for (const part of response.partitions) {
+      if (!this.#parts.has(part.partition)) await this.#partition(part.partition);
+    }
+    const events: E[] = [];
+    const states: PartitionState[] = [];
+    // Where each accepted record is (for a late event's dead letter): buffer, offset, key and value bounds.
+    const bufs: Uint8Array[] = [];
+    const spans: number[] = [];
     const perPartition = new Map<number, number>();
-    for (const m of batch) {
-      const s = this.#parts.get(m.partition) ?? await this.#partition(m.partition);
-      if (m.offset < s.next) continue; // already in the checkpoint
-      s.next = m.offset + 1n;
-      s.last = m;
+    let current: PartitionState | undefined;
+    let currentP = -1;
+    this.#fetcher!.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
+      if (p !== currentP) {
+        current = this.#parts.get(p)!;
+        currentP = p;
+      }
+      const s = current!;
+      if (offset < s.next) return; // already counted
+      s.next = offset + 1;
       s.dirty = true;
       s.events++;
-      this.stats.events++;
-      perPartition.set(m.partition, (perPartition.get(m.partition) ?? 0) + 1);
-      if (this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(Number(m.timestamp));
-      const parsed = t.parse(m.value as unknown as Uint8Array);
+      perPartition.set(p, (perPartition.get(p) ?? 0) + 1);
+      if (++this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(timestamp);
+      const parsed = t.parse(vs < 0 ? null : buf.subarray(vs, ve));
       if (isRejected(parsed)) {
-        this.#deadLetter(m, parsed.reason, s);
-        continue;
+        this.#deadLetter(p, offset, buf, ks, ke, vs, ve, parsed.reason, s);
+        return;
       }
-      accepted.push({ e: parsed, s, m });
-    }
-    for (const [p, n] of perPartition) this.#metrics.eventsIn.inc({ partition: String(p) }, n);
-    let events = accepted.map((a) => a.e);
-    for (const enrich of t.enrichers) events = await enrich(events);
-    const now = Date.now();
-    const touched = new Set<PartitionState>();
-    const logs = this.#sink.logsObservations === true;
-    events.forEach((e, i) => {
-      const { s, m } = accepted[i]!;
-      const o: Observation = {
-        key: t.keyBy(e),
-        ts: t.timeDomain === "processing" ? now : t.eventTime(e),
-        value: t.value(e),
-        distinct: t.distinct(e),
-        attrs: t.attrs?.(e),
-      };
-      const outcome = s.agg.add(o);
-      if (logs && outcome === "ok") s.log.push(encodeObservation(o));
-      if (outcome === "late") {
-        this.#deadLetter(m, "late: its windows are already final", s);
-        s.late++;
-        this.stats.late++;
-        this.#metrics.late.inc();
-      }
-      touched.add(s);
+      events.push(parsed);
+      states.push(s);
+      bufs.push(buf);
+      spans.push(offset, ks, ke, vs, ve);
     });
-    for (const s of touched) s.pending.push(...s.agg.advance());
+    for (const [p, n] of perPartition) this.#metrics.eventsIn.inc({ partition: String(p) }, n);
+    const logs = this.#sink.logsObservations === true;
+    const size = this.#batchSize;
+    for (let from = 0; from < events.length; from += size) {
+      let batch = events.slice(from, from + size);
+      for (const enrich of t.enrichers) batch = await enrich(batch);
+      const now = Date.now();
+      const touched = new Set<PartitionState>();
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i]!;
+        const k = from + i;
+        const s = states[k]!;
+        const o: Observation = {
+          key: t.keyBy(e),
+          ts: t.timeDomain === "processing" ? now : t.eventTime(e),
+          value: t.value(e),
+          distinct: t.distinct(e),
+          attrs: t.attrs?.(e),
+        };
+        const outcome = s.agg.add(o);
+        if (logs && outcome === "ok") s.log.push(encodeObservation(o));
+        if (outcome === "late") {
+          const x = 5 * k;
+          this.#deadLetter(
+            s.partition,
+            spans[x]!,
+            bufs[k]!,
+            spans[x + 1]!,
+            spans[x + 2]!,
+            spans[x + 3]!,
+            spans[x + 4]!,
+            "late: its windows are already final",
+            s,
+          );
+          s.late++;
+          this.stats.late++;
+          this.#metrics.late.inc();
+        }
+        touched.add(s);
+      }
+      for (const s of touched) s.pending.push(...s.agg.advance());
+      // Yield to I/O between steps, or the commit in flight would wait for the whole backlog.
+      if (from + size < events.length) await new Promise((r) => setTimeout(r, 0));
+    }
   }
 
   /** Partitions take their snapshots at staggered moments, so no checkpoint writes all state at once. */
@@ -470,11 +628,42 @@ export class Processor<E> {
     return ((p % 16) / 16) * (this.options.snapshotMs ?? 10_000);
   }
 
-  #deadLetter(m: Message, reason: string, s: PartitionState): void {
+  #deadLetter(
+    partition: number,
+    offset: number,
+    buf: Uint8Array,
+    ks: number,
+    ke: number,
+    vs: number,
+    ve: number,
+    reason: string,
+    s: PartitionState,
+  ): void {
     s.dead++;
     this.stats.dead++;
     this.#metrics.dead.inc({ reason: reason.split(":")[0]!.split(" ").slice(0, 3).join(" ") });
-    this.#dead.push({ key: m.key, value: m.value, reason, partition: m.partition, offset: m.offset });
+    // Copies: the record's bytes live in the fetch response, which should not stay alive for them.
+    const key = ks < 0 ? undefined : Buffer.from(buf.subarray(ks, ke));
+    const value = vs < 0 ? undefined : Buffer.from(buf.subarray(vs, ve));
+    this.#dead.push({ key, value, reason, partition, offset });
+  }
+
+  /** What a Kafka transaction needs to commit a partition's offset with the group (`tx.addOffset`). */
+  #offsetMessage(partition: number, lastOffset: number): Message {
+    const c = this.#consumer!;
+    return {
+      topic: this.options.topic,
+      partition,
+      offset: BigInt(lastOffset),
+      metadata: {
+        consumer: {
+          groupId: c.groupId,
+          memberId: c.memberId,
+          generationId: c.generationId,
+          coordinatorId: c.coordinatorId,
+        },
+      },
+    } as unknown as Message;
   }
 
   /**
@@ -519,17 +708,17 @@ export class Processor<E> {
       topic,
       partition: p,
       expectedOffset: s.expected,
-      nextOffset: s.next,
+      nextOffset: BigInt(s.next),
       ...state(p, s),
       events: s.events,
       late: s.late,
       dead: s.dead,
-      lastMessage: s.last,
+      lastMessage: this.#sink.commitsGroupOffsets && s.next > 0 ? this.#offsetMessage(p, s.next - 1) : undefined,
     }));
     const samples = this.#latencySamples;
     this.#latencySamples = [];
     for (const [, s] of dirty) {
-      s.expected = s.next;
+      s.expected = BigInt(s.next);
       s.pending = [];
       s.events = s.late = s.dead = 0;
       s.dirty = false;
@@ -632,7 +821,7 @@ export class Processor<E> {
   async #close(): Promise<void> {
     await this.#inflight;
     await this.#sink?.close().catch(() => {});
-    await this.#stream?.close().catch(() => {});
+    this.#fetcher?.close();
     await this.#consumer?.close(true).catch(() => {});
     await this.#dlq?.close().catch(() => {});
   }

@@ -153,6 +153,9 @@ export class HyperLogLog {
   }
 }
 
+/** A percentile sketch keeps up to this many bins in a list, then switches to a dense array. */
+const SPARSE_BINS = 16;
+
 /** Relative accuracy of the percentile sketches (2%). */
 export const QUANTILE_ACCURACY = 0.02;
 
@@ -193,13 +196,13 @@ interface KeyMapping {
  * ```
  */
 export class QuantileSketch {
-  /** Bin keys, in the order first seen. */
+  /** Sparse bins: keys in the order first seen (a window with few values stays this small). */
   #keys: number[] = [];
-  /** Count per bin, parallel to the keys. */
+  /** Count per sparse bin, parallel to the keys. */
   #counts: number[] = [];
-  /** Index of each key once there are many (linear search below that). */
-  #index: Map<number, number> | null = null;
-  #sorted = true;
+  /** Dense bins once there are more than {@linkcode SPARSE_BINS}: the count of key `offset + i` at `i`. */
+  #bins: number[] | null = null;
+  #offset = 0;
   zeroCount = 0;
   count = 0;
   sum = 0;
@@ -217,32 +220,74 @@ export class QuantileSketch {
   }
 
   #addKey(key: number, weight: number): void {
-    const keys = this.#keys;
-    let i = -1;
-    if (this.#index) i = this.#index.get(key) ?? -1;
-    else {
-      for (let j = 0; j < keys.length; j++) {
-        if (keys[j] === key) {
-          i = j;
-          break;
-        }
-      }
-    }
-    if (i >= 0) {
-      this.#counts[i]! += weight;
+    const bins = this.#bins;
+    if (bins) {
+      const i = key - this.#offset;
+      if (i >= 0 && i < bins.length) bins[i]! += weight;
+      else this.#extend(key, weight);
       return;
     }
-    if (keys.length && key < keys[keys.length - 1]!) this.#sorted = false;
+    const keys = this.#keys;
+    for (let j = 0; j < keys.length; j++) {
+      if (keys[j] === key) {
+        this.#counts[j]! += weight;
+        return;
+      }
+    }
     keys.push(key);
     this.#counts.push(weight);
-    if (this.#index) this.#index.set(key, keys.length - 1);
-    else if (keys.length > 16) this.#index = new Map(keys.map((k, j) => [k, j]));
+    if (keys.length > SPARSE_BINS) this.#densify();
+  }
+
+  /** Moves the sparse bins into a dense array (a lookup by index instead of a search). */
+  #densify(): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const k of this.#keys) {
+      if (k < lo) lo = k;
+      if (k > hi) hi = k;
+    }
+    const bins = new Array<number>(hi - lo + 1).fill(0);
+    this.#keys.forEach((k, j) => (bins[k - lo] = this.#counts[j]!));
+    this.#bins = bins;
+    this.#offset = lo;
+    this.#keys = [];
+    this.#counts = [];
+  }
+
+  /** Grows the dense range to hold `key`, with room for a few more keys on that side. */
+  #extend(key: number, weight: number): void {
+    const bins = this.#bins!;
+    if (key < this.#offset) {
+      const add = this.#offset - key + 8;
+      this.#bins = new Array<number>(add).fill(0).concat(bins);
+      this.#offset -= add;
+    } else {
+      const need = key - this.#offset + 1 + 8 - bins.length;
+      for (let j = 0; j < need; j++) bins.push(0);
+    }
+    this.#bins![key - this.#offset]! += weight;
+  }
+
+  /** The non-empty bins in key order. */
+  #sorted(): { keys: number[]; counts: number[] } {
+    if (this.#bins) {
+      const keys: number[] = [];
+      const counts: number[] = [];
+      this.#bins.forEach((c, i) => {
+        if (c) keys.push(this.#offset + i), counts.push(c);
+      });
+      return { keys, counts };
+    }
+    const order = this.#keys.map((_, i) => i).sort((a, b) => this.#keys[a]! - this.#keys[b]!);
+    return { keys: order.map((i) => this.#keys[i]!), counts: order.map((i) => this.#counts[i]!) };
   }
 
   /** Adds every value of `other` to this one. */
   merge(other: QuantileSketch): void {
     if (other.count === 0) return;
-    other.#keys.forEach((k, i) => this.#addKey(k, other.#counts[i]!));
+    const { keys, counts } = other.#sorted();
+    keys.forEach((k, i) => this.#addKey(k, counts[i]!));
     this.zeroCount += other.zeroCount;
     this.count += other.count;
     this.sum += other.sum;
@@ -250,28 +295,9 @@ export class QuantileSketch {
     if (other.max > this.max) this.max = other.max;
   }
 
-  #sort(): void {
-    if (this.#sorted) return;
-    const order = this.#keys.map((_, i) => i).sort((a, b) => this.#keys[a]! - this.#keys[b]!);
-    this.#keys = order.map((i) => this.#keys[i]!);
-    this.#counts = order.map((i) => this.#counts[i]!);
-    if (this.#index) this.#index = new Map(this.#keys.map((k, j) => [k, j]));
-    this.#sorted = true;
-  }
-
   /** The value at quantile `q` (0..1), by DDSketch's rule; NaN when empty. */
   getValueAtQuantile(q: number): number {
-    if (q < 0 || q > 1 || this.count === 0) return NaN;
-    const rank = q * (this.count - 1);
-    if (rank < this.zeroCount) return 0;
-    this.#sort();
-    const r = rank - this.zeroCount;
-    let running = 0;
-    for (let i = 0; i < this.#keys.length; i++) {
-      running += this.#counts[i]!;
-      if (running > r) return MAPPING.value(this.#keys[i]!);
-    }
-    return MAPPING.value(this.#keys[this.#keys.length - 1]!);
+    return this.getValuesAtQuantiles([q])[0]!;
   }
 
   /**
@@ -281,7 +307,7 @@ export class QuantileSketch {
   getValuesAtQuantiles(qs: readonly number[]): number[] {
     const out: number[] = [];
     if (this.count === 0) return qs.map(() => NaN);
-    this.#sort();
+    const { keys, counts } = this.#sorted();
     let i = 0;
     let running = 0;
     for (const q of qs) {
@@ -295,17 +321,17 @@ export class QuantileSketch {
         continue;
       }
       const r = rank - this.zeroCount;
-      while (i < this.#keys.length && running + this.#counts[i]! <= r) running += this.#counts[i++]!;
-      out.push(MAPPING.value(this.#keys[Math.min(i, this.#keys.length - 1)]!));
+      while (i < keys.length && running + counts[i]! <= r) running += counts[i++]!;
+      out.push(MAPPING.value(keys[Math.min(i, keys.length - 1)]!));
     }
     return out;
   }
 
   /** The compact encoding (bins as [key, count, …] in key order, plus summary stats). */
   toCompact(): CompactSketch {
-    this.#sort();
+    const { keys, counts } = this.#sorted();
     const b: number[] = [];
-    this.#keys.forEach((k, i) => b.push(k, this.#counts[i]!));
+    keys.forEach((k, i) => b.push(k, counts[i]!));
     return { b, z: this.zeroCount, n: this.count, s: this.sum, mn: this.min, mx: this.max };
   }
 
