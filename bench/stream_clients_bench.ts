@@ -2,7 +2,8 @@
  * `deno task bench:stream-clients`: Kafka client choice, measured.
  *
  * Produces N records of 100 bytes (acks=1, no compression, no key) into a
- * 12-partition topic with each Deno client — kafkajs and @platformatic/kafka —
+ * 12-partition topic with each Deno client — kafkajs, @platformatic/kafka and
+ * the load generator's own `RecordProducer` —
  * and with Kafka's own Java `org.apache.kafka.tools.ProducerPerformance` from
  * the broker's jars, in the same run against the same broker; then reads each
  * topic back with each Deno client and with the stream worker's own fetch path
@@ -17,7 +18,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { Admin, Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
 import { Buffer } from "node:buffer";
 import { projectRoot, resolveEndpoints } from "@mercury/core";
-import { Fetcher } from "@mercury/stream";
+import { Fetcher, RecordProducer } from "@mercury/stream";
 
 const arg = (name: string, dflt: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -71,6 +72,25 @@ async function producePlatformatic(topic: string): Promise<number> {
   const t0 = performance.now();
   await pool(N, (n) => producer.send({ messages: n === BATCH ? messages : messages.slice(0, n) }));
   const secs = (performance.now() - t0) / 1000;
+  await producer.close();
+  return N / secs;
+}
+
+/** The load generator's lean path (`RecordProducer`): batches encoded in place, keyless records sticky per request. */
+async function produceRecordProducer(topic: string): Promise<number> {
+  const producer = await RecordProducer.open({ brokers, topic, acks: 1, inFlight: IN_FLIGHT });
+  const text = value.toString();
+  const t0 = performance.now();
+  for (let sent = 0; sent < N;) {
+    const now = Date.now();
+    const n = Math.min(BATCH, N - sent);
+    for (let i = 0; i < n; i++) producer.append(null, text, now);
+    sent += n;
+    await producer.send();
+  }
+  await producer.flush();
+  const secs = (performance.now() - t0) / 1000;
+  if (producer.acknowledged !== N) throw new Error(`${producer.acknowledged} of ${N} acknowledged`);
   await producer.close();
   return N / secs;
 }
@@ -178,6 +198,7 @@ const results: Record<string, number[]> = {
   "produce: Java ProducerPerformance": [],
   "produce: kafkajs": [],
   "produce: @platformatic/kafka": [],
+  "produce: Mercury RecordProducer": [],
   "consume: kafkajs": [],
   "consume: @platformatic/kafka": [],
   "consume: Mercury Fetcher": [],
@@ -190,10 +211,12 @@ for (let run = 0; run < RUNS; run++) {
   results["produce: kafkajs"]!.push(await produceKafkajs(tk));
   const tp = await freshTopic("platformatic");
   results["produce: @platformatic/kafka"]!.push(await producePlatformatic(tp));
+  const tr = await freshTopic("recordproducer");
+  results["produce: Mercury RecordProducer"]!.push(await produceRecordProducer(tr));
   results["consume: kafkajs"]!.push(await consumeKafkajs(tj));
   results["consume: @platformatic/kafka"]!.push(await consumePlatformatic(tj));
   results["consume: Mercury Fetcher"]!.push(await consumeFetcher(tj));
-  topics.push(tj, tk, tp);
+  topics.push(tj, tk, tp, tr);
 }
 await admin.deleteTopics({ topics });
 await admin.close();

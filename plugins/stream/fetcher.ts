@@ -30,6 +30,7 @@
  */
 import { Buffer } from "node:buffer";
 import { compressionsAlgorithmsByBitmask } from "@platformatic/kafka";
+import { int64, KafkaConnection, RequestWriter } from "./wire.ts";
 
 /**
  * Called once per record of a response, in offset order within a partition.
@@ -147,13 +148,19 @@ export class Fetcher {
       byLeader.get(id)!.push(p);
     }
     for (const [id, parts] of byLeader) {
-      if (!this.#pending.has(id)) this.#pending.set(id, this.#fetchFrom(id, parts));
+      if (this.#pending.has(id)) continue;
+      // Settled either way, a leader's fetch leaves the map before anyone sees it settle:
+      // a response is handed out once, a failure is reported once and the next call retries.
+      const fetch = this.#fetchFrom(id, parts).then(
+        (r) => (this.#pending.delete(id), r),
+        (err) => {
+          this.#pending.delete(id);
+          throw err;
+        },
+      );
+      this.#pending.set(id, fetch);
     }
-    const [id, response] = await Promise.race(
-      [...this.#pending.entries()].map(([id, p]) => p.then((r) => [id, r] as const)),
-    );
-    this.#pending.delete(id);
-    return response;
+    return await Promise.race(this.#pending.values());
   }
 
   async #fetchFrom(id: string, partitions: number[]): Promise<FetchResponse> {
@@ -185,39 +192,33 @@ export class Fetcher {
   }
 
   #request(partitions: (readonly [number, number])[]): Uint8Array {
-    const topic = this.#topicBytes;
-    const client = this.#clientBytes;
-    const size = 4 + 10 + client.length + 25 + 4 + 2 + topic.length + 4 + partitions.length * 28 + 4 + 2;
-    const out = new Uint8Array(size);
-    const v = new DataView(out.buffer);
-    let i = 0;
-    v.setInt32(i, size - 4), i += 4;
-    v.setInt16(i, FETCH), i += 2;
-    v.setInt16(i, FETCH_VERSION), i += 2;
-    v.setInt32(i, ++this.#correlation), i += 4;
-    v.setInt16(i, client.length), i += 2;
-    out.set(client, i), i += client.length;
-    v.setInt32(i, -1), i += 4; // replica id
-    v.setInt32(i, this.options.maxWaitMs ?? 100), i += 4;
-    v.setInt32(i, 1), i += 4; // min bytes
-    v.setInt32(i, this.options.maxBytes ?? 4 * 1024 * 1024), i += 4;
-    v.setInt8(i, this.options.isolationLevel ?? 1), i += 1;
-    v.setInt32(i, 0), i += 4; // session id: no fetch session
-    v.setInt32(i, -1), i += 4; // session epoch
-    v.setInt32(i, 1), i += 4; // one topic
-    v.setInt16(i, topic.length), i += 2;
-    out.set(topic, i), i += topic.length;
-    v.setInt32(i, partitions.length), i += 4;
+    const w = new RequestWriter(
+      FETCH,
+      FETCH_VERSION,
+      ++this.#correlation,
+      this.#clientBytes,
+      128 + partitions.length * 28,
+    )
+      .int32(-1) // replica id
+      .int32(this.options.maxWaitMs ?? 100)
+      .int32(1) // min bytes
+      .int32(this.options.maxBytes ?? 4 * 1024 * 1024)
+      .int8(this.options.isolationLevel ?? 1)
+      .int32(0) // session id: no fetch session
+      .int32(-1) // session epoch
+      .int32(1) // one topic
+      .string(this.#topicBytes)
+      .int32(partitions.length);
     for (const [p, offset] of partitions) {
-      v.setInt32(i, p), i += 4;
-      v.setInt32(i, -1), i += 4; // current leader epoch: unknown
-      v.setBigInt64(i, BigInt(offset)), i += 8;
-      v.setBigInt64(i, -1n), i += 8; // log start offset (followers only)
-      v.setInt32(i, this.options.partitionMaxBytes ?? 1024 * 1024), i += 4;
+      w.int32(p)
+        .int32(-1) // current leader epoch: unknown
+        .int64(offset)
+        .int64(-1) // log start offset (followers only)
+        .int32(this.options.partitionMaxBytes ?? 1024 * 1024);
     }
-    v.setInt32(i, 0), i += 4; // forgotten topics
-    v.setInt16(i, 0), i += 2; // rack id ""
-    return out;
+    return w.int32(0) // forgotten topics
+      .int16(0) // rack id ""
+      .done();
   }
 
   #parse(frame: Uint8Array, asked: Map<number, number>): FetchResponse {
@@ -319,10 +320,6 @@ function varint(b: Uint8Array): number {
   return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
 }
 
-function int64(v: DataView, i: number): number {
-  return v.getInt32(i) * 4294967296 + v.getUint32(i + 4);
-}
-
 function visitPartition(part: FetchedPartition, visitor: RecordVisitor): void {
   const { buf, end, partition, fetchOffset, aborted } = part;
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -416,64 +413,4 @@ function controlType(buf: Uint8Array, recordsAt: number): number {
   const keyLength = varint(buf);
   if (keyLength < 4) return -1;
   return (buf[at + 2]! << 8) | buf[at + 3]!;
-}
-
-/** A Kafka connection that sends a request and reads its whole response frame. */
-class KafkaConnection {
-  #conn: Deno.TcpConn;
-  #stage = new Uint8Array(64 * 1024);
-  #have = 0;
-  #busy: Promise<unknown> = Promise.resolve();
-
-  private constructor(conn: Deno.TcpConn) {
-    this.#conn = conn;
-  }
-
-  static async open(hostname: string, port: number): Promise<KafkaConnection> {
-    const conn = await Deno.connect({ hostname, port });
-    conn.setNoDelay(true);
-    return new KafkaConnection(conn);
-  }
-
-  /** Sends a request (its size prefix included) and returns the response frame without its size prefix. */
-  request(bytes: Uint8Array): Promise<Uint8Array> {
-    const run = this.#busy.then(async () => {
-      for (let off = 0; off < bytes.length;) off += await this.#conn.write(bytes.subarray(off));
-      return await this.#readFrame();
-    });
-    this.#busy = run.catch(() => {});
-    return run;
-  }
-
-  async #readFrame(): Promise<Uint8Array> {
-    while (this.#have < 4) await this.#fill();
-    const size = new DataView(this.#stage.buffer).getInt32(0);
-    if (size < 0 || size > 1 << 30) throw new Error(`bad response size ${size}`);
-    const frame = new Uint8Array(size);
-    const already = Math.min(this.#have - 4, size);
-    frame.set(this.#stage.subarray(4, 4 + already));
-    // Keep what follows the frame (a later response) at the stage's start.
-    this.#stage.copyWithin(0, 4 + already, this.#have);
-    this.#have -= 4 + already;
-    for (let got = already; got < size;) {
-      const n = await this.#conn.read(frame.subarray(got));
-      if (n === null) throw new Error("connection closed by the broker");
-      got += n;
-    }
-    return frame;
-  }
-
-  async #fill(): Promise<void> {
-    const n = await this.#conn.read(this.#stage.subarray(this.#have));
-    if (n === null) throw new Error("connection closed by the broker");
-    this.#have += n;
-  }
-
-  close(): void {
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
-  }
 }

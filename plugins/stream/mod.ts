@@ -99,6 +99,7 @@ export {
   type FetchResponse,
   type RecordVisitor,
 } from "./fetcher.ts";
+export { crc32c, ProduceError, RecordProducer, type RecordProducerOptions } from "./record_producer.ts";
 export {
   ensureTopic,
   produceEvents,

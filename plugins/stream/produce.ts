@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { Admin, type CompressionAlgorithmValue, Producer } from "@platformatic/kafka";
+import { Admin, type CompressionAlgorithmValue } from "@platformatic/kafka";
 import { MercuryError } from "@mercury/core";
 import { generateEvents, type GeneratorOptions } from "./generator.ts";
+import { RecordProducer } from "./record_producer.ts";
 
 /** Options of {@linkcode ensureTopic}. */
 export interface TopicOptions {
@@ -93,48 +93,52 @@ export async function produceEvents(options: ProduceEventsOptions): Promise<Prod
   const rate = options.eventsPerSec ?? 0;
   const total = options.count ?? Math.round((options.durationSec ?? 10) * (rate || 10_000));
   const batchSize = options.batchSize ?? 5000;
-  const producer = new Producer({
-    clientId: "mercury-stream-producer",
-    bootstrapBrokers: options.brokers,
-    idempotent: true,
-    acks: -1,
-    compression: options.compression ?? "none",
-  });
+  let producer: RecordProducer;
+  try {
+    producer = await RecordProducer.open({
+      brokers: options.brokers,
+      topic: options.topic,
+      clientId: "mercury-stream-producer",
+      acks: -1,
+      compression: options.compression ?? "none",
+      inFlight: options.inFlight ?? 4,
+    });
+  } catch (err) {
+    throw new MercuryError("unavailable", `cannot produce to "${options.topic}": ${(err as Error).message}`, {
+      where: options.brokers.join(","),
+      hint: "check the broker (`deno task services status kafka`) and the topic",
+      cause: err,
+    });
+  }
   const records = generateEvents({ ...options, count: total });
-  let sent = 0;
   let queued = 0;
   const t0 = performance.now();
-  const nextBatch = () => {
-    const messages = [];
-    for (let i = 0; i < batchSize; i++) {
-      const r = records.next();
-      if (r.done) break;
-      messages.push({ topic: options.topic, key: Buffer.from(r.value.key), value: Buffer.from(r.value.value) });
-    }
-    return messages;
-  };
   try {
-    const worker = async () => {
-      for (;;) {
-        const messages = nextBatch();
-        if (messages.length === 0) return;
-        queued += messages.length;
-        if (rate > 0) {
-          const due = t0 + (queued / rate) * 1000;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        }
-        await producer.send({ messages });
-        sent += messages.length;
-        options.onProgress?.(sent, total);
+    for (;;) {
+      if (rate > 0) {
+        // Pace first, then stamp: a record's timestamp is when it leaves.
+        const wait = t0 + ((queued + batchSize) / rate) * 1000 - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
-    };
-    // With an idempotent producer, in-flight requests keep per-partition order.
-    await Promise.all(Array.from({ length: options.inFlight ?? 4 }, worker));
+      const now = Date.now();
+      let n = 0;
+      for (; n < batchSize; n++) {
+        const r = records.next();
+        if (r.done) break;
+        producer.append(r.value.key, r.value.value, now);
+      }
+      if (n === 0) break;
+      queued += n;
+      await producer.send();
+      options.onProgress?.(producer.acknowledged, total);
+    }
+    await producer.flush();
   } catch (err) {
     throw new MercuryError(
       "unavailable",
-      `producing to "${options.topic}" failed after ${sent} records: ${(err as Error).message}`,
+      `producing to "${options.topic}" failed after ${producer.acknowledged} acknowledged records: ${
+        (err as Error).message
+      }`,
       {
         where: options.brokers.join(","),
         hint: "check the broker (`deno task services status kafka`) and the topic",
@@ -142,8 +146,9 @@ export async function produceEvents(options: ProduceEventsOptions): Promise<Prod
       },
     );
   } finally {
-    await producer.close().catch(() => {});
+    await producer.close();
   }
+  const sent = producer.acknowledged;
   const seconds = (performance.now() - t0) / 1000;
   return { sent, seconds, eventsPerSec: sent / seconds };
 }

@@ -168,13 +168,13 @@ Deno.test({
     await ensureTopic(brokers, topic, { partitions: 1 });
     const f = new Fetcher({ topic, clientId: "fetcher-test", leader: () => Promise.resolve({ host, port }) });
     f.assign(new Map([[0, 1000]]));
-    // Right after creation the leader may not be known yet (a retriable error): ask again.
+    // Right after creation (or a broker restart) the leader may not be known yet (a retriable error): ask again.
     const fetch = async () => {
       for (let i = 0;; i++) {
         try {
           return await f.next();
         } catch (err) {
-          if (!(err instanceof FetchError) || err.code === 1 || !err.retriable || i > 50) throw err;
+          if (!(err instanceof FetchError) || err.code === 1 || !err.retriable || i > 300) throw err;
           await new Promise((r) => setTimeout(r, 100));
         }
       }

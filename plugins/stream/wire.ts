@@ -1,0 +1,157 @@
+/**
+ * The Kafka wire basics the stream plugin's lean paths share
+ * ({@linkcode Fetcher} and {@linkcode RecordProducer}): a TCP connection that
+ * pipelines requests and returns each response frame, request headers, and
+ * big-endian / varint helpers. Everything else of the protocol (group
+ * membership, admin, metadata) is `@platformatic/kafka`'s.
+ *
+ * @module
+ */
+
+/** A Kafka connection: requests are written in order and their responses read in the same order. */
+export class KafkaConnection {
+  #conn: Deno.TcpConn;
+  #stage = new Uint8Array(64 * 1024);
+  #have = 0;
+  #writes: Promise<unknown> = Promise.resolve();
+  #reads: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  /** Connects (no delay: requests go out at once). */
+  static async open(hostname: string, port: number): Promise<KafkaConnection> {
+    const conn = await Deno.connect({ hostname, port });
+    conn.setNoDelay(true);
+    return new KafkaConnection(conn);
+  }
+
+  /**
+   * Sends a request (its size prefix included, as {@linkcode RequestWriter}
+   * builds it) and resolves with its response frame without the size prefix
+   * (the correlation id first). Several may be in flight.
+   */
+  request(bytes: Uint8Array): Promise<Uint8Array> {
+    const correlation = new DataView(bytes.buffer, bytes.byteOffset).getInt32(8);
+    const written = this.#writes.then(async () => {
+      for (let off = 0; off < bytes.length;) off += await this.#conn.write(bytes.subarray(off));
+    });
+    this.#writes = written.catch(() => {});
+    const response = Promise.all([this.#reads, written]).then(async () => {
+      const frame = await this.#readFrame();
+      const got = new DataView(frame.buffer).getInt32(0);
+      if (got !== correlation) throw new Error(`response ${got} arrived for request ${correlation}`);
+      return frame;
+    });
+    this.#reads = response.catch(() => {});
+    return response;
+  }
+
+  async #readFrame(): Promise<Uint8Array> {
+    while (this.#have < 4) await this.#fill();
+    const size = new DataView(this.#stage.buffer).getInt32(0);
+    if (size < 4 || size > 1 << 30) throw new Error(`bad response size ${size}`);
+    const frame = new Uint8Array(size);
+    const already = Math.min(this.#have - 4, size);
+    frame.set(this.#stage.subarray(4, 4 + already));
+    // Keep what follows the frame (the next response's start) at the stage's start.
+    this.#stage.copyWithin(0, 4 + already, this.#have);
+    this.#have -= 4 + already;
+    for (let got = already; got < size;) {
+      const n = await this.#conn.read(frame.subarray(got));
+      if (n === null) throw new Error("connection closed by the broker");
+      got += n;
+    }
+    return frame;
+  }
+
+  async #fill(): Promise<void> {
+    const n = await this.#conn.read(this.#stage.subarray(this.#have));
+    if (n === null) throw new Error("connection closed by the broker");
+    this.#have += n;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Builds one request: size prefix, header v1 (api key, version, correlation id, client id), then the body. */
+export class RequestWriter {
+  buf: Uint8Array;
+  view: DataView;
+  at = 4;
+
+  constructor(apiKey: number, version: number, correlation: number, clientId: Uint8Array, size = 1024) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+    this.int16(apiKey).int16(version).int32(correlation).int16(clientId.length).bytes(clientId);
+  }
+
+  #room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    bigger.set(this.buf.subarray(0, this.at));
+    this.buf = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+
+  int8(v: number): this {
+    this.#room(1);
+    this.view.setInt8(this.at, v);
+    this.at += 1;
+    return this;
+  }
+
+  int16(v: number): this {
+    this.#room(2);
+    this.view.setInt16(this.at, v);
+    this.at += 2;
+    return this;
+  }
+
+  int32(v: number): this {
+    this.#room(4);
+    this.view.setInt32(this.at, v);
+    this.at += 4;
+    return this;
+  }
+
+  int64(v: number | bigint): this {
+    this.#room(8);
+    this.view.setBigInt64(this.at, BigInt(v));
+    this.at += 8;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.#room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+    return this;
+  }
+
+  /** A non-nullable string with an int16 length. */
+  string(s: Uint8Array): this {
+    return this.int16(s.length).bytes(s);
+  }
+
+  /** The finished request, size prefix filled in. */
+  done(): Uint8Array {
+    this.view.setInt32(0, this.at - 4);
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+/** A big-endian int64 as a number (exact below 2^53). */
+export function int64(v: DataView, i: number): number {
+  return v.getInt32(i) * 4294967296 + v.getUint32(i + 4);
+}
