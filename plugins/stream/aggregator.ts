@@ -175,23 +175,33 @@ export class WindowAggregator {
     if (this.spec.kind === "session") {
       if (o.ts + this.spec.gap <= closedBefore) return "late";
       this.#addSession(o, this.spec.gap, closedBefore);
+    } else if (this.spec.kind === "tumbling") {
+      // One window: no list of starts per event.
+      const size = this.spec.size;
+      const start = o.ts - (((o.ts % size) + size) % size);
+      if (start + size <= closedBefore) return "late";
+      this.#addFixed(o, start, start + size);
     } else {
       let accepted = false;
       for (const start of windowStarts(o.ts, this.spec)) {
         const end = start + this.spec.size;
         if (end <= closedBefore) continue;
         accepted = true;
-        let byKey = this.#fixed.get(end);
-        if (!byKey) this.#fixed.set(end, byKey = new Map());
-        let acc = byKey.get(o.key);
-        if (!acc) byKey.set(o.key, acc = newAcc(o.key, start, end));
-        accumulate(acc, o);
-        this.#touch(acc);
+        this.#addFixed(o, start, end);
       }
       if (!accepted) return "late";
     }
     if (o.ts > this.#maxTs) this.#maxTs = o.ts;
     return "ok";
+  }
+
+  #addFixed(o: Observation, start: number, end: number): void {
+    let byKey = this.#fixed.get(end);
+    if (!byKey) this.#fixed.set(end, byKey = new Map());
+    let acc = byKey.get(o.key);
+    if (!acc) byKey.set(o.key, acc = newAcc(o.key, start, end));
+    accumulate(acc, o);
+    this.#touch(acc);
   }
 
   #addSession(o: Observation, gap: number, closedBefore: number): void {

@@ -41,12 +41,15 @@ export function redisDimension(options: RedisDimensionOptions): Enricher<Enriche
   const fields = Object.keys(options.fields);
   return async (events) => {
     const now = Date.now();
-    const missing = new Set<string>();
-    for (const e of events) {
-      const hit = cache.get(e.user);
-      if (!hit || now - hit.at > ttl) missing.add(e.user);
+    // One cache lookup per event; the misses are fetched in one pipelined round trip.
+    const found = new Array<Readonly<Record<string, string>> | undefined>(events.length);
+    let missing: Set<string> | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const hit = cache.get(events[i]!.user);
+      if (hit && now - hit.at <= ttl) found[i] = hit.attrs;
+      else (missing ??= new Set()).add(events[i]!.user);
     }
-    if (missing.size) {
+    if (missing) {
       const ids = [...missing];
       const p = options.redis.pipeline();
       for (const id of ids) p.hmget(options.keyOf(id), ...fields);
@@ -63,8 +66,9 @@ export function redisDimension(options: RedisDimensionOptions): Enricher<Enriche
         cache.set(id, { at: now, attrs: Object.freeze(attrs) });
       });
     }
-    for (const e of events) {
-      const attrs = cache.get(e.user)!.attrs;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const attrs = found[i] ?? cache.get(e.user)!.attrs;
       e.attrs = e.attrs ? { ...e.attrs, ...attrs } : attrs;
     }
     return events;

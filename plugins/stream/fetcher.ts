@@ -87,6 +87,8 @@ export interface FetcherOptions {
   isolationLevel?: 0 | 1;
   /** The broker waits this long for `minBytes` (default 100 ms). */
   maxWaitMs?: number;
+  /** The broker answers once it has this many bytes, or `maxWaitMs` passed (default 1). */
+  minBytes?: number;
   /** Response size limit (default 4 MiB). */
   maxBytes?: number;
   /** Per-partition limit (default 1 MiB). */
@@ -201,7 +203,7 @@ export class Fetcher {
     )
       .int32(-1) // replica id
       .int32(this.options.maxWaitMs ?? 100)
-      .int32(1) // min bytes
+      .int32(this.options.minBytes ?? 1)
       .int32(this.options.maxBytes ?? 4 * 1024 * 1024)
       .int8(this.options.isolationLevel ?? 1)
       .int32(0) // session id: no fetch session

@@ -269,7 +269,8 @@ export class Processor<E> {
       topic,
       clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
       isolationLevel: 1, // read_committed
-      maxWaitMs: 100,
+      maxWaitMs: Number(Deno.env.get("FMW") ?? 100),
+      minBytes: Number(Deno.env.get("FMIN") ?? 1),
       maxBytes: this.options.fetchMaxBytes ?? 1024 * 1024,
       leader: async (p) => {
         if (!leaders?.has(p)) {
@@ -585,17 +586,17 @@ export class Processor<E> {
       for (const enrich of t.enrichers) batch = await enrich(batch);
       const now = Date.now();
       const touched = new Set<PartitionState>();
+      // One observation object, refilled per event (the aggregator and the log encoder keep none of it).
+      const o: Observation = { key: "", ts: 0, value: 0, distinct: "", attrs: undefined };
       for (let i = 0; i < batch.length; i++) {
         const e = batch[i]!;
         const k = from + i;
         const s = states[k]!;
-        const o: Observation = {
-          key: t.keyBy(e),
-          ts: t.timeDomain === "processing" ? now : t.eventTime(e),
-          value: t.value(e),
-          distinct: t.distinct(e),
-          attrs: t.attrs?.(e),
-        };
+        o.key = t.keyBy(e);
+        o.ts = t.timeDomain === "processing" ? now : t.eventTime(e);
+        o.value = t.value(e);
+        o.distinct = t.distinct(e);
+        o.attrs = t.attrs?.(e);
         const outcome = s.agg.add(o);
         if (logs && outcome === "ok") s.log.push(encodeObservation(o));
         if (outcome === "late") {
