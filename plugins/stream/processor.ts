@@ -269,8 +269,7 @@ export class Processor<E> {
       topic,
       clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
       isolationLevel: 1, // read_committed
-      maxWaitMs: Number(Deno.env.get("FMW") ?? 100),
-      minBytes: Number(Deno.env.get("FMIN") ?? 1),
+      maxWaitMs: 100,
       maxBytes: this.options.fetchMaxBytes ?? 1024 * 1024,
       leader: async (p) => {
         if (!leaders?.has(p)) {
