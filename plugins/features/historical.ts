@@ -9,7 +9,7 @@
 import { MercuryError } from "@mercury/core";
 import { type FeatureView, type OnDemandFeatureView, parseRef } from "./definitions.ts";
 import type { OfflineStore } from "./offline_store.ts";
-import { expandRefs } from "./validate.ts";
+import { expandRefs, groupRefsByView } from "./validate.ts";
 import { ident, lit, loadRows, rows as readRows } from "./_duck.ts";
 
 /** The entity table: rows (objects) or a DuckDB relation (`read_parquet('…')`, a table name). */
@@ -53,25 +53,8 @@ function groupRefs(
 ): { views: Map<FeatureView, string[]>; odfvs: OnDemandFeatureView[] } {
   const odfvAll = store.repo.onDemandViews ?? [];
   const expanded = expandRefs(refs, store.repo.views, odfvAll, "getHistoricalFeatures");
-  const views = new Map<FeatureView, string[]>();
-  const odfvs: OnDemandFeatureView[] = [];
-  const add = (ref: string) => {
-    const { view, feature } = parseRef(ref);
-    const v = store.repo.views.find((x) => x.name === view);
-    if (!v) return false;
-    const list = views.get(v) ?? [];
-    if (!list.includes(feature)) list.push(feature);
-    views.set(v, list);
-    return true;
-  };
-  for (const ref of expanded) {
-    if (!add(ref)) {
-      const o = odfvAll.find((x) => x.name === parseRef(ref).view)!;
-      if (!odfvs.includes(o)) odfvs.push(o);
-      for (const input of o.inputs) add(input);
-    }
-  }
-  return { views, odfvs };
+  const { views, odfvs } = groupRefsByView(expanded, store.repo.views, odfvAll);
+  return { views, odfvs: [...odfvs.keys()] };
 }
 
 async function entityRelation(

@@ -83,7 +83,7 @@ export {
   VALUE_TYPES,
   type ValueType,
 } from "./definitions.ts";
-export { expandRefs, validateRepo } from "./validate.ts";
+export { expandRefs, type GroupedRefs, groupRefsByView, validateRepo } from "./validate.ts";
 export { type ObjectKind, repoObjects, type StoredObject, toStored } from "./spec.ts";
 export {
   type Environment,

@@ -15,7 +15,7 @@ import {
   type ValueType,
 } from "./definitions.ts";
 import type { OnlineStore } from "./online_store.ts";
-import { expandRefs } from "./validate.ts";
+import { expandRefs, groupRefsByView } from "./validate.ts";
 
 /** A request, in Feast's columnar shape. */
 export interface OnlineRequest {
@@ -168,28 +168,8 @@ export class FeatureServer {
       });
     }
     const expanded = expandRefs(refs, this.repo.views, this.repo.onDemandViews ?? [], "request");
-    const views = new Map<FeatureView, string[]>();
-    const odfvs = new Map<OnDemandFeatureView, string[]>();
+    const { views, odfvs } = groupRefsByView(expanded, this.repo.views, this.repo.onDemandViews ?? []);
     const names: string[] = [];
-    const addView = (view: string, feature: string) => {
-      const v = this.repo.views.find((x) => x.name === view);
-      if (!v) return false;
-      const list = views.get(v) ?? [];
-      if (!list.includes(feature)) list.push(feature);
-      views.set(v, list);
-      return true;
-    };
-    for (const ref of expanded) {
-      const { view, feature } = parseRef(ref);
-      if (!addView(view, feature)) {
-        const o = (this.repo.onDemandViews ?? []).find((x) => x.name === view)!;
-        odfvs.set(o, [...(odfvs.get(o) ?? []), feature]);
-        for (const input of o.inputs) {
-          const p = parseRef(input);
-          addView(p.view, p.feature);
-        }
-      }
-    }
     const out = (view: string, f: string) => (req.fullFeatureNames ? `${view}__${f}` : f);
     const resolved: Resolved = { views: [], odfvs: [], joinKeys: [], names };
     for (const [view, feats] of views) {

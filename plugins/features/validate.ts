@@ -115,6 +115,59 @@ export function expandRefs(
   return [...new Set(out)];
 }
 
+/** Expanded feature refs grouped by what serves them (see {@linkcode groupRefsByView}). */
+export interface GroupedRefs {
+  /** Each feature view with the features read from it (on-demand views' inputs included). */
+  views: Map<FeatureView, string[]>;
+  /** Each on-demand view with the features asked of it. */
+  odfvs: Map<OnDemandFeatureView, string[]>;
+}
+
+/**
+ * Groups expanded refs (`view:feature`, from {@linkcode expandRefs}) by the
+ * view that serves them; an on-demand view's features also pull its inputs
+ * into their views. The online and the historical path both plan from this.
+ *
+ * @example
+ * ```ts
+ * import { featureView, fileSource, groupRefsByView } from "@mercury/features";
+ * import assert from "node:assert/strict";
+ * const v = featureView({ name: "v", entities: ["e"], ttlSeconds: 0,
+ *   source: fileSource({ name: "s", format: "csv", path: "x.csv", timestampField: "ts" }),
+ *   features: [{ name: "a", type: "int64" }, { name: "b", type: "float64" }] });
+ * const { views } = groupRefsByView(["v:b", "v:a", "v:b"], [v], []);
+ * assert.deepEqual(views.get(v), ["b", "a"]);
+ * ```
+ */
+export function groupRefsByView(
+  expanded: string[],
+  views: FeatureView[],
+  onDemand: OnDemandFeatureView[],
+): GroupedRefs {
+  const out: GroupedRefs = { views: new Map(), odfvs: new Map() };
+  const addView = (view: string, feature: string) => {
+    const v = views.find((x) => x.name === view);
+    if (!v) return false;
+    const list = out.views.get(v) ?? [];
+    if (!list.includes(feature)) list.push(feature);
+    out.views.set(v, list);
+    return true;
+  };
+  for (const ref of expanded) {
+    const { view, feature } = parseRef(ref);
+    if (addView(view, feature)) continue;
+    const o = onDemand.find((x) => x.name === view)!;
+    const asked = out.odfvs.get(o) ?? [];
+    if (!asked.includes(feature)) asked.push(feature);
+    out.odfvs.set(o, asked);
+    for (const input of o.inputs) {
+      const p = parseRef(input);
+      addView(p.view, p.feature);
+    }
+  }
+  return out;
+}
+
 /**
  * Validates a whole repository; throws the first problem as a MercuryError
  * (`input`) naming the object and field.

@@ -59,10 +59,17 @@ export class ProduceError extends Error {
   }
 }
 
+const DEBUG = Deno.env.get("MERCURY_DEBUG") === "1";
 const PRODUCE = 0;
 const PRODUCE_VERSION = 7;
 const INIT_PRODUCER_ID = 22;
 const BATCH_HEADER = 61;
+/**
+ * Produce errors that pass: unknown partition or no leader yet, leader moved, timeout, too few replicas, and an
+ * out-of-order sequence (what follows a refused batch on the same partition; resent in order it goes through).
+ */
+const RESEND = new Set([3, 5, 6, 7, 19, 20, 45, 74, 75]);
+const MAX_RETRIES = 30;
 /** InitProducerId errors that pass (timeouts, the coordinator loading or moving, a connection refused). */
 const INIT_RETRIABLE = new Set([-1, 7, 14, 15, 16, 51]);
 const ERROR_NAMES: Record<number, string> = {
@@ -84,6 +91,7 @@ const ERROR_NAMES: Record<number, string> = {
 interface Sealed {
   bytes: Uint8Array;
   count: number;
+  sequence: number;
 }
 
 /** One partition's batch being filled. */
@@ -103,6 +111,29 @@ class OpenBatch {
   }
 }
 
+/** Each partition's leader; a partition without one yet (a topic just created, a broker restarting) is waited for. */
+async function leadersOf(options: RecordProducerOptions): Promise<{ host: string; port: number }[]> {
+  const admin = new Admin({ clientId: options.clientId ?? "mercury-producer", bootstrapBrokers: options.brokers });
+  try {
+    for (let attempt = 1;; attempt++) {
+      const meta = await admin.metadata({ topics: [options.topic], forceUpdate: true }).catch((err: Error) => {
+        throw /unknown topic/i.test(err.message)
+          ? new ProduceError(`unknown topic "${options.topic}"`, 3)
+          : new ProduceError(`cannot read the metadata of "${options.topic}": ${err.message}`, -1);
+      });
+      const topic = meta.topics.get(options.topic);
+      if (!topic) throw new ProduceError(`unknown topic "${options.topic}"`, 3);
+      const leaders = topic.partitions.map((p) => meta.brokers.get(p.leader));
+      const missing = leaders.findIndex((b) => !b);
+      if (missing < 0) return leaders.map((b) => ({ host: b!.host, port: b!.port }));
+      if (attempt >= 50) throw new ProduceError(`no leader for ${options.topic}/${missing}`, 5, missing);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
 /** A lean, idempotent producer for one topic. */
 export class RecordProducer {
   readonly options: RecordProducerOptions;
@@ -115,6 +146,12 @@ export class RecordProducer {
   #ready: Sealed[][];
   #conns = new Map<string, Promise<KafkaConnection>>();
   #inflight = new Set<Promise<void>>();
+  /** Batches to send again (a passing error), collected from the requests in flight. */
+  #retry: [number, Sealed][] = [];
+  #retries = 0;
+  /** Partitions whose first batch the broker acknowledged, and those whose first batch is in flight. */
+  #firstAcked: boolean[];
+  #firstInFlight = new Set<number>();
   #failed: Error | undefined;
   #correlation = 0;
   #sticky = 0;
@@ -136,30 +173,14 @@ export class RecordProducer {
     this.#epoch = epoch;
     this.#batches = leaders.map(() => new OpenBatch());
     this.#ready = leaders.map(() => []);
+    this.#firstAcked = leaders.map(() => false);
     this.#client = new TextEncoder().encode(options.clientId ?? "mercury-producer");
     this.#topic = new TextEncoder().encode(options.topic);
   }
 
   /** Looks the topic's leaders up and obtains a producer id. */
   static async open(options: RecordProducerOptions): Promise<RecordProducer> {
-    const admin = new Admin({ clientId: options.clientId ?? "mercury-producer", bootstrapBrokers: options.brokers });
-    let leaders: { host: string; port: number }[];
-    try {
-      const meta = await admin.metadata({ topics: [options.topic] }).catch((err: Error) => {
-        throw /unknown topic/i.test(err.message)
-          ? new ProduceError(`unknown topic "${options.topic}"`, 3)
-          : new ProduceError(`cannot read the metadata of "${options.topic}": ${err.message}`, -1);
-      });
-      const topic = meta.topics.get(options.topic);
-      if (!topic) throw new ProduceError(`unknown topic "${options.topic}"`, 3);
-      leaders = topic.partitions.map((p, i) => {
-        const b = meta.brokers.get(p.leader);
-        if (!b) throw new ProduceError(`no leader for ${options.topic}/${i}`, 5, i);
-        return { host: b.host, port: b.port };
-      });
-    } finally {
-      await admin.close().catch(() => {});
-    }
+    const leaders = await leadersOf(options);
     // InitProducerId v1 at the first partition's leader: a fresh id and epoch (no transactional id).
     // Right after a broker start its coordinator may still be loading: retried for up to ~30 s.
     const first = leaders[0]!;
@@ -242,37 +263,36 @@ export class RecordProducer {
     this.#batches.forEach((b, p) => {
       if (b.count) this.#ready[p]!.push(this.#seal(p));
     });
-    while (this.#ready.some((q) => q.length)) {
+    for (;;) {
+      if (this.#retry.length) await this.#requeue();
+      if (!this.#ready.some((q) => q.length)) return;
       const byLeader = new Map<string, [number, Sealed][]>();
       this.#ready.forEach((q, p) => {
+        // A broker with no state for this producer takes any first sequence: until a partition's
+        // first batch is acknowledged, no later one may overtake it (it would be refused on resend).
+        if (this.#firstInFlight.has(p)) return;
         const batch = q.shift();
         if (!batch) return;
+        if (!this.#firstAcked[p]) this.#firstInFlight.add(p);
         const l = this.#leaders[p]!;
         const id = `${l.host}:${l.port}`;
         if (!byLeader.has(id)) byLeader.set(id, []);
         byLeader.get(id)!.push([p, batch]);
       });
+      if (byLeader.size === 0) {
+        await Promise.race(this.#inflight); // only first batches in flight: wait for one
+        continue;
+      }
       for (const [id, sealed] of byLeader) {
         while (this.#inflight.size >= (this.options.inFlight ?? 5)) await Promise.race(this.#inflight);
         if (this.#failed) throw this.#failed;
-        const w = new RequestWriter(
-          PRODUCE,
-          PRODUCE_VERSION,
-          ++this.#correlation,
-          this.#client,
-          64 + sealed.reduce((n, [, b]) => n + b.bytes.length + 8, 0),
-        )
-          .int16(-1) // transactional id: null
-          .int16(this.options.acks ?? -1)
-          .int32(this.options.timeoutMs ?? 30_000)
-          .int32(1)
-          .string(this.#topic)
-          .int32(sealed.length);
-        for (const [p, b] of sealed) w.int32(p).int32(b.bytes.length).bytes(b.bytes);
-        const count = sealed.reduce((n, [, b]) => n + b.count, 0);
-        const done = this.#request(id, w.done(), count).catch((err) => {
-          this.#failed ??= err;
-        });
+        const done = this.#request(id, sealed).then(
+          (failed) => {
+            if (failed.length) this.#retry.push(...failed);
+            else this.#retries = 0; // a passing error that passed
+          },
+          (err) => void (this.#failed ??= err),
+        );
         this.#inflight.add(done);
         void done.finally(() => this.#inflight.delete(done));
       }
@@ -282,11 +302,53 @@ export class RecordProducer {
   /** Sends what is open and waits until every request is acknowledged. */
   async flush(): Promise<void> {
     await this.send();
-    while (this.#inflight.size) await Promise.all(this.#inflight);
-    if (this.#failed) throw this.#failed;
+    for (;;) {
+      while (this.#inflight.size) await Promise.all(this.#inflight);
+      if (this.#failed) throw this.#failed;
+      if (!this.#retry.length) return;
+      await this.send();
+    }
   }
 
-  async #request(id: string, bytes: Uint8Array, count: number): Promise<void> {
+  /**
+   * Puts batches a broker refused with a passing error (leader moved or not yet
+   * elected, a timeout, a dropped connection) back at the front of their
+   * partitions' queues, in sequence order, once nothing is in flight: resent
+   * with the same producer id and sequences, the broker keeps each exactly once.
+   */
+  async #requeue(): Promise<void> {
+    while (this.#inflight.size) await Promise.all(this.#inflight);
+    if (this.#failed) throw this.#failed;
+    if (++this.#retries > MAX_RETRIES) {
+      const [p] = this.#retry[0]!;
+      throw this.#failed = new ProduceError(
+        `producing to ${this.options.topic}/${p} still fails after ${MAX_RETRIES} retries`,
+        -1,
+        p,
+      );
+    }
+    const failed = this.#retry.splice(0).sort(([pa, a], [pb, b]) => pa - pb || a.sequence - b.sequence);
+    for (let i = failed.length - 1; i >= 0; i--) this.#ready[failed[i]![0]]!.unshift(failed[i]![1]);
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * this.#retries)));
+    this.#leaders = await leadersOf(this.options).catch(() => this.#leaders);
+  }
+
+  /** Sends one request; resolves with the batches to resend (passing errors), throws on the others. */
+  async #request(id: string, sealed: [number, Sealed][]): Promise<[number, Sealed][]> {
+    const w = new RequestWriter(
+      PRODUCE,
+      PRODUCE_VERSION,
+      ++this.#correlation,
+      this.#client,
+      64 + sealed.reduce((n, [, b]) => n + b.bytes.length + 8, 0),
+    )
+      .int16(-1) // transactional id: null
+      .int16(this.options.acks ?? -1)
+      .int32(this.options.timeoutMs ?? 30_000)
+      .int32(1)
+      .string(this.#topic)
+      .int32(sealed.length);
+    for (const [p, b] of sealed) w.int32(p).int32(b.bytes.length).bytes(b.bytes);
     // One connection per leader, opened once: requests on it keep their order (sequences must).
     let opening = this.#conns.get(id);
     if (!opening) {
@@ -296,10 +358,16 @@ export class RecordProducer {
     }
     let frame: Uint8Array;
     try {
-      frame = await (await opening).request(bytes);
-    } catch (err) {
-      throw new ProduceError(`producing to ${id} failed: ${(err as Error).message}`, -1);
+      frame = await (await opening).request(w.done());
+    } catch {
+      // The connection is gone: everything on it is resent on a new one.
+      for (const [p] of sealed) this.#firstInFlight.delete(p);
+      if (this.#conns.get(id) === opening) this.#conns.delete(id);
+      void opening.then((c) => c.close(), () => {});
+      return sealed;
     }
+    const batches = new Map(sealed);
+    const resend: [number, Sealed][] = [];
     const v = new DataView(frame.buffer);
     let i = 4;
     const topics = v.getInt32(i);
@@ -311,8 +379,20 @@ export class RecordProducer {
       for (let k = 0; k < n; k++, i += 30) {
         const partition = v.getInt32(i);
         const error = v.getInt16(i + 4);
+        const batch = batches.get(partition)!;
         // 46 DUPLICATE_SEQUENCE_NUMBER: the broker already has this batch.
-        if (error !== 0 && error !== 46) {
+        this.#firstInFlight.delete(partition);
+        if (error === 0 || error === 46) {
+          this.acknowledged += batch.count;
+          this.#firstAcked[partition] = true;
+        } else if (RESEND.has(error)) {
+          if (DEBUG) {
+            console.error(
+              `produce ${this.options.topic}/${partition} seq ${batch.sequence}: error ${error}, resending`,
+            );
+          }
+          resend.push([partition, batch]);
+        } else {
           throw new ProduceError(
             `the broker refused a batch for ${this.options.topic}/${partition}: ${
               ERROR_NAMES[error] ?? "error"
@@ -323,7 +403,7 @@ export class RecordProducer {
         }
       }
     }
-    this.acknowledged += count;
+    return resend;
   }
 
   /** Finishes partition `p`'s open batch (header, CRC, compression) and starts a new one. */
@@ -357,7 +437,7 @@ export class RecordProducer {
     v.setInt32(53, b.sequence);
     v.setInt32(57, b.count);
     v.setUint32(17, crc32c(bytes, 21, bytes.length));
-    return { bytes, count: b.count };
+    return { bytes, count: b.count, sequence: b.sequence };
   }
 
   /** Closes the connections (unsent records are dropped: call {@linkcode RecordProducer.flush} first). */
