@@ -280,7 +280,10 @@ export class RecordProducer {
         byLeader.get(id)!.push([p, batch]);
       });
       if (byLeader.size === 0) {
-        await Promise.race(this.#inflight); // only first batches in flight: wait for one
+        // Only first batches in flight: wait for one (a refused one ends the run).
+        if (this.#inflight.size === 0) throw this.#failed ?? new ProduceError("no batch in flight to wait for", -1);
+        await Promise.race(this.#inflight);
+        if (this.#failed) throw this.#failed;
         continue;
       }
       for (const [id, sealed] of byLeader) {

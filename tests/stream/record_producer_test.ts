@@ -120,8 +120,9 @@ Deno.test({
     );
     const topic = uniqueName("produce-too-large");
     await ensureTopic(brokers, topic, { partitions: 1, maxMessageBytes: 10_000 });
-    const producer = await RecordProducer.open({ brokers, topic });
-    producer.append("k", "x".repeat(50_000), Date.now());
+    const producer = await RecordProducer.open({ brokers, topic, batchBytes: 60_000 });
+    // The first batch is refused while the next ones wait behind it: the run ends, it does not hang.
+    for (let i = 0; i < 3; i++) producer.append("k", "x".repeat(50_000), Date.now());
     await assert.rejects(producer.flush(), (err: unknown) => {
       assert.ok(err instanceof ProduceError);
       assert.equal(err.partition, 0);
