@@ -247,11 +247,10 @@ export class Processor<E> {
     });
     consumer.on("consumer:group:join", () => {
       this.#metrics.rebalances.inc();
-      // State of partitions that moved away is kept, not dropped: dropping it would lose the
-      // records processed since the last checkpoint, which the consumer will not hand out again.
-      // Kept state is safe: its next checkpoint is fenced if the new owner has moved on (and this
-      // worker then reloads everything), and if the partition comes back untouched, fetching
-      // resumes after the last record the kept state counted.
+      // State of partitions that moved away is kept, not dropped: its records since the last
+      // checkpoint are in it and will be committed with the next checkpoint. That is safe: the
+      // checkpoint is fenced if the new owner has moved on (this worker then reloads everything),
+      // and if the partition comes back untouched, fetching resumes after the last record counted.
       const owned = new Set(
         (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions),
       );
