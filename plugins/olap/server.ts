@@ -144,10 +144,13 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     if (params !== undefined && (params === null || typeof params !== "object")) {
       throw new OlapError(400, "bad_params", "params must be a list or an object");
     }
-    // Cancellation: DELETE /queries/:queryId interrupts the query; once the answer streams, a client that goes
-    // away cancels the body stream, which stops it. (request.signal is not used: under Deno's legacy abort
-    // semantics it also fires on every successful response.)
+    // Cancellation: DELETE /queries/:queryId interrupts the query; a client that goes away before the answer is
+    // ready aborts request.signal, which interrupts it too (watched only until then: under Deno's legacy abort
+    // semantics the signal also fires after every successful response); once the answer streams, a client that
+    // goes away cancels the body stream, which stops it.
     const ctl = new AbortController();
+    const gone = () => ctl.abort();
+    req.signal.addEventListener("abort", gone, { once: true });
     const id = typeof q.queryId === "string" ? q.queryId : undefined;
     if (id) running.set(id, ctl);
     const num = (v: unknown, name: string) => {
@@ -180,6 +183,7 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
       const b = a.body instanceof Uint8Array ? a.body : await primed(a.body);
       return new Response(b as BodyInit, { headers });
     } finally {
+      req.signal.removeEventListener("abort", gone);
       if (id) running.delete(id);
     }
   }

@@ -196,6 +196,25 @@ Deno.test({
         const r = await running;
         assert.equal(r.status, 499);
         assert.equal((await r.json()).error.kind, "cancelled");
+        // A client that goes away before the answer is ready interrupts its query (no queryId needed).
+        const client = new AbortController();
+        const gone = fetch(`${url}query`, {
+          method: "POST",
+          body: JSON.stringify({ sql: "select count(*) from range(1000000000001)", timeoutMs: 0 }),
+          signal: client.signal,
+        }).catch((err) => err);
+        await new Promise((r) => setTimeout(r, 300));
+        const runningNow = async () =>
+          Number(/^olap_queries_running (\d+)$/m.exec(await (await fetch(`${url}metrics`)).text())?.[1]);
+        assert.equal(await runningNow(), 1);
+        client.abort();
+        assert.ok((await gone) instanceof Error);
+        let left = 1;
+        for (let i = 0; i < 50 && left > 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          left = await runningNow();
+        }
+        assert.equal(left, 0, "the abandoned query still runs");
         const m = await (await fetch(`${url}metrics`)).text();
         assert.match(m, /^olap_cache_hits_total \d+$/m);
         assert.match(m, /^olap_queries_total\{format="json",status="408"\} 1$/m);
