@@ -19,8 +19,11 @@ import sys
 import time
 
 import nbformat
+from queue import Empty
+
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async, run_sync
 from nbconvert import HTMLExporter
 
 
@@ -52,6 +55,36 @@ def mark_failed(cell, ename, evalue):
     """Makes sure the report shows why the cell failed, even when the kernel sent no error output."""
     if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
         cell.setdefault("outputs", []).append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+
+
+OUTPUT_TYPES = ("execute_result", "display_data", "update_display_data", "stream", "error", "clear_output")
+
+
+def drain_late_outputs(client, cell, index, msg_id, quiet=0.2, limit=3.0):
+    """nbclient stops collecting a cell's outputs at the kernel's "idle"; the Deno kernel can
+    publish a result or a display after it (seen on a loaded CI machine: a cell's whole output
+    missing from the report). Collect what still arrives for this cell until the channel has
+    been quiet for `quiet` seconds. Returns how many late outputs were kept."""
+    kept = 0
+
+    async def collect():
+        nonlocal kept
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                msg = await ensure_async(client.kc.iopub_channel.get_msg(timeout=quiet))
+            except Empty:
+                return
+            if msg["parent_header"].get("msg_id") != msg_id or msg["msg_type"] not in OUTPUT_TYPES:
+                continue
+            try:
+                client.process_message(msg, cell, index)
+                kept += 1
+            except Exception:  # a control signal (e.g. completion): nothing more to add
+                pass
+
+    run_sync(collect)()
+    return kept
 
 
 def offline(html):
@@ -100,9 +133,25 @@ def main():
     try:
         with client.setup_kernel():
             result["kernel_start"] = round(time.monotonic() - t0, 3)
+            # The id of each execute request, to match outputs that arrive after the cell finished.
+            sent = {}
+            execute = client.kc.execute
+
+            def remember(*args, **kwargs):
+                sent["msg_id"] = execute(*args, **kwargs)
+                return sent["msg_id"]
+
+            client.kc.execute = remember
             for index, cell in enumerate(nb.cells):
                 c0 = time.monotonic()
+                sent.pop("msg_id", None)
                 client.execute_cell(cell, index)
+                if "msg_id" in sent:
+                    late = drain_late_outputs(client, cell, index, sent["msg_id"])
+                    if late:
+                        result["late_outputs"] = result.get("late_outputs", 0) + late
+                        print(f"cell {index + 1}: {late} output(s) arrived after the kernel went idle; kept",
+                              file=sys.stderr)
                 if index == (code_cells[0] if code_cells else -1):
                     result["first_cell"] = round(time.monotonic() - c0, 3)
     except CellTimeoutError as e:
