@@ -79,12 +79,12 @@ async function producePlatformatic(topic: string): Promise<number> {
 /** The load generator's lean path (`RecordProducer`): batches encoded in place, keyless records sticky per request. */
 async function produceRecordProducer(topic: string): Promise<number> {
   const producer = await RecordProducer.open({ brokers, topic, acks: 1, inFlight: IN_FLIGHT });
-  const text = value.toString();
+  const bytes = new Uint8Array(value); // the same 100 bytes the other clients send
   const t0 = performance.now();
   for (let sent = 0; sent < N;) {
     const now = Date.now();
     const n = Math.min(BATCH, N - sent);
-    for (let i = 0; i < n; i++) producer.append(null, text, now);
+    for (let i = 0; i < n; i++) producer.append(null, bytes, now);
     sent += n;
     await producer.send();
   }

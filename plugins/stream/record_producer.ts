@@ -213,16 +213,17 @@ export class RecordProducer {
   }
 
   /** The partition Kafka's Java client would pick for this key. */
-  partitionOf(key: string | null): number {
+  partitionOf(key: Data | null): number {
     if (key === null) return this.#sticky;
-    return (murmur2Ascii(key) & 0x7fffffff) % this.#partitions;
+    return (murmur2(key) & 0x7fffffff) % this.#partitions;
   }
 
   /**
    * Appends one record to its partition's open batch (sent by the next
-   * {@linkcode RecordProducer.send}). Key and value are strings (UTF-8 on the wire).
+   * {@linkcode RecordProducer.send}). Key and value are strings (UTF-8 on the
+   * wire) or bytes (copied as they are).
    */
-  append(key: string | null, value: string | null, timestamp: number): void {
+  append(key: Data | null, value: Data | null, timestamp: number): void {
     const limit = this.options.batchBytes ?? 256 * 1024;
     let p = this.partitionOf(key);
     if (key === null && this.#batches[p]!.at >= limit) p = this.#sticky = (this.#sticky + 1) % this.#partitions;
@@ -230,8 +231,8 @@ export class RecordProducer {
     const b = this.#batches[p]!;
     if (b.count === 0) b.baseTimestamp = b.maxTimestamp = timestamp;
     else if (timestamp > b.maxTimestamp) b.maxTimestamp = timestamp;
-    const keyBytes = key === null ? -1 : utf8Length(key);
-    const valueBytes = value === null ? -1 : utf8Length(value);
+    const keyBytes = key === null ? -1 : byteLength(key);
+    const valueBytes = value === null ? -1 : byteLength(value);
     const tsDelta = timestamp - b.baseTimestamp;
     const body = 1 + varintSize(tsDelta) + varintSize(b.count) + varintSize(keyBytes) + Math.max(0, keyBytes) +
       varintSize(valueBytes) + Math.max(0, valueBytes) + 1;
@@ -242,9 +243,9 @@ export class RecordProducer {
     at = writeVarint(buf, at, tsDelta);
     at = writeVarint(buf, at, b.count);
     at = writeVarint(buf, at, keyBytes);
-    if (key !== null) at = writeUtf8(buf, at, key, keyBytes);
+    if (key !== null) at = writeData(buf, at, key, keyBytes);
     at = writeVarint(buf, at, valueBytes);
-    if (value !== null) at = writeUtf8(buf, at, value, valueBytes);
+    if (value !== null) at = writeData(buf, at, value, valueBytes);
     buf[at++] = 0; // no headers
     b.at = at;
     b.count++;
@@ -482,6 +483,19 @@ function utf8Length(s: string): number {
   return s.length;
 }
 
+/** A key or value: text (sent as UTF-8) or bytes. */
+export type Data = string | Uint8Array;
+
+function byteLength(d: Data): number {
+  return typeof d === "string" ? utf8Length(d) : d.length;
+}
+
+function writeData(buf: Uint8Array, at: number, d: Data, bytes: number): number {
+  if (typeof d === "string") return writeUtf8(buf, at, d, bytes);
+  buf.set(d, at);
+  return at + bytes;
+}
+
 function writeUtf8(buf: Uint8Array, at: number, s: string, bytes: number): number {
   if (bytes === s.length) {
     for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
@@ -491,11 +505,11 @@ function writeUtf8(buf: Uint8Array, at: number, s: string, bytes: number): numbe
   return at + bytes;
 }
 
-/** Kafka's murmur2 (Java client `Utils.murmur2`) over a string's UTF-8 bytes. */
-function murmur2Ascii(key: string): number {
-  const data = utf8Length(key) === key.length ? null : encoder.encode(key);
+/** Kafka's murmur2 (Java client `Utils.murmur2`) over a key's bytes (a string's UTF-8 bytes). */
+function murmur2(key: Data): number {
+  const data = typeof key !== "string" ? key : utf8Length(key) === key.length ? null : encoder.encode(key);
   const length = data ? data.length : key.length;
-  const at = data ? (i: number) => data[i]! : (i: number) => key.charCodeAt(i);
+  const at = data ? (i: number) => data[i]! : (i: number) => (key as string).charCodeAt(i);
   const m = 0x5bd1e995;
   let h = 0x9747b28c ^ length;
   const fours = length & ~3;
