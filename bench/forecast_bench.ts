@@ -95,16 +95,18 @@ function save(name: string, fc: Map<string, number[]>): void {
   Deno.mkdirSync(SAVE, { recursive: true });
   Deno.writeTextFileSync(`${SAVE}/${name}.json`, JSON.stringify(Object.fromEntries(fc)));
 }
+/** How every run of ours forecasts: hourly, H ahead, a 95 % interval, on 2 workers. */
+const ourOptions = (name: string) => ({
+  algorithm: name,
+  season: M,
+  stepMs: 3_600_000,
+  h: H,
+  levels: [95],
+  workers: 2,
+});
 /** Forecasts `list` with one of our models on 2 workers and records its forecasts, time and failures. */
 async function runOurs(name: string, list: typeof series, label = name): Promise<void> {
-  const r = await forecastBatch(list, {
-    algorithm: name,
-    season: M,
-    stepMs: 3_600_000,
-    h: H,
-    levels: [95],
-    workers: 2,
-  });
+  const r = await forecastBatch(list, ourOptions(name));
   forecasts.set(name, new Map(r.forecasts.map((f) => [f.id, f.mean])));
   seconds.set(name, r.seconds);
   save(name, forecasts.get(name)!);
@@ -149,14 +151,7 @@ if (CV_WINDOWS > 0) {
         continue;
       }
       const cut = series.map((s) => ({ ...s, y: s.y.slice(0, -H * k), ds: s.ds.slice(0, -H * k) }));
-      const r = await forecastBatch(cut, {
-        algorithm: name,
-        season: M,
-        stepMs: 3_600_000,
-        h: H,
-        levels: [95],
-        workers: 2,
-      });
+      const r = await forecastBatch(cut, ourOptions(name));
       secs += r.seconds;
       save(`cv${k}_${name}`, new Map(r.forecasts.map((f) => [f.id, f.mean])));
       for (const f of r.forecasts) {

@@ -19,7 +19,7 @@ import {
   sketchFromBase64,
   sketchToCompact,
 } from "./sketch.ts";
-import { type WindowSpec, windowStarts } from "./window.ts";
+import { tumblingStart, type WindowSpec, windowStarts } from "./window.ts";
 
 /** The aggregates kept per key and window. */
 interface Acc {
@@ -177,10 +177,9 @@ export class WindowAggregator {
       this.#addSession(o, this.spec.gap, closedBefore);
     } else if (this.spec.kind === "tumbling") {
       // One window: no list of starts per event.
-      const size = this.spec.size;
-      const start = o.ts - (((o.ts % size) + size) % size);
-      if (start + size <= closedBefore) return "late";
-      this.#addFixed(o, start, start + size);
+      const start = tumblingStart(o.ts, this.spec.size);
+      if (start + this.spec.size <= closedBefore) return "late";
+      this.#addFixed(o, start, start + this.spec.size);
     } else {
       let accepted = false;
       for (const start of windowStarts(o.ts, this.spec)) {

@@ -30,7 +30,7 @@
  */
 import { Buffer } from "node:buffer";
 import { compressionsAlgorithmsByBitmask } from "@platformatic/kafka";
-import { int64, KafkaConnection, RequestWriter } from "./wire.ts";
+import { type BrokerAddress, ConnectionPool, groupByBroker, int64, RequestWriter } from "./wire.ts";
 
 /**
  * Called once per record of a response, in offset order within a partition.
@@ -82,7 +82,7 @@ export interface FetcherOptions {
   topic: string;
   clientId: string;
   /** Where a partition's leader is (from the group client's metadata). */
-  leader: (partition: number) => Promise<{ host: string; port: number }>;
+  leader: (partition: number) => Promise<BrokerAddress>;
   /** 1 = read_committed (default), 0 = read_uncommitted. */
   isolationLevel?: 0 | 1;
   /** The broker waits this long for `minBytes` (default 100 ms). */
@@ -103,10 +103,9 @@ const RETRIABLE = new Set([3, 5, 6, 9, 13, 56, 74, 75]); // unknown partition, l
 export class Fetcher {
   readonly options: FetcherOptions;
   #offsets = new Map<number, number>();
-  #conns = new Map<string, KafkaConnection>();
+  #pool = new ConnectionPool();
   #pending = new Map<string, Promise<FetchResponse>>();
   #correlation = 0;
-  #closed = false;
   #topicBytes: Uint8Array;
   #clientBytes: Uint8Array;
 
@@ -142,18 +141,14 @@ export class Fetcher {
       return { partitions: [], bytes: 0 };
     }
     // Group partitions by leader and make sure each leader has a request in flight.
-    const byLeader = new Map<string, number[]>();
-    for (const p of this.#offsets.keys()) {
-      const { host, port } = await this.options.leader(p);
-      const id = `${host}:${port}`;
-      if (!byLeader.has(id)) byLeader.set(id, []);
-      byLeader.get(id)!.push(p);
-    }
-    for (const [id, parts] of byLeader) {
+    const leaders: [BrokerAddress, number][] = [];
+    for (const p of this.#offsets.keys()) leaders.push([await this.options.leader(p), p]);
+    for (const { broker, items: parts } of groupByBroker(leaders)) {
+      const id = ConnectionPool.key(broker);
       if (this.#pending.has(id)) continue;
       // Settled either way, a leader's fetch leaves the map before anyone sees it settle:
       // a response is handed out once, a failure is reported once and the next call retries.
-      const fetch = this.#fetchFrom(id, parts).then(
+      const fetch = this.#fetchFrom(broker, parts).then(
         (r) => (this.#pending.delete(id), r),
         (err) => {
           this.#pending.delete(id);
@@ -165,24 +160,14 @@ export class Fetcher {
     return await Promise.race(this.#pending.values());
   }
 
-  async #fetchFrom(id: string, partitions: number[]): Promise<FetchResponse> {
-    let conn = this.#conns.get(id);
-    if (!conn) {
-      const [host, port] = [id.slice(0, id.lastIndexOf(":")), Number(id.slice(id.lastIndexOf(":") + 1))];
-      try {
-        conn = await KafkaConnection.open(host, port);
-      } catch (err) {
-        throw new FetchError(`cannot reach the broker at ${id}: ${(err as Error).message}`, -1, true);
-      }
-      this.#conns.set(id, conn);
-    }
+  async #fetchFrom(broker: BrokerAddress, partitions: number[]): Promise<FetchResponse> {
+    const id = ConnectionPool.key(broker);
     const asked = partitions.map((p) => [p, this.#offsets.get(p)!] as const);
     let frame: Uint8Array;
     try {
-      frame = await conn.request(this.#request(asked));
+      frame = await (await this.#pool.get(broker)).request(this.#request(asked));
     } catch (err) {
-      this.#conns.delete(id);
-      conn.close();
+      this.#pool.drop(broker);
       throw new FetchError(`fetch from ${id} failed: ${(err as Error).message}`, -1, true);
     }
     const response = this.#parse(frame, new Map(asked));
@@ -271,7 +256,7 @@ export class Fetcher {
           );
         }
         const fetchOffset = asked.get(partition) ?? 0;
-        const nextOffset = scanBatches(frame, v, start, end, fetchOffset);
+        const nextOffset = scanBatches(v, start, end, fetchOffset);
         bytes += end - start;
         partitions.push({ partition, fetchOffset, nextOffset, highWatermark, aborted, buf: frame, start, end });
       }
@@ -286,15 +271,12 @@ export class Fetcher {
 
   /** Closes the connections (a request in flight fails). */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const c of this.#conns.values()) c.close();
-    this.#conns.clear();
+    void this.#pool.close();
   }
 }
 
 /** The offset after the last complete batch in `[start, end)` (or `from` when there is none). */
-function scanBatches(buf: Uint8Array, v: DataView, start: number, end: number, from: number): number {
+function scanBatches(v: DataView, start: number, end: number, from: number): number {
   let next = from;
   for (let pos = start; pos + 61 <= end;) {
     const batchEnd = pos + 12 + v.getInt32(pos + 8);
@@ -302,7 +284,6 @@ function scanBatches(buf: Uint8Array, v: DataView, start: number, end: number, f
     next = Math.max(next, int64(v, pos) + v.getInt32(pos + 23) + 1);
     pos = batchEnd;
   }
-  void buf;
   return next;
 }
 

@@ -307,7 +307,7 @@ export class Processor<E> {
     const current = fetcher.positions;
     if (owned.length === current.size && owned.every((p) => current.has(p))) return;
     const next = new Map<number, number>();
-    let earliest: bigint[] | undefined;
+    let earliest: number[] | undefined;
     for (const p of owned) {
       if (current.has(p)) {
         next.set(p, current.get(p)!);
@@ -316,13 +316,19 @@ export class Processor<E> {
       const s = await this.#partition(p);
       if (s.expected === null && s.next === 0) {
         // Never checkpointed: from the log's start.
-        earliest ??= (await consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? [];
-        s.next = Number(earliest[p] ?? 0n);
+        earliest ??= await this.#logStarts(consumer);
+        s.next = earliest[p] ?? 0;
       }
       next.set(p, s.next);
     }
     if (this.#fetcher !== fetcher) return;
     fetcher.assign(next);
+  }
+
+  /** Each partition's first offset still in the log. */
+  async #logStarts(consumer: Consumer): Promise<number[]> {
+    const topic = this.options.topic;
+    return ((await consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []).map(Number);
   }
 
   /** Fetches into the queue while this fetcher is current, pausing while the queue is full. */
@@ -342,13 +348,11 @@ export class Processor<E> {
         const e = err as FetchError;
         if (e instanceof FetchError && e.code === 1 && e.partition !== undefined) {
           // The checkpoint's offset is gone from the log (retention): go on from the log's start, and say so.
-          const start = (await this.#consumer!.listOffsets({ topics: [this.options.topic], timestamp: -2n }).catch(
-            () => new Map(),
-          )).get(this.options.topic)?.[e.partition] ?? 0n;
+          const start = (await this.#logStarts(this.#consumer!).catch(() => []))[e.partition] ?? 0;
           this.#log(`${e.message}; records were deleted before they were processed, resuming at ${start}`);
           const s = this.#parts.get(e.partition);
-          if (s && s.next < Number(start)) s.next = Number(start);
-          fetcher.seek(e.partition, Number(start));
+          if (s && s.next < start) s.next = start;
+          fetcher.seek(e.partition, start);
           continue;
         }
         if (e instanceof FetchError && e.retriable && ++failures < 60) {

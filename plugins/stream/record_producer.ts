@@ -29,7 +29,7 @@
  */
 import { Buffer } from "node:buffer";
 import { Admin, type CompressionAlgorithmValue, compressionsAlgorithms } from "@platformatic/kafka";
-import { KafkaConnection, RequestWriter } from "./wire.ts";
+import { type BrokerAddress, ConnectionPool, groupByBroker, KafkaConnection, RequestWriter } from "./wire.ts";
 
 /** Options of {@linkcode RecordProducer.open}. */
 export interface RecordProducerOptions {
@@ -144,7 +144,7 @@ export class RecordProducer {
   #batches: OpenBatch[];
   /** Closed batches per partition, oldest first, waiting for a request (one per partition per request). */
   #ready: Sealed[][];
-  #conns = new Map<string, Promise<KafkaConnection>>();
+  #pool = new ConnectionPool();
   #inflight = new Set<Promise<void>>();
   /** Batches to send again (a passing error), collected from the requests in flight. */
   #retry: [number, Sealed][] = [];
@@ -267,7 +267,7 @@ export class RecordProducer {
     for (;;) {
       if (this.#retry.length) await this.#requeue();
       if (!this.#ready.some((q) => q.length)) return;
-      const byLeader = new Map<string, [number, Sealed][]>();
+      const round: [BrokerAddress, [number, Sealed]][] = [];
       this.#ready.forEach((q, p) => {
         // A broker with no state for this producer takes any first sequence: until a partition's
         // first batch is acknowledged, no later one may overtake it (it would be refused on resend).
@@ -275,22 +275,19 @@ export class RecordProducer {
         const batch = q.shift();
         if (!batch) return;
         if (!this.#firstAcked[p]) this.#firstInFlight.add(p);
-        const l = this.#leaders[p]!;
-        const id = `${l.host}:${l.port}`;
-        if (!byLeader.has(id)) byLeader.set(id, []);
-        byLeader.get(id)!.push([p, batch]);
+        round.push([this.#leaders[p]!, [p, batch]]);
       });
-      if (byLeader.size === 0) {
+      if (round.length === 0) {
         // Only first batches in flight: wait for one (a refused one ends the run).
         if (this.#inflight.size === 0) throw this.#failed ?? new ProduceError("no batch in flight to wait for", -1);
         await Promise.race(this.#inflight);
         if (this.#failed) throw this.#failed;
         continue;
       }
-      for (const [id, sealed] of byLeader) {
+      for (const { broker, items: sealed } of groupByBroker(round)) {
         while (this.#inflight.size >= (this.options.inFlight ?? 5)) await Promise.race(this.#inflight);
         if (this.#failed) throw this.#failed;
-        const done = this.#request(id, sealed).then(
+        const done = this.#request(broker, sealed).then(
           (failed) => {
             if (failed.length) this.#retry.push(...failed);
             else this.#retries = 0; // a passing error that passed
@@ -338,7 +335,7 @@ export class RecordProducer {
   }
 
   /** Sends one request; resolves with the batches to resend (passing errors), throws on the others. */
-  async #request(id: string, sealed: [number, Sealed][]): Promise<[number, Sealed][]> {
+  async #request(broker: BrokerAddress, sealed: [number, Sealed][]): Promise<[number, Sealed][]> {
     const w = new RequestWriter(
       PRODUCE,
       PRODUCE_VERSION,
@@ -353,21 +350,14 @@ export class RecordProducer {
       .string(this.#topic)
       .int32(sealed.length);
     for (const [p, b] of sealed) w.int32(p).int32(b.bytes.length).bytes(b.bytes);
-    // One connection per leader, opened once: requests on it keep their order (sequences must).
-    let opening = this.#conns.get(id);
-    if (!opening) {
-      const [host, port] = [id.slice(0, id.lastIndexOf(":")), Number(id.slice(id.lastIndexOf(":") + 1))];
-      opening = KafkaConnection.open(host, port);
-      this.#conns.set(id, opening);
-    }
+    // One connection per leader (the pool's): requests on it keep their order, as sequences must.
     let frame: Uint8Array;
     try {
-      frame = await (await opening).request(w.done());
+      frame = await (await this.#pool.get(broker)).request(w.done());
     } catch {
       // The connection is gone: everything on it is resent on a new one.
       for (const [p] of sealed) this.#firstInFlight.delete(p);
-      if (this.#conns.get(id) === opening) this.#conns.delete(id);
-      void opening.then((c) => c.close(), () => {});
+      this.#pool.drop(broker);
       return sealed;
     }
     const batches = new Map(sealed);
@@ -445,10 +435,8 @@ export class RecordProducer {
   }
 
   /** Closes the connections (unsent records are dropped: call {@linkcode RecordProducer.flush} first). */
-  async close(): Promise<void> {
-    const conns = [...this.#conns.values()];
-    this.#conns.clear();
-    for (const c of await Promise.allSettled(conns)) if (c.status === "fulfilled") c.value.close();
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }
 

@@ -98,11 +98,16 @@ export function describeWindow(spec: WindowSpec): string {
  * Each window is `[start, start + size)`.
  */
 export function windowStarts(ts: number, spec: Exclude<WindowSpec, { kind: "session" }>): number[] {
-  if (spec.kind === "tumbling") return [ts - mod(ts, spec.size)];
+  if (spec.kind === "tumbling") return [tumblingStart(ts, spec.size)];
   const last = ts - mod(ts, spec.slide);
   const out: number[] = [];
   for (let start = last; start > ts - spec.size; start -= spec.slide) out.push(start);
   return out;
+}
+
+/** The start of the tumbling window of `size` ms that holds `ts` (aligned to the epoch). */
+export function tumblingStart(ts: number, size: number): number {
+  return ts - mod(ts, size);
 }
 
 function mod(a: number, b: number): number {

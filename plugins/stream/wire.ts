@@ -84,6 +84,67 @@ export class KafkaConnection {
   }
 }
 
+/** A broker's address. */
+export interface BrokerAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * One connection per broker, opened on first use and shared: requests to a
+ * broker keep their order (produce sequences need it). A connection that
+ * failed is dropped; the next use opens a new one.
+ */
+export class ConnectionPool {
+  #conns = new Map<string, Promise<KafkaConnection>>();
+
+  /** The key of a broker (`host:port`), for grouping partitions by leader. */
+  static key(b: BrokerAddress): string {
+    return `${b.host}:${b.port}`;
+  }
+
+  /** The broker's connection (opening it once; concurrent callers share the attempt). */
+  get(b: BrokerAddress): Promise<KafkaConnection> {
+    const key = ConnectionPool.key(b);
+    let conn = this.#conns.get(key);
+    if (!conn) {
+      conn = KafkaConnection.open(b.host, b.port);
+      this.#conns.set(key, conn);
+      // A failed attempt is not kept: the next use tries again.
+      conn.catch(() => this.#conns.get(key) === conn && this.#conns.delete(key));
+    }
+    return conn;
+  }
+
+  /** Closes and forgets the broker's connection (after it failed). */
+  drop(b: BrokerAddress): void {
+    const key = ConnectionPool.key(b);
+    const conn = this.#conns.get(key);
+    this.#conns.delete(key);
+    void conn?.then((c) => c.close(), () => {});
+  }
+
+  /** Closes every connection (requests in flight fail). */
+  async close(): Promise<void> {
+    const conns = [...this.#conns.values()];
+    this.#conns.clear();
+    for (const c of await Promise.allSettled(conns)) if (c.status === "fulfilled") c.value.close();
+  }
+}
+
+/** Items grouped by the broker they go to (e.g. partitions by leader), one entry per broker. */
+export function groupByBroker<T>(
+  items: Iterable<readonly [BrokerAddress, T]>,
+): { broker: BrokerAddress; items: T[] }[] {
+  const groups = new Map<string, { broker: BrokerAddress; items: T[] }>();
+  for (const [broker, item] of items) {
+    const key = ConnectionPool.key(broker);
+    if (!groups.has(key)) groups.set(key, { broker, items: [] });
+    groups.get(key)!.items.push(item);
+  }
+  return [...groups.values()];
+}
+
 /** Builds one request: size prefix, header v1 (api key, version, correlation id, client id), then the body. */
 export class RequestWriter {
   buf: Uint8Array;

@@ -8,19 +8,12 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { resolveEndpoints } from "@mercury/core";
 import { ensureTopic, Fetcher, FetchError } from "@mercury/stream";
-import { Consumer, MessagesStreamModes, Producer } from "@platformatic/kafka";
+import { Producer } from "@platformatic/kafka";
 import { integration, uniqueName } from "../_helpers.ts";
+import { readWithClient, type Rec } from "./_kafka.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 const [host, port] = [brokers[0]!.slice(0, brokers[0]!.lastIndexOf(":")), Number(brokers[0]!.split(":").pop())];
-
-interface Rec {
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-}
 
 const decoder = new TextDecoder();
 
@@ -57,33 +50,6 @@ async function fetchAll(
   return out;
 }
 
-/** What @platformatic/kafka's consumer reads (the reference). */
-async function consumeAll(topic: string, count: number, isolationLevel: 0 | 1 = 1): Promise<Rec[]> {
-  const c = new Consumer({
-    clientId: "fetcher-ref",
-    groupId: uniqueName("ref"),
-    bootstrapBrokers: brokers,
-    isolationLevel,
-  });
-  const out: Rec[] = [];
-  try {
-    const stream = await c.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
-    for await (const m of stream) {
-      out.push({
-        partition: m.partition,
-        offset: Number(m.offset),
-        timestamp: Number(m.timestamp),
-        key: m.key?.length ? m.key.toString() : null,
-        value: m.value === undefined || m.value === null ? null : Buffer.from(m.value as Uint8Array).toString(),
-      });
-      if (out.length >= count) break;
-    }
-  } finally {
-    await c.close(true);
-  }
-  return out;
-}
-
 const byPosition = (a: Rec, b: Rec) => a.partition - b.partition || a.offset - b.offset;
 
 Deno.test({
@@ -105,7 +71,7 @@ Deno.test({
       for (let i = 0; i < messages.length; i += 500) await producer.send({ messages: messages.slice(i, i + 500) });
       await producer.close();
       const ours = await fetchAll(topic, new Map([[0, 0], [1, 0]]), new Map([[0, 1500], [1, 1500]]));
-      const theirs = await consumeAll(topic, 3000);
+      const theirs = await readWithClient(topic, 3000);
       assert.equal(ours.length, 3000, compression);
       assert.deepEqual(ours.sort(byPosition), theirs.sort(byPosition), compression);
       assert.equal(ours.filter((r) => r.key === null).length, 429);
@@ -148,7 +114,7 @@ Deno.test({
     const committed = await fetchAll(topic, new Map([[0, 0]]), end, 1);
     assert.equal(committed.length, 200);
     assert.ok(committed.every((r) => r.value!.startsWith("committed-")));
-    assert.deepEqual(committed.map((r) => r.value), (await consumeAll(topic, 200, 1)).map((r) => r.value));
+    assert.deepEqual(committed.map((r) => r.value), (await readWithClient(topic, 200, 1)).map((r) => r.value));
     const uncommitted = await fetchAll(topic, new Map([[0, 0]]), end, 0);
     assert.equal(uncommitted.length, 300, "read_uncommitted sees the aborted records, never the markers");
 

@@ -9,31 +9,11 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { resolveEndpoints } from "@mercury/core";
 import { crc32c, ensureTopic, ProduceError, RecordProducer } from "@mercury/stream";
-import { Consumer, MessagesStreamModes, murmur2 } from "@platformatic/kafka";
+import { murmur2 } from "@platformatic/kafka";
 import { integration, uniqueName } from "../_helpers.ts";
+import { readWithClient } from "./_kafka.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
-
-async function readBack(topic: string, count: number) {
-  const c = new Consumer({ clientId: "producer-ref", groupId: uniqueName("ref"), bootstrapBrokers: brokers });
-  const out: { partition: number; offset: bigint; key: string | null; value: string | null; timestamp: number }[] = [];
-  try {
-    const stream = await c.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
-    for await (const m of stream) {
-      out.push({
-        partition: m.partition,
-        offset: m.offset,
-        key: m.key?.length ? Buffer.from(m.key as Uint8Array).toString() : null,
-        value: m.value?.length ? Buffer.from(m.value as Uint8Array).toString() : null,
-        timestamp: Number(m.timestamp),
-      });
-      if (out.length >= count) break;
-    }
-  } finally {
-    await c.close(true);
-  }
-  return out;
-}
 
 Deno.test("crc32c(): the Castagnoli check values", () => {
   assert.equal(crc32c(new TextEncoder().encode("123456789")), 0xe3069283);
@@ -68,7 +48,7 @@ Deno.test({
       await producer.flush();
       assert.equal(producer.acknowledged, 4000);
       await producer.close();
-      const got = await readBack(topic, 4000);
+      const got = await readWithClient(topic, 4000);
       assert.equal(got.length, 4000, compression);
       // Per partition, in order; keyed records where the Java partitioner puts them.
       const expected = new Map<number, typeof sent>();
@@ -105,7 +85,7 @@ Deno.test({
     await producer.flush();
     assert.equal(producer.acknowledged, 24_000);
     await producer.close();
-    const got = await readBack(topic, 24_000);
+    const got = await readWithClient(topic, 24_000);
     const hot = got.filter((r) => r.key === "hot").map((r) => JSON.parse(r.value!).i);
     assert.deepEqual(hot, Array.from({ length: 12_000 }, (_, i) => i));
     assert.equal(new Set(got.filter((r) => r.key === null).map((r) => r.partition)).size, 3);
