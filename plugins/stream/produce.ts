@@ -34,7 +34,13 @@ export async function ensureTopic(
   }
   const admin = new Admin({ clientId: "mercury-stream-admin", bootstrapBrokers: brokers });
   try {
-    const topics = await admin.listTopics();
+    const topics = await admin.listTopics().catch((err: Error) => {
+      throw new MercuryError("unavailable", `cannot reach Kafka at ${brokers.join(",")}: ${err.message}`, {
+        where: brokers.join(","),
+        hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS",
+        cause: err,
+      });
+    });
     const partitions = options.partitions ?? 12;
     if (topics.includes(topic)) {
       const meta = await admin.metadata({ topics: [topic] });

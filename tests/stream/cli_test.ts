@@ -80,6 +80,11 @@ Deno.test({
       const r = await runScript("tasks/mercury.ts", ["stream", "topics"], { MERCURY_KAFKA_BROKERS: "127.0.0.1:1" });
       assert.equal(r.code, 69);
       assert.match(r.stderr, /cannot reach Kafka at 127\.0\.0\.1:1/);
+      const p = await runScript("tasks/mercury.ts", ["stream", "produce", "--topic", "x", "--duration", "1s"], {
+        MERCURY_KAFKA_BROKERS: "127.0.0.1:1",
+      });
+      assert.equal(p.code, 69);
+      assert.match(p.stderr, /error\[unavailable\]: cannot reach Kafka at 127\.0\.0\.1:1.*hint: start it/);
     });
     await t.step("a bad compression and a bad number", async () => {
       const c = await stream("produce", "--compression", "brotli");
