@@ -22,10 +22,11 @@ export interface PartitionCheckpoint {
   /** Only what changed since the previous snapshot (stores with incremental state): this checkpoint is a snapshot. */
   delta?: AggregatorDelta;
   /**
-   * The observations taken since the previous checkpoint, one line each (stores
-   * that log them): the state is the last snapshot plus the log replayed.
+   * The observations taken since the previous checkpoint, a chunk of
+   * `ObservationLog` (stores that log them): the state is the last snapshot
+   * plus the log replayed.
    */
-  log?: string;
+  log?: Uint8Array;
   /** The aggregator's options, stored with a snapshot so the log can be replayed offline (verification). */
   aggregator?: AggregatorOptions;
   events: number;
@@ -39,8 +40,11 @@ export interface PartitionCheckpoint {
 export interface LoadedPartition {
   nextOffset: bigint | null;
   state: AggregatorSnapshot | null;
-  /** Logged observations after the snapshot, oldest first (replay them into the restored state). */
-  log?: string[];
+  /**
+   * Logged observations after the snapshot, oldest chunk first (replay them into the restored state):
+   * binary chunks, or text from before them.
+   */
+  log?: (string | Uint8Array)[];
   /** The options the snapshot was taken with, when stored. */
   aggregator?: AggregatorOptions;
 }

@@ -51,12 +51,23 @@ export function parseEvent(
   options: ParseOptions = {},
 ): Event | Rejected {
   if (value === null || value === undefined) return { reason: "empty value" };
-  const text = typeof value === "string" ? value : decoder.decode(value);
-  const fast = parseCanonical(text);
-  if (fast) {
-    const now = (options.now ?? Date.now)();
-    return fast.ts > now + (options.maxFutureMs ?? 3_600_000) ? { reason: "ts too far in the future" } : fast;
+  if (typeof value !== "string") {
+    const fast = parseCanonicalBytes(value);
+    if (fast) return checkFuture(fast, options);
+    value = decoder.decode(value);
   }
+  return parseText(value, options);
+}
+
+function checkFuture(e: Event, options: ParseOptions): Event | Rejected {
+  const now = (options.now ?? Date.now)();
+  return e.ts > now + (options.maxFutureMs ?? 3_600_000) ? { reason: "ts too far in the future" } : e;
+}
+
+/** Text: the scanning fast path, else `JSON.parse` and a check of each field. */
+function parseText(text: string, options: ParseOptions): Event | Rejected {
+  const fast = parseCanonical(text);
+  if (fast) return checkFuture(fast, options);
   let o: unknown;
   try {
     o = JSON.parse(text);
@@ -74,9 +85,7 @@ export function parseEvent(
   if (typeof e.ts !== "number" || !Number.isInteger(e.ts) || e.ts < 0) {
     return { reason: "missing or invalid field ts (epoch milliseconds)" };
   }
-  const now = (options.now ?? Date.now)();
-  if (e.ts > now + (options.maxFutureMs ?? 3_600_000)) return { reason: "ts too far in the future" };
-  return { id: e.id, user: e.user, device: e.device, amount: e.amount, ts: e.ts };
+  return checkFuture({ id: e.id, user: e.user, device: e.device, amount: e.amount, ts: e.ts }, options);
 }
 
 /** Whether a parse result is a rejection. */
@@ -157,4 +166,109 @@ function plainString(s: string, i: number): number {
     if (c === 92 || c < 32) return -1;
   }
   return -1;
+}
+
+const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const ID_OPEN = bytesOf('{"id":"');
+const USER_SEP = bytesOf('","user":"');
+const DEVICE_SEP = bytesOf('","device":"');
+const AMOUNT_SEP = bytesOf('","amount":');
+const TS_SEP = bytesOf(',"ts":');
+
+function bytesAt(b: Uint8Array, at: number, want: Uint8Array): boolean {
+  if (at + want.length > b.length) return false;
+  for (let k = 0; k < want.length; k++) if (b[at + k] !== want[k]) return false;
+  return true;
+}
+
+/**
+ * {@linkcode parseCanonical} on the record's bytes, without decoding the whole
+ * value: strings must be printable ASCII (anything else returns `null` and the
+ * value is decoded and parsed as text). Decoding the value first cost more than
+ * this whole scan. (Interning the repeating users and devices instead of
+ * building them was slower still: a table lookup misses the cache.)
+ */
+function parseCanonicalBytes(b: Uint8Array): Event | null {
+  if (!bytesAt(b, 0, ID_OPEN)) return null;
+  let i = 7;
+  let j = asciiEnd(b, i);
+  if (j <= i || !bytesAt(b, j, USER_SEP)) return null;
+  const id = asciiString(b, i, j);
+  i = j + 10;
+  j = asciiEnd(b, i);
+  if (j <= i || !bytesAt(b, j, DEVICE_SEP)) return null;
+  const user = asciiString(b, i, j);
+  i = j + 12;
+  j = asciiEnd(b, i);
+  if (j < i || !bytesAt(b, j, AMOUNT_SEP)) return null;
+  const device = asciiString(b, i, j);
+  i = j + 11;
+  let m = 0;
+  let digits = 0;
+  let scale = -1;
+  let c = 0;
+  const first = i;
+  for (; i < b.length; i++) {
+    c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (scale >= 0) scale++;
+    } else if (c === 46 && scale < 0 && i > first) scale = 0;
+    else break;
+  }
+  if (digits === 0 || digits > 15 || scale === 0 || (b[first] === 48 && i > first + 1 && b[first + 1] !== 46)) {
+    return null;
+  }
+  const amount = scale > 0 ? m / 10 ** scale : m;
+  if (!bytesAt(b, i, TS_SEP)) return null;
+  i += 6;
+  let ts = 0;
+  const tsFirst = i;
+  for (; i < b.length; i++) {
+    c = b[i]!;
+    if (c >= 48 && c <= 57) ts = ts * 10 + (c - 48);
+    else break;
+  }
+  const tsDigits = i - tsFirst;
+  if (tsDigits === 0 || tsDigits > 15 || (tsDigits > 1 && b[tsFirst] === 48)) return null;
+  if (c !== 125 || i !== b.length - 1) return null;
+  return { id, user, device, amount, ts };
+}
+
+/** The index of the closing quote of a printable-ASCII string without escapes from `i`, or -1. */
+function asciiEnd(b: Uint8Array, i: number): number {
+  for (; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 34) return i;
+    if (c === 92 || c < 32 || c > 126) return -1;
+  }
+  return -1;
+}
+
+/** An ASCII string from bytes: one `String.fromCharCode` call per 8 bytes (no per-character concatenation). */
+function asciiString(b: Uint8Array, s: number, e: number): string {
+  const f = String.fromCharCode;
+  let out = "";
+  for (; e - s >= 8; s += 8) {
+    out += f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+  }
+  switch (e - s) {
+    case 1:
+      return out + f(b[s]!);
+    case 2:
+      return out + f(b[s]!, b[s + 1]!);
+    case 3:
+      return out + f(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return out + f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return out + f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return out + f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return out + f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    default:
+      return out;
+  }
 }

@@ -108,7 +108,13 @@ export {
   type TopicOptions,
 } from "./produce.ts";
 export { compareTotals, groundTruth, readTopic, sinkTotals, type Totals } from "./verify.ts";
-export { decodeObservations, encodeObservation, replayObservations } from "./observation_log.ts";
+export {
+  decodeObservationChunk,
+  decodeObservations,
+  encodeObservation,
+  ObservationLog,
+  replayObservations,
+} from "./observation_log.ts";
 export { type MetricsServer, serveMetrics } from "./metrics_server.ts";
 export { LagReader, type PartitionLag } from "./lag.ts";
 export {

@@ -75,10 +75,14 @@ export class PostgresSink implements CheckpointStore {
         primary key (pipeline, topic, partition, key, window_start, window_end))`;
       await tx`create table if not exists stream_observation_log (
         pipeline text not null, topic text not null, partition int not null, next_offset bigint not null,
-        obs text not null,
+        obs text, chunk bytea,
         primary key (pipeline, topic, partition, next_offset))`;
+      // Binary chunks (observation_log.ts); tables from before them also hold text lines in `obs`.
+      await tx`alter table stream_observation_log add column if not exists chunk bytea`;
+      await tx`alter table stream_observation_log alter column obs drop not null`;
       // Written once, read only on a restart: not worth compressing on every commit.
       await tx`alter table stream_observation_log alter column obs set storage external`;
+      await tx`alter table stream_observation_log alter column chunk set storage external`;
       const columns = `
         pipeline text not null, key text not null,
         window_start timestamptz not null, window_end timestamptz not null,
@@ -125,12 +129,12 @@ export class PostgresSink implements CheckpointStore {
       state.open = open.map((r) => [r.key, Number(r.window_start), Number(r.window_end), r.acc]);
     }
     const log = await this.sql`
-      select obs from stream_observation_log
+      select obs, chunk from stream_observation_log
       where pipeline = ${this.pipeline} and topic = ${topic} and partition = ${partition} order by next_offset`;
     return {
       nextOffset: BigInt(row.next_offset),
       state: { maxTs: state.maxTs, open: state.open },
-      log: log.map((r) => r.obs as string),
+      log: log.map((r) => (r.chunk ? new Uint8Array(r.chunk as Uint8Array) : r.obs as string)),
       ...(state.options ? { aggregator: state.options } : {}),
     };
   }
@@ -167,7 +171,7 @@ export class PostgresSink implements CheckpointStore {
       topic,
       partition: c.partition,
       next_offset: c.nextOffset.toString(),
-      obs: c.log!,
+      chunk: c.log!,
     }));
     const snapshots = checkpoints.filter((c) => c.delta).map((c) => c.partition);
     // Window state changes of all snapshotting partitions: one upsert and one delete, from arrays.

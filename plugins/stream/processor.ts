@@ -13,7 +13,7 @@ import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
 import { type Observation, WindowAggregator, type WindowResult } from "./aggregator.ts";
 import { isRejected } from "./event.ts";
-import { encodeObservation, replayObservations } from "./observation_log.ts";
+import { ObservationLog, replayObservations } from "./observation_log.ts";
 import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./checkpoint_store.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
@@ -70,8 +70,8 @@ interface PartitionState {
   late: number;
   dead: number;
   dirty: boolean;
-  /** Observation log lines since the last checkpoint (stores that log them). */
-  log: string[];
+  /** Observations since the last checkpoint (stores that log them). */
+  log: ObservationLog;
   /** Observations logged since the last snapshot. */
   logged: number;
   snapshotAt: number;
@@ -533,7 +533,7 @@ export class Processor<E> {
       late: 0,
       dead: 0,
       dirty: false,
-      log: [],
+      log: new ObservationLog(),
       logged: replayed,
       snapshotAt: Date.now() - this.#snapshotPhase(p),
     };
@@ -600,7 +600,7 @@ export class Processor<E> {
         o.distinct = t.distinct(e);
         o.attrs = t.attrs?.(e);
         const outcome = s.agg.add(o);
-        if (logs && outcome === "ok") s.log.push(encodeObservation(o));
+        if (logs && outcome === "ok") s.log.append(o);
         if (outcome === "late") {
           const x = 5 * k;
           this.#deadLetter(
@@ -697,12 +697,11 @@ export class Processor<E> {
     ): Pick<PartitionCheckpoint, "state" | "delta" | "log" | "aggregator"> => {
       if (!this.#sink.incremental) return { state: s.agg.snapshot() };
       if (!snapshotDue(s)) {
-        const log = s.log.join("\n");
         s.logged += s.log.length;
-        s.log = [];
+        const log = s.log.take();
         return { state: { maxTs: Number.isFinite(s.agg.maxTs) ? s.agg.maxTs : null, open: [] }, log };
       }
-      s.log = [];
+      s.log.take();
       s.logged = 0;
       s.snapshotAt = now - this.#snapshotPhase(p);
       return { state: { maxTs: null, open: [] }, delta: s.agg.delta(), aggregator };

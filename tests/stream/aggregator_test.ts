@@ -119,7 +119,7 @@ Deno.test("parseEvent() rejects malformed records with a reason instead of throw
   assert.ok(!isRejected(parseEvent('{"id":"1","user":"u","device":"d","amount":1,"ts":1}', { now })));
 });
 
-Deno.test("parseEvent(): the scanning fast path and JSON.parse agree on every input", () => {
+Deno.test("parseEvent(): the scanning fast paths (text and bytes) and JSON.parse agree on every input", () => {
   // "{ " instead of "{" is the same JSON but never matches the fast path's layout, so it takes the
   // JSON.parse path: both must give the same event or the same rejection.
   const now = () => Date.UTC(2026, 0, 1);
@@ -151,7 +151,10 @@ Deno.test("parseEvent(): the scanning fast path and JSON.parse agree on every in
   for (const ts of ["0", "01", "1.5", "-1", "1e12", "1767225600000 ", "99999999999999999"]) {
     inputs.push(base.replace("1767225600000", ts));
   }
-  for (const s of ['"u\\u0037"', '"u\t"', '""', '"ü"', "7"]) inputs.push(base.replace('"u7"', s));
+  for (const s of ['"u\\u0037"', '"u\t"', '""', '"ü"', '"u\u007f"', '"日本"', "7"]) {
+    inputs.push(base.replace('"u7"', s));
+  }
+  inputs.push(base.replace('"p-1"', '"p-12345678901234567"'), base.replace('"d7-1"', '"d7-1234567"'));
   inputs.push(base.replace('"d7-1"', '""'), base.replace('"p-1"', '""'), base + " ", base.replace("}", ',"x":1}'));
   // Random byte-level damage around the fast path's landmarks.
   let seed = 11;
@@ -172,6 +175,8 @@ Deno.test("parseEvent(): the scanning fast path and JSON.parse agree on every in
   for (const s of inputs) {
     const fast = parseEvent(s, { now });
     assert.deepEqual(fast, viaJson(s), `disagree on ${s}`);
+    // The worker hands over the record's bytes: the byte scanner must agree too.
+    assert.deepEqual(parseEvent(new TextEncoder().encode(s), { now }), fast, `bytes disagree on ${s}`);
     if (!isRejected(fast)) accepted++;
   }
   assert.ok(accepted > 1500, `only ${accepted} accepted`);
