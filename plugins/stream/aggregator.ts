@@ -148,6 +148,9 @@ export class WindowAggregator {
   #maxTs = -Infinity;
   /** Fixed windows: end → key → acc (a fixed window's start is its end − size). */
   #fixed = new Map<number, Map<string, Acc>>();
+  /** The window {@linkcode WindowAggregator.#addFixed} used last (dropped when windows close). */
+  #lastEnd = NaN;
+  #lastByKey: Map<string, Acc> | undefined;
   /** Sessions: key → sessions sorted by start. */
   #sessions = new Map<string, { start: number; end: number; acc: Acc }[]>();
   #dirty: Acc[] = [];
@@ -195,8 +198,11 @@ export class WindowAggregator {
   }
 
   #addFixed(o: Observation, start: number, end: number): void {
-    let byKey = this.#fixed.get(end);
+    // Consecutive events mostly fall in the same window: one map lookup instead of two.
+    let byKey = end === this.#lastEnd ? this.#lastByKey : this.#fixed.get(end);
     if (!byKey) this.#fixed.set(end, byKey = new Map());
+    this.#lastEnd = end;
+    this.#lastByKey = byKey;
     let acc = byKey.get(o.key);
     if (!acc) byKey.set(o.key, acc = newAcc(o.key, start, end));
     accumulate(acc, o);
@@ -303,6 +309,7 @@ export class WindowAggregator {
         if (acc.persisted) this.#removed.push([key, acc.start, end]);
       }
       this.#fixed.delete(end);
+      if (end === this.#lastEnd) this.#lastEnd = NaN, this.#lastByKey = undefined;
     }
     return out;
   }

@@ -10,8 +10,8 @@ import { Consumer, MessagesStreamModes, stringDeserializers } from "@platformati
 import type { Event } from "./event.ts";
 import type { Enricher } from "./topology.ts";
 
-/** An event with enrichment attributes. */
-export type EnrichedEvent = Event & { attrs?: Record<string, string> };
+/** An event with enrichment attributes (every {@linkcode Event} has the slot). */
+export type EnrichedEvent = Event;
 
 /** Options of {@linkcode redisDimension}. */
 export interface RedisDimensionOptions {
@@ -42,33 +42,32 @@ export function redisDimension(options: RedisDimensionOptions): Enricher<Enriche
   return async (events) => {
     const now = Date.now();
     // One cache lookup per event; the misses are fetched in one pipelined round trip.
-    const found = new Array<Readonly<Record<string, string>> | undefined>(events.length);
-    let missing: Set<string> | undefined;
-    for (let i = 0; i < events.length; i++) {
-      const hit = cache.get(events[i]!.user);
-      if (hit && now - hit.at <= ttl) found[i] = hit.attrs;
-      else (missing ??= new Set()).add(events[i]!.user);
-    }
-    if (missing) {
-      const ids = [...missing];
-      const p = options.redis.pipeline();
-      for (const id of ids) p.hmget(options.keyOf(id), ...fields);
-      const replies = (await p.exec()) ?? [];
-      ids.forEach((id, i) => {
-        const [err, values] = replies[i] ?? [null, []];
-        const attrs: Record<string, string> = {};
-        fields.forEach((f, j) => {
-          const v = err ? null : (values as (string | null)[])[j];
-          attrs[f] = v ?? options.fields[f]!;
-        });
-        if (cache.size >= max) cache.delete(cache.keys().next().value!);
-        // Shared by every event of this entity until it expires: frozen, never copied per event.
-        cache.set(id, { at: now, attrs: Object.freeze(attrs) });
-      });
-    }
+    let missed: number[] | undefined;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      const attrs = found[i] ?? cache.get(e.user)!.attrs;
+      const hit = cache.get(e.user);
+      if (hit && now - hit.at <= ttl) e.attrs = e.attrs ? { ...e.attrs, ...hit.attrs } : hit.attrs;
+      else (missed ??= []).push(i);
+    }
+    if (!missed) return events;
+    const ids = [...new Set(missed.map((i) => events[i]!.user))];
+    const p = options.redis.pipeline();
+    for (const id of ids) p.hmget(options.keyOf(id), ...fields);
+    const replies = (await p.exec()) ?? [];
+    ids.forEach((id, i) => {
+      const [err, values] = replies[i] ?? [null, []];
+      const attrs: Record<string, string> = {};
+      fields.forEach((f, j) => {
+        const v = err ? null : (values as (string | null)[])[j];
+        attrs[f] = v ?? options.fields[f]!;
+      });
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      // Shared by every event of this entity until it expires: frozen, never copied per event.
+      cache.set(id, { at: now, attrs: Object.freeze(attrs) });
+    });
+    for (const i of missed) {
+      const e = events[i]!;
+      const attrs = cache.get(e.user)!.attrs;
       e.attrs = e.attrs ? { ...e.attrs, ...attrs } : attrs;
     }
     return events;

@@ -555,7 +555,11 @@ export class Processor<E> {
     // Where each accepted record is (for a late event's dead letter): buffer, offset, key and value bounds.
     const bufs: Uint8Array[] = [];
     const spans: number[] = [];
-    const perPartition = new Map<number, number>();
+    const before = new Map<PartitionState, number>();
+    for (const part of response.partitions) {
+      const s = this.#parts.get(part.partition)!;
+      before.set(s, s.events);
+    }
     let current: PartitionState | undefined;
     let currentP = -1;
     this.#fetcher!.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
@@ -568,7 +572,6 @@ export class Processor<E> {
       s.next = offset + 1;
       s.dirty = true;
       s.events++;
-      perPartition.set(p, (perPartition.get(p) ?? 0) + 1);
       if (++this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(timestamp);
       const parsed = t.parse(vs < 0 ? null : buf.subarray(vs, ve));
       if (isRejected(parsed)) {
@@ -580,7 +583,9 @@ export class Processor<E> {
       bufs.push(buf);
       spans.push(offset, ks, ke, vs, ve);
     });
-    for (const [p, n] of perPartition) this.#metrics.eventsIn.inc({ partition: String(p) }, n);
+    for (const [s, n] of before) {
+      if (s.events > n) this.#metrics.eventsIn.inc({ partition: String(s.partition) }, s.events - n);
+    }
     const logs = this.#sink.logsObservations === true;
     const size = this.#batchSize;
     for (let from = 0; from < events.length; from += size) {

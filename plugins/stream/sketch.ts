@@ -68,7 +68,14 @@ export interface HllJson {
  */
 export class HyperLogLog {
   readonly p: number;
-  #sparse: Set<number> | null = new Set();
+  /**
+   * Sparse: the distinct hashes seen, in an open-addressing table (0 = empty; the
+   * hash 0 itself is {@linkcode HyperLogLog.#hasZero}). Plain int32s: a `Set` of
+   * 32-bit hashes boxed most of them as heap numbers.
+   */
+  #table: Int32Array | null = new Int32Array(16);
+  #size = 0;
+  #hasZero = false;
   #registers: Uint8Array | null = null;
 
   constructor(p = 12) {
@@ -83,12 +90,34 @@ export class HyperLogLog {
 
   /** Adds a 32-bit hash. */
   addHash(h: number): void {
-    if (this.#sparse) {
-      this.#sparse.add(h);
-      if (this.#sparse.size > (1 << this.p) / 4) this.#densify();
+    if (this.#table) {
+      this.#sparseAdd(h | 0);
+      if (this.#size > (1 << this.p) / 4) this.#densify();
       return;
     }
     this.#insert(h);
+  }
+
+  #sparseAdd(h: number): void {
+    if (h === 0) {
+      if (!this.#hasZero) this.#hasZero = true, this.#size++;
+      return;
+    }
+    let table = this.#table!;
+    if (2 * (this.#size + 1) > table.length) {
+      const old = table;
+      table = this.#table = new Int32Array(old.length * 2);
+      for (const x of old) if (x !== 0) place(table, x);
+    }
+    if (place(table, h)) this.#size++;
+  }
+
+  /** The sparse hashes, as unsigned 32-bit values. */
+  #hashes(): number[] {
+    const out: number[] = [];
+    if (this.#hasZero) out.push(0);
+    for (const x of this.#table!) if (x !== 0) out.push(x >>> 0);
+    return out;
   }
 
   #insert(h: number): void {
@@ -101,13 +130,14 @@ export class HyperLogLog {
 
   #densify(): void {
     this.#registers = new Uint8Array(1 << this.p);
-    for (const h of this.#sparse!) this.#insert(h);
-    this.#sparse = null;
+    for (const h of this.#hashes()) this.#insert(h);
+    this.#table = null;
+    this.#size = 0;
   }
 
   /** Estimated number of distinct values. */
   count(): number {
-    if (this.#sparse) return this.#sparse.size;
+    if (this.#table) return this.#size;
     const m = 1 << this.p;
     const regs = this.#registers!;
     let sum = 0;
@@ -125,31 +155,44 @@ export class HyperLogLog {
   /** Adds every value of `other` (same precision) to this one. */
   merge(other: HyperLogLog): void {
     if (other.p !== this.p) throw new RangeError(`Cannot merge HyperLogLogs of precision ${this.p} and ${other.p}`);
-    if (other.#sparse) {
-      for (const h of other.#sparse) this.addHash(h);
+    if (other.#table) {
+      for (const h of other.#hashes()) this.addHash(h);
       return;
     }
-    if (this.#sparse) this.#densify();
+    if (this.#table) this.#densify();
     const a = this.#registers!;
     const b = other.#registers!;
     for (let i = 0; i < a.length; i++) if (b[i]! > a[i]!) a[i] = b[i]!;
   }
 
   toJSON(): HllJson {
-    return this.#sparse
-      ? { p: this.p, s: [...this.#sparse] }
+    return this.#table
+      ? { p: this.p, s: this.#hashes() }
       : { p: this.p, r: Buffer.from(this.#registers!).toString("base64") };
   }
 
   static fromJSON(j: HllJson): HyperLogLog {
     const h = new HyperLogLog(j.p);
     if (j.r !== undefined) {
-      h.#sparse = null;
+      h.#table = null;
       h.#registers = new Uint8Array(Buffer.from(j.r, "base64"));
     } else {
-      for (const x of j.s ?? []) h.#sparse!.add(x);
+      for (const x of j.s ?? []) h.addHash(x);
     }
     return h;
+  }
+}
+
+/** Puts non-zero `h` into an open-addressing table with room; false when it was there. */
+function place(table: Int32Array, h: number): boolean {
+  const mask = table.length - 1;
+  for (let i = Math.imul(h, 0x9e3779b1) >>> 16 & mask;; i = (i + 1) & mask) {
+    const x = table[i]!;
+    if (x === h) return false;
+    if (x === 0) {
+      table[i] = h;
+      return true;
+    }
   }
 }
 
