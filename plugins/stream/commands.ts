@@ -7,7 +7,7 @@ import type { CommandSpec } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
-import { parseEvent } from "./event.ts";
+import { parseEvent, parseEventAt } from "./event.ts";
 import { type EnrichedEvent, redisDimension } from "./enrich.ts";
 import { ensureTopic, produceEvents } from "./produce.ts";
 import { Processor } from "./processor.ts";
@@ -37,7 +37,7 @@ export function defaultTopology(
     enrich?: (events: EnrichedEvent[]) => Promise<EnrichedEvent[]> | EnrichedEvent[];
   },
 ): Topology<EnrichedEvent> {
-  const base = topology<EnrichedEvent>((v) => parseEvent(v));
+  const base = topology<EnrichedEvent>((v) => parseEvent(v), (b, s, e) => parseEventAt(b, s, e));
   const withEnrich = options.enrich ? base.enrich(options.enrich) : base;
   return withEnrich
     .keyBy((e) => e.user)

@@ -58,12 +58,34 @@ export function parseEvent(
   options: ParseOptions = {},
 ): Event | Rejected {
   if (value === null || value === undefined) return { reason: "empty value" };
-  if (typeof value !== "string") {
-    const fast = parseCanonicalBytes(value);
-    if (fast) return checkFuture(fast, options);
-    value = decoder.decode(value);
-  }
+  if (typeof value !== "string") return parseEventAt(value, 0, value.length, options);
   return parseText(value, options);
+}
+
+/**
+ * {@linkcode parseEvent} of the bytes `start..end` of `buf` (a record inside a
+ * fetched batch), without a view of them: a `subarray` per record cost as much
+ * as scanning the record.
+ *
+ * @example
+ * ```ts
+ * import { parseEventAt } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const batch = new TextEncoder().encode('xx{"id":"p-1","user":"u1","device":"d1","amount":9.5,"ts":5}yy');
+ * const e = parseEventAt(batch, 2, batch.length - 2, { now: () => 5 });
+ * assert.deepEqual(e, { id: "p-1", user: "u1", device: "d1", amount: 9.5, ts: 5, attrs: undefined });
+ * ```
+ */
+export function parseEventAt(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  options: ParseOptions = {},
+): Event | Rejected {
+  const fast = parseCanonicalBytes(buf, start, end);
+  if (fast) return checkFuture(fast, options);
+  return parseText(decoder.decode(buf.subarray(start, end)), options);
 }
 
 function checkFuture(e: Event, options: ParseOptions): Event | Rejected {
@@ -192,8 +214,8 @@ const DEVICE_SEP = bytesOf('","device":"');
 const AMOUNT_SEP = bytesOf('","amount":');
 const TS_SEP = bytesOf(',"ts":');
 
-function bytesAt(b: Uint8Array, at: number, want: Uint8Array): boolean {
-  if (at + want.length > b.length) return false;
+function bytesAt(b: Uint8Array, at: number, want: Uint8Array, end: number): boolean {
+  if (at + want.length > end) return false;
   for (let k = 0; k < want.length; k++) if (b[at + k] !== want[k]) return false;
   return true;
 }
@@ -207,19 +229,19 @@ function bytesAt(b: Uint8Array, at: number, want: Uint8Array): boolean {
  * lookups that follow (enrichment cache, window state) cost a fraction of a
  * lookup with a fresh string.
  */
-function parseCanonicalBytes(b: Uint8Array): Event | null {
-  if (!bytesAt(b, 0, ID_OPEN)) return null;
-  let i = 7;
-  let j = asciiEnd(b, i);
-  if (j <= i || !bytesAt(b, j, USER_SEP)) return null;
+function parseCanonicalBytes(b: Uint8Array, start: number, end: number): Event | null {
+  if (!bytesAt(b, start, ID_OPEN, end)) return null;
+  let i = start + 7;
+  let j = asciiEnd(b, i, end);
+  if (j <= i || !bytesAt(b, j, USER_SEP, end)) return null;
   const id = asciiString(b, i, j);
   i = j + 10;
-  j = asciiEnd(b, i);
-  if (j <= i || !bytesAt(b, j, DEVICE_SEP)) return null;
+  j = asciiEnd(b, i, end);
+  if (j <= i || !bytesAt(b, j, DEVICE_SEP, end)) return null;
   const user = interned(b, i, j);
   i = j + 12;
-  j = asciiEnd(b, i);
-  if (j < i || !bytesAt(b, j, AMOUNT_SEP)) return null;
+  j = asciiEnd(b, i, end);
+  if (j < i || !bytesAt(b, j, AMOUNT_SEP, end)) return null;
   const device = asciiString(b, i, j);
   i = j + 11;
   let m = 0;
@@ -227,7 +249,7 @@ function parseCanonicalBytes(b: Uint8Array): Event | null {
   let scale = -1;
   let c = 0;
   const first = i;
-  for (; i < b.length; i++) {
+  for (; i < end; i++) {
     c = b[i]!;
     if (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
@@ -240,24 +262,24 @@ function parseCanonicalBytes(b: Uint8Array): Event | null {
     return null;
   }
   const amount = scale > 0 ? m / 10 ** scale : m;
-  if (!bytesAt(b, i, TS_SEP)) return null;
+  if (!bytesAt(b, i, TS_SEP, end)) return null;
   i += 6;
   let ts = 0;
   const tsFirst = i;
-  for (; i < b.length; i++) {
+  for (; i < end; i++) {
     c = b[i]!;
     if (c >= 48 && c <= 57) ts = ts * 10 + (c - 48);
     else break;
   }
   const tsDigits = i - tsFirst;
   if (tsDigits === 0 || tsDigits > 15 || (tsDigits > 1 && b[tsFirst] === 48)) return null;
-  if (c !== 125 || i !== b.length - 1) return null;
+  if (c !== 125 || i !== end - 1) return null;
   return { id, user, device, amount, ts, attrs: undefined };
 }
 
 /** The index of the closing quote of a printable-ASCII string without escapes from `i`, or -1. */
-function asciiEnd(b: Uint8Array, i: number): number {
-  for (; i < b.length; i++) {
+function asciiEnd(b: Uint8Array, i: number, end: number): number {
+  for (; i < end; i++) {
     const c = b[i]!;
     if (c === 34) return i;
     if (c === 92 || c < 32 || c > 126) return -1;

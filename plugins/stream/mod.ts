@@ -37,7 +37,7 @@ export const manifest = definePlugin({
 });
 
 export { topicsCommand };
-export { type Event, isRejected, parseEvent, type ParseOptions, type Rejected } from "./event.ts";
+export { type Event, isRejected, parseEvent, parseEventAt, type ParseOptions, type Rejected } from "./event.ts";
 export { type GeneratedRecord, generateEvents, type GeneratorOptions, prng } from "./generator.ts";
 export {
   type CompactSketch,

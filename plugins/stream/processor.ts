@@ -562,6 +562,7 @@ export class Processor<E> {
     }
     let current: PartitionState | undefined;
     let currentP = -1;
+    const parseAt = t.parseAt;
     this.#fetcher!.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
       if (p !== currentP) {
         current = this.#parts.get(p)!;
@@ -573,7 +574,7 @@ export class Processor<E> {
       s.dirty = true;
       s.events++;
       if (++this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(timestamp);
-      const parsed = t.parse(vs < 0 ? null : buf.subarray(vs, ve));
+      const parsed = vs < 0 ? t.parse(null) : parseAt ? parseAt(buf, vs, ve) : t.parse(buf.subarray(vs, ve));
       if (isRejected(parsed)) {
         this.#deadLetter(p, offset, buf, ks, ke, vs, ve, parsed.reason, s);
         return;

@@ -27,6 +27,11 @@ export type Enricher<E> = (events: E[]) => Promise<E[]> | E[];
 /** A complete topology. */
 export interface Topology<E> {
   parse: (value: Uint8Array | null | undefined) => E | Rejected;
+  /**
+   * The same parser on bytes `start..end` of a fetched batch, when it has one
+   * (e.g. `parseEventAt`): the worker then makes no view per record.
+   */
+  parseAt?: (buf: Uint8Array, start: number, end: number) => E | Rejected;
   enrichers: readonly Enricher<E>[];
   keyBy: (e: E) => string;
   window: WindowSpec;
@@ -53,8 +58,14 @@ interface AggregateOptions<E> {
   attrs?: (e: E) => Record<string, string> | undefined;
 }
 
-/** Starts a topology from a parser. */
-export function topology<E>(parse: (value: Uint8Array | null | undefined) => E | Rejected) {
+/**
+ * Starts a topology from a parser, and optionally the same parser on a byte
+ * range (see {@linkcode Topology.parseAt}).
+ */
+export function topology<E>(
+  parse: (value: Uint8Array | null | undefined) => E | Rejected,
+  parseAt?: (buf: Uint8Array, start: number, end: number) => E | Rejected,
+) {
   const enrichers: Enricher<E>[] = [];
   const builder = {
     /** Adds an enrichment step (run in order). */
@@ -72,6 +83,7 @@ export function topology<E>(parse: (value: Uint8Array | null | undefined) => E |
             aggregate(agg: AggregateOptions<E>): Topology<E> {
               return Object.freeze({
                 parse,
+                parseAt,
                 enrichers: [...enrichers],
                 keyBy,
                 window,

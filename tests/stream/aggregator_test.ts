@@ -4,6 +4,7 @@ import {
   hopping,
   isRejected,
   parseEvent,
+  parseEventAt,
   session,
   tumbling,
   WindowAggregator,
@@ -177,6 +178,9 @@ Deno.test("parseEvent(): the scanning fast paths (text and bytes) and JSON.parse
     assert.deepEqual(fast, viaJson(s), `disagree on ${s}`);
     // The worker hands over the record's bytes: the byte scanner must agree too.
     assert.deepEqual(parseEvent(new TextEncoder().encode(s), { now }), fast, `bytes disagree on ${s}`);
+    // And inside a batch, between bytes that would complete a cut-off record if read past its end.
+    const inBatch = new TextEncoder().encode(`7"${s}0}"`);
+    assert.deepEqual(parseEventAt(inBatch, 2, inBatch.length - 3, { now }), fast, `in a batch: disagree on ${s}`);
     if (!isRejected(fast)) accepted++;
   }
   assert.ok(accepted > 1500, `only ${accepted} accepted`);
