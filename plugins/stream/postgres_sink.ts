@@ -231,7 +231,9 @@ export class PostgresSink implements CheckpointStore {
           returning partition`
         : Promise.resolve([]);
       pending.push(moved, claimed);
-      if (logRows.length) pending.push(tx`insert into stream_observation_log ${tx(logRows)}`);
+      // A row already there means another worker committed this partition to the same offset: the
+      // offset update below finds the partition moved on and throws FencedError (not a key violation).
+      if (logRows.length) pending.push(tx`insert into stream_observation_log ${tx(logRows)} on conflict do nothing`);
       if (snapshots.length) {
         pending.push(tx`
           delete from stream_observation_log

@@ -128,6 +128,12 @@ export class Processor<E> {
   #timer?: ReturnType<typeof setInterval>;
   #inflight?: Promise<void>;
   #needRestart = false;
+  /** The partitions the fetcher reads for this worker. */
+  #owned = new Set<number>();
+  /** Partitions moved away: checkpoint without waiting for the interval. */
+  #checkpointSoon = false;
+  /** A checkpoint was fenced: reload the partitions from the database (see {@linkcode Processor.#reload}). */
+  #needReload = false;
   #sampleEvery = 64;
   #latencySamples: number[] = [];
   #metrics;
@@ -213,7 +219,7 @@ export class Processor<E> {
   async #flush(): Promise<void> {
     for (let i = 0; i < 1000 && this.#busy; i++) await new Promise((r) => setTimeout(r, 10));
     await this.#inflight;
-    if (!this.#needRestart && [...this.#parts.values()].some((p) => p.dirty || p.logged > 0)) {
+    if (!this.#needRestart && !this.#needReload && [...this.#parts.values()].some((p) => p.dirty || p.logged > 0)) {
       this.#checkpoint(true);
       await this.#inflight;
     }
@@ -263,6 +269,12 @@ export class Processor<E> {
     // through the lean fetch path, starting at each partition's checkpoint.
     (consumer.topics as unknown as { track(topic: string): boolean }).track(topic);
     await consumer.joinGroup({});
+    await this.#startFetching(consumer);
+  }
+
+  /** A new fetcher (and its pump) for the assigned partitions, each from its checkpoint. */
+  async #startFetching(consumer: Consumer): Promise<void> {
+    const topic = this.options.topic;
     let leaders: Map<number, { host: string; port: number }> | undefined;
     const fetcher = new Fetcher({
       topic,
@@ -322,6 +334,10 @@ export class Processor<E> {
       next.set(p, s.next);
     }
     if (this.#fetcher !== fetcher) return;
+    // Partitions that moved away: their queued records are left to the new owner, and the state
+    // this worker still holds for them is committed at once (the new owner loads what it finds).
+    if ([...current.keys()].some((p) => !next.has(p))) this.#checkpointSoon = true;
+    this.#owned = new Set(next.keys());
     fetcher.assign(next);
   }
 
@@ -432,6 +448,29 @@ export class Processor<E> {
     }
   }
 
+  /**
+   * After a fenced checkpoint: forgets every partition's state, the queued
+   * responses and the fetcher (a response still in flight was fetched from the
+   * old positions), and reloads from the database — keeping the group
+   * membership, so the other workers see no new rebalance.
+   */
+  async #reload(): Promise<void> {
+    if (this.#stopped) return;
+    const consumer = this.#consumer;
+    if (!consumer) return this.#restart();
+    this.stats.restarts++;
+    const old = this.#fetcher;
+    this.#fetcher = undefined;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#parts = new Map();
+    this.#loading = new Map();
+    this.#dead = [];
+    old?.close();
+    await this.#syncing;
+    await this.#startFetching(consumer);
+  }
+
   async #restart(): Promise<void> {
     if (this.#stopped) return;
     this.stats.restarts++;
@@ -463,15 +502,20 @@ export class Processor<E> {
     if (this.#busy || this.#stopped) return;
     this.#busy = true;
     try {
-      if (this.#needRestart) {
+      if (this.#needRestart || this.#needReload) {
         await this.#inflight;
-        this.#needRestart = false;
-        await this.#restart();
+        const full = this.#needRestart;
+        this.#needRestart = this.#needReload = false;
+        await (full ? this.#restart() : this.#reload().catch((err) => {
+          this.#log(`reloading failed: ${(err as Error).message}; restarting the stream`);
+          this.#needRestart = true;
+        }));
       }
       const due = () =>
-        !this.#inflight && Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000) &&
+        !this.#inflight &&
+        (this.#checkpointSoon || Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000)) &&
         [...this.#parts.values()].some((p) => p.dirty);
-      while (this.#queue.length && !this.#stopped && !this.#needRestart) {
+      while (this.#queue.length && !this.#stopped && !this.#needRestart && !this.#needReload) {
         const response = this.#queue.shift()!;
         this.#queuedBytes -= response.bytes;
         await this.#process(response);
@@ -479,7 +523,7 @@ export class Processor<E> {
         // Yield to I/O between responses, or the commit in flight would wait for the whole backlog.
         await new Promise((r) => setTimeout(r, 0));
       }
-      if (!this.#needRestart) this.#resync();
+      if (!this.#needRestart && !this.#needReload) this.#resync();
       if (due()) this.#checkpoint();
       if (
         this.options.untilDone && !this.#inflight && !this.#queue.length && Date.now() - this.#lastData > 1000 &&
@@ -563,13 +607,14 @@ export class Processor<E> {
     let current: PartitionState | undefined;
     let currentP = -1;
     const parseAt = t.parseAt;
+    const owned = this.#owned;
     this.#fetcher!.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
       if (p !== currentP) {
         current = this.#parts.get(p)!;
         currentP = p;
       }
       const s = current!;
-      if (offset < s.next) return; // already counted
+      if (offset < s.next || !owned.has(p)) return; // already counted, or no longer this worker's
       s.next = offset + 1;
       s.dirty = true;
       s.events++;
@@ -732,6 +777,7 @@ export class Processor<E> {
       s.dirty = false;
     }
     this.#lastCheckpoint = Date.now();
+    this.#checkpointSoon = false;
     this.#inflight = this.#commit(results, checkpoints, dead, samples)
       .catch((err) => this.#done.reject(err))
       .finally(() => (this.#inflight = undefined));
@@ -771,11 +817,13 @@ export class Processor<E> {
           this.stats.fenced++;
           this.#metrics.fenced.inc();
           this.#log(`fenced: ${err.message}; reloading from the database`);
-          this.#needRestart = true;
+          this.#needReload = true;
           return;
         }
-        // The database or the broker is away: nothing was committed, retry the same checkpoint.
-        if (attempt >= 60) throw err;
+        // The database or the broker is away: nothing was committed, retry the same checkpoint. A data,
+        // integrity or statement error (SQLSTATE classes 22, 23, 42) would fail the same way again.
+        const sqlState = String((err as { code?: unknown }).code ?? "");
+        if (attempt >= 60 || /^(22|23|42)[0-9A-Z]{3}$/.test(sqlState)) throw err;
         const inner = (err as { errors?: { message: string; errors?: { message: string }[] }[] }).errors?.[0];
         const why = inner?.errors?.[0]?.message ?? inner?.message ?? "";
         this.#log(`checkpoint failed (${(err as Error).message}${why ? ": " + why : ""}); retrying`);

@@ -8,6 +8,7 @@ import {
   decodeObservationChunk,
   decodeObservations,
   encodeObservation,
+  FencedError,
   type Observation,
   ObservationLog,
   PostgresSink,
@@ -149,6 +150,55 @@ Deno.test({
       assert.deepEqual(decodeObservationChunk(loaded.log![1] as Uint8Array), all.slice(100));
       await sink.reset();
       await sink.close();
+    } finally {
+      await pg.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "PostgresSink: two workers logging a partition to the same offset — the second is fenced, nothing doubled",
+  ...integration,
+  async fn() {
+    const pg = await connectPostgres({ max: 2 });
+    const pipeline = uniqueName("obsfence");
+    try {
+      const a = await PostgresSink.open(pg.sql, pipeline);
+      const b = await PostgresSink.open(pg.sql, pipeline);
+      const base = {
+        topic: "t",
+        partition: 3,
+        state: { maxTs: null, open: [] },
+        late: 0,
+        dead: 0,
+      };
+      await a.commit([], [{
+        ...base,
+        expectedOffset: null,
+        nextOffset: 10n,
+        delta: { maxTs: null, upserts: [], removed: [] },
+        events: 10,
+      }]);
+      // Both loaded the partition at 10 and both reached the end of the topic at 50 (as after a rebalance).
+      const chunk = () => {
+        const log = new ObservationLog();
+        for (const o of observations(40)) log.append(o);
+        return log.take();
+      };
+      await a.commit([], [{ ...base, expectedOffset: 10n, nextOffset: 50n, log: chunk(), events: 40 }]);
+      await assert.rejects(
+        () => b.commit([], [{ ...base, expectedOffset: 10n, nextOffset: 50n, log: chunk(), events: 40 }]),
+        FencedError,
+      );
+      const loaded = await a.load("t", 3);
+      assert.equal(loaded.nextOffset, 50n);
+      assert.equal(loaded.log?.length, 1);
+      const [{ events }] = await pg.sql`select events::int from stream_checkpoints
+        where pipeline = ${pipeline} and partition = 3` as unknown as [{ events: number }];
+      assert.equal(events, 50);
+      await a.reset();
+      await a.close();
+      await b.close();
     } finally {
       await pg.close();
     }
