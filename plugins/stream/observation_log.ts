@@ -15,10 +15,11 @@
  *
  * A chunk ({@linkcode ObservationLog.take}) is `MOL1`, the observation count,
  * the byte length of a JSON array of the chunk's distinct attributes (each as
- * JSON), the number of UTF-16 code units of text, that JSON, then, 8-byte
+ * JSON), the byte length of the text section, that JSON, then, 8-byte
  * aligned: times and values as float64, each observation's attributes as an
- * int32 (index + 1, or 0), and its key and distinct value as UTF-16 code
- * units, each after its length as two uint16; all little-endian. Numbers stay
+ * int32 (index + 1, or 0), and its key and distinct value, each as a varint
+ * of length · 2 + wide and then its UTF-16 code units, one byte each (all
+ * at most 0xff) or two (wide); all little-endian. Numbers stay
  * exact (no text round trip) and appending allocates nothing: no number
  * becomes text, no string is hashed (looking the keys up in a table cost more
  * than copying them). Chunks written before it, text lines, are still read.
@@ -92,7 +93,7 @@ export class ObservationLog {
   #attrsJson: string[] = [];
   #numbers = new Float64Array(2 * 1024);
   #refs = new Int32Array(1024);
-  #text = new Uint16Array(32 * 1024);
+  #text = new Uint8Array(16 * 1024);
   #textLength = 0;
   #length = 0;
 
@@ -116,24 +117,47 @@ export class ObservationLog {
       }
     }
     this.#refs[n] = a;
-    // The strings' UTF-16 code units, copied as they are: no hashing, no encoding.
+    // The strings' code units, copied as they are: no hashing, no encoding.
     this.#write(o.key);
     this.#write(o.distinct);
     this.#length = n + 1;
   }
 
+  /** A string as varint(length · 2 + wide), then its code units: one byte each, or two if any is above 0xff. */
   #write(s: string): void {
     let at = this.#textLength;
-    if (at + s.length + 2 > this.#text.length) {
-      const text = new Uint16Array(Math.max(this.#text.length * 2, at + s.length + 2));
+    if (at + 5 + 2 * s.length > this.#text.length) {
+      const text = new Uint8Array(Math.max(this.#text.length * 2, at + 5 + 2 * s.length));
       text.set(this.#text.subarray(0, at));
       this.#text = text;
     }
     const text = this.#text;
-    text[at++] = s.length & 0xffff;
-    text[at++] = s.length >>> 16;
-    for (let i = 0; i < s.length; i++) text[at + i] = s.charCodeAt(i);
-    this.#textLength = at + s.length;
+    const n = s.length;
+    let wide = 0;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0xff) {
+        wide = 1;
+        break;
+      }
+    }
+    for (let v = n * 2 + wide;; v = Math.floor(v / 128)) {
+      if (v < 128) {
+        text[at++] = v;
+        break;
+      }
+      text[at++] = (v & 127) | 128;
+    }
+    if (wide) {
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        text[at++] = c & 0xff;
+        text[at++] = c >>> 8;
+      }
+    } else {
+      for (let i = 0; i < n; i++) text[at + i] = s.charCodeAt(i);
+      at += n;
+    }
+    this.#textLength = at;
   }
 
   #grow(): void {
@@ -150,7 +174,7 @@ export class ObservationLog {
     const n = this.#length;
     const json = encoder.encode(JSON.stringify(this.#attrsJson));
     const at = Math.ceil((16 + json.length) / 8) * 8;
-    const out = new Uint8Array(at + 20 * n + 2 * this.#textLength);
+    const out = new Uint8Array(at + 20 * n + this.#textLength);
     const view = new DataView(out.buffer);
     out.set(MAGIC, 0);
     view.setUint32(4, n, true);
@@ -159,7 +183,7 @@ export class ObservationLog {
     out.set(json, 16);
     out.set(new Uint8Array(this.#numbers.buffer, 0, 16 * n), at);
     out.set(new Uint8Array(this.#refs.buffer, 0, 4 * n), at + 16 * n);
-    out.set(new Uint8Array(this.#text.buffer, 0, 2 * this.#textLength), at + 20 * n);
+    out.set(this.#text.subarray(0, this.#textLength), at + 20 * n);
     this.#attrs.clear();
     this.#attrsJson = [];
     this.#textLength = 0;
@@ -184,20 +208,34 @@ export function decodeObservationChunk(chunk: Uint8Array): Observation[] {
   const jsonLength = view.getUint32(8, true);
   const textLength = view.getUint32(12, true);
   const at = Math.ceil((16 + jsonLength) / 8) * 8;
-  const expected = at + 20 * n + 2 * textLength;
+  const expected = at + 20 * n + textLength;
   if (chunk.length !== expected) throw new Error(`${where}: ${chunk.length} bytes, expected ${expected}`);
   const attrs = (JSON.parse(textDecoder.decode(chunk.subarray(16, 16 + jsonLength))) as string[])
     .map((j) => JSON.parse(j) as Record<string, string>);
   // Copies: where the database driver put the chunk need not be aligned for float64.
   const numbers = new Float64Array(chunk.slice(at, at + 16 * n).buffer);
   const refs = new Int32Array(chunk.slice(at + 16 * n, at + 20 * n).buffer);
-  const text = new Uint16Array(chunk.slice(at + 20 * n).buffer);
+  const text = chunk.subarray(at + 20 * n);
   let t = 0;
   const read = () => {
-    const length = text[t]! | (text[t + 1]! << 16);
-    t += 2 + length;
-    if (t > text.length) throw new Error(`${where}: a string runs past the end`);
-    return utf16.decode(text.subarray(t - length, t));
+    let v = 0;
+    for (let shift = 1;; shift *= 128) {
+      if (t >= text.length) throw new Error(`${where}: a string runs past the end`);
+      const b = text[t++]!;
+      v += (b & 127) * shift;
+      if (b < 128) break;
+    }
+    const length = Math.floor(v / 2);
+    const bytes = v % 2 ? 2 * length : length;
+    if (t + bytes > text.length) throw new Error(`${where}: a string runs past the end`);
+    const units = text.subarray(t, t + bytes);
+    t += bytes;
+    if (v % 2) return utf16.decode(units);
+    let out = "";
+    for (let i = 0; i < units.length; i += 4096) {
+      out += String.fromCharCode(...units.subarray(i, i + 4096));
+    }
+    return out;
   };
   const out: Observation[] = [];
   for (let i = 0; i < n; i++) {
