@@ -73,7 +73,9 @@ export class HyperLogLog {
    * hash 0 itself is {@linkcode HyperLogLog.#hasZero}). Plain int32s: a `Set` of
    * 32-bit hashes boxed most of them as heap numbers.
    */
-  #table: Int32Array | null = new Int32Array(16);
+  #table: Int32Array | null = null;
+  /** The first few hashes, before there is a table (most windows see a handful of distinct values). */
+  #few: number[] | null = [];
   #size = 0;
   #hasZero = false;
   #registers: Uint8Array | null = null;
@@ -90,12 +92,30 @@ export class HyperLogLog {
 
   /** Adds a 32-bit hash. */
   addHash(h: number): void {
+    if (this.#few) {
+      const x = h | 0;
+      if (!this.#few.includes(x)) {
+        if (this.#few.length < FEW) this.#few.push(x), this.#size++;
+        else this.#tabulate(), this.#sparseAdd(x);
+      }
+      if (this.#size > (1 << this.p) / 4) this.#densify();
+      return;
+    }
     if (this.#table) {
       this.#sparseAdd(h | 0);
       if (this.#size > (1 << this.p) / 4) this.#densify();
       return;
     }
     this.#insert(h);
+  }
+
+  /** Moves the first few hashes into a table. */
+  #tabulate(): void {
+    const few = this.#few!;
+    this.#few = null;
+    this.#table = new Int32Array(32);
+    this.#size = 0;
+    for (const x of few) this.#sparseAdd(x);
   }
 
   #sparseAdd(h: number): void {
@@ -114,10 +134,16 @@ export class HyperLogLog {
 
   /** The sparse hashes, as unsigned 32-bit values. */
   #hashes(): number[] {
+    if (this.#few) return this.#few.map((x) => x >>> 0);
     const out: number[] = [];
     if (this.#hasZero) out.push(0);
     for (const x of this.#table!) if (x !== 0) out.push(x >>> 0);
     return out;
+  }
+
+  /** Whether the hashes themselves are kept (not yet registers). */
+  get #sparse(): boolean {
+    return this.#few !== null || this.#table !== null;
   }
 
   #insert(h: number): void {
@@ -131,13 +157,14 @@ export class HyperLogLog {
   #densify(): void {
     this.#registers = new Uint8Array(1 << this.p);
     for (const h of this.#hashes()) this.#insert(h);
+    this.#few = null;
     this.#table = null;
     this.#size = 0;
   }
 
   /** Estimated number of distinct values. */
   count(): number {
-    if (this.#table) return this.#size;
+    if (this.#sparse) return this.#size;
     const m = 1 << this.p;
     const regs = this.#registers!;
     let sum = 0;
@@ -155,18 +182,18 @@ export class HyperLogLog {
   /** Adds every value of `other` (same precision) to this one. */
   merge(other: HyperLogLog): void {
     if (other.p !== this.p) throw new RangeError(`Cannot merge HyperLogLogs of precision ${this.p} and ${other.p}`);
-    if (other.#table) {
+    if (other.#sparse) {
       for (const h of other.#hashes()) this.addHash(h);
       return;
     }
-    if (this.#table) this.#densify();
+    if (this.#sparse) this.#densify();
     const a = this.#registers!;
     const b = other.#registers!;
     for (let i = 0; i < a.length; i++) if (b[i]! > a[i]!) a[i] = b[i]!;
   }
 
   toJSON(): HllJson {
-    return this.#table
+    return this.#sparse
       ? { p: this.p, s: this.#hashes() }
       : { p: this.p, r: Buffer.from(this.#registers!).toString("base64") };
   }
@@ -174,6 +201,7 @@ export class HyperLogLog {
   static fromJSON(j: HllJson): HyperLogLog {
     const h = new HyperLogLog(j.p);
     if (j.r !== undefined) {
+      h.#few = null;
       h.#table = null;
       h.#registers = new Uint8Array(Buffer.from(j.r, "base64"));
     } else {
@@ -182,6 +210,9 @@ export class HyperLogLog {
     return h;
   }
 }
+
+/** Hashes kept in a list before a HyperLogLog makes a table. */
+const FEW = 8;
 
 /** Puts non-zero `h` into an open-addressing table with room; false when it was there. */
 function place(table: Int32Array, h: number): boolean {

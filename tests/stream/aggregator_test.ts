@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   generateEvents,
   hopping,
+  HyperLogLog,
+  murmur3,
   isRejected,
   parseEvent,
   parseEventAt,
@@ -222,5 +224,30 @@ Deno.test("WindowAggregator.delta(): replaying deltas rebuilds exactly the open 
       assert.ok(expected.size > 0);
       assert.deepEqual(new Map([...table].sort()), new Map([...expected].sort()));
     });
+  }
+});
+
+Deno.test("HyperLogLog: exact while sparse (list → table → registers), same counts after JSON and merges", () => {
+  // Distinct 32-bit hashes including 0 and values above 2^31 (kept as int32 inside).
+  const hashes = [0, 1, 0xffffffff, 0x80000000, ...Array.from({ length: 400 }, (_, i) => murmur3(`device-${i}`))];
+  const unique = [...new Set(hashes)];
+  for (const n of [1, 3, 8, 9, 40, 256, 257, unique.length]) {
+    const h = new HyperLogLog(10);
+    for (const x of unique.slice(0, n)) h.addHash(x), h.addHash(x); // duplicates change nothing
+    const back = HyperLogLog.fromJSON(JSON.parse(JSON.stringify(h.toJSON())));
+    if (n <= 256) {
+      assert.equal(h.count(), n, `exact at ${n}`);
+      assert.deepEqual([...(h.toJSON().s ?? [])].sort(), unique.slice(0, n).sort(), `hashes kept at ${n}`);
+    } else {
+      assert.equal(h.toJSON().s, undefined, `registers past 256 (${n})`);
+      assert.ok(Math.abs(h.count() - n) / n < 0.1, `estimate ${h.count()} for ${n}`);
+    }
+    assert.equal(back.count(), h.count());
+    // Merging the halves gives the whole, whatever form each half is in.
+    const a = new HyperLogLog(10);
+    const b = new HyperLogLog(10);
+    unique.slice(0, n).forEach((x, i) => (i % 3 ? a : b).addHash(x));
+    a.merge(b);
+    assert.equal(a.count(), h.count(), `merge at ${n}`);
   }
 });
