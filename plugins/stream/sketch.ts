@@ -243,6 +243,16 @@ interface KeyMapping {
   key(value: number): number;
   value(key: number): number;
   minPossible: number;
+  _multiplier: number;
+  _offset: number;
+}
+
+/** `MAPPING.key(value)` (`ceil(log2(value) · multiplier) + offset`, the same arithmetic) without two method calls. */
+const KEY_MULTIPLIER = MAPPING._multiplier;
+const KEY_OFFSET = MAPPING._offset;
+const MIN_POSITIVE = MAPPING.minPossible;
+if (MAPPING.key(1234.5) !== Math.ceil(Math.log2(1234.5) * KEY_MULTIPLIER) + KEY_OFFSET) {
+  throw new Error("@datadog/sketches-js changed its logarithmic mapping: update QuantileSketch");
 }
 
 /**
@@ -285,7 +295,7 @@ export class QuantileSketch {
 
   /** Adds a value (values at or below zero count as zero). */
   accept(value: number, weight = 1): void {
-    if (value > MAPPING.minPossible) this.#addKey(MAPPING.key(value), weight);
+    if (value > MIN_POSITIVE) this.#addKey(Math.ceil(Math.log2(value) * KEY_MULTIPLIER) + KEY_OFFSET, weight);
     else this.zeroCount += weight;
     this.count += weight;
     this.sum += value * weight;
