@@ -125,37 +125,42 @@ export class ObservationLog {
 
   /** A string as varint(length · 2 + wide), then its code units: one byte each, or two if any is above 0xff. */
   #write(s: string): void {
+    const n = s.length;
     let at = this.#textLength;
-    if (at + 5 + 2 * s.length > this.#text.length) {
-      const text = new Uint8Array(Math.max(this.#text.length * 2, at + 5 + 2 * s.length));
+    if (at + 5 + 2 * n > this.#text.length) {
+      const text = new Uint8Array(Math.max(this.#text.length * 2, at + 5 + 2 * n));
       text.set(this.#text.subarray(0, at));
       this.#text = text;
     }
     const text = this.#text;
-    const n = s.length;
-    let wide = 0;
-    for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) > 0xff) {
-        wide = 1;
-        break;
-      }
-    }
-    for (let v = n * 2 + wide;; v = Math.floor(v / 128)) {
+    // The header has the same length either way (2n and 2n + 1 cross no 7-bit boundary).
+    const header = at;
+    for (let v = n * 2;; v = Math.floor(v / 128)) {
       if (v < 128) {
         text[at++] = v;
         break;
       }
       text[at++] = (v & 127) | 128;
     }
-    if (wide) {
-      for (let i = 0; i < n; i++) {
-        const c = s.charCodeAt(i);
-        text[at++] = c & 0xff;
-        text[at++] = c >>> 8;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0xff) {
+        this.#writeWide(s, header, at);
+        return;
       }
-    } else {
-      for (let i = 0; i < n; i++) text[at + i] = s.charCodeAt(i);
-      at += n;
+      text[at + i] = c;
+    }
+    this.#textLength = at + n;
+  }
+
+  /** {@linkcode ObservationLog.#write} again with two bytes per code unit. */
+  #writeWide(s: string, header: number, at: number): void {
+    const text = this.#text;
+    text[header] = text[header]! | 1; // the wide flag is the varint's lowest bit
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      text[at++] = c & 0xff;
+      text[at++] = c >>> 8;
     }
     this.#textLength = at;
   }

@@ -26,7 +26,13 @@ function observations(n: number): Observation[] {
   for (let i = 0; i < n; i++) {
     out.push({
       // Tabs and backslashes, Latin-1 (one byte per code unit) and long keys (multi-byte lengths).
-      key: i % 1001 === 0 ? "ü".repeat(5000 + i) : i % 97 === 0 ? `u\t${i % 5}\\n` : `u${(i * 7919) % 500}`,
+      key: i % 1001 === 0
+        ? "ü".repeat(5000 + i)
+        : i % 1001 === 500
+        ? "ü日".repeat(300)
+        : i % 97 === 0
+        ? `u\t${i % 5}\\n`
+        : `u${(i * 7919) % 500}`,
       ts: 1_767_225_600_000 + i * 13 - (i % 11) * 500,
       value: i % 13 === 0 ? 0 : (i * 0.37) % 1000 + 1e-9 * i,
       distinct: i % 31 === 0 ? "日本" : `d${i % 700}`,
