@@ -448,6 +448,18 @@ export class Processor<E> {
     }
   }
 
+  /** Drops everything not checkpointed: partition state, queued responses, dead letters, the fetcher. */
+  #forgetProgress(): void {
+    this.stats.restarts++;
+    this.#fetcher?.close();
+    this.#fetcher = undefined;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#parts = new Map();
+    this.#loading = new Map();
+    this.#dead = [];
+  }
+
   /**
    * After a fenced checkpoint: forgets every partition's state, the queued
    * responses and the fetcher (a response still in flight was fetched from the
@@ -458,32 +470,18 @@ export class Processor<E> {
     if (this.#stopped) return;
     const consumer = this.#consumer;
     if (!consumer) return this.#restart();
-    this.stats.restarts++;
-    const old = this.#fetcher;
-    this.#fetcher = undefined;
-    this.#queue = [];
-    this.#queuedBytes = 0;
-    this.#parts = new Map();
-    this.#loading = new Map();
-    this.#dead = [];
-    old?.close();
+    this.#forgetProgress();
     await this.#syncing;
     await this.#startFetching(consumer);
   }
 
+  /** Leaves the group and starts over from the checkpoints (group errors, failed fetches). */
   async #restart(): Promise<void> {
     if (this.#stopped) return;
-    this.stats.restarts++;
-    const old = [this.#fetcher, this.#consumer] as const;
-    this.#fetcher = undefined;
+    const consumer = this.#consumer;
     this.#consumer = undefined;
-    this.#queue = [];
-    this.#queuedBytes = 0;
-    this.#parts = new Map();
-    this.#loading = new Map();
-    this.#dead = [];
-    old[0]?.close();
-    await old[1]?.close(true).catch(() => {});
+    this.#forgetProgress();
+    await consumer?.close(true).catch(() => {});
     for (let attempt = 1; !this.#stopped; attempt++) {
       try {
         await this.#start();
