@@ -604,15 +604,17 @@ export class Processor<E> {
     }
     let current: PartitionState | undefined;
     let currentP = -1;
+    let currentOwned = false;
     const parseAt = t.parseAt;
     const owned = this.#owned;
     this.#fetcher!.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
       if (p !== currentP) {
         current = this.#parts.get(p)!;
         currentP = p;
+        currentOwned = owned.has(p);
       }
       const s = current!;
-      if (offset < s.next || !owned.has(p)) return; // already counted, or no longer this worker's
+      if (offset < s.next || !currentOwned) return; // already counted, or no longer this worker's
       s.next = offset + 1;
       s.dirty = true;
       s.events++;
