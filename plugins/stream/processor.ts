@@ -128,8 +128,6 @@ export class Processor<E> {
   #timer?: ReturnType<typeof setInterval>;
   #inflight?: Promise<void>;
   #needRestart = false;
-  /** The partitions the fetcher reads for this worker. */
-  #owned = new Set<number>();
   /** Partitions moved away: checkpoint without waiting for the interval. */
   #checkpointSoon = false;
   /** A checkpoint was fenced: reload the partitions from the database (see {@linkcode Processor.#reload}). */
@@ -337,7 +335,6 @@ export class Processor<E> {
     // Partitions that moved away: their queued records are left to the new owner, and the state
     // this worker still holds for them is committed at once (the new owner loads what it finds).
     if ([...current.keys()].some((p) => !next.has(p))) this.#checkpointSoon = true;
-    this.#owned = new Set(next.keys());
     fetcher.assign(next);
   }
 
@@ -606,7 +603,8 @@ export class Processor<E> {
     let currentP = -1;
     let currentOwned = false;
     const parseAt = t.parseAt;
-    const owned = this.#owned;
+    // The partitions this worker still reads: records of any other are left to their new owner.
+    const owned = this.#fetcher!.positions;
     this.#fetcher!.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
       if (p !== currentP) {
         current = this.#parts.get(p)!;
