@@ -24,7 +24,7 @@
  * The broker, PostgreSQL, Redis, producer and worker share this machine's 2
  * cores. Writes bench/results/stream.json.
  *
- * usage: deno task bench:stream [--events 2000000] [--event-rate 500000] [--rates 20000,50000,100000] [--seconds 15]
+ * usage: deno task bench:stream [--events 2000000] [--event-rate 500000] [--rates 20000,50000,100000|none] [--seconds 15]
  *        [--warmup 5]
  *
  * @module
@@ -54,7 +54,9 @@ const EVENT_RATE = arg("event-rate", 500_000);
 const SECONDS = arg("seconds", 15);
 const WARMUP = arg("warmup", 5);
 const ratesArg = Deno.args.indexOf("--rates");
-const RATES = (ratesArg >= 0 ? Deno.args[ratesArg + 1]! : "20000,50000,100000").split(",").map(Number);
+const ratesText = ratesArg >= 0 ? Deno.args[ratesArg + 1]! : "20000,50000,100000";
+// `--rates none`: the throughput runs only.
+const RATES = ratesText === "none" ? [] : ratesText.split(",").map(Number);
 const brokers = resolveEndpoints().kafka.brokers;
 
 // The producing child of a throughput run: --produce TOPIC SPAN_MS.
