@@ -14,6 +14,13 @@
  *    - `catch-up`: the same N events spread over one hour of event time (a
  *      worker catching up after downtime): ~0.6 window results per event, so
  *      this measures writing results as much as processing events.
+ *    After each, the **peer** runs over the same topic: the same pipeline in
+ *    Kafka Streams (`bench/peers/kafka_streams/StreamsPeer.java`, compiled here
+ *    with `javac` against the broker's jars: exactly-once v2, 1-minute windows
+ *    with 5 s grace, count/sum/min/max/distinct/percentile bins, final results
+ *    only, 2 stream threads, a 512 MB record cache), timed the same way (from
+ *    RUNNING to committed offsets at the end). Its pipeline has no Redis join,
+ *    so the comparison favours it. `--no-peer` skips it.
  * 2. Latency at steady rates (default 20,000, 50,000 and 100,000 events/s,
  *    produced by another process, for 5 s of warm-up and then 15 s measured):
  *    p50/p99 from append-to-Kafka to the checkpoint holding the event
@@ -25,11 +32,11 @@
  * cores. Writes bench/results/stream.json.
  *
  * usage: deno task bench:stream [--events 2000000] [--event-rate 500000] [--rates 20000,50000,100000|none] [--seconds 15]
- *        [--warmup 5]
+ *        [--warmup 5] [--no-peer]
  *
  * @module
  */
-import { resolveEndpoints } from "@mercury/core";
+import { projectRoot, resolveEndpoints } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
 import {
@@ -58,6 +65,8 @@ const ratesText = ratesArg >= 0 ? Deno.args[ratesArg + 1]! : "20000,50000,100000
 // `--rates none`: the throughput runs only.
 const RATES = ratesText === "none" ? [] : ratesText.split(",").map(Number);
 const brokers = resolveEndpoints().kafka.brokers;
+
+const PEER = !Deno.args.includes("--no-peer");
 
 // The producing child of a throughput run: --produce TOPIC SPAN_MS.
 const produceArg = Deno.args.indexOf("--produce");
@@ -130,6 +139,7 @@ async function throughput(name: string, spanMs: number) {
       `${n} window results`,
   );
   return {
+    topic,
     events: stats.events,
     eventTimeSpanSeconds: spanMs / 1000,
     windowResults: n,
@@ -139,6 +149,71 @@ async function throughput(name: string, spanMs: number) {
     eventsPerSecWithStart: Math.round(stats.events / withStart),
     goal: 500_000,
     ratioToGoal: Number((stats.events / seconds / 500_000).toFixed(3)),
+  };
+}
+
+// 1b. The peer: the same pipeline in Kafka Streams, over the same topic.
+const root = projectRoot();
+const libs = `${root}/.mercury/kafka/libs`;
+let peerClasses: string | undefined;
+async function kafkaStreams(topic: string, events: number) {
+  if (!peerClasses) {
+    peerClasses = await Deno.makeTempDir({ prefix: "mercury-streams-peer-" });
+    const javac = await new Deno.Command("javac", {
+      args: ["-cp", `${libs}/*`, "-d", peerClasses, `${root}/bench/peers/kafka_streams/StreamsPeer.java`],
+      stderr: "piped",
+    }).output().catch((err) => {
+      throw new Error(
+        `javac not found (${err.message}): install a JDK (apt-get install default-jdk-headless), or --no-peer`,
+      );
+    });
+    if (!javac.success) {
+      throw new Error(`compiling StreamsPeer.java failed:\n${new TextDecoder().decode(javac.stderr)}`);
+    }
+  }
+  const appId = `${topic}-kstreams`;
+  const stateDir = await Deno.makeTempDir({ prefix: "mercury-streams-peer-state-" });
+  const out = await new Deno.Command("java", {
+    args: [
+      "-Xmx2g",
+      "-cp",
+      `${libs}/*:${peerClasses}`,
+      `-Dlog4j2.configurationFile=${root}/services/kafka/log4j2.yaml`,
+      "StreamsPeer",
+      brokers.join(","),
+      topic,
+      appId,
+      stateDir,
+      "2",
+      "512",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  if (!out.success || !line.startsWith("{")) {
+    throw new Error(`Kafka Streams peer failed: ${new TextDecoder().decode(out.stderr).slice(-1500)}`);
+  }
+  const r = JSON.parse(line) as { events: number; aggregated: number; seconds: number; eventsPerSec: number };
+  if (r.events !== events || r.aggregated !== events) {
+    throw new Error(`Kafka Streams peer saw ${r.events} events and aggregated ${r.aggregated}, expected ${events}`);
+  }
+  peerTopics.push(appId, `${topic}.peer-windows`);
+  console.error(`${topic}: Kafka Streams ${r.events} events in ${r.seconds}s (${r.eventsPerSec}/s)`);
+  return r;
+}
+const peerTopics: string[] = [];
+
+/** A throughput run, then the peer over the same topic, and the ratio. */
+async function throughputWithPeer(name: string, spanMs: number) {
+  const mercury = await throughput(name, spanMs);
+  if (!PEER) return mercury;
+  const peer = await kafkaStreams(mercury.topic, mercury.events);
+  return {
+    ...mercury,
+    kafkaStreams: peer,
+    ratioToKafkaStreams: Number((mercury.eventsPerSec / peer.eventsPerSec).toFixed(2)),
   };
 }
 
@@ -204,8 +279,8 @@ async function latency(rate: number) {
 // Latency first, on a fresh database: the backlog runs leave PostgreSQL vacuuming for a while.
 const latencies = [];
 for (const rate of RATES) latencies.push(await latency(rate));
-const live = await throughput("live", (N / EVENT_RATE) * 1000);
-const catchUp = await throughput("catchup", 3_600_000);
+const live = await throughputWithPeer("live", (N / EVENT_RATE) * 1000);
+const catchUp = await throughputWithPeer("catchup", 3_600_000);
 
 const result = {
   date: new Date().toISOString(),
@@ -218,7 +293,11 @@ await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
 await Deno.writeTextFile(new URL("./results/stream.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
 
 const admin = new Admin({ clientId: "bench-cleanup", bootstrapBrokers: brokers });
-await admin.deleteTopics({ topics: topics.flatMap((t) => [t, `${t}.dlq`]) }).catch(() => {});
+// Kafka Streams' internal topics (changelogs) are named after its application id.
+const internal = (await admin.listTopics().catch(() => [] as string[])).filter((t) =>
+  peerTopics.some((p) => t.startsWith(p))
+);
+await admin.deleteTopics({ topics: [...topics.flatMap((t) => [t, `${t}.dlq`]), ...internal] }).catch(() => {});
 await admin.close();
 for (const p of topics) {
   await (await PostgresSink.open(pg.sql, p)).reset();
