@@ -50,6 +50,7 @@ import {
   tumbling,
 } from "@mercury/stream";
 import { Admin } from "@platformatic/kafka";
+import { aptInstall, onPath } from "../tasks/services/_process.ts";
 import { PostgresSink } from "@mercury/stream";
 
 const arg = (name: string, d: number) => {
@@ -158,15 +159,15 @@ const libs = `${root}/.mercury/kafka/libs`;
 let peerClasses: string | undefined;
 async function kafkaStreams(topic: string, events: number) {
   if (!peerClasses) {
+    // The services install a Java runtime for the broker; compiling the peer needs the JDK.
+    if (!(await onPath("javac"))) {
+      await aptInstall(["openjdk-17-jdk-headless"], "javac (compiles the Kafka Streams peer)");
+    }
     peerClasses = await Deno.makeTempDir({ prefix: "mercury-streams-peer-" });
     const javac = await new Deno.Command("javac", {
       args: ["-cp", `${libs}/*`, "-d", peerClasses, `${root}/bench/peers/kafka_streams/StreamsPeer.java`],
       stderr: "piped",
-    }).output().catch((err) => {
-      throw new Error(
-        `javac not found (${err.message}): install a JDK (apt-get install default-jdk-headless), or --no-peer`,
-      );
-    });
+    }).output();
     if (!javac.success) {
       throw new Error(`compiling StreamsPeer.java failed:\n${new TextDecoder().decode(javac.stderr)}`);
     }
