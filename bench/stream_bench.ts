@@ -16,7 +16,8 @@
  *      this measures writing results as much as processing events.
  *    After each, the **peer** runs over the same topic: the same pipeline in
  *    Kafka Streams (`bench/peers/kafka_streams/StreamsPeer.java`, compiled here
- *    with `javac` against the broker's jars: exactly-once v2, 1-minute windows
+ *    with `javac` against the jars of `bench/peers/kafka_streams/pom.xml`,
+ *    fetched into `.mercury/peers/kafka_streams/libs`: exactly-once v2, 1-minute windows
  *    with 5 s grace, count/sum/min/max/distinct/percentile bins, final results
  *    only, 2 stream threads, a 512 MB record cache), timed the same way (from
  *    RUNNING to committed offsets at the end). Its pipeline has no Redis join,
@@ -51,6 +52,7 @@ import {
 } from "@mercury/stream";
 import { Admin } from "@platformatic/kafka";
 import { aptInstall, onPath } from "../tasks/services/_process.ts";
+import { fetchJars } from "../tasks/services/_maven.ts";
 import { PostgresSink } from "@mercury/stream";
 
 const arg = (name: string, d: number) => {
@@ -155,10 +157,11 @@ async function throughput(name: string, spanMs: number) {
 
 // 1b. The peer: the same pipeline in Kafka Streams, over the same topic.
 const root = projectRoot();
-const libs = `${root}/.mercury/kafka/libs`;
+const libs = `${root}/.mercury/peers/kafka_streams/libs`;
 let peerClasses: string | undefined;
 async function kafkaStreams(topic: string, events: number) {
   if (!peerClasses) {
+    await fetchJars(`${root}/bench/peers/kafka_streams/pom.xml`, libs, "Kafka Streams (the peer)");
     // The services install a Java runtime for the broker; compiling the peer needs the JDK.
     if (!(await onPath("javac"))) {
       await aptInstall(["openjdk-17-jdk-headless"], "javac (compiles the Kafka Streams peer)");
@@ -179,7 +182,6 @@ async function kafkaStreams(topic: string, events: number) {
       "-Xmx2g",
       "-cp",
       `${libs}/*:${peerClasses}`,
-      `-Dlog4j2.configurationFile=${root}/services/kafka/log4j2.yaml`,
       "StreamsPeer",
       brokers.join(","),
       topic,

@@ -9,7 +9,8 @@
  */
 import { DEFAULT_PORTS, type HealthReport } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
-import { aptInstall, onPath, run, runOk, sha256Hex, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
+import { aptInstall, onPath, run, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
+import { fetchJars } from "./_maven.ts";
 import { type NativeService, servicePaths } from "./native.ts";
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (as StorageTool makes). */
@@ -50,29 +51,8 @@ export function kafkaService(
       if (major === undefined || major < 17) {
         await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for the Kafka broker (found ${major ?? "none"})`);
       }
-      if (!(await onPath("mvn"))) await aptInstall(["maven"], "Maven (fetches the Kafka broker jars)");
-      // Jars are fetched again only when the pom changes.
-      const stamp = await sha256Hex(await Deno.readTextFile(pom));
-      let have = "";
-      try {
-        have = (await Deno.readTextFile(`${libs}/.pom-sha256`)).trim();
-      } catch { /* not fetched yet */ }
-      if (have === stamp) return;
       await Deno.mkdir(paths.dir, { recursive: true });
-      const tmp = `${libs}.tmp-${Deno.pid}`;
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
-      console.error("fetching the Kafka broker jars from Maven Central (services/kafka/pom.xml)…");
-      await runOk(
-        "mvn",
-        ["-q", "-B", "-f", pom, "dependency:copy-dependencies", `-DoutputDirectory=${tmp}`],
-        "mvn dependency:copy-dependencies",
-        {
-          logFile: paths.log,
-        },
-      );
-      await Deno.writeTextFile(`${tmp}/.pom-sha256`, stamp);
-      await Deno.remove(libs, { recursive: true }).catch(() => {});
-      await Deno.rename(tmp, libs);
+      await fetchJars(pom, libs, "the Kafka broker jars", paths.log);
     },
     async start() {
       await Deno.mkdir(paths.data, { recursive: true });

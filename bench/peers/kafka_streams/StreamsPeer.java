@@ -1,5 +1,5 @@
 // The processing peer of `deno task bench:stream`: the same pipeline in Kafka Streams
-// (org.apache.kafka:kafka-streams, from the broker's Maven jars), exactly-once v2.
+// (org.apache.kafka:kafka-streams, the jars of pom.xml beside this file), exactly-once v2.
 //
 //   parse and validate (Jackson) → key by user (the records' key: no repartition)
 //   → tumbling 1-minute event-time windows, 5 s grace (= Mercury's 5 s bound on
