@@ -1,8 +1,9 @@
 /**
  * The live dashboard: a page served by Deno that refreshes every second with
- * throughput, per-partition lag, end-to-end latency percentiles (scraped from
- * the workers' `/metrics`) and the latest window results. Charts are
- * vega-lite rendered to SVG on the server, so the page needs no network.
+ * throughput, per-partition lag, end-to-end latency percentiles over the last
+ * seconds (scraped from the workers' `/metrics`) and the latest window
+ * results. Charts are vega-lite rendered to SVG on the server, so the page
+ * needs no network.
  *
  * @module
  */
@@ -67,15 +68,45 @@ interface Sample {
   p99?: number;
 }
 
+/**
+ * Latency buckets observed between two scrapes, summed over the workers of the
+ * later one: per worker, its buckets now minus its buckets then (all of them
+ * for a worker that is new, or whose counters went back: it restarted).
+ * Prometheus' `histogram_quantile(rate(…[10s]))`, on the dashboard's own scrapes.
+ *
+ * @example
+ * ```ts
+ * import { bucketQuantile, recentBuckets } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const then = new Map([["w1", new Map([[0.1, 100], [1, 100], [Infinity, 100]])]]);
+ * const now = new Map([["w1", new Map([[0.1, 100], [1, 150], [Infinity, 150]])]]);
+ * // The first 100 were fast; the 50 since were all between 0.1 and 1 s.
+ * assert.ok(bucketQuantile(recentBuckets(now, then), 0.5)! > 0.1);
+ * ```
+ */
+export function recentBuckets(now: Map<string, Buckets>, then: Map<string, Buckets> | undefined): Buckets {
+  const out: Buckets = new Map();
+  for (const [worker, cur] of now) {
+    const old = then?.get(worker);
+    const restarted = old !== undefined && [...cur].some(([le, n]) => n < (old.get(le) ?? 0));
+    for (const [le, n] of cur) out.set(le, (out.get(le) ?? 0) + n - (old && !restarted ? old.get(le) ?? 0 : 0));
+  }
+  return out;
+}
+
 /** Options of {@linkcode Dashboard}. */
 export interface DashboardOptions {
   pipeline: string;
   topic: string;
   sql: Sql;
   redis: Redis;
-  lag: LagReader;
+  /** The backlog per partition (a {@linkcode LagReader}). */
+  lag: Pick<LagReader, "read">;
   /** Samples kept for the charts (default 120 = two minutes). */
   history?: number;
+  /** Latency percentiles are over this many last milliseconds (default 10 s). */
+  latencyWindowMs?: number;
 }
 
 /** Samples the pipeline every second and renders the page. */
@@ -84,6 +115,8 @@ export class Dashboard {
   #lagByPartition: { partition: number; lag: number }[] = [];
   #latest: Record<string, unknown>[] = [];
   #workers = 0;
+  /** The latency buckets of each worker at recent samples (for percentiles over the last seconds). */
+  #scrapes: { t: number; byWorker: Map<string, Buckets> }[] = [];
   #timer?: ReturnType<typeof setInterval>;
 
   constructor(readonly options: DashboardOptions) {}
@@ -96,7 +129,7 @@ export class Dashboard {
     const events = Number(row?.events ?? 0);
     const lags = await this.options.lag.read();
     this.#lagByPartition = lags.map((l) => ({ partition: l.partition, lag: l.lag }));
-    const buckets: Buckets = new Map();
+    const byWorker = new Map<string, Buckets>();
     const keys = await this.options.redis.keys(`mercury:stream:worker:${pipeline}:*`);
     this.#workers = keys.length;
     for (const key of keys) {
@@ -104,17 +137,24 @@ export class Dashboard {
       if (!url) continue;
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(500) });
-        parseHistogram(await res.text(), "mercury_stream_end_to_end_latency_seconds", buckets);
+        byWorker.set(key, parseHistogram(await res.text(), "mercury_stream_end_to_end_latency_seconds"));
       } catch { /* a worker going away */ }
     }
     this.#latest = [
       ...await sql`
       select key as "user", attrs->>'tier' as tier, to_char(window_start at time zone 'UTC', 'HH24:MI:SS') as "window",
-             count, round(sum::numeric, 2)::float as sum, distinct_count as devices, round(p95::numeric, 2)::float as p95
+             count::float8 as count, round(sum::numeric, 2)::float as sum, distinct_count::float8 as devices,
+             round(p95::numeric, 2)::float as p95
       from stream_windows where pipeline = ${pipeline}
       order by window_end desc, count desc limit 8`,
     ];
     const t = Date.now();
+    // Percentiles of what the workers observed since the scrape closest to the window's start.
+    const windowMs = this.options.latencyWindowMs ?? 10_000;
+    this.#scrapes.push({ t, byWorker });
+    while (this.#scrapes.length > 2 && this.#scrapes[1]!.t <= t - windowMs) this.#scrapes.shift();
+    const then = this.#scrapes.length > 1 ? this.#scrapes[0]!.byWorker : undefined;
+    const buckets = recentBuckets(byWorker, then);
     // Counts move at each worker's checkpoint, so the rate is taken over the last few seconds.
     const ref = this.samples.at(-3) ?? this.samples.at(0);
     this.samples.push({
@@ -184,7 +224,7 @@ export class Dashboard {
         },
       }),
       latency: await chartSvg({
-        title: "End-to-end latency",
+        title: `End-to-end latency (last ${Math.round((this.options.latencyWindowMs ?? 10_000) / 1000)} s)`,
         width: 420,
         height: 160,
         data: { values: lat },

@@ -124,6 +124,7 @@ export {
   Dashboard,
   type DashboardOptions,
   parseHistogram,
+  recentBuckets,
 } from "./dashboard.ts";
 export {
   Autoscaler,
