@@ -45,6 +45,7 @@ import {
   defaultTopology,
   ensureTopic,
   parseHistogram,
+  PostgresSink,
   Processor,
   produceEvents,
   redisDimension,
@@ -53,7 +54,6 @@ import {
 import { Admin } from "@platformatic/kafka";
 import { aptInstall, onPath } from "../tasks/services/_process.ts";
 import { fetchJars } from "../tasks/services/_maven.ts";
-import { PostgresSink } from "@mercury/stream";
 
 const arg = (name: string, d: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -305,6 +305,7 @@ await admin.close();
 for (const p of topics) {
   await (await PostgresSink.open(pg.sql, p)).reset();
 }
+if (peerClasses) await Deno.remove(peerClasses, { recursive: true }).catch(() => {});
 await pg.close();
 await redis.close();
 Deno.exit(0);

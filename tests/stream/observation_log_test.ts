@@ -11,6 +11,7 @@ import {
   FencedError,
   type Observation,
   ObservationLog,
+  type PartitionCheckpoint,
   PostgresSink,
   replayObservations,
   tumbling,
@@ -112,6 +113,20 @@ Deno.test("replayObservations: binary and text chunks replayed onto a snapshot r
   assert.deepEqual(sort(restored.openWindows()), sort(straight.openWindows()));
 });
 
+/** A checkpoint of partition `partition` of topic "t" with no state and no counts, plus `c`. */
+function checkpoint(
+  c: Pick<PartitionCheckpoint, "expectedOffset" | "nextOffset"> & Partial<PartitionCheckpoint>,
+): PartitionCheckpoint {
+  return { topic: "t", partition: 0, state: { maxTs: null, open: [] }, events: 0, late: 0, dead: 0, ...c };
+}
+
+/** The observations as one log chunk. */
+function chunkOf(all: Observation[]): Uint8Array {
+  const log = new ObservationLog();
+  for (const o of all) log.append(o);
+  return log.take();
+}
+
 Deno.test({
   name: "PostgresSink: stores binary log chunks and still loads text lines written before them",
   ...integration,
@@ -121,33 +136,13 @@ Deno.test({
     try {
       const sink = await PostgresSink.open(pg.sql, pipeline);
       const all = observations(300);
-      await sink.commit([], [{
-        topic: "t",
-        partition: 0,
-        expectedOffset: null,
-        nextOffset: 100n,
-        state: { maxTs: null, open: [] },
-        delta: { maxTs: null, upserts: [], removed: [] },
-        events: 0,
-        late: 0,
-        dead: 0,
-      }]);
+      await sink.commit([], [
+        checkpoint({ expectedOffset: null, nextOffset: 100n, delta: { maxTs: null, upserts: [], removed: [] } }),
+      ]);
       // A text chunk as an older worker wrote it, then a binary one.
       await pg.sql`insert into stream_observation_log (pipeline, topic, partition, next_offset, obs)
         values (${pipeline}, 't', 0, 200, ${all.slice(0, 100).map(encodeObservation).join("\n")})`;
-      const log = new ObservationLog();
-      for (const o of all.slice(100)) log.append(o);
-      await sink.commit([], [{
-        topic: "t",
-        partition: 0,
-        expectedOffset: 100n,
-        nextOffset: 300n,
-        state: { maxTs: null, open: [] },
-        log: log.take(),
-        events: 0,
-        late: 0,
-        dead: 0,
-      }]);
+      await sink.commit([], [checkpoint({ expectedOffset: 100n, nextOffset: 300n, log: chunkOf(all.slice(100)) })]);
       const loaded = await sink.load("t", 0);
       assert.equal(loaded.nextOffset, 300n);
       assert.equal(loaded.log?.length, 2);
@@ -172,31 +167,20 @@ Deno.test({
     try {
       const a = await PostgresSink.open(pg.sql, pipeline);
       const b = await PostgresSink.open(pg.sql, pipeline);
-      const base = {
-        topic: "t",
-        partition: 3,
-        state: { maxTs: null, open: [] },
-        late: 0,
-        dead: 0,
-      };
-      await a.commit([], [{
-        ...base,
-        expectedOffset: null,
-        nextOffset: 10n,
-        delta: { maxTs: null, upserts: [], removed: [] },
-        events: 10,
-      }]);
+      await a.commit([], [
+        checkpoint({
+          partition: 3,
+          expectedOffset: null,
+          nextOffset: 10n,
+          delta: { maxTs: null, upserts: [], removed: [] },
+          events: 10,
+        }),
+      ]);
       // Both loaded the partition at 10 and both reached the end of the topic at 50 (as after a rebalance).
-      const chunk = () => {
-        const log = new ObservationLog();
-        for (const o of observations(40)) log.append(o);
-        return log.take();
-      };
-      await a.commit([], [{ ...base, expectedOffset: 10n, nextOffset: 50n, log: chunk(), events: 40 }]);
-      await assert.rejects(
-        () => b.commit([], [{ ...base, expectedOffset: 10n, nextOffset: 50n, log: chunk(), events: 40 }]),
-        FencedError,
-      );
+      const toEnd = () =>
+        checkpoint({ partition: 3, expectedOffset: 10n, nextOffset: 50n, log: chunkOf(observations(40)), events: 40 });
+      await a.commit([], [toEnd()]);
+      await assert.rejects(() => b.commit([], [toEnd()]), FencedError);
       const loaded = await a.load("t", 3);
       assert.equal(loaded.nextOffset, 50n);
       assert.equal(loaded.log?.length, 1);
