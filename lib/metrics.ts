@@ -100,6 +100,11 @@ export class Gauge extends Metric {
     this.#values.set(this.key(labels), value);
   }
 
+  /** Drops the series for `labels` (e.g. a partition this worker no longer reads). */
+  remove(labels: Labels): void {
+    this.#values.delete(this.key(labels));
+  }
+
   /** Adds `value` (may be negative). */
   inc(labels: Labels = {}, value = 1): void {
     const k = this.key(labels);
@@ -181,6 +186,16 @@ export class Histogram extends Metric {
 /** A set of metrics exposed together. */
 export class Registry {
   #metrics = new Map<string, Metric>();
+  #sources: (() => string)[] = [];
+
+  /**
+   * Adds expositions made elsewhere (e.g. by worker threads, each with its own
+   * registry): {@linkcode Registry.expose} merges them with this registry's
+   * metrics by {@linkcode mergeExpositions}.
+   */
+  addSource(expose: () => string): void {
+    this.#sources.push(expose);
+  }
 
   /** Registers (or returns the existing) counter. */
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
@@ -214,13 +229,67 @@ export class Registry {
   expose(): string {
     let out = "";
     for (const m of this.#metrics.values()) out += m.header() + m.samples();
-    return out;
+    return this.#sources.length ? mergeExpositions([out, ...this.#sources.map((s) => s())]) : out;
   }
 
   /** A `Response` for a `/metrics` route. */
   response(): Response {
     return new Response(this.expose(), { headers: { "content-type": CONTENT_TYPE } });
   }
+}
+
+/**
+ * Merges text expositions of the same metrics from several registries (one
+ * per thread or process): samples of the same series are added, each family
+ * keeps its first HELP and TYPE. Adding is right for counters and histograms,
+ * and for gauges whose series belong to one source each (per partition) or
+ * add up (open windows).
+ *
+ * @example
+ * ```ts
+ * import { mergeExpositions } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * const a = "# TYPE events_total counter\nevents_total{p=\"0\"} 3\n";
+ * const b = "# TYPE events_total counter\nevents_total{p=\"0\"} 2\nevents_total{p=\"1\"} 1\n";
+ * assert.equal(mergeExpositions([a, b]), "# TYPE events_total counter\nevents_total{p=\"0\"} 5\nevents_total{p=\"1\"} 1\n");
+ * ```
+ */
+export function mergeExpositions(texts: readonly string[]): string {
+  // Family name → header lines and series (name with labels → value), in order of first appearance.
+  const families = new Map<string, { header: string[]; series: Map<string, number> }>();
+  const family = (name: string) => {
+    let f = families.get(name);
+    if (!f) families.set(name, f = { header: [], series: new Map() });
+    return f;
+  };
+  for (const text of texts) {
+    let current: string | undefined;
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      const meta = /^# (HELP|TYPE) (\S+) /.exec(line);
+      if (meta) {
+        current = meta[2]!;
+        const f = family(current);
+        if (!f.header.some((h) => h.startsWith(`# ${meta[1]} `))) f.header.push(line);
+        continue;
+      }
+      if (line.startsWith("#")) continue;
+      const space = line.lastIndexOf(" ");
+      const series = line.slice(0, space);
+      const sampleName = /^[^{ ]+/.exec(series)![0];
+      // A histogram's _bucket/_sum/_count samples belong to the family announced before them.
+      const f = family(current && sampleName.startsWith(current) ? current : sampleName);
+      const value = Number(line.slice(space + 1));
+      f.series.set(series, (f.series.get(series) ?? 0) + value);
+    }
+  }
+  let out = "";
+  for (const f of families.values()) {
+    for (const h of f.header) out += h + "\n";
+    for (const [series, value] of f.series) out += `${series} ${formatValue(value)}\n`;
+  }
+  return out;
 }
 
 /** The content type of the text exposition format. */

@@ -59,5 +59,14 @@ export {
   pluginsTable,
   rootHelp,
 } from "./cli.ts";
-export { CONTENT_TYPE, Counter, DEFAULT_BUCKETS, Gauge, Histogram, type Labels, Registry } from "./metrics.ts";
+export {
+  CONTENT_TYPE,
+  Counter,
+  DEFAULT_BUCKETS,
+  Gauge,
+  Histogram,
+  type Labels,
+  mergeExpositions,
+  Registry,
+} from "./metrics.ts";
 export { type HealthReport, withTimeout } from "./services/health.ts";

@@ -7,13 +7,13 @@ import type { CommandSpec } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
-import { parseEvent, parseEventAt } from "./event.ts";
-import { type EnrichedEvent, redisDimension } from "./enrich.ts";
+import { redisDimension } from "./enrich.ts";
+import { DEFAULT_PIPELINE, type DefaultPipelineArgs, defaultTopology } from "./default_pipeline.ts";
+import { ThreadedProcessor } from "./threaded.ts";
 import { ensureTopic, produceEvents } from "./produce.ts";
 import { Processor } from "./processor.ts";
-import { type Topology, topology } from "./topology.ts";
 import { compareTotals, groundTruth, readTopic, sinkTotals } from "./verify.ts";
-import { describeWindow, parseDuration, parseWindowSpec, type WindowSpec } from "./window.ts";
+import { describeWindow, parseDuration, parseWindowSpec } from "./window.ts";
 import { serveMetrics } from "./metrics_server.ts";
 import { announceWorker, Dashboard } from "./dashboard.ts";
 import { LagReader } from "./lag.ts";
@@ -26,28 +26,6 @@ const num = (v: unknown, name: string): number => {
   if (!Number.isFinite(n) || n < 0) throw new MercuryError("usage", `--${name} "${v}" is not a non-negative number`);
   return n;
 };
-
-/** The default pipeline: parse → Redis tier join → key by user → window → amount aggregates. */
-export function defaultTopology(
-  window: WindowSpec,
-  options: {
-    maxOutOfOrdernessMs: number;
-    allowedLatenessMs: number;
-    processingTime?: boolean;
-    enrich?: (events: EnrichedEvent[]) => Promise<EnrichedEvent[]> | EnrichedEvent[];
-  },
-): Topology<EnrichedEvent> {
-  const base = topology<EnrichedEvent>((v) => parseEvent(v), (b, s, e) => parseEventAt(b, s, e));
-  const withEnrich = options.enrich ? base.enrich(options.enrich) : base;
-  return withEnrich
-    .keyBy((e) => e.user)
-    .window(window, {
-      maxOutOfOrdernessMs: options.maxOutOfOrdernessMs,
-      allowedLatenessMs: options.allowedLatenessMs,
-      timeDomain: options.processingTime ? "processing" : "event",
-    })
-    .aggregate({ value: (e) => e.amount, distinct: (e) => e.device, eventTime: (e) => e.ts, attrs: (e) => e.attrs });
-}
 
 const windowOptions = {
   window: {
@@ -162,49 +140,79 @@ export const processCommand: CommandSpec = {
       description: "results topic for --sink kafka (default <pipeline>.windows)",
     },
     "metrics-port": { type: "string", value: "PORT", description: "serve /metrics on this port (0 = any)" },
+    threads: {
+      type: "string",
+      value: "N",
+      description: "process the partitions on N threads, one group member (PostgreSQL sink)",
+      default: "1",
+    },
   },
   async run(args, ctx) {
     const v = args.values;
     const eps = ctx.endpoints();
     const topic = str(v.topic);
     const window = parseWindowSpec(str(v.window));
-    const pg = await connectPostgres({ max: 2 });
-    const redis = v["no-enrich"] ? undefined : await connectRedis();
-    const topo = defaultTopology(window, {
-      maxOutOfOrdernessMs: parseDuration(str(v["max-out-of-orderness"]), "--max-out-of-orderness"),
-      allowedLatenessMs: parseDuration(str(v["allowed-lateness"]), "--allowed-lateness"),
-      processingTime: v["processing-time"] === true,
-      enrich: redis
-        ? redisDimension({ redis: redis.client, keyOf: (u) => `dim:user:${u}`, fields: { tier: "unknown" } })
-        : undefined,
-    });
+    const threads = num(v.threads, "threads");
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new MercuryError("usage", `--threads "${v.threads}" is not a whole number ≥ 1`, {
+        hint: "e.g. --threads 2",
+      });
+    }
     const sink = str(v.sink);
     if (sink !== "postgres" && sink !== "kafka") {
       throw new MercuryError("usage", `--sink "${sink}" is not postgres or kafka`);
     }
+    if (threads > 1 && sink === "kafka") {
+      throw new MercuryError("usage", "--threads needs --sink postgres", {
+        hint: "the Kafka sink commits the group's offsets in its transactions; run more processes instead",
+      });
+    }
+    const pg = await connectPostgres({ max: 2 });
+    const redis = v["no-enrich"] ? undefined : await connectRedis();
+    const pipelineArgs: DefaultPipelineArgs = {
+      window,
+      maxOutOfOrdernessMs: parseDuration(str(v["max-out-of-orderness"]), "--max-out-of-orderness"),
+      allowedLatenessMs: parseDuration(str(v["allowed-lateness"]), "--allowed-lateness"),
+      processingTime: v["processing-time"] === true,
+      enrich: redis !== undefined,
+    };
     const pipelineName = str(v.pipeline) || topic;
-    const processor = new Processor({
+    const common = {
       brokers: eps.kafka.brokers,
       topic,
       pipeline: pipelineName,
-      store: sink === "kafka"
-        ? (pipeline) =>
-          KafkaTransactionalSink.open({
-            brokers: eps.kafka.brokers,
-            pipeline,
-            outputTopic: str(v["output-topic"]) || undefined,
-            instanceId: str(v["instance-id"]) || undefined,
-          })
-        : undefined,
       group: str(v.group) || undefined,
       instanceId: str(v["instance-id"]) || undefined,
-      topology: topo,
       sql: pg.sql,
       checkpointMs: parseDuration(str(v.checkpoint), "--checkpoint"),
       snapshotMs: parseDuration(str(v.snapshot), "--snapshot"),
       untilDone: v["until-done"] === true,
-      log: (l) => console.error(`[${new Date().toISOString()}] ${l}`),
-    });
+      log: (l: string) => console.error(`[${new Date().toISOString()}] ${l}`),
+    };
+    const processor = threads > 1
+      ? new ThreadedProcessor({
+        ...common,
+        threads,
+        topology: { url: DEFAULT_PIPELINE, export: "defaultPipeline", args: pipelineArgs },
+      })
+      : new Processor({
+        ...common,
+        store: sink === "kafka"
+          ? (pipeline) =>
+            KafkaTransactionalSink.open({
+              brokers: eps.kafka.brokers,
+              pipeline,
+              outputTopic: str(v["output-topic"]) || undefined,
+              instanceId: str(v["instance-id"]) || undefined,
+            })
+          : undefined,
+        topology: defaultTopology(window, {
+          ...pipelineArgs,
+          enrich: redis
+            ? redisDimension({ redis: redis.client, keyOf: (u) => `dim:user:${u}`, fields: { tier: "unknown" } })
+            : undefined,
+        }),
+      });
     const server = v["metrics-port"] !== undefined
       ? serveMetrics(processor.registry, num(v["metrics-port"], "metrics-port"))
       : undefined;

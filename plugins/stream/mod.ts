@@ -66,15 +66,10 @@ export {
   WindowAggregator,
   type WindowResult,
 } from "./aggregator.ts";
-export {
-  autoscaleCommand,
-  dashboardCommand,
-  defaultTopology,
-  processCommand,
-  produceCommand,
-  verifyCommand,
-} from "./commands.ts";
+export { autoscaleCommand, dashboardCommand, processCommand, produceCommand, verifyCommand } from "./commands.ts";
 export { type Enricher, type Topology, topology } from "./topology.ts";
+export { DEFAULT_PIPELINE, defaultPipeline, type DefaultPipelineArgs, defaultTopology } from "./default_pipeline.ts";
+export { placePartitions, ThreadedProcessor, type ThreadedProcessorOptions, type TopologyModule } from "./threaded.ts";
 export {
   type Changelog,
   changelogDimension,
@@ -90,7 +85,7 @@ export {
   type LoadedPartition,
   type PartitionCheckpoint,
 } from "./checkpoint_store.ts";
-export { Processor, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
+export { checkGroupOffsets, checkTopic, Processor, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
 export {
   type FetchedPartition,
   Fetcher,

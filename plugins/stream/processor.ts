@@ -54,6 +54,16 @@ export interface ProcessorOptions<E> {
   fetchMaxBytes?: number;
   /** Stop once every partition's checkpoint reached the topic's end. */
   untilDone?: boolean;
+  /**
+   * `group` (default): join the consumer group and read what it assigns.
+   * `manual`: read only the partitions given to {@linkcode Processor.assign}
+   * (a coordinator in the group hands them out, e.g. `ThreadedProcessor` to its
+   * threads); the group's Kafka offsets are then the coordinator's to commit
+   * (see `onCommit`), and `untilDone` waits for the assigned partitions only.
+   */
+  assignment?: "group" | "manual";
+  /** Called after each checkpoint committed, with each partition's next offset in it. */
+  onCommit?: (offsets: { partition: number; nextOffset: bigint }[]) => void;
   /** Metrics registry (default: a new one). */
   registry?: Registry;
   log?: (line: string) => void;
@@ -133,6 +143,8 @@ export class Processor<E> {
   /** A checkpoint was fenced: reload the partitions from the database (see {@linkcode Processor.#reload}). */
   #needReload = false;
   #sampleEvery = 64;
+  /** The partitions given to {@linkcode Processor.assign} (manual assignment; undefined until the first call). */
+  #manual?: number[];
   #latencySamples: number[] = [];
   #metrics;
 
@@ -175,6 +187,10 @@ export class Processor<E> {
     return this.options.batchSize ?? 5000;
   }
 
+  get #group(): string {
+    return this.options.group ?? `mercury-stream-${this.pipeline}`;
+  }
+
   get #dlqTopic(): string {
     return this.options.dlqTopic ?? `${this.options.topic}.dlq`;
   }
@@ -186,10 +202,19 @@ export class Processor<E> {
   /** Starts consuming; resolves when stopped (or, with `untilDone`, when the topic is fully processed). */
   async run(): Promise<ProcessorStats> {
     this.#done = Promise.withResolvers<void>();
-    await this.#checkTopic();
+    await checkTopic(this.options.brokers, this.options.topic);
     if (this.options.store) this.#sink = await this.options.store(this.pipeline);
     else if (this.options.sql) this.#sink = await PostgresSink.open(this.options.sql, this.pipeline);
     else throw new MercuryError("config", "a Processor needs `sql` (PostgreSQL sink) or a `store`");
+    if (this.options.assignment === "manual" && this.#sink.commitsGroupOffsets) {
+      throw new MercuryError(
+        "config",
+        `${this.#sink.describe()} commits the group's offsets: it needs group assignment`,
+        {
+          hint: "use the PostgreSQL sink with manual assignment (threads)",
+        },
+      );
+    }
     this.#log(`sink: ${this.#sink.describe()}`);
     this.#dlq = new Producer({
       clientId: `mercury-dlq-${this.pipeline}`,
@@ -223,6 +248,32 @@ export class Processor<E> {
     }
   }
 
+  /**
+   * With `assignment: "manual"`: reads exactly these partitions from now on.
+   * Partitions taken away keep their state until it is committed at once (the
+   * next reader loads it from the store; see the class notes on fencing).
+   */
+  assign(partitions: readonly number[]): void {
+    if (this.options.assignment !== "manual") {
+      throw new MercuryError("config", 'Processor.assign() needs `assignment: "manual"`');
+    }
+    for (const p of this.#manual ?? []) {
+      if (partitions.includes(p)) continue;
+      this.#metrics.lag.remove({ partition: String(p) });
+      this.#metrics.watermark.remove({ partition: String(p) });
+    }
+    this.#manual = [...partitions];
+    this.#log(`assigned partitions: ${[...partitions].sort((a, b) => a - b).join(",") || "none"}`);
+    this.#resync();
+  }
+
+  /** The partitions this worker reads. */
+  #owned(consumer: Consumer): number[] {
+    if (this.options.assignment === "manual") return this.#manual ?? [];
+    const topic = this.options.topic;
+    return (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
+  }
+
   /** Stops after the current batch and writes a last checkpoint (a crash instead resumes from the previous one). */
   stop(): void {
     this.#stopped = true;
@@ -233,7 +284,7 @@ export class Processor<E> {
     const { brokers, topic } = this.options;
     const consumer = new Consumer({
       clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
-      groupId: this.options.group ?? `mercury-stream-${this.pipeline}`,
+      groupId: this.#group,
       ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
       bootstrapBrokers: brokers,
       sessionTimeout: 10_000,
@@ -242,6 +293,12 @@ export class Processor<E> {
       maxWaitTime: 100,
       maxBytes: 16 * 1024 * 1024,
     });
+    if (this.options.assignment === "manual") {
+      // No group membership: the consumer is only the metadata and offsets client.
+      this.#consumer = consumer;
+      await this.#startFetching(consumer);
+      return;
+    }
     // Group errors (a rebalance racing a join, a coordinator moving) restart the stream
     // from the checkpoints instead of killing the worker.
     consumer.on("error", (err: Error) => {
@@ -261,7 +318,7 @@ export class Processor<E> {
       this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
       this.#resync();
     });
-    await this.#checkOffsets(consumer);
+    await checkGroupOffsets(consumer, this.#sink, this.options.topic, this.#group);
     this.#consumer = consumer;
     // The group protocol (join, heartbeats, assignment) stays with the client; records come
     // through the lean fetch path, starting at each partition's checkpoint.
@@ -312,8 +369,7 @@ export class Processor<E> {
     const consumer = this.#consumer;
     const fetcher = this.#fetcher;
     if (!consumer || !fetcher) return;
-    const topic = this.options.topic;
-    const owned = (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
+    const owned = this.#owned(consumer);
     const current = fetcher.positions;
     if (owned.length === current.size && owned.every((p) => current.has(p))) return;
     const next = new Map<number, number>();
@@ -388,60 +444,6 @@ export class Processor<E> {
       this.#queuedBytes += response.bytes;
       this.#lastData = Date.now();
       void this.#tick();
-    }
-  }
-
-  /** An unknown input topic is an error before anything is created. */
-  async #checkTopic(): Promise<void> {
-    const { brokers, topic } = this.options;
-    const admin = new Admin({ clientId: "mercury-stream-check", bootstrapBrokers: brokers });
-    let topics: string[];
-    try {
-      topics = await admin.listTopics();
-    } catch (err) {
-      throw new MercuryError("unavailable", `cannot reach Kafka at ${brokers.join(",")}: ${(err as Error).message}`, {
-        where: brokers.join(","),
-        hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS",
-        cause: err,
-      });
-    } finally {
-      await admin.close().catch(() => {});
-    }
-    if (!topics.includes(topic)) {
-      throw new MercuryError("not_found", `unknown topic "${topic}"`, {
-        where: brokers.join(","),
-        hint: "create it first, e.g. `deno task mercury stream produce --topic " + topic + "`",
-      });
-    }
-  }
-
-  /**
-   * Refuses to start when the group's Kafka offsets are ahead of the database's
-   * checkpoints: records in between would be skipped (e.g. checkpoints deleted
-   * by hand without resetting the group).
-   */
-  async #checkOffsets(consumer: Consumer): Promise<void> {
-    const topic = this.options.topic;
-    const meta = await consumer.metadata({ topics: [topic] });
-    const count = meta.topics.get(topic)?.partitionsCount ?? 0;
-    const partitions = Array.from({ length: count }, (_, i) => i);
-    const committed = (await consumer.listCommittedOffsets({ topics: [{ topic, partitions }] })).get(topic) ?? [];
-    const stored = await this.#sink.storedOffsets(topic, consumer);
-    for (const p of partitions) {
-      const k = committed[p] ?? -1n;
-      if (k > (stored.get(p) ?? 0n)) {
-        throw new MercuryError(
-          "conflict",
-          `the consumer group's offset for ${topic}/${p} (${k}) is ahead of the pipeline's checkpoint (${
-            stored.get(p) ?? "none"
-          })`,
-          {
-            where: `group ${this.options.group ?? `mercury-stream-${this.pipeline}`}`,
-            hint:
-              "checkpoints were removed without resetting the group: reset both (`deno task mercury stream reset`) or use a new --pipeline",
-          },
-        );
-      }
     }
   }
 
@@ -848,8 +850,9 @@ export class Processor<E> {
     let open = 0;
     for (const s of this.#parts.values()) open += s.agg.size;
     this.#metrics.open.set({}, open);
+    this.options.onCommit?.(checkpoints.map((c) => ({ partition: c.partition, nextOffset: c.nextOffset })));
     // Kafka's offsets follow the database's (never ahead of them), so a restart re-reads little.
-    if (this.#sink.commitsGroupOffsets) return;
+    if (this.#sink.commitsGroupOffsets || this.options.assignment === "manual") return;
     await this.#consumer?.commit({
       offsets: checkpoints.map((c) => ({ topic, partition: c.partition, offset: c.nextOffset, leaderEpoch: -1 })),
     }).catch(() => {});
@@ -857,16 +860,19 @@ export class Processor<E> {
 
   async #checkDone(): Promise<void> {
     const topic = this.options.topic;
+    const manual = this.options.assignment === "manual";
+    if (manual && !this.#manual) return; // nothing assigned yet
     const ends = (await this.#consumer!.listOffsets({ topics: [topic] })).get(topic) ?? [];
     const stored = await this.#sink.storedOffsets(topic, this.#consumer);
     let done = true;
     ends.forEach((end, p) => {
+      if (manual && !this.#manual!.includes(p)) return;
       const next = stored.get(p) ?? 0n;
       this.#metrics.lag.set({ partition: String(p) }, Number(end - next));
       if (next < end) done = false;
     });
     if (done) {
-      this.#log(`done: every partition of ${topic} is checkpointed to its end`);
+      this.#log(`done: every ${manual ? "assigned " : ""}partition of ${topic} is checkpointed to its end`);
       this.#stopped = true;
       this.#done.resolve();
     }
@@ -878,5 +884,62 @@ export class Processor<E> {
     this.#fetcher?.close();
     await this.#consumer?.close(true).catch(() => {});
     await this.#dlq?.close().catch(() => {});
+  }
+}
+
+/** An unknown input topic is an error before anything is created. */
+export async function checkTopic(brokers: string[], topic: string): Promise<void> {
+  const admin = new Admin({ clientId: "mercury-stream-check", bootstrapBrokers: brokers });
+  let topics: string[];
+  try {
+    topics = await admin.listTopics();
+  } catch (err) {
+    throw new MercuryError("unavailable", `cannot reach Kafka at ${brokers.join(",")}: ${(err as Error).message}`, {
+      where: brokers.join(","),
+      hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS",
+      cause: err,
+    });
+  } finally {
+    await admin.close().catch(() => {});
+  }
+  if (!topics.includes(topic)) {
+    throw new MercuryError("not_found", `unknown topic "${topic}"`, {
+      where: brokers.join(","),
+      hint: "create it first, e.g. `deno task mercury stream produce --topic " + topic + "`",
+    });
+  }
+}
+
+/**
+ * Refuses to start when the group's Kafka offsets are ahead of the store's
+ * checkpoints: records in between would be skipped (e.g. checkpoints deleted
+ * by hand without resetting the group).
+ */
+export async function checkGroupOffsets(
+  consumer: Consumer,
+  store: CheckpointStore,
+  topic: string,
+  group: string,
+): Promise<void> {
+  const meta = await consumer.metadata({ topics: [topic] });
+  const count = meta.topics.get(topic)?.partitionsCount ?? 0;
+  const partitions = Array.from({ length: count }, (_, i) => i);
+  const committed = (await consumer.listCommittedOffsets({ topics: [{ topic, partitions }] })).get(topic) ?? [];
+  const stored = await store.storedOffsets(topic, consumer);
+  for (const p of partitions) {
+    const k = committed[p] ?? -1n;
+    if (k > (stored.get(p) ?? 0n)) {
+      throw new MercuryError(
+        "conflict",
+        `the consumer group's offset for ${topic}/${p} (${k}) is ahead of the pipeline's checkpoint (${
+          stored.get(p) ?? "none"
+        })`,
+        {
+          where: `group ${group}`,
+          hint:
+            "checkpoints were removed without resetting the group: reset both (`deno task mercury stream reset`) or use a new --pipeline",
+        },
+      );
+    }
   }
 }

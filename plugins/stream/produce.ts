@@ -56,7 +56,12 @@ export async function ensureTopic(
     if (options.retentionMs !== undefined) configs.push({ name: "retention.ms", value: String(options.retentionMs) });
     if (options.compact) configs.push({ name: "cleanup.policy", value: "compact" });
     if (options.maxMessageBytes) configs.push({ name: "max.message.bytes", value: String(options.maxMessageBytes) });
-    await admin.createTopics({ topics: [topic], partitions, replicas: 1, configs });
+    try {
+      await admin.createTopics({ topics: [topic], partitions, replicas: 1, configs });
+    } catch (err) {
+      // Another client (a worker starting beside this one) created it first.
+      if (!(await admin.listTopics().catch(() => [] as string[])).includes(topic)) throw err;
+    }
     // Wait until every partition has a leader.
     for (let i = 0; i < 50; i++) {
       const meta = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);

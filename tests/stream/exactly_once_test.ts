@@ -82,7 +82,8 @@ Deno.test({
     };
     let last = 0;
     for (let round = 0; round < 40 && !finished; round++) {
-      const child = startWorker(topic, log, WORKER);
+      // Every other worker runs its partitions on two threads (one group member, same instance id).
+      const child = startWorker(topic, log, round % 2 ? [...WORKER, "--threads", "2"] : WORKER);
       if (kills < 6 && last < 280_000) {
         last = await waitForProgress(child, last);
         if (kills === 3 && !pgKilled) {
@@ -97,6 +98,8 @@ Deno.test({
           child.kill("SIGKILL");
           kills++;
           progressAtKill.push(await progress());
+          // What the killed worker committed after it was seen: the next one must go past it.
+          last = Math.max(last, progressAtKill.at(-1)!);
         } catch { /* it had already exited */ }
         const status = await child.status;
         if (status.success) finished = true;
@@ -108,11 +111,13 @@ Deno.test({
     assert.ok(kills >= 5, `only ${kills} kills`);
     // The kills landed mid-stream: each after some progress, before the end.
     const midStream = progressAtKill.filter((n, i) => n < 300_000 && n > (progressAtKill[i - 1] ?? 0));
-    assert.ok(midStream.length >= 5, `kills at ${progressAtKill.join(", ")} events checkpointed`);
+    assert.ok(midStream.length >= 5, `kills at ${progressAtKill.join(", ")} events checkpointed\n${log.join("").slice(-6000)}`);
     assert.ok(pgKilled);
     assert.ok(finished, `the worker never finished:\n${log.join("").slice(-3000)}`);
     // Restarts rebuilt state from a snapshot plus a replayed observation log.
     assert.match(log.join(""), /replayed \d+ logged observations onto the snapshot/);
+    // Threaded workers took part (and were among the killed).
+    assert.match(log.join(""), /thread 1: assigned partitions: \d/);
 
     const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
     assert.equal(truth.events + truth.late + truth.malformed, 300_000);
@@ -154,7 +159,7 @@ Deno.test({
       start: Date.now() - 7_200_000,
     });
     const log: string[] = [];
-    const worker = (id: string) => {
+    const worker = (id: string, extra: string[] = []) => {
       const child = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
@@ -170,6 +175,7 @@ Deno.test({
           "--instance-id",
           id,
           "--until-done",
+          ...extra,
         ],
         stdout: "null",
         stderr: "piped",
@@ -181,7 +187,8 @@ Deno.test({
     };
     const a = worker("a");
     await new Promise((r) => setTimeout(r, 2000));
-    const b = worker("b"); // joins: partitions move from a to b
+    // b runs two threads: partitions move between processes and between b's threads.
+    const b = worker("b", ["--threads", "2"]); // joins: partitions move from a to b
     await new Promise((r) => setTimeout(r, 1500));
     const c = worker("c"); // another rebalance
     await new Promise((r) => setTimeout(r, 1000));
@@ -189,6 +196,7 @@ Deno.test({
     const statuses = await Promise.all([a.status, b.status, c.status]);
     assert.ok(statuses[0]!.success && statuses[1]!.success, log.join("").slice(-2000));
     assert.match(log.join(""), /assigned partitions/);
+    assert.match(log.join(""), /b: .*thread 1: assigned partitions: \d/);
     const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
     const pg = await connectPostgres();
     try {

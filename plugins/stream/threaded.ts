@@ -1,0 +1,347 @@
+/**
+ * A stream worker on several cores: one process, one member of the consumer
+ * group, and N threads (Deno workers), each running a {@linkcode Processor}
+ * over its share of the partitions the group assigned. A {@linkcode Processor}
+ * is one event loop on one core; on a 2-core machine whose broker and database
+ * leave part of the second core idle, two threads process a backlog faster
+ * than one (see the plugin's README for figures).
+ *
+ * Exactly-once holds as it does between worker processes: each thread
+ * checkpoints its partitions to PostgreSQL with the offsets they were loaded
+ * at, so a partition moved between threads is fenced, never counted twice.
+ * The coordinator commits the group's Kafka offsets after the threads'
+ * database commits (never ahead of them).
+ *
+ * A thread cannot share functions with the process, so the topology is given
+ * as a module: `{ url, export, args }`, where the export builds the topology
+ * from `args` (plain data) inside each thread.
+ *
+ * @example
+ * ```ts ignore
+ * import { DEFAULT_PIPELINE, ThreadedProcessor, tumbling } from "@mercury/stream";
+ *
+ * const worker = new ThreadedProcessor({
+ *   brokers, topic: "events", sql: pg.sql, threads: 2, untilDone: true,
+ *   topology: {
+ *     url: DEFAULT_PIPELINE,
+ *     export: "defaultPipeline",
+ *     args: { window: tumbling(60_000), maxOutOfOrdernessMs: 5_000, allowedLatenessMs: 0, enrich: true },
+ *   },
+ * });
+ * const stats = await worker.run();
+ * ```
+ *
+ * @module
+ */
+import { Consumer } from "@platformatic/kafka";
+import { MercuryError, Registry } from "@mercury/core";
+import type { Sql } from "@mercury/core/services/postgres";
+import { checkGroupOffsets, checkTopic, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
+import { PostgresSink } from "./postgres_sink.ts";
+import { ensureTopic } from "./produce.ts";
+
+/**
+ * A topology that each thread builds for itself: the module at `url`, its
+ * export `export` (default `"default"`) called with `args`, returning a
+ * `Topology` or `{ topology, close }` (or a promise of either).
+ */
+export interface TopologyModule {
+  url: string;
+  export?: string;
+  /** Plain data (structured-cloned into each thread). */
+  args?: unknown;
+}
+
+/** The processor options a thread takes as they are (plain data). */
+type ThreadProcessorOptions = Pick<
+  ProcessorOptions<unknown>,
+  | "brokers"
+  | "topic"
+  | "pipeline"
+  | "group"
+  | "dlqTopic"
+  | "checkpointMs"
+  | "snapshotMs"
+  | "batchSize"
+  | "fetchMaxBytes"
+  | "untilDone"
+>;
+
+/** Options of {@linkcode ThreadedProcessor}. */
+export interface ThreadedProcessorOptions extends ThreadProcessorOptions {
+  /** Worker threads (at least 1). */
+  threads: number;
+  topology: TopologyModule;
+  /** PostgreSQL: the coordinator checks the group's offsets against it; each thread connects on its own. */
+  sql: Sql;
+  /** Static group membership (see {@linkcode ProcessorOptions.instanceId}). */
+  instanceId?: string;
+  /** Metrics registry: the threads' metrics are merged into it (default: a new one). */
+  registry?: Registry;
+  log?: (line: string) => void;
+}
+
+/** Coordinator → thread. */
+export type ToThread =
+  | { type: "start"; options: ThreadProcessorOptions; topology: TopologyModule }
+  | { type: "assign"; partitions: number[] }
+  | { type: "stop" };
+
+/** Thread → coordinator. */
+export type FromThread =
+  | { type: "ready" }
+  | { type: "log"; line: string }
+  | { type: "metrics"; text: string }
+  | { type: "committed"; offsets: { partition: number; nextOffset: bigint }[] }
+  | { type: "done" }
+  | { type: "finished"; stats: ProcessorStats }
+  | { type: "failed"; message: string; stack?: string };
+
+/**
+ * Spreads `owned` partitions over `threads` threads, keeping each partition
+ * where it was (`previous`: partition → thread) unless its thread holds more
+ * than its share; a moved partition costs a reload and, if the old thread
+ * commits after the new one loaded, a fenced checkpoint.
+ *
+ * @example
+ * ```ts
+ * import { placePartitions } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const first = placePartitions(new Map(), [0, 1, 2, 3], 2);
+ * assert.deepEqual([...first.values()].sort(), [0, 0, 1, 1]);
+ * // Partitions 4 and 5 join; 0..3 stay where they were.
+ * const next = placePartitions(first, [0, 1, 2, 3, 4, 5], 2);
+ * for (const p of [0, 1, 2, 3]) assert.equal(next.get(p), first.get(p));
+ * assert.deepEqual([...next.values()].filter((t) => t === 0).length, 3);
+ * ```
+ */
+export function placePartitions(
+  previous: ReadonlyMap<number, number>,
+  owned: readonly number[],
+  threads: number,
+): Map<number, number> {
+  const share = Math.ceil(owned.length / threads);
+  const load = new Array<number>(threads).fill(0);
+  const placed = new Map<number, number>();
+  const sorted = [...owned].sort((a, b) => a - b);
+  for (const p of sorted) {
+    const t = previous.get(p);
+    if (t !== undefined && t < threads && load[t]! < share) {
+      placed.set(p, t);
+      load[t]!++;
+    }
+  }
+  for (const p of sorted) {
+    if (placed.has(p)) continue;
+    const t = load.indexOf(Math.min(...load));
+    placed.set(p, t);
+    load[t]!++;
+  }
+  return placed;
+}
+
+interface Thread {
+  worker: Worker;
+  partitions: number[];
+  ready: PromiseWithResolvers<void>;
+  done: boolean;
+  finished: boolean;
+  stats?: ProcessorStats;
+  metrics: string;
+}
+
+/** Runs a topology module on N threads as one member of the consumer group. */
+export class ThreadedProcessor {
+  readonly options: ThreadedProcessorOptions;
+  readonly pipeline: string;
+  readonly registry: Registry;
+  /** Summed over the threads once they finished. */
+  readonly stats: ProcessorStats = { events: 0, results: 0, late: 0, dead: 0, checkpoints: 0, fenced: 0, restarts: 0 };
+  #threads: Thread[] = [];
+  #placement = new Map<number, number>();
+  #consumer?: Consumer;
+  #done = Promise.withResolvers<void>();
+  #stopping = false;
+  #rebalances;
+
+  constructor(options: ThreadedProcessorOptions) {
+    if (!Number.isInteger(options.threads) || options.threads < 1) {
+      throw new MercuryError("usage", `threads must be a whole number ≥ 1, got ${options.threads}`, {
+        where: "ThreadedProcessor",
+      });
+    }
+    this.options = options;
+    this.pipeline = options.pipeline ?? options.topic;
+    this.registry = options.registry ?? new Registry();
+    this.#rebalances = this.registry.counter("mercury_stream_rebalances_total", "Consumer group rebalances seen");
+  }
+
+  get #group(): string {
+    return this.options.group ?? `mercury-stream-${this.pipeline}`;
+  }
+
+  #log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** Starts the threads and joins the group; resolves when stopped (or, with `untilDone`, when every thread is done). */
+  async run(): Promise<ProcessorStats> {
+    const { brokers, topic } = this.options;
+    await checkTopic(brokers, topic);
+    // Created here once, so the threads do not race to create the tables.
+    const sink = await PostgresSink.open(this.options.sql, this.pipeline);
+    this.#log(`sink: ${sink.describe()}; ${this.options.threads} threads`);
+    await ensureTopic(brokers, this.options.dlqTopic ?? `${topic}.dlq`, { partitions: 1 });
+    const start: ToThread = {
+      type: "start",
+      options: {
+        brokers,
+        topic,
+        pipeline: this.pipeline,
+        group: this.#group,
+        dlqTopic: this.options.dlqTopic,
+        checkpointMs: this.options.checkpointMs,
+        snapshotMs: this.options.snapshotMs,
+        batchSize: this.options.batchSize,
+        fetchMaxBytes: this.options.fetchMaxBytes,
+        untilDone: this.options.untilDone,
+      },
+      topology: this.options.topology,
+    };
+    for (let i = 0; i < this.options.threads; i++) {
+      const worker = new Worker(new URL("./thread_worker.ts", import.meta.url), { type: "module" });
+      const thread: Thread = {
+        worker,
+        partitions: [],
+        ready: Promise.withResolvers(),
+        done: false,
+        finished: false,
+        metrics: "",
+      };
+      this.#threads.push(thread);
+      this.registry.addSource(() => thread.metrics);
+      worker.onmessage = (e: MessageEvent<FromThread>) => this.#onMessage(i, thread, e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        this.#done.reject(new Error(`stream thread ${i} failed: ${e.message}`));
+      };
+      worker.postMessage(start);
+    }
+    try {
+      // Threads load their modules and build their topologies before this worker joins the group.
+      await Promise.race([Promise.all(this.#threads.map((t) => t.ready.promise)), this.#done.promise]);
+      await this.#join(sink);
+      await this.#done.promise;
+    } finally {
+      // Threads still running finish their batch and write a last checkpoint.
+      for (const t of this.#threads) if (!t.finished) t.worker.postMessage({ type: "stop" } satisfies ToThread);
+      await this.#allFinished(30_000);
+      for (const t of this.#threads) if (!t.finished) t.worker.terminate();
+      await this.#consumer?.close(true).catch(() => {});
+    }
+    return this.stats;
+  }
+
+  /** Stops every thread after its current batch, each with a last checkpoint. */
+  stop(): void {
+    this.#stopping = true;
+    this.#done.resolve();
+  }
+
+  async #allFinished(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.#threads.some((t) => !t.finished) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  #onMessage(i: number, thread: Thread, m: FromThread): void {
+    if (m.type === "ready") thread.ready.resolve();
+    else if (m.type === "log") this.#log(`thread ${i}: ${m.line}`);
+    else if (m.type === "done") {
+      thread.done = true;
+      if (this.#threads.every((t) => t.done) && !this.#stopping) {
+        this.#log(`done: every partition of ${this.options.topic} is checkpointed to its end`);
+      }
+    } else if (m.type === "metrics") thread.metrics = m.text;
+    else if (m.type === "committed") {
+      // The group's offsets follow the database's checkpoints, never ahead of them.
+      const offsets = m.offsets.map((o) => ({
+        topic: this.options.topic,
+        partition: o.partition,
+        offset: o.nextOffset,
+        leaderEpoch: -1,
+      }));
+      void this.#consumer?.commit({ offsets }).catch(() => {});
+    } else if (m.type === "finished") {
+      thread.finished = true;
+      thread.stats = m.stats;
+      for (const k of Object.keys(this.stats) as (keyof ProcessorStats)[]) this.stats[k] += m.stats[k];
+      if (this.#threads.every((t) => t.finished)) this.#done.resolve();
+    } else if (m.type === "failed") {
+      thread.finished = true;
+      this.#done.reject(new Error(`stream thread ${i}: ${m.message}`));
+    }
+  }
+
+  /** Joins the consumer group; each assignment is spread over the threads. */
+  async #join(sink: PostgresSink): Promise<void> {
+    const { brokers, topic } = this.options;
+    const consumer = new Consumer({
+      clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
+      groupId: this.#group,
+      ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
+      bootstrapBrokers: brokers,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 20_000,
+      maxWaitTime: 100,
+    });
+    consumer.on("error", (err: Error) => {
+      if (this.#consumer !== consumer || this.#stopping) return;
+      this.#log(`consumer group error: ${err.message}; rejoining`);
+      this.#consumer = undefined;
+      // The threads give up their partitions (committing what they hold) until the group assigns again.
+      this.#assign([]);
+      void consumer.close(true).catch(() => {}).then(() => this.#rejoin(sink));
+    });
+    consumer.on("consumer:group:join", () => {
+      if (this.#consumer !== consumer) return;
+      this.#rebalances.inc();
+      const owned = (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
+      this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
+      this.#assign(owned);
+    });
+    await checkGroupOffsets(consumer, sink, topic, this.#group);
+    this.#consumer = consumer;
+    (consumer.topics as unknown as { track(topic: string): boolean }).track(topic);
+    await consumer.joinGroup({});
+  }
+
+  async #rejoin(sink: PostgresSink): Promise<void> {
+    for (let attempt = 1; !this.#stopping; attempt++) {
+      try {
+        await this.#join(sink);
+        return;
+      } catch (err) {
+        if (attempt >= 30) {
+          this.#done.reject(err);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+      }
+    }
+  }
+
+  /** Tells each thread whose share changed what it reads now. */
+  #assign(owned: number[]): void {
+    this.#placement = placePartitions(this.#placement, owned, this.#threads.length);
+    this.#threads.forEach((t, i) => {
+      const mine = [...this.#placement].filter(([, ti]) => ti === i).map(([p]) => p).sort((a, b) => a - b);
+      if (mine.length === t.partitions.length && mine.every((p, j) => p === t.partitions[j])) return;
+      t.partitions = mine;
+      t.worker.postMessage({ type: "assign", partitions: mine } satisfies ToThread);
+    });
+  }
+}
