@@ -14,7 +14,12 @@
  *    - `catch-up`: the same N events spread over one hour of event time (a
  *      worker catching up after downtime): ~0.6 window results per event, so
  *      this measures writing results as much as processing events.
- *    After each, the **peer** runs over the same topic: the same pipeline in
+ *    Each backlog is processed twice, by separate pipelines and groups: by one
+ *    `Processor` (one thread) and by a `ThreadedProcessor` with 2 threads (the
+ *    CLI's `--threads 2`: one group member, each thread a Processor over half
+ *    the partitions, the topology built in the thread from
+ *    `default_pipeline.ts`).
+ *    After both, the **peer** runs over the same topic: the same pipeline in
  *    Kafka Streams (`bench/peers/kafka_streams/StreamsPeer.java`, compiled here
  *    with `javac` against the jars of `bench/peers/kafka_streams/pom.xml`,
  *    fetched into `.mercury/peers/kafka_streams/libs`: exactly-once v2, 1-minute windows
@@ -42,6 +47,7 @@ import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
 import {
   bucketQuantile,
+  DEFAULT_PIPELINE,
   defaultTopology,
   ensureTopic,
   parseHistogram,
@@ -49,6 +55,7 @@ import {
   Processor,
   produceEvents,
   redisDimension,
+  ThreadedProcessor,
   tumbling,
 } from "@mercury/stream";
 import { Admin } from "@platformatic/kafka";
@@ -101,7 +108,7 @@ const topo = () =>
   });
 
 // 1. Throughput over a backlog.
-async function throughput(name: string, spanMs: number) {
+async function produceBacklog(name: string, spanMs: number): Promise<string> {
   const topic = `${run}_${name}`;
   topics.push(topic);
   await ensureTopic(brokers, topic, { partitions: 12 });
@@ -113,36 +120,56 @@ async function throughput(name: string, spanMs: number) {
   }).output();
   if (!child.success) throw new Error(`producing ${topic} failed`);
   console.error(`${name}: ${new TextDecoder().decode(child.stdout).trim()}`);
+  return topic;
+}
+
+/** One worker over the backlog in `topic`: a Processor, or a ThreadedProcessor with `threads` > 1 (its own pipeline and group). */
+async function throughput(name: string, topic: string, spanMs: number, threads: number) {
+  const pipeline = threads > 1 ? `${topic}_t${threads}` : topic;
+  pipelines.push(pipeline);
   let lastCheckpoint = 0;
   let assigned = 0;
-  const worker = new Processor({
+  const options = {
     brokers,
     topic,
-    pipeline: topic,
-    topology: topo(),
+    pipeline,
     sql: pg.sql,
     checkpointMs: 1000,
     untilDone: true,
     batchSize: 10_000,
-    log: (l) => {
+    log: (l: string) => {
       if (l.startsWith("assigned partitions") && !assigned) assigned = performance.now();
       if (l.startsWith("done")) lastCheckpoint = performance.now();
     },
-  });
+  };
+  const worker = threads > 1
+    ? new ThreadedProcessor({
+      ...options,
+      threads,
+      topology: {
+        url: DEFAULT_PIPELINE,
+        export: "defaultPipeline",
+        args: { window: tumbling(60_000), maxOutOfOrdernessMs: 5000, allowedLatenessMs: 0, enrich: true },
+      },
+    })
+    : new Processor({ ...options, topology: topo() });
   const start = performance.now();
   const stats = await worker.run();
   // Minus the 1 s without data the worker waits before checking it is done.
   const seconds = (Math.max(lastCheckpoint, assigned) - assigned) / 1000 - 1;
   const withStart = (Math.max(lastCheckpoint, start) - start) / 1000 - 1;
-  const [{ n }] = await pg.sql`select count(*)::int as n from stream_windows where pipeline = ${topic}` as unknown as [
-    { n: number },
-  ];
+  const [{ n }] = await pg
+    .sql`select count(*)::int as n from stream_windows where pipeline = ${pipeline}` as unknown as [
+      { n: number },
+    ];
   console.error(
-    `${name}: ${stats.events} events in ${seconds.toFixed(2)}s (${withStart.toFixed(2)}s with the worker's start), ` +
-      `${n} window results`,
+    `${name}, ${threads} thread(s): ${stats.events} events in ${seconds.toFixed(2)}s (${
+      withStart.toFixed(2)
+    }s with the worker's start), ${n} window results`,
   );
   return {
     topic,
+    threads,
     events: stats.events,
     eventTimeSpanSeconds: spanMs / 1000,
     windowResults: n,
@@ -207,16 +234,24 @@ async function kafkaStreams(topic: string, events: number) {
   return r;
 }
 const peerTopics: string[] = [];
+const pipelines: string[] = [];
 
-/** A throughput run, then the peer over the same topic, and the ratio. */
+/**
+ * One backlog, processed by a one-thread worker and by a two-thread worker
+ * (`--threads 2`), then by the peer; each with its ratio to the peer.
+ */
 async function throughputWithPeer(name: string, spanMs: number) {
-  const mercury = await throughput(name, spanMs);
-  if (!PEER) return mercury;
-  const peer = await kafkaStreams(mercury.topic, mercury.events);
+  const topic = await produceBacklog(name, spanMs);
+  const mercury = await throughput(name, topic, spanMs, 1);
+  const twoThreads = await throughput(name, topic, spanMs, 2);
+  if (!PEER) return { ...mercury, twoThreads };
+  const peer = await kafkaStreams(topic, mercury.events);
+  const ratio = (r: { eventsPerSec: number }) => Number((r.eventsPerSec / peer.eventsPerSec).toFixed(2));
   return {
     ...mercury,
+    ratioToKafkaStreams: ratio(mercury),
+    twoThreads: { ...twoThreads, ratioToKafkaStreams: ratio(twoThreads) },
     kafkaStreams: peer,
-    ratioToKafkaStreams: Number((mercury.eventsPerSec / peer.eventsPerSec).toFixed(2)),
   };
 }
 
@@ -302,7 +337,7 @@ const internal = (await admin.listTopics().catch(() => [] as string[])).filter((
 );
 await admin.deleteTopics({ topics: [...topics.flatMap((t) => [t, `${t}.dlq`]), ...internal] }).catch(() => {});
 await admin.close();
-for (const p of topics) {
+for (const p of [...topics, ...pipelines]) {
   await (await PostgresSink.open(pg.sql, p)).reset();
 }
 if (peerClasses) await Deno.remove(peerClasses, { recursive: true }).catch(() => {});
