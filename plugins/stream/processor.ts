@@ -62,6 +62,12 @@ export interface ProcessorOptions<E> {
    * (see `onCommit`), and `untilDone` waits for the assigned partitions only.
    */
   assignment?: "group" | "manual";
+  /**
+   * With `assignment: "manual"` and `untilDone`: called (once per assignment)
+   * when every assigned partition is checkpointed to its end, instead of
+   * stopping — the coordinator decides when to stop, and may assign more.
+   */
+  onDone?: () => void;
   /** Called after each checkpoint committed, with each partition's next offset in it. */
   onCommit?: (offsets: { partition: number; nextOffset: bigint }[]) => void;
   /** Metrics registry (default: a new one). */
@@ -145,6 +151,8 @@ export class Processor<E> {
   #sampleEvery = 64;
   /** The partitions given to {@linkcode Processor.assign} (manual assignment; undefined until the first call). */
   #manual?: number[];
+  /** Manual assignment: `onDone` was called for the current assignment. */
+  #reportedDone = false;
   #latencySamples: number[] = [];
   #metrics;
 
@@ -263,6 +271,7 @@ export class Processor<E> {
       this.#metrics.watermark.remove({ partition: String(p) });
     }
     this.#manual = [...partitions];
+    this.#reportedDone = false;
     this.#log(`assigned partitions: ${[...partitions].sort((a, b) => a - b).join(",") || "none"}`);
     this.#resync();
   }
@@ -861,7 +870,8 @@ export class Processor<E> {
   async #checkDone(): Promise<void> {
     const topic = this.options.topic;
     const manual = this.options.assignment === "manual";
-    if (manual && !this.#manual) return; // nothing assigned yet
+    // Nothing assigned (yet): not done, the coordinator may assign partitions; and done is reported once.
+    if (manual && (!this.#manual?.length || this.#reportedDone)) return;
     const ends = (await this.#consumer!.listOffsets({ topics: [topic] })).get(topic) ?? [];
     const stored = await this.#sink.storedOffsets(topic, this.#consumer);
     let done = true;
@@ -871,8 +881,12 @@ export class Processor<E> {
       this.#metrics.lag.set({ partition: String(p) }, Number(end - next));
       if (next < end) done = false;
     });
-    if (done) {
-      this.#log(`done: every ${manual ? "assigned " : ""}partition of ${topic} is checkpointed to its end`);
+    if (done && manual) {
+      this.#log(`done: every assigned partition of ${topic} is checkpointed to its end`);
+      this.#reportedDone = true;
+      this.options.onDone?.();
+    } else if (done) {
+      this.#log(`done: every partition of ${topic} is checkpointed to its end`);
       this.#stopped = true;
       this.#done.resolve();
     }

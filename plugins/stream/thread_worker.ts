@@ -47,11 +47,8 @@ async function start(m: Extract<ToThread, { type: "start" }>): Promise<void> {
       assignment: "manual",
       topology,
       sql: pg.sql,
-      log: (line) => {
-        post({ type: "log", line });
-        // With untilDone: its partitions are checkpointed to their end (the last flush and closing follow).
-        if (line.startsWith("done:")) post({ type: "done" });
-      },
+      log: (line) => post({ type: "log", line }),
+      onDone: () => post({ type: "done", partitions: assignment ?? [] }),
       onCommit: (offsets) => post({ type: "committed", offsets }),
     });
     if (assignment) processor.assign(assignment);

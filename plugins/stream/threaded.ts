@@ -93,7 +93,8 @@ export type FromThread =
   | { type: "log"; line: string }
   | { type: "metrics"; text: string }
   | { type: "committed"; offsets: { partition: number; nextOffset: bigint }[] }
-  | { type: "done" }
+  /** With untilDone: these partitions (the thread's assignment) are checkpointed to their end. */
+  | { type: "done"; partitions: number[] }
   | { type: "finished"; stats: ProcessorStats }
   | { type: "failed"; message: string; stack?: string };
 
@@ -163,6 +164,8 @@ export class ThreadedProcessor {
   #consumer?: Consumer;
   #done = Promise.withResolvers<void>();
   #stopping = false;
+  /** The group assigned partitions at least once. */
+  #assigned = false;
   #rebalances;
 
   constructor(options: ThreadedProcessorOptions) {
@@ -260,10 +263,10 @@ export class ThreadedProcessor {
     if (m.type === "ready") thread.ready.resolve();
     else if (m.type === "log") this.#log(`thread ${i}: ${m.line}`);
     else if (m.type === "done") {
-      thread.done = true;
-      if (this.#threads.every((t) => t.done) && !this.#stopping) {
-        this.#log(`done: every partition of ${this.options.topic} is checkpointed to its end`);
-      }
+      // A report for an assignment the thread no longer has is stale.
+      thread.done = m.partitions.length === thread.partitions.length &&
+        m.partitions.every((p, j) => p === thread.partitions[j]);
+      this.#checkDone();
     } else if (m.type === "metrics") thread.metrics = m.text;
     else if (m.type === "committed") {
       // The group's offsets follow the database's checkpoints, never ahead of them.
@@ -302,6 +305,7 @@ export class ThreadedProcessor {
       if (this.#consumer !== consumer || this.#stopping) return;
       this.#log(`consumer group error: ${err.message}; rejoining`);
       this.#consumer = undefined;
+      this.#assigned = false; // not done: the group assigns again after the rejoin
       // The threads give up their partitions (committing what they hold) until the group assigns again.
       this.#assign([]);
       void consumer.close(true).catch(() => {}).then(() => this.#rejoin(sink));
@@ -311,7 +315,9 @@ export class ThreadedProcessor {
       this.#rebalances.inc();
       const owned = (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
       this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
+      this.#assigned = true;
       this.#assign(owned);
+      this.#checkDone();
     });
     await checkGroupOffsets(consumer, sink, topic, this.#group);
     this.#consumer = consumer;
@@ -334,6 +340,18 @@ export class ThreadedProcessor {
     }
   }
 
+  /**
+   * With untilDone: stops once every thread with partitions reported them
+   * checkpointed to their end (threads stop themselves only when told, so a
+   * rebalance can still hand them partitions).
+   */
+  #checkDone(): void {
+    if (!this.options.untilDone || !this.#assigned || this.#stopping) return;
+    if (!this.#threads.every((t) => t.done || t.partitions.length === 0)) return;
+    this.#log(`done: every partition of ${this.options.topic} is checkpointed to its end`);
+    this.stop();
+  }
+
   /** Tells each thread whose share changed what it reads now. */
   #assign(owned: number[]): void {
     this.#placement = placePartitions(this.#placement, owned, this.#threads.length);
@@ -341,6 +359,7 @@ export class ThreadedProcessor {
       const mine = [...this.#placement].filter(([, ti]) => ti === i).map(([p]) => p).sort((a, b) => a - b);
       if (mine.length === t.partitions.length && mine.every((p, j) => p === t.partitions[j])) return;
       t.partitions = mine;
+      t.done = false;
       t.worker.postMessage({ type: "assign", partitions: mine } satisfies ToThread);
     });
   }

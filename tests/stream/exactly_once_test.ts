@@ -111,7 +111,10 @@ Deno.test({
     assert.ok(kills >= 5, `only ${kills} kills`);
     // The kills landed mid-stream: each after some progress, before the end.
     const midStream = progressAtKill.filter((n, i) => n < 300_000 && n > (progressAtKill[i - 1] ?? 0));
-    assert.ok(midStream.length >= 5, `kills at ${progressAtKill.join(", ")} events checkpointed\n${log.join("").slice(-6000)}`);
+    assert.ok(
+      midStream.length >= 5,
+      `kills at ${progressAtKill.join(", ")} events checkpointed\n${log.join("").slice(-6000)}`,
+    );
     assert.ok(pgKilled);
     assert.ok(finished, `the worker never finished:\n${log.join("").slice(-3000)}`);
     // Restarts rebuilt state from a snapshot plus a replayed observation log.
