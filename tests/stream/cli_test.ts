@@ -54,6 +54,14 @@ Deno.test({
     } finally {
       await k.close();
     }
+    // The sink's rows go with the topic (they would weigh on later benchmarks' database).
+    const { connectPostgres } = await import("@mercury/core/services/postgres");
+    const pg = await connectPostgres({ max: 1 });
+    try {
+      await (await PostgresSink.open(pg.sql, topic)).reset();
+    } finally {
+      await pg.close();
+    }
   },
 });
 
