@@ -31,9 +31,10 @@ self.onmessage = (e: MessageEvent<ToThread>) => {
 
 async function start(m: Extract<ToThread, { type: "start" }>): Promise<void> {
   let close: (() => Promise<void>) | undefined;
-  const pg = await connectPostgres({ max: 2 });
+  let pg: Awaited<ReturnType<typeof connectPostgres>> | undefined;
   let metrics: ReturnType<typeof setInterval> | undefined;
   try {
+    pg = await connectPostgres({ max: 2 });
     const mod = await import(m.topology.url);
     const make = mod[m.topology.export ?? "default"];
     if (typeof make !== "function") {
@@ -63,7 +64,7 @@ async function start(m: Extract<ToThread, { type: "start" }>): Promise<void> {
   } finally {
     clearInterval(metrics);
     await close?.().catch(() => {});
-    await pg.close().catch(() => {});
+    await pg?.close().catch(() => {});
     self.close();
   }
 }
