@@ -99,10 +99,13 @@ export type FromThread =
   | { type: "failed"; message: string; stack?: string };
 
 /**
- * Spreads `owned` partitions over `threads` threads, keeping each partition
- * where it was (`previous`: partition → thread) unless its thread holds more
- * than its share; a moved partition costs a reload and, if the old thread
- * commits after the new one loaded, a fenced checkpoint.
+ * Spreads `owned` partitions over `threads` threads by weight (a partition's
+ * backlog: its records not yet checkpointed; default 1 each), keeping each
+ * partition where it was (`previous`: partition → thread) while its thread
+ * holds no more than its share, and placing the others heaviest first on the
+ * least loaded thread. A moved partition costs a reload and, if the old thread
+ * commits after the new one loaded, a fenced checkpoint; an unbalanced split
+ * leaves one thread working alone at the end of a backlog.
  *
  * @example
  * ```ts
@@ -114,30 +117,38 @@ export type FromThread =
  * // Partitions 4 and 5 join; 0..3 stay where they were.
  * const next = placePartitions(first, [0, 1, 2, 3, 4, 5], 2);
  * for (const p of [0, 1, 2, 3]) assert.equal(next.get(p), first.get(p));
- * assert.deepEqual([...next.values()].filter((t) => t === 0).length, 3);
+ * assert.equal([...next.values()].filter((t) => t === 0).length, 3);
+ * // By backlog: the heaviest partition alone, the two lighter ones together.
+ * const backlog = [10_000, 6_000, 5_000];
+ * const weighted = placePartitions(new Map(), [0, 1, 2], 2, (p) => backlog[p]!);
+ * assert.deepEqual([weighted.get(0), weighted.get(1), weighted.get(2)], [0, 1, 1]);
  * ```
  */
 export function placePartitions(
   previous: ReadonlyMap<number, number>,
   owned: readonly number[],
   threads: number,
+  weight: (partition: number) => number = () => 1,
 ): Map<number, number> {
-  const share = Math.ceil(owned.length / threads);
+  const w = new Map(owned.map((p) => [p, Math.max(0, weight(p))]));
+  let total = 0;
+  for (const v of w.values()) total += v;
+  const share = total / threads;
   const load = new Array<number>(threads).fill(0);
   const placed = new Map<number, number>();
-  const sorted = [...owned].sort((a, b) => a - b);
-  for (const p of sorted) {
+  for (const p of [...owned].sort((a, b) => a - b)) {
     const t = previous.get(p);
-    if (t !== undefined && t < threads && load[t]! < share) {
+    if (t === undefined || t >= threads) continue;
+    if (load[t] === 0 || load[t]! + w.get(p)! <= share) {
       placed.set(p, t);
-      load[t]!++;
+      load[t]! += w.get(p)!;
     }
   }
-  for (const p of sorted) {
-    if (placed.has(p)) continue;
+  const rest = owned.filter((p) => !placed.has(p)).sort((a, b) => w.get(b)! - w.get(a)! || a - b);
+  for (const p of rest) {
     const t = load.indexOf(Math.min(...load));
     placed.set(p, t);
-    load[t]!++;
+    load[t]! += w.get(p)!;
   }
   return placed;
 }
@@ -166,6 +177,7 @@ export class ThreadedProcessor {
   #stopping = false;
   /** The group assigned partitions at least once. */
   #assigned = false;
+  #assigning: Promise<void> = Promise.resolve();
   #rebalances;
 
   constructor(options: ThreadedProcessorOptions) {
@@ -315,9 +327,14 @@ export class ThreadedProcessor {
       this.#rebalances.inc();
       const owned = (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
       this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
-      this.#assigned = true;
-      this.#assign(owned);
-      this.#checkDone();
+      // Assignments are taken in order: a later rebalance waits for this one's backlog reading.
+      this.#assigning = this.#assigning.then(async () => {
+        const backlog = await this.#backlog(consumer, sink).catch(() => undefined);
+        if (this.#consumer !== consumer) return;
+        this.#assigned = true;
+        this.#assign(owned, backlog);
+        this.#checkDone();
+      });
     });
     await checkGroupOffsets(consumer, sink, topic, this.#group);
     this.#consumer = consumer;
@@ -352,9 +369,21 @@ export class ThreadedProcessor {
     this.stop();
   }
 
-  /** Tells each thread whose share changed what it reads now. */
-  #assign(owned: number[]): void {
-    this.#placement = placePartitions(this.#placement, owned, this.#threads.length);
+  /** Each partition's records not yet checkpointed (end offset − the store's next offset). */
+  async #backlog(consumer: Consumer, sink: PostgresSink): Promise<Map<number, number>> {
+    const topic = this.options.topic;
+    const [ends, stored] = await Promise.all([
+      consumer.listOffsets({ topics: [topic] }).then((o) => o.get(topic) ?? []),
+      sink.storedOffsets(topic),
+    ]);
+    return new Map(ends.map((end, p) => [p, Number(end - (stored.get(p) ?? 0n))]));
+  }
+
+  /** Tells each thread whose share changed what it reads now; partitions spread by backlog when it is known. */
+  #assign(owned: number[], backlog?: Map<number, number>): void {
+    // +1: partitions without backlog still count (a live stream fills them evenly).
+    const weight = backlog ? (p: number) => (backlog.get(p) ?? 0) + 1 : undefined;
+    this.#placement = placePartitions(this.#placement, owned, this.#threads.length, weight);
     this.#threads.forEach((t, i) => {
       const mine = [...this.#placement].filter(([, ti]) => ti === i).map(([p]) => p).sort((a, b) => a - b);
       if (mine.length === t.partitions.length && mine.every((p, j) => p === t.partitions[j])) return;
