@@ -84,6 +84,14 @@ Deno.test({
       assert.equal(r.code, 66);
       assert.match(r.stderr, /unknown topic "nope_/);
     });
+    await t.step("a bad thread count, and threads with the Kafka sink", async () => {
+      const z = await stream("process", "--threads", "0", "--no-enrich");
+      assert.equal(z.code, 64);
+      assert.match(z.stderr, /--threads "0" is not a whole number ≥ 1.*hint: e\.g\. --threads 2/);
+      const k = await stream("process", "--threads", "2", "--sink", "kafka", "--no-enrich");
+      assert.equal(k.code, 64);
+      assert.match(k.stderr, /--threads needs --sink postgres/);
+    });
     await t.step("an unreachable broker", async () => {
       const r = await runScript("tasks/mercury.ts", ["stream", "topics"], { MERCURY_KAFKA_BROKERS: "127.0.0.1:1" });
       assert.equal(r.code, 69);
