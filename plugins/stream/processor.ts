@@ -290,18 +290,8 @@ export class Processor<E> {
   }
 
   async #start(): Promise<void> {
-    const { brokers, topic } = this.options;
-    const consumer = new Consumer({
-      clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
-      groupId: this.#group,
-      ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
-      bootstrapBrokers: brokers,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 20_000,
-      maxWaitTime: 100,
-      maxBytes: 16 * 1024 * 1024,
-    });
+    const topic = this.options.topic;
+    const consumer = groupConsumer(this.options.brokers, this.pipeline, this.#group, this.options.instanceId);
     if (this.options.assignment === "manual") {
       // No group membership: the consumer is only the metadata and offsets client.
       this.#consumer = consumer;
@@ -899,6 +889,25 @@ export class Processor<E> {
     await this.#consumer?.close(true).catch(() => {});
     await this.#dlq?.close().catch(() => {});
   }
+}
+
+/**
+ * The group member of a worker (`Processor` or `ThreadedProcessor`): its
+ * session, heartbeat and rebalance timings. Records come through the
+ * worker's own fetch path; the client keeps the group protocol.
+ */
+export function groupConsumer(brokers: string[], pipeline: string, group: string, instanceId?: string): Consumer {
+  return new Consumer({
+    clientId: `mercury-stream-${pipeline}-${Deno.pid}`,
+    groupId: group,
+    ...(instanceId ? { groupInstanceId: instanceId } : {}),
+    bootstrapBrokers: brokers,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 20_000,
+    maxWaitTime: 100,
+    maxBytes: 16 * 1024 * 1024,
+  });
 }
 
 /** An unknown input topic is an error before anything is created. */

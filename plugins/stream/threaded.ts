@@ -33,10 +33,16 @@
  *
  * @module
  */
-import { Consumer } from "@platformatic/kafka";
+import type { Consumer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
-import { checkGroupOffsets, checkTopic, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
+import {
+  checkGroupOffsets,
+  checkTopic,
+  groupConsumer,
+  type ProcessorOptions,
+  type ProcessorStats,
+} from "./processor.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
 
@@ -302,17 +308,8 @@ export class ThreadedProcessor {
 
   /** Joins the consumer group; each assignment is spread over the threads. */
   async #join(sink: PostgresSink): Promise<void> {
-    const { brokers, topic } = this.options;
-    const consumer = new Consumer({
-      clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
-      groupId: this.#group,
-      ...(this.options.instanceId ? { groupInstanceId: this.options.instanceId } : {}),
-      bootstrapBrokers: brokers,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 20_000,
-      maxWaitTime: 100,
-    });
+    const topic = this.options.topic;
+    const consumer = groupConsumer(this.options.brokers, this.pipeline, this.#group, this.options.instanceId);
     consumer.on("error", (err: Error) => {
       if (this.#consumer !== consumer || this.#stopping) return;
       this.#log(`consumer group error: ${err.message}; rejoining`);
