@@ -480,18 +480,7 @@ export class Processor<E> {
     this.#consumer = undefined;
     this.#forgetProgress();
     await consumer?.close(true).catch(() => {});
-    for (let attempt = 1; !this.#stopped; attempt++) {
-      try {
-        await this.#start();
-        return;
-      } catch (err) {
-        if (attempt >= 30) {
-          this.#done.reject(err);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
-      }
-    }
+    await retryStart(() => this.#start(), () => this.#stopped, (err) => this.#done.reject(err));
   }
 
   async #tick(): Promise<void> {
@@ -908,6 +897,26 @@ export function groupConsumer(brokers: string[], pipeline: string, group: string
     maxWaitTime: 100,
     maxBytes: 16 * 1024 * 1024,
   });
+}
+
+/**
+ * Starts (joins the group) again after a group error, backing off up to 2 s
+ * between attempts; after 30 failures `fail` gets the last error.
+ */
+export async function retryStart(
+  start: () => Promise<void>,
+  stopped: () => boolean,
+  fail: (err: unknown) => void,
+): Promise<void> {
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      await start();
+      return;
+    } catch (err) {
+      if (attempt >= 30) return fail(err);
+      await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+    }
+  }
 }
 
 /** An unknown input topic is an error before anything is created. */

@@ -42,6 +42,7 @@ import {
   groupConsumer,
   type ProcessorOptions,
   type ProcessorStats,
+  retryStart,
 } from "./processor.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
@@ -340,18 +341,7 @@ export class ThreadedProcessor {
   }
 
   async #rejoin(sink: PostgresSink): Promise<void> {
-    for (let attempt = 1; !this.#stopping; attempt++) {
-      try {
-        await this.#join(sink);
-        return;
-      } catch (err) {
-        if (attempt >= 30) {
-          this.#done.reject(err);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
-      }
-    }
+    await retryStart(() => this.#join(sink), () => this.#stopping, (err) => this.#done.reject(err));
   }
 
   /**
