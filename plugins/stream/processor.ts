@@ -272,15 +272,14 @@ export class Processor<E> {
     }
     this.#manual = [...partitions];
     this.#reportedDone = false;
-    this.#log(`assigned partitions: ${[...partitions].sort((a, b) => a - b).join(",") || "none"}`);
+    this.#log(`assigned partitions: ${partitionList(partitions)}`);
     this.#resync();
   }
 
   /** The partitions this worker reads. */
   #owned(consumer: Consumer): number[] {
     if (this.options.assignment === "manual") return this.#manual ?? [];
-    const topic = this.options.topic;
-    return (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
+    return assignedPartitions(consumer, this.options.topic);
   }
 
   /** Stops after the current batch and writes a last checkpoint (a crash instead resumes from the previous one). */
@@ -311,10 +310,7 @@ export class Processor<E> {
       // checkpoint are in it and will be committed with the next checkpoint. That is safe: the
       // checkpoint is fenced if the new owner has moved on (this worker then reloads everything),
       // and if the partition comes back untouched, fetching resumes after the last record counted.
-      const owned = new Set(
-        (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions),
-      );
-      this.#log(`assigned partitions: ${[...owned].sort((a, b) => a - b).join(",") || "none"}`);
+      this.#log(`assigned partitions: ${partitionList(assignedPartitions(consumer, topic))}`);
       this.#resync();
     });
     await checkGroupOffsets(consumer, this.#sink, this.options.topic, this.#group);
@@ -878,6 +874,16 @@ export class Processor<E> {
     await this.#consumer?.close(true).catch(() => {});
     await this.#dlq?.close().catch(() => {});
   }
+}
+
+/** The partitions of `topic` the consumer group assigned to `consumer`. */
+export function assignedPartitions(consumer: Consumer, topic: string): number[] {
+  return (consumer.assignments ?? []).filter((a) => a.topic === topic).flatMap((a) => a.partitions);
+}
+
+/** Partitions for a log line: `0,2,5`, or `none`. */
+export function partitionList(partitions: readonly number[]): string {
+  return [...partitions].sort((a, b) => a - b).join(",") || "none";
 }
 
 /**
