@@ -13,10 +13,25 @@ import { aptInstall, onPath, run, runOk, spawnDetached, stopPid, writeAtomic } f
 import { fetchJars } from "./_maven.ts";
 import { type NativeService, servicePaths } from "./native.ts";
 
-/** A Kafka cluster id: 16 random bytes, base64url without padding (as StorageTool makes). */
+/**
+ * A Kafka cluster id: 16 random bytes, base64url without padding (as StorageTool makes).
+ * Never starting with "-", as Kafka's own `Uuid.randomUuid()` ensures: StorageTool's
+ * argument parser would take `-t -abc…` for a flag (1 format in 64 failed that way).
+ *
+ * @example
+ * ```ts
+ * import { newClusterId } from "./kafka.ts";
+ * import assert from "node:assert/strict";
+ *
+ * for (let i = 0; i < 2000; i++) assert.match(newClusterId(), /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+ * ```
+ */
 export function newClusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 async function javaMajor(): Promise<number | undefined> {
