@@ -151,17 +151,44 @@ Deno.test({
   async fn() {
     const topic = uniqueName("rebal");
     await ensureTopic(brokers, topic, { partitions: 6 });
+    // A backlog, then a live stream while workers join and leave: a backlog alone is read by the first worker
+    // before the others have started (one worker reads 600,000 events in about 2 s).
     await produceEvents({
       brokers,
       topic,
-      count: 200_000,
+      count: 100_000,
       seed: 3,
       users: 300,
       stepMs: 20,
       disorderMs: 3000,
       start: Date.now() - 7_200_000,
     });
-    const log: string[] = [];
+    const producer = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}/tasks/mercury.ts`,
+        "stream",
+        "produce",
+        "--topic",
+        topic,
+        "--events-per-sec",
+        "30000",
+        "--duration",
+        "12s",
+        "--users",
+        "300",
+        "--seed",
+        "3",
+        "--partitions",
+        "6",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Each worker's stderr (its log) and stdout (its final stats).
+    const logs: Record<string, string> = {};
+    const outs: Record<string, string> = {};
     const worker = (id: string, extra: string[] = []) => {
       const child = new Deno.Command(Deno.execPath(), {
         args: [
@@ -180,26 +207,37 @@ Deno.test({
           "--until-done",
           ...extra,
         ],
-        stdout: "null",
+        stdout: "piped",
         stderr: "piped",
       }).spawn();
-      void child.stderr.pipeTo(
-        new WritableStream({ write: (b) => void log.push(`${id}: ${new TextDecoder().decode(b)}`) }),
-      );
+      logs[id] = outs[id] = "";
+      void child.stderr.pipeTo(new WritableStream({ write: (b) => void (logs[id] += new TextDecoder().decode(b)) }));
+      void child.stdout.pipeTo(new WritableStream({ write: (b) => void (outs[id] += new TextDecoder().decode(b)) }));
       return child;
     };
+    const all = () => Object.entries(logs).map(([id, l]) => `--- ${id}\n${l}`).join("\n");
+    const until = async (id: string, re: RegExp) => {
+      for (let i = 0; i < 300 && !re.test(logs[id]!); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(logs[id]!, re, all().slice(-3000));
+    };
+    await new Promise((r) => setTimeout(r, 1000)); // the producer is running before the first worker can be done
     const a = worker("a");
-    await new Promise((r) => setTimeout(r, 2000));
+    await until("a", /first checkpoint/);
     // b runs two threads: partitions move between processes and between b's threads.
     const b = worker("b", ["--threads", "2"]); // joins: partitions move from a to b
-    await new Promise((r) => setTimeout(r, 1500));
+    await until("b", /thread 1: assigned partitions: \d/);
     const c = worker("c"); // another rebalance
-    await new Promise((r) => setTimeout(r, 1000));
+    await until("c", /assigned partitions: \d/);
+    await new Promise((r) => setTimeout(r, 500));
     c.kill("SIGTERM"); // leaves: its partitions move back
+    const produced = await producer.output();
+    assert.ok(produced.success, new TextDecoder().decode(produced.stderr));
     const statuses = await Promise.all([a.status, b.status, c.status]);
-    assert.ok(statuses[0]!.success && statuses[1]!.success, log.join("").slice(-2000));
-    assert.match(log.join(""), /assigned partitions/);
-    assert.match(log.join(""), /b: .*thread 1: assigned partitions: \d/);
+    assert.ok(statuses[0]!.success && statuses[1]!.success, all().slice(-3000));
+    // The rebalances moved work: a did not read everything, and b (on two threads) read some.
+    const events = (id: string) => JSON.parse(outs[id]!.trim().split("\n").pop()!).events as number;
+    const count = 100_000 + Number(/^(\d+) records/.exec(new TextDecoder().decode(produced.stdout))![1]);
+    assert.ok(events("a") < count && events("b") > 0, `a read ${events("a")}, b ${events("b")}\n${all().slice(-3000)}`);
     const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
     const pg = await connectPostgres();
     try {
