@@ -1,5 +1,5 @@
 /**
- * The exactly-once fault test: 300,000 events through the real pipeline while
+ * The exactly-once fault test: 600,000 events through the real pipeline while
  * the worker is SIGKILLed at random moments (and PostgreSQL is killed once);
  * the sink must equal a ground truth recomputed from the topic.
  */
@@ -22,6 +22,12 @@ import { FAULT_WORKER, killPostgres, servicesUp, startWorker } from "./_fault.ts
 
 const brokers = resolveEndpoints().kafka.brokers;
 
+/**
+ * Events in the fault test: enough for 6 kills mid-stream. A restarted worker reads ~60,000 events before it is seen
+ * checkpointing and killed; with 300,000 the worker reached the end after 4 kills in one CI run.
+ */
+const EVENTS = 600_000;
+
 /** The PostgreSQL-sink worker: checkpoints every 200 ms, snapshots every second, observation logs in between. */
 const WORKER = [
   ...FAULT_WORKER,
@@ -43,17 +49,18 @@ Deno.test({
     const sent = await produceEvents({
       brokers,
       topic,
-      count: 300_000,
+      count: EVENTS,
       seed: 11,
       users: 300,
-      stepMs: 20,
+      // 600,000 × 10 ms: the same 100 minutes of event time as 300,000 × 20 ms before, ending 20 minutes ago.
+      stepMs: 10,
       disorderMs: 3000,
       lateShare: 0.0005,
       malformedShare: 0.002,
       start: Date.now() - 3_600_000 * 2,
       inFlight: 1,
     });
-    assert.equal(sent.sent, 300_000);
+    assert.equal(sent.sent, EVENTS);
 
     const log: string[] = [];
     const progressAtKill: number[] = [];
@@ -84,7 +91,7 @@ Deno.test({
     for (let round = 0; round < 40 && !finished; round++) {
       // Every other worker runs its partitions on two threads (one group member, same instance id).
       const child = startWorker(topic, log, round % 2 ? [...WORKER, "--threads", "2"] : WORKER);
-      if (kills < 6 && last < 280_000) {
+      if (kills < 6 && last < EVENTS - 20_000) {
         last = await waitForProgress(child, last);
         if (kills === 3 && !pgKilled) {
           await killPostgres();
@@ -110,7 +117,7 @@ Deno.test({
     }
     assert.ok(kills >= 5, `only ${kills} kills`);
     // The kills landed mid-stream: each after some progress, before the end.
-    const midStream = progressAtKill.filter((n, i) => n < 300_000 && n > (progressAtKill[i - 1] ?? 0));
+    const midStream = progressAtKill.filter((n, i) => n < EVENTS && n > (progressAtKill[i - 1] ?? 0));
     assert.ok(
       midStream.length >= 5,
       `kills at ${progressAtKill.join(", ")} events checkpointed\n${log.join("").slice(-6000)}`,
@@ -123,7 +130,7 @@ Deno.test({
     assert.match(log.join(""), /thread 1: assigned partitions: \d/);
 
     const truth = groundTruth(await readTopic(brokers, topic), tumbling(60_000), 5000, 0);
-    assert.equal(truth.events + truth.late + truth.malformed, 300_000);
+    assert.equal(truth.events + truth.late + truth.malformed, EVENTS);
     assert.ok(truth.malformed > 200 && truth.late > 20, `malformed ${truth.malformed}, late ${truth.late}`);
     const pg = await connectPostgres();
     try {
@@ -132,7 +139,7 @@ Deno.test({
       const [c] = await pg.sql`
         select sum(events)::int as events, sum(late)::int as late, sum(dead)::int as dead
         from stream_checkpoints where pipeline = ${topic}`;
-      assert.equal(c!.events, 300_000);
+      assert.equal(c!.events, EVENTS);
       assert.equal(c!.late, truth.late);
       assert.equal(c!.dead, truth.late + truth.malformed);
       const [r] = await pg.sql`select sum(count)::int as n from stream_windows where pipeline = ${topic}`;
