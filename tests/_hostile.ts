@@ -1,0 +1,279 @@
+/**
+ * A shared hostile-input suite for every HTTP server of the project (the hono
+ * pattern: one suite, many implementations). A server's test describes how to
+ * start it and which routes to use; the suite then checks what a careless or
+ * hostile client must get:
+ *
+ * - a body over the server's limit → 413 with a JSON error, without the server
+ *   reading a huge body first (a `content-length` far over the limit is
+ *   answered at once);
+ * - malformed or non-object JSON → 400 with a JSON error;
+ * - clients that never finish sending a request, or never read a large answer,
+ *   do not starve another client's cheap request;
+ * - with a silent upstream (a peer that accepts TCP and never answers), a
+ *   request that needs it gets a 5xx JSON error within a bound instead of
+ *   hanging.
+ *
+ * Servers read bodies with `readJsonObject` / `readBody` from
+ * `@mercury/core/http_body` (one limit and one error shape: a `BodyError`
+ * with status 413 or 400), rather than a copy of their own.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.test("olap server survives hostile clients", async (t) => {
+ *   await hostileHttpSuite(t, {
+ *     name: "olap",
+ *     start: async () => { const s = serve(olap, { port: 0 }); return { url: s.url, close: () => s.shutdown() }; },
+ *     json: { path: "query" },
+ *     maxBodyBytes: 1 << 20,
+ *     probe: { path: "health" },
+ *     large: { path: "query", body: JSON.stringify({ sql: "select * from range(5000000)" }) },
+ *   });
+ * });
+ * ```
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+/** A request the suite sends; `path` is relative to the server's base URL (no leading slash). */
+export interface HostileRequest {
+  path: string;
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+/** A running server under test. */
+export interface RunningServer {
+  /** Base URL ending in "/". */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** How to start and probe one server. */
+export interface HostileTarget {
+  name: string;
+  start(): Promise<RunningServer>;
+  /** A route that takes a JSON object body (POST unless `method` says otherwise). */
+  json: HostileRequest;
+  /** The server's request-body limit in bytes. */
+  maxBodyBytes: number;
+  /** A cheap request that must keep answering (status < 500) while hostile clients hold connections. */
+  probe: HostileRequest;
+  /** A request whose answer is large (megabytes), for clients that never read it. */
+  large?: HostileRequest;
+  /** Headers every request of the suite carries (e.g. an authorization token). */
+  headers?: Record<string, string>;
+  /** How many hostile clients to open at once (default 12). */
+  clients?: number;
+  /** How long the probe may take while hostile clients are connected (default 5000 ms). */
+  probeWithinMs?: number;
+  /** A server started against a silent upstream, and a request that needs the upstream. */
+  upstream?: {
+    start(silentPeer: string): Promise<RunningServer>;
+    request: HostileRequest;
+    /** The bound on the answer (default 15000 ms). */
+    withinMs?: number;
+  };
+}
+
+/** A TCP peer that accepts connections and never answers: `host:port`, and a function that closes it. */
+export function silentPeer(): { address: string; port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    try {
+      for await (const c of listener) conns.push(c);
+    } catch { /* closed */ }
+  })();
+  const port = (listener.addr as Deno.NetAddr).port;
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    close() {
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    },
+  };
+}
+
+async function send(base: string, r: HostileRequest, extra: Record<string, string> = {}): Promise<Response> {
+  return await fetch(new URL(r.path, base), {
+    method: r.method ?? (r.body === undefined ? "GET" : "POST"),
+    body: r.body,
+    headers: { ...extra, ...r.headers },
+  });
+}
+
+async function expectJsonError(res: Response, status: number, what: string): Promise<void> {
+  const text = await res.text();
+  assert.equal(res.status, status, `${what}: expected ${status}, got ${res.status}: ${text.slice(0, 200)}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    assert.fail(`${what}: the error body is not JSON: ${text.slice(0, 200)}`);
+  }
+  assert.ok(parsed !== null && typeof parsed === "object", `${what}: the error body is not a JSON object`);
+}
+
+/** Times a probe; fails when it does not answer (< 500) within `ms`. */
+async function probeWithin(base: string, t: HostileTarget, ms: number, what: string): Promise<void> {
+  const t0 = performance.now();
+  const res = await fetch(new URL(t.probe.path, base), {
+    method: t.probe.method ?? (t.probe.body === undefined ? "GET" : "POST"),
+    body: t.probe.body,
+    headers: { ...t.headers, ...t.probe.headers },
+    signal: AbortSignal.timeout(ms),
+  }).catch((err) => assert.fail(`${what}: the probe did not answer within ${ms} ms (${(err as Error).message})`));
+  await res.body?.cancel();
+  assert.ok(res.status < 500, `${what}: the probe answered ${res.status}`);
+  const took = performance.now() - t0;
+  assert.ok(took < ms, `${what}: the probe took ${took.toFixed(0)} ms (bound ${ms} ms)`);
+}
+
+/** Opens a raw TCP connection to the server and writes `head` (and never reads). */
+async function rawClient(base: string, head: string): Promise<Deno.TcpConn> {
+  const u = new URL(base);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  await conn.write(new TextEncoder().encode(head));
+  return conn;
+}
+
+function requestHead(base: string, r: HostileRequest, headers: Record<string, string>, bodyLength?: number): string {
+  const u = new URL(r.path, base);
+  const all: Record<string, string> = { host: u.host, "content-type": "application/json", ...headers, ...r.headers };
+  const len = bodyLength ?? (r.body === undefined ? undefined : new TextEncoder().encode(r.body).length);
+  if (len !== undefined) all["content-length"] = String(len);
+  const method = r.method ?? (r.body === undefined ? "GET" : "POST");
+  return `${method} ${u.pathname}${u.search} HTTP/1.1\r\n` +
+    Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+}
+
+/** Runs the hostile-input cases against one server, each as a step of `t`. */
+export async function hostileHttpSuite(t: Deno.TestContext, target: HostileTarget): Promise<void> {
+  const server = await target.start();
+  const base = server.url;
+  const headers = target.headers ?? {};
+  const clients = target.clients ?? 12;
+  const within = target.probeWithinMs ?? 5000;
+  const jsonReq = (body: string): HostileRequest => ({ ...target.json, method: target.json.method ?? "POST", body });
+  try {
+    await t.step(`${target.name}: a body one byte over the limit gets 413`, async () => {
+      const body = '{"x":"' + "a".repeat(Math.max(0, target.maxBodyBytes - 7)) + '"}';
+      assert.ok(body.length > target.maxBodyBytes);
+      await expectJsonError(await send(base, jsonReq(body), headers), 413, "oversized body");
+    });
+
+    await t.step(`${target.name}: a streamed body over the limit (no content-length) gets 413`, async () => {
+      const chunk = new TextEncoder().encode("a".repeat(64 * 1024));
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          if (sent > target.maxBodyBytes + chunk.length) return ctl.close();
+          sent += chunk.length;
+          ctl.enqueue(chunk);
+        },
+      });
+      const res = await fetch(new URL(target.json.path, base), {
+        method: target.json.method ?? "POST",
+        body: stream,
+        headers: { "content-type": "application/json", ...headers, ...target.json.headers },
+      });
+      await expectJsonError(res, 413, "streamed oversized body");
+    });
+
+    await t.step(`${target.name}: a 1 GB content-length is refused without reading the body`, async () => {
+      const conn = await rawClient(base, requestHead(base, jsonReq("{}"), headers, 1 << 30) + '{"x":"');
+      try {
+        const buf = new Uint8Array(4096);
+        const n = await Promise.race([
+          conn.read(buf),
+          new Promise<null>((_, reject) =>
+            setTimeout(() => reject(new Error(`no answer within ${within} ms`)), within)
+          ),
+        ]);
+        assert.ok(n, "the server closed the connection without an answer");
+        const head = new TextDecoder().decode(buf.subarray(0, n));
+        assert.match(head, /^HTTP\/1\.[01] 413 /, `expected 413, got: ${head.split("\r\n")[0]}`);
+      } finally {
+        conn.close();
+      }
+    });
+
+    await t.step(`${target.name}: malformed JSON gets 400 with a JSON error`, async () => {
+      for (const body of ['{"a":', "not json", "\u0000\u0001", "[]", "null", '"text"', "42"]) {
+        await expectJsonError(await send(base, jsonReq(body), headers), 400, `body ${JSON.stringify(body)}`);
+      }
+    });
+
+    await t.step(`${target.name}: clients that never finish their request do not starve others`, async () => {
+      const conns: Deno.TcpConn[] = [];
+      try {
+        for (let i = 0; i < clients; i++) {
+          conns.push(await rawClient(base, requestHead(base, jsonReq("{}"), headers, 1000) + '{"partial":'));
+        }
+        await probeWithin(base, target, within, `with ${clients} stalled senders`);
+      } finally {
+        for (const c of conns) c.close();
+      }
+    });
+
+    if (target.large) {
+      const large = target.large;
+      await t.step(`${target.name}: clients that never read a large answer do not starve others`, async () => {
+        const conns: Deno.TcpConn[] = [];
+        try {
+          for (let i = 0; i < clients; i++) conns.push(await rawClient(base, requestHead(base, large, headers)));
+          // Give the server time to start answering them and fill its socket buffers.
+          await new Promise((r) => setTimeout(r, 500));
+          await probeWithin(base, target, within, `with ${clients} clients not reading`);
+        } finally {
+          for (const c of conns) c.close();
+        }
+      });
+    }
+
+    await t.step(`${target.name}: still serving after the hostile clients`, async () => {
+      await probeWithin(base, target, within, "after the hostile cases");
+    });
+  } finally {
+    await server.close();
+  }
+
+  if (target.upstream) {
+    const up = target.upstream;
+    await t.step(`${target.name}: a silent upstream gets a 5xx JSON error within a bound`, async () => {
+      const peer = silentPeer();
+      const bound = up.withinMs ?? 15000;
+      try {
+        const s = await up.start(peer.address);
+        try {
+          const t0 = performance.now();
+          const res = await fetch(new URL(up.request.path, s.url), {
+            method: up.request.method ?? (up.request.body === undefined ? "GET" : "POST"),
+            body: up.request.body,
+            headers: { "content-type": "application/json", ...headers, ...up.request.headers },
+            signal: AbortSignal.timeout(bound + 5000),
+          });
+          const text = await res.text();
+          const took = performance.now() - t0;
+          assert.ok(res.status >= 500, `expected a 5xx, got ${res.status}: ${text.slice(0, 200)}`);
+          assert.ok(took < bound, `answered after ${took.toFixed(0)} ms (bound ${bound} ms)`);
+          assert.doesNotThrow(() => JSON.parse(text), `the error body is not JSON: ${text.slice(0, 200)}`);
+        } finally {
+          await s.close();
+        }
+      } finally {
+        peer.close();
+      }
+    });
+  }
+}
