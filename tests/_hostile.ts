@@ -55,10 +55,13 @@ export interface RunningServer {
 export interface HostileTarget {
   name: string;
   start(): Promise<RunningServer>;
-  /** A route that takes a JSON object body (POST unless `method` says otherwise). */
-  json: HostileRequest;
-  /** The server's request-body limit in bytes. */
-  maxBodyBytes: number;
+  /**
+   * A route that takes a JSON object body (POST unless `method` says otherwise). A server with only GET routes (a
+   * metrics endpoint, a dashboard) leaves it out and skips the body cases.
+   */
+  json?: HostileRequest;
+  /** The server's request-body limit in bytes (needed with `json`). */
+  maxBodyBytes?: number;
   /** A cheap request that must keep answering (status < 500) while hostile clients hold connections. */
   probe: HostileRequest;
   /** A request whose answer is large (megabytes), for clients that never read it. */
@@ -157,6 +160,64 @@ function requestHead(base: string, r: HostileRequest, headers: Record<string, st
     Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
 }
 
+/** The request-body cases: over the limit (declared, streamed, announced as 1 GB) and malformed JSON. */
+async function bodyCases(
+  t: Deno.TestContext,
+  target: HostileTarget,
+  base: string,
+  headers: Record<string, string>,
+  within: number,
+  jsonReq: (body: string) => HostileRequest,
+  max: number,
+): Promise<void> {
+  const route = target.json!;
+  await t.step(`${target.name}: a body one byte over the limit gets 413`, async () => {
+    const body = '{"x":"' + "a".repeat(Math.max(0, max - 7)) + '"}';
+    assert.ok(body.length > max);
+    await expectJsonError(await send(base, jsonReq(body), headers), 413, "oversized body");
+  });
+
+  await t.step(`${target.name}: a streamed body over the limit (no content-length) gets 413`, async () => {
+    const chunk = new TextEncoder().encode("a".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (sent > max + chunk.length) return ctl.close();
+        sent += chunk.length;
+        ctl.enqueue(chunk);
+      },
+    });
+    const res = await fetch(new URL(route.path, base), {
+      method: route.method ?? "POST",
+      body: stream,
+      headers: { "content-type": "application/json", ...headers, ...route.headers },
+    });
+    await expectJsonError(res, 413, "streamed oversized body");
+  });
+
+  await t.step(`${target.name}: a 1 GB content-length is refused without reading the body`, async () => {
+    const conn = await rawClient(base, requestHead(base, jsonReq("{}"), headers, 1 << 30) + '{"x":"');
+    try {
+      const buf = new Uint8Array(4096);
+      const n = await Promise.race([
+        conn.read(buf),
+        new Promise<null>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${within} ms`)), within)),
+      ]);
+      assert.ok(n, "the server closed the connection without an answer");
+      const head = new TextDecoder().decode(buf.subarray(0, n));
+      assert.match(head, /^HTTP\/1\.[01] 413 /, `expected 413, got: ${head.split("\r\n")[0]}`);
+    } finally {
+      conn.close();
+    }
+  });
+
+  await t.step(`${target.name}: malformed JSON gets 400 with a JSON error`, async () => {
+    for (const body of ['{"a":', "not json", "\u0000\u0001", "[]", "null", '"text"', "42"]) {
+      await expectJsonError(await send(base, jsonReq(body), headers), 400, `body ${JSON.stringify(body)}`);
+    }
+  });
+}
+
 /** Runs the hostile-input cases against one server, each as a step of `t`. */
 export async function hostileHttpSuite(t: Deno.TestContext, target: HostileTarget): Promise<void> {
   const server = await target.start();
@@ -164,55 +225,10 @@ export async function hostileHttpSuite(t: Deno.TestContext, target: HostileTarge
   const headers = target.headers ?? {};
   const clients = target.clients ?? 12;
   const within = target.probeWithinMs ?? 5000;
-  const jsonReq = (body: string): HostileRequest => ({ ...target.json, method: target.json.method ?? "POST", body });
+  const route = target.json ?? { path: target.probe.path, method: "POST" };
+  const jsonReq = (body: string): HostileRequest => ({ ...route, method: route.method ?? "POST", body });
   try {
-    await t.step(`${target.name}: a body one byte over the limit gets 413`, async () => {
-      const body = '{"x":"' + "a".repeat(Math.max(0, target.maxBodyBytes - 7)) + '"}';
-      assert.ok(body.length > target.maxBodyBytes);
-      await expectJsonError(await send(base, jsonReq(body), headers), 413, "oversized body");
-    });
-
-    await t.step(`${target.name}: a streamed body over the limit (no content-length) gets 413`, async () => {
-      const chunk = new TextEncoder().encode("a".repeat(64 * 1024));
-      let sent = 0;
-      const stream = new ReadableStream<Uint8Array>({
-        pull(ctl) {
-          if (sent > target.maxBodyBytes + chunk.length) return ctl.close();
-          sent += chunk.length;
-          ctl.enqueue(chunk);
-        },
-      });
-      const res = await fetch(new URL(target.json.path, base), {
-        method: target.json.method ?? "POST",
-        body: stream,
-        headers: { "content-type": "application/json", ...headers, ...target.json.headers },
-      });
-      await expectJsonError(res, 413, "streamed oversized body");
-    });
-
-    await t.step(`${target.name}: a 1 GB content-length is refused without reading the body`, async () => {
-      const conn = await rawClient(base, requestHead(base, jsonReq("{}"), headers, 1 << 30) + '{"x":"');
-      try {
-        const buf = new Uint8Array(4096);
-        const n = await Promise.race([
-          conn.read(buf),
-          new Promise<null>((_, reject) =>
-            setTimeout(() => reject(new Error(`no answer within ${within} ms`)), within)
-          ),
-        ]);
-        assert.ok(n, "the server closed the connection without an answer");
-        const head = new TextDecoder().decode(buf.subarray(0, n));
-        assert.match(head, /^HTTP\/1\.[01] 413 /, `expected 413, got: ${head.split("\r\n")[0]}`);
-      } finally {
-        conn.close();
-      }
-    });
-
-    await t.step(`${target.name}: malformed JSON gets 400 with a JSON error`, async () => {
-      for (const body of ['{"a":', "not json", "\u0000\u0001", "[]", "null", '"text"', "42"]) {
-        await expectJsonError(await send(base, jsonReq(body), headers), 400, `body ${JSON.stringify(body)}`);
-      }
-    });
+    if (target.json) await bodyCases(t, target, base, headers, within, jsonReq, target.maxBodyBytes ?? 1 << 20);
 
     await t.step(`${target.name}: clients that never finish their request do not starve others`, async () => {
       const conns: Deno.TcpConn[] = [];
