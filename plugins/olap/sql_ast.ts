@@ -63,13 +63,34 @@ const VOLATILE = new Set([
 export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
- * Parses `json_serialize_sql` output. Query locations are only used for error
- * messages, and "no location" is UINT64_MAX, which a JS number cannot carry back.
+ * Parses `json_serialize_sql` output without losing a number: a number whose
+ * JavaScript text differs from its JSON lexeme (integers past 2^53, `1000.0`,
+ * which DuckDB reads back as a DOUBLE where `1000` would be an integer; the
+ * "no location" UINT64_MAX) is kept as its lexeme (`JSON.rawJSON`), so
+ * `JSON.stringify` gives the tree back to `json_deserialize_sql` exactly as
+ * DuckDB wrote it. Other numbers stay plain numbers.
+ *
+ * @example
+ * ```ts
+ * import { parseAst } from "./sql_ast.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = '{"a":1234567890123456789,"b":1000.0,"c":0.1,"d":7}';
+ * const j = parseAst(text);
+ * assert.equal(j.d, 7);
+ * assert.equal(JSON.stringify(j), text);
+ * ```
  */
 // deno-lint-ignore no-explicit-any
 export function parseAst(text: string): any {
-  return JSON.parse(text.replace(/"query_location":\d+/g, '"query_location":0'));
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) => {
+    if (typeof value !== "number" || context?.source === undefined || String(value) === context.source) return value;
+    return rawJSON(context.source);
+  });
 }
+
+/** `JSON.rawJSON` (V8, not yet in TypeScript's lib). */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
 /** Parses one statement with DuckDB and reports what it is. */
 export async function analyse(conn: DuckDBConnection, sql: string): Promise<Analysis> {

@@ -1,0 +1,93 @@
+/**
+ * Issue 16 (reliability round), the olap query engine: numbers that survive
+ * normalisation, answers cut short by a timeout, clients that never read.
+ */
+import assert from "node:assert/strict";
+import { analyse, serve } from "@mercury/olap";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { integration } from "../_helpers.ts";
+import { salesEngine } from "./_fixtures.ts";
+
+const post = (url: string, body: unknown) => fetch(`${url}query`, { method: "POST", body: JSON.stringify(body) });
+
+Deno.test({
+  name: "normalisation keeps every number: big integers get their own cache entries, 1e3 and range(1e13) run",
+  ...integration,
+  async fn(t) {
+    const env = await salesEngine();
+    const server = serve(env.olap, { port: 0 });
+    try {
+      await t.step(
+        "analyse: integers past 2^53 and float lexemes come back from DuckDB's printer as written",
+        async () => {
+          const c = await (await DuckDBInstance.create()).connect();
+          try {
+            const a = await analyse(c, "select * from t where x = 1234567890123456788");
+            const b = await analyse(c, "select * from t where x = 1234567890123456789");
+            assert.match(a.normalised, /1234567890123456788/);
+            assert.match(b.normalised, /1234567890123456789/);
+            assert.notEqual(a.normalised, b.normalised);
+            const f = await analyse(c, "select 1e3, 0.1, 1.5e-7, 18446744073709551615, -9223372036854775808");
+            assert.match(f.normalised, /1000\.0/);
+            assert.match(f.normalised, /0\.1/);
+            assert.match(f.normalised, /1\.5e-0?7/);
+            assert.match(f.normalised, /18446744073709551615/);
+          } finally {
+            c.closeSync();
+          }
+        },
+      );
+      await t.step("library: two big integers, two answers; floats keep their type", async () => {
+        const x = await env.olap.query("select 1234567890123456788 as x");
+        assert.equal(x.cache, "miss");
+        await new Response(x.body as BodyInit).text();
+        const y = await env.olap.query("select 1234567890123456789 as x");
+        assert.equal(y.cache, "miss");
+        assert.deepEqual(await env.olap.rows("select 1234567890123456789 as x"), [{ x: "1234567890123456789" }]);
+        assert.deepEqual(await env.olap.rows("select 1e3 as a, 0.1 as b, 1.5e-7 as c"), [{
+          a: 1000,
+          b: 0.1,
+          c: 1.5e-7,
+        }]);
+        assert.deepEqual(await env.olap.rows("select count(*) as n from range(cast(1e4 as bigint))"), [{ n: 10000 }]);
+      });
+      await t.step(
+        "HTTP: the second big integer is a miss with its own answer; 1e3 and range(1e13) are 200",
+        async () => {
+          const sql = (n: string) => `select count(*) as n, ${n} as k from sales where qty >= 0 and ${n} > 0`;
+          const a = await post(server.url, { sql: sql("1234567890123456788") });
+          assert.equal(a.status, 200);
+          assert.equal(a.headers.get("x-olap-cache"), "miss");
+          assert.deepEqual((await a.json()).rows, [[2000, "1234567890123456788"]]);
+          const b = await post(server.url, { sql: sql("1234567890123456789") });
+          assert.equal(b.headers.get("x-olap-cache"), "miss");
+          assert.deepEqual((await b.json()).rows, [[2000, "1234567890123456789"]]);
+          const again = await post(server.url, { sql: sql("1234567890123456789") });
+          assert.equal(again.headers.get("x-olap-cache"), "hit");
+          assert.deepEqual((await again.json()).rows, [[2000, "1234567890123456789"]]);
+          for (
+            const [q, rows] of [
+              ["select 1e3 as x", [[1000]]],
+              ["select 0.1 as x, 1.5e-7 as y", [[0.1, 1.5e-7]]],
+              ["select range as r from range(cast(1e13 as bigint)) limit 2", [[0], [1]]],
+            ] as const
+          ) {
+            const r = await post(server.url, { sql: q });
+            const j = await r.json();
+            assert.equal(r.status, 200, JSON.stringify(j));
+            assert.deepEqual(j.rows, rows);
+          }
+          // range() has no DOUBLE overload: DuckDB's own binder error, not a parse failure of our making.
+          const r = await post(server.url, { sql: "select * from range(1e13)" });
+          const j = await r.json();
+          assert.equal(r.status, 400);
+          assert.equal(j.error.kind, "binder_error");
+          assert.match(j.error.message, /range\(DOUBLE\)/);
+        },
+      );
+    } finally {
+      await server.shutdown();
+      await env.close();
+    }
+  },
+});
