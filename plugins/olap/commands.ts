@@ -8,6 +8,7 @@ import { MercuryError } from "@mercury/core";
 import { Olap } from "./engine.ts";
 import { parseFormat } from "./formats.ts";
 import { serve } from "./server.ts";
+import { resolveToken } from "./access.ts";
 import { parseSource } from "./sources.ts";
 import { checkRollup, type Measure } from "./rollups.ts";
 import { generateEvents } from "./sample_data.ts";
@@ -108,7 +109,25 @@ export const serveCommand: CommandSpec = {
     ...dataDir,
     port: { type: "string", value: "PORT", description: "port (0 = any)", default: "8000" },
     host: { type: "string", value: "HOST", description: "interface", default: "127.0.0.1" },
-    token: { type: "string", value: "TOKEN", description: "allow writes/DDL/ingest with Authorization: Bearer TOKEN" },
+    token: {
+      type: "string",
+      value: "TOKEN",
+      description: "allow writes/DDL/ingest with Authorization: Bearer TOKEN (visible in ps: prefer --token-file)",
+    },
+    "token-file": {
+      type: "string",
+      value: "FILE",
+      description: "read the token from FILE's first line (or set MERCURY_OLAP_TOKEN)",
+    },
+    "ingest-allow": {
+      type: "string",
+      value: "DIR",
+      multiple: true,
+      description: "a directory besides the data dir that ingest may read files from (repeatable)",
+    },
+    "max-body-bytes": { type: "string", value: "N", description: "largest request body", default: "1048576" },
+    "max-sql-chars": { type: "string", value: "N", description: "longest SQL text", default: "262144" },
+    "log-literals": { type: "boolean", description: "keep string and number literals in /log and /slow" },
     concurrency: { type: "string", value: "N", description: "queries running at once", default: "4" },
     "timeout-ms": { type: "string", value: "MS", description: "default query timeout", default: "30000" },
     "cache-mb": { type: "string", value: "MB", description: "memory result cache size (0 = off)", default: "256" },
@@ -124,13 +143,24 @@ export const serveCommand: CommandSpec = {
       cacheBytes: int(v["cache-mb"], "cache-mb") * 1024 * 1024,
       redisPrefix: str(v.redis) || undefined,
       slowMs: int(v["slow-ms"], "slow-ms"),
+      logLiterals: v["log-literals"] === true,
     });
+    const token = await resolveToken({ file: str(v["token-file"]) || undefined, token: str(v.token) || undefined });
+    const allow = Array.isArray(v["ingest-allow"]) ? v["ingest-allow"].map(String) : [];
     const server = serve(olap, {
       port: int(v.port, "port"),
       hostname: str(v.host),
-      token: str(v.token) || Deno.env.get("MERCURY_OLAP_TOKEN") || undefined,
+      token,
+      maxBodyBytes: int(v["max-body-bytes"], "max-body-bytes"),
+      maxSqlChars: int(v["max-sql-chars"], "max-sql-chars"),
+      ingestAllow: allow,
     });
-    ctx.print(`olap API and UI on ${server.url} (${(await olap.tables()).length} tables)`);
+    // The banner never shows the token itself.
+    ctx.print(
+      `olap API and UI on ${server.url} (${(await olap.tables()).length} tables; ${
+        token ? "writes with the token" : "read-only"
+      })`,
+    );
     const stop = async () => {
       await server.shutdown();
       await olap.close();

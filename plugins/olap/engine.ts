@@ -41,6 +41,7 @@ import {
   suggestRollups,
 } from "./rollups.ts";
 import { analyse, type Analysis } from "./sql_ast.ts";
+import { logText, redactLiterals } from "./query_log.ts";
 import { ident, type Source } from "./sources.ts";
 import { TIME_SERIES_MACROS } from "./timeseries.ts";
 
@@ -65,6 +66,8 @@ export interface OlapOptions {
   restrictFiles?: boolean;
   /** After an append, compact a table whose files per partition exceed this (default 8; 0 = never). */
   compactAbove?: number;
+  /** Keep string and number literals in the query log and slow log (default false: each becomes `?`). */
+  logLiterals?: boolean;
 }
 
 /** Options of one query. */
@@ -99,7 +102,14 @@ export interface QueryAnswer {
 /** One entry of the query log. */
 export interface LogEntry {
   at: string;
+  /** An excerpt of the statement (see `logText`): literals redacted unless `logLiterals`, at most 2,000 characters. */
   sql: string;
+  /** The length of the whole statement. */
+  sqlChars: number;
+  /** The statement's kind, once parsed. */
+  kind?: "select" | "write";
+  /** Run by a token holder (`allowWrites`): shown only to token holders. */
+  token?: boolean;
   ms: number;
   cache: string;
   rollup?: string;
@@ -129,6 +139,8 @@ export class Olap {
   readonly metrics: Registry = new Registry();
   readonly log: LogEntry[] = [];
   readonly slowLog: LogEntry[] = [];
+  /** What rollup suggestions read: the last 1,000 successful statements of at most 8 KiB (whole, for their AST). */
+  #suggestLog: { sql: string; ms: number }[] = [];
   readonly options: Required<Omit<OlapOptions, "redisPrefix" | "threads">> & { redisPrefix?: string };
   #tables = new Map<string, TableMeta>();
   #catalogMtime = "";
@@ -177,6 +189,7 @@ export class Olap {
       slowMs: options.slowMs ?? 1000,
       restrictFiles: options.restrictFiles ?? true,
       compactAbove: options.compactAbove ?? 8,
+      logLiterals: options.logLiterals ?? false,
       redisPrefix: options.redisPrefix,
     };
     const catalog = await Catalog.open(opts.dataDir);
@@ -349,7 +362,7 @@ export class Olap {
 
   /** Rollups suggested by the query log (aggregate queries seen at least `minQueries` times). */
   async suggestRollups(minQueries = 2): Promise<RollupSuggestion[]> {
-    const log = this.log.filter((e) => e.status === 200 && !e.rollup).map((e) => ({ sql: e.sql, ms: e.ms }));
+    const log = this.#suggestLog.slice();
     return await this.executor.withConnection((c) => suggestRollups(c, log, minQueries));
   }
 
@@ -395,11 +408,28 @@ export class Olap {
   async query(sql: string, opts: QueryOptions = {}): Promise<QueryAnswer> {
     const t0 = performance.now();
     const format = opts.format ?? "json";
-    const entry: LogEntry = { at: new Date().toISOString(), sql, ms: 0, cache: "bypass", status: 200 };
+    const literals = this.options.logLiterals;
+    const entry: LogEntry = {
+      at: new Date().toISOString(),
+      sql: logText(sql, { literals }),
+      sqlChars: sql.length,
+      ms: 0,
+      cache: "bypass",
+      status: 200,
+      ...(opts.allowWrites ? { token: true } : {}),
+    };
     const done = (status: number, err?: unknown) => {
       entry.ms = performance.now() - t0;
       entry.status = status;
-      if (err) entry.error = (err as Error).message;
+      if (err) {
+        // DuckDB quotes values in its messages ("Could not convert string 'x'"): redacted like the statement.
+        const m = (err as Error).message.slice(0, 500);
+        entry.error = literals ? m : m.replace(/'(?:[^']|'')*'?/g, (q) => redactLiterals(q));
+      }
+      if (status === 200 && !entry.rollup && entry.kind === "select" && sql.length <= 8192) {
+        this.#suggestLog.push({ sql, ms: entry.ms });
+        if (this.#suggestLog.length > 1000) this.#suggestLog.shift();
+      }
       this.#m.queries.inc({ format, status: String(status) });
       this.#m.seconds.observe({ cache: entry.cache }, entry.ms / 1000);
       this.log.push(entry);
@@ -418,6 +448,7 @@ export class Olap {
       await this.refresh();
       const memo = await this.#prepare(sql, opts);
       const { analysis } = memo;
+      entry.kind = analysis.kind;
       if (analysis.kind === "write") {
         if (!opts.allowWrites) {
           throw new OlapError(

@@ -16,6 +16,7 @@
  * @module
  */
 import { type ErrorCode, MercuryError } from "@mercury/core";
+import { BodyError } from "@mercury/core/http_body";
 
 /** Where in the SQL text an error points (1-based). */
 export interface SqlPosition {
@@ -84,6 +85,7 @@ export function errorPosition(message: string): SqlPosition | undefined {
 /** Maps an error thrown by DuckDB (or anything) to an {@linkcode OlapError}. */
 export function classifyError(err: unknown, params?: unknown): OlapError {
   if (err instanceof OlapError) return err;
+  if (err instanceof BodyError) return new OlapError(err.status, err.kind, err.message, { hint: err.hint, cause: err });
   const raw = err instanceof Error ? err.message : String(err);
   const message = raw.replace(/^Error: /, "").replace(/^Failed to extract statements: /, "");
   const first = message.split("\n")[0]!.trim();

@@ -66,7 +66,33 @@ export {
   type Storage,
   type TableMeta,
 } from "./catalog.ts";
-export { detectFormat, type FileFormat, ident, parseSource, prepareSource, type Source } from "./sources.ts";
+export {
+  detectFormat,
+  type FileFormat,
+  ident,
+  parseSource,
+  prepareSource,
+  sandboxSource,
+  type Source,
+} from "./sources.ts";
+export { resolveToken, TokenCheck } from "./access.ts";
+export {
+  CHART_MARKS,
+  chartRequest,
+  checkSqlLength,
+  explainRequest,
+  ingestRequest,
+  MAX_SQL_CHARS,
+  optBoolean,
+  optNumber,
+  optOneOf,
+  optParams,
+  optString,
+  optStringList,
+  rollupRequest,
+  sqlField,
+} from "./http_input.ts";
+export { LOG_SQL_CHARS, logText, type LogTextOptions, redactLiterals } from "./query_log.ts";
 export { arrowSchema, chunksToArrow, typeIdOf } from "./arrow.ts";
 export {
   CONTENT_TYPES,

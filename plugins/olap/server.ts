@@ -37,13 +37,22 @@
  * @module
  */
 import { chartSvg } from "@mercury/core/display";
+import { DEFAULT_MAX_BODY_BYTES, readJsonObject } from "@mercury/core/http_body";
 import type { TopLevelSpec } from "vega-lite";
-import type { Olap, QueryOptions } from "./engine.ts";
+import type { LogEntry, Olap, QueryOptions } from "./engine.ts";
 import { classifyError, OlapError } from "./errors.ts";
 import { EXTENSIONS, parseFormat } from "./formats.ts";
 import type { Params } from "./executor.ts";
-import { parseSource } from "./sources.ts";
-import type { RollupSpec } from "./rollups.ts";
+import { parseSource, sandboxSource } from "./sources.ts";
+import { TokenCheck } from "./access.ts";
+import {
+  chartRequest,
+  checkSqlLength,
+  explainRequest,
+  ingestRequest,
+  MAX_SQL_CHARS,
+  rollupRequest,
+} from "./http_input.ts";
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions {
@@ -51,6 +60,12 @@ export interface ServeOptions {
   hostname?: string;
   /** Writes, DDL and ingest need `Authorization: Bearer <token>`; without a token the API is read-only. */
   token?: string;
+  /** Largest request body in bytes (default 1 MiB): larger ones get a 413 before they are read. */
+  maxBodyBytes?: number;
+  /** Longest SQL text in characters (default 256 Ki): longer ones get a 413 `sql_too_long`. */
+  maxSqlChars?: number;
+  /** Directories besides the data dir that ingest may read files from (default none). */
+  ingestAllow?: string[];
   /** Called once listening. */
   onListen?: (url: string) => void;
 }
@@ -69,18 +84,12 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
     headers: { "content-type": "application/json", ...headers },
   });
 
-async function body(req: Request): Promise<Record<string, unknown>> {
-  const text = await req.text();
-  if (!text) return {};
-  try {
-    const v = JSON.parse(text);
-    if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error("not an object");
-    return v;
-  } catch (err) {
-    throw new OlapError(400, "bad_json", `request body is not a JSON object: ${(err as Error).message}`, {
-      hint: 'send {"sql": "select …", "format": "json"}',
-    });
-  }
+/** A JSON object body of at most `maxBytes` (413 before reading more, 400 for anything but an object). */
+async function body(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  return await readJsonObject(req, {
+    maxBytes,
+    hint: `send a JSON object of at most ${maxBytes} bytes, e.g. {"sql": "select …", "format": "json"}`,
+  });
 }
 
 /** Reads the first chunk so errors found while computing it become a proper 4xx answer. */
@@ -119,18 +128,39 @@ async function ui(): Promise<string> {
 /** Starts the API on `olap`. */
 export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
   const running = new Map<string, AbortController>();
-  const authorised = (req: Request) =>
-    options.token !== undefined && req.headers.get("authorization") === `Bearer ${options.token}`;
+  /** The remote address that started each running query (it, or a token holder, may cancel it). */
+  const starters = new Map<string, string>();
+  const tokens = new TokenCheck(options.token);
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxSql = options.maxSqlChars ?? MAX_SQL_CHARS;
+  const ingestRoots = [olap.options.dataDir, ...(options.ingestAllow ?? [])];
+  const authorised = (req: Request) => tokens.matches(req.headers.get("authorization"));
+  const unauthorised = () =>
+    new OlapError(401, "unauthorised", "missing or wrong token", { hint: "send Authorization: Bearer <token>" });
   const requireToken = (req: Request) => {
-    if (!authorised(req)) {
-      throw new OlapError(
-        options.token ? 401 : 403,
-        "read_only",
-        options.token ? "missing or wrong token" : "the API is read-only",
-        {
-          hint: options.token ? "send Authorization: Bearer <token>" : "start the server with --token to allow writes",
-        },
-      );
+    if (authorised(req)) return;
+    if (tokens.configured) throw unauthorised();
+    throw new OlapError(403, "read_only", "the API is read-only", {
+      hint: "start the server with a token (--token-file, MERCURY_OLAP_TOKEN) to allow writes",
+    });
+  };
+  /** Runs a query for `who`; with a token configured, a write without it is a 401 like every other write route. */
+  const startQuery = async (req: Request, q: Record<string, unknown>, who: string): Promise<Response> => {
+    if (typeof q.sql === "string") checkSqlLength(q.sql, maxSql);
+    const id = typeof q.queryId === "string" && q.queryId ? q.queryId : undefined;
+    if (id && running.has(id)) {
+      throw new OlapError(409, "query_id_in_use", `a query "${id.slice(0, 80)}" is already running`, {
+        hint: "use a fresh queryId for each query",
+      });
+    }
+    if (id) starters.set(id, who);
+    try {
+      return await runQuery(req, q);
+    } catch (err) {
+      if (err instanceof OlapError && err.kind === "read_only" && tokens.configured) throw unauthorised();
+      throw err;
+    } finally {
+      if (id) starters.delete(id);
     }
   };
 
@@ -188,8 +218,10 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     }
   }
 
-  async function handle(req: Request): Promise<Response> {
+  async function handle(req: Request, who: string): Promise<Response> {
     const url = new URL(req.url);
+    // A token that is sent is checked on every route: a wrong one is a 401, never a silent read-only answer.
+    if (req.headers.has("authorization") && tokens.configured && !authorised(req)) throw unauthorised();
     const path = url.pathname;
     const m = req.method;
     if (m === "GET" && (path === "/" || path === "/ui")) {
@@ -197,7 +229,7 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     }
     if (path === "/health") return json({ ok: true, tables: (await olap.tables()).length });
     if (path === "/metrics") return olap.metricsResponse();
-    if (path === "/query" && m === "POST") return await runQuery(req, await body(req));
+    if (path === "/query" && m === "POST") return await startQuery(req, await body(req, maxBody), who);
     if (path === "/query" && m === "GET") {
       const q: Record<string, unknown> = Object.fromEntries(url.searchParams);
       if (typeof q.params === "string") {
@@ -209,41 +241,33 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
           });
         }
       }
-      return await runQuery(req, q);
+      return await startQuery(req, q, who);
     }
     const cancel = /^\/queries\/([^/]+)$/.exec(path);
     if (cancel && m === "DELETE") {
-      const ctl = running.get(decodeURIComponent(cancel[1]!));
+      const id = decodeURIComponent(cancel[1]!);
+      const ctl = running.get(id);
       if (!ctl) throw new OlapError(404, "unknown_query", `no running query "${cancel[1]}"`);
+      if (starters.get(id) !== who && !authorised(req)) {
+        throw new OlapError(403, "not_your_query", `query "${cancel[1]}" was started by another client`, {
+          hint: "only the address that started a query, or a token holder, may cancel it",
+        });
+      }
       ctl.abort();
       return json({ cancelled: cancel[1] });
     }
     if (path === "/explain" && m === "POST") {
-      const q = await body(req);
-      if (typeof q.sql !== "string") throw new OlapError(400, "bad_request", "sql must be a string");
-      const ex = await olap.explain(q.sql, {
-        analyze: q.analyze === true,
-        params: q.params as Params | undefined,
-        timeoutMs: typeof q.timeoutMs === "number" ? q.timeoutMs : undefined,
-      });
-      return json(ex);
+      const { sql, ...opts } = explainRequest(await body(req, maxBody), maxSql);
+      return json(await olap.explain(sql, opts));
     }
     if (path === "/tables" && m === "GET") return json({ tables: await olap.tables() });
     const t = /^\/tables\/([a-z_][a-z0-9_]*)(\/(ingest|compact))?$/.exec(path);
     if (t && m === "GET" && !t[2]) return json(await olap.describe(t[1]!));
     if (t && m === "POST" && t[3] === "ingest") {
       requireToken(req);
-      const q = await body(req);
-      if (typeof q.source !== "string") {
-        throw new OlapError(400, "bad_request", "source must be a path or postgres:schema.table");
-      }
-      const meta = await olap.ingest(t[1]!, parseSource(q.source, q.format as string | undefined), {
-        partitionBy: q.partitionBy as string | undefined,
-        sortBy: q.sortBy as string[] | undefined,
-        mode: q.mode as "replace" | "append" | undefined,
-        storage: q.storage as "parquet" | "duckdb" | undefined,
-      });
-      return json(meta);
+      const q = ingestRequest(await body(req, maxBody));
+      const source = await sandboxSource(parseSource(q.source, q.format), ingestRoots);
+      return json(await olap.ingest(t[1]!, source, q.options));
     }
     if (t && m === "POST" && t[3] === "compact") {
       requireToken(req);
@@ -252,16 +276,27 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     if (path === "/rollups" && m === "GET") return json({ rollups: await olap.rollups() });
     if (path === "/rollups" && m === "POST") {
       requireToken(req);
-      return json(await olap.declareRollup((await body(req)) as unknown as RollupSpec));
+      return json(await olap.declareRollup(rollupRequest(await body(req, maxBody))));
     }
     if (path === "/rollups/suggest" && m === "GET") {
-      return json({ suggestions: await olap.suggestRollups(Number(url.searchParams.get("min") ?? 2)) });
+      const min = Number(url.searchParams.get("min") ?? 2);
+      if (!Number.isInteger(min) || min < 1) {
+        throw new OlapError(400, "bad_request", "min must be a positive integer", { where: "min" });
+      }
+      return json({ suggestions: await olap.suggestRollups(min) });
     }
-    if (path === "/log") return json({ queries: olap.log.slice(-200).reverse() });
-    if (path === "/slow") return json({ slowMs: olap.options.slowMs, queries: olap.slowLog.slice().reverse() });
+    // Statements of token holders, and writes, are for token holders; literals are redacted by the engine.
+    const visible = (req: Request) => {
+      if (authorised(req)) return () => true;
+      return (e: LogEntry) => e.kind === "select" && !e.token;
+    };
+    if (path === "/log") return json({ queries: olap.log.filter(visible(req)).slice(-200).reverse() });
+    if (path === "/slow") {
+      return json({ slowMs: olap.options.slowMs, queries: olap.slowLog.filter(visible(req)).reverse() });
+    }
     if (path === "/chart" && m === "POST") {
-      const q = await body(req);
-      const rows = await olap.rows(String(q.sql), q.params as Params | undefined, { limit: 5000 });
+      const q = chartRequest(await body(req, maxBody), maxSql);
+      const rows = await olap.rows(q.sql, q.params, { limit: 5000 });
       const enc = (f: unknown, t: string) => (typeof f === "string" && f ? { field: f, type: t } : undefined);
       const sample = rows[0] ?? {};
       const typeOf = (f: unknown) =>
@@ -276,7 +311,7 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
         width: Math.min(1600, Math.max(200, Number(q.width) || 560)),
         height: 280,
         data: { values: rows },
-        mark: { type: String(q.mark ?? "bar"), tooltip: true },
+        mark: { type: q.mark, tooltip: true },
         encoding: {
           x: enc(q.x, typeOf(q.x)),
           y: enc(q.y, typeOf(q.y)),
@@ -294,9 +329,9 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     port: options.port ?? 8000,
     hostname: options.hostname ?? "127.0.0.1",
     onListen: () => {},
-  }, async (req) => {
+  }, async (req, info) => {
     try {
-      return await handle(req);
+      return await handle(req, (info.remoteAddr as Deno.NetAddr).hostname);
     } catch (err) {
       const e = classifyError(err);
       return json(e.toJSON(), e.status);

@@ -19,6 +19,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { tableFromIPC } from "apache-arrow";
 import { connectPostgres } from "@mercury/core/services/postgres";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { OlapError } from "./errors.ts";
 
 /** File formats the catalog reads. */
@@ -67,6 +68,61 @@ function checkFormat(f: string): FileFormat {
     throw new OlapError(400, "unknown_format", `format "${f}" is not csv, tsv, parquet, json, ndjson or arrow`);
   }
   return f as FileFormat;
+}
+
+/**
+ * The sandbox of ingest over HTTP: a file source must lie inside one of
+ * `allowed` (the data dir and the `--ingest-allow` directories), after
+ * symbolic links are resolved; otherwise a 403 naming the path and the option.
+ * PostgreSQL sources are not files and pass. Returns the source with the
+ * file's resolved path.
+ *
+ * @example
+ * ```ts
+ * import { sandboxSource } from "@mercury/olap";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.csv`, "x\n1\n");
+ * const ok = await sandboxSource({ file: `${dir}/a.csv` }, [dir]);
+ * assert.ok("file" in ok && ok.file.endsWith("/a.csv"));
+ * const err = await sandboxSource({ file: "/etc/passwd" }, [dir]).catch((e) => e);
+ * assert.equal(err.status, 403);
+ * assert.match(err.message, /\/etc\/passwd/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function sandboxSource(source: Source, allowed: readonly string[]): Promise<Source> {
+  if (!("file" in source)) return source;
+  const roots: string[] = [];
+  for (const dir of allowed) roots.push(await Deno.realPath(dir).catch(() => resolve(dir)));
+  const inside = (p: string) =>
+    roots.some((r) => {
+      const rel = relative(r, p);
+      return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+    });
+  const refuse = () =>
+    new OlapError(
+      403,
+      "forbidden",
+      `ingest source ${source.file} is outside the data dir and the allowed directories`,
+      {
+        where: source.file,
+        hint: "put the file under the data dir, or start the server with --ingest-allow <dir> (repeatable)",
+      },
+    );
+  // Checked on the path as written first, so a file outside says nothing about whether it exists.
+  const written = resolve(source.file);
+  const parent = await Deno.realPath(dirname(written)).catch(() => dirname(written));
+  if (!inside(written) && !inside(resolve(parent, basename(written)))) throw refuse();
+  let real: string;
+  try {
+    real = await Deno.realPath(written);
+  } catch {
+    throw new OlapError(404, "no_such_file", `cannot read ${source.file}: no such file`, { where: source.file });
+  }
+  if (!inside(real)) throw refuse();
+  return { ...source, file: real };
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;

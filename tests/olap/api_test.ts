@@ -120,7 +120,8 @@ Deno.test({
           [{ sql: "select * from sales where qty = $1", params: [[1]] }, 400, "bad_params", /\$1 is a list/],
           [{ sql: "select 1", format: "xml" }, 400, "bad_format", /xml/],
           [{ sql: "select count(*) from range(1000000000000)", timeoutMs: 200 }, 408, "timeout", /timeout of 200 ms/],
-          [{ sql: "create table x (a int)" }, 403, "read_only", /read-only/],
+          // A token is configured: a write without it is a 401, like every other write route.
+          [{ sql: "create table x (a int)" }, 401, "unauthorised", /missing or wrong token/],
           [{ sql: "select 1; select 2" }, 400, "multiple_statements", /one statement/],
         ];
         for (const [body, status, kind, msg] of cases) {
@@ -140,7 +141,7 @@ Deno.test({
       });
       await t.step("writes need the token", async () => {
         const wrong = await q({ sql: "create table scratch as select 1 as a" }, { authorization: "Bearer nope" });
-        assert.equal(wrong.status, 403);
+        assert.equal(wrong.status, 401);
         await wrong.body?.cancel();
         const ok = await q({ sql: "create table scratch as select 1 as a" }, { authorization: "Bearer s3cret" });
         assert.equal(ok.status, 200, await ok.text());
