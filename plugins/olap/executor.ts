@@ -45,7 +45,10 @@ export interface QueryStream {
   columns: ColumnInfo[];
   /** DuckDB data chunks (≤ 2048 rows each), pulled on demand. */
   chunks: AsyncIterable<DuckDBDataChunk>;
-  /** Releases the connection (also done when iteration ends or fails). */
+  /**
+   * Releases the connection (also done when iteration ends or fails). A fetch under way is interrupted first;
+   * iterating after `close` throws rather than ending as if the result were complete.
+   */
   close(): void;
 }
 
@@ -184,8 +187,15 @@ export class DuckDBExecutor implements Executor {
     else this.#free.push(slot);
   }
 
-  /** Arms timeout and abort on a connection; returns a disarm function and the reason it fired. */
-  #guard(conn: DuckDBConnection, options: RunOptions): { disarm(): void; fired(): OlapError | undefined } {
+  /**
+   * Arms timeout and abort on a connection; returns a disarm function and the reason it fired. `onFire` runs
+   * after the interrupt (a stream uses it to hand the connection back even while nobody is fetching).
+   */
+  #guard(
+    conn: DuckDBConnection,
+    options: RunOptions,
+    onFire?: () => void,
+  ): { disarm(): void; fired(): OlapError | undefined } {
     let fired: OlapError | undefined;
     const timeoutMs = options.timeoutMs ?? 0;
     const timer = timeoutMs > 0
@@ -194,11 +204,13 @@ export class DuckDBExecutor implements Executor {
           hint: "narrow the query, add a rollup, or raise timeoutMs",
         });
         conn.interrupt();
+        onFire?.();
       }, timeoutMs)
       : undefined;
     const onAbort = () => {
-      fired = new OlapError(499, "cancelled", "the query was cancelled");
+      fired ??= new OlapError(499, "cancelled", "the query was cancelled");
       conn.interrupt();
+      onFire?.();
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
@@ -249,27 +261,51 @@ export class DuckDBExecutor implements Executor {
 
   async stream(sql: string, options: RunOptions = {}): Promise<QueryStream> {
     const slot = await this.#acquire(options.signal);
-    const guard = this.#guard(slot.conn, options);
+    // The connection goes back to the pool once, when the result ends, fails or is closed, or when the timeout
+    // or the signal fires; a fetch under way is interrupted and the connection waits for it to return, so two
+    // queries never share it. Nothing fetches after that: an interrupt can end a result early without an error,
+    // so the reason it fired is thrown instead of a short result ending as if complete.
     let released = false;
+    let fetching = false;
+    let closing = false;
     const release = () => {
       if (released) return;
       released = true;
       guard.disarm();
       this.#release(slot);
     };
+    const close = () => {
+      closing = true;
+      if (fetching) slot.conn.interrupt();
+      else release();
+    };
+    const guard = this.#guard(slot.conn, options, close);
+    const stopped = () => guard.fired() ?? new OlapError(499, "cancelled", "the result was closed before its end");
     try {
-      const result = await slot.conn.stream(sql, toValues(options.params));
+      fetching = true;
+      let result;
+      try {
+        result = await slot.conn.stream(sql, toValues(options.params));
+      } finally {
+        fetching = false;
+      }
+      if (closing) throw stopped();
       const columns = result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
       const params = options.params;
       const chunks = async function* (): AsyncGenerator<DuckDBDataChunk> {
         try {
           while (true) {
+            if (closing) throw stopped();
             let chunk: DuckDBDataChunk | null;
+            fetching = true;
             try {
               chunk = await result.fetchChunk();
             } catch (err) {
               throw guard.fired() ?? classifyError(err, params);
+            } finally {
+              fetching = false;
             }
+            if (closing || guard.fired()) throw stopped();
             if (!chunk || chunk.rowCount === 0) return;
             yield chunk;
           }
@@ -277,7 +313,7 @@ export class DuckDBExecutor implements Executor {
           release();
         }
       };
-      return { columns, chunks: chunks(), close: release };
+      return { columns, chunks: chunks(), close };
     } catch (err) {
       const e = guard.fired() ?? classifyError(err, options.params);
       release();

@@ -91,3 +91,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a timeout while the answer streams: every format ends in an error, nothing is cached",
+  ...integration,
+  async fn(t) {
+    const env = await salesEngine();
+    const server = serve(env.olap, { port: 0 });
+    // A few million rows with a hash each: the first chunk comes at once, the whole answer takes seconds.
+    const sql = "select range as i, md5(range::varchar) as h from range(3000000)";
+    try {
+      for (const format of ["json", "arrow", "xlsx", "parquet", "csv", "ndjson"]) {
+        await t.step(format, async () => {
+          for (let round = 0; round < 2; round++) {
+            const r = await post(server.url, { sql, format, timeoutMs: 300 });
+            assert.equal(r.headers.get("x-olap-cache"), "miss");
+            if (r.status === 408) {
+              assert.equal((await r.json()).error.kind, "timeout");
+              continue;
+            }
+            assert.equal(r.status, 200);
+            await assert.rejects(r.arrayBuffer(), "a cut-short body must not end as if complete");
+          }
+          assert.deepEqual(env.olap.cache!.stats(), { entries: 0, bytes: 0 });
+        });
+      }
+      await t.step("library: reading the cut-short body throws the timeout", async () => {
+        const a = await env.olap.query(sql, { format: "json", timeoutMs: 300 });
+        await assert.rejects(new Response(a.body as BodyInit).text());
+        const s = await env.olap.executor.stream(sql, { timeoutMs: 300 });
+        await assert.rejects(async () => {
+          for await (const _ of s.chunks) { /* read all */ }
+        }, /timeout of 300 ms/);
+        assert.deepEqual(env.olap.cache!.stats(), { entries: 0, bytes: 0 });
+      });
+    } finally {
+      await server.shutdown();
+      await env.close();
+    }
+  },
+});
