@@ -5,12 +5,16 @@
  * timestamps are errors naming the file, row and series), the frequency is
  * inferred (or given), and missing timestamps are inserted and filled by a
  * stated rule: `linear` interpolation (default), `previous` value, `zero`,
- * or `error` to refuse gaps.
+ * or `error` to refuse gaps. The grid a series spans is bounded
+ * ({@linkcode MAX_POINTS} points by default, `maxPoints` to change it) and
+ * checked before it is built, so one stray timestamp cannot make a tiny file
+ * allocate gigabytes.
  *
  * @module
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { MercuryError } from "@mercury/core";
+import { printable } from "./_printable.ts";
 
 /** A regular time step: a fixed number of ms, calendar months, or a plain index. */
 export type Frequency = { unit: "ms"; step: number } | { unit: "month"; step: number } | {
@@ -41,7 +45,12 @@ export interface LoadOptions {
   fill?: FillRule;
   /** Sort by id and time instead of rejecting unsorted input. */
   sort?: boolean;
+  /** Most points a series may span on its grid, gaps included (default {@linkcode MAX_POINTS}). */
+  maxPoints?: number;
 }
+
+/** Default bound on the points one series spans on its grid (gaps included): 1,000,000. */
+export const MAX_POINTS = 1_000_000;
 
 /** Series read from one file, with the frequency found. */
 export interface Dataset {
@@ -65,6 +74,7 @@ const UNITS: Record<string, number> = { s: 1e3, sec: 1e3, min: 6e4, m: 6e4, h: 3
  * assert.deepEqual(parseFrequency("1h"), { unit: "ms", step: 3_600_000 });
  * assert.deepEqual(parseFrequency("3M"), { unit: "month", step: 3 });
  * assert.throws(() => parseFrequency("often"), /frequency/);
+ * assert.throws(() => parseFrequency("0h"), /not a positive step/);
  * ```
  */
 export function parseFrequency(s: string): Frequency {
@@ -77,6 +87,12 @@ export function parseFrequency(s: string): Frequency {
     });
   }
   const n = m[1] ? Number(m[1]) : 1;
+  if (!(n > 0)) {
+    throw new MercuryError("usage", `frequency "${s}" is not a positive step`, {
+      where: "--freq",
+      hint: "use a step of at least 1, e.g. 1h, 15min, 1d, 1w, 1M or index",
+    });
+  }
   if (m[2] === "M" || m[2] === "mo" || m[2] === "month") return { unit: "month", step: n };
   return { unit: "ms", step: n * UNITS[m[2]!]! };
 }
@@ -132,6 +148,13 @@ function fillGaps(y: (number | null)[], rule: FillRule): number[] {
     i = j;
   }
   return out as number[];
+}
+
+/** How many points a regular grid from `first` to `last` holds (fractional when `last` is off the grid). */
+function gridPoints(first: number, last: number, f: Frequency): number {
+  if (f.unit !== "month") return (last - first) / f.step + 1;
+  const a = new Date(first), b = new Date(last);
+  return ((b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth()) / f.step + 1;
 }
 
 /**
@@ -214,10 +237,14 @@ export async function loadSeries(file: string, options: LoadOptions = {}): Promi
       );
     }
     if (!Number.isFinite(t)) {
-      throw new MercuryError("input", `${file} ${rowOf(i)}: "${tv}" in column ${timeCol} is not a timestamp`, {
-        where: `${file}:${i + 2}`,
-        hint: "use ISO dates such as 2024-01-31 or 2024-01-31T13:00:00Z, or integer indices",
-      });
+      throw new MercuryError(
+        "input",
+        `${file} ${rowOf(i)}: "${printable(String(tv))}" in column ${timeCol} is not a timestamp`,
+        {
+          where: `${file}:${i + 2}`,
+          hint: "use ISO dates such as 2024-01-31 or 2024-01-31T13:00:00Z, or integer indices",
+        },
+      );
     }
     const raw = ycol[i];
     let v: number | null = null;
@@ -228,7 +255,9 @@ export async function loadSeries(file: string, options: LoadOptions = {}): Promi
       if (!Number.isFinite(v)) {
         throw new MercuryError(
           "input",
-          `${file} ${rowOf(i)}${ids ? ` (series ${id})` : ""}: "${raw}" in column ${yCol} is not a number`,
+          `${file} ${rowOf(i)}${ids ? ` (series ${printable(id)})` : ""}: "${
+            printable(String(raw))
+          }" in column ${yCol} is not a number`,
           {
             where: `${file}:${i + 2}`,
             hint: "fix the value, or leave the cell empty to have it filled",
@@ -278,6 +307,24 @@ export async function loadSeries(file: string, options: LoadOptions = {}): Promi
     throw new MercuryError("input", `${file} has no rows`, { where: file, hint: "give at least a few observations" });
   }
   const freq = options.freq ? parseFrequency(options.freq) : inferFrequency([...groups.values()], isIndex);
+  const maxPoints = options.maxPoints ?? MAX_POINTS;
+  for (const [id, g] of groups) {
+    const points = Math.floor(gridPoints(g.ds[0]!, g.ds[g.ds.length - 1]!, freq));
+    if (points > maxPoints) {
+      const at = (t: number) => (freq.unit === "index" ? String(t) : new Date(t).toISOString());
+      const k = g.ds.length - 1;
+      throw new MercuryError(
+        "input",
+        `${file}: series ${id} spans ${points.toExponential(2)} ${describeFrequency(freq)} steps from ${
+          at(g.ds[0]!)
+        } to ${at(g.ds[k]!)} (${rowOf(g.rows[k]!)}); the limit is ${maxPoints} points`,
+        {
+          where: `${file}:${g.rows[k]! + 2}`,
+          hint: `check that timestamp and --freq; to allow a longer series pass --max-points N`,
+        },
+      );
+    }
+  }
   const series: Series[] = [];
   for (const [id, g] of groups) {
     const ds: number[] = [];

@@ -3,13 +3,19 @@
  * its parameters and fitted state, a fingerprint of the training data, the
  * backtest metrics and a semantic version. Written atomically (temp file +
  * rename); a corrupt file, another format or a newer format version is a
- * clear error. The file name is free (`model.pkl` works; it is still JSON).
+ * clear error, and {@linkcode restoreModel} turns a file whose state cannot
+ * be restored (empty, or an algorithm this build does not know) into an error
+ * naming the file. Text quoted from a file never reaches the terminal as raw
+ * control bytes. The file name is free (`model.pkl` works; it is still JSON).
  *
  * @module
  */
 import { MercuryError } from "@mercury/core";
-import type { ModelState } from "./forecaster.ts";
+import { printable } from "./_printable.ts";
+import { ALGORITHMS } from "./algorithms.ts";
+import type { Forecaster, ModelState } from "./forecaster.ts";
 import type { Frequency } from "./data.ts";
+import { restoreForecaster } from "./ensemble.ts";
 
 /** The format version this build writes and reads. */
 export const FORMAT_VERSION = 1;
@@ -54,11 +60,16 @@ export async function fingerprint(ds: number[], y: number[]): Promise<string> {
   return Array.from(new Uint8Array(h), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The text of a model file (JSON), as {@linkcode saveModel} writes it. */
+export function encodeModel(file: ModelFile): string {
+  return JSON.stringify(file);
+}
+
 /** Writes a model file atomically. */
 export async function saveModel(path: string, file: ModelFile): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
   try {
-    await Deno.writeTextFile(tmp, JSON.stringify(file));
+    await Deno.writeTextFile(tmp, encodeModel(file));
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
@@ -100,11 +111,15 @@ export async function loadModel(path: string): Promise<ModelFile> {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new MercuryError("input", `model file ${path} is corrupt (not valid JSON: ${(err as Error).message})`, {
-      where: path,
-      hint: "retrain the model; the file may be truncated or not a Mercury model",
-      cause: err,
-    });
+    throw new MercuryError(
+      "input",
+      `model file ${path} is corrupt (not valid JSON: ${printable((err as Error).message)})`,
+      {
+        where: path,
+        hint: "retrain the model; the file may be truncated or not a Mercury model",
+        cause: err,
+      },
+    );
   }
   if (!doc || typeof doc !== "object" || doc.format !== FORMAT) {
     throw new MercuryError("input", `${path} is not a Mercury forecast model`, {
@@ -129,4 +144,50 @@ export async function loadModel(path: string): Promise<ModelFile> {
     });
   }
   return doc as ModelFile;
+}
+
+/**
+ * Restores the fitted model of a loaded model file and checks it can forecast
+ * one step. A state that cannot be restored (empty, truncated) or an algorithm
+ * this build does not know is an `input` error naming the file, never an
+ * internal one or a blame on a flag the user did not pass.
+ *
+ * @example
+ * ```ts
+ * import { loadModel, saveModel, trainModel } from "@mercury/forecast";
+ * import { restoreModel } from "./model_file.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const y = Array.from({ length: 48 }, (_, t) => t % 12);
+ * const s = { id: "a", ds: y.map((_, t) => t), y, filled: 0 };
+ * const { file } = await trainModel(s, { algorithm: "theta", season: 12, freq: { unit: "index", step: 1 } });
+ * const p = await Deno.makeTempFile();
+ * await saveModel(p, { ...file, model: { ...file.model, state: {} } });
+ * await assert.rejects(async () => restoreModel(await loadModel(p), p), /has no usable theta state/);
+ * await saveModel(p, { ...file, model: { ...file.model, algorithm: "magic" } });
+ * await assert.rejects(async () => restoreModel(await loadModel(p), p), /names algorithm "magic"/);
+ * await Deno.remove(p);
+ * ```
+ */
+export async function restoreModel(file: ModelFile, path: string): Promise<Forecaster> {
+  const name = printable(file.model.algorithm, 60);
+  try {
+    const model = await restoreForecaster(file.model);
+    model.predict(1, [80]);
+    return model;
+  } catch (err) {
+    const message = printable(String((err as Error)?.message ?? err).split("\n")[0]!);
+    if (err instanceof MercuryError && /^unknown algorithm/.test(err.message)) {
+      throw new MercuryError("input", `model file ${path} names algorithm "${name}", which this build does not know`, {
+        where: path,
+        hint: `known: ${[...ALGORITHMS.keys()].join(", ")}, ensemble; retrain the model, or upgrade @mercury/forecast`,
+        cause: err,
+      });
+    }
+    throw new MercuryError("input", `model file ${path} has no usable ${name} state (${message})`, {
+      where: path,
+      hint: "the file is damaged or was edited; retrain the model with `forecast train`",
+      cause: err,
+    });
+  }
 }
