@@ -5,7 +5,11 @@
  */
 import type { CommandArgs, CommandSpec, OptionSpec } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
+import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
+import type { FeatureRepo, ValueType } from "./definitions.ts";
 import { openFeatureStore } from "./feature_store.ts";
+import { FeatureServer } from "./online_features.ts";
+import { DEFAULT_MAX_ENTITIES } from "./online_request.ts";
 import { formatPlan } from "./plan.ts";
 import { parseEnvironment } from "./registry.ts";
 import { loadRepo } from "./repo_loader.ts";
@@ -46,6 +50,14 @@ function date(v: unknown, name: string): Date | undefined {
     });
   }
   return d;
+}
+
+function positiveInt(v: unknown, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new MercuryError("usage", `--${name} "${v}" is not a positive integer`, { hint: `e.g. --${name} 1000` });
+  }
+  return n;
 }
 
 /** `plan`: the diff between the repo and the registry. */
@@ -145,11 +157,25 @@ export const serveCommand: CommandSpec = {
     "grpc-port": { type: "string", value: "PORT", description: "gRPC port", default: "50051" },
     host: { type: "string", value: "HOST", description: "listen address", default: "127.0.0.1" },
     "no-grpc": { type: "boolean", description: "HTTP only" },
+    "max-entities": {
+      type: "string",
+      value: "N",
+      description: "entities one request may ask for",
+      default: String(DEFAULT_MAX_ENTITIES),
+    },
+    "max-body-bytes": {
+      type: "string",
+      value: "N",
+      description: "largest HTTP body / gRPC message accepted (413 / RESOURCE_EXHAUSTED beyond)",
+      default: String(DEFAULT_MAX_BODY_BYTES),
+    },
     push: { type: "string", value: "VIEW", description: "also ingest the Kafka push source of VIEW", multiple: true },
   },
   async run(args, ctx) {
+    const maxEntities = positiveInt(str(args.values["max-entities"], String(DEFAULT_MAX_ENTITIES)), "max-entities");
+    const maxBytes = positiveInt(str(args.values["max-body-bytes"], String(DEFAULT_MAX_BODY_BYTES)), "max-body-bytes");
     const fs = await open(args);
-    const server = fs.server();
+    const server = new FeatureServer(fs.repo, fs.online, { maxEntities });
     const drift = server.metrics.registry.gauge("mercury_features_drift", "1 when the last materialisation drifted", [
       "view",
       "feature",
@@ -171,13 +197,20 @@ export const serveCommand: CommandSpec = {
     await refresh();
     const timer = setInterval(() => refresh().catch(() => {}), 30_000);
     const host = str(args.values.host, "127.0.0.1");
-    const http = serveHttp(server, { port: Number(str(args.values.port, "6566")), hostname: host });
+    const http = serveHttp(server, {
+      port: Number(str(args.values.port, "6566")),
+      hostname: host,
+      maxBodyBytes: maxBytes,
+    });
     // gRPC and Kafka clients load only when serving (they are heavy for the other commands).
     const { serveGrpc } = await import("./grpc_server.ts");
     const { startPushIngestion } = await import("./push_source.ts");
-    const grpc = args.values["no-grpc"]
-      ? undefined
-      : await serveGrpc(server, { port: Number(str(args.values["grpc-port"], "50051")), host, env: fs.env });
+    const grpc = args.values["no-grpc"] ? undefined : await serveGrpc(server, {
+      port: Number(str(args.values["grpc-port"], "50051")),
+      host,
+      env: fs.env,
+      maxMessageBytes: maxBytes,
+    });
     const pushes = [];
     for (const view of (args.values.push as string[] | undefined) ?? []) {
       pushes.push(
@@ -201,14 +234,34 @@ export const serveCommand: CommandSpec = {
   },
 };
 
-function parseEntities(list: string[]): Record<string, (string | number)[]> {
-  const out: Record<string, (string | number)[]> = {};
+/** The declared type of each join key and request field of a repo, to read command-line values as. */
+function declaredTypes(repo: FeatureRepo): Map<string, ValueType> {
+  const out = new Map<string, ValueType>();
+  for (const e of repo.entities) out.set(e.joinKey, e.valueType);
+  for (const o of repo.onDemandViews ?? []) for (const r of o.request) out.set(r.name, r.type);
+  return out;
+}
+
+/** `key=v1,v2` items as columns, each value read as its declared type (the server checks it). */
+function parseColumns(
+  list: string[],
+  option: string,
+  types: Map<string, ValueType>,
+): Record<string, (string | number | boolean)[]> {
+  const out: Record<string, (string | number | boolean)[]> = {};
   for (const item of list) {
     const m = /^([A-Za-z_]\w*)=(.+)$/.exec(item);
     if (!m) {
-      throw new MercuryError("usage", `--entity "${item}" is not key=v1,v2,…`, { hint: "e.g. --entity card_id=1,2" });
+      throw new MercuryError("usage", `--${option} "${item}" is not key=v1,v2,…`, {
+        hint: `e.g. --${option} card_id=1,2`,
+      });
     }
-    out[m[1]!] = m[2]!.split(",").map((v) => (/^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v));
+    const type = types.get(m[1]!);
+    out[m[1]!] = m[2]!.split(",").map((v) => {
+      if ((type === "int64" || type === "float64") && /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v)) return Number(v);
+      if (type === "bool" && (v === "true" || v === "false")) return v === "true";
+      return v;
+    });
   }
   return out;
 }
@@ -226,11 +279,15 @@ export const getCommand: CommandSpec = {
   async run(args, ctx) {
     const fs = await open(args);
     try {
+      const types = declaredTypes(fs.repo);
       const res = await fs.server().getOnlineFeatures({
         featureService: str(args.values.service) || undefined,
         features: str(args.values.features) ? str(args.values.features).split(",") : undefined,
-        entities: parseEntities((args.values.entity as string[] | undefined) ?? []),
-        requestData: parseEntities((args.values.request as string[] | undefined) ?? []),
+        entities: parseColumns((args.values.entity as string[] | undefined) ?? [], "entity", types) as Record<
+          string,
+          (string | number)[]
+        >,
+        requestData: parseColumns((args.values.request as string[] | undefined) ?? [], "request", types),
       }, "cli");
       const n = res.results[0]?.values.length ?? 0;
       for (let i = 0; i < n; i++) {

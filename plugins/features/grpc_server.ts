@@ -1,13 +1,18 @@
 /**
  * The gRPC feature server (npm `@grpc/grpc-js` under Deno), serving
  * `proto/feature_server.proto` on port 50051 by default. Bad input answers
- * INVALID_ARGUMENT (NOT_FOUND for an unknown service) naming the field.
+ * INVALID_ARGUMENT (NOT_FOUND for an unknown service) with the same message
+ * the HTTP server gives, naming the field and row; a message over
+ * `maxMessageBytes` (default 1 MiB, as the HTTP body limit) is refused by
+ * grpc-js with RESOURCE_EXHAUSTED before it is decoded, and one that does not
+ * decode answers INTERNAL ("Error deserializing request", as gRPC specifies).
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { MercuryError } from "@mercury/core";
+import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import type { FeatureServer, OnlineRequest } from "./online_features.ts";
 
 /** Path of the published proto file. */
@@ -69,6 +74,17 @@ export interface GrpcFeatureServer {
   close(): Promise<void>;
 }
 
+/** Options of {@linkcode serveGrpc}. */
+export interface ServeGrpcOptions {
+  /** Port (default 50051; 0 picks a free one). */
+  port?: number;
+  host?: string;
+  /** The environment named by `Health`. */
+  env?: string;
+  /** The largest request message accepted, in bytes (default 1 MiB); a larger one is RESOURCE_EXHAUSTED. */
+  maxMessageBytes?: number;
+}
+
 /**
  * Serves a FeatureServer over gRPC.
  *
@@ -80,11 +96,13 @@ export interface GrpcFeatureServer {
  */
 export async function serveGrpc(
   server: FeatureServer,
-  options: { port?: number; host?: string; env?: string } = {},
+  options: ServeGrpcOptions = {},
 ): Promise<GrpcFeatureServer> {
   // deno-lint-ignore no-explicit-any
   const pkg = loadFeatureServerProto() as any;
-  const g = new grpc.Server();
+  const g = new grpc.Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
   g.addService(pkg.mercury.features.v1.FeatureServer.service, {
     GetOnlineFeatures: (
       // deno-lint-ignore no-explicit-any

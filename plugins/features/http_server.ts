@@ -1,10 +1,14 @@
 /**
  * The HTTP feature server (Deno.serve): `POST /get-online-features` (Feast's
  * path and columnar shape), `GET /health`, `GET /metrics` (Prometheus).
+ * Request bodies are read with core's `readJsonObject`: over `maxBodyBytes`
+ * (default 1 MiB) is a 413 before the body is read, a body that is not a JSON
+ * object a 400; every error is a JSON object and the server keeps serving.
  *
  * @module
  */
 import { CONTENT_TYPE, MercuryError } from "@mercury/core";
+import { BodyError, DEFAULT_MAX_BODY_BYTES, readJsonObject } from "@mercury/core/http_body";
 import type { FeatureServer, OnlineRequest } from "./online_features.ts";
 
 /** A running HTTP server. */
@@ -17,8 +21,9 @@ export interface HttpFeatureServer {
 /** Extra text appended to /metrics (e.g. drift gauges read from the registry). */
 export type MetricsHook = () => string;
 
-/** The HTTP status of an error: 400 bad input, 404 unknown object, 500 otherwise. */
+/** The HTTP status of an error: 400 bad input, 404 unknown object, 413 a body over the limit, 500 otherwise. */
 export function httpStatus(err: unknown): number {
+  if (err instanceof BodyError) return err.status;
   if (err instanceof MercuryError) {
     return err.code === "input" || err.code === "usage" ? 400 : err.code === "not_found" ? 404 : 500;
   }
@@ -28,7 +33,23 @@ export function httpStatus(err: unknown): number {
 /** The JSON body of an error. */
 export function errorBody(err: unknown): { error: string; where?: string; hint?: string } {
   if (err instanceof MercuryError) return { error: err.message, where: err.where, hint: err.hint };
+  if (err instanceof BodyError) {
+    const hint = err.kind === "body_too_large"
+      ? "split the lookup into smaller requests, or start the server with a larger --max-body-bytes"
+      : 'send a JSON object: { "featureService": …, "entities": { <join key>: [values…] } }';
+    return { error: err.message, where: "body", hint };
+  }
   return { error: (err as Error)?.message ?? String(err) };
+}
+
+/** Options of {@linkcode serveHttp}. */
+export interface ServeHttpOptions {
+  /** Port (default 6566; 0 picks a free one). */
+  port?: number;
+  hostname?: string;
+  extraMetrics?: MetricsHook;
+  /** The largest request body accepted, in bytes (default 1 MiB); a larger one is answered 413. */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -43,8 +64,9 @@ export function errorBody(err: unknown): { error: string; where?: string; hint?:
  */
 export function serveHttp(
   server: FeatureServer,
-  options: { port?: number; hostname?: string; extraMetrics?: MetricsHook } = {},
+  options: ServeHttpOptions = {},
 ): HttpFeatureServer {
+  const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
   const ac = new AbortController();
@@ -66,14 +88,9 @@ export function serveHttp(
     if (
       req.method === "POST" && (url.pathname === "/get-online-features" || url.pathname === "/v1/get-online-features")
     ) {
-      let body: OnlineRequest;
       try {
-        body = await req.json();
-      } catch (err) {
-        return json({ error: `the body is not JSON: ${(err as Error).message}`, where: "body" }, 400);
-      }
-      try {
-        return json(await server.getOnlineFeatures(body, "http"));
+        const body = await readJsonObject(req, { maxBytes });
+        return json(await server.getOnlineFeatures(body as unknown as OnlineRequest, "http"));
       } catch (err) {
         return json(errorBody(err), httpStatus(err));
       }

@@ -110,6 +110,7 @@ export { materialize, type MaterializeOptions, type MaterializeReport } from "./
 export { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";
 export {
   FeatureServer,
+  type FeatureServerOptions,
   type FeatureStatus,
   type OnlineColumn,
   type OnlineRequest,
@@ -117,7 +118,22 @@ export {
   type ServingMetrics,
   servingMetrics,
 } from "./online_features.ts";
-export { errorBody, type HttpFeatureServer, httpStatus, type MetricsHook, serveHttp } from "./http_server.ts";
+export {
+  checkColumn,
+  checkEntityCount,
+  checkRequestShape,
+  DEFAULT_MAX_ENTITIES,
+  isValueOf,
+  type RequestShape,
+} from "./online_request.ts";
+export {
+  errorBody,
+  type HttpFeatureServer,
+  httpStatus,
+  type MetricsHook,
+  serveHttp,
+  type ServeHttpOptions,
+} from "./http_server.ts";
 export {
   featureServerClient,
   fromProtoValue,
@@ -126,6 +142,7 @@ export {
   PROTO_PATH,
   type ProtoValue,
   serveGrpc,
+  type ServeGrpcOptions,
   toProtoValue,
 } from "./grpc_server.ts";
 export { type Lineage, lineageGraph, lineageMermaid, type LineageNode, lineageOf, lineageSvg } from "./lineage.ts";

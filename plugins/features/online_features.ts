@@ -15,6 +15,7 @@ import {
   type ValueType,
 } from "./definitions.ts";
 import type { OnlineStore } from "./online_store.ts";
+import { checkColumn, checkEntityCount, checkRequestShape, DEFAULT_MAX_ENTITIES } from "./online_request.ts";
 import { expandRefs, groupRefsByView } from "./validate.ts";
 
 /** A request, in Feast's columnar shape. */
@@ -52,6 +53,8 @@ interface Resolved {
   views: { view: FeatureView; features: string[]; types: ValueType[]; keys: string[]; outNames: string[] }[];
   odfvs: { odfv: OnDemandFeatureView; outNames: string[] }[];
   joinKeys: string[];
+  /** The declared type of each join key (its entity's valueType). */
+  keyTypes: ValueType[];
   names: string[];
 }
 
@@ -118,8 +121,18 @@ export function servingMetrics(registry = new Registry()): ServingMetrics {
   };
 }
 
+/** Options of {@linkcode FeatureServer}. */
+export interface FeatureServerOptions {
+  metrics?: ServingMetrics;
+  now?: () => number;
+  /** Entities one request may ask for (default {@linkcode DEFAULT_MAX_ENTITIES}, 10,000). */
+  maxEntities?: number;
+}
+
 /**
  * Answers online requests from a repo's definitions and an online store.
+ * Entity keys and request data are checked against their declared types, and
+ * a request may ask for at most `maxEntities` entities.
  *
  * @example
  * ```ts ignore
@@ -132,13 +145,15 @@ export class FeatureServer {
   readonly store: OnlineStore;
   readonly metrics: ServingMetrics;
   readonly now: () => number;
+  readonly maxEntities: number;
   #cache = new Map<string, Resolved>();
 
-  constructor(repo: FeatureRepo, store: OnlineStore, options: { metrics?: ServingMetrics; now?: () => number } = {}) {
+  constructor(repo: FeatureRepo, store: OnlineStore, options: FeatureServerOptions = {}) {
     this.repo = repo;
     this.store = store;
     this.metrics = options.metrics ?? servingMetrics();
     this.now = options.now ?? Date.now;
+    this.maxEntities = options.maxEntities ?? DEFAULT_MAX_ENTITIES;
   }
 
   #resolve(req: OnlineRequest): Resolved {
@@ -171,10 +186,15 @@ export class FeatureServer {
     const { views, odfvs } = groupRefsByView(expanded, this.repo.views, this.repo.onDemandViews ?? []);
     const names: string[] = [];
     const out = (view: string, f: string) => (req.fullFeatureNames ? `${view}__${f}` : f);
-    const resolved: Resolved = { views: [], odfvs: [], joinKeys: [], names };
+    const resolved: Resolved = { views: [], odfvs: [], joinKeys: [], keyTypes: [], names };
     for (const [view, feats] of views) {
-      const keys = view.entities.map((e) => this.repo.entities.find((x) => x.name === e)!.joinKey);
-      for (const k of keys) if (!resolved.joinKeys.includes(k)) resolved.joinKeys.push(k);
+      const ents = view.entities.map((e) => this.repo.entities.find((x) => x.name === e)!);
+      const keys = ents.map((e) => e.joinKey);
+      for (const e of ents) {
+        if (resolved.joinKeys.includes(e.joinKey)) continue;
+        resolved.joinKeys.push(e.joinKey);
+        resolved.keyTypes.push(e.valueType);
+      }
       const requested = feats.filter((f) => expanded.includes(`${view.name}:${f}`));
       resolved.views.push({
         view,
@@ -198,15 +218,13 @@ export class FeatureServer {
     return resolved;
   }
 
-  /** Answers one request; bad input is a MercuryError (`input`/`not_found`) naming the field. */
+  /**
+   * Answers one request; bad input (a wrong shape, a value not of its declared type, more than `maxEntities`
+   * entities) is a MercuryError (`input`/`not_found`) naming the field and row, checked before any lookup.
+   */
   async getOnlineFeatures(req: OnlineRequest, transport = "library"): Promise<OnlineResponse> {
     const t0 = performance.now();
-    if (!req || typeof req !== "object" || !req.entities || typeof req.entities !== "object") {
-      throw new MercuryError("input", "the request has no entities", {
-        where: "entities",
-        hint: "send entities: { <join key>: [values…] }",
-      });
-    }
+    checkRequestShape(req);
     const r = this.#resolve(req);
     let n = -1;
     for (const k of r.joinKeys) {
@@ -223,8 +241,23 @@ export class FeatureServer {
         });
       }
       n = vals.length;
+      checkEntityCount(n, this.maxEntities);
     }
     n = Math.max(n, 0);
+    for (const [i, k] of r.joinKeys.entries()) checkColumn(`entities.${k}`, req.entities[k]!, r.keyTypes[i]!, false);
+    for (const { odfv } of r.odfvs) {
+      for (const field of odfv.request) {
+        const vals = req.requestData?.[field.name];
+        if (!Array.isArray(vals) || vals.length !== n) {
+          throw new MercuryError(
+            "input",
+            `on-demand view "${odfv.name}" needs request field "${field.name}" (${n} values)`,
+            { where: `requestData.${field.name}` },
+          );
+        }
+        checkColumn(`requestData.${field.name}`, vals, field.type, true);
+      }
+    }
     const now = this.now();
     const results: OnlineColumn[] = [];
     const statuses: Record<FeatureStatus, number> = { PRESENT: 0, NULL_VALUE: 0, NOT_FOUND: 0, OUTSIDE_MAX_AGE: 0 };
@@ -285,18 +318,6 @@ export class FeatureServer {
         statuses: new Array(n),
         eventTimestamps: new Array(n).fill(null),
       }));
-      for (const field of odfv.request) {
-        const vals = req.requestData?.[field.name];
-        if (!Array.isArray(vals) || vals.length !== n) {
-          throw new MercuryError(
-            "input",
-            `on-demand view "${odfv.name}" needs request field "${field.name}" (${n} values)`,
-            {
-              where: `requestData.${field.name}`,
-            },
-          );
-        }
-      }
       for (let i = 0; i < n; i++) {
         const row: Record<string, unknown> = {};
         for (const input of odfv.inputs) row[parseRef(input).feature] = byFeature.get(input)?.[i] ?? null;
@@ -311,7 +332,8 @@ export class FeatureServer {
           });
         }
         for (const [fi, f] of odfv.features.entries()) {
-          const v = out[f.name];
+          // NaN and ±Infinity have no JSON form (they would be served as null marked PRESENT).
+          const v = typeof out[f.name] === "number" && !Number.isFinite(out[f.name]) ? null : out[f.name];
           cols[fi]!.values[i] = v ?? null;
           cols[fi]!.statuses[i] = v === null || v === undefined ? "NULL_VALUE" : "PRESENT";
         }
