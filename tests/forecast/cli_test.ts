@@ -127,6 +127,25 @@ Deno.test("forecast CLI", async (t) => {
     assert.match(tn.stdout, /leaderboard .* by SMAPE/);
     assert.match(tn.stdout, /wrote the winner/);
   });
+  await t.step("train --clean replaces anomalies before fitting", async () => {
+    const lines = (await Deno.readTextFile(`${dir}hourly.csv`)).trim().split("\n");
+    const spike = lines[100]!.replace(/,[\d.]+$/, ",99999");
+    lines[100] = spike;
+    await Deno.writeTextFile(`${tmp}/spike.csv`, lines.join("\n"));
+    const stored = async (clean: boolean) => {
+      const out = `${tmp}/clean-${clean}.pkl`;
+      const args = ["train", "--data", `${tmp}/spike.csv`, "--algorithm", "seasonal_naive", "--output", out];
+      const r = await runScript(cli, clean ? [...args, "--clean"] : args);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(await Deno.readTextFile(out));
+    };
+    const raw = await stored(false);
+    const cleaned = await stored(true);
+    assert.equal(Math.max(...raw.model.state.y), 99999);
+    assert.ok(Math.max(...cleaned.model.state.y) < 1000, "the spike is gone from the fitted series");
+    assert.equal(cleaned.model.state.y.length, 240);
+    assert.notEqual(cleaned.fingerprint, raw.fingerprint);
+  });
   await t.step("--help everywhere", async () => {
     for (const cmd of ["", "train", "predict", "compare", "backtest", "detect", "tune", "batch"]) {
       const r = await runScript(cli, cmd ? [cmd, "--help"] : ["--help"]);

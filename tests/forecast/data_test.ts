@@ -1,4 +1,4 @@
-import { loadSeries } from "@mercury/forecast";
+import { loadSeries, parseFrequency } from "@mercury/forecast";
 import assert from "node:assert/strict";
 
 const dir = new URL("./testdata/", import.meta.url).pathname;
@@ -57,5 +57,29 @@ Deno.test("loadSeries()", async (t) => {
     const d = await loadSeries(p);
     assert.equal(d.series[0]!.y[9], 18);
     assert.equal(d.freq.unit, "index");
+  });
+  await t.step("bounds the grid a gap may create, before building it", async () => {
+    const far = await csvFile("ds,y\n1,1\n2,2\n3,3\n100000000000,4\n");
+    const t0 = performance.now();
+    await assert.rejects(
+      () => loadSeries(far),
+      /series series spans 1\.00e\+11 index steps from 1 to 100000000000 \(line 5\); the limit is 1000000 points/,
+    );
+    assert.ok(performance.now() - t0 < 5000);
+    const monthly = await csvFile("ds,y\n2024-01-01,1\n2024-02-01,2\n2024-03-01,3\n2025-03-01,4\n");
+    await assert.rejects(
+      () => loadSeries(monthly, { freq: "1M", maxPoints: 14 }),
+      /spans 1\.50e\+1 1M steps.*limit is 14 points/,
+    );
+    assert.equal((await loadSeries(monthly, { freq: "1M", maxPoints: 15 })).series[0]!.y.length, 15);
+  });
+  await t.step("a zero frequency is a usage error", async () => {
+    const f = await csvFile("ds,y\n2024-01-01,1\n2024-01-02,2\n");
+    await assert.rejects(() => loadSeries(f, { freq: "0d" }), /frequency "0d" is not a positive step/);
+    assert.throws(() => parseFrequency("0M"), (e: Error & { exitCode?: number }) => e.exitCode === 64);
+  });
+  await t.step("quotes a cell with control bytes escaped", async () => {
+    const f = await csvFile("ds,y\n1,1\n2,\u001b[31mx\n");
+    await assert.rejects(() => loadSeries(f), (e: Error) => e.message.includes('"\\x1b[31mx" in column y'));
   });
 });

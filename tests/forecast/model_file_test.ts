@@ -1,4 +1,5 @@
 import { FORMAT_VERSION, loadModel, restoreForecaster, saveModel, trainModel } from "@mercury/forecast";
+import { restoreModel } from "../../plugins/forecast/model_file.ts";
 import assert from "node:assert/strict";
 
 Deno.test("model files", async (t) => {
@@ -29,5 +30,29 @@ Deno.test("model files", async (t) => {
   await t.step("another JSON document is not a model", async () => {
     await Deno.writeTextFile(path, "{}");
     await assert.rejects(() => loadModel(path), /not a Mercury forecast model/);
+  });
+  await t.step("restoreModel(): an empty state or an unknown algorithm is an input error naming the file", async () => {
+    await saveModel(path, { ...file, model: { ...file.model, state: {} } });
+    await assert.rejects(
+      async () => restoreModel(await loadModel(path), path),
+      (e: Error & { code?: string; where?: string }) =>
+        e.code === "input" && e.where === path && /model file .*m\.pkl has no usable theta state/.test(e.message),
+    );
+    await saveModel(path, { ...file, model: { ...file.model, algorithm: "magic\u0007" } });
+    await assert.rejects(
+      async () => restoreModel(await loadModel(path), path),
+      (e: Error & { code?: string; where?: string }) =>
+        e.code === "input" && e.where === path && e.message.includes('names algorithm "magic\\x07"'),
+    );
+    await saveModel(path, file);
+    assert.equal((await restoreModel(await loadModel(path), path)).predict(3).mean.length, 3);
+  });
+  await t.step("a binary file is corrupt, quoted without control bytes", async () => {
+    await Deno.writeFile(path, Uint8Array.from({ length: 64 }, (_, i) => i));
+    await assert.rejects(
+      () => loadModel(path),
+      // deno-lint-ignore no-control-regex
+      (e: Error) => /is corrupt \(not valid JSON: .*\\x00/.test(e.message) && !/[\u0000-\u001f]/.test(e.message),
+    );
   });
 });
