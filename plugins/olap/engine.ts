@@ -40,6 +40,7 @@ import {
   type RollupSuggestion,
   suggestRollups,
 } from "./rollups.ts";
+import { readAhead } from "./spool.ts";
 import { analyse, type Analysis } from "./sql_ast.ts";
 import { logText, redactLiterals } from "./query_log.ts";
 import { ident, type Source } from "./sources.ts";
@@ -66,6 +67,16 @@ export interface OlapOptions {
   restrictFiles?: boolean;
   /** After an append, compact a table whose files per partition exceed this (default 8; 0 = never). */
   compactAbove?: number;
+  /**
+   * Bytes of an answer read ahead of its reader (default 16 MiB): an answer that fits is computed in one go and
+   * its connection freed whether or not the client reads.
+   */
+  spoolBytes?: number;
+  /**
+   * The longest an answer waits for its reader to take the next piece (default 5,000 ms; 0 = no limit): past it
+   * the query is stopped, its connection freed and the answer ends in an error.
+   */
+  stallMs?: number;
   /** Keep string and number literals in the query log and slow log (default false: each becomes `?`). */
   logLiterals?: boolean;
 }
@@ -97,6 +108,8 @@ export interface QueryAnswer {
   /** The SQL that ran (after a rollup rewrite). */
   sql: string;
   tables: string[];
+  /** For a streamed body: settles once the answer is over (all read, failed, cancelled, or dropped as stalled). */
+  ended?: Promise<"done" | "failed" | "cancelled" | "stalled">;
 }
 
 /** One entry of the query log. */
@@ -189,6 +202,8 @@ export class Olap {
       slowMs: options.slowMs ?? 1000,
       restrictFiles: options.restrictFiles ?? true,
       compactAbove: options.compactAbove ?? 8,
+      spoolBytes: options.spoolBytes ?? 16 * 1024 * 1024,
+      stallMs: options.stallMs ?? 5_000,
       logLiterals: options.logLiterals ?? false,
       redisPrefix: options.redisPrefix,
     };
@@ -524,9 +539,13 @@ export class Olap {
         body = encode(format, qs);
       }
       if (key) body = this.#tee(body, key, deps);
+      let ended!: (how: "done" | "failed" | "cancelled" | "stalled") => void;
+      const endedP = new Promise<"done" | "failed" | "cancelled" | "stalled">((resolve) => (ended = resolve));
+      body = readAhead(body, { bytes: this.options.spoolBytes, stallMs: this.options.stallMs, onEnd: ended });
       const answer: QueryAnswer = {
         contentType: CONTENT_TYPES[format],
         body,
+        ended: endedP,
         cache: key ? "miss" : "bypass",
         rollup: memo.rollup,
         sql: runSql,

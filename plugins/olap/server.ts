@@ -66,6 +66,11 @@ export interface ServeOptions {
   maxSqlChars?: number;
   /** Directories besides the data dir that ingest may read files from (default none). */
   ingestAllow?: string[];
+  /**
+   * Queries one client (remote address) may have under way at once, running or with an answer not yet all
+   * taken (default 8); more get a 429 with `Retry-After`.
+   */
+  maxQueriesPerClient?: number;
   /** Called once listening. */
   onListen?: (url: string) => void;
 }
@@ -155,7 +160,7 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     }
     if (id) starters.set(id, who);
     try {
-      return await runQuery(req, q);
+      return await runQuery(req, q, who);
     } catch (err) {
       if (err instanceof OlapError && err.kind === "read_only" && tokens.configured) throw unauthorised();
       throw err;
@@ -164,8 +169,19 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     }
   };
 
-  async function runQuery(req: Request, q: Record<string, unknown>): Promise<Response> {
+  /** Queries under way per remote address (see `maxQueriesPerClient`). */
+  const perClient = new Map<string, number>();
+  const maxPerClient = options.maxQueriesPerClient ?? 8;
+
+  async function runQuery(req: Request, q: Record<string, unknown>, who: string): Promise<Response> {
     const t0 = performance.now();
+    const underWay = perClient.get(who) ?? 0;
+    if (underWay >= maxPerClient) {
+      const e = new OlapError(429, "too_many_queries", `${underWay} queries from ${who} are under way`, {
+        hint: `at most ${maxPerClient} at once per client: read the answers you asked for, then retry`,
+      });
+      return json(e.toJSON(), 429, { "retry-after": "1" });
+    }
     const format = parseFormat(q.format);
     if (typeof q.sql !== "string") {
       throw new OlapError(400, "bad_request", "sql must be a string", { hint: 'send {"sql": "select …"}' });
@@ -201,6 +217,16 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
       signal: ctl.signal,
       allowWrites: authorised(req),
     };
+    perClient.set(who, (perClient.get(who) ?? 0) + 1);
+    let counted = true;
+    let handedOver = false;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      const n = (perClient.get(who) ?? 1) - 1;
+      if (n > 0) perClient.set(who, n);
+      else perClient.delete(who);
+    };
     try {
       const a = await olap.query(q.sql, opts);
       const headers: Record<string, string> = {
@@ -211,8 +237,14 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
       if (a.rollup) headers["x-olap-rollup"] = a.rollup;
       if (q.download) headers["content-disposition"] = `attachment; filename="result.${EXTENSIONS[format]}"`;
       const b = a.body instanceof Uint8Array ? a.body : await primed(a.body);
+      // A streamed answer counts against its client until it is over (all read, failed, cancelled or dropped).
+      if (a.ended) {
+        handedOver = true;
+        a.ended.then(uncount, uncount);
+      }
       return new Response(b as BodyInit, { headers });
     } finally {
+      if (!handedOver) uncount();
       req.signal.removeEventListener("abort", gone);
       if (id) running.delete(id);
     }

@@ -131,3 +131,121 @@ Deno.test({
     }
   },
 });
+
+/** Sends POST /query over a raw socket and never reads the answer. */
+async function neverReads(port: number, body: unknown): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const json = new TextEncoder().encode(JSON.stringify(body));
+  const head =
+    `POST /query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n`;
+  const bytes = new Uint8Array([...new TextEncoder().encode(head), ...json]);
+  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+  return conn;
+}
+
+const until = async (what: string, ok: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+Deno.test({
+  name: "clients that never read: answers past the spool are dropped after stallMs and other queries go on",
+  ...integration,
+  async fn() {
+    const env = await salesEngine({ concurrency: 2, spoolBytes: 1 << 20, stallMs: 1000, timeoutMs: 0 });
+    const server = serve(env.olap, { port: 0 });
+    const big = "select range as i, md5(range::varchar) as h from range(50000000)";
+    const stuck: Deno.TcpConn[] = [];
+    try {
+      for (const format of ["json", "csv", "arrow", "ndjson"]) {
+        stuck.push(await neverReads(server.port, { sql: big, format, noCache: true }));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      const r = await fetch(`${server.url}query`, {
+        method: "POST",
+        body: JSON.stringify({ sql: "select count(*) as n from sales" }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      assert.equal(r.status, 200);
+      assert.deepEqual((await r.json()).rows, [[2000]]);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 4000, `the small query took ${ms.toFixed(0)} ms`);
+      // The stalled answers gave their connections back though their sockets are still open.
+      await until("no query running", () => env.olap.executor.busy.running === 0);
+    } finally {
+      for (const c of stuck) c.close();
+      await server.shutdown();
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "clients that never read: an answer that fits the spool frees its connection at once (default stallMs)",
+  ...integration,
+  async fn() {
+    const env = await salesEngine({ concurrency: 2, timeoutMs: 0 });
+    const server = serve(env.olap, { port: 0 });
+    // About 10 MB of JSON each: more than the socket buffers hold, less than the 16 MiB spool.
+    const mid = "select range as i, md5(range::varchar) as h, md5(h) as h2 from range(110000)";
+    const stuck: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 4; i++) stuck.push(await neverReads(server.port, { sql: mid, noCache: true }));
+      await until("the four answers spooled and their connections freed", () => env.olap.executor.busy.running === 0);
+      const t0 = performance.now();
+      const r = await fetch(`${server.url}query`, {
+        method: "POST",
+        body: JSON.stringify({ sql: "select count(*) as n from sales" }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      assert.deepEqual((await r.json()).rows, [[2000]]);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 2000, `the small query took ${ms.toFixed(0)} ms`);
+    } finally {
+      for (const c of stuck) c.close();
+      await server.shutdown();
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "per-client cap: past maxQueriesPerClient a client gets 429 with Retry-After, and its slots come back",
+  ...integration,
+  async fn() {
+    const env = await salesEngine({ concurrency: 4, spoolBytes: 1 << 20, stallMs: 60_000, timeoutMs: 0 });
+    const server = serve(env.olap, { port: 0, maxQueriesPerClient: 2 });
+    const big = "select range as i, md5(range::varchar) as h from range(50000000)";
+    const stuck: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 2; i++) stuck.push(await neverReads(server.port, { sql: big, format: "csv", noCache: true }));
+      await until("both running", () => env.olap.executor.busy.running === 2);
+      const r = await post(server.url, { sql: "select 1 as x" });
+      assert.equal(r.status, 429);
+      assert.equal(r.headers.get("retry-after"), "1");
+      const j = await r.json();
+      assert.equal(j.error.kind, "too_many_queries");
+      assert.match(j.error.hint, /at most 2/);
+      // A client that goes away gives its slots back.
+      for (const c of stuck) c.close();
+      stuck.length = 0;
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        const again = await post(server.url, { sql: "select 1 as x" });
+        status = again.status;
+        await again.body?.cancel();
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+      await until("no query running", () => env.olap.executor.busy.running === 0);
+    } finally {
+      for (const c of stuck) c.close();
+      await server.shutdown();
+      await env.close();
+    }
+  },
+});
