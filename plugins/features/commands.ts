@@ -62,14 +62,14 @@ function positiveInt(v: unknown, name: string): number {
 
 /** `plan`: the diff between the repo and the registry. */
 export const planCommand: CommandSpec = {
-  summary: "show what apply would change in the registry (exit 2 when something is breaking)",
+  summary: "show what apply would change in the registry (exit 2 when something is breaking or mistyped)",
   options: { ...common },
   async run(args, ctx) {
     const fs = await open(args);
     try {
       const p = await fs.plan();
       ctx.print(formatPlan(p));
-      return p.breaking.length ? 2 : 0;
+      return p.breaking.length || p.problems?.length ? 2 : 0;
     } finally {
       await fs.close();
     }

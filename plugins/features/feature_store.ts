@@ -101,8 +101,8 @@ export async function openFeatureStore(options: FeatureStoreOptions): Promise<Fe
       pg,
       redis: r,
       duck: d,
-      plan: () => plan(repo, registry),
-      apply: (o) => apply(repo, registry, o),
+      plan: () => plan(repo, registry, { offline }),
+      apply: (o) => apply(repo, registry, { offline, ...o }),
       promote: (to, o) => promote(registry, to, o),
       async materialize(views, o) {
         const names = views ?? repo.views.filter((v) => v.online !== false).map((v) => v.name);

@@ -95,7 +95,21 @@ export {
   type RegistryObject,
   type StatsRow,
 } from "./registry.ts";
-export { apply, type ApplyOptions, type Change, diffObjects, formatPlan, type Plan, plan, promote } from "./plan.ts";
+export {
+  apply,
+  type ApplyOptions,
+  type Change,
+  checkViewSchemas,
+  diffObjects,
+  formatPlan,
+  type Plan,
+  plan,
+  type PlanOptions,
+  promote,
+  type SchemaProblem,
+  type SchemaUnchecked,
+  type ViewSchemaSource,
+} from "./plan.ts";
 export { OfflineStore, type OfflineStoreOptions } from "./offline_store.ts";
 export { type EntityInput, getHistoricalFeatures, type HistoricalOptions, historicalSql } from "./historical.ts";
 export {

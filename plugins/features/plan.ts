@@ -1,12 +1,14 @@
 /**
  * `plan` and `apply`: the diff between a repo and the registry, breaking
  * changes (a removed or retyped feature a registered feature service uses),
- * and one-transaction writes; `promote` copies one environment to the next.
+ * declared feature types checked against what each added or changed view's
+ * source yields, and one-transaction writes; `promote` copies one environment
+ * to the next.
  *
  * @module
  */
 import { MercuryError } from "@mercury/core";
-import type { FeatureRepo } from "./definitions.ts";
+import type { FeatureRepo, FeatureView } from "./definitions.ts";
 import { type Environment, ENVIRONMENTS, type FeatureRegistry, type RegistryObject } from "./registry.ts";
 import { type ObjectKind, repoObjects, type StoredObject } from "./spec.ts";
 import { validateRepo } from "./validate.ts";
@@ -23,11 +25,44 @@ export interface Change {
   fromVersion?: number;
 }
 
+/** A declared type (or column) the view's source does not match; apply refuses the repo while there is one. */
+export interface SchemaProblem {
+  view: string;
+  /** E.g. `feature view "v": feature "a" is declared int64 but the source has VARCHAR`. */
+  message: string;
+  /** E.g. `feature view "v".features.a.type`. */
+  where?: string;
+}
+
+/** A view whose source could not be read (no files yet, table missing, database down): its types were not checked. */
+export interface SchemaUnchecked {
+  view: string;
+  reason: string;
+}
+
 /** A plan: the changes, and whether any is breaking. */
 export interface Plan {
   env: Environment;
   changes: Change[];
   breaking: Change[];
+  /** Added or changed views whose declared types do not match their source (only when an offline store was given). */
+  problems?: SchemaProblem[];
+  /** Added or changed views whose source could not be read, so their types were not checked. */
+  unchecked?: SchemaUnchecked[];
+}
+
+/**
+ * What checks a view's declared types against its source: the offline store, whose `viewSql` describes the view's
+ * relation and throws a MercuryError (`input`) naming the view and feature on a mismatch.
+ */
+export interface ViewSchemaSource {
+  viewSql(view: FeatureView): Promise<string>;
+}
+
+/** Options of {@linkcode plan}. */
+export interface PlanOptions {
+  /** Checks added and changed views' declared types against their sources (`FeatureStore` passes its offline store). */
+  offline?: ViewSchemaSource;
 }
 
 type FeatureTypes = Map<string, string>;
@@ -120,22 +155,84 @@ export function diffObjects(env: Environment, desired: StoredObject[], current: 
   return { env, changes, breaking: changes.filter((c) => c.breaking) };
 }
 
+/** The feature views a plan adds or updates. */
+function changedViews(p: Plan): string[] {
+  return p.changes.filter((c) => c.kind === "feature_view" && c.action !== "remove").map((c) => c.name);
+}
+
 /**
- * Validates a repo and diffs it against the registry.
+ * Checks the declared types of the named views against what their sources yield, through `offline.viewSql` (the same
+ * check materialisation makes). A view computed by a TypeScript transform is not run here: its rows are loaded with
+ * the declared types when it is materialised. A source that cannot be read (no files yet, a missing table, a database
+ * down) leaves the view unchecked rather than refused; a mismatch, a missing column or SQL that does not bind on the
+ * source is a problem.
+ *
+ * @example
+ * ```ts
+ * import { checkViewSchemas, featureView, fileSource } from "@mercury/features";
+ * import { MercuryError } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ * const v = featureView({ name: "v", entities: ["e"], ttlSeconds: 0,
+ *   source: fileSource({ name: "s", format: "csv", path: "x.csv", timestampField: "ts" }),
+ *   features: [{ name: "a", type: "int64" }] });
+ * const offline = {
+ *   viewSql(): Promise<string> {
+ *     throw new MercuryError("input", 'feature view "v": feature "a" is declared int64 but the source has VARCHAR');
+ *   },
+ * };
+ * const { problems } = await checkViewSchemas({ project: "p", entities: [], views: [v] }, ["v"], offline);
+ * assert.match(problems[0]!.message, /declared int64 but the source has VARCHAR/);
+ * ```
+ */
+export async function checkViewSchemas(
+  repo: FeatureRepo,
+  views: string[],
+  offline: ViewSchemaSource,
+): Promise<{ problems: SchemaProblem[]; unchecked: SchemaUnchecked[] }> {
+  const problems: SchemaProblem[] = [];
+  const unchecked: SchemaUnchecked[] = [];
+  for (const name of views) {
+    const view = repo.views.find((v) => v.name === name);
+    if (!view || (view.transform && !view.sql)) continue;
+    try {
+      await offline.viewSql(view);
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      if (err instanceof MercuryError && err.code === "input") {
+        problems.push({ view: name, message, where: err.where });
+      } else if (err instanceof MercuryError || /^IO Error/.test(message)) {
+        unchecked.push({ view: name, reason: message.split("\n")[0]! });
+      } else {
+        problems.push({
+          view: name,
+          message: `feature view "${name}": its ${view.sql ? "sql" : "source"} does not run: ${message.split("\n")[0]}`,
+          where: `feature view "${name}".${view.sql ? "sql" : "source"}`,
+        });
+      }
+    }
+  }
+  return { problems, unchecked };
+}
+
+/**
+ * Validates a repo and diffs it against the registry; with an offline store, the added and changed views' declared
+ * types are checked against their sources (`problems`, `unchecked`).
  *
  * @example
  * ```ts ignore
- * const p = await plan(repo, registry);
+ * const p = await plan(repo, registry, { offline });
  * console.log(formatPlan(p));
  * ```
  */
-export async function plan(repo: FeatureRepo, registry: FeatureRegistry): Promise<Plan> {
+export async function plan(repo: FeatureRepo, registry: FeatureRegistry, options: PlanOptions = {}): Promise<Plan> {
   validateRepo(repo);
-  return diffObjects(registry.env, repoObjects(repo), await registry.current());
+  const p = diffObjects(registry.env, repoObjects(repo), await registry.current());
+  if (options.offline) Object.assign(p, await checkViewSchemas(repo, changedViews(p), options.offline));
+  return p;
 }
 
 /** Options of {@linkcode apply}. */
-export interface ApplyOptions {
+export interface ApplyOptions extends PlanOptions {
   who?: string;
   why?: string;
   /** Apply breaking changes too. */
@@ -151,12 +248,23 @@ async function writePlan(
   registry: FeatureRegistry,
   options: ApplyOptions,
   defaultWhy: string,
+  checked?: { views: Set<string>; schema: Pick<Plan, "problems" | "unchecked"> },
 ): Promise<Plan> {
   const byKey = new Map(desired.map((o) => [`${o.kind}/${o.name}`, o]));
   let result: Plan | undefined;
   // The diff is computed inside the transaction, under the lock, so two applies cannot interleave.
   await registry.write({ who: who(options), why: options.why ?? defaultWhy }, (current) => {
     const p = diffObjects(registry.env, desired, current);
+    if (checked) {
+      const late = changedViews(p).find((v) => !checked.views.has(v));
+      if (late) {
+        throw new MercuryError("conflict", `feature view "${late}" changed in the registry while apply checked types`, {
+          where: `registry ${registry.project}/${registry.env}`,
+          hint: "run apply again",
+        });
+      }
+      Object.assign(p, checked.schema);
+    }
     if (p.breaking.length && !options.force) {
       const b = p.breaking[0]!;
       throw new MercuryError("conflict", `breaking change to ${b.kind.replace(/_/g, " ")} "${b.name}": ${b.breaking}`, {
@@ -175,16 +283,33 @@ async function writePlan(
 
 /**
  * Applies a repo: a new version of each changed object, tombstones for
- * removed ones, all in one transaction; breaking changes need `force`.
+ * removed ones, all in one transaction; breaking changes need `force`. With
+ * an offline store, a view whose declared types do not match its source is
+ * refused (a MercuryError `input` naming the view, the feature, declared and
+ * actual type) before anything is written.
  *
  * @example
  * ```ts ignore
- * await apply(repo, registry, { why: "add amount_7d" });
+ * await apply(repo, registry, { why: "add amount_7d", offline });
  * ```
  */
 export async function apply(repo: FeatureRepo, registry: FeatureRegistry, options: ApplyOptions = {}): Promise<Plan> {
   validateRepo(repo);
-  return await writePlan(repoObjects(repo), registry, options, "apply");
+  const desired = repoObjects(repo);
+  if (!options.offline) return await writePlan(desired, registry, options, "apply");
+  // Checked before the transaction (DuckDB work does not hold the registry lock); the transaction then makes sure it
+  // writes no view that was not checked.
+  const views = changedViews(diffObjects(registry.env, desired, await registry.current()));
+  const schema = await checkViewSchemas(repo, views, options.offline);
+  const first = schema.problems[0];
+  if (first) {
+    const more = schema.problems.length > 1 ? ` (and ${schema.problems.length - 1} more; see plan)` : "";
+    throw new MercuryError("input", `apply refused: ${first.message}${more}`, {
+      where: first.where,
+      hint: "fix the declared type or cast in the view's sql; nothing was written to the registry",
+    });
+  }
+  return await writePlan(desired, registry, options, "apply", { views: new Set(views), schema });
 }
 
 /**
@@ -239,9 +364,15 @@ export function formatPlan(p: Plan): string {
     (c.breaking ? `  BREAKING: ${c.breaking}` : "")
   );
   const counts = ["add", "update", "remove"].map((a) => p.changes.filter((c) => c.action === a).length);
+  const problems = p.problems ?? [];
   return [
     `${p.env}: ${counts[0]} to add, ${counts[1]} to update, ${counts[2]} to remove` +
-    (p.breaking.length ? `, ${p.breaking.length} breaking` : ""),
+    (p.breaking.length ? `, ${p.breaking.length} breaking` : "") +
+    (problems.length ? `, ${problems.length} type mismatch(es): apply will refuse` : ""),
     ...lines,
+    ...problems.map((x) => `  ! ${x.message}`),
+    ...(p.unchecked ?? []).map((x) =>
+      `  ? feature view ${x.view}: types not checked, the source cannot be read (${x.reason})`
+    ),
   ].join("\n");
 }
