@@ -16,6 +16,14 @@ import { basename, dirname, resolve } from "node:path";
 const conflict = (option: string, path: string, what: string, hint: string, cause?: unknown) =>
   new MercuryError("conflict", `${option} ${path}: ${what}`, { where: option, hint, cause });
 
+/** Where {@linkcode checkOutputPath} found an output goes. */
+export interface OutputTarget {
+  /** The file to replace: the path, or what an existing symlink points to (so the link survives). */
+  target: string;
+  /** An existing target that is not a regular file (`/dev/stdout`, a FIFO): written in place, never renamed over. */
+  direct: boolean;
+}
+
 /**
  * Checks that a file can be created at `path`: the folder holding it exists,
  * is a folder and is writable, and `path` itself is not a folder. Failures are
@@ -27,28 +35,32 @@ const conflict = (option: string, path: string, what: string, hint: string, caus
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
- * await checkOutputPath("--output", `${dir}/f.csv`);
+ * assert.deepEqual(await checkOutputPath("--output", `${dir}/f.csv`), { target: `${dir}/f.csv`, direct: false });
+ * assert.equal((await checkOutputPath("--output", "/dev/stdout")).direct, true);
  * await assert.rejects(() => checkOutputPath("--output", dir), /--output .*: is a folder/);
  * await assert.rejects(() => checkOutputPath("--chart", `${dir}/nodir/c.svg`), /--chart .*: folder .* does not exist/);
  * await Deno.remove(dir);
  * ```
  */
-export async function checkOutputPath(option: string, path: string): Promise<void> {
+export async function checkOutputPath(option: string, path: string): Promise<OutputTarget> {
   const hint = `pass ${option} a file path in an existing, writable folder`;
   if (path === "" || path.endsWith("/")) throw conflict(option, path, "is a folder, not a file name", hint);
-  const target = await Deno.stat(path).catch(() => null);
-  if (target?.isDirectory) throw conflict(option, path, "is a folder, not a file", hint);
-  const dir = dirname(path);
+  const found = await Deno.stat(path).catch(() => null);
+  if (found?.isDirectory) throw conflict(option, path, "is a folder, not a file", hint);
+  if (found && !found.isFile) return { target: path, direct: true };
+  const target = found ? await Deno.realPath(path) : path;
+  const dir = dirname(target);
   const folder = await Deno.stat(dir).catch(() => null);
   if (!folder) throw conflict(option, path, `folder ${dir} does not exist`, `create it first, or ${hint}`);
   if (!folder.isDirectory) throw conflict(option, path, `${dir} is not a folder`, hint);
   try {
     // Permission bits do not tell (root, ACLs, read-only mounts): create and remove a file.
-    const probe = await Deno.makeTempFile({ dir, prefix: `.${basename(path)}.check-` });
+    const probe = await Deno.makeTempFile({ dir, prefix: `.${basename(target)}.check-` });
     await Deno.remove(probe);
   } catch (err) {
     throw conflict(option, path, `folder ${dir} is not writable (${(err as Error).name})`, hint, err);
   }
+  return { target, direct: false };
 }
 
 /**
@@ -77,8 +89,8 @@ export async function checkOutputPath(option: string, path: string): Promise<voi
  * ```
  */
 export class OutputFiles {
-  #planned = new Map<string, string>(); // absolute path → option
-  #staged = new Map<string, string>(); // path → temp file
+  #planned = new Map<string, OutputTarget & { option: string; path: string }>(); // by absolute path
+  #staged = new Map<string, { tmp?: string; bytes?: Uint8Array }>(); // by absolute path
 
   /**
    * Runs `work` with a fresh set of outputs: commits them when it returns,
@@ -98,52 +110,63 @@ export class OutputFiles {
   /** Checks the path an option will write (see {@linkcode checkOutputPath}); two options may not share one. */
   async plan(option: string, path: string): Promise<void> {
     const other = this.#planned.get(resolve(path));
-    if (other !== undefined && other !== option) {
-      throw new MercuryError("usage", `${option} and ${other} both name ${path}`, {
+    if (other !== undefined && other.option !== option) {
+      throw new MercuryError("usage", `${option} and ${other.option} both name ${path}`, {
         where: option,
         hint: "give each output its own file",
       });
     }
-    await checkOutputPath(option, path);
-    this.#planned.set(resolve(path), option);
+    this.#planned.set(resolve(path), { ...await checkOutputPath(option, path), option, path });
   }
 
-  #option(path: string): string {
-    return this.#planned.get(resolve(path)) ?? "output";
+  #get(path: string) {
+    const p = this.#planned.get(resolve(path));
+    if (!p) throw new Error(`OutputFiles: ${path} was not planned`);
+    return p;
   }
 
-  /** Writes the content of a planned path to a temp file beside it. */
+  /** Writes the content of a planned path to a temp file beside it (kept in memory for a device or FIFO). */
   async stage(path: string, data: string | Uint8Array): Promise<void> {
-    const option = this.#option(path);
-    const earlier = this.#staged.get(path);
+    const p = this.#get(path);
+    const key = resolve(path);
+    const earlier = this.#staged.get(key)?.tmp;
     if (earlier !== undefined) await Deno.remove(earlier).catch(() => {});
-    let tmp: string | undefined;
+    this.#staged.delete(key);
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (p.direct) return void this.#staged.set(key, { bytes });
+    // Named here, not by Deno.makeTempFile, so the file gets the usual mode (umask), not 0600.
+    const tmp = `${dirname(p.target)}/.${basename(p.target)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    this.#staged.set(key, { tmp });
     try {
-      // Named here, not by Deno.makeTempFile, so the file gets the usual mode (umask), not 0600.
-      tmp = `${dirname(path)}/.${basename(path)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-      this.#staged.set(path, tmp);
-      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
       await Deno.writeFile(tmp, bytes, { createNew: true });
     } catch (err) {
-      throw conflict(option, path, `cannot write (${(err as Error).message})`, "check the folder and free space", err);
+      throw conflict(
+        p.option,
+        path,
+        `cannot write (${(err as Error).message})`,
+        "check the folder and free space",
+        err,
+      );
     }
   }
 
-  /** Renames every staged temp file into place. */
+  /** Renames every staged temp file into place (and writes devices in place). */
   async commit(): Promise<void> {
-    for (const [path, tmp] of this.#staged) {
+    for (const [key, staged] of this.#staged) {
+      const p = this.#planned.get(key)!;
       try {
-        await Deno.rename(tmp, path);
+        if (staged.tmp !== undefined) await Deno.rename(staged.tmp, p.target);
+        else await Deno.writeFile(p.target, staged.bytes!);
       } catch (err) {
-        throw conflict(this.#option(path), path, `cannot write (${(err as Error).message})`, "check the path", err);
+        throw conflict(p.option, p.path, `cannot write (${(err as Error).message})`, "check the path", err);
       }
-      this.#staged.delete(path);
+      this.#staged.delete(key);
     }
   }
 
   /** Removes the temp files not committed. */
   async discard(): Promise<void> {
-    for (const tmp of this.#staged.values()) await Deno.remove(tmp).catch(() => {});
+    for (const { tmp } of this.#staged.values()) if (tmp !== undefined) await Deno.remove(tmp).catch(() => {});
     this.#staged.clear();
   }
 }

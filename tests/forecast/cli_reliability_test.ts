@@ -177,6 +177,13 @@ Deno.test("forecast CLI: outputs are checked first and written all or nothing", 
     const r = await forecast(["predict", "--model-path", model, "--output", "/proc/f.csv"]);
     failsFast(r, 73, /^error\[conflict\]: --output \/proc\/f\.csv: folder \/proc is not writable/);
   });
+  await t.step("--output /dev/stdout writes the CSV to standard output and leaves /dev alone", async () => {
+    const r = await forecast(["predict", "--model-path", model, "--future-periods", "3", "--output", "/dev/stdout"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^unique_id,ds,forecast,lo80,hi80,lo95,hi95\n(series,.*\n){3}/);
+    assert.ok((await Deno.lstat("/dev/stdout")).isSymlink);
+    assert.deepEqual(entries("/dev").filter((n) => n.includes(".tmp-") || n.includes(".check-")), []);
+  });
   await t.step("a good run writes every output and no temp file", async () => {
     const r = await forecast([
       "predict",

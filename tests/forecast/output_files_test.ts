@@ -45,6 +45,19 @@ Deno.test("OutputFiles", async (t) => {
     assert.equal(await Deno.readTextFile(`${tmp}/a/f.csv`), "new\n");
     assert.equal((await Deno.stat(`${tmp}/a/f.csv`)).mode, (await Deno.stat(`${tmp}/plain`)).mode);
   });
+  await t.step("writing through a symlink replaces the file it points to and keeps the link", async () => {
+    await Deno.writeTextFile(`${tmp}/a/real.csv`, "old\n");
+    await Deno.symlink(`${tmp}/a/real.csv`, `${tmp}/link.csv`);
+    await OutputFiles.run(async (out) => {
+      await out.plan("--output", `${tmp}/link.csv`);
+      await out.stage(`${tmp}/link.csv`, "new\n");
+    });
+    assert.ok((await Deno.lstat(`${tmp}/link.csv`)).isSymlink);
+    assert.equal(await Deno.readTextFile(`${tmp}/a/real.csv`), "new\n");
+    assert.deepEqual(names(`${tmp}/a`), ["f.csv", "real.csv"]);
+    await Deno.remove(`${tmp}/link.csv`);
+    await Deno.remove(`${tmp}/a/real.csv`);
+  });
   await t.step("checkOutputPath() names the option and the path", async () => {
     await assert.rejects(() => checkOutputPath("--output", `${tmp}/a`), /^MercuryError: --output .*\/a: is a folder/);
     await assert.rejects(() => checkOutputPath("--output", `${tmp}/a/`), /--output .*\/a\/: is a folder/);
