@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { analyse, serve } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { integration } from "../_helpers.ts";
+import { hostileHttpSuite } from "../_hostile.ts";
+import { readAhead } from "../../plugins/olap/spool.ts";
 import { salesEngine } from "./_fixtures.ts";
 
 const post = (url: string, body: unknown) => fetch(`${url}query`, { method: "POST", body: JSON.stringify(body) });
@@ -245,6 +247,69 @@ Deno.test({
     } finally {
       for (const c of stuck) c.close();
       await server.shutdown();
+      await env.close();
+    }
+  },
+});
+
+Deno.test("readAhead: reads ahead up to its bound, hands out pieces, passes errors and cancels on", async () => {
+  let pulled = 0;
+  let cancelled: unknown;
+  const source = (fail: boolean) =>
+    new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (pulled === 8) return fail ? ctl.error(new Error("boom")) : ctl.close();
+        pulled++;
+        ctl.enqueue(new Uint8Array(1 << 20).fill(pulled));
+      },
+      cancel(reason) {
+        cancelled = reason;
+      },
+    }, { highWaterMark: 0 });
+  let ended = "";
+  const s = readAhead(source(false), { bytes: 3 << 20, stallMs: 0, onEnd: (how) => (ended = how) });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(pulled, 3, "three 1 MiB chunks read ahead of a reader that has read nothing");
+  const sizes: number[] = [];
+  for await (const piece of s) sizes.push(piece.byteLength);
+  assert.equal(sizes.length, 32);
+  assert.ok(sizes.every((n) => n === 256 * 1024));
+  assert.equal(ended, "done");
+
+  pulled = 0;
+  const f = readAhead(source(true), { bytes: 1 << 20, stallMs: 0, onEnd: (how) => (ended = how) });
+  await assert.rejects(new Response(f).arrayBuffer());
+  assert.equal(ended, "failed");
+
+  pulled = 0;
+  const c = readAhead(source(false), { bytes: 1 << 20, stallMs: 0, onEnd: (how) => (ended = how) });
+  await c.getReader().cancel("bye");
+  assert.equal(ended, "cancelled");
+  assert.equal(cancelled, "bye");
+});
+
+Deno.test({
+  name: "olap server: the shared hostile-client suite, the probe a real query",
+  ...integration,
+  async fn(t) {
+    const env = await salesEngine({ concurrency: 2, spoolBytes: 1 << 20, stallMs: 1000, timeoutMs: 0 });
+    try {
+      await hostileHttpSuite(t, {
+        name: "olap",
+        start: () => {
+          // A cap above the suite's 12 clients, so the probe runs a query rather than getting a 429.
+          const s = serve(env.olap, { port: 0, maxQueriesPerClient: 32 });
+          return Promise.resolve({ url: s.url, close: () => s.shutdown() });
+        },
+        json: { path: "query" },
+        maxBodyBytes: 1 << 20,
+        probe: { path: "query", body: JSON.stringify({ sql: "select count(*) as n from sales", noCache: true }) },
+        large: {
+          path: "query",
+          body: JSON.stringify({ sql: "select range, md5(range::varchar) from range(20000000)", noCache: true }),
+        },
+      });
+    } finally {
       await env.close();
     }
   },
