@@ -2,7 +2,7 @@
  * Models on disk: one JSON document with a format version, the algorithm,
  * its parameters and fitted state, a fingerprint of the training data, the
  * backtest metrics and a semantic version. Written atomically (temp file +
- * rename); a corrupt file, another format or a newer format version is a
+ * rename, by {@linkcode OutputFiles}); a corrupt file, another format or a newer format version is a
  * clear error, and {@linkcode restoreModel} turns a file whose state cannot
  * be restored (empty, or an algorithm this build does not know) into an error
  * naming the file. Text quoted from a file never reaches the terminal as raw
@@ -16,6 +16,7 @@ import { ALGORITHMS } from "./algorithms.ts";
 import type { Forecaster, ModelState } from "./forecaster.ts";
 import type { Frequency } from "./data.ts";
 import { restoreForecaster } from "./ensemble.ts";
+import { OutputFiles } from "./output_files.ts";
 
 /** The format version this build writes and reads. */
 export const FORMAT_VERSION = 1;
@@ -65,20 +66,24 @@ export function encodeModel(file: ModelFile): string {
   return JSON.stringify(file);
 }
 
-/** Writes a model file atomically. */
+/**
+ * Writes a model file atomically (temp file + rename, through {@linkcode OutputFiles}); a path that cannot be written
+ * is a `conflict` error naming it.
+ *
+ * @example
+ * ```ts
+ * import { saveModel } from "@mercury/forecast";
+ * import assert from "node:assert/strict";
+ *
+ * // deno-lint-ignore no-explicit-any
+ * await assert.rejects(() => saveModel("/nonexistent/m.pkl", {} as any), /model file \/nonexistent\/m\.pkl: folder/);
+ * ```
+ */
 export async function saveModel(path: string, file: ModelFile): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${Date.now()}`;
-  try {
-    await Deno.writeTextFile(tmp, encodeModel(file));
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new MercuryError("conflict", `cannot write model ${path}: ${(err as Error).message}`, {
-      where: path,
-      hint: "check the folder exists and is writable",
-      cause: err,
-    });
-  }
+  await OutputFiles.run(async (out) => {
+    await out.plan("model file", path);
+    await out.stage(path, encodeModel(file));
+  });
 }
 
 /**
