@@ -195,10 +195,6 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
     // semantics the signal also fires after every successful response); once the answer streams, a client that
     // goes away cancels the body stream, which stops it.
     const ctl = new AbortController();
-    const gone = () => ctl.abort();
-    req.signal.addEventListener("abort", gone, { once: true });
-    const id = typeof q.queryId === "string" ? q.queryId : undefined;
-    if (id) running.set(id, ctl);
     const num = (v: unknown, name: string) => {
       if (v === undefined || v === null || v === "") return undefined;
       const n = Number(v);
@@ -217,6 +213,11 @@ export function serve(olap: Olap, options: ServeOptions = {}): OlapServer {
       signal: ctl.signal,
       allowWrites: authorised(req),
     };
+    // Watched and registered only once the request is valid: everything after this is undone in `finally`.
+    const gone = () => ctl.abort();
+    req.signal.addEventListener("abort", gone, { once: true });
+    const id = typeof q.queryId === "string" ? q.queryId : undefined;
+    if (id) running.set(id, ctl);
     perClient.set(who, (perClient.get(who) ?? 0) + 1);
     let counted = true;
     let handedOver = false;

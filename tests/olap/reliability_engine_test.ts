@@ -314,3 +314,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a query refused for a bad field leaves neither its queryId nor its client slot behind",
+  ...integration,
+  async fn() {
+    const env = await salesEngine();
+    const server = serve(env.olap, { port: 0, maxQueriesPerClient: 1 });
+    try {
+      for (const bad of [{ limit: -1 }, { offset: "x" }, { timeoutMs: -5 }]) {
+        const r = await post(server.url, { sql: "select 1 as x", queryId: "q-bad", ...bad });
+        assert.equal(r.status, 400);
+        await r.body?.cancel();
+      }
+      const ok = await post(server.url, { sql: "select 1 as x", queryId: "q-bad" });
+      assert.equal(ok.status, 200, await ok.clone().text());
+      assert.deepEqual((await ok.json()).rows, [[1]]);
+    } finally {
+      await server.shutdown();
+      await env.close();
+    }
+  },
+});
