@@ -38,7 +38,7 @@ self.onmessage = async (e: MessageEvent<BatchJob>) => {
   for (const s of job.series) {
     const t0 = performance.now();
     try {
-      checkLength(s, job.algorithm, job.season);
+      checkLength(s, job.algorithm, job.season, "data", job.params);
       const m = createForecaster(job.algorithm, job.params);
       await m.fit(s.y, { season: job.season, ds: s.ds, stepMs: job.stepMs });
       const f = m.predict(job.h, job.levels);

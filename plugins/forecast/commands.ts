@@ -456,8 +456,8 @@ export const backtestCommand: CommandSpec = {
     const s = pickSeries(d, str(v.series));
     const h = v.horizon !== undefined ? horizonOf(v, "horizon") : 2 * Math.max(1, d.seasonUsed);
     const levels = levelsOf(v.levels);
-    checkLength(s, name, d.seasonUsed, d.file);
     const params = paramsOf(v.params);
+    checkLength(s, name, d.seasonUsed, d.file, params);
     const r = await backtest(s.y, () => createForecaster(name, params), {
       h,
       windows: int(v.windows, "windows"),

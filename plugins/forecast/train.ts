@@ -11,7 +11,7 @@ import { backtest } from "./backtest.ts";
 import type { Frequency, Series } from "./data.ts";
 import { stepMs } from "./data.ts";
 import { cleanSeries, detectAnomalies } from "./detect.ts";
-import { createForecaster } from "./ensemble.ts";
+import { createForecaster, type Ensemble } from "./ensemble.ts";
 import type { Forecaster } from "./forecaster.ts";
 import { fingerprint, FORMAT_VERSION, type ModelFile } from "./model_file.ts";
 
@@ -35,19 +35,45 @@ export interface TrainOptions {
   source?: string;
 }
 
-/** Checks a series is long enough for an algorithm; throws a MercuryError naming the series. */
-export function checkLength(s: Series, name: string, season: number, source = "data"): void {
-  if (name === "ensemble") return;
-  const need = algorithm(name).minPoints(season);
-  if (s.y.length < need) {
-    throw new MercuryError(
-      "input",
-      `series ${s.id} has ${s.y.length} points; ${name} with season ${season} needs at least ${need}`,
-      {
-        where: source,
-        hint: `give more history, a smaller --season, or a simpler --algorithm (naive, drift)`,
-      },
-    );
+/**
+ * Checks a series is long enough for an algorithm (for an ensemble: for each member); throws a MercuryError naming
+ * the series.
+ *
+ * @example
+ * ```ts
+ * import { checkLength } from "./train.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const s = { id: "a", ds: [1, 2, 3], y: [1, 2, 3], filled: 0 };
+ * checkLength(s, "naive", 1);
+ * assert.throws(() => checkLength(s, "auto_ets", 12), /series a has 3 points; auto_ets with season 12 needs at least 26/);
+ * assert.throws(
+ *   () => checkLength(s, "ensemble", 1, "d.csv", { members: ["naive", "auto_arima"] }),
+ *   /ensemble member auto_arima with season 1 needs at least 8/,
+ * );
+ * ```
+ */
+export function checkLength(
+  s: Series,
+  name: string,
+  season: number,
+  source = "data",
+  params: Record<string, unknown> = {},
+): void {
+  const members = name === "ensemble" ? (createForecaster(name, params) as Ensemble).members : [name];
+  for (const member of members) {
+    const need = algorithm(member).minPoints(season);
+    if (s.y.length < need) {
+      const what = name === "ensemble" ? `ensemble member ${member}` : member;
+      throw new MercuryError(
+        "input",
+        `series ${s.id} has ${s.y.length} points; ${what} with season ${season} needs at least ${need}`,
+        {
+          where: source,
+          hint: `give more history, a smaller --season, or a simpler --algorithm (naive, drift)`,
+        },
+      );
+    }
   }
 }
 
@@ -67,7 +93,7 @@ export function checkLength(s: Series, name: string, season: number, source = "d
  * ```
  */
 export async function trainModel(s: Series, o: TrainOptions): Promise<{ model: Forecaster; file: ModelFile }> {
-  checkLength(s, o.algorithm, o.season, o.source);
+  checkLength(s, o.algorithm, o.season, o.source, o.params);
   let y = s.y;
   if (o.clean) {
     const d = await detectAnomalies(y, { method: "decomposition", season: o.season });

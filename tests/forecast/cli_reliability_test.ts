@@ -201,6 +201,46 @@ Deno.test("forecast CLI: outputs are checked first and written all or nothing", 
   await Deno.remove(tmp, { recursive: true });
 });
 
+Deno.test("forecast CLI: an ensemble on too short a series names the member that needs more", async () => {
+  const r = await forecast(["train", "--data", `${dir}long.csv`, "--series", "H3", "--algorithm", "ensemble"]);
+  failsFast(
+    r,
+    65,
+    /^error\[input\]: series H3 has 20 points; ensemble member auto_arima with season 24 needs at least 51/,
+  );
+  const b = await forecast([
+    "backtest",
+    "--data",
+    `${dir}long.csv`,
+    "--series",
+    "H3",
+    "--algorithm",
+    "ensemble",
+    "--params",
+    '{"members":["naive","mstl"]}',
+  ]);
+  failsFast(b, 65, /ensemble member mstl with season 24 needs at least 48/);
+  const tmp = await Deno.makeTempDir();
+  const batch = await forecast([
+    "batch",
+    "--data",
+    `${dir}long.csv`,
+    "--algorithm",
+    "ensemble",
+    "--params",
+    '{"members":["naive","drift"],"combination":"mean"}',
+    "--horizon",
+    "4",
+    "--output",
+    `${tmp}/f.csv`,
+    "--errors",
+    `${tmp}/e.csv`,
+  ], 60_000);
+  assert.equal(batch.code, 0, batch.stderr);
+  assert.match(batch.stdout, /3\/3 series forecast/); // the members' own needs, not the default members'
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("forecast CLI: damaged model files are input errors naming the file", async (t) => {
   const tmp = await Deno.makeTempDir();
   const model = `${tmp}/m.pkl`;
