@@ -30,12 +30,16 @@ export async function rows(c: DuckDBConnection, sql: string): Promise<Record<str
   return out;
 }
 
-/** Loads JS rows into a DuckDB table through a temp NDJSON file (with explicit column types). */
+/**
+ * Loads JS rows into a DuckDB table through a temp NDJSON file (with explicit column types); `replace` maps a
+ * column to the SQL expression stored in its place (e.g. text turned into an instant).
+ */
 export async function loadRows(
   c: DuckDBConnection,
   table: string,
   data: Record<string, unknown>[],
   columns: Record<string, string>,
+  replace: Record<string, string> = {},
 ): Promise<void> {
   const tmp = await Deno.makeTempFile({ suffix: ".ndjson" });
   try {
@@ -56,8 +60,9 @@ export async function loadRows(
       f.close();
     }
     const cols = Object.entries(columns).map(([k, t]) => `${lit(k)}: ${lit(t)}`).join(", ");
+    const rep = Object.entries(replace).map(([k, e]) => `${e} as ${ident(k)}`).join(", ");
     await c.run(
-      `create or replace temp table ${ident(table)} as select * from read_json(${
+      `create or replace temp table ${ident(table)} as select * ${rep ? `replace (${rep}) ` : ""}from read_json(${
         lit(tmp)
       }, format = 'newline_delimited', columns = {${cols}})`,
     );

@@ -4,13 +4,19 @@
  * `≥ entity time − ttl`, ties broken by the later `created_timestamp`;
  * computed with DuckDB `ASOF LEFT JOIN`s.
  *
+ * Entity times are compared as instants (see `instant.ts`): a string's offset
+ * is honoured, a string without one is UTC, a `Date` or epoch milliseconds is
+ * its instant, a `TIMESTAMPTZ` column is converted to UTC; the machine's `TZ`
+ * plays no part.
+ *
  * @module
  */
 import { MercuryError } from "@mercury/core";
 import { type FeatureView, type OnDemandFeatureView, parseRef } from "./definitions.ts";
 import type { OfflineStore } from "./offline_store.ts";
 import { expandRefs, groupRefsByView } from "./validate.ts";
-import { ident, lit, loadRows, rows as readRows } from "./_duck.ts";
+import { ident, loadRows, rows as readRows } from "./_duck.ts";
+import { instantLiteral, instantSql, toInstantString, useUtc } from "./instant.ts";
 
 /** The entity table: rows (objects) or a DuckDB relation (`read_parquet('…')`, a table name). */
 export type EntityInput = Record<string, unknown>[] | { relation: string };
@@ -81,8 +87,8 @@ async function entityRelation(
       }
     }
     const where = [
-      options.start ? `event_timestamp >= ${lit(options.start.toISOString())}::TIMESTAMP` : "true",
-      options.end ? `event_timestamp <= ${lit(options.end.toISOString())}::TIMESTAMP` : "true",
+      options.start ? `event_timestamp >= ${instantLiteral(options.start)}` : "true",
+      options.end ? `event_timestamp <= ${instantLiteral(options.end)}` : "true",
     ].join(" and ");
     const parts = await Promise.all(
       views.map(async (v) =>
@@ -107,7 +113,7 @@ async function entityRelation(
     for (const [k, v] of Object.entries(first)) {
       const e = store.repo.entities.find((x) => x.joinKey === k);
       columns[k] = k === tsField
-        ? "TIMESTAMP"
+        ? "VARCHAR" // read as an instant below
         : e
         ? (e.valueType === "int64" ? "BIGINT" : "VARCHAR")
         : typeof v === "number"
@@ -116,18 +122,26 @@ async function entityRelation(
         ? "BOOLEAN"
         : "VARCHAR";
     }
-    await loadRows(
-      c,
-      "__entities",
-      entities.map((r) => {
-        const t = r[tsField];
-        return {
-          ...r,
-          [tsField]: t instanceof Date ? t.toISOString() : typeof t === "number" ? new Date(t).toISOString() : t,
-        };
-      }),
-      columns,
-    );
+    const texts = entities.map((r, i) => toInstantString(r[tsField], `entity rows[${i}].${tsField}`));
+    try {
+      await loadRows(
+        c,
+        "__entities",
+        entities.map((r, i) => ({ ...r, [tsField]: texts[i] })),
+        columns,
+        { [tsField]: instantSql(ident(tsField), "VARCHAR") },
+      );
+    } catch (err) {
+      const msg = (err as Error).message;
+      const bad = /timestamp field format: "(.*?)"/.exec(msg)?.[1];
+      if (bad === undefined && !/Conversion Error/i.test(msg)) throw err;
+      const i = bad === undefined ? -1 : texts.indexOf(bad);
+      throw new MercuryError("input", `entity row ${i}'s "${tsField}" is not a timestamp: ${JSON.stringify(bad)}`, {
+        where: `entity rows[${i}].${tsField}`,
+        hint: "give an ISO string (an offset is honoured, none means UTC), a Date or epoch milliseconds",
+        cause: err,
+      });
+    }
     const nulls = await readRows(c, `select count(*) as n from __entities where ${ident(tsField)} is null`);
     if (Number(nulls[0]!.n) > 0) {
       throw new MercuryError("input", `${nulls[0]!.n} entity rows have no "${tsField}"`, {
@@ -151,20 +165,24 @@ export async function historicalSql(
   options: HistoricalOptions = {},
 ): Promise<Plan> {
   const tsField = options.timestampField ?? "event_timestamp";
+  await useUtc(store.connection);
   const { views, odfvs } = groupRefs(store, serviceRefs(store, featureRefs));
   const viewList = [...views.keys()];
   const entity = await entityRelation(store, entities, viewList, tsField, options);
   const desc = await store.connection.runAndReadAll(`describe select * from ${entity}`);
-  const entityCols = desc.getRowObjectsJS().map((r) => String(r.column_name));
+  const entityTypes = new Map(desc.getRowObjectsJS().map((r) => [String(r.column_name), String(r.column_type)]));
+  const entityCols = [...entityTypes.keys()];
   if (!entityCols.includes(tsField)) {
     throw new MercuryError("input", `the entity table has no "${tsField}" column`, {
       where: `entity table ${entity}`,
       hint: "each entity row needs the time at which its features are wanted",
     });
   }
-  const ctes: string[] = [`__e as (select *, row_number() over () as __row from ${entity})`];
+  // __at: the entity time as an instant (a UTC TIMESTAMP), whatever the column's type; the column itself is kept.
+  const at = instantSql(ident(tsField), entityTypes.get(tsField)!);
+  const ctes: string[] = [`__e as (select *, ${at} as __at, row_number() over () as __row from ${entity})`];
   const joins: string[] = [];
-  const selects: string[] = ["__e.* exclude (__row)"];
+  const selects: string[] = ["__e.* exclude (__row, __at)"];
   const columns = [...entityCols];
   const seen = new Set(entityCols);
   for (const [i, [view, feats]] of viewList.map((v) => [v, views.get(v)!] as const).entries()) {
@@ -182,19 +200,15 @@ export async function historicalSql(
     const featCols = feats.map(ident).join(", ");
     // The offline store keeps one row per (keys, event time) — the latest created — so ASOF has no ties to break.
     const bounds = view.ttlSeconds > 0
-      ? `where event_timestamp >= (select min(${
-        ident(tsField)
-      }) from __e) - interval ${view.ttlSeconds} seconds and event_timestamp <= (select max(${
-        ident(tsField)
-      }) from __e)`
-      : `where event_timestamp <= (select max(${ident(tsField)}) from __e)`;
+      ? `where event_timestamp >= (select min(__at) from __e) - interval ${view.ttlSeconds} seconds and event_timestamp <= (select max(__at) from __e)`
+      : `where event_timestamp <= (select max(__at) from __e)`;
     ctes.push(
       `${a} as (select ${keys.map(ident).join(", ")}, event_timestamp as __ts, ${featCols} from ${rel} ${bounds})`,
     );
     joins.push(
-      `asof left join ${a} on ${keys.map((k) => `__e.${ident(k)} = ${a}.${ident(k)}`).join(" and ")} and __e.${
-        ident(tsField)
-      } >= ${a}.__ts`,
+      `asof left join ${a} on ${
+        keys.map((k) => `__e.${ident(k)} = ${a}.${ident(k)}`).join(" and ")
+      } and __e.__at >= ${a}.__ts`,
     );
     for (const f of feats) {
       const out = options.fullFeatureNames ? `${view.name}__${f}` : f;
@@ -207,7 +221,7 @@ export async function historicalSql(
       seen.add(out);
       columns.push(out);
       const fresh = view.ttlSeconds > 0
-        ? `${a}.__ts >= __e.${ident(tsField)} - interval ${view.ttlSeconds} seconds`
+        ? `${a}.__ts >= __e.__at - interval ${view.ttlSeconds} seconds`
         : `${a}.__ts is not null`;
       selects.push(`case when ${fresh} then ${a}.${ident(f)} end as ${ident(out)}`);
     }

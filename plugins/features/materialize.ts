@@ -5,6 +5,11 @@
  * idempotent (the online store never lets an older event overwrite a newer
  * one). Each run records quality statistics and flags drift.
  *
+ * Times are instants: the window compares UTC `TIMESTAMP`s of the offline
+ * store, and Redis gets epoch milliseconds (`epoch_ms`, independent of the
+ * session's time zone); a key expires at its event time + ttl, both in UTC
+ * epoch milliseconds, so no `TZ` can shift an expiry.
+ *
  * @module
  */
 import { MercuryError } from "@mercury/core";
@@ -14,6 +19,7 @@ import type { OnlineRow, OnlineStore } from "./online_store.ts";
 import type { FeatureRegistry } from "./registry.ts";
 import { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";
 import { ident, lit } from "./_duck.ts";
+import { instantLiteral, useUtc } from "./instant.ts";
 
 /** Options of {@linkcode materialize}. */
 export interface MaterializeOptions {
@@ -103,10 +109,9 @@ export async function materialize(
   const rel = await offline.relation(viewName);
   const run = await registry.startRun(viewName, start, end);
   const c = offline.connection;
+  await useUtc(c);
   const keys = offline.joinKeys(view);
-  const window = `event_timestamp >= ${lit(start.toISOString())}::TIMESTAMP and event_timestamp < ${
-    lit(run.end.toISOString())
-  }::TIMESTAMP`;
+  const window = `event_timestamp >= ${instantLiteral(start)} and event_timestamp < ${instantLiteral(run.end)}`;
   const chunkRows = options.chunkRows ?? 20_000;
   let done = run.rowsDone;
   const resumedFrom = done;

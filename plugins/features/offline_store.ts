@@ -3,6 +3,11 @@
  * over each feature view's computed rows, kept as date-partitioned Parquet
  * under `<root>/<project>/<env>/<view>/date=YYYY-MM-DD/`.
  *
+ * Every time it reads becomes an instant (see `instant.ts`): `event_timestamp`,
+ * `created_timestamp` and timestamp features are `TIMESTAMP`s in UTC, whatever
+ * the source's column type (naive, `TIMESTAMPTZ`, offset text) and whatever
+ * the machine's `TZ`; the store sets its DuckDB session's `TimeZone` to UTC.
+ *
  * @module
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -11,6 +16,7 @@ import type { Sql } from "@mercury/core/services/postgres";
 import type { DataSource, FeatureRepo, FeatureView } from "./definitions.ts";
 import type { Environment } from "./registry.ts";
 import { DUCK_TYPES, ident, lit, loadRows } from "./_duck.ts";
+import { instantSql, toInstantString, useUtc } from "./instant.ts";
 
 /** Options of {@linkcode OfflineStore}. */
 export interface OfflineStoreOptions {
@@ -175,8 +181,12 @@ export class OfflineStore {
     }
   }
 
-  /** The SQL computing a view's rows in the normal form: join keys, event_timestamp, created_timestamp, features. */
+  /**
+   * The SQL computing a view's rows in the normal form: join keys, event_timestamp, created_timestamp, features;
+   * times as instants (UTC `TIMESTAMP`s).
+   */
   async viewSql(view: FeatureView): Promise<string> {
+    await useUtc(this.connection);
     const src = await this.sourceRelation(view.source);
     const ts = view.source.timestampField;
     const created = view.source.kind !== "kafka_source" ? view.source.createdTimestampField : undefined;
@@ -184,15 +194,18 @@ export class OfflineStore {
     if (view.sql) base = `(${view.sql.replaceAll("{source}", src)})`;
     else if (view.transform) base = ident(await this.#runTransform(view, src));
     else base = src;
-    await this.#checkColumns(view, base);
+    const types = await this.#checkColumns(view, base);
     const keys = this.joinKeys(view);
+    const instant = (col: string) => instantSql(ident(col), types.get(col) ?? "TIMESTAMP");
     const cols = [
       ...keys.map(ident),
-      `cast(${ident(ts)} as TIMESTAMP) as event_timestamp`,
-      created
-        ? `cast(${ident(created)} as TIMESTAMP) as created_timestamp`
-        : `cast(null as TIMESTAMP) as created_timestamp`,
-      ...view.features.map((f) => `cast(${ident(f.name)} as ${DUCK_TYPES[f.type]}) as ${ident(f.name)}`),
+      `${instant(ts)} as event_timestamp`,
+      created ? `${instant(created)} as created_timestamp` : `cast(null as TIMESTAMP) as created_timestamp`,
+      ...view.features.map((f) =>
+        `${f.type === "timestamp" ? instant(f.name) : `cast(${ident(f.name)} as ${DUCK_TYPES[f.type]})`} as ${
+          ident(f.name)
+        }`
+      ),
     ];
     return `select ${cols.join(", ")} from ${base} where ${ident(ts)} is not null`;
   }
@@ -214,17 +227,35 @@ export class OfflineStore {
       const e = this.repo.entities.find((x) => x.joinKey === k)!;
       columns[k] = e.valueType === "int64" ? "BIGINT" : "VARCHAR";
     }
-    columns[view.source.timestampField] = "TIMESTAMP";
-    const created = view.source.kind !== "kafka_source" ? view.source.createdTimestampField : undefined;
-    if (created) columns[created] = "TIMESTAMP";
     for (const f of view.features) columns[f.name] = DUCK_TYPES[f.type];
+    // Times the transform returns (Date, epoch ms, text with or without an offset) are loaded as text and read as
+    // instants, like entity rows.
+    const created = view.source.kind !== "kafka_source" ? view.source.createdTimestampField : undefined;
+    const times = [
+      view.source.timestampField,
+      ...(created ? [created] : []),
+      ...view.features.filter((f) => f.type === "timestamp").map((f) => f.name),
+    ];
+    const replace: Record<string, string> = {};
+    for (const k of times) {
+      columns[k] = "VARCHAR";
+      replace[k] = instantSql(ident(k), "VARCHAR");
+    }
+    const rows = output.map((r, i) => {
+      const o = { ...r };
+      for (const k of times) o[k] = toInstantString(r[k], `feature view "${view.name}".transform row ${i}.${k}`);
+      return o;
+    });
     const table = `tf_${view.name}`;
-    await loadRows(this.connection, table, output, columns);
+    await loadRows(this.connection, table, rows, columns, replace);
     return table;
   }
 
-  /** Checks that the computed relation has every join key, the timestamp and each feature with a compatible type. */
-  async #checkColumns(view: FeatureView, base: string): Promise<void> {
+  /**
+   * Checks that the computed relation has every join key, the timestamp and each feature with a compatible type;
+   * returns the column types.
+   */
+  async #checkColumns(view: FeatureView, base: string): Promise<Map<string, string>> {
     const r = await this.connection.runAndReadAll(`describe select * from ${base}`);
     const types = new Map(r.getRowObjectsJS().map((x) => [String(x.column_name), String(x.column_type)]));
     const obj = `feature view "${view.name}"`;
@@ -255,6 +286,7 @@ export class OfflineStore {
         );
       }
     }
+    return types;
   }
 
   /**

@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { openDuckDB } from "@mercury/core/services/duckdb";
-import { entity, featureView, fileSource, getHistoricalFeatures, OfflineStore } from "@mercury/features";
+import {
+  entity,
+  featureView,
+  fileSource,
+  getHistoricalFeatures,
+  OfflineStore,
+  postgresSource,
+} from "@mercury/features";
 import type { FeatureRepo } from "@mercury/features";
 import { mulberry32 } from "@mercury/features/examples/fraud";
+import postgres from "postgres";
+import { resolveEndpoints } from "@mercury/core";
+import { integration, uniqueName } from "../_helpers.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2024-03-01T00:00:00Z");
@@ -203,4 +213,237 @@ Deno.test("OfflineStore: type checks, partitioned Parquet, TypeScript transforms
     db.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// ---- Time: every form of timestamp is an instant, whatever the machine's TZ (timezone_test.ts re-runs this file
+// under non-UTC TZ settings). The oracle below works on epoch milliseconds in plain TypeScript.
+
+/** `ms` as ISO text at a UTC offset of `offsetMin` minutes: `2024-03-01T14:00:00.000+02:00` names the same instant. */
+function atOffset(ms: number, offsetMin: number): string {
+  const wall = new Date(ms + offsetMin * 60_000).toISOString().slice(0, 23);
+  const abs = Math.abs(offsetMin);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${wall}${offsetMin < 0 ? "-" : "+"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** The forms an entity timestamp may take, each naming the instant `ms`. */
+const FORMS: [string, (ms: number) => unknown][] = [
+  ["+02:00 string", (ms) => atOffset(ms, 120)],
+  ["-05:00 string", (ms) => atOffset(ms, -300)],
+  ["+05:30 string", (ms) => atOffset(ms, 330)],
+  ["Date", (ms) => new Date(ms)],
+  ["epoch ms", (ms) => ms],
+  ["naive string (UTC)", (ms) => new Date(ms).toISOString().slice(0, 23).replace("T", " ")],
+  ["Z string", (ms) => new Date(ms).toISOString()],
+];
+
+function randomRows(seed: number, n = 300): FRow[] {
+  const rnd = mulberry32(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const ts = T0 + Math.floor(rnd() * 150) * HOUR;
+    return { k: 1 + Math.floor(rnd() * 6), ts, created: ts + Math.floor(rnd() * 5) * 1000, a: i };
+  });
+}
+
+/** Entity times near the feature times (whole hours or just before), so an offset lost or a TZ applied shows. */
+function randomTimes(seed: number, n = 250): { k: number; ms: number }[] {
+  const rnd = mulberry32(seed * 7919);
+  return Array.from({ length: n }, () => ({
+    k: 1 + Math.floor(rnd() * 6),
+    ms: T0 + Math.floor(rnd() * 160) * HOUR - (rnd() < 0.5 ? 0 : 1 + Math.floor(rnd() * 3) * 60_000),
+  }));
+}
+
+function checkAgainstOracle(
+  out: Record<string, unknown>[],
+  rows: FRow[],
+  times: { k: number; ms: number }[],
+  ttlSeconds: number,
+  label: (i: number) => string,
+): void {
+  assert.equal(out.length, times.length);
+  let nonNull = 0;
+  for (const [i, e] of times.entries()) {
+    const want = bruteForce(rows, e.k, e.ms, ttlSeconds * 1000);
+    assert.equal(out[i]!.a, want, `row ${i} (${label(i)}): k=${e.k} at ${new Date(e.ms).toISOString()}`);
+    if (want !== null) {
+      nonNull++;
+      assert.ok(rows.find((r) => r.a === want)!.ts <= e.ms, "no value from after the entity's time");
+    }
+  }
+  assert.ok(nonNull > 50, `only ${nonNull} non-null values: the test data is too sparse to mean much`);
+}
+
+/** Writes rows as Parquet whose time columns are TIMESTAMPTZ (Parquet's isAdjustedToUTC timestamps). */
+async function writeRowsTz(db: Awaited<ReturnType<typeof openDuckDB>>, path: string, rows: FRow[]) {
+  const values = rows.map((r) =>
+    `(${r.k}, to_timestamp(${r.ts / 1000}), to_timestamp(${r.created / 1000}), ${r.a}::DOUBLE)`
+  )
+    .join(", ");
+  await db.connection.run(
+    `copy (select * from (values ${values}) t(k, ts, created, a)) to '${path}' (format parquet)`,
+  );
+}
+
+Deno.test("getHistoricalFeatures(): entity times with offsets, Dates, epoch ms and naive strings are instants (oracle on epoch ms)", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const db = await openDuckDB();
+  try {
+    for (const [seed, ttl] of [[11, 0], [12, 6 * 3600]] as const) {
+      const rows = randomRows(seed);
+      const naive = `${dir}/naive${seed}.parquet`, tz = `${dir}/tz${seed}.parquet`;
+      await writeRows(db, naive, rows);
+      await writeRowsTz(db, tz, rows);
+      const times = randomTimes(seed);
+      for (const [kind, path] of [["naive TIMESTAMP", naive], ["TIMESTAMPTZ", tz]] as const) {
+        await t.step(`${kind} Parquet source, ttl ${ttl}s, every entity time form`, async () => {
+          const store = new OfflineStore({
+            connection: db.connection,
+            repo: repoFor(path, ttl),
+            env: "dev",
+            root: `${dir}/off_${kind.length}_${seed}`,
+          });
+          const entities = times.map((e, i) => ({ k: e.k, event_timestamp: FORMS[i % FORMS.length]![1](e.ms) }));
+          const out = await getHistoricalFeatures(store, entities, ["v:a"]);
+          checkAgainstOracle(out, rows, times, ttl, (i) => FORMS[i % FORMS.length]![0]);
+          for (const [i, o] of out.entries()) {
+            assert.equal(
+              (o.event_timestamp as Date).getTime(),
+              times[i]!.ms,
+              "the entity time comes back as its instant",
+            );
+          }
+        });
+      }
+      await t.step(`an entity relation with a TIMESTAMPTZ column (seed ${seed})`, async () => {
+        const store = new OfflineStore({
+          connection: db.connection,
+          repo: repoFor(tz, ttl),
+          env: "dev",
+          root: `${dir}/rel${seed}`,
+        });
+        await db.connection.run(
+          `create or replace temp table ents as select * from (values ${
+            times.map((e, i) => `(${i}, ${e.k}, to_timestamp(${e.ms / 1000}))`).join(", ")
+          }) t(i, k, event_timestamp) order by i`,
+        );
+        const out = await getHistoricalFeatures(
+          store,
+          { relation: "(select k, event_timestamp from ents order by i)" },
+          [
+            "v:a",
+          ],
+        );
+        checkAgainstOracle(out, rows, times, ttl, () => "TIMESTAMPTZ relation");
+      });
+    }
+    await t.step("an entity time that is not a time is refused, naming the row", async () => {
+      const store = new OfflineStore({
+        connection: db.connection,
+        repo: repoFor(`${dir}/tz11.parquet`, 0),
+        env: "dev",
+        root: `${dir}/bad`,
+      });
+      await assert.rejects(
+        () =>
+          getHistoricalFeatures(store, [{ k: 1, event_timestamp: new Date(T0) }, {
+            k: 1,
+            event_timestamp: new Date(NaN),
+          }], ["v:a"]),
+        /entity rows\[1\]\.event_timestamp is not a valid time/,
+      );
+      await assert.rejects(
+        () => getHistoricalFeatures(store, [{ k: 1, event_timestamp: "next tuesday" }], ["v:a"]),
+        /"event_timestamp".*not a timestamp/,
+      );
+    });
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("OfflineStore: a CSV source whose times carry offsets reads them as instants", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = await openDuckDB();
+  try {
+    const rows = randomRows(21);
+    const offsets = [120, -300, 330, 0];
+    await Deno.writeTextFile(
+      `${dir}/v.csv`,
+      "k,ts,created,a\n" +
+        rows.map((r, i) =>
+          `${r.k},${atOffset(r.ts, offsets[i % 4]!)},${atOffset(r.created, offsets[(i + 1) % 4]!)},${r.a}`
+        )
+          .join("\n") +
+        "\n",
+    );
+    const repo = repoFor(`${dir}/v.csv`, 0);
+    const view = repo.views[0]!;
+    if (view.source.kind === "file_source") view.source.format = "csv";
+    const store = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/off` });
+    const times = randomTimes(21);
+    const out = await getHistoricalFeatures(store, times.map((e) => ({ k: e.k, event_timestamp: new Date(e.ms) })), [
+      "v:a",
+    ]);
+    checkAgainstOracle(out, rows, times, 0, () => "CSV with offsets");
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "OfflineStore: PostgreSQL timestamptz and timestamp sources are instants, whatever the session's time zone",
+  ...integration,
+  async fn(t) {
+    const dir = await Deno.makeTempDir();
+    const db = await openDuckDB();
+    // A PostgreSQL session in a non-UTC zone: COPY then prints timestamptz at +05:30.
+    const sql = postgres(resolveEndpoints().postgres.url, {
+      max: 1,
+      onnotice: () => {},
+      connection: { TimeZone: "Asia/Kolkata" },
+    });
+    const table = uniqueName("pit_tz");
+    try {
+      const rows = randomRows(31);
+      const times = randomTimes(31);
+      for (
+        const [kind, type, expr] of [
+          ["timestamptz", "timestamptz", (ms: number) => `to_timestamp(${ms / 1000})`],
+          ["timestamp (read as UTC)", "timestamp", (ms: number) => `(to_timestamp(${ms / 1000}) at time zone 'UTC')`],
+        ] as const
+      ) {
+        await t.step(kind, async () => {
+          const name = `${table}_${type}`;
+          await sql.unsafe(`create table ${name} (k bigint, ts ${type}, created ${type}, a double precision)`);
+          await sql.unsafe(
+            `insert into ${name} values ${
+              rows.map((r) => `(${r.k}, ${expr(r.ts)}, ${expr(r.created)}, ${r.a})`).join(", ")
+            }`,
+          );
+          const repo = repoFor("", 3 * 3600);
+          repo.views[0]!.source = postgresSource({
+            name: "s",
+            table: name,
+            timestampField: "ts",
+            createdTimestampField: "created",
+          });
+          const store = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/${type}`, sql });
+          const out = await getHistoricalFeatures(
+            store,
+            times.map((e, i) => ({ k: e.k, event_timestamp: FORMS[i % FORMS.length]![1](e.ms) })),
+            ["v:a"],
+          );
+          checkAgainstOracle(out, rows, times, 3 * 3600, (i) => `${kind}, ${FORMS[i % FORMS.length]![0]}`);
+        });
+      }
+    } finally {
+      await sql.unsafe(`drop table if exists ${table}_timestamptz, ${table}_timestamp`).catch(() => {});
+      await sql.end();
+      db.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
