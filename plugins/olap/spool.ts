@@ -117,6 +117,7 @@ export function readAhead(source: ReadableStream<Uint8Array>, options: ReadAhead
     start(ctl) {
       out = ctl;
       fill();
+      arm(); // a reader that never reads at all is a stalled one too
     },
     async pull(ctl) {
       disarm();

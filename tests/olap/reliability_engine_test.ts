@@ -286,6 +286,15 @@ Deno.test("readAhead: reads ahead up to its bound, hands out pieces, passes erro
   await c.getReader().cancel("bye");
   assert.equal(ended, "cancelled");
   assert.equal(cancelled, "bye");
+
+  // A reader that never reads at all: the source is cancelled after stallMs, the stream errors.
+  pulled = 0;
+  cancelled = undefined;
+  const never = readAhead(source(false), { bytes: 1 << 20, stallMs: 100, onEnd: (how) => (ended = how) });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(ended, "stalled");
+  assert.match(String(cancelled), /took nothing for 100 ms/);
+  await assert.rejects(never.getReader().read(), /took nothing for 100 ms/);
 });
 
 Deno.test({
