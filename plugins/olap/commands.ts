@@ -184,7 +184,8 @@ export const queryCommand: CommandSpec = {
   async run(args, ctx) {
     const sql = args.positionals.join(" ");
     if (!sql) throw new MercuryError("usage", "query needs <sql>");
-    const olap = await Olap.open({ dataDir: str(args.values["data-dir"]) });
+    // stallMs 0: stdout piped into a pager may be read slowly, and this process holds no one else's connection.
+    const olap = await Olap.open({ dataDir: str(args.values["data-dir"]), stallMs: 0 });
     try {
       if (args.values.explain) {
         ctx.print((await olap.explain(sql, { analyze: true })).text);

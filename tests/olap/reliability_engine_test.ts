@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { analyse, serve } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { integration } from "../_helpers.ts";
+import { integration, ROOT } from "../_helpers.ts";
 import { hostileHttpSuite } from "../_hostile.ts";
 import { readAhead } from "../../plugins/olap/spool.ts";
 import { salesEngine } from "./_fixtures.ts";
@@ -342,6 +342,48 @@ Deno.test({
     } finally {
       await server.shutdown();
       await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "olap query CLI: stdout read slowly (a pager) still gets the whole answer, past the stall bound",
+  ...integration,
+  async fn() {
+    const env = await salesEngine();
+    await env.olap.close();
+    try {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `${ROOT}/tasks/mercury.ts`,
+          "olap",
+          "query",
+          "select range as i, md5(range::varchar) as h from range(1000000)",
+          "--data-dir",
+          env.dir,
+          "--format",
+          "csv",
+        ],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+        stdin: "null",
+      }).spawn();
+      // Nothing read for longer than the default stallMs (5 s), while ~40 MB wait: more than the spool and the pipe.
+      await new Promise((r) => setTimeout(r, 6500));
+      const [out, status, err] = await Promise.all([
+        new Response(child.stdout).text(),
+        child.status,
+        new Response(child.stderr).text(),
+      ]);
+      assert.equal(status.code, 0, err);
+      const lines = out.trimEnd().split("\n");
+      assert.equal(lines.length, 1_000_001);
+      assert.match(lines.at(-1)!, /^999999,/);
+    } finally {
+      await env.close().catch(() => {});
     }
   },
 });
