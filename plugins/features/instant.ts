@@ -122,3 +122,42 @@ export function toInstantString(v: unknown, where: string): string | null {
   }
   return d.toISOString();
 }
+
+const ISO_TEXT =
+  /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
+
+/**
+ * Epoch milliseconds of an ISO 8601 / SQL timestamp text, read as the offline
+ * store reads it: an offset (`Z`, `+02:00`, `-0500`, `+05`) is honoured, none
+ * means UTC — unlike `Date.parse`, which reads `2024-03-01T12:00:00` in the
+ * machine's time zone. `NaN` for anything else (including impossible dates).
+ *
+ * @example
+ * ```ts
+ * import { parseInstant } from "@mercury/features/instant";
+ * import assert from "node:assert/strict";
+ *
+ * const noon = Date.UTC(2024, 2, 1, 12);
+ * assert.equal(parseInstant("2024-03-01T12:00:00"), noon);
+ * assert.equal(parseInstant("2024-03-01 14:00:00+02:00"), noon);
+ * assert.equal(parseInstant("2024-03-01T07:00:00.000-05:00"), noon);
+ * assert.ok(Number.isNaN(parseInstant("2024-02-30")));
+ * ```
+ */
+export function parseInstant(text: string): number {
+  const m = ISO_TEXT.exec(text);
+  if (!m) return NaN;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const n = [y, mo, d, h ?? "0", mi ?? "0", s ?? "0"].map(Number) as [number, number, number, number, number, number];
+  if (n[1] < 1 || n[1] > 12 || n[2] < 1 || n[3] > 23 || n[4] > 59 || n[5] > 59) return NaN;
+  const date = new Date(0);
+  date.setUTCFullYear(n[0], n[1] - 1, n[2]);
+  if (date.getUTCMonth() !== n[1] - 1) return NaN; // 30 February
+  let ms = date.getTime() + ((n[3] * 60 + n[4]) * 60 + n[5]) * 1000 + Number(`${frac ?? ""}000`.slice(0, 3));
+  if (zone && !/^(Z|UTC|GMT)$/i.test(zone)) {
+    const digits = zone.slice(1).replace(":", "");
+    const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || "0");
+    ms -= (zone[0] === "-" ? -1 : 1) * minutes * 60_000;
+  }
+  return ms;
+}
