@@ -10,6 +10,7 @@ import type { FeatureRepo, ValueType } from "./definitions.ts";
 import { openFeatureStore } from "./feature_store.ts";
 import { FeatureServer } from "./online_features.ts";
 import { DEFAULT_MAX_ENTITIES } from "./online_request.ts";
+import { parseInstant } from "./instant.ts";
 import { formatPlan } from "./plan.ts";
 import { parseEnvironment } from "./registry.ts";
 import { loadRepo } from "./repo_loader.ts";
@@ -43,10 +44,10 @@ async function open(args: CommandArgs) {
 
 function date(v: unknown, name: string): Date | undefined {
   if (v === undefined || v === "") return undefined;
-  const d = new Date(String(v));
+  const d = new Date(parseInstant(String(v)));
   if (Number.isNaN(d.getTime())) {
     throw new MercuryError("usage", `--${name} "${v}" is not a date`, {
-      hint: "use ISO 8601, e.g. 2024-05-01T00:00:00Z",
+      hint: "use ISO 8601, e.g. 2024-05-01T00:00:00Z (an offset is honoured, none means UTC)",
     });
   }
   return d;

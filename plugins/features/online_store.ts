@@ -10,6 +10,7 @@
  */
 import type { Redis } from "ioredis";
 import type { ValueType } from "./definitions.ts";
+import { parseInstant } from "./instant.ts";
 
 /** One row to write: the entity key, event/created time (epoch ms) and the feature values as a JSON object. */
 export interface OnlineRow {
@@ -73,7 +74,7 @@ export function toOnlineValue(v: unknown, type: ValueType): string | number | bo
     case "bool":
       return v === true || v === 1 || v === "1" || v === "true";
     case "timestamp": {
-      const ms = v instanceof Date ? v.getTime() : typeof v === "string" ? Date.parse(v) : Number(v);
+      const ms = v instanceof Date ? v.getTime() : typeof v === "string" ? parseInstant(v) : Number(v);
       return Number.isFinite(ms) ? ms : null;
     }
     case "int64":

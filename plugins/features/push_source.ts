@@ -10,6 +10,7 @@ import { MercuryError } from "@mercury/core";
 import { kafkaClient } from "@mercury/core/services/kafka";
 import type { FeatureRepo, FeatureView } from "./definitions.ts";
 import { type OnlineRow, type OnlineStore, toOnlineValue } from "./online_store.ts";
+import { parseInstant } from "./instant.ts";
 
 /** Options of {@linkcode startPushIngestion}. */
 export interface PushOptions {
@@ -55,7 +56,7 @@ export function pushRow(view: FeatureView, keys: string[], msg: Record<string, u
     if (msg[k] === undefined || msg[k] === null) return `missing join key "${k}"`;
   }
   const tsRaw = msg[view.source.timestampField];
-  const eventMs = typeof tsRaw === "number" ? tsRaw : Date.parse(String(tsRaw));
+  const eventMs = typeof tsRaw === "number" ? tsRaw : parseInstant(String(tsRaw));
   if (!Number.isFinite(eventMs)) return `bad or missing "${view.source.timestampField}"`;
   const values: Record<string, unknown> = {};
   for (const f of view.features) values[f.name] = toOnlineValue(msg[f.name], f.type);

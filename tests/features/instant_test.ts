@@ -10,12 +10,15 @@ import {
   featureView,
   fileSource,
   getHistoricalFeatures,
+  kafkaSource,
   OfflineStore,
   openFeatureStore,
+  pushRow,
+  toOnlineValue,
 } from "@mercury/features";
 import { instantSql, parseInstant, toInstantString, useUtc } from "@mercury/features/instant";
 import { mulberry32 } from "@mercury/features/examples/fraud";
-import { integration, uniqueName } from "../_helpers.ts";
+import { integration, runScript, uniqueName } from "../_helpers.ts";
 
 const HOUR = 3_600_000;
 
@@ -78,6 +81,52 @@ Deno.test("toInstantString() keeps the instant of Dates and epoch ms, keeps text
   assert.equal(toInstantString(null, "x"), null);
   assert.throws(() => toInstantString(Infinity, "rows[3].ts"), /rows\[3\]\.ts is not a valid time/);
   assert.throws(() => toInstantString(true, "rows[4].ts"), /rows\[4\]\.ts is not a timestamp/);
+});
+
+Deno.test("pushRow() and toOnlineValue() read timestamp text as the offline store does: offset honoured, none = UTC", () => {
+  const batch = fileSource({ name: "b", format: "csv", path: "b.csv", timestampField: "ts" });
+  const view = featureView({
+    name: "v",
+    entities: ["thing"],
+    ttlSeconds: 0,
+    source: kafkaSource({ name: "k", topic: "t", batchSource: batch, timestampField: "ts" }),
+    features: [{ name: "seen", type: "timestamp" }],
+  });
+  const noon = Date.UTC(2024, 2, 1, 12);
+  for (
+    const text of ["2024-03-01T12:00:00", "2024-03-01 12:00:00", "2024-03-01T14:00:00+02:00", "2024-03-01T07:00-05:00"]
+  ) {
+    const row = pushRow(view, ["k"], { k: 1, ts: text, seen: text });
+    assert.ok(typeof row !== "string", String(row));
+    assert.equal(row.eventMs, noon, `event time of ${text}`);
+    assert.equal(JSON.parse(row.payload).seen, noon, `timestamp feature ${text}`);
+    assert.equal(toOnlineValue(text, "timestamp"), noon);
+  }
+  assert.match(String(pushRow(view, ["k"], { k: 1, ts: "2024-02-30T00:00:00" })), /bad or missing "ts"/);
+});
+
+Deno.test("features CLI: --start/--end without an offset are UTC, whatever TZ says", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // An empty window (start = end) prints it and touches nothing.
+    const r = await runScript("tasks/mercury.ts", [
+      "features",
+      "materialize",
+      "card_profile",
+      "--start",
+      "2024-05-01T00:00:00",
+      "--end",
+      "2024-05-01 02:00:00+02:00",
+      "--repo",
+      "plugins/features/examples/fraud_repo.ts",
+      "--offline-root",
+      `${dir}/off`,
+    ], { TZ: "America/New_York" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\[2024-05-01T00:00:00\.000Z → 2024-05-01T00:00:00\.000Z\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("OfflineStore: a TypeScript transform may return times as offset text, Dates or epoch ms", async () => {
