@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Olap, OlapError, serve } from "@mercury/olap";
+import { Olap, OlapError, sandboxSource, serve } from "@mercury/olap";
 import { integration } from "../_helpers.ts";
 import { salesCsv, tempDir } from "./_fixtures.ts";
 
@@ -36,4 +36,40 @@ Deno.test({
       await rm();
     }
   },
+});
+
+Deno.test("sandboxSource() refuses files outside the allowed dirs, through symlinks and '..' too", async () => {
+  const [dir, rm] = await tempDir();
+  const [other, rmOther] = await tempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/in.csv`, "a\n1\n");
+    await Deno.writeTextFile(`${other}/out.csv`, "a\n1\n");
+    await Deno.symlink(`${other}/out.csv`, `${dir}/link.csv`);
+    await Deno.symlink(other, `${dir}/linked-dir`);
+    const ok = await sandboxSource({ file: `${dir}/in.csv` }, [dir]);
+    assert.equal((ok as { file: string }).file, await Deno.realPath(`${dir}/in.csv`));
+    for (
+      const file of [
+        `${other}/out.csv`,
+        `${dir}/link.csv`,
+        `${dir}/linked-dir/out.csv`,
+        `${dir}/../${other.split("/").pop()}/out.csv`,
+        "/etc/passwd",
+      ]
+    ) {
+      const err = await sandboxSource({ file }, [dir]).catch((e) => e);
+      assert.ok(err instanceof OlapError, file);
+      assert.equal(err.status, 403, file);
+      assert.ok(err.message.includes(file), err.message);
+      assert.match(err.hint!, /--ingest-allow <dir>/);
+    }
+    // An allowed directory admits its files; a missing file inside it is a 404, outside a 403 (no probing).
+    assert.ok(await sandboxSource({ file: `${other}/out.csv` }, [dir, other]));
+    assert.equal((await sandboxSource({ file: `${dir}/missing.csv` }, [dir]).catch((e) => e)).status, 404);
+    assert.equal((await sandboxSource({ file: "/etc/no-such-file" }, [dir]).catch((e) => e)).status, 403);
+    assert.deepEqual(await sandboxSource({ postgres: "public.t" }, [dir]), { postgres: "public.t" });
+  } finally {
+    await rm();
+    await rmOther();
+  }
 });
