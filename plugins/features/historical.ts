@@ -136,11 +136,16 @@ async function entityRelation(
       const bad = /timestamp field format: "(.*?)"/.exec(msg)?.[1];
       if (bad === undefined && !/Conversion Error/i.test(msg)) throw err;
       const i = bad === undefined ? -1 : texts.indexOf(bad);
-      throw new MercuryError("input", `entity row ${i}'s "${tsField}" is not a timestamp: ${JSON.stringify(bad)}`, {
-        where: `entity rows[${i}].${tsField}`,
-        hint: "give an ISO string (an offset is honoured, none means UTC), a Date or epoch milliseconds",
-        cause: err,
-      });
+      const row = i >= 0 ? `entity row ${i}` : "an entity row";
+      throw new MercuryError(
+        "input",
+        `${row}'s "${tsField}" is not a timestamp${bad ? `: ${JSON.stringify(bad)}` : ""}`,
+        {
+          where: `entity rows${i >= 0 ? `[${i}]` : ""}.${tsField}`,
+          hint: "give an ISO string (an offset is honoured, none means UTC), a Date or epoch milliseconds",
+          cause: err,
+        },
+      );
     }
     const nulls = await readRows(c, `select count(*) as n from __entities where ${ident(tsField)} is null`);
     if (Number(nulls[0]!.n) > 0) {

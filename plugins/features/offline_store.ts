@@ -247,7 +247,22 @@ export class OfflineStore {
       return o;
     });
     const table = `tf_${view.name}`;
-    await loadRows(this.connection, table, rows, columns, replace);
+    try {
+      await loadRows(this.connection, table, rows, columns, replace);
+    } catch (err) {
+      if (!/Conversion Error/i.test((err as Error).message)) throw err;
+      throw new MercuryError(
+        "input",
+        `transform of feature view "${view.name}" returned a time that is not a timestamp: ${
+          (err as Error).message.split("\n")[0]
+        }`,
+        {
+          where: `feature view "${view.name}".transform`,
+          hint: "return ISO strings (an offset is honoured, none means UTC), Dates or epoch milliseconds",
+          cause: err,
+        },
+      );
+    }
     return table;
   }
 

@@ -169,6 +169,13 @@ Deno.test("OfflineStore: a TypeScript transform may return times as offset text,
       for (const r of rows) if (r.k === e.k && r.ts + 3 * HOUR <= e.ms) want = r.a;
       assert.equal(out[i]!.a, want, `entity ${i} at ${new Date(e.ms).toISOString()}`);
     }
+    // A time the transform returns that is no time is an input error naming the view.
+    repo.views[0]!.transform = (input) => input.map((r) => ({ ...r, ts: "soon" }));
+    const bad = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/bad` });
+    await assert.rejects(
+      () => bad.compute("v"),
+      /transform of feature view "v" returned a time that is not a timestamp: .*"soon"/,
+    );
   } finally {
     db.close();
     await Deno.remove(dir, { recursive: true });

@@ -354,7 +354,7 @@ Deno.test("getHistoricalFeatures(): entity times with offsets, Dates, epoch ms a
       );
       await assert.rejects(
         () => getHistoricalFeatures(store, [{ k: 1, event_timestamp: "next tuesday" }], ["v:a"]),
-        /"event_timestamp".*not a timestamp/,
+        /entity row 0's "event_timestamp" is not a timestamp: "next tuesday"/,
       );
     });
   } finally {
