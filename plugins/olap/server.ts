@@ -5,16 +5,20 @@
  * | --- | --- |
  * | `POST /query` `{sql, params, format, limit, offset, timeoutMs, noCache, queryId}` | the answer in json, ndjson, csv, parquet, arrow or xlsx |
  * | `GET /query?sql=…&format=csv&download=1` | the same as a download (export buttons) |
- * | `DELETE /queries/:id` | cancels a running query started with that `queryId` |
+ * | `DELETE /queries/:id` | cancels a running query started with that `queryId` (by the same address, or with the token) |
  * | `POST /explain` `{sql, params, analyze}` | plan with estimates, or the real profile |
  * | `GET /tables`, `GET /tables/:name` | catalog; schema, rows, partitions, column stats |
  * | `POST /tables/:name/ingest`, `POST /tables/:name/compact` | writes (token) |
  * | `GET /rollups`, `POST /rollups`, `GET /rollups/suggest` | pre-aggregations |
  * | `POST /chart` `{sql, params, mark, x, y, color}` | a vega-lite chart of the result as SVG |
- * | `GET /log`, `GET /slow`, `GET /metrics`, `GET /health` | query log, slow log, Prometheus |
+ * | `GET /log`, `GET /slow`, `GET /metrics`, `GET /health` | query log, slow log (redacted excerpts; writes and token holders' statements only with the token), Prometheus |
  *
  * Errors are JSON `{error: {kind, message, position?, hint?}}` with a 4xx
- * status; the server keeps serving.
+ * status; the server keeps serving. Bodies are read with a byte limit (413
+ * before an oversized body is read), SQL has a length limit, each route's
+ * fields are checked (400 naming the field), ingest reads files only under
+ * the data dir and `ingestAllow`, and a missing or wrong token on a write
+ * route is a 401 (compared in constant time).
  *
  * @example
  * ```ts
