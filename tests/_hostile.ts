@@ -247,7 +247,9 @@ export async function hostileHttpSuite(t: Deno.TestContext, target: HostileTarge
       await t.step(`${target.name}: clients that never read a large answer do not starve others`, async () => {
         const conns: Deno.TcpConn[] = [];
         try {
-          for (let i = 0; i < clients; i++) conns.push(await rawClient(base, requestHead(base, large, headers)));
+          for (let i = 0; i < clients; i++) {
+            conns.push(await rawClient(base, requestHead(base, large, headers) + (large.body ?? "")));
+          }
           // Give the server time to start answering them and fill its socket buffers.
           await new Promise((r) => setTimeout(r, 500));
           await probeWithin(base, target, within, `with ${clients} clients not reading`);
