@@ -356,12 +356,15 @@ Deno.test({
 });
 
 Deno.test({
-  name: "olap serve --token-file: the banner does not show the token; writes take it",
+  name: "olap serve --token-file and --ingest-allow: the banner does not show the token; writes take it",
   ...integration,
   async fn() {
     const [dir, rm] = await tempDir();
     const file = `${dir}/token.txt`;
     await Deno.writeTextFile(file, `${TOKEN}\n`);
+    await Deno.mkdir(`${dir}/a`);
+    await Deno.mkdir(`${dir}/b`);
+    await Deno.writeTextFile(`${dir}/b/in.csv`, "k,v\na,1\nb,2\n");
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -375,6 +378,10 @@ Deno.test({
         "0",
         "--token-file",
         file,
+        "--ingest-allow",
+        `${dir}/a`,
+        "--ingest-allow",
+        `${dir}/b`,
       ],
       cwd: ROOT,
       stdout: "piped",
@@ -399,6 +406,10 @@ Deno.test({
       const no = await post(url, "/query", { sql: "create table u as select 1 as a" });
       assert.equal(no.status, 401);
       await no.body?.cancel();
+      const ing = await post(url, "/tables/kv/ingest", { source: `${dir}/b/in.csv` }, AUTH);
+      assert.equal(ing.status, 200, await ing.text());
+      const out = await failure(post(url, "/tables/pw/ingest", { source: "/etc/passwd", format: "csv" }, AUTH));
+      assert.equal(out.status, 403);
     } finally {
       child.kill("SIGTERM");
       await child.status;
