@@ -42,7 +42,7 @@ export class TokenCheck {
   /** Whether `header` (an Authorization header value) carries the token. */
   matches(header: string | null): boolean {
     if (!this.#digest || header === null) return false;
-    const m = /^Bearer (.*)$/s.exec(header);
+    const m = /^Bearer (.*)$/is.exec(header); // the scheme is case-insensitive (RFC 7235)
     return timingSafeEqual(sha256(m ? m[1]! : ""), this.#digest) && m !== null;
   }
 }

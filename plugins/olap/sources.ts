@@ -2,7 +2,8 @@
  * Ingest sources: files (CSV, TSV, Parquet, JSON, NDJSON, Arrow IPC) and
  * PostgreSQL tables, each turned into a DuckDB relation the catalog copies
  * into managed storage. A file that is not what its extension says fails here,
- * before anything is written.
+ * before anything is written. Over HTTP, {@linkcode sandboxSource} first keeps
+ * file sources inside the data dir and the allowed directories.
  *
  * @example The format follows the extension
  * ```ts
