@@ -155,6 +155,9 @@ export const serveCommand: CommandSpec = {
       maxSqlChars: int(v["max-sql-chars"], "max-sql-chars"),
       ingestAllow: allow,
     });
+    if (str(v.token)) {
+      console.error("warning: --token shows in ps and in deno task's echo; prefer --token-file or MERCURY_OLAP_TOKEN");
+    }
     // The banner never shows the token itself.
     ctx.print(
       `olap API and UI on ${server.url} (${(await olap.tables()).length} tables; ${
