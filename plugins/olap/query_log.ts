@@ -62,7 +62,8 @@ export function redactLiterals(sql: string): string {
       out += sql.slice(i, stop);
       i = stop;
     } else if (c === "'" || ((c === "E" || c === "e") && next === "'" && !IDENT.test(sql[i - 1] ?? " "))) {
-      i = quotedEnd(sql, c === "'" ? i : i + 1, "'");
+      // E'…' strings take backslash escapes (E'a\'b'); plain ones only the doubled quote.
+      i = c === "'" ? quotedEnd(sql, i, "'") : quotedEnd(sql, i + 1, "'", true);
       out += "?";
     } else if (c === "$" && !IDENT.test(sql[i - 1] ?? " ")) {
       const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
@@ -88,11 +89,12 @@ export function redactLiterals(sql: string): string {
   return out;
 }
 
-/** Index just past the quoted run starting at `start` (a doubled quote stays inside). */
-function quotedEnd(sql: string, start: number, quote: string): number {
+/** Index just past the quoted run at `start`; a doubled quote (or with `backslash` an escaped one) stays inside. */
+function quotedEnd(sql: string, start: number, quote: string, backslash = false): number {
   let i = start + 1;
   while (i < sql.length) {
-    if (sql[i] === quote) {
+    if (backslash && sql[i] === "\\") i += 2;
+    else if (sql[i] === quote) {
       if (sql[i + 1] === quote) i += 2;
       else return i + 1;
     } else i++;

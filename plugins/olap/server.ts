@@ -5,13 +5,13 @@
  * | --- | --- |
  * | `POST /query` `{sql, params, format, limit, offset, timeoutMs, noCache, queryId}` | the answer in json, ndjson, csv, parquet, arrow or xlsx |
  * | `GET /query?sql=…&format=csv&download=1` | the same as a download (export buttons) |
- * | `DELETE /queries/:id` | cancels a running query started with that `queryId` (by the same address, or with the token) |
+ * | `DELETE /queries/:id` | cancels a running query (from the address that started it, or with the token) |
  * | `POST /explain` `{sql, params, analyze}` | plan with estimates, or the real profile |
  * | `GET /tables`, `GET /tables/:name` | catalog; schema, rows, partitions, column stats |
  * | `POST /tables/:name/ingest`, `POST /tables/:name/compact` | writes (token) |
  * | `GET /rollups`, `POST /rollups`, `GET /rollups/suggest` | pre-aggregations |
  * | `POST /chart` `{sql, params, mark, x, y, color}` | a vega-lite chart of the result as SVG |
- * | `GET /log`, `GET /slow`, `GET /metrics`, `GET /health` | query log, slow log (redacted excerpts; writes and token holders' statements only with the token), Prometheus |
+ * | `GET /log`, `GET /slow`, `GET /metrics`, `GET /health` | query log, slow log (redacted; see README), Prometheus |
  *
  * Errors are JSON `{error: {kind, message, position?, hint?}}` with a 4xx
  * status; the server keeps serving. Bodies are read with a byte limit (413
