@@ -139,6 +139,8 @@ export async function serveGrpc(
             ? grpc.status.INVALID_ARGUMENT
             : err.code === "not_found"
             ? grpc.status.NOT_FOUND
+            : err.code === "unavailable" || err.code === "timeout"
+            ? grpc.status.UNAVAILABLE
             : grpc.status.INTERNAL)
           : grpc.status.INTERNAL;
         const details = err instanceof MercuryError ? err.format() : String(err);

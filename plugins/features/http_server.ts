@@ -21,11 +21,33 @@ export interface HttpFeatureServer {
 /** Extra text appended to /metrics (e.g. drift gauges read from the registry). */
 export type MetricsHook = () => string;
 
-/** The HTTP status of an error: 400 bad input, 404 unknown object, 413 a body over the limit, 500 otherwise. */
+/**
+ * The HTTP status of an error: 400 bad input, 404 unknown object, 413 a body over the limit, 503 a service down, 504
+ * a service too slow, 500 otherwise.
+ *
+ * @example
+ * ```ts
+ * import { httpStatus } from "@mercury/features";
+ * import { MercuryError } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ * assert.equal(httpStatus(new MercuryError("input", "bad key")), 400);
+ * assert.equal(httpStatus(new MercuryError("timeout", "Redis timed out")), 504);
+ * ```
+ */
 export function httpStatus(err: unknown): number {
   if (err instanceof BodyError) return err.status;
   if (err instanceof MercuryError) {
-    return err.code === "input" || err.code === "usage" ? 400 : err.code === "not_found" ? 404 : 500;
+    switch (err.code) {
+      case "input":
+      case "usage":
+        return 400;
+      case "not_found":
+        return 404;
+      case "unavailable":
+        return 503;
+      case "timeout":
+        return 504;
+    }
   }
   return 500;
 }

@@ -123,6 +123,7 @@ export {
 export { materialize, type MaterializeOptions, type MaterializeReport } from "./materialize.ts";
 export { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";
 export {
+  DEFAULT_STORE_TIMEOUT_MS,
   FeatureServer,
   type FeatureServerOptions,
   type FeatureStatus,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { MercuryError, Registry } from "@mercury/core";
+import { MercuryError, Registry, withTimeout } from "@mercury/core";
 import {
   type FeatureRepo,
   type FeatureView,
@@ -127,7 +127,15 @@ export interface FeatureServerOptions {
   now?: () => number;
   /** Entities one request may ask for (default {@linkcode DEFAULT_MAX_ENTITIES}, 10,000). */
   maxEntities?: number;
+  /**
+   * How long a read from the online store may take before the request fails with a `timeout` error (HTTP 504, gRPC
+   * UNAVAILABLE), so a stalled Redis cannot hang every request (default {@linkcode DEFAULT_STORE_TIMEOUT_MS}).
+   */
+  storeTimeoutMs?: number;
 }
+
+/** How long a read from the online store may take by default: 5,000 ms. */
+export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 
 /**
  * Answers online requests from a repo's definitions and an online store.
@@ -146,6 +154,7 @@ export class FeatureServer {
   readonly metrics: ServingMetrics;
   readonly now: () => number;
   readonly maxEntities: number;
+  readonly storeTimeoutMs: number;
   #cache = new Map<string, Resolved>();
 
   constructor(repo: FeatureRepo, store: OnlineStore, options: FeatureServerOptions = {}) {
@@ -154,6 +163,7 @@ export class FeatureServer {
     this.metrics = options.metrics ?? servingMetrics();
     this.now = options.now ?? Date.now;
     this.maxEntities = options.maxEntities ?? DEFAULT_MAX_ENTITIES;
+    this.storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   }
 
   #resolve(req: OnlineRequest): Resolved {
@@ -275,7 +285,11 @@ export class FeatureServer {
           ? String(req.entities[v.keys[0]!]![i])
           : v.keys.map((k) => String(req.entities[k]![i])).join("|");
       }
-      return this.store.read(v.view.name, keys, v.features);
+      return withTimeout(
+        this.store.read(v.view.name, keys, v.features),
+        this.storeTimeoutMs,
+        `reading feature view "${v.view.name}" from the online store`,
+      );
     }));
     for (const [vi, v] of r.views.entries()) {
       const h = hits[vi]!;

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import * as grpc from "@grpc/grpc-js";
+import { Redis } from "ioredis";
+import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
+import { FeatureServer, RedisOnlineStore, serveGrpc, serveHttp } from "@mercury/features";
+import { hostileHttpSuite } from "../_hostile.ts";
+import { integration } from "../_helpers.ts";
+import { grpcCaller, grpcError, servingFixture } from "./_serving.ts";
+
+Deno.test({
+  name: "the HTTP feature server survives hostile clients (shared suite) and a silent Redis",
+  ...integration,
+  async fn(t) {
+    const fx = await servingFixture();
+    const ids = Array.from({ length: 10_000 }, (_, i) => (i % 5) + 1);
+    try {
+      await hostileHttpSuite(t, {
+        name: "features http",
+        start: () => {
+          const http = serveHttp(fx.server(), { port: 0 });
+          return Promise.resolve({ url: `http://127.0.0.1:${http.port}/`, close: () => http.close() });
+        },
+        json: { path: "get-online-features" },
+        maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+        probe: { path: "health" },
+        // 10,000 entities × 3 columns: about 1 MB of answer.
+        large: {
+          path: "get-online-features",
+          body: JSON.stringify({
+            features: ["card_v:limit", "od:ratio"],
+            entities: { card_id: ids },
+            requestData: { amount: ids, flag: ids.map(() => true) },
+          }),
+        },
+        upstream: {
+          // A Redis that accepts the connection and never answers: the lookup fails with a 504, not a hang.
+          async start(peer) {
+            const client = new Redis(`redis://${peer}`, { maxRetriesPerRequest: null });
+            const server = new FeatureServer(fx.repo, new RedisOnlineStore(client, "mf:silent:dev:"), {
+              storeTimeoutMs: 1000,
+            });
+            const http = serveHttp(server, { port: 0 });
+            return await Promise.resolve({
+              url: `http://127.0.0.1:${http.port}/`,
+              async close() {
+                await http.close();
+                client.disconnect();
+              },
+            });
+          },
+          request: {
+            path: "get-online-features",
+            body: JSON.stringify({ features: ["card_v:limit"], entities: { card_id: [1] } }),
+          },
+          withinMs: 5000,
+        },
+      });
+    } finally {
+      await fx.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "the gRPC feature server refuses malformed, oversized and too-large requests and keeps serving",
+  ...integration,
+  async fn(t) {
+    const fx = await servingFixture();
+    const g = await serveGrpc(fx.server(), { port: 0 });
+    const { call, client } = grpcCaller(`127.0.0.1:${g.port}`);
+    const healthy = async () => assert.equal((await call("Health", {})).status, "ok");
+    try {
+      await t.step("malformed messages get an error status, and the server keeps serving", async () => {
+        const raw = (bytes: number[]) =>
+          grpcError(
+            new Promise((resolve, reject) =>
+              client.makeUnaryRequest(
+                "/mercury.features.v1.FeatureServer/GetOnlineFeatures",
+                (b: Buffer) => b,
+                (b: Buffer) => b,
+                Buffer.from(bytes),
+                (err, v) => (err ? reject(err) : resolve(v)),
+              )
+            ),
+          );
+        // A varint that never ends does not decode: INTERNAL, as gRPC specifies for a request that cannot be parsed.
+        const e = await raw(new Array(11).fill(0xff));
+        assert.equal(e.code, grpc.status.INTERNAL);
+        assert.match(e.details, /Error deserializing request/);
+        // protobufjs reads an unknown wire type as an empty message and a short length field as what is there: both
+        // then fail the request checks.
+        const empty = await raw([0x0f, 0x00]);
+        assert.equal(empty.code, grpc.status.INVALID_ARGUMENT);
+        assert.match(empty.details, /the request names no features/);
+        const short = await raw([0x12, 0x50, 0x41]);
+        assert.equal(short.code, grpc.status.INVALID_ARGUMENT);
+        await healthy();
+      });
+      await t.step("a message over the default 1 MiB limit is RESOURCE_EXHAUSTED", async () => {
+        const val = Array.from({ length: 400_000 }, () => ({ int64_val: 1 }));
+        const e = await grpcError(
+          call("GetOnlineFeatures", { features: ["card_v:limit"], entities: { card_id: { val } } }),
+        );
+        assert.equal(e.code, grpc.status.RESOURCE_EXHAUSTED);
+        await healthy();
+      });
+      await t.step("more than 10,000 entities is INVALID_ARGUMENT naming the limit", async () => {
+        const val = Array.from({ length: 10_001 }, () => ({ int64_val: 1 }));
+        const e = await grpcError(
+          call("GetOnlineFeatures", { features: ["card_v:limit"], entities: { card_id: { val } } }),
+        );
+        assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+        assert.match(e.details, /10001 entities, over the limit of 10000 per request/);
+        await healthy();
+      });
+      await t.step("a silent Redis is UNAVAILABLE within the store timeout, not a hang", async () => {
+        const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const conns: Deno.Conn[] = [];
+        (async () => {
+          try {
+            for await (const c of listener) conns.push(c);
+          } catch { /* closed */ }
+        })();
+        const redis = new Redis(`redis://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`, {
+          maxRetriesPerRequest: null,
+        });
+        const silent = await serveGrpc(
+          new FeatureServer(fx.repo, new RedisOnlineStore(redis, "mf:silent:dev:"), { storeTimeoutMs: 500 }),
+          { port: 0 },
+        );
+        const c = grpcCaller(`127.0.0.1:${silent.port}`);
+        try {
+          const t0 = performance.now();
+          const e = await grpcError(c.call("GetOnlineFeatures", {
+            features: ["card_v:limit"],
+            entities: { card_id: { val: [{ int64_val: 1 }] } },
+          }));
+          assert.equal(e.code, grpc.status.UNAVAILABLE);
+          assert.match(e.details, /reading feature view "card_v" from the online store timed out after 500 ms/);
+          assert.ok(performance.now() - t0 < 3000);
+        } finally {
+          c.client.close();
+          await silent.close();
+          redis.disconnect();
+          for (const x of conns) x.close();
+          listener.close();
+        }
+      });
+    } finally {
+      client.close();
+      await g.close();
+      await fx.close();
+    }
+  },
+});
