@@ -8,7 +8,7 @@ import { MercuryError } from "@mercury/core";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import type { FeatureRepo, ValueType } from "./definitions.ts";
 import { openFeatureStore } from "./feature_store.ts";
-import { FeatureServer } from "./online_features.ts";
+import { DEFAULT_STORE_TIMEOUT_MS, FeatureServer } from "./online_features.ts";
 import { DEFAULT_MAX_ENTITIES } from "./online_request.ts";
 import { parseInstant } from "./instant.ts";
 import { formatPlan } from "./plan.ts";
@@ -164,6 +164,12 @@ export const serveCommand: CommandSpec = {
       description: "entities one request may ask for",
       default: String(DEFAULT_MAX_ENTITIES),
     },
+    "store-timeout-ms": {
+      type: "string",
+      value: "MS",
+      description: "deadline of one online-store read (504 / UNAVAILABLE beyond)",
+      default: String(DEFAULT_STORE_TIMEOUT_MS),
+    },
     "max-body-bytes": {
       type: "string",
       value: "N",
@@ -175,8 +181,12 @@ export const serveCommand: CommandSpec = {
   async run(args, ctx) {
     const maxEntities = positiveInt(str(args.values["max-entities"], String(DEFAULT_MAX_ENTITIES)), "max-entities");
     const maxBytes = positiveInt(str(args.values["max-body-bytes"], String(DEFAULT_MAX_BODY_BYTES)), "max-body-bytes");
+    const storeTimeoutMs = positiveInt(
+      str(args.values["store-timeout-ms"], String(DEFAULT_STORE_TIMEOUT_MS)),
+      "store-timeout-ms",
+    );
     const fs = await open(args);
-    const server = new FeatureServer(fs.repo, fs.online, { maxEntities });
+    const server = new FeatureServer(fs.repo, fs.online, { maxEntities, storeTimeoutMs });
     const drift = server.metrics.registry.gauge("mercury_features_drift", "1 when the last materialisation drifted", [
       "view",
       "feature",

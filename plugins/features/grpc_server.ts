@@ -1,7 +1,8 @@
 /**
  * The gRPC feature server (npm `@grpc/grpc-js` under Deno), serving
  * `proto/feature_server.proto` on port 50051 by default. Bad input answers
- * INVALID_ARGUMENT (NOT_FOUND for an unknown service) with the same message
+ * INVALID_ARGUMENT (NOT_FOUND for an unknown service, UNAVAILABLE when the
+ * online store is down or misses its deadline) with the same message
  * the HTTP server gives, naming the field and row; a message over
  * `maxMessageBytes` (default 1 MiB, as the HTTP body limit) is refused by
  * grpc-js with RESOURCE_EXHAUSTED before it is decoded, and one that does not
