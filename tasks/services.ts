@@ -49,11 +49,24 @@ const commands: Record<string, CommandSpec> = {
     usage: "[kafka|postgres|redis…]",
     options: { lines: { type: "string", short: "n", value: "N", description: "lines per service", default: "40" } },
     run(args) {
+      const lines = wholeNumber(args.values.lines, "-n");
       const l = launcher(undefined);
-      console.log(l.logs(l.select(args.positionals), Number(args.values.lines)));
+      console.log(l.logs(l.select(args.positionals), lines));
     },
   },
 };
+
+/** A count option (`-n 40`): a whole number ≥ 1, or a usage error naming the option. */
+function wholeNumber(value: unknown, option: string): number {
+  const n = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value.trim()) || !(n >= 1)) {
+    throw new MercuryError("usage", `${option} "${value}" is not a whole number of lines ≥ 1`, {
+      where: `${PROG} logs`,
+      hint: `e.g. ${option} 40`,
+    });
+  }
+  return n;
+}
 
 function launcher(timeout: unknown): Launcher {
   const timeoutSec = timeout === undefined ? undefined : Number(timeout);

@@ -218,3 +218,20 @@ Deno.test("services: bad input gets one line, a hint and a non-zero exit", async
     });
   });
 });
+
+Deno.test("services logs: a -n that is not a whole number of lines ≥ 1 is a usage error naming -n", async (t) => {
+  for (const args of [["-n", "abc"], ["-n=-5"], ["-n", "0"], ["-n", "2.5"]]) {
+    await t.step(args.join(" "), async () => {
+      const r = await runScript("tasks/services.ts", ["logs", "kafka", ...args]);
+      assert.equal(r.code, 64, r.stdout + r.stderr);
+      assert.equal(r.stdout, "", "no log printed");
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /^error\[usage\]: -n ".*" is not a whole number of lines ≥ 1 .*hint: e\.g\. -n 40/);
+    });
+  }
+  await t.step("-n 3 prints at most 3 lines of the log", async () => {
+    const r = await runScript("tasks/services.ts", ["logs", "kafka", "-n", "3"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.trim().split("\n").length <= 4, r.stdout); // the header and 3 lines
+  });
+});
