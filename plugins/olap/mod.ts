@@ -1,5 +1,5 @@
 /**
- * `@mercury/olap`: an analytics service on DuckDB and Arrow (seed task 5) — a
+ * `@mercury/olap`: an analytics service on DuckDB and Arrow: a
  * catalog of versioned, partitioned Parquet tables; an HTTP query API answering
  * JSON, NDJSON, CSV, Parquet, Arrow IPC and xlsx; plans and profiles; a result
  * cache keyed by table versions; rollups; time-series helpers; a web UI.
@@ -15,37 +15,7 @@
  *
  * @module
  */
-import { definePlugin } from "@mercury/core";
-import {
-  compactCommand,
-  ingestCommand,
-  queryCommand,
-  rollupCommand,
-  serveCommand,
-  setupCommand,
-  tablesCommand,
-} from "./commands.ts";
-
-/** The plugin's manifest, found by `deno task mercury plugins`. */
-export const manifest = definePlugin({
-  name: "olap",
-  title: "Analytics platform",
-  version: "0.1.0",
-  description: "DuckDB/Arrow analytics: catalog, query API, cost analysis, cache, rollups, time series, web UI",
-  services: [],
-  commands: {
-    setup: setupCommand,
-    ingest: ingestCommand,
-    serve: serveCommand,
-    query: queryCommand,
-    tables: tablesCommand,
-    compact: compactCommand,
-    rollup: rollupCommand,
-  },
-  notebook: "notebooks/05-olap.ipynb",
-});
-
-export { compactCommand, ingestCommand, queryCommand, rollupCommand, serveCommand, setupCommand, tablesCommand };
+export { manifest } from "./manifest.ts";
 export {
   type ColumnInfo,
   DuckDBExecutor,

@@ -1,0 +1,58 @@
+/**
+ * `olap tables`, `olap compact` and `olap rollup`: the catalog's maintenance commands.
+ *
+ * @module
+ */
+import type { CommandArgs, CommandContext } from "@mercury/core";
+import { MercuryError } from "@mercury/core";
+import { Olap } from "../engine.ts";
+import { checkRollup, type Measure } from "../rollups.ts";
+import { str } from "./_args.ts";
+
+/** Runs `olap tables`: one line per table. */
+export async function tables(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const olap = await Olap.open({ dataDir: str(args.values["data-dir"]) });
+  try {
+    for (const t of await olap.tables()) {
+      ctx.print(
+        `${t.name}\tv${t.version}\t${t.rows} rows\t${t.files} files\t${t.partitions} partitions\t${t.storage}\t${t.source}`,
+      );
+    }
+  } finally {
+    await olap.close();
+  }
+}
+
+/** Runs `olap compact <table>`. */
+export async function compact(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const [table] = args.positionals;
+  if (!table) throw new MercuryError("usage", "compact needs <table>");
+  const olap = await Olap.open({ dataDir: str(args.values["data-dir"]), restrictFiles: false });
+  try {
+    const t = await olap.compact(table);
+    ctx.print(`${table}: version ${t.version}, ${t.files} files`);
+  } finally {
+    await olap.close();
+  }
+}
+
+/** Runs `olap rollup <name> --table T --dims a,b --measures sum:x`. */
+export async function rollup(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const [name] = args.positionals;
+  const v = args.values;
+  if (!name || !str(v.table) || !str(v.dims)) {
+    throw new MercuryError("usage", "rollup needs <name> --table T --dims a,b");
+  }
+  const measures = str(v.measures).split(",").filter(Boolean).map((m) => {
+    const [agg, column] = m.split(":");
+    return { agg, column } as Measure;
+  });
+  const olap = await Olap.open({ dataDir: str(v["data-dir"]), restrictFiles: false });
+  try {
+    const spec = checkRollup({ name, table: str(v.table), dimensions: str(v.dims).split(","), measures });
+    const t = await olap.declareRollup(spec);
+    ctx.print(`rollup ${name}: ${t.rows} rows in ${t.name}`);
+  } finally {
+    await olap.close();
+  }
+}
