@@ -25,7 +25,7 @@
  * @module
  */
 import { type DuckDBDataChunk, DuckDBTypeId, type DuckDBVector, JSDuckDBValueConverter } from "@duckdb/node-api";
-import bindings from "@duckdb/node-bindings";
+import { bytesAtPointer, decimalShape, validBytes, vectorDataView, vectorItems } from "./_duckdb_native.ts";
 import {
   Bool,
   type DataType,
@@ -96,15 +96,6 @@ const ARROW_TYPE: Record<Kind, () => DataType> = {
   utf8: () => new Utf8(),
 };
 
-interface Raw {
-  items: ArrayLike<number | bigint> & { subarray?(a: number, b: number): unknown; buffer?: ArrayBufferLike };
-  validity: { itemValid(i: number): boolean; data?: unknown };
-}
-
-function typed(v: DuckDBVector): Raw {
-  return v as unknown as Raw;
-}
-
 /** The DuckDB type id for a type name as `DuckDBType.toString()` prints it (for empty results). */
 export function typeIdOf(name: string): DuckDBTypeId {
   const base = name.replace(/\(.*$/, "").toUpperCase();
@@ -167,23 +158,12 @@ export async function* chunksToArrow(
 }
 
 const enc = new TextEncoder();
-const native = bindings as unknown as {
-  get_data_from_pointer?: (buffer: ArrayBuffer, offset: number, length: number) => Uint8Array;
-};
 
 interface StrPart {
   lens: Int32Array;
   data: Uint8Array;
   valid: Uint8Array | undefined;
   n: number;
-}
-
-function validBytes(v: DuckDBVector, n: number): Uint8Array | undefined {
-  const raw = typed(v);
-  if (!raw.validity?.data) return undefined;
-  const valid = new Uint8Array(n);
-  for (let r = 0; r < n; r++) valid[r] = raw.validity.itemValid(r) ? 1 : 0;
-  return valid;
 }
 
 function nullBitmap(parts: { valid: Uint8Array | undefined; n: number }[], rows: number) {
@@ -214,14 +194,9 @@ interface FixedPart {
 
 function extract(kind: Kind, v: DuckDBVector, chunk: DuckDBDataChunk, i: number, n: number): FixedPart | unknown[] {
   if (kind === "f64" || kind === "i32" || kind === "i64" || kind === "date" || kind === "ts") {
-    const raw = typed(v);
-    let valid: Uint8Array | undefined;
-    if (raw.validity.data) {
-      valid = new Uint8Array(n);
-      for (let r = 0; r < n; r++) valid[r] = raw.validity.itemValid(r) ? 1 : 0;
-    }
+    const valid = validBytes(v, n);
     // deno-lint-ignore no-explicit-any
-    const items = raw.items as any;
+    const items = vectorItems(v) as any;
     const copy = kind === "date"
       ? new Int32Array(items.length === n ? items : items.subarray(0, n))
       : kind === "i32"
@@ -233,8 +208,8 @@ function extract(kind: Kind, v: DuckDBVector, chunk: DuckDBDataChunk, i: number,
   }
   if (kind === "dec") {
     // Decimals up to 18 digits are scaled integers in the vector's buffer: read them without value objects.
-    const dv = (v as unknown as { dataView?: DataView }).dataView;
-    const type = v.type as unknown as { width: number; scale: number };
+    const dv = vectorDataView(v);
+    const type = decimalShape(v.type);
     if (dv && type.width <= 18) {
       const out = new Float64Array(n);
       const div = 10 ** type.scale;
@@ -253,7 +228,7 @@ function extract(kind: Kind, v: DuckDBVector, chunk: DuckDBDataChunk, i: number,
   }
   if (kind === "utf8") {
     // DuckDB strings are 16-byte structs: short ones (<= 12 bytes) inline, so their UTF-8 is copied as is.
-    const dv = (v as unknown as { dataView?: DataView }).dataView;
+    const dv = vectorDataView(v);
     if (dv) {
       const src = new Uint8Array(dv.buffer, dv.byteOffset, n * 16);
       const lens = new Int32Array(n);
@@ -265,9 +240,8 @@ function extract(kind: Kind, v: DuckDBVector, chunk: DuckDBDataChunk, i: number,
         let len = dv.getUint32(r * 16, true);
         if (len > 12) {
           // Long strings live behind a pointer: copy their bytes out natively (no decode/encode round trip).
-          const bytes = native?.get_data_from_pointer
-            ? native.get_data_from_pointer(dv.buffer as ArrayBuffer, dv.byteOffset + r * 16 + 8, len)
-            : enc.encode(v.getItem(r) as string);
+          const bytes = bytesAtPointer(dv.buffer as ArrayBuffer, dv.byteOffset + r * 16 + 8, len) ??
+            enc.encode(v.getItem(r) as string);
           long.set(r, bytes);
           len = bytes.length;
         }
