@@ -113,3 +113,10 @@ export { type BatchOptions, type BatchResult, forecastBatch } from "./batch.ts";
 export type { BatchJob, BatchMessage } from "./batch_worker.ts";
 export { type BoundedNelderMeadOptions, nelderMead, nelderMeadBounded, type NelderMeadOptions } from "./optim.ts";
 export { acf, classicalIndices, erfc, linearFit, mean, qnorm, quantile, seasonalityTest } from "./stats.ts";
+export {
+  SYNTHETIC_KINDS,
+  type SyntheticKind,
+  type SyntheticSeries,
+  syntheticSeries,
+  syntheticSet,
+} from "./synthetic.ts";
