@@ -6,10 +6,9 @@
  * ```ts ignore
  * import { connectKafka } from "@mercury/core/services/kafka";
  *
- * const kafka = await connectKafka();
+ * await using kafka = await connectKafka(); // disconnected at the end of the block
  * console.log(await kafka.health()); // { ok: true, detail: "1 broker, cluster …" }
  * const producer = kafka.kafka.producer({ idempotent: true });
- * await kafka.close();
  * ```
  *
  * @module
@@ -39,8 +38,8 @@ export interface KafkaOptions {
   timeoutMs?: number;
 }
 
-/** A connected Kafka client. */
-export interface KafkaConnection {
+/** A connected Kafka client; `await using` disconnects it (`Symbol.asyncDispose` is {@linkcode KafkaConnection.close}). */
+export interface KafkaConnection extends AsyncDisposable {
   /** The kafkajs client, to make producers and consumers. */
   kafka: Kafka;
   /** A connected admin client. */
@@ -74,9 +73,11 @@ export async function connectKafka(options: KafkaOptions = {}): Promise<KafkaCon
   try {
     await withTimeout(admin.connect(), timeoutMs, "Kafka connect");
   } catch (err) {
-    await admin.disconnect().catch(() => {});
+    // Bounded: disconnecting from a broker that never answered can wait for kafkajs's own retries.
+    await withTimeout(admin.disconnect(), timeoutMs, "Kafka disconnect").catch(() => {});
     throw unreachable("Kafka", endpoint, ENV_VARS.kafka, err);
   }
+  const close = () => admin.disconnect();
   return {
     kafka,
     admin,
@@ -96,6 +97,7 @@ export async function connectKafka(options: KafkaOptions = {}): Promise<KafkaCon
         return { service: "kafka", endpoint, ok: false, latencyMs: performance.now() - t0, detail: String(err) };
       }
     },
-    close: () => admin.disconnect(),
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

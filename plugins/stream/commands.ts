@@ -19,6 +19,7 @@ import { announceWorker, Dashboard } from "./dashboard.ts";
 import { LagReader } from "./lag.ts";
 import { kafkaSinkTotals, KafkaTransactionalSink } from "./kafka_sink.ts";
 import { Autoscaler, ProcessPool } from "./autoscale.ts";
+import { requestTimeoutMs, requestTimeoutOption } from "./kafka_deadline.ts";
 
 const str = (v: unknown, d = "") => (typeof v === "string" ? v : d);
 const num = (v: unknown, name: string): number => {
@@ -71,6 +72,7 @@ export const produceCommand: CommandSpec = {
     "batch-size": { type: "string", value: "N", description: "records per produce request", default: "5000" },
     retention: { type: "string", value: "DUR", description: "retention.ms when creating the topic" },
     seed: { type: "string", value: "N", description: "generator seed", default: "1" },
+    ...requestTimeoutOption,
   },
   async run(args, ctx) {
     const v = args.values;
@@ -80,12 +82,15 @@ export const produceCommand: CommandSpec = {
     if (!["none", "gzip", "snappy", "lz4", "zstd"].includes(compression)) {
       throw new MercuryError("usage", `--compression "${compression}" is not none, gzip, snappy, lz4 or zstd`);
     }
+    const timeoutMs = requestTimeoutMs(v["request-timeout"]);
     const created = await ensureTopic(brokers, topic, {
+      requestTimeoutMs: timeoutMs,
       partitions: num(v.partitions, "partitions"),
       retentionMs: v.retention ? parseDuration(str(v.retention), "--retention") : undefined,
     });
     const rate = num(v["events-per-sec"], "events-per-sec");
     const report = await produceEvents({
+      requestTimeoutMs: timeoutMs,
       brokers,
       topic,
       count: v.count ? num(v.count, "count") : undefined,
@@ -146,10 +151,12 @@ export const processCommand: CommandSpec = {
       description: "process the partitions on N threads, one group member (PostgreSQL sink)",
       default: "1",
     },
+    ...requestTimeoutOption,
   },
   async run(args, ctx) {
     const v = args.values;
     const eps = ctx.endpoints();
+    const timeoutMs = requestTimeoutMs(v["request-timeout"]);
     const topic = str(v.topic);
     const window = parseWindowSpec(str(v.window));
     const threads = num(v.threads, "threads");
@@ -178,6 +185,7 @@ export const processCommand: CommandSpec = {
     };
     const pipelineName = str(v.pipeline) || topic;
     const common = {
+      requestTimeoutMs: timeoutMs,
       brokers: eps.kafka.brokers,
       topic,
       pipeline: pipelineName,

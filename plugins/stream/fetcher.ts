@@ -31,6 +31,7 @@
 import { Buffer } from "node:buffer";
 import { compressionsAlgorithmsByBitmask } from "@platformatic/kafka";
 import { type BrokerAddress, ConnectionPool, groupByBroker, int64, RequestWriter } from "./wire.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./kafka_deadline.ts";
 
 /**
  * Called once per record of a response, in offset order within a partition.
@@ -93,6 +94,11 @@ export interface FetcherOptions {
   maxBytes?: number;
   /** Per-partition limit (default 1 MiB). */
   partitionMaxBytes?: number;
+  /**
+   * Deadline of connecting and of a fetch's answer beyond `maxWaitMs` (default
+   * 10 s): a silent broker fails the fetch (retriable) and its connection is dropped.
+   */
+  requestTimeoutMs?: number;
 }
 
 const FETCH = 1;
@@ -103,7 +109,7 @@ const RETRIABLE = new Set([3, 5, 6, 9, 13, 56, 74, 75]); // unknown partition, l
 export class Fetcher {
   readonly options: FetcherOptions;
   #offsets = new Map<number, number>();
-  #pool = new ConnectionPool();
+  #pool: ConnectionPool;
   #pending = new Map<string, Promise<FetchResponse>>();
   #correlation = 0;
   #topicBytes: Uint8Array;
@@ -111,6 +117,7 @@ export class Fetcher {
 
   constructor(options: FetcherOptions) {
     this.options = options;
+    this.#pool = new ConnectionPool(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
     this.#topicBytes = new TextEncoder().encode(options.topic);
     this.#clientBytes = new TextEncoder().encode(options.clientId);
   }
@@ -165,7 +172,7 @@ export class Fetcher {
     const asked = partitions.map((p) => [p, this.#offsets.get(p)!] as const);
     let frame: Uint8Array;
     try {
-      frame = await (await this.#pool.get(broker)).request(this.#request(asked));
+      frame = await (await this.#pool.get(broker)).request(this.#request(asked), this.options.maxWaitMs ?? 100);
     } catch (err) {
       this.#pool.drop(broker);
       throw new FetchError(`fetch from ${id} failed: ${(err as Error).message}`, -1, true);

@@ -111,6 +111,15 @@ export {
   replayObservations,
 } from "./observation_log.ts";
 export { type MetricsServer, serveMetrics } from "./metrics_server.ts";
+export {
+  closeWithin,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  kafkaUnavailable,
+  platformaticTimeouts,
+  requestTimeoutMs,
+  requestTimeoutOption,
+  withKafkaDeadline,
+} from "./kafka_deadline.ts";
 export { LagReader, type PartitionLag } from "./lag.ts";
 export {
   announceWorker,

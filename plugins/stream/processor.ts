@@ -19,6 +19,13 @@ import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
 import { Fetcher, FetchError, type FetchResponse } from "./fetcher.ts";
 import type { Topology } from "./topology.ts";
+import {
+  closeWithin,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  kafkaUnavailable,
+  platformaticTimeouts,
+  withKafkaDeadline,
+} from "./kafka_deadline.ts";
 
 /** Options of {@linkcode Processor}. */
 export interface ProcessorOptions<E> {
@@ -73,6 +80,12 @@ export interface ProcessorOptions<E> {
   /** Metrics registry (default: a new one). */
   registry?: Registry;
   log?: (line: string) => void;
+  /**
+   * Deadline of each Kafka request (and of connecting), in ms (default 10 s).
+   * Starting against a broker that does not answer within it is an
+   * `unavailable` error; a fetch that does not is retried, then restarts the stream.
+   */
+  requestTimeoutMs?: number;
 }
 
 interface PartitionState {
@@ -191,6 +204,10 @@ export class Processor<E> {
     };
   }
 
+  get #timeoutMs(): number {
+    return this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
   get #batchSize(): number {
     return this.options.batchSize ?? 5000;
   }
@@ -210,7 +227,7 @@ export class Processor<E> {
   /** Starts consuming; resolves when stopped (or, with `untilDone`, when the topic is fully processed). */
   async run(): Promise<ProcessorStats> {
     this.#done = Promise.withResolvers<void>();
-    await checkTopic(this.options.brokers, this.options.topic);
+    await checkTopic(this.options.brokers, this.options.topic, this.#timeoutMs);
     if (this.options.store) this.#sink = await this.options.store(this.pipeline);
     else if (this.options.sql) this.#sink = await PostgresSink.open(this.options.sql, this.pipeline);
     else throw new MercuryError("config", "a Processor needs `sql` (PostgreSQL sink) or a `store`");
@@ -228,8 +245,9 @@ export class Processor<E> {
       clientId: `mercury-dlq-${this.pipeline}`,
       bootstrapBrokers: this.options.brokers,
       idempotent: true,
+      ...platformaticTimeouts(this.#timeoutMs),
     });
-    await ensureTopic(this.options.brokers, this.#dlqTopic, { partitions: 1 });
+    await ensureTopic(this.options.brokers, this.#dlqTopic, { partitions: 1, requestTimeoutMs: this.#timeoutMs });
     await this.#start();
     this.#timer = setInterval(() => void this.#tick(), 50);
     let failed = false;
@@ -290,7 +308,13 @@ export class Processor<E> {
 
   async #start(): Promise<void> {
     const topic = this.options.topic;
-    const consumer = groupConsumer(this.options.brokers, this.pipeline, this.#group, this.options.instanceId);
+    const consumer = groupConsumer(
+      this.options.brokers,
+      this.pipeline,
+      this.#group,
+      this.options.instanceId,
+      this.#timeoutMs,
+    );
     if (this.options.assignment === "manual") {
       // No group membership: the consumer is only the metadata and offsets client.
       this.#consumer = consumer;
@@ -313,12 +337,20 @@ export class Processor<E> {
       this.#log(`assigned partitions: ${partitionList(assignedPartitions(consumer, topic))}`);
       this.#resync();
     });
-    await checkGroupOffsets(consumer, this.#sink, this.options.topic, this.#group);
+    const deadline = <T>(p: Promise<T>, what: string) =>
+      withKafkaDeadline(p, this.#timeoutMs, this.options.brokers, what);
+    await deadline(checkGroupOffsets(consumer, this.#sink, this.options.topic, this.#group), "group offsets");
     this.#consumer = consumer;
     // The group protocol (join, heartbeats, assignment) stays with the client; records come
     // through the lean fetch path, starting at each partition's checkpoint.
     (consumer.topics as unknown as { track(topic: string): boolean }).track(topic);
-    await consumer.joinGroup({});
+    // The join waits for the other members' rebalance (up to the rebalance timeout) besides the request deadline.
+    await withKafkaDeadline(
+      consumer.joinGroup({}),
+      this.#timeoutMs + 20_000,
+      this.options.brokers,
+      "joining the group",
+    );
     await this.#startFetching(consumer);
   }
 
@@ -332,6 +364,7 @@ export class Processor<E> {
       isolationLevel: 1, // read_committed
       maxWaitMs: 100,
       maxBytes: this.options.fetchMaxBytes ?? 1024 * 1024,
+      requestTimeoutMs: this.#timeoutMs,
       leader: async (p) => {
         if (!leaders?.has(p)) {
           const meta = await consumer.metadata({ topics: [topic], forceUpdate: leaders !== undefined });
@@ -891,8 +924,15 @@ export function partitionList(partitions: readonly number[]): string {
  * session, heartbeat and rebalance timings. Records come through the
  * worker's own fetch path; the client keeps the group protocol.
  */
-export function groupConsumer(brokers: string[], pipeline: string, group: string, instanceId?: string): Consumer {
+export function groupConsumer(
+  brokers: string[],
+  pipeline: string,
+  group: string,
+  instanceId?: string,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): Consumer {
   return new Consumer({
+    ...platformaticTimeouts(requestTimeoutMs),
     clientId: `mercury-stream-${pipeline}-${Deno.pid}`,
     groupId: group,
     ...(instanceId ? { groupInstanceId: instanceId } : {}),
@@ -925,20 +965,28 @@ export async function retryStart(
   }
 }
 
-/** An unknown input topic is an error before anything is created. */
-export async function checkTopic(brokers: string[], topic: string): Promise<void> {
-  const admin = new Admin({ clientId: "mercury-stream-check", bootstrapBrokers: brokers });
+/**
+ * An unknown input topic is an error before anything is created; a broker
+ * that does not answer within `requestTimeoutMs` (default 10 s) is an
+ * `unavailable` one naming it.
+ */
+export async function checkTopic(
+  brokers: string[],
+  topic: string,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<void> {
+  const admin = new Admin({
+    clientId: "mercury-stream-check",
+    bootstrapBrokers: brokers,
+    ...platformaticTimeouts(requestTimeoutMs),
+  });
   let topics: string[];
   try {
-    topics = await admin.listTopics();
+    topics = await withKafkaDeadline(admin.listTopics(), requestTimeoutMs, brokers, "listing topics");
   } catch (err) {
-    throw new MercuryError("unavailable", `cannot reach Kafka at ${brokers.join(",")}: ${(err as Error).message}`, {
-      where: brokers.join(","),
-      hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS",
-      cause: err,
-    });
+    throw kafkaUnavailable(brokers, "listing topics", err);
   } finally {
-    await admin.close().catch(() => {});
+    await closeWithin(() => admin.close(), requestTimeoutMs);
   }
   if (!topics.includes(topic)) {
     throw new MercuryError("not_found", `unknown topic "${topic}"`, {

@@ -9,6 +9,13 @@ import { Admin, type CompressionAlgorithmValue } from "@platformatic/kafka";
 import { MercuryError } from "@mercury/core";
 import { generateEvents, type GeneratorOptions } from "./generator.ts";
 import { RecordProducer } from "./record_producer.ts";
+import {
+  closeWithin,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  kafkaUnavailable,
+  platformaticTimeouts,
+  withKafkaDeadline,
+} from "./kafka_deadline.ts";
 
 /** Options of {@linkcode ensureTopic}. */
 export interface TopicOptions {
@@ -19,6 +26,8 @@ export interface TopicOptions {
   compact?: boolean;
   /** `max.message.bytes` (e.g. for large state records). */
   maxMessageBytes?: number;
+  /** Deadline of each admin request, in ms (default 10 s): a silent broker is an `unavailable` error. */
+  requestTimeoutMs?: number;
 }
 
 /** Creates `topic` when missing; an existing topic with fewer partitions is an error. */
@@ -32,18 +41,14 @@ export async function ensureTopic(
       hint: "use letters, digits, '.', '_' and '-' (at most 249)",
     });
   }
-  const admin = new Admin({ clientId: "mercury-stream-admin", bootstrapBrokers: brokers });
+  const ms = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const admin = new Admin({ clientId: "mercury-stream-admin", bootstrapBrokers: brokers, ...platformaticTimeouts(ms) });
+  const deadline = <T>(p: Promise<T>, what: string) => withKafkaDeadline(p, ms, brokers, what);
   try {
-    const topics = await admin.listTopics().catch((err: Error) => {
-      throw new MercuryError("unavailable", `cannot reach Kafka at ${brokers.join(",")}: ${err.message}`, {
-        where: brokers.join(","),
-        hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS",
-        cause: err,
-      });
-    });
+    const topics = await deadline(admin.listTopics(), "listing topics");
     const partitions = options.partitions ?? 12;
     if (topics.includes(topic)) {
-      const meta = await admin.metadata({ topics: [topic] });
+      const meta = await deadline(admin.metadata({ topics: [topic] }), "metadata");
       const have = meta.topics.get(topic)?.partitionsCount ?? 0;
       if (have < partitions) {
         throw new MercuryError("conflict", `topic "${topic}" has ${have} partitions, ${partitions} asked`, {
@@ -57,20 +62,22 @@ export async function ensureTopic(
     if (options.compact) configs.push({ name: "cleanup.policy", value: "compact" });
     if (options.maxMessageBytes) configs.push({ name: "max.message.bytes", value: String(options.maxMessageBytes) });
     try {
-      await admin.createTopics({ topics: [topic], partitions, replicas: 1, configs });
+      await deadline(admin.createTopics({ topics: [topic], partitions, replicas: 1, configs }), "creating a topic");
     } catch (err) {
       // Another client (a worker starting beside this one) created it first.
-      if (!(await admin.listTopics().catch(() => [] as string[])).includes(topic)) throw err;
+      const now = await deadline(admin.listTopics(), "listing topics").catch(() => [] as string[]);
+      if (!now.includes(topic)) throw err;
     }
     // Wait until every partition has a leader.
     for (let i = 0; i < 50; i++) {
-      const meta = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
+      const meta = await deadline(admin.metadata({ topics: [topic], forceUpdate: true }), "metadata")
+        .catch(() => undefined);
       if ((meta?.topics.get(topic)?.partitionsCount ?? 0) >= partitions) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     return "created";
   } finally {
-    await admin.close();
+    await closeWithin(() => admin.close(), ms);
   }
 }
 
@@ -90,6 +97,8 @@ export interface ProduceEventsOptions extends Omit<GeneratorOptions, "count"> {
   compression?: CompressionAlgorithmValue;
   /** Called after each batch with the running count. */
   onProgress?: (sent: number, total: number) => void;
+  /** Deadline of connecting and of each request, in ms (default 10 s). */
+  requestTimeoutMs?: number;
 }
 
 /** What a produce run did. */
@@ -113,13 +122,10 @@ export async function produceEvents(options: ProduceEventsOptions): Promise<Prod
       acks: -1,
       compression: options.compression ?? "none",
       inFlight: options.inFlight ?? 4,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
   } catch (err) {
-    throw new MercuryError("unavailable", `cannot produce to "${options.topic}": ${(err as Error).message}`, {
-      where: options.brokers.join(","),
-      hint: "check the broker (`deno task services status kafka`) and the topic",
-      cause: err,
-    });
+    throw kafkaUnavailable(options.brokers, `producing to "${options.topic}"`, err);
   }
   const records = generateEvents({ ...options, count: total });
   let queued = 0;
@@ -145,16 +151,10 @@ export async function produceEvents(options: ProduceEventsOptions): Promise<Prod
     }
     await producer.flush();
   } catch (err) {
-    throw new MercuryError(
-      "unavailable",
-      `producing to "${options.topic}" failed after ${producer.acknowledged} acknowledged records: ${
-        (err as Error).message
-      }`,
-      {
-        where: options.brokers.join(","),
-        hint: "check the broker (`deno task services status kafka`) and the topic",
-        cause: err,
-      },
+    throw kafkaUnavailable(
+      options.brokers,
+      `producing to "${options.topic}", ${producer.acknowledged} records acknowledged`,
+      err,
     );
   } finally {
     await producer.close();

@@ -30,6 +30,7 @@
 import { Buffer } from "node:buffer";
 import { Admin, type CompressionAlgorithmValue, compressionsAlgorithms } from "@platformatic/kafka";
 import { type BrokerAddress, ConnectionPool, groupByBroker, KafkaConnection, RequestWriter } from "./wire.ts";
+import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
 
 /** Options of {@linkcode RecordProducer.open}. */
 export interface RecordProducerOptions {
@@ -43,6 +44,13 @@ export interface RecordProducerOptions {
   inFlight?: number;
   /** Broker-side timeout of a produce request (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Client-side deadline of connecting and of each request (default 10 s; a
+   * produce request also gets `timeoutMs`). A broker silent for longer fails
+   * the run instead of hanging it; a leader unreachable for about three times
+   * this long ends the run (its batches are resent meanwhile).
+   */
+  requestTimeoutMs?: number;
   /**
    * A partition's batch is closed at about this many bytes (default 256 KiB,
    * under the broker's 1 MiB `max.message.bytes`); keyless records then move on
@@ -113,10 +121,16 @@ class OpenBatch {
 
 /** Each partition's leader; a partition without one yet (a topic just created, a broker restarting) is waited for. */
 async function leadersOf(options: RecordProducerOptions): Promise<{ host: string; port: number }[]> {
-  const admin = new Admin({ clientId: options.clientId ?? "mercury-producer", bootstrapBrokers: options.brokers });
+  const ms = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const admin = new Admin({
+    clientId: options.clientId ?? "mercury-producer",
+    bootstrapBrokers: options.brokers,
+    ...platformaticTimeouts(ms),
+  });
   try {
     for (let attempt = 1;; attempt++) {
-      const meta = await admin.metadata({ topics: [options.topic], forceUpdate: true }).catch((err: Error) => {
+      const metadata = admin.metadata({ topics: [options.topic], forceUpdate: true });
+      const meta = await withKafkaDeadline(metadata, ms, options.brokers, "metadata").catch((err: Error) => {
         throw /unknown topic/i.test(err.message)
           ? new ProduceError(`unknown topic "${options.topic}"`, 3)
           : new ProduceError(`cannot read the metadata of "${options.topic}": ${err.message}`, -1);
@@ -130,7 +144,7 @@ async function leadersOf(options: RecordProducerOptions): Promise<{ host: string
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
-    await admin.close().catch(() => {});
+    await closeWithin(() => admin.close(), ms);
   }
 }
 
@@ -144,7 +158,10 @@ export class RecordProducer {
   #batches: OpenBatch[];
   /** Closed batches per partition, oldest first, waiting for a request (one per partition per request). */
   #ready: Sealed[][];
-  #pool = new ConnectionPool();
+  #pool: ConnectionPool;
+  /** When requests started failing for want of a connection (none since the last acknowledged one). */
+  #unreachableSince: number | undefined;
+  #unreachable: Error | undefined;
   #inflight = new Set<Promise<void>>();
   /** Batches to send again (a passing error), collected from the requests in flight. */
   #retry: [number, Sealed][] = [];
@@ -167,6 +184,7 @@ export class RecordProducer {
     epoch: number,
   ) {
     this.options = options;
+    this.#pool = new ConnectionPool(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
     this.#partitions = leaders.length;
     this.#leaders = leaders;
     this.#producerId = producerId;
@@ -183,11 +201,14 @@ export class RecordProducer {
     const leaders = await leadersOf(options);
     // InitProducerId v1 at the first partition's leader: a fresh id and epoch (no transactional id).
     // Right after a broker start its coordinator may still be loading: retried for up to ~30 s.
+    // A leader that cannot be reached (no answer, closed, garbage) is retried within the request deadline only.
     const first = leaders[0]!;
+    const ms = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const giveUpAt = Date.now() + ms;
     for (let attempt = 1;; attempt++) {
       let error: number;
       try {
-        const conn = await KafkaConnection.open(first.host, first.port);
+        const conn = await KafkaConnection.open(first.host, first.port, ms);
         try {
           const req = new RequestWriter(INIT_PRODUCER_ID, 1, 1, new TextEncoder().encode(options.clientId ?? "mercury"))
             .int16(-1) // transactional id: null
@@ -200,7 +221,7 @@ export class RecordProducer {
           conn.close();
         }
       } catch (err) {
-        if (attempt >= 60) {
+        if (attempt >= 60 || Date.now() >= giveUpAt) {
           throw new ProduceError(`cannot reach ${first.host}:${first.port}: ${(err as Error).message}`, -1);
         }
         error = -1;
@@ -291,6 +312,7 @@ export class RecordProducer {
           (failed) => {
             if (failed.length) this.#retry.push(...failed);
             else this.#retries = 0; // a passing error that passed
+            if (!failed.length) this.#unreachableSince = undefined;
           },
           (err) => void (this.#failed ??= err),
         );
@@ -320,6 +342,13 @@ export class RecordProducer {
   async #requeue(): Promise<void> {
     while (this.#inflight.size) await Promise.all(this.#inflight);
     if (this.#failed) throw this.#failed;
+    const ms = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (this.#unreachableSince !== undefined && Date.now() - this.#unreachableSince > 3 * ms) {
+      throw this.#failed = new ProduceError(
+        `producing to ${this.options.topic} failed: ${this.#unreachable?.message ?? "no connection"}`,
+        -1,
+      );
+    }
     if (++this.#retries > MAX_RETRIES) {
       const [p] = this.#retry[0]!;
       throw this.#failed = new ProduceError(
@@ -353,9 +382,11 @@ export class RecordProducer {
     // One connection per leader (the pool's): requests on it keep their order, as sequences must.
     let frame: Uint8Array;
     try {
-      frame = await (await this.#pool.get(broker)).request(w.done());
-    } catch {
+      frame = await (await this.#pool.get(broker)).request(w.done(), this.options.timeoutMs ?? 30_000);
+    } catch (err) {
       // The connection is gone: everything on it is resent on a new one.
+      this.#unreachableSince ??= Date.now();
+      this.#unreachable = err as Error;
       for (const [p] of sealed) this.#firstInFlight.delete(p);
       this.#pool.drop(broker);
       return sealed;

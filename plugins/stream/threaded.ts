@@ -74,6 +74,7 @@ type ThreadProcessorOptions = Pick<
   | "batchSize"
   | "fetchMaxBytes"
   | "untilDone"
+  | "requestTimeoutMs"
 >;
 
 /** Options of {@linkcode ThreadedProcessor}. */
@@ -214,11 +215,14 @@ export class ThreadedProcessor {
   /** Starts the threads and joins the group; resolves when stopped (or, with `untilDone`, when every thread is done). */
   async run(): Promise<ProcessorStats> {
     const { brokers, topic } = this.options;
-    await checkTopic(brokers, topic);
+    await checkTopic(brokers, topic, this.options.requestTimeoutMs);
     // Created here once, so the threads do not race to create the tables.
     const sink = await PostgresSink.open(this.options.sql, this.pipeline);
     this.#log(`sink: ${sink.describe()}; ${this.options.threads} threads`);
-    await ensureTopic(brokers, this.options.dlqTopic ?? `${topic}.dlq`, { partitions: 1 });
+    await ensureTopic(brokers, this.options.dlqTopic ?? `${topic}.dlq`, {
+      partitions: 1,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+    });
     const start: ToThread = {
       type: "start",
       options: {
@@ -232,6 +236,7 @@ export class ThreadedProcessor {
         batchSize: this.options.batchSize,
         fetchMaxBytes: this.options.fetchMaxBytes,
         untilDone: this.options.untilDone,
+        requestTimeoutMs: this.options.requestTimeoutMs,
       },
       topology: this.options.topology,
     };
@@ -312,7 +317,13 @@ export class ThreadedProcessor {
   /** Joins the consumer group; each assignment is spread over the threads. */
   async #join(sink: PostgresSink): Promise<void> {
     const topic = this.options.topic;
-    const consumer = groupConsumer(this.options.brokers, this.pipeline, this.#group, this.options.instanceId);
+    const consumer = groupConsumer(
+      this.options.brokers,
+      this.pipeline,
+      this.#group,
+      this.options.instanceId,
+      this.options.requestTimeoutMs,
+    );
     consumer.on("error", (err: Error) => {
       if (this.#consumer !== consumer || this.#stopping) return;
       this.#log(`consumer group error: ${err.message}; rejoining`);

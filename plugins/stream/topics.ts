@@ -6,6 +6,13 @@
  */
 import type { CommandSpec } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
+import {
+  closeWithin,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  requestTimeoutMs,
+  requestTimeoutOption,
+  withKafkaDeadline,
+} from "./kafka_deadline.ts";
 
 /** One topic as listed. */
 export interface TopicSummary {
@@ -15,14 +22,24 @@ export interface TopicSummary {
   messages: number;
 }
 
-/** Lists topics (internal ones only with `internal`). */
-export async function listTopics(brokers: string[], internal = false): Promise<TopicSummary[]> {
-  const k = await connectKafka({ brokers });
+/**
+ * Lists topics (internal ones only with `internal`); connecting and each
+ * request have `timeoutMs` (default 10 s), after which it is an `unavailable`
+ * error naming the brokers.
+ */
+export async function listTopics(
+  brokers: string[],
+  internal = false,
+  timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<TopicSummary[]> {
+  const deadline = <T>(p: Promise<T>, what: string) => withKafkaDeadline(p, timeoutMs, brokers, what);
+  const k = await deadline(connectKafka({ brokers, timeoutMs }), "connecting");
   try {
-    const names = (await k.admin.listTopics()).filter((t) => internal || !t.startsWith("__")).sort();
+    const listed = await deadline(k.admin.listTopics(), "listing topics");
+    const names = listed.filter((t) => internal || !t.startsWith("__")).sort();
     const out: TopicSummary[] = [];
     for (const topic of names) {
-      const offsets = await k.admin.fetchTopicOffsets(topic);
+      const offsets = await deadline(k.admin.fetchTopicOffsets(topic), `offsets of ${topic}`);
       out.push({
         topic,
         partitions: offsets.length,
@@ -31,7 +48,7 @@ export async function listTopics(brokers: string[], internal = false): Promise<T
     }
     return out;
   } finally {
-    await k.close();
+    await closeWithin(() => k.close(), timeoutMs);
   }
 }
 
@@ -41,9 +58,11 @@ export const topicsCommand: CommandSpec = {
   options: {
     internal: { type: "boolean", description: "include internal topics (__consumer_offsets, …)" },
     json: { type: "boolean", description: "print JSON instead of a table" },
+    ...requestTimeoutOption,
   },
   async run(args, ctx) {
-    const topics = await listTopics(ctx.endpoints().kafka.brokers, args.values.internal === true);
+    const timeoutMs = requestTimeoutMs(args.values["request-timeout"]);
+    const topics = await listTopics(ctx.endpoints().kafka.brokers, args.values.internal === true, timeoutMs);
     if (args.values.json) {
       ctx.print(JSON.stringify(topics));
       return;

@@ -2,38 +2,68 @@
  * The Kafka wire basics the stream plugin's lean paths share
  * ({@linkcode Fetcher} and {@linkcode RecordProducer}): a TCP connection that
  * pipelines requests and returns each response frame, request headers, and
- * big-endian / varint helpers. Everything else of the protocol (group
+ * big-endian / varint helpers. Connecting and every request run under a
+ * deadline (default {@linkcode DEFAULT_REQUEST_TIMEOUT_MS}): a broker that
+ * does not answer in time has its connection closed and every request on it
+ * fails with an error naming its address. Everything else of the protocol (group
  * membership, admin, metadata) is `@platformatic/kafka`'s.
  *
  * @module
  */
 
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./kafka_deadline.ts";
+
 /** A Kafka connection: requests are written in order and their responses read in the same order. */
 export class KafkaConnection {
   #conn: Deno.TcpConn;
+  #address: string;
+  #timeoutMs: number;
   #stage = new Uint8Array(64 * 1024);
   #have = 0;
   #writes: Promise<unknown> = Promise.resolve();
   #reads: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.TcpConn, address: string, timeoutMs: number) {
     this.#conn = conn;
+    this.#address = address;
+    this.#timeoutMs = timeoutMs;
   }
 
-  /** Connects (no delay: requests go out at once). */
-  static async open(hostname: string, port: number): Promise<KafkaConnection> {
-    const conn = await Deno.connect({ hostname, port });
+  /**
+   * Connects (no delay: requests go out at once) within `timeoutMs`; each
+   * request then has `timeoutMs` (plus what it asks the broker to wait, see
+   * {@linkcode KafkaConnection.request}) to be answered.
+   */
+  static async open(hostname: string, port: number, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<KafkaConnection> {
+    const address = `${hostname}:${port}`;
+    const abort = AbortSignal.timeout(timeoutMs);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname, port, signal: abort });
+    } catch (err) {
+      const why = abort.aborted ? `no connection within ${timeoutMs} ms` : (err as Error).message;
+      throw new Error(`cannot connect to ${address}: ${why}`, { cause: err });
+    }
     conn.setNoDelay(true);
-    return new KafkaConnection(conn);
+    return new KafkaConnection(conn, address, timeoutMs);
+  }
+
+  /** The broker's `host:port`. */
+  get address(): string {
+    return this.#address;
   }
 
   /**
    * Sends a request (its size prefix included, as {@linkcode RequestWriter}
    * builds it) and resolves with its response frame without the size prefix
    * (the correlation id first). Several may be in flight.
+   *
+   * Unanswered within the connection's timeout plus `waitMs` (what the request
+   * asks the broker to wait, e.g. a fetch's max wait or a produce's timeout),
+   * the connection is closed: this and every later request on it fail.
    */
-  request(bytes: Uint8Array): Promise<Uint8Array> {
+  request(bytes: Uint8Array, waitMs = 0): Promise<Uint8Array> {
     const correlation = new DataView(bytes.buffer, bytes.byteOffset).getInt32(8);
     const written = this.#writes.then(async () => {
       for (let off = 0; off < bytes.length;) off += await this.#conn.write(bytes.subarray(off));
@@ -42,17 +72,35 @@ export class KafkaConnection {
     const response = Promise.all([this.#reads, written]).then(async () => {
       const frame = await this.#readFrame();
       const got = new DataView(frame.buffer).getInt32(0);
-      if (got !== correlation) throw new Error(`response ${got} arrived for request ${correlation}`);
+      if (got !== correlation) {
+        this.close(); // the stream is out of step: nothing after this can be trusted
+        throw new Error(`${this.#address} answered ${got} to request ${correlation}`);
+      }
       return frame;
     });
     this.#reads = response.catch(() => {});
-    return response;
+    return this.#deadline(response, this.#timeoutMs + waitMs);
+  }
+
+  /** Fails `response` after `ms`, closing the connection (its stream would be out of step). */
+  #deadline(response: Promise<Uint8Array>, ms: number): Promise<Uint8Array> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.close();
+        reject(new Error(`no answer from ${this.#address} within ${ms} ms`));
+      }, ms);
+    });
+    return Promise.race([response, expired]).finally(() => clearTimeout(timer));
   }
 
   async #readFrame(): Promise<Uint8Array> {
     while (this.#have < 4) await this.#fill();
     const size = new DataView(this.#stage.buffer).getInt32(0);
-    if (size < 4 || size > 1 << 30) throw new Error(`bad response size ${size}`);
+    if (size < 4 || size > 1 << 30) {
+      this.close();
+      throw new Error(`${this.#address} sent a bad response size ${size}`);
+    }
     const frame = new Uint8Array(size);
     const already = Math.min(this.#have - 4, size);
     frame.set(this.#stage.subarray(4, 4 + already));
@@ -61,7 +109,7 @@ export class KafkaConnection {
     this.#have -= 4 + already;
     for (let got = already; got < size;) {
       const n = await this.#conn.read(frame.subarray(got));
-      if (n === null) throw new Error("connection closed by the broker");
+      if (n === null) throw new Error(`connection closed by ${this.#address}`);
       got += n;
     }
     return frame;
@@ -69,7 +117,7 @@ export class KafkaConnection {
 
   async #fill(): Promise<void> {
     const n = await this.#conn.read(this.#stage.subarray(this.#have));
-    if (n === null) throw new Error("connection closed by the broker");
+    if (n === null) throw new Error(`connection closed by ${this.#address}`);
     this.#have += n;
   }
 
@@ -97,6 +145,12 @@ export interface BrokerAddress {
  */
 export class ConnectionPool {
   #conns = new Map<string, Promise<KafkaConnection>>();
+  #timeoutMs: number;
+
+  /** Connections connect, and answer each request, within `timeoutMs`. */
+  constructor(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+    this.#timeoutMs = timeoutMs;
+  }
 
   /** The key of a broker (`host:port`), for grouping partitions by leader. */
   static key(b: BrokerAddress): string {
@@ -108,7 +162,7 @@ export class ConnectionPool {
     const key = ConnectionPool.key(b);
     let conn = this.#conns.get(key);
     if (!conn) {
-      conn = KafkaConnection.open(b.host, b.port);
+      conn = KafkaConnection.open(b.host, b.port, this.#timeoutMs);
       this.#conns.set(key, conn);
       // A failed attempt is not kept: the next use tries again.
       conn.catch(() => this.#conns.get(key) === conn && this.#conns.delete(key));

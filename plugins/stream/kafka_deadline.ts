@@ -1,0 +1,152 @@
+/**
+ * The deadline every Kafka request of the stream plugin runs under, and the
+ * one error a command reports when the broker does not answer in time (a
+ * broker that accepts TCP and never answers, closes at once, or answers
+ * garbage): `error[unavailable]` naming the broker address, with a hint.
+ *
+ * The hand-written wire client ({@linkcode KafkaConnection}) enforces it on
+ * each connect and request; `@platformatic/kafka`'s clients get it as their
+ * `timeout`/`connectTimeout` ({@linkcode platformaticTimeouts}), and each call
+ * a command waits on is also raced against it ({@linkcode withKafkaDeadline}),
+ * because a client's own retries can multiply its timeout.
+ *
+ * @module
+ */
+import { MercuryError } from "@mercury/core";
+import { parseDuration } from "./window.ts";
+
+/** The default deadline of one Kafka request (and of connecting), in ms: `--request-timeout 10s`. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/** `--request-timeout DUR`, the option of every command that talks to Kafka. */
+export const requestTimeoutOption = {
+  "request-timeout": {
+    type: "string",
+    value: "DUR",
+    description: "deadline of connecting to Kafka and of each request",
+    default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
+  },
+} as const;
+
+/**
+ * The `--request-timeout` value in ms: a positive duration, or a usage error.
+ *
+ * @example
+ * ```ts
+ * import { requestTimeoutMs } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(requestTimeoutMs("2s"), 2000);
+ * assert.throws(() => requestTimeoutMs("0s"), /--request-timeout "0s" is not a positive duration/);
+ * ```
+ */
+export function requestTimeoutMs(value: unknown): number {
+  const text = typeof value === "string" ? value : String(value);
+  const ms = parseDuration(text, "--request-timeout");
+  if (!(ms > 0)) {
+    throw new MercuryError("usage", `--request-timeout "${text}" is not a positive duration`, { hint: "e.g. 10s" });
+  }
+  return ms;
+}
+
+/**
+ * The `unavailable` error of a Kafka call that failed or did not answer in time.
+ *
+ * @example
+ * ```ts
+ * import { kafkaUnavailable } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const err = kafkaUnavailable(["127.0.0.1:9"], "listing topics", new Error("connection closed"));
+ * assert.equal(err.exitCode, 69);
+ * assert.match(err.format(), /^error\[unavailable\]: cannot reach Kafka at 127\.0\.0\.1:9 \(listing topics\)/);
+ * assert.match(err.format(), /hint: .*deno task services up kafka.*MERCURY_KAFKA_BROKERS/);
+ * ```
+ */
+export function kafkaUnavailable(brokers: readonly string[], what: string, cause: unknown): MercuryError {
+  if (cause instanceof MercuryError && cause.code === "unavailable") return cause;
+  const endpoint = brokers.join(",");
+  let reason = cause instanceof Error ? cause.message : String(cause);
+  // @platformatic/kafka says "Listing topics failed." and keeps the reason in `errors`.
+  const inner = (cause as { errors?: unknown[] } | undefined)?.errors?.[0];
+  if (inner instanceof Error && !reason.includes(inner.message)) reason += ` (${inner.message})`;
+  return new MercuryError("unavailable", `cannot reach Kafka at ${endpoint} (${what}): ${reason}`, {
+    where: endpoint,
+    hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS (or raise --request-timeout)",
+    cause,
+  });
+}
+
+/**
+ * Races a Kafka call against `ms`; a timeout or a failure becomes
+ * {@linkcode kafkaUnavailable}. Errors the caller raised on purpose
+ * (any other `MercuryError`) pass through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { withKafkaDeadline } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(await withKafkaDeadline(Promise.resolve(7), 100, ["b:9092"], "metadata"), 7);
+ * await assert.rejects(
+ *   withKafkaDeadline(new Promise(() => {}), 20, ["b:9092"], "metadata"),
+ *   /cannot reach Kafka at b:9092 \(metadata\): no answer within 20 ms/,
+ * );
+ * ```
+ */
+export function withKafkaDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  brokers: readonly string[],
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout])
+    .catch((err) => {
+      if (err instanceof MercuryError && err.code !== "unavailable") throw err;
+      throw kafkaUnavailable(brokers, what, err);
+    })
+    .finally(() => clearTimeout(timer));
+}
+
+/**
+ * Closes a client without waiting longer than `ms` (closing a client whose
+ * broker never answers can itself wait forever).
+ *
+ * @example
+ * ```ts
+ * import { closeWithin } from "@mercury/stream";
+ *
+ * await closeWithin(() => new Promise(() => {}), 10); // returns after 10 ms
+ * ```
+ */
+export async function closeWithin(close: () => Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.resolve().then(close).catch(() => {}),
+    new Promise((r) => (timer = setTimeout(r, ms))),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * Connection options of a `@platformatic/kafka` client (Admin, Consumer,
+ * Producer) for a request deadline: connect and request timeouts of `ms`, one
+ * retry.
+ *
+ * @example
+ * ```ts
+ * import { platformaticTimeouts } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(platformaticTimeouts(3000), { timeout: 3000, connectTimeout: 3000, retries: 1, retryDelay: 250 });
+ * ```
+ */
+export function platformaticTimeouts(
+  ms: number,
+): { timeout: number; connectTimeout: number; retries: number; retryDelay: number } {
+  return { timeout: ms, connectTimeout: ms, retries: 1, retryDelay: 250 };
+}
