@@ -7,11 +7,14 @@
  */
 import { parseArgs } from "node:util";
 import { formatError, MercuryError } from "./errors.ts";
-import type { CommandArgs, CommandContext, CommandSpec, DiscoveredPlugin } from "./plugin.ts";
+import type { CommandArgs, CommandContext, CommandSpec, DiscoveredPlugin, OptionSpec } from "./plugin.ts";
+import { describeOptionType, formatDuration, optionPlaceholder, parseOptionValue } from "./options.ts";
 
 /**
  * Parses `argv` against a command's options; unknown options and missing
- * values are usage errors that point at `--help`.
+ * values are usage errors that point at `--help`. Typed options (`int`,
+ * `number`, `duration`, `list`, `enum`) come back parsed and checked, their
+ * defaults included; a bad value is `--x must be …, got '…'` (exit 64).
  *
  * @example
  * ```ts
@@ -27,6 +30,14 @@ import type { CommandArgs, CommandContext, CommandSpec, DiscoveredPlugin } from 
  * assert.equal(args.values.partitions, "12");
  * assert.deepEqual(args.positionals, ["events"]);
  * assert.throws(() => parseCommandArgs(spec, ["--nope"], "mercury stream demo"), /--nope/);
+ *
+ * const typed = {
+ *   summary: "demo",
+ *   options: { every: { type: "duration" as const, description: "period", default: "5s", min: 100 } },
+ *   run: () => {},
+ * };
+ * assert.equal(parseCommandArgs(typed, [], "demo").values.every, 5000);
+ * assert.throws(() => parseCommandArgs(typed, ["--every", "1ms"], "demo"), /--every must be a duration ≥ 100ms/);
  * ```
  */
 export function parseCommandArgs(spec: CommandSpec, argv: string[], commandPath: string): CommandArgs {
@@ -35,14 +46,17 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], commandPath:
     { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: string | boolean }
   > = {};
   for (const [name, o] of Object.entries(spec.options ?? {})) {
-    options[name] = { type: o.type };
+    options[name] = { type: o.type === "boolean" ? "boolean" : "string" };
     if (o.short) options[name].short = o.short;
     if (o.multiple) options[name].multiple = true;
-    if (o.default !== undefined) options[name].default = o.default;
+    // Typed defaults are filled in after parsing, so they are checked and need not be strings.
+    if (o.default !== undefined && (o.type === "string" || o.type === "boolean")) {
+      options[name].default = o.default as string | boolean;
+    }
   }
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: parsed.values as CommandArgs["values"], positionals: parsed.positionals };
+    parsed = parseArgs({ args: joinNegativeNumbers(spec, argv), options, allowPositionals: true, strict: true });
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, "");
     throw new MercuryError("usage", message, {
@@ -51,22 +65,78 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], commandPath:
       cause: err,
     });
   }
+  const values = parsed.values as CommandArgs["values"];
+  for (const [name, o] of Object.entries(spec.options ?? {})) {
+    if (o.type === "string" || o.type === "boolean") continue;
+    const given = parsed.values[name] as string | string[] | undefined;
+    if (given === undefined) {
+      if (o.default !== undefined) {
+        values[name] = parseOptionValue(name, o, o.default as string | number | string[], commandPath);
+      }
+    } else if (o.type === "list") {
+      values[name] = (Array.isArray(given) ? given : [given])
+        .flatMap((g) => parseOptionValue(name, o, g, commandPath) as string[]);
+    } else if (Array.isArray(given)) {
+      values[name] = given.map((g) => parseOptionValue(name, o, g, commandPath)) as number[] | string[];
+    } else {
+      values[name] = parseOptionValue(name, o, given, commandPath);
+    }
+  }
+  return { values, positionals: parsed.positionals };
 }
 
-/** Help text of one command. */
+/** `--offset -7` → `--offset=-7` for numeric options: parseArgs takes a leading dash for another option. */
+function joinNegativeNumbers(spec: CommandSpec, argv: string[]): string[] {
+  const numeric = new Set<string>();
+  for (const [name, o] of Object.entries(spec.options ?? {})) {
+    if (o.type !== "int" && o.type !== "number") continue;
+    numeric.add(`--${name}`);
+    if (o.short) numeric.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (numeric.has(a) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(a.startsWith("--") ? `${a}=${next}` : `${a}${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** Help text of one command: typed options show their placeholder, type, range or choices, and default. */
 export function commandHelp(spec: CommandSpec, commandPath: string): string {
   const lines = [`${commandPath}${spec.usage ? " " + spec.usage : ""}${spec.options ? " [options]" : ""}`, ""];
   lines.push(spec.summary);
   if (spec.description) lines.push("", spec.description);
   const opts = Object.entries(spec.options ?? {});
   lines.push("", "Options:");
-  const rows: [string, string][] = opts.map(([name, o]) => [
-    `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}`,
-    `${o.description}${o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : ""}`,
-  ]);
+  const rows: [string, string][] = opts.map(([name, o]) => {
+    const typed = o.type !== "string" && o.type !== "boolean";
+    const notes = [
+      ...(typed ? [describeOptionType(o, false)] : []),
+      ...(o.multiple ? ["repeatable"] : []),
+      ...(o.default !== undefined && o.default !== false ? [`default: ${showDefault(o)}`] : []),
+    ];
+    return [
+      `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "boolean" ? "" : ` ${optionPlaceholder(o)}`}`,
+      `${o.description}${notes.length ? ` (${notes.join("; ")})` : ""}`,
+    ];
+  });
   rows.push(["-h, --help", "show this help"], ["    --verbose", "print stack traces on errors"]);
   lines.push(...columns(rows));
   return lines.join("\n");
+}
+
+function showDefault(o: OptionSpec): string {
+  if (Array.isArray(o.default)) return o.default.join(",");
+  if (o.type === "duration" && typeof o.default === "number") return formatDuration(o.default);
+  return String(o.default);
 }
 
 /** Help text of one plugin: its commands. */

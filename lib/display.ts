@@ -19,6 +19,9 @@
  */
 import * as vega from "vega";
 import * as vl from "vega-lite";
+import { escapeHtml } from "./html.ts";
+
+export { escapeHtml };
 
 /** A column of a normalised table. */
 export interface Column {
@@ -105,14 +108,6 @@ function cell(v: unknown): string {
 /** Number-like column types of JS values, DuckDB (BIGINT, DECIMAL(9,2)…) and Arrow (Int32, Float64…). */
 const numeric = (type: string) =>
   /^(number|u?(tiny|small|big|huge)?int(eger)?\d*|float\d*|double|real|decimal.*|numeric.*)$/i.test(type);
-
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(
-    /'/g,
-    "&#39;",
-  );
-}
 
 /** The footer line: "3 rows × 2 columns" plus a note when rows were cut. */
 function footer(t: Normalised): string {

@@ -5,6 +5,11 @@
  * The service clients live on subpaths so importing the core stays light:
  * `@mercury/core/services/kafka`, `…/postgres`, `…/redis`, `…/duckdb`.
  *
+ * Small shared helpers each have a light subpath too (and are re-exported
+ * here): `@mercury/core/sql` (quoteIdent, quoteLiteral), `…/random`
+ * (seededRandom, normal), `…/html` (escapeHtml), `…/retry` (retry, sleep),
+ * `…/signal` (untilSignal, onSignal), `…/options` (typed command options).
+ *
  * @example
  * ```ts
  * import { definePlugin, MercuryError, Registry, resolveEndpoints } from "@mercury/core";
@@ -70,3 +75,17 @@ export {
   Registry,
 } from "./metrics.ts";
 export { type HealthReport, withTimeout } from "./services/health.ts";
+export { quoteIdent, quoteLiteral } from "./sql.ts";
+export { normal, seededRandom } from "./random.ts";
+export { escapeHtml } from "./html.ts";
+export { backoffDelay, retry, type RetryOptions, sleep } from "./retry.ts";
+export { onSignal, STOP_SIGNALS, untilSignal } from "./signal.ts";
+export {
+  describeOptionType,
+  formatDuration,
+  optionPlaceholder,
+  type OptionValue,
+  type OptionValues,
+  parseDuration,
+  parseOptionValue,
+} from "./options.ts";

@@ -8,20 +8,35 @@
 import { MercuryError } from "./errors.ts";
 import type { Endpoints, ServiceName } from "./config.ts";
 
-/** One option of a command, in `node:util` `parseArgs` terms plus a description. */
+/**
+ * One option of a command, in `node:util` `parseArgs` terms plus a description.
+ *
+ * Typed options are read and checked before the command runs, so
+ * `args.values.x` holds the parsed value: `int` and `number` a number,
+ * `duration` milliseconds (`500ms`, `10s`, `1h30m`), `list` a string array
+ * (comma-separated; repeated with `multiple`), `enum` one of `choices`.
+ * `string` and `boolean` are passed through as before.
+ */
 export interface OptionSpec {
-  type: "string" | "boolean";
+  type: "string" | "boolean" | "int" | "number" | "duration" | "list" | "enum";
   description: string;
   short?: string;
   multiple?: boolean;
-  default?: string | boolean;
-  /** Placeholder in help, e.g. `N` for `--partitions N`. */
+  /** The value when the option is not given; strings of typed options are parsed like input. */
+  default?: string | boolean | number | readonly string[];
+  /** Placeholder in help, e.g. `N` for `--partitions N` (typed options have one by type). */
   value?: string;
+  /** Least value of an `int`, `number` or `duration` (ms) option. */
+  min?: number;
+  /** Greatest value of an `int`, `number` or `duration` (ms) option. */
+  max?: number;
+  /** The allowed values of an `enum` option, or of a `list` option's items. */
+  choices?: readonly string[];
 }
 
 /** Parsed arguments handed to a command. */
 export interface CommandArgs {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  values: Record<string, string | boolean | number | string[] | boolean[] | number[] | undefined>;
   positionals: string[];
 }
 

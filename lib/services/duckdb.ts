@@ -7,10 +7,11 @@
  * import { openDuckDB } from "@mercury/core/services/duckdb";
  * import assert from "node:assert/strict";
  *
- * const db = await openDuckDB();
- * const reader = await db.connection.runAndReadAll("select sum(range) as s from range(10)");
- * assert.equal(Number(reader.getRowObjects()[0]!.s), 45);
- * db.close();
+ * {
+ *   using db = await openDuckDB(); // closed at the end of the block (`await using` works too)
+ *   const reader = await db.connection.runAndReadAll("select sum(range) as s from range(10)");
+ *   assert.equal(Number(reader.getRowObjects()[0]!.s), 45);
+ * }
  * ```
  *
  * @module
@@ -27,14 +28,17 @@ export interface DuckDBOptions {
   config?: Record<string, string>;
 }
 
-/** An open DuckDB instance with one connection. */
-export interface DuckDBHandle {
+/**
+ * An open DuckDB instance with one connection; `using` or `await using`
+ * closes it (both dispose symbols call {@linkcode DuckDBHandle.close}).
+ */
+export interface DuckDBHandle extends Disposable, AsyncDisposable {
   instance: DuckDBInstance;
   connection: DuckDBConnection;
   path: string;
   /** Runs a query and reads the version. */
   health(): Promise<HealthReport>;
-  /** Closes the connection and the instance. */
+  /** Closes the connection and the instance; a second call does nothing. */
   close(): void;
 }
 
@@ -52,6 +56,13 @@ export async function openDuckDB(options: DuckDBOptions = {}): Promise<DuckDBHan
     });
   }
   const connection = await instance.connect();
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    connection.closeSync();
+    instance.closeSync();
+  };
   return {
     instance,
     connection,
@@ -71,10 +82,9 @@ export async function openDuckDB(options: DuckDBOptions = {}): Promise<DuckDBHan
         return { service: "duckdb", endpoint: path, ok: false, latencyMs: performance.now() - t0, detail: String(err) };
       }
     },
-    close() {
-      connection.closeSync();
-      instance.closeSync();
-    },
+    close,
+    [Symbol.dispose]: close,
+    [Symbol.asyncDispose]: () => Promise.resolve(close()),
   };
 }
 
@@ -91,10 +101,6 @@ export async function openDuckDB(options: DuckDBOptions = {}): Promise<DuckDBHan
  * ```
  */
 export async function withDuckDB<T>(fn: (c: DuckDBConnection) => Promise<T>, options: DuckDBOptions = {}): Promise<T> {
-  const db = await openDuckDB(options);
-  try {
-    return await fn(db.connection);
-  } finally {
-    db.close();
-  }
+  using db = await openDuckDB(options);
+  return await fn(db.connection);
 }

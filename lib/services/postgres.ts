@@ -6,9 +6,8 @@
  * ```ts ignore
  * import { connectPostgres } from "@mercury/core/services/postgres";
  *
- * const pg = await connectPostgres();
+ * await using pg = await connectPostgres(); // closed at the end of the block
  * const [row] = await pg.sql`select 1 + 1 as two`;
- * await pg.close();
  * ```
  *
  * @module
@@ -31,7 +30,8 @@ export interface PostgresOptions {
 }
 
 /** A connected PostgreSQL pool. */
-export interface PostgresConnection {
+/** A connected pool; `await using` closes it (`Symbol.asyncDispose` is {@linkcode PostgresConnection.close}). */
+export interface PostgresConnection extends AsyncDisposable {
   sql: Sql;
   url: string;
   /** Runs `select 1` and reads the server version. */
@@ -58,6 +58,7 @@ export async function connectPostgres(options: PostgresOptions = {}): Promise<Po
     await sql.end({ timeout: 0 }).catch(() => {});
     throw unreachable("PostgreSQL", endpoint, ENV_VARS.postgres, err);
   }
+  const close = () => sql.end({ timeout: 5 });
   return {
     sql,
     url,
@@ -84,6 +85,7 @@ export async function connectPostgres(options: PostgresOptions = {}): Promise<Po
       const rows = await sql`select 1 from pg_available_extensions where name = 'timescaledb'`;
       return rows.length > 0;
     },
-    close: () => sql.end({ timeout: 5 }),
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -27,12 +27,13 @@ export interface RedisOptions {
 }
 
 /** A connected Redis client. */
-export interface RedisConnection {
+/** A connected client; `await using` closes it (`Symbol.asyncDispose` is {@linkcode RedisConnection.close}). */
+export interface RedisConnection extends AsyncDisposable {
   client: Redis;
   url: string;
   /** Sends `PING` and reads the server version. */
   health(): Promise<HealthReport>;
-  /** Sends `QUIT` and waits for the connection to close. */
+  /** Sends `QUIT` and waits for the connection to close (dropped after 2 s). */
   close(): Promise<void>;
 }
 
@@ -57,6 +58,25 @@ export async function connectRedis(options: RedisOptions = {}): Promise<RedisCon
     client.disconnect();
     throw unreachable("Redis", endpoint, ENV_VARS.redis, err);
   }
+  // QUIT answers before the socket is closed: wait for "end" (at most 2 s, then drop it).
+  const close = async () => {
+    if (client.status === "end") return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ended = new Promise<void>((resolve) => {
+      client.once("end", () => resolve());
+      timer = setTimeout(() => {
+        client.disconnect();
+        resolve();
+      }, 2000);
+    });
+    try {
+      await client.quit();
+    } catch {
+      client.disconnect();
+    }
+    await ended;
+    clearTimeout(timer);
+  };
   return {
     client,
     url,
@@ -77,12 +97,7 @@ export async function connectRedis(options: RedisOptions = {}): Promise<RedisCon
         return { service: "redis", endpoint, ok: false, latencyMs: performance.now() - t0, detail: String(err) };
       }
     },
-    async close() {
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
