@@ -6,6 +6,7 @@
  */
 import process from "node:process";
 import { MercuryError } from "@mercury/core";
+import { sleep } from "@mercury/core/retry";
 
 /** Output of a finished command. */
 export interface RunResult {
@@ -146,11 +147,6 @@ export async function portHolder(port: number): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Waits `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The last `n` lines of a file, or "" when it cannot be read. */

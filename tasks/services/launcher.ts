@@ -18,7 +18,8 @@ import {
   servicesFilePath,
   stateDir,
 } from "@mercury/core";
-import { alive, portFree, portHolder, run, sleep, tail, writeAtomic } from "./_process.ts";
+import { retry, sleep } from "@mercury/core/retry";
+import { alive, portFree, portHolder, run, tail, writeAtomic } from "./_process.ts";
 import { kafkaService } from "./kafka.ts";
 import type { NativeService } from "./native.ts";
 import { postgresService } from "./postgres.ts";
@@ -180,21 +181,19 @@ export class Launcher {
         throw err;
       }
     }
-    let health: HealthReport;
-    for (let attempt = 1;; attempt++) {
-      try {
-        health = await this.#waitHealthy(svc, pid);
-        break;
-      } catch (err) {
-        // A port just released by a stopped server can still refuse a bind for a moment
-        // ("Address already in use"): wait and start once more.
-        const busy = /already in use/i.test(tail(svc.paths.log, 40));
-        if (mode !== "native" || attempt >= 3 || !busy || !(err instanceof MercuryError)) throw err;
-        this.#log(`${name}: its port was not free yet; starting again`);
-        await sleep(3000);
-        pid = await svc.start();
-      }
-    }
+    // A port just released by a stopped server can still refuse a bind for a moment
+    // ("Address already in use"): wait and start once more, three starts in all.
+    const health: HealthReport = await retry(async (attempt) => {
+      if (attempt > 1) pid = await svc.start();
+      return await this.#waitHealthy(svc, pid);
+    }, {
+      attempts: 3,
+      baseMs: 3000,
+      factor: 1,
+      retryable: (err) =>
+        mode === "native" && err instanceof MercuryError && /already in use/i.test(tail(svc.paths.log, 40)),
+      onRetry: () => this.#log(`${name}: its port was not free yet; starting again`),
+    });
     this.#updateState(name, { mode, pid, endpoint: svc.endpoint, startedAt: new Date().toISOString() });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     this.#log(`${name}: up (${mode}, ${svc.endpoint}) in ${secs}s`);
