@@ -21,6 +21,7 @@ import {
   normalIntervals,
   residualSd,
 } from "../forecaster.ts";
+import { AutoETS } from "./ets.ts";
 
 let ready: Promise<unknown> | null = null;
 /** Loads the augurs wasm modules once. */
@@ -165,6 +166,8 @@ export class Mstl implements Forecaster {
   #m = 1;
   #periods: number[] = [];
   #model: MSTL | null = null;
+  /** A series shorter than two of every period has nothing for STL to decompose: non-seasonal AutoETS instead. */
+  #fallback: AutoETS | null = null;
 
   constructor(params: MstlParams = {}) {
     this.#params = params;
@@ -177,17 +180,26 @@ export class Mstl implements Forecaster {
     const periods = this.#params.periods ??
       (ctx.season > 1 ? (ctx.season === 24 && y.length >= 3 * 168 ? [24, 168] : [ctx.season]) : []);
     this.#periods = periods.filter((p) => p > 1 && y.length >= 2 * p);
+    this.#model = null;
+    this.#fallback = null;
+    if (this.#periods.length === 0) {
+      this.#fallback = new AutoETS({ model: "ZZN" });
+      await this.#fallback.fit(y, { season: 1 });
+      return;
+    }
     const model = MSTL.ets(this.#periods);
     model.fit(y);
     this.#model = model;
   }
 
   fitted(): number[] {
+    if (this.#fallback) return this.#fallback.fitted();
     if (!this.#model) throw new Error("MSTL: fit() first");
     return this.#model.predictInSample().point;
   }
 
   predict(h: number, levels: readonly number[] = DEFAULT_LEVELS): Forecast {
+    if (this.#fallback) return this.#fallback.predict(h, levels);
     if (!this.#model) throw new Error("MSTL: fit() first");
     const mean = this.#model.predict(h).point;
     const intervals = levels.map((level) => {
@@ -198,6 +210,9 @@ export class Mstl implements Forecaster {
   }
 
   describe(): string {
+    if (this.#fallback) {
+      return `MSTL(periods=none: ${this.#y.length} points < 2×${this.#m}) → ${this.#fallback.describe()}`;
+    }
     return `MSTL(periods=${this.#periods.join(",") || "none"}, trend=AutoETS)`;
   }
 
