@@ -300,6 +300,7 @@ export const dashboardCommand: CommandSpec = {
     topic: { type: "string", value: "NAME", description: "input topic", default: "events" },
     pipeline: { type: "string", value: "NAME", description: "pipeline (default: the topic)" },
     port: { type: "string", value: "PORT", description: "HTTP port", default: "8090" },
+    ...requestTimeoutOption,
   },
   async run(args, ctx) {
     const v = args.values;
@@ -307,7 +308,13 @@ export const dashboardCommand: CommandSpec = {
     const pipeline = str(v.pipeline) || topic;
     const pg = await connectPostgres({ max: 2 });
     const redis = await connectRedis();
-    const lag = new LagReader(ctx.endpoints().kafka.brokers, topic, pipeline, pg.sql);
+    const lag = new LagReader(
+      ctx.endpoints().kafka.brokers,
+      topic,
+      pipeline,
+      pg.sql,
+      requestTimeoutMs(v["request-timeout"]),
+    );
     const dash = new Dashboard({ pipeline, topic, sql: pg.sql, redis: redis.client, lag });
     await dash.sample();
     dash.start();
@@ -342,13 +349,20 @@ export const autoscaleCommand: CommandSpec = {
     },
     cooldown: { type: "string", value: "DUR", description: "no change within this long of the last", default: "10s" },
     duration: { type: "string", value: "DUR", description: "stop after this long (default: until Ctrl-C)" },
+    ...requestTimeoutOption,
   },
   async run(args, ctx) {
     const v = args.values;
     const topic = str(v.topic);
     const pipeline = str(v.pipeline) || topic;
     const pg = await connectPostgres({ max: 1 });
-    const lag = new LagReader(ctx.endpoints().kafka.brokers, topic, pipeline, pg.sql);
+    const lag = new LagReader(
+      ctx.endpoints().kafka.brokers,
+      topic,
+      pipeline,
+      pg.sql,
+      requestTimeoutMs(v["request-timeout"]),
+    );
     const log = (l: string) => console.error(`[${new Date().toISOString()}] ${l}`);
     const pool = new ProcessPool([
       "--topic",
@@ -363,6 +377,8 @@ export const autoscaleCommand: CommandSpec = {
       str(v["allowed-lateness"]),
       "--metrics-port",
       "0",
+      "--request-timeout",
+      str(v["request-timeout"]),
     ], log);
     const scaler = new Autoscaler({
       policy: {

@@ -6,6 +6,7 @@
  */
 import { Admin } from "@platformatic/kafka";
 import type { Sql } from "@mercury/core/services/postgres";
+import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
 
 /** Lag of one partition. */
 export interface PartitionLag {
@@ -15,23 +16,45 @@ export interface PartitionLag {
   lag: number;
 }
 
-/** Reads the backlog of `pipeline` over `topic`. */
+/**
+ * Reads the backlog of `pipeline` over `topic`. Each read's Kafka requests
+ * run under `requestTimeoutMs` (default 10 s): a broker that does not answer
+ * makes {@linkcode LagReader.read} an `unavailable` error naming it.
+ */
 export class LagReader {
   #admin: Admin;
-  constructor(brokers: string[], readonly topic: string, readonly pipeline: string, readonly sql: Sql) {
-    this.#admin = new Admin({ clientId: "mercury-stream-lag", bootstrapBrokers: brokers });
+  readonly #brokers: string[];
+  readonly #timeoutMs: number;
+  constructor(
+    brokers: string[],
+    readonly topic: string,
+    readonly pipeline: string,
+    readonly sql: Sql,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  ) {
+    this.#brokers = brokers;
+    this.#timeoutMs = requestTimeoutMs;
+    this.#admin = new Admin({
+      clientId: "mercury-stream-lag",
+      bootstrapBrokers: brokers,
+      ...platformaticTimeouts(requestTimeoutMs),
+    });
   }
 
   /** End offsets from Kafka, checkpoints from PostgreSQL. */
   async read(): Promise<PartitionLag[]> {
-    const meta = await this.#admin.metadata({ topics: [this.topic] });
+    const deadline = <T>(p: Promise<T>, what: string) => withKafkaDeadline(p, this.#timeoutMs, this.#brokers, what);
+    const meta = await deadline(this.#admin.metadata({ topics: [this.topic] }), "metadata");
     const count = meta.topics.get(this.topic)?.partitionsCount ?? 0;
-    const listed = await this.#admin.listOffsets({
-      topics: [{
-        name: this.topic,
-        partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp: -1n })),
-      }],
-    });
+    const listed = await deadline(
+      this.#admin.listOffsets({
+        topics: [{
+          name: this.topic,
+          partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp: -1n })),
+        }],
+      }),
+      "end offsets",
+    );
     const ends: number[] = new Array(count).fill(0);
     for (const p of listed.find((t) => t.name === this.topic)?.partitions ?? []) {
       ends[p.partitionIndex] = Number(p.offset);
@@ -45,7 +68,8 @@ export class LagReader {
     });
   }
 
+  /** Closes the admin client (bounded: closing one whose broker never answered can wait). */
   close(): Promise<void> {
-    return this.#admin.close();
+    return closeWithin(() => this.#admin.close(), this.#timeoutMs);
   }
 }

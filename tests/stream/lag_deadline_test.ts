@@ -1,0 +1,71 @@
+/**
+ * The backlog reader ({@linkcode LagReader}) and the commands built on it —
+ * `dashboard` and `autoscale` — against a broker that accepts TCP and never
+ * answers: `error[unavailable]` (exit 69) naming the broker within the
+ * request deadline, instead of hanging.
+ */
+import assert from "node:assert/strict";
+import { connectPostgres } from "@mercury/core/services/postgres";
+import { LagReader, PostgresSink } from "@mercury/stream";
+import { silentPeer } from "../_hostile.ts";
+import { integration, runScript, uniqueName } from "../_helpers.ts";
+
+Deno.test({
+  name: "LagReader.read() against a silent broker: unavailable naming it within the request deadline",
+  ...integration,
+  async fn() {
+    const peer = silentPeer();
+    const pg = await connectPostgres({ max: 1 });
+    const lag = new LagReader([peer.address], "events", uniqueName("lag"), pg.sql, 1000);
+    try {
+      const t0 = performance.now();
+      await assert.rejects(lag.read(), (err: Error & { code?: string }) => {
+        assert.equal(err.code, "unavailable");
+        assert.match(err.message, new RegExp(`cannot reach Kafka at ${peer.address}`));
+        return true;
+      });
+      const ms = performance.now() - t0;
+      assert.ok(ms < 5000, `took ${Math.round(ms)} ms (deadline 1000 ms)`);
+    } finally {
+      await lag.close();
+      peer.close();
+      await pg.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "stream dashboard and autoscale against a silent broker exit 69 naming it within 20 s",
+  ...integration,
+  async fn(t) {
+    const peer = silentPeer();
+    const pipeline = uniqueName("lagdl");
+    const pg = await connectPostgres({ max: 1 });
+    // The dashboard's first sample reads the checkpoints table before Kafka.
+    const sink = await PostgresSink.open(pg.sql, pipeline);
+    try {
+      for (const args of [["dashboard", "--port", "0"], ["autoscale", "--max", "1", "--duration", "60s"]]) {
+        await t.step(args[0]!, async () => {
+          const t0 = performance.now();
+          const r = await runScript(
+            "tasks/mercury.ts",
+            ["stream", ...args, "--topic", pipeline, "--request-timeout", "2s"],
+            { MERCURY_KAFKA_BROKERS: peer.address },
+          );
+          const ms = performance.now() - t0;
+          assert.equal(r.code, 69, r.stdout + r.stderr);
+          const errors = r.stderr.split("\n").filter((l) => l.startsWith("error"));
+          assert.equal(errors.length, 1, r.stderr);
+          assert.match(errors[0]!, /^error\[unavailable\]: cannot reach Kafka at 127\.0\.0\.1:\d+/);
+          assert.ok(errors[0]!.includes(`(at ${peer.address})`), errors[0]);
+          assert.match(errors[0]!, /hint: .*deno task services up kafka.*MERCURY_KAFKA_BROKERS/);
+          assert.ok(ms < 20_000, `took ${Math.round(ms)} ms`);
+        });
+      }
+    } finally {
+      await sink.reset();
+      peer.close();
+      await pg.close();
+    }
+  },
+});
