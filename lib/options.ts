@@ -97,7 +97,20 @@ export function formatDuration(ms: number): string {
   return (ms < 0 ? "-" : "") + out;
 }
 
-/** The type of an option as help and errors say it: "an integer ≥ 1", "one of csv, json". */
+/**
+ * The type of an option as errors say it (`article: false`: as help says it).
+ *
+ * @example
+ * ```ts
+ * import { describeOptionType } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(describeOptionType({ type: "int", min: 1, description: "" }), "an integer ≥ 1");
+ * assert.equal(describeOptionType({ type: "duration", max: 60_000, description: "" }, false),
+ *   "duration ≤ 1m (e.g. 500ms, 10s, 5m, 1h)");
+ * assert.equal(describeOptionType({ type: "enum", choices: ["csv", "json"], description: "" }), "one of csv, json");
+ * ```
+ */
 export function describeOptionType(spec: OptionSpec, article = true): string {
   const a = (s: string) => (article ? s : s.replace(/^an? /, ""));
   const show = (n: number) => (spec.type === "duration" ? formatDuration(n) : String(n));
@@ -126,7 +139,19 @@ export function describeOptionType(spec: OptionSpec, article = true): string {
   }
 }
 
-/** The placeholder of an option's value in help: `N`, `X`, `DUR`, `A,B`, `csv|json`, or its `value`. */
+/**
+ * The placeholder of an option's value in help: `N`, `X`, `DUR`, `A,B`, `csv|json`, or its `value`.
+ *
+ * @example
+ * ```ts
+ * import { optionPlaceholder } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(optionPlaceholder({ type: "int", description: "" }), "N");
+ * assert.equal(optionPlaceholder({ type: "enum", choices: ["a", "b"], description: "" }), "a|b");
+ * assert.equal(optionPlaceholder({ type: "int", value: "PORT", description: "" }), "PORT");
+ * ```
+ */
 export function optionPlaceholder(spec: OptionSpec): string {
   if (spec.value) return spec.value;
   switch (spec.type) {

@@ -5,7 +5,17 @@
  * @module
  */
 
-/** The signals a server or worker stops on by default. */
+/**
+ * The signals a server or worker stops on by default.
+ *
+ * @example
+ * ```ts
+ * import { STOP_SIGNALS } from "@mercury/core/signal";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual([...STOP_SIGNALS], ["SIGINT", "SIGTERM"]);
+ * ```
+ */
 export const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
 /** Signals this platform lets a program listen to (Windows: SIGINT and SIGBREAK only). */
