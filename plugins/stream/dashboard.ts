@@ -118,6 +118,7 @@ export class Dashboard {
   /** The latency buckets of each worker at recent samples (for percentiles over the last seconds). */
   #scrapes: { t: number; byWorker: Map<string, Buckets> }[] = [];
   #timer?: ReturnType<typeof setInterval>;
+  #sampling = false;
 
   constructor(readonly options: DashboardOptions) {}
 
@@ -169,8 +170,17 @@ export class Dashboard {
     while (this.samples.length > (this.options.history ?? 120)) this.samples.shift();
   }
 
+  /**
+   * Samples every second. A sample still under way (a slow or silent
+   * upstream, up to the lag reader's request deadline) makes the next ticks
+   * pass instead of piling up more reads behind it.
+   */
   start(): void {
-    this.#timer = setInterval(() => void this.sample().catch(() => {}), 1000);
+    this.#timer = setInterval(() => {
+      if (this.#sampling) return;
+      this.#sampling = true;
+      this.sample().catch(() => {}).finally(() => this.#sampling = false);
+    }, 1000);
   }
 
   stop(): void {

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { connectPostgres } from "@mercury/core/services/postgres";
-import { LagReader, PostgresSink } from "@mercury/stream";
+import { Dashboard, LagReader, PostgresSink } from "@mercury/stream";
+import { connectRedis } from "@mercury/core/services/redis";
 import { silentPeer } from "../_hostile.ts";
 import { integration, runScript, uniqueName } from "../_helpers.ts";
 
@@ -65,6 +66,48 @@ Deno.test({
     } finally {
       await sink.reset();
       peer.close();
+      await pg.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Dashboard.start(): with a silent broker the samples wait for each other instead of piling up",
+  ...integration,
+  async fn() {
+    const peer = silentPeer();
+    const pipeline = uniqueName("lagpile");
+    const pg = await connectPostgres({ max: 2 });
+    const redis = await connectRedis();
+    const sink = await PostgresSink.open(pg.sql, pipeline);
+    const reader = new LagReader([peer.address], pipeline, pipeline, pg.sql, 3000);
+    let inFlight = 0;
+    let most = 0;
+    let reads = 0;
+    const lag = {
+      read: async () => {
+        reads++;
+        most = Math.max(most, ++inFlight);
+        try {
+          return await reader.read();
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const dash = new Dashboard({ pipeline, topic: pipeline, sql: pg.sql, redis: redis.client, lag });
+    try {
+      dash.start();
+      // Ticks at 1, 2, 3 and 4 s; each read waits 3 s for the silent broker.
+      await new Promise((r) => setTimeout(r, 4500));
+      assert.ok(reads >= 1, "the dashboard sampled");
+      assert.equal(most, 1, `${most} lag reads were under way at once`);
+    } finally {
+      dash.stop();
+      await reader.close();
+      peer.close();
+      await sink.reset();
+      await redis.close();
       await pg.close();
     }
   },
