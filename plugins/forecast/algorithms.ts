@@ -1,7 +1,9 @@
 /**
  * The algorithm registry: every model by name, how to build it from
  * parameters, how to restore it from JSON, the least data it needs and the
- * parameter grid `tune` searches.
+ * parameter grid `tune` searches. The neural models (TensorFlow.js) and the
+ * augurs models (MSTL, Prophet; wasm) are imported when one is first fitted or
+ * restored, so the registry itself loads neither.
  *
  * @module
  */
@@ -11,8 +13,10 @@ import { Baseline } from "./models/baseline.ts";
 import { AutoETS } from "./models/ets.ts";
 import { Theta } from "./models/theta.ts";
 import { AutoARIMA } from "./models/arima.ts";
-import { Mstl, Prophet } from "./models/augurs.ts";
-import { NeuralForecaster } from "./models/neural.ts";
+import { LazyForecaster } from "./_lazy_model.ts";
+
+const augurs = () => import("./models/augurs.ts");
+const neural = () => import("./models/neural.ts");
 
 /** What the registry knows about one algorithm. */
 export interface AlgorithmInfo {
@@ -87,32 +91,33 @@ const list: AlgorithmInfo[] = [
   {
     name: "mstl",
     description: "MSTL decomposition (augurs), trend by AutoETS",
-    create: (p) => new Mstl(p),
-    restore: (s) => Mstl.fromState(s),
+    create: (p) => new LazyForecaster("mstl", async () => new (await augurs()).Mstl(p)),
+    restore: async (s) => (await augurs()).Mstl.fromState(s),
     minPoints: (m) => 2 * m,
     grid: {},
   },
   {
     name: "prophet",
     description: "Prophet (Stan model in wasm via augurs), MAP fit",
-    create: (p) => new Prophet(p),
-    restore: (s) => Prophet.fromState(s),
+    create: (p) => new LazyForecaster("prophet", async () => new (await augurs()).Prophet(p)),
+    restore: async (s) => (await augurs()).Prophet.fromState(s),
     minPoints: () => 3,
     grid: { changepointPriorScale: [0.01, 0.05, 0.5], seasonalityMode: ["additive", "multiplicative"] },
   },
   {
     name: "lstm",
     description: "LSTM on TensorFlow.js (seeded), conformal intervals",
-    create: (p) => new NeuralForecaster("lstm", p),
-    restore: (s) => NeuralForecaster.fromState(s),
+    create: (p) => new LazyForecaster("lstm", async () => new (await neural()).NeuralForecaster("lstm", p)),
+    restore: async (s) => (await neural()).NeuralForecaster.fromState(s),
     minPoints: (m) => Math.max(2, 2 * m) + 2 * Math.max(2, m) + 25,
     grid: { units: [8, 16], epochs: [10, 20] },
   },
   {
     name: "transformer",
     description: "one-block Transformer encoder on TensorFlow.js (seeded), conformal intervals",
-    create: (p) => new NeuralForecaster("transformer", p),
-    restore: (s) => NeuralForecaster.fromState(s),
+    create: (p) =>
+      new LazyForecaster("transformer", async () => new (await neural()).NeuralForecaster("transformer", p)),
+    restore: async (s) => (await neural()).NeuralForecaster.fromState(s),
     minPoints: (m) => Math.max(2, 2 * m) + 2 * Math.max(2, m) + 25,
     grid: { units: [8, 16], epochs: [20, 40] },
   },

@@ -2,11 +2,16 @@
  * The standalone `forecast` program:
  * `deno task forecast <command> [options]`, or install it with
  * `deno install -g -A -n forecast --config deno.json plugins/forecast/cli.ts`.
+ * It dispatches from the light manifest: `forecast --help` and
+ * `forecast <command> --help` load no model, and a command loads its
+ * implementation only when it runs.
  *
  * @module
  */
 import { commandHelp, main, MercuryError, parseCommandArgs, projectRoot, resolveEndpoints } from "@mercury/core";
-import { commands } from "./commands.ts";
+import { manifest } from "./manifest.ts";
+
+const commands = manifest.commands;
 
 /** Help of the `forecast` program. */
 export function forecastHelp(): string {

@@ -1,5 +1,6 @@
 /**
- * Reading series: CSV or Parquet through DuckDB, one series (`ds`, `y`) or
+ * Reading series: CSV or Parquet through DuckDB (loaded on the first read,
+ * so importing this module stays light), one series (`ds`, `y`) or
  * many in long format (`unique_id`, `ds`, `y`, as statsforecast uses).
  * Values are checked row by row (non-numeric values, duplicate or unsorted
  * timestamps are errors naming the file, row and series), the frequency is
@@ -12,9 +13,11 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
 import { MercuryError } from "@mercury/core";
 import { printable } from "./_printable.ts";
+import { MAX_POINTS } from "./_limits.ts";
+
+export { MAX_POINTS };
 
 /** A regular time step: a fixed number of ms, calendar months, or a plain index. */
 export type Frequency = { unit: "ms"; step: number } | { unit: "month"; step: number } | {
@@ -48,9 +51,6 @@ export interface LoadOptions {
   /** Most points a series may span on its grid, gaps included (default {@linkcode MAX_POINTS}). */
   maxPoints?: number;
 }
-
-/** Default bound on the points one series spans on its grid (gaps included): 1,000,000. */
-export const MAX_POINTS = 1_000_000;
 
 /** Series read from one file, with the frequency found. */
 export interface Dataset {
@@ -191,6 +191,7 @@ export async function loadSeries(file: string, options: LoadOptions = {}): Promi
   const sql = parquet
     ? `select * from read_parquet(${lit})`
     : `select * from read_csv(${lit}, header = true, all_varchar = true, auto_detect = true)`;
+  const { DuckDBInstance } = await import("@duckdb/node-api");
   const db = await DuckDBInstance.create(":memory:");
   const conn = await db.connect();
   let cols: Record<string, unknown[]>;

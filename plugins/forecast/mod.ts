@@ -1,10 +1,18 @@
 /**
- * `@mercury/forecast`: forecasting one series or thousands (seed task 3) —
- * naive, seasonal naive, drift and M4's Naive2; AutoETS; AutoARIMA
- * (Hyndman–Khandakar, exact ML by Kalman filter); Theta and optimised Theta;
- * MSTL and Prophet (augurs, wasm); LSTM and Transformer (TensorFlow.js);
- * ensembles; prediction intervals with coverage checked by backtests;
- * anomaly detection; versioned model files; the `forecast` CLI.
+ * `@mercury/forecast`: forecasting one series or thousands — naive, seasonal
+ * naive, drift and M4's Naive2; AutoETS; AutoARIMA (Hyndman–Khandakar, exact
+ * ML by Kalman filter); Theta and optimised Theta; MSTL and Prophet (augurs,
+ * wasm); LSTM and Transformer (TensorFlow.js); ensembles; prediction
+ * intervals with coverage checked by backtests; anomaly detection; versioned
+ * model files; the `forecast` CLI.
+ *
+ * Importing this module loads neither TensorFlow.js, the augurs wasm, DuckDB
+ * nor vega: the registry loads the neural and augurs models when one is first
+ * fitted or restored, `loadSeries` loads DuckDB on its first read, and the
+ * commands load their implementation when they run. Their classes have entry
+ * points of their own: `@mercury/forecast/neural` (`NeuralForecaster`,
+ * `initTf`) and `@mercury/forecast/prophet` (`Prophet`, `Mstl`,
+ * `initAugurs`); `@mercury/forecast/manifest` is the plugin's light manifest.
  *
  * @example
  * ```ts
@@ -19,30 +27,28 @@
  *
  * @module
  */
-import { definePlugin } from "@mercury/core";
-import { commands } from "./commands.ts";
+import type { CommandSpec } from "@mercury/core";
+import { manifest } from "./manifest.ts";
 
-/** The plugin's manifest, found by `deno task mercury plugins`. */
-export const manifest = definePlugin({
-  name: "forecast",
-  title: "Forecasting",
-  version: "0.1.0",
-  description: "ARIMA, ETS, Theta, MSTL, Prophet, LSTM, Transformer, ensembles; backtests, anomalies, batch",
-  services: [],
-  commands,
-  notebook: "notebooks/03-forecast.ipynb",
-});
+export { manifest };
 
-export {
-  backtestCommand,
-  batchCommand,
-  compareCommand,
-  detectCommand,
-  fanChart,
-  predictCommand,
-  trainCommand,
-  tuneCommand,
-} from "./commands.ts";
+/** The `train` command (spec and lazily loaded run), as in `manifest.commands`. */
+export const trainCommand: CommandSpec = manifest.commands.train!;
+/** The `predict` command. */
+export const predictCommand: CommandSpec = manifest.commands.predict!;
+/** The `compare` command. */
+export const compareCommand: CommandSpec = manifest.commands.compare!;
+/** The `backtest` command. */
+export const backtestCommand: CommandSpec = manifest.commands.backtest!;
+/** The `detect` command. */
+export const detectCommand: CommandSpec = manifest.commands.detect!;
+/** The `tune` command. */
+export const tuneCommand: CommandSpec = manifest.commands.tune!;
+/** The `batch` command. */
+export const batchCommand: CommandSpec = manifest.commands.batch!;
+
+export { fanChart } from "./_chart.ts";
+export { MAX_HORIZON, MAX_POINTS } from "./_limits.ts";
 export { forecastHelp, runForecast } from "./cli.ts";
 export {
   DEFAULT_LEVELS,
@@ -67,8 +73,6 @@ export {
   kpss,
   seasonalStrength,
 } from "./models/arima.ts";
-export { initAugurs, Mstl, type MstlParams, Prophet, type ProphetParams } from "./models/augurs.ts";
-export { initTf, NeuralForecaster, type NeuralParams } from "./models/neural.ts";
 export { createForecaster, Ensemble, type EnsembleParams, restoreForecaster } from "./ensemble.ts";
 export {
   backtest,

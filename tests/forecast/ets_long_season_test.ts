@@ -1,4 +1,5 @@
-import { AutoETS, createForecaster, mase, Mstl, syntheticSeries, syntheticSet } from "@mercury/forecast";
+import { AutoETS, createForecaster, mase, syntheticSeries, syntheticSet } from "@mercury/forecast";
+import { Mstl } from "@mercury/forecast/prophet";
 import assert from "node:assert/strict";
 import { plausibleFirstStep } from "./forecaster_suite.ts";
 

@@ -47,7 +47,7 @@ export interface ProphetParams {
  *
  * @example
  * ```ts
- * import { Prophet } from "@mercury/forecast";
+ * import { Prophet } from "@mercury/forecast/prophet";
  * import assert from "node:assert/strict";
  *
  * const y = Array.from({ length: 96 }, (_, t) => 20 + 5 * Math.sin((2 * Math.PI * t) / 24));
@@ -150,7 +150,7 @@ export interface MstlParams {
  *
  * @example
  * ```ts
- * import { Mstl } from "@mercury/forecast";
+ * import { Mstl } from "@mercury/forecast/prophet";
  * import assert from "node:assert/strict";
  *
  * const y = Array.from({ length: 96 }, (_, t) => 20 + 5 * Math.sin((2 * Math.PI * t) / 24));

@@ -138,7 +138,7 @@ function mulberry(seed: number) {
  *
  * @example
  * ```ts
- * import { NeuralForecaster } from "@mercury/forecast";
+ * import { NeuralForecaster } from "@mercury/forecast/neural";
  * import assert from "node:assert/strict";
  *
  * const y = Array.from({ length: 120 }, (_, t) => 10 + Math.sin((2 * Math.PI * t) / 12));

@@ -1,0 +1,75 @@
+/**
+ * Option values of the `forecast` commands checked and converted: integers,
+ * horizons under `--max-horizon`, interval levels, `--params` JSON and
+ * algorithm names. Each bad value is a usage error (exit 64) naming its option.
+ *
+ * @module
+ */
+import type { CommandArgs } from "@mercury/core";
+import { MercuryError } from "@mercury/core";
+import { ALGORITHMS } from "../algorithms.ts";
+import { createForecaster } from "../ensemble.ts";
+import { MAX_HORIZON } from "../_limits.ts";
+
+/** The option's value when it is a string, else undefined. */
+export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** `v` as an integer ≥ `min`, else a usage error naming `--name`. */
+export function int(v: unknown, name: string, min = 1): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    throw new MercuryError("usage", `--${name} "${v}" is not an integer ≥ ${min}`, {
+      where: `--${name}`,
+      hint: name === "future-periods" || name === "horizon"
+        ? "a horizon of at least 1 step"
+        : `pass a whole number ≥ ${min}`,
+    });
+  }
+  return n;
+}
+
+/** A horizon option (`--horizon`, `--future-periods`), at most `--max-horizon` steps. */
+export function horizonOf(v: CommandArgs["values"], name: string, min = 1): number {
+  const h = int(v[name], name, min);
+  const max = int(v["max-horizon"] ?? MAX_HORIZON, "max-horizon");
+  if (h > max) {
+    throw new MercuryError("usage", `--${name} ${h} is more than the limit of ${max} steps`, {
+      where: `--${name}`,
+      hint: `forecast fewer steps, or pass --max-horizon ${h} to allow it`,
+    });
+  }
+  return h;
+}
+
+/** `--levels`: comma-separated percentages strictly between 0 and 100 (default 80,95). */
+export function levelsOf(v: unknown): number[] {
+  const out = String(v ?? "80,95").split(",").map((s) => Number(s.trim()));
+  for (const l of out) {
+    if (!(l > 0 && l < 100)) {
+      throw new MercuryError("usage", `--levels "${v}" must be percentages between 0 and 100`, {
+        where: "--levels",
+        hint: "e.g. 80,95",
+      });
+    }
+  }
+  return out;
+}
+
+/** `--params`: a JSON object (absent → {}). */
+export function paramsOf(v: unknown): Record<string, unknown> {
+  if (v === undefined) return {};
+  try {
+    const p = JSON.parse(String(v));
+    if (p && typeof p === "object" && !Array.isArray(p)) return p;
+  } catch { /* fall through */ }
+  throw new MercuryError("usage", `--params "${v}" is not a JSON object`, {
+    where: "--params",
+    hint: `e.g. --params '{"model":"AAdA"}'`,
+  });
+}
+
+/** A registered algorithm's name (aliases resolved) or `ensemble`; an unknown name throws listing the known ones. */
+export function checkAlgorithm(name: string): string {
+  if (name === "ensemble") return name;
+  return ALGORITHMS.get(name) ? name : createForecaster(name).algorithm; // throws with the list on unknown names
+}

@@ -1,0 +1,57 @@
+/**
+ * The data options of the `forecast` commands (`--data`, `--fill`, `--season`,
+ * `--series`, …) turned into a loaded dataset and one chosen series.
+ *
+ * @module
+ */
+import type { CommandArgs } from "@mercury/core";
+import { MercuryError } from "@mercury/core";
+import { type Dataset, defaultSeason, type FillRule, loadSeries, type Series } from "../data.ts";
+import { MAX_POINTS } from "../_limits.ts";
+import { int, str } from "./_args.ts";
+
+/** Loads `--data` with the data options; `seasonUsed` is `--season` or the frequency's default. */
+export async function readData(v: CommandArgs["values"]): Promise<Dataset & { seasonUsed: number }> {
+  const file = str(v.data);
+  if (!file) {
+    throw new MercuryError("usage", "--data is required", {
+      hint: "pass --data FILE.csv (columns ds,y or unique_id,ds,y)",
+    });
+  }
+  const fill = str(v.fill) ?? "linear";
+  if (!["linear", "previous", "zero", "error"].includes(fill)) {
+    throw new MercuryError("usage", `--fill "${fill}" is not linear, previous, zero or error`, { where: "--fill" });
+  }
+  const d = await loadSeries(file, {
+    freq: str(v.freq),
+    fill: fill as FillRule,
+    sort: v.sort === true,
+    idColumn: str(v["id-col"]),
+    timeColumn: str(v["time-col"]),
+    targetColumn: str(v["target-col"]),
+    maxPoints: int(v["max-points"] ?? MAX_POINTS, "max-points"),
+  });
+  const seasonUsed = v.season !== undefined ? int(v.season, "season") : defaultSeason(d.freq);
+  return { ...d, seasonUsed };
+}
+
+/** The series named `id`, or the only one; several without `--series` is a usage error. */
+export function pickSeries(d: Dataset, id: string | undefined): Series {
+  if (id !== undefined) {
+    const s = d.series.find((x) => x.id === id);
+    if (!s) {
+      throw new MercuryError("input", `${d.file} has no series "${id}"`, {
+        where: d.file,
+        hint: `series: ${d.series.slice(0, 10).map((x) => x.id).join(", ")}${d.series.length > 10 ? "…" : ""}`,
+      });
+    }
+    return s;
+  }
+  if (d.series.length > 1) {
+    throw new MercuryError("usage", `${d.file} holds ${d.series.length} series; choose one with --series`, {
+      where: d.file,
+      hint: `e.g. --series ${d.series[0]!.id}, or use \`forecast batch\` for all of them`,
+    });
+  }
+  return d.series[0]!;
+}

@@ -1,0 +1,73 @@
+/**
+ * `forecast compare`: saved models side by side — their stored backtest
+ * metrics, or metrics on hold-out data — sorted by MASE, with an optional
+ * chart of their forecasts.
+ *
+ * @module
+ */
+import type { CommandArgs, CommandContext } from "@mercury/core";
+import { MercuryError } from "@mercury/core";
+import { chartSvg, tableText } from "@mercury/core/display";
+import { forecastsChart } from "../_chart.ts";
+import { MAX_POINTS } from "../_limits.ts";
+import { loadSeries } from "../data.ts";
+import { coverage, evaluate, type MetricName, METRICS } from "../metrics.ts";
+import { loadModel, restoreModel } from "../model_file.ts";
+import { OutputFiles } from "../output_files.ts";
+import { horizonOf, int, str } from "./_args.ts";
+import { fmt } from "./_format.ts";
+import { pickSeries } from "./_input.ts";
+
+/** Runs `forecast compare`. */
+export function compare(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  return OutputFiles.run(async (outputs) => {
+    const v = args.values;
+    const paths = [...((v.models as string[] | undefined) ?? []), ...args.positionals];
+    if (!paths.length) {
+      throw new MercuryError("usage", "no models given", { hint: "forecast compare --models model1.pkl model2.pkl" });
+    }
+    if (str(v.chart)) await outputs.plan("--chart", str(v.chart)!);
+    const files = await Promise.all(paths.map(loadModel));
+    let holdout: number[] | null = null;
+    if (str(v.data)) {
+      const d = await loadSeries(str(v.data)!, { maxPoints: int(v["max-points"] ?? MAX_POINTS, "max-points") });
+      holdout = pickSeries(d, files[0]!.series.id === "series" ? undefined : files[0]!.series.id).y;
+    }
+    const h = holdout ? holdout.length : horizonOf(v, "horizon");
+    const rows: Record<string, unknown>[] = [];
+    const lines: { t: number; y: number; model: string }[] = [];
+    for (const [i, file] of files.entries()) {
+      const model = await restoreModel(file, paths[i]!);
+      const f = model.predict(h, [80, 95]);
+      f.mean.forEach((y, t) => lines.push({ t: t + 1, y, model: `${paths[i]} (${file.algorithm})` }));
+      const row: Record<string, unknown> = {
+        model: paths[i],
+        algorithm: file.algorithm,
+        description: file.description,
+        series: file.series.id,
+        version: file.version,
+      };
+      if (holdout) {
+        const y = (file.model.state as { y: number[] }).y ?? [];
+        const m = evaluate(y, holdout, f, file.series.season);
+        for (const k of METRICS) row[k] = fmt(m[k]);
+        row.coverage95 = fmt(coverage(holdout, f, 95));
+      } else {
+        for (const k of METRICS) row[k] = fmt(file.metrics[k] ?? NaN);
+        row.coverage95 = fmt(file.metrics.coverage95 ?? NaN);
+      }
+      rows.push(row);
+    }
+    const metric: MetricName = "mase";
+    rows.sort((a, b) =>
+      Number(a[metric] === "—" ? Infinity : a[metric]) - Number(b[metric] === "—" ? Infinity : b[metric])
+    );
+    ctx.print(holdout ? `scored on ${str(v.data)} (${h} points)` : "stored backtest metrics (train --horizon)");
+    ctx.print(tableText(rows));
+    if (str(v.chart)) {
+      await outputs.stage(str(v.chart)!, await chartSvg(forecastsChart(lines) as never));
+      await outputs.commit();
+      ctx.print(`wrote ${str(v.chart)}`);
+    }
+  });
+}

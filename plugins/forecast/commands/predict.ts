@@ -1,0 +1,53 @@
+/**
+ * `forecast predict`: forecasts the next periods from a saved model, printed
+ * as a table and optionally written as CSV and as a fan chart (SVG).
+ *
+ * @module
+ */
+import type { CommandArgs, CommandContext } from "@mercury/core";
+import { chartSvg, tableText } from "@mercury/core/display";
+import { fanChart } from "../_chart.ts";
+import { csv } from "../_csv.ts";
+import { advance } from "../data.ts";
+import { loadModel, restoreModel } from "../model_file.ts";
+import { OutputFiles } from "../output_files.ts";
+import { horizonOf, levelsOf, str } from "./_args.ts";
+import { dateOf, fmt } from "./_format.ts";
+
+/** Runs `forecast predict`. */
+export function predict(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  return OutputFiles.run(async (outputs) => {
+    const v = args.values;
+    const h = horizonOf(v, "future-periods");
+    const levels = levelsOf(v.levels);
+    const path = str(v["model-path"]) ?? "model.pkl";
+    if (str(v.output)) await outputs.plan("--output", str(v.output)!);
+    if (str(v.chart)) await outputs.plan("--chart", str(v.chart)!);
+    const file = await loadModel(path);
+    const model = await restoreModel(file, path);
+    const f = model.predict(h, levels);
+    const freq = file.series.freq;
+    const ds = Array.from({ length: h }, (_, i) => advance(file.series.end, freq, i + 1));
+    const rows = f.mean.map((m, i) => {
+      const r: Record<string, unknown> = { unique_id: file.series.id, ds: dateOf(ds[i]!, freq), forecast: m };
+      for (const iv of f.intervals) {
+        r[`lo${iv.level}`] = iv.lower[i];
+        r[`hi${iv.level}`] = iv.upper[i];
+      }
+      return r;
+    });
+    if (str(v.output)) await outputs.stage(str(v.output)!, csv(rows));
+    if (str(v.chart)) {
+      const y = (file.model.state as { y?: number[] }).y ?? [];
+      await outputs.stage(str(v.chart)!, await chartSvg(fanChart(y.slice(-4 * h), f, file.description) as never));
+    }
+    await outputs.commit();
+    ctx.print(`${file.description} — series ${file.series.id}, ${h} steps`);
+    ctx.print(
+      tableText(
+        rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, x]) => [k, typeof x === "number" ? fmt(x) : x]))),
+        { maxRows: h },
+      ),
+    );
+  });
+}

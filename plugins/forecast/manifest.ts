@@ -1,0 +1,214 @@
+/**
+ * The forecast plugin's manifest: its commands, their options and help. It
+ * loads no model, no data reader and nothing heavy (no TensorFlow.js, augurs
+ * wasm, DuckDB or vega): each command imports its implementation from
+ * `./commands/` the first time it runs, so discovery, `forecast --help` and
+ * `forecast <command> --help` stay fast.
+ *
+ * @example
+ * ```ts
+ * import { manifest } from "@mercury/forecast/manifest";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(manifest.name, "forecast");
+ * assert.deepEqual(Object.keys(manifest.commands), [
+ *   "train", "predict", "compare", "backtest", "detect", "tune", "batch",
+ * ]);
+ * ```
+ *
+ * @module
+ */
+import { type CommandArgs, type CommandContext, definePlugin, type OptionSpec } from "@mercury/core";
+import { MAX_HORIZON, MAX_POINTS } from "./_limits.ts";
+import { ALGORITHM_NAMES } from "./_names.ts";
+import { METRICS } from "./metrics.ts";
+
+type Run = (args: CommandArgs, ctx: CommandContext) => Promise<number | void>;
+/** A command's `run` that imports its module on first use and calls its export `name`. */
+const lazy = <K extends string>(load: () => Promise<Record<K, Run>>, name: K): Run => async (args, ctx) =>
+  await (await load())[name](args, ctx);
+
+const maxHorizonOption: Record<string, OptionSpec> = {
+  "max-horizon": {
+    type: "string",
+    value: "N",
+    description: "refuse horizons longer than N steps",
+    default: String(MAX_HORIZON),
+  },
+};
+const maxPointsOption: Record<string, OptionSpec> = {
+  "max-points": {
+    type: "string",
+    value: "N",
+    description: "refuse a series spanning more than N steps (gaps included)",
+    default: String(MAX_POINTS),
+  },
+};
+const dataOptions: Record<string, OptionSpec> = {
+  data: { type: "string", value: "FILE", description: "CSV or Parquet: ds,y or unique_id,ds,y" },
+  series: { type: "string", value: "ID", description: "which series of a long-format file (default: the only one)" },
+  freq: { type: "string", value: "F", description: "frequency (1h, 15min, 1d, 1w, 1M, index); inferred when absent" },
+  season: {
+    type: "string",
+    value: "M",
+    description: "seasonal period (default from the frequency: 24 hourly, 7 daily, 12 monthly)",
+  },
+  fill: { type: "string", value: "RULE", description: "gaps: linear, previous, zero or error", default: "linear" },
+  sort: { type: "boolean", description: "sort rows by series and time instead of rejecting unsorted input" },
+  "id-col": { type: "string", value: "NAME", description: "series id column", default: "unique_id" },
+  "time-col": { type: "string", value: "NAME", description: "timestamp column", default: "ds" },
+  "target-col": { type: "string", value: "NAME", description: "value column", default: "y" },
+  ...maxPointsOption,
+};
+
+/** The plugin's manifest, found by `deno task mercury plugins`. */
+export const manifest = definePlugin({
+  name: "forecast",
+  title: "Forecasting",
+  version: "0.1.0",
+  description: "ARIMA, ETS, Theta, MSTL, Prophet, LSTM, Transformer, ensembles; backtests, anomalies, batch",
+  services: [],
+  notebook: "notebooks/03-forecast.ipynb",
+  commands: {
+    train: {
+      summary: "fit a model on a series and save it (JSON, any file name)",
+      description: "Example: forecast train --data historical_data.csv --algorithm prophet --output model.pkl",
+      options: {
+        ...dataOptions,
+        algorithm: {
+          type: "string",
+          value: "NAME",
+          description: `one of ${ALGORITHM_NAMES.join(", ")}, ensemble`,
+          default: "auto_ets",
+        },
+        params: { type: "string", value: "JSON", description: `algorithm parameters, e.g. '{"model":"AAdA"}'` },
+        output: { type: "string", value: "FILE", description: "where to write the model", default: "model.pkl" },
+        horizon: {
+          type: "string",
+          value: "H",
+          description: "backtest horizon for the stored metrics (default 2 seasons; 0 skips)",
+        },
+        windows: { type: "string", value: "N", description: "backtest windows", default: "2" },
+        clean: { type: "boolean", description: "replace anomalies before training" },
+        "model-version": {
+          type: "string",
+          value: "SEMVER",
+          description: "the model's semantic version",
+          default: "1.0.0",
+        },
+        ...maxHorizonOption,
+      },
+      run: lazy(() => import("./commands/train.ts"), "train"),
+    },
+    predict: {
+      summary: "forecast the next periods from a saved model",
+      description: "Example: forecast predict --model-path model.pkl --future-periods 30",
+      options: {
+        "model-path": { type: "string", value: "FILE", description: "model written by train", default: "model.pkl" },
+        "future-periods": { type: "string", value: "H", description: "horizon in steps", default: "12" },
+        levels: { type: "string", value: "L", description: "interval levels in percent", default: "80,95" },
+        output: { type: "string", value: "FILE", description: "also write the forecast as CSV" },
+        chart: { type: "string", value: "FILE", description: "write a fan chart (SVG)" },
+        ...maxHorizonOption,
+      },
+      run: lazy(() => import("./commands/predict.ts"), "predict"),
+    },
+    compare: {
+      summary: "compare saved models: metrics table (and forecasts chart)",
+      usage: "--models A B C…",
+      description: "Example: forecast compare --models model1.pkl model2.pkl model3.pkl [--data holdout.csv]",
+      options: {
+        models: {
+          type: "string",
+          value: "FILES",
+          description: "model files (the first after --models, the rest as further arguments)",
+          multiple: true,
+        },
+        data: {
+          type: "string",
+          value: "FILE",
+          description: "hold-out data (ds,y after the training end) to score on; default: the stored backtest metrics",
+        },
+        horizon: { type: "string", value: "H", description: "steps to plot", default: "24" },
+        chart: { type: "string", value: "FILE", description: "write the models' forecasts as one SVG chart" },
+        ...maxHorizonOption,
+        ...maxPointsOption,
+      },
+      run: lazy(() => import("./commands/compare.ts"), "compare"),
+    },
+    backtest: {
+      summary: "rolling-origin cross-validation of an algorithm: metrics and interval coverage",
+      options: {
+        ...dataOptions,
+        algorithm: { type: "string", value: "NAME", description: "algorithm (or ensemble)", default: "auto_ets" },
+        params: { type: "string", value: "JSON", description: "algorithm parameters" },
+        horizon: { type: "string", value: "H", description: "steps per window (default 2 seasons)" },
+        windows: { type: "string", value: "N", description: "number of origins", default: "3" },
+        step: { type: "string", value: "N", description: "steps between origins (default the horizon)" },
+        levels: { type: "string", value: "L", description: "interval levels", default: "80,95" },
+        ...maxHorizonOption,
+      },
+      run: lazy(() => import("./commands/backtest.ts"), "backtest"),
+    },
+    detect: {
+      summary: "score every point for anomalies (residual or decomposition method)",
+      options: {
+        ...dataOptions,
+        method: { type: "string", value: "M", description: "residual or decomposition", default: "residual" },
+        algorithm: {
+          type: "string",
+          value: "NAME",
+          description: "model for the residual method",
+          default: "auto_ets",
+        },
+        threshold: {
+          type: "string",
+          value: "Z",
+          description: "robust z-score above which a point is an anomaly",
+          default: "3.5",
+        },
+        output: { type: "string", value: "FILE", description: "write every point with its score as CSV" },
+      },
+      run: lazy(() => import("./commands/detect.ts"), "detect"),
+    },
+    tune: {
+      summary: "search algorithms × parameters by backtest and print a leaderboard",
+      options: {
+        ...dataOptions,
+        algorithms: {
+          type: "string",
+          value: "LIST",
+          description: "comma-separated algorithms",
+          default: "naive2,seasonal_naive,theta,optimized_theta,auto_ets,auto_arima,mstl",
+        },
+        metric: { type: "string", value: "M", description: `rank by ${METRICS.join(", ")}`, default: "mase" },
+        horizon: { type: "string", value: "H", description: "steps per window (default 2 seasons)" },
+        windows: { type: "string", value: "N", description: "number of origins", default: "2" },
+        output: { type: "string", value: "FILE", description: "train the winner on all data and save it here" },
+        ...maxHorizonOption,
+      },
+      run: lazy(() => import("./commands/tune.ts"), "tune"),
+    },
+    batch: {
+      summary: "forecast every series of a long-format file in parallel (Deno workers)",
+      options: {
+        ...dataOptions,
+        algorithm: { type: "string", value: "NAME", description: "algorithm (or ensemble)", default: "auto_ets" },
+        params: { type: "string", value: "JSON", description: "algorithm parameters" },
+        horizon: { type: "string", value: "H", description: "steps to forecast", default: "24" },
+        levels: { type: "string", value: "L", description: "interval levels", default: "80,95" },
+        workers: { type: "string", value: "N", description: "parallel workers (default: CPU count)" },
+        output: { type: "string", value: "FILE", description: "forecasts CSV", default: "forecasts.csv" },
+        errors: {
+          type: "string",
+          value: "FILE",
+          description: "per-series error report CSV",
+          default: "forecast_errors.csv",
+        },
+        strict: { type: "boolean", description: "exit non-zero when any series failed" },
+        ...maxHorizonOption,
+      },
+      run: lazy(() => import("./commands/batch.ts"), "batch"),
+    },
+  },
+});
