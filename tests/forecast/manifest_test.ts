@@ -1,0 +1,106 @@
+/**
+ * The forecast plugin's front doors are light: the manifest and the `forecast` CLI load no npm package before a
+ * command runs, and `@mercury/forecast` loads no TensorFlow.js, augurs wasm, DuckDB or vega until a model or a read
+ * needs it.
+ */
+import assert from "node:assert/strict";
+import { ALGORITHMS, createForecaster, manifest, restoreForecaster } from "@mercury/forecast";
+import { manifest as lightManifest } from "@mercury/forecast/manifest";
+import { ALGORITHM_NAMES } from "../../plugins/forecast/_names.ts";
+import { ROOT } from "../_helpers.ts";
+
+interface Dep {
+  code?: { specifier: string };
+  isDynamic?: boolean;
+}
+interface InfoModule {
+  specifier: string;
+  dependencies?: Dep[];
+}
+
+/** Every module `entry` loads before any dynamic import runs (static edges only), from `deno info --json`. */
+async function staticGraph(entry: string): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", entry], cwd: ROOT }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { roots: string[]; modules: InfoModule[] };
+  const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const todo = [...info.roots];
+  while (todo.length) {
+    const s = todo.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    for (const d of bySpec.get(s)?.dependencies ?? []) {
+      if (!d.isDynamic && d.code) todo.push(d.code.specifier);
+    }
+  }
+  return [...seen];
+}
+
+const npm = (graph: string[]) => graph.filter((s) => s.startsWith("npm:") || s.includes("/node_modules/"));
+const forecastModules = (graph: string[]) =>
+  graph.filter((s) => s.includes("/plugins/forecast/")).map((s) => s.replace(/^.*\/plugins\/forecast\//, "")).sort();
+
+Deno.test("forecast manifest.ts and cli.ts statically import no npm package and no model", async () => {
+  for (const entry of ["plugins/forecast/manifest.ts", "plugins/forecast/cli.ts"]) {
+    const graph = await staticGraph(entry);
+    assert.deepEqual(npm(graph), [], entry);
+    const own = forecastModules(graph).filter((m) => m !== "cli.ts");
+    assert.deepEqual(own, ["_limits.ts", "_names.ts", "manifest.ts", "metrics.ts"], entry);
+  }
+});
+
+Deno.test("@mercury/forecast (mod.ts) statically imports no npm package: no TensorFlow.js, augurs, DuckDB or vega", async () => {
+  assert.deepEqual(npm(await staticGraph("plugins/forecast/mod.ts")), []);
+  // The check itself can fail: the neural and prophet entry points do reach their packages statically.
+  assert.ok(npm(await staticGraph("plugins/forecast/neural.ts")).some((s) => s.includes("@tensorflow/tfjs")));
+  assert.ok(npm(await staticGraph("plugins/forecast/prophet.ts")).some((s) => s.includes("@bsull/augurs")));
+});
+
+Deno.test("a program using @mercury/forecast for ETS never evaluates TensorFlow.js; fitting an LSTM loads it", async () => {
+  const script = `
+    const f = await import("@mercury/forecast");
+    const y = Array.from({ length: 48 }, (_, t) => 10 + (t % 12));
+    const ets = f.createForecaster("auto_ets");
+    await ets.fit(y, { season: 12 });
+    const lstm = f.createForecaster("lstm", { lookback: 12, horizon: 6, epochs: 1, units: 2, calibration: 4 });
+    const before = "_tfengine" in globalThis;
+    await lstm.fit(y, { season: 12 });
+    console.log(JSON.stringify({ before, after: "_tfengine" in globalThis, ets: ets.predict(3).mean.length,
+      lstm: lstm.predict(3).mean.length, algorithm: lstm.algorithm }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", script], cwd: ROOT }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  assert.deepEqual(r, { before: false, after: true, ets: 3, lstm: 3, algorithm: "lstm" });
+});
+
+Deno.test("lazily loaded models: unfitted describe() and errors, restore through the registry", async () => {
+  const m = createForecaster("mstl");
+  assert.equal(m.algorithm, "mstl");
+  assert.equal(m.describe(), "mstl (not fitted)");
+  assert.throws(() => m.predict(3), /mstl: fit\(\) first/);
+  const y = Array.from({ length: 96 }, (_, t) => 20 + 5 * Math.sin((2 * Math.PI * t) / 24));
+  await m.fit(y, { season: 24 });
+  const back = await restoreForecaster(m.toJSON());
+  assert.equal(back.algorithm, "mstl");
+  assert.deepEqual(back.predict(24, [80]).mean, m.predict(24, [80]).mean);
+});
+
+Deno.test("forecast manifest: the algorithm names it lists are the registry's; every command runs lazily", () => {
+  assert.deepEqual([...ALGORITHM_NAMES], [...ALGORITHMS.keys()]);
+  assert.equal(manifest, lightManifest);
+  assert.deepEqual(Object.keys(manifest.commands), [
+    "train",
+    "predict",
+    "compare",
+    "backtest",
+    "detect",
+    "tune",
+    "batch",
+  ]);
+  for (const [name, cmd] of Object.entries(manifest.commands)) {
+    assert.ok(cmd.summary, `${name} has a summary`);
+    assert.equal(typeof cmd.run, "function", `${name} has a run`);
+  }
+});
