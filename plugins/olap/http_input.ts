@@ -1,41 +1,31 @@
 /**
- * What the HTTP API accepts, checked at the edge (bodies themselves are read
- * with a byte limit by `@mercury/core/http_body`): SQL of at most
- * `maxSqlChars` characters (413 `sql_too_long`), and each route's fields, a
- * wrong one refused with a 400 naming it.
+ * What the HTTP API accepts, as zod schemas checked at the edge (bodies
+ * themselves are read with a byte limit by `@mercury/core/http_body`): each
+ * route's fields, a wrong one refused with a 400 whose message starts with the
+ * field's path (`measures[0].agg must be one of …`, `where` set to the path),
+ * and SQL of at most `maxSqlChars` characters (413 `sql_too_long`).
  *
  * @example A rollup spec with a bad measure names the field
  * ```ts
- * import { rollupRequest, sqlField } from "@mercury/olap";
+ * import { checkSqlLength, rollupRequest } from "@mercury/olap";
  * import assert from "node:assert/strict";
  *
  * const err = (f: () => unknown) => { try { f(); } catch (e) { return e as { status: number; message: string }; } };
  * const bad = err(() => rollupRequest({ name: "r", table: "t", dimensions: ["a"], measures: [{ agg: "median" }] }));
  * assert.equal(bad?.status, 400);
  * assert.match(bad!.message, /^measures\[0\]\.agg must be one of/);
- * assert.equal(err(() => sqlField({ sql: "select 1" + " ".repeat(100) }, 50))?.status, 413);
+ * assert.equal(err(() => checkSqlLength("select 1" + " ".repeat(100), 50))?.status, 413);
  * ```
  *
  * @module
  */
+import { z } from "zod";
 import { OlapError } from "./errors.ts";
 import type { Params } from "./executor.ts";
-import type { IngestOptions } from "./catalog.ts";
 import type { Measure, RollupSpec } from "./rollups.ts";
 
 /** Default longest SQL text (256 Ki characters). */
 export const MAX_SQL_CHARS = 256 * 1024;
-
-const bad = (field: string, what: string, hint?: string) =>
-  new OlapError(400, "bad_request", `${field} ${what}`, { where: field, ...(hint ? { hint } : {}) });
-
-/** `q[field]` as a string (required) no longer than `max` characters. */
-export function sqlField(q: Record<string, unknown>, maxChars: number, field = "sql"): string {
-  const v = q[field];
-  if (typeof v !== "string") throw bad(field, "must be a string", `send {"${field}": "select …"}`);
-  checkSqlLength(v, maxChars);
-  return v;
-}
 
 /** Throws a 413 `sql_too_long` when `sql` is longer than `maxChars`. */
 export function checkSqlLength(sql: string, maxChars: number): void {
@@ -46,138 +36,151 @@ export function checkSqlLength(sql: string, maxChars: number): void {
   }
 }
 
-/** An optional string field. */
-export function optString(q: Record<string, unknown>, field: string): string | undefined {
-  const v = q[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw bad(field, "must be a string");
-  return v;
+/** `a.b[0].c` for a zod issue path. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`).join("");
 }
 
-/** An optional field that must be one of `allowed`. */
-export function optOneOf<T extends string>(
-  q: Record<string, unknown>,
-  field: string,
-  allowed: readonly T[],
-): T | undefined {
-  const v = optString(q, field);
-  if (v === undefined) return undefined;
-  if (!allowed.includes(v as T)) throw bad(field, `must be one of ${allowed.join(", ")} (got "${v.slice(0, 40)}")`);
-  return v as T;
+const HINTS: Record<string, string> = {
+  sql: 'send {"sql": "select …"}',
+  source: 'send {"source": "/data/in/events.csv"}',
+};
+
+/**
+ * `input` parsed by `schema`, or an {@linkcode OlapError} 400 for its first problem: the message starts with the
+ * field's path (`bad_params` for `params`, else `bad_request`), `where` is the path.
+ *
+ * @example
+ * ```ts
+ * import { parseInput, queryBody } from "@mercury/olap";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseInput(queryBody, { sql: "select 1", limit: "5" }).limit, 5);
+ * assert.throws(() => parseInput(queryBody, { sql: 1 }), { status: 400, message: /^sql must be a string/ });
+ * ```
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const where = fieldPath(issue.path) || "body";
+  const kind = issue.path[0] === "params" ? "bad_params" : "bad_request";
+  const hint = HINTS[where];
+  throw new OlapError(400, kind, `${where} ${issue.message}`, { where, ...(hint ? { hint } : {}) });
 }
 
-/** An optional non-empty list of strings. */
-export function optStringList(q: Record<string, unknown>, field: string): string[] | undefined {
-  const v = q[field];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) throw bad(field, "must be a list of strings");
-  return v as string[];
-}
+const err = (message: string) => ({ error: message });
+/** null and absent are the same: no value. */
+const optional = <T extends z.ZodType>(t: T) => t.nullish().transform((v) => v ?? undefined);
+const str = () => z.string(err("must be a string"));
+const optStr = () => optional(str());
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  optional(z.enum(values, {
+    error: (iss) =>
+      typeof iss.input === "string"
+        ? `must be one of ${values.join(", ")} (got "${iss.input.slice(0, 40)}")`
+        : `must be one of ${values.join(", ")}`,
+  }));
+const stringList = () => z.array(z.string(), err("must be a list of strings"));
+const nonNegative = () => z.number(err("must be a non-negative number")).min(0, err("must be a non-negative number"));
+/** A list or an object (absent is fine, null is not). */
+const params = () =>
+  z.custom<Params>((v) => v !== null && typeof v === "object", err("must be a list or an object")).optional();
+/** A non-negative number, also given as text (query-string values); "" and null are absent. */
+const numberOrText = () =>
+  z.preprocess(
+    (v) => v === null || v === "" ? undefined : typeof v === "string" ? Number(v) : v,
+    nonNegative().optional(),
+  );
 
-/** An optional non-negative number. */
-export function optNumber(q: Record<string, unknown>, field: string): number | undefined {
-  const v = q[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw bad(field, "must be a non-negative number");
-  return v;
-}
+/** The body of `POST /query` (and the parameters of `GET /query`); `format` is checked by `parseFormat`. */
+export const queryBody = z.object({
+  sql: str(),
+  params: params(),
+  format: z.unknown().optional(),
+  limit: numberOrText(),
+  offset: numberOrText(),
+  timeoutMs: numberOrText(),
+  noCache: z.unknown().optional().transform((v) => v === true || v === "1"),
+  queryId: optStr(),
+  download: z.unknown().optional().transform((v) => Boolean(v)),
+});
 
-/** An optional boolean. */
-export function optBoolean(q: Record<string, unknown>, field: string): boolean | undefined {
-  const v = q[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") throw bad(field, "must be true or false");
-  return v;
-}
-
-/** Optional query parameters: a list or an object. */
-export function optParams(q: Record<string, unknown>, field = "params"): Params | undefined {
-  const v = q[field];
-  if (v === undefined) return undefined;
-  if (v === null || typeof v !== "object") {
-    throw new OlapError(400, "bad_params", `${field} must be a list or an object`, { where: field });
-  }
-  return v as Params;
-}
+/** The body of `POST /explain`. */
+export const explainBody = z.object({
+  sql: str(),
+  params: params(),
+  analyze: optional(z.boolean(err("must be true or false"))).transform((v) => v ?? false),
+  timeoutMs: optional(nonNegative()),
+});
 
 /** The body of `POST /tables/:name/ingest`. */
-export function ingestRequest(q: Record<string, unknown>): { source: string; format?: string; options: IngestOptions } {
-  const source = q.source;
-  if (typeof source !== "string" || !source) {
-    throw bad("source", "must be a path or postgres:schema.table", 'send {"source": "/data/in/events.csv"}');
-  }
-  return {
-    source,
-    format: optString(q, "format"),
-    options: {
-      partitionBy: optString(q, "partitionBy"),
-      sortBy: optStringList(q, "sortBy"),
-      mode: optOneOf(q, "mode", ["replace", "append"] as const),
-      storage: optOneOf(q, "storage", ["parquet", "duckdb"] as const),
-    },
-  };
-}
+export const ingestBody = z.object({
+  source: z.string(err("must be a path or postgres:schema.table")).min(
+    1,
+    err("must be a path or postgres:schema.table"),
+  ),
+  format: optStr(),
+  partitionBy: optStr(),
+  sortBy: optional(stringList()),
+  mode: oneOf(["replace", "append"]),
+  storage: oneOf(["parquet", "duckdb"]),
+});
 
 const AGGS = ["sum", "count", "min", "max", "avg"] as const;
 
-/** The body of `POST /rollups`: a rollup spec with every field checked. */
-export function rollupRequest(q: Record<string, unknown>): RollupSpec {
-  const name = q.name;
-  if (typeof name !== "string" || !/^[a-z_][a-z0-9_]*$/.test(name)) {
-    throw bad("name", "must be an identifier (lower case letters, digits, _)");
-  }
-  if (typeof q.table !== "string" || !q.table) throw bad("table", "must be a table name");
-  const dimensions = optStringList(q, "dimensions");
-  if (!dimensions?.length) throw bad("dimensions", "must be a non-empty list of column names");
-  const list = q.measures ?? [];
-  if (!Array.isArray(list)) throw bad("measures", 'must be a list of {"agg", "column"}');
-  const measures = list.map((m, i): Measure => {
-    const at = `measures[${i}]`;
-    if (m === null || typeof m !== "object" || Array.isArray(m)) throw bad(at, 'must be {"agg", "column"}');
-    const agg = (m as Record<string, unknown>).agg;
-    if (!AGGS.includes(agg as (typeof AGGS)[number])) throw bad(`${at}.agg`, `must be one of ${AGGS.join(", ")}`);
-    const column = (m as Record<string, unknown>).column;
-    if (typeof column !== "string" || !column) throw bad(`${at}.column`, "must be a column name");
-    return { agg, column } as Measure;
-  });
-  return { name, table: q.table, dimensions, measures };
-}
+/** The body of `POST /rollups`. */
+export const rollupBody = z.object({
+  name: z.string(err("must be an identifier (lower case letters, digits, _)"))
+    .regex(/^[a-z_][a-z0-9_]*$/, err("must be an identifier (lower case letters, digits, _)")),
+  table: z.string(err("must be a table name")).min(1, err("must be a table name")),
+  dimensions: z.array(z.string(), err("must be a non-empty list of column names"))
+    .min(1, err("must be a non-empty list of column names")),
+  measures: optional(z.array(
+    z.object({
+      agg: z.enum(AGGS, err(`must be one of ${AGGS.join(", ")}`)),
+      column: z.string(err("must be a column name")).min(1, err("must be a column name")),
+    }, err('must be {"agg", "column"}')),
+    err('must be a list of {"agg", "column"}'),
+  )).transform((v) => v ?? []),
+});
 
 /** Marks `POST /chart` draws. */
 export const CHART_MARKS = ["bar", "line", "point", "area", "tick", "rect", "circle", "square"] as const;
 
 /** The body of `POST /chart`. */
-export function chartRequest(q: Record<string, unknown>, maxSqlChars: number): {
-  sql: string;
-  params?: Params;
-  mark: (typeof CHART_MARKS)[number];
-  x?: string;
-  y?: string;
-  color?: string;
-  width?: number;
-} {
-  const sql = sqlField(q, maxSqlChars);
-  const mark = q.mark === undefined ? "bar" : optOneOf(q, "mark", CHART_MARKS);
-  return {
-    sql,
-    params: optParams(q),
-    mark: mark ?? "bar",
-    x: optString(q, "x"),
-    y: optString(q, "y"),
-    color: optString(q, "color"),
-    width: optNumber(q, "width"),
-  };
+export const chartBody = z.object({
+  sql: str(),
+  params: params(),
+  mark: oneOf(CHART_MARKS).transform((v) => v ?? "bar"),
+  x: optStr(),
+  y: optStr(),
+  color: optStr(),
+  width: optional(nonNegative()),
+});
+
+/** The body of `POST /tables/:name/ingest`, checked: the source, its format and the ingest options. */
+export function ingestRequest(q: Record<string, unknown>) {
+  const { source, format, ...options } = parseInput(ingestBody, q);
+  return { source, format, options };
 }
 
-/** The body of `POST /explain`. */
-export function explainRequest(
-  q: Record<string, unknown>,
-  maxSqlChars: number,
-): { sql: string; params?: Params; analyze: boolean; timeoutMs?: number } {
-  return {
-    sql: sqlField(q, maxSqlChars),
-    params: optParams(q),
-    analyze: optBoolean(q, "analyze") ?? false,
-    timeoutMs: optNumber(q, "timeoutMs"),
-  };
+/** The body of `POST /rollups` as a checked rollup spec. */
+export function rollupRequest(q: Record<string, unknown>): RollupSpec {
+  const r = parseInput(rollupBody, q);
+  return { ...r, measures: r.measures as Measure[] };
+}
+
+/** The body of `POST /chart`, checked, its SQL no longer than `maxSqlChars`. */
+export function chartRequest(q: Record<string, unknown>, maxSqlChars: number): z.output<typeof chartBody> {
+  const r = parseInput(chartBody, q);
+  checkSqlLength(r.sql, maxSqlChars);
+  return r;
+}
+
+/** The body of `POST /explain`, checked, its SQL no longer than `maxSqlChars`. */
+export function explainRequest(q: Record<string, unknown>, maxSqlChars: number): z.output<typeof explainBody> {
+  const r = parseInput(explainBody, q);
+  checkSqlLength(r.sql, maxSqlChars);
+  return r;
 }

@@ -48,19 +48,18 @@ export {
 export { resolveToken, TokenCheck } from "./access.ts";
 export {
   CHART_MARKS,
+  chartBody,
   chartRequest,
   checkSqlLength,
+  explainBody,
   explainRequest,
+  ingestBody,
   ingestRequest,
   MAX_SQL_CHARS,
-  optBoolean,
-  optNumber,
-  optOneOf,
-  optParams,
-  optString,
-  optStringList,
+  parseInput,
+  queryBody,
+  rollupBody,
   rollupRequest,
-  sqlField,
 } from "./http_input.ts";
 export { LOG_SQL_CHARS, logText, type LogTextOptions, redactLiterals } from "./query_log.ts";
 export { arrowSchema, chunksToArrow, typeIdOf } from "./arrow.ts";
@@ -104,5 +103,6 @@ export {
   TIME_SERIES_MACROS,
 } from "./timeseries.ts";
 export { type LogEntry, Olap, type OlapOptions, type QueryAnswer, type QueryOptions, rollupTable } from "./engine.ts";
-export { type OlapServer, serve, type ServeOptions } from "./server.ts";
+export { apiApp, type OlapServer, serve, type ServeOptions } from "./server.ts";
+export type { ApiEnv, ApiState } from "./http/context.ts";
 export { generateEvents } from "./sample_data.ts";
