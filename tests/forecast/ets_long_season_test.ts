@@ -1,4 +1,4 @@
-import { AutoETS, createForecaster, mase, syntheticSeries, syntheticSet } from "@mercury/forecast";
+import { AutoARIMA, AutoETS, createForecaster, mase, syntheticSeries, syntheticSet } from "@mercury/forecast";
 import { Mstl } from "@mercury/forecast/prophet";
 import assert from "node:assert/strict";
 import { plausibleFirstStep } from "./forecaster_suite.ts";
@@ -66,4 +66,30 @@ Deno.test("AutoETS on long seasons and short series", async (t) => {
       assert.ok(f.mean.every(Number.isFinite));
     },
   );
+});
+
+Deno.test("AutoARIMA on long seasons and short series fits non-seasonal and says so", async (t) => {
+  await t.step("daily with a 365-day season: non-seasonal, within seconds", async () => {
+    const s = syntheticSeries("daily_yearly", 1);
+    const t0 = performance.now();
+    const m = new AutoARIMA();
+    await m.fit(s.y.slice(0, s.y.length - s.h), { season: 365 });
+    assert.match(m.describe(), /^ARIMA\(\d,\d,\d\)( with \w+)? \[non-seasonal: season 365 > 52\]$/);
+    assert.equal(m.model.fallback, "non-seasonal: season 365 > 52");
+    assert.ok(performance.now() - t0 < 30_000, `${performance.now() - t0} ms`);
+  });
+  await t.step("weekly shorter than two seasons: non-seasonal, recorded in the saved state", async () => {
+    const s = syntheticSeries("weekly_short", 2);
+    const m = new AutoARIMA();
+    await m.fit(s.y.slice(0, 80), { season: 52 });
+    assert.match(m.describe(), /\[non-seasonal: 80 points < 107 for season 52\]$/);
+    const back = AutoARIMA.fromState(JSON.parse(JSON.stringify(m.toJSON())));
+    assert.equal(back.describe(), m.describe());
+  });
+  await t.step("weekly m=52 with enough history keeps its season", async () => {
+    const s = syntheticSeries("weekly", 2);
+    const m = new AutoARIMA();
+    await m.fit(s.y.slice(0, s.y.length - s.h), { season: 52 });
+    assert.equal(m.model.fallback, undefined);
+  });
 });

@@ -49,7 +49,15 @@ interface ArimaFit {
   loglik: number;
   aicc: number;
   method: "CSS" | "CSS-ML";
+  /** Why a non-seasonal model was fitted to a seasonal series (too short, or the season too long), if it was. */
+  fallback?: string;
 }
+
+/**
+ * The longest season AutoARIMA models (longer ones are fitted non-seasonal, and `describe()` says so): with a
+ * 365-day season one stepwise search ran over 100 s on a 1,000-point series here (a 52-week one ~2 s).
+ */
+export const ARIMA_MAX_SEASON = 52;
 
 /** `(1-B)^d (1-B^m)^D` applied to x. */
 export function difference(x: number[], d: number, D: number, m: number): number[] {
@@ -362,7 +370,12 @@ export class AutoARIMA implements Forecaster {
   fit(y: number[], ctx: FitContext): Promise<void> {
     this.#y = y.slice();
     let m = Math.max(1, ctx.season);
-    if (y.length < 2 * m + 3) m = 1;
+    let fallback: string | undefined;
+    if (m > ARIMA_MAX_SEASON) fallback = `non-seasonal: season ${m} > ${ARIMA_MAX_SEASON}`;
+    else if (m > 1 && y.length < 2 * m + 3) {
+      fallback = `non-seasonal: ${y.length} points < ${2 * m + 3} for season ${m}`;
+    }
+    if (fallback) m = 1;
     const pr = this.#params;
     const exact = pr.exact ?? true;
     if (pr.order) {
@@ -370,6 +383,7 @@ export class AutoARIMA implements Forecaster {
       const o = { p: p!, d: d!, q: q!, P, D, Q, m, constant: d! + D <= 1 };
       this.#fit = fitOrder(y, o, exact);
       if (!this.#fit) throw new RangeError(`Cannot fit ARIMA${JSON.stringify(pr.order)} to ${y.length} points`);
+      if (fallback && (P || D || Q)) this.#fit.fallback = fallback;
       return Promise.resolve();
     }
     const D = pr.D ?? (m > 1 && seasonalStrength(y, m) > 0.64 ? 1 : 0);
@@ -441,6 +455,7 @@ export class AutoARIMA implements Forecaster {
     if (!best) throw new RangeError(`Cannot fit any ARIMA model to ${y.length} points`);
     const chosen: ArimaFit = best;
     this.#fit = exact ? (fitOrder(y, chosen.order, true) ?? chosen) : chosen;
+    if (fallback) this.#fit.fallback = fallback;
     return Promise.resolve();
   }
 
@@ -516,7 +531,8 @@ export class AutoARIMA implements Forecaster {
     if (!f) return "AutoARIMA (not fitted)";
     const o = f.order;
     const c = o.constant ? (o.d + o.D === 1 ? " with drift" : " with mean") : "";
-    return `ARIMA(${o.p},${o.d},${o.q})${o.m > 1 ? `(${o.P},${o.D},${o.Q})[${o.m}]` : ""}${c}`;
+    const text = `ARIMA(${o.p},${o.d},${o.q})${o.m > 1 ? `(${o.P},${o.D},${o.Q})[${o.m}]` : ""}${c}`;
+    return f.fallback ? `${text} [${f.fallback}]` : text;
   }
 
   /** The chosen order, coefficients, σ², log-likelihood and AICc. */
