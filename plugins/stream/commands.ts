@@ -260,6 +260,7 @@ export const verifyCommand: CommandSpec = {
     ...windowOptions,
     sink: { type: "string", value: "KIND", description: "postgres or kafka", default: "postgres" },
     "output-topic": { type: "string", value: "NAME", description: "results topic for --sink kafka" },
+    ...requestTimeoutOption,
   },
   async run(args, ctx) {
     const v = args.values;
@@ -267,7 +268,8 @@ export const verifyCommand: CommandSpec = {
     const pipeline = str(v.pipeline) || topic;
     const window = parseWindowSpec(str(v.window));
     const brokers = ctx.endpoints().kafka.brokers;
-    const partitions = await readTopic(brokers, topic);
+    const timeoutMs = requestTimeoutMs(v["request-timeout"]);
+    const partitions = await readTopic(brokers, topic, timeoutMs);
     const truth = groundTruth(
       partitions,
       window,
@@ -276,9 +278,12 @@ export const verifyCommand: CommandSpec = {
     );
     const pg = str(v.sink) === "kafka" ? undefined : await connectPostgres({ max: 1 });
     try {
-      const actual = pg
-        ? await sinkTotals(pg.sql, pipeline)
-        : await kafkaSinkTotals(brokers, str(v["output-topic"]) || `${pipeline}.windows`, `${pipeline}.state`);
+      const actual = pg ? await sinkTotals(pg.sql, pipeline) : await kafkaSinkTotals(
+        brokers,
+        str(v["output-topic"]) || `${pipeline}.windows`,
+        `${pipeline}.state`,
+        timeoutMs,
+      );
       const diffs = compareTotals(truth.totals, actual);
       ctx.print(
         `${topic}: ${truth.events} events, ${truth.late} late, ${truth.malformed} malformed; ` +

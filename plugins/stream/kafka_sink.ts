@@ -14,6 +14,7 @@
 import { Buffer } from "node:buffer";
 import { type Consumer, Producer } from "@platformatic/kafka";
 import { kafkaClient } from "@mercury/core/services/kafka";
+import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
 import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
 import {
   type CheckpointStore,
@@ -52,8 +53,9 @@ export async function readCommitted(
   brokers: string[],
   topic: string,
   idleMs = 1500,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Promise<{ key: string; value: string; partition: number; offset: bigint }[]> {
-  const kafka = kafkaClient(brokers, "mercury-read-committed");
+  const kafka = kafkaClient(brokers, "mercury-read-committed", requestTimeoutMs);
   const consumer = kafka.consumer({
     groupId: `mercury-read-${crypto.randomUUID()}`,
     readUncommitted: false,
@@ -63,8 +65,9 @@ export async function readCommitted(
   });
   const out: { key: string; value: string; partition: number; offset: bigint }[] = [];
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    // Connecting and subscribing within the deadline: kafkajs's own request timeout and retries add up to minutes.
+    await withKafkaDeadline(consumer.connect(), requestTimeoutMs, brokers, "connecting");
+    await withKafkaDeadline(consumer.subscribe({ topic, fromBeginning: true }), requestTimeoutMs, brokers, "metadata");
     await new Promise<void>((resolve, reject) => {
       let timer = setTimeout(resolve, idleMs * 3);
       consumer.run({
@@ -85,7 +88,7 @@ export async function readCommitted(
       }).catch(reject);
     });
   } finally {
-    await consumer.disconnect().catch(() => {});
+    await closeWithin(() => consumer.disconnect(), requestTimeoutMs);
   }
   return out;
 }
@@ -226,6 +229,7 @@ export async function kafkaSinkTotals(
   brokers: string[],
   outputTopic: string,
   changelogTopic: string,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Promise<Map<string, { count: number; sum: number }>> {
   const totals = new Map<string, { count: number; sum: number }>();
   const add = (k: string, count: number, sum: number) => {
@@ -234,12 +238,12 @@ export async function kafkaSinkTotals(
     t.sum += sum;
     totals.set(k, t);
   };
-  for (const r of await readCommitted(brokers, outputTopic)) {
+  for (const r of await readCommitted(brokers, outputTopic, 1500, requestTimeoutMs)) {
     const w = JSON.parse(r.value) as WindowResult;
     add(`${w.key}|${w.start}|${w.end}`, w.count, w.sum);
   }
   const latest = new Map<string, string>();
-  for (const r of await readCommitted(brokers, changelogTopic, 500)) latest.set(r.key, r.value);
+  for (const r of await readCommitted(brokers, changelogTopic, 500, requestTimeoutMs)) latest.set(r.key, r.value);
   for (const v of latest.values()) {
     if (!v) continue;
     for (const [key, start, end, acc] of (JSON.parse(v) as ChangelogValue).state.open) {

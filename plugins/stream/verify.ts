@@ -12,25 +12,45 @@ import { replayObservations } from "./observation_log.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { type Event, isRejected, parseEvent } from "./event.ts";
 import { type WindowSpec, windowStarts } from "./window.ts";
+import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
 
 /** Count and sum per `key|start|end`. */
 export type Totals = Map<string, { count: number; sum: number }>;
 
-/** Reads every record of `topic` (partition by partition, in offset order). */
-export async function readTopic(brokers: string[], topic: string): Promise<Map<number, Uint8Array[]>> {
+/**
+ * Reads every record of `topic` (partition by partition, in offset order).
+ * Each Kafka request has `requestTimeoutMs` (default 10 s; joining the
+ * reader's group 20 s more): a broker that does not answer is an
+ * `unavailable` error naming it.
+ */
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<Map<number, Uint8Array[]>> {
   const consumer = new Consumer({
     clientId: "mercury-verify",
     groupId: `mercury-verify-${crypto.randomUUID()}`,
     bootstrapBrokers: brokers,
     maxWaitTime: 100,
+    ...platformaticTimeouts(requestTimeoutMs),
   });
   try {
-    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic);
-    if (!ends) throw new MercuryError("not_found", `unknown topic "${topic}"`, { where: brokers.join(",") });
+    const unknown = () => new MercuryError("not_found", `unknown topic "${topic}"`, { where: brokers.join(",") });
+    const offsets = consumer.listOffsets({ topics: [topic] }).catch((err: Error) => {
+      throw /unknown topic/i.test(err.message) ? unknown() : err;
+    });
+    const ends = (await withKafkaDeadline(offsets, requestTimeoutMs, brokers, "end offsets")).get(topic);
+    if (!ends) throw unknown();
     const byPartition = new Map<number, Uint8Array[]>(ends.map((_, p) => [p, []]));
     let remaining = ends.reduce((s, e) => s + Number(e), 0);
     if (remaining === 0) return byPartition;
-    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+    const stream = await withKafkaDeadline(
+      consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false }),
+      requestTimeoutMs + 20_000,
+      brokers,
+      "joining the reader's group",
+    );
     for await (const m of stream) {
       byPartition.get(m.partition)!.push(m.value as unknown as Uint8Array);
       if (--remaining === 0) break;
@@ -38,7 +58,7 @@ export async function readTopic(brokers: string[], topic: string): Promise<Map<n
     await stream.close();
     return byPartition;
   } finally {
-    await consumer.close(true);
+    await closeWithin(() => consumer.close(true), requestTimeoutMs);
   }
 }
 
