@@ -23,14 +23,8 @@
  */
 import { resolveEndpoints } from "@mercury/core";
 import { openDuckDB } from "@mercury/core/services/duckdb";
-import {
-  featureServerClient,
-  historicalSql,
-  OfflineStore,
-  onlinePrefix,
-  openFeatureStore,
-  RedisOnlineStore,
-} from "@mercury/features";
+import { historicalSql, OfflineStore, onlinePrefix, openFeatureStore, RedisOnlineStore } from "@mercury/features";
+import { featureServerClient } from "@mercury/features/grpc";
 import { ensureVenv } from "../tasks/python.ts";
 import { benchRepo, MAT_FEATURES, PIT_FEATURES, WIDE_FEATURES } from "./features_repo.ts";
 

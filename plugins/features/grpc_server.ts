@@ -33,7 +33,7 @@ export interface ProtoValue {
  *
  * @example
  * ```ts
- * import { fromProtoValue, toProtoValue } from "@mercury/features";
+ * import { fromProtoValue, toProtoValue } from "@mercury/features/grpc";
  * import assert from "node:assert/strict";
  * assert.deepEqual(toProtoValue(2.5), { double_val: 2.5 });
  * assert.equal(fromProtoValue({ int64_val: 7, val: "int64_val" }), 7);

@@ -1,9 +1,14 @@
 /**
- * `@mercury/features`: a feature store (seed task 6) in the spirit of Feast —
- * typed definitions in TypeScript, a versioned registry in PostgreSQL with
+ * `@mercury/features`: a feature store in the spirit of Feast — typed
+ * definitions in TypeScript, a versioned registry in PostgreSQL with
  * plan/apply/promote and lineage, an offline store on DuckDB + Parquet,
  * point-in-time correct training sets (ASOF joins), materialisation into
- * Redis, and HTTP + gRPC online serving with Prometheus metrics.
+ * Redis, and HTTP online serving with Prometheus metrics.
+ *
+ * The heavy clients live on subpaths, so importing this module loads neither:
+ * the gRPC server and client are `@mercury/features/grpc` (`@grpc/grpc-js`),
+ * Kafka push ingestion is `@mercury/features/push` (kafkajs). The CLI's
+ * manifest alone is `@mercury/features/manifest`.
  *
  * @example
  * ```ts
@@ -25,37 +30,7 @@
  *
  * @module
  */
-import { definePlugin } from "@mercury/core";
-import {
-  applyCommand,
-  getCommand,
-  lineageCommand,
-  materializeCommand,
-  planCommand,
-  promoteCommand,
-  serveCommand,
-} from "./commands.ts";
-
-/** The plugin's manifest, found by `deno task mercury plugins`. */
-export const manifest = definePlugin({
-  name: "features",
-  title: "Feature store",
-  version: "0.1.0",
-  description: "Feature definitions, registry, point-in-time training sets, Redis materialisation, HTTP/gRPC serving",
-  services: ["postgres", "redis", "kafka"],
-  commands: {
-    plan: planCommand,
-    apply: applyCommand,
-    materialize: materializeCommand,
-    serve: serveCommand,
-    get: getCommand,
-    lineage: lineageCommand,
-    promote: promoteCommand,
-  },
-  notebook: "notebooks/06-features.ipynb",
-});
-
-export { applyCommand, getCommand, lineageCommand, materializeCommand, planCommand, promoteCommand, serveCommand };
+export { manifest } from "./manifest.ts";
 export {
   type DataSource,
   type Definition,
@@ -149,18 +124,6 @@ export {
   serveHttp,
   type ServeHttpOptions,
 } from "./http_server.ts";
-export {
-  featureServerClient,
-  fromProtoValue,
-  type GrpcFeatureServer,
-  loadFeatureServerProto,
-  PROTO_PATH,
-  type ProtoValue,
-  serveGrpc,
-  type ServeGrpcOptions,
-  toProtoValue,
-} from "./grpc_server.ts";
 export { type Lineage, lineageGraph, lineageMermaid, type LineageNode, lineageOf, lineageSvg } from "./lineage.ts";
-export { type PushIngestion, type PushOptions, pushRow, startPushIngestion } from "./push_source.ts";
 export { loadRepo } from "./repo_loader.ts";
 export { type FeatureStore, type FeatureStoreOptions, openFeatureStore } from "./feature_store.ts";

@@ -15,7 +15,15 @@ import {
   type ValueType,
 } from "./definitions.ts";
 import type { OnlineStore } from "./online_store.ts";
-import { checkColumn, checkEntityCount, checkRequestShape, DEFAULT_MAX_ENTITIES } from "./online_request.ts";
+import {
+  checkColumn,
+  checkEntityCount,
+  checkRequestShape,
+  DEFAULT_MAX_ENTITIES,
+  DEFAULT_STORE_TIMEOUT_MS,
+} from "./online_request.ts";
+
+export { DEFAULT_STORE_TIMEOUT_MS };
 import { expandRefs, groupRefsByView } from "./validate.ts";
 
 /** A request, in Feast's columnar shape. */
@@ -133,9 +141,6 @@ export interface FeatureServerOptions {
    */
   storeTimeoutMs?: number;
 }
-
-/** How long a read from the online store may take by default: 5,000 ms. */
-export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 
 /**
  * Answers online requests from a repo's definitions and an online store.

@@ -15,6 +15,9 @@ import type { ValueType } from "./definitions.ts";
 /** Entities one request may ask for unless the server is given another limit. */
 export const DEFAULT_MAX_ENTITIES = 10_000;
 
+/** How long a read from the online store may take by default: 5,000 ms. */
+export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
+
 /** The request fields whose shape is checked (the rest of `OnlineRequest` is checked against the repo). */
 export interface RequestShape {
   features?: unknown;

@@ -40,7 +40,8 @@ export interface PushIngestion {
  *
  * @example
  * ```ts
- * import { featureView, fileSource, kafkaSource, pushRow } from "@mercury/features";
+ * import { featureView, fileSource, kafkaSource } from "@mercury/features";
+ * import { pushRow } from "@mercury/features/push";
  * import assert from "node:assert/strict";
  * const batch = fileSource({ name: "b", format: "csv", path: "b.csv", timestampField: "ts" });
  * const v = featureView({ name: "v", entities: ["card"], ttlSeconds: 0,

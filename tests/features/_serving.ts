@@ -5,7 +5,6 @@ import {
   entity,
   type FeatureRepo,
   FeatureServer,
-  featureServerClient,
   type FeatureServerOptions,
   featureService,
   featureView,
@@ -14,6 +13,7 @@ import {
   onlinePrefix,
   RedisOnlineStore,
 } from "@mercury/features";
+import { featureServerClient } from "@mercury/features/grpc";
 import { uniqueName } from "../_helpers.ts";
 
 /** What a serving test gets. */

@@ -8,11 +8,11 @@ import {
   lineageSvg,
   model,
   onDemandFeatureView,
-  pushRow,
   repoObjects,
   toOnlineValue,
   validateRepo,
 } from "@mercury/features";
+import { pushRow } from "@mercury/features/push";
 import { fraudRepo } from "@mercury/features/examples/fraud";
 
 function base(): FeatureRepo {

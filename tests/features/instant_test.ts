@@ -13,9 +13,9 @@ import {
   kafkaSource,
   OfflineStore,
   openFeatureStore,
-  pushRow,
   toOnlineValue,
 } from "@mercury/features";
+import { pushRow } from "@mercury/features/push";
 import { instantSql, parseInstant, toInstantString, useUtc } from "@mercury/features/instant";
 import { mulberry32 } from "@mercury/features/examples/fraud";
 import { integration, runScript, uniqueName } from "../_helpers.ts";

@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import {
-  entity,
-  type FeatureRepo,
-  featureServerClient,
-  featureView,
-  fileSource,
-  fromProtoValue,
-  openFeatureStore,
-  serveGrpc,
-  serveHttp,
-} from "@mercury/features";
+import { entity, type FeatureRepo, featureView, fileSource, openFeatureStore, serveHttp } from "@mercury/features";
+import { featureServerClient, fromProtoValue, serveGrpc } from "@mercury/features/grpc";
 import { integration, uniqueName } from "../_helpers.ts";
 import { END, fraudFixture } from "./_fixture.ts";
 

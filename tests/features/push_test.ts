@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { connectKafka } from "@mercury/core/services/kafka";
-import { startPushIngestion } from "@mercury/features";
+import { startPushIngestion } from "@mercury/features/push";
 import { integration } from "../_helpers.ts";
 import { type Fixture, fraudFixture } from "./_fixture.ts";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { MercuryError } from "@mercury/core";
-import { DEFAULT_MAX_ENTITIES, type OnlineRequest, serveGrpc, serveHttp } from "@mercury/features";
+import { DEFAULT_MAX_ENTITIES, type OnlineRequest, serveHttp } from "@mercury/features";
+import { serveGrpc } from "@mercury/features/grpc";
 import { integration } from "../_helpers.ts";
 import { grpcCaller, grpcError, servingFixture } from "./_serving.ts";
 

@@ -1,0 +1,39 @@
+/**
+ * What the features commands share: reading `--repo`/`--env`/`--schema`/`--offline-root` into an open
+ * feature store, and reading a `--start`/`--end` style time option.
+ *
+ * @module
+ */
+import { type CommandArgs, MercuryError } from "@mercury/core";
+import { type FeatureStore, openFeatureStore } from "../feature_store.ts";
+import { parseInstant } from "../instant.ts";
+import { parseEnvironment } from "../registry.ts";
+import { loadRepo } from "../repo_loader.ts";
+
+/** A string option's value, or `d` when it is absent or not a string. */
+export const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
+
+/** Opens the feature store the common options name (`--repo` is required). */
+export async function open(args: CommandArgs): Promise<FeatureStore> {
+  const path = str(args.values.repo);
+  if (!path) throw new MercuryError("usage", "--repo is required", { hint: "pass --repo path/to/features_repo.ts" });
+  const repo = await loadRepo(path);
+  return await openFeatureStore({
+    repo,
+    env: parseEnvironment(str(args.values.env, "dev")),
+    schema: str(args.values.schema, "mercury_features"),
+    offlineRoot: str(args.values["offline-root"]) || undefined,
+  });
+}
+
+/** A time option as a Date (ISO 8601; no offset means UTC), undefined when absent. */
+export function date(v: unknown, name: string): Date | undefined {
+  if (v === undefined || v === "") return undefined;
+  const d = new Date(parseInstant(String(v)));
+  if (Number.isNaN(d.getTime())) {
+    throw new MercuryError("usage", `--${name} "${v}" is not a date`, {
+      hint: "use ISO 8601, e.g. 2024-05-01T00:00:00Z (an offset is honoured, none means UTC)",
+    });
+  }
+  return d;
+}

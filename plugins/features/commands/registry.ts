@@ -1,0 +1,77 @@
+/**
+ * The registry commands: `plan`, `apply`, `promote` and `lineage`.
+ *
+ * @module
+ */
+import { type CommandArgs, type CommandContext, MercuryError } from "@mercury/core";
+import { lineageMermaid, lineageOf, lineageSvg } from "../lineage.ts";
+import { formatPlan } from "../plan.ts";
+import { parseEnvironment } from "../registry.ts";
+import { open, str } from "./_open.ts";
+
+/** `plan`: the diff between the repo and the registry; exit 2 when something is breaking or mistyped. */
+export async function plan(args: CommandArgs, ctx: CommandContext): Promise<number> {
+  const fs = await open(args);
+  try {
+    const p = await fs.plan();
+    ctx.print(formatPlan(p));
+    return p.breaking.length || p.problems?.length ? 2 : 0;
+  } finally {
+    await fs.close();
+  }
+}
+
+/** `apply`: store new versions in one transaction. */
+export async function apply(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const fs = await open(args);
+  try {
+    const p = await fs.apply({
+      why: str(args.values.why, "apply"),
+      who: str(args.values.who) || undefined,
+      force: args.values.force === true,
+    });
+    ctx.print(formatPlan(p));
+    ctx.print(
+      p.changes.length ? `applied ${p.changes.length} change(s) to ${fs.repo.project}/${fs.env}` : "nothing to apply",
+    );
+  } finally {
+    await fs.close();
+  }
+}
+
+/** `promote`: copy an environment's objects to the next one. */
+export async function promote(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const to = parseEnvironment(str(args.values.to));
+  const fs = await open(args);
+  try {
+    const p = await fs.promote(to, { why: str(args.values.why) || undefined, force: args.values.force === true });
+    ctx.print(formatPlan(p));
+    ctx.print(`promoted ${fs.repo.project} ${fs.env} → ${to}: ${p.changes.length} change(s)`);
+  } finally {
+    await fs.close();
+  }
+}
+
+/** `lineage`: the graph from the registry as mermaid, JSON or SVG, or one node's neighbourhood (`--of`). */
+export async function lineage(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const fs = await open(args);
+  try {
+    const g = await fs.lineage();
+    const of = str(args.values.of);
+    if (of) {
+      if (!g.nodes.some((n) => n.id === of)) {
+        throw new MercuryError("not_found", `no lineage node "${of}"`, {
+          hint: `nodes: ${g.nodes.map((n) => n.id).join(", ")}`,
+        });
+      }
+      ctx.print(JSON.stringify(lineageOf(g, of)));
+      return;
+    }
+    const format = str(args.values.format, "mermaid");
+    if (format === "json") ctx.print(JSON.stringify(g, null, 2));
+    else if (format === "svg") ctx.print(lineageSvg(g));
+    else ctx.print(lineageMermaid(g));
+  } finally {
+    await fs.close();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `serve`: the HTTP feature server, the gRPC one (loaded only when serving gRPC) and optionally Kafka push
+ * ingestion (loaded only with `--push`), with drift and null-rate gauges refreshed from the registry every 30 s.
+ * Runs until SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import type { CommandArgs, CommandContext } from "@mercury/core";
+import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
+import { untilSignal } from "@mercury/core/signal";
+import { serveHttp } from "../http_server.ts";
+import { FeatureServer } from "../online_features.ts";
+import { DEFAULT_MAX_ENTITIES, DEFAULT_STORE_TIMEOUT_MS } from "../online_request.ts";
+import { open, str } from "./_open.ts";
+
+/** `serve`: HTTP + gRPC feature server until a stop signal. */
+export async function serve(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const maxEntities = Number(args.values["max-entities"] ?? DEFAULT_MAX_ENTITIES);
+  const maxBytes = Number(args.values["max-body-bytes"] ?? DEFAULT_MAX_BODY_BYTES);
+  const storeTimeoutMs = Number(args.values["store-timeout-ms"] ?? DEFAULT_STORE_TIMEOUT_MS);
+  const fs = await open(args);
+  const server = new FeatureServer(fs.repo, fs.online, { maxEntities, storeTimeoutMs });
+  const labels = ["view", "feature"];
+  const drift = server.metrics.registry.gauge(
+    "mercury_features_drift",
+    "1 when the last materialisation drifted",
+    labels,
+  );
+  const nullRate = server.metrics.registry.gauge(
+    "mercury_features_null_rate",
+    "Null rate at the last materialisation",
+    labels,
+  );
+  const refresh = async () => {
+    for (const s of await fs.registry.latestStats()) {
+      drift.set({ view: s.view, feature: s.feature }, s.drift ? 1 : 0);
+      nullRate.set({ view: s.view, feature: s.feature }, s.stats.nullRate);
+    }
+  };
+  await refresh();
+  const timer = setInterval(() => refresh().catch(() => {}), 30_000);
+  const host = str(args.values.host, "127.0.0.1");
+  const http = serveHttp(server, { port: Number(args.values.port ?? 6566), hostname: host, maxBodyBytes: maxBytes });
+  // The gRPC and Kafka clients load only when they are used.
+  const grpc = args.values["no-grpc"] ? undefined : await (await import("../grpc_server.ts")).serveGrpc(server, {
+    port: Number(args.values["grpc-port"] ?? 50051),
+    host,
+    env: fs.env,
+    maxMessageBytes: maxBytes,
+  });
+  const pushViews = (args.values.push as string[] | undefined) ?? [];
+  const pushes = [];
+  if (pushViews.length) {
+    const { startPushIngestion } = await import("../push_source.ts");
+    for (const view of pushViews) {
+      pushes.push(
+        await startPushIngestion({ brokers: ctx.endpoints().kafka.brokers, repo: fs.repo, view, online: fs.online }),
+      );
+    }
+  }
+  ctx.print(
+    `serving ${fs.repo.project}/${fs.env}: http://${host}:${http.port}/get-online-features` +
+      (grpc ? `, grpc ${host}:${grpc.port}` : ""),
+  );
+  await untilSignal();
+  clearInterval(timer);
+  for (const p of pushes) await p.stop();
+  await http.close();
+  await grpc?.close();
+  await fs.close();
+}

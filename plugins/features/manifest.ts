@@ -1,0 +1,157 @@
+/**
+ * The features plugin's manifest: its commands, their options and help. It
+ * loads nothing heavy (no DuckDB, PostgreSQL, Redis, gRPC or Kafka client):
+ * each command imports its implementation from `./commands/` the first time
+ * it runs, so discovery and `--help` stay fast.
+ *
+ * @example
+ * ```ts
+ * import { manifest } from "@mercury/features/manifest";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(manifest.name, "features");
+ * assert.deepEqual(Object.keys(manifest.commands ?? {}).sort(), [
+ *   "apply", "get", "lineage", "materialize", "plan", "promote", "serve",
+ * ]);
+ * ```
+ *
+ * @module
+ */
+import { type CommandArgs, type CommandContext, definePlugin, type OptionSpec } from "@mercury/core";
+import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
+import { DEFAULT_MAX_ENTITIES, DEFAULT_STORE_TIMEOUT_MS } from "./online_request.ts";
+
+type Run = (args: CommandArgs, ctx: CommandContext) => Promise<number | void>;
+/** A command's `run` that imports its module on first use and calls its export `name`. */
+const lazy = <K extends string>(load: () => Promise<Record<K, Run>>, name: K): Run => async (args, ctx) =>
+  await (await load())[name](args, ctx);
+
+const common: Record<string, OptionSpec> = {
+  repo: { type: "string", value: "FILE", description: "feature repo module (exports the repo as default)" },
+  env: { type: "string", value: "ENV", description: "environment: dev, staging or prod", default: "dev" },
+  schema: { type: "string", value: "NAME", description: "registry schema", default: "mercury_features" },
+  "offline-root": {
+    type: "string",
+    value: "DIR",
+    description: "offline Parquet root (default .mercury/features/offline)",
+  },
+};
+
+/** The plugin's manifest, found by `deno task mercury plugins`. */
+export const manifest = definePlugin({
+  name: "features",
+  title: "Feature store",
+  version: "0.1.0",
+  description: "Feature definitions, registry, point-in-time training sets, Redis materialisation, HTTP/gRPC serving",
+  services: ["postgres", "redis", "kafka"],
+  notebook: "notebooks/06-features.ipynb",
+  commands: {
+    plan: {
+      summary: "show what apply would change in the registry (exit 2 when something is breaking or mistyped)",
+      options: { ...common },
+      run: lazy(() => import("./commands/registry.ts"), "plan"),
+    },
+    apply: {
+      summary: "validate the repo and store a new version of each changed object (one transaction)",
+      options: {
+        ...common,
+        why: { type: "string", value: "TEXT", description: "reason recorded with the versions", default: "apply" },
+        who: { type: "string", value: "NAME", description: "author recorded (default $USER)" },
+        force: { type: "boolean", description: "apply breaking changes too" },
+      },
+      run: lazy(() => import("./commands/registry.ts"), "apply"),
+    },
+    materialize: {
+      summary: "compute views and load the latest values into Redis (full, or --incremental from the last run)",
+      usage: "[view…]",
+      options: {
+        ...common,
+        incremental: { type: "boolean", description: "start from the last materialised time" },
+        start: { type: "string", value: "TIME", description: "window start (full runs)" },
+        end: { type: "string", value: "TIME", description: "window end, exclusive (default now)" },
+        recompute: { type: "boolean", description: "recompute the views' offline Parquet from their sources first" },
+        "chunk-rows": { type: "int", min: 1, value: "N", description: "rows per Redis chunk", default: 20000 },
+        prune: { type: "boolean", description: "also prune offline partitions past each view's retentionDays" },
+      },
+      run: lazy(() => import("./commands/materialize.ts"), "materialize"),
+    },
+    serve: {
+      summary: "serve getOnlineFeatures over HTTP (POST /get-online-features, /metrics) and gRPC (50051)",
+      options: {
+        ...common,
+        port: { type: "int", min: 0, max: 65535, value: "PORT", description: "HTTP port", default: 6566 },
+        "grpc-port": { type: "int", min: 0, max: 65535, value: "PORT", description: "gRPC port", default: 50051 },
+        host: { type: "string", value: "HOST", description: "listen address", default: "127.0.0.1" },
+        "no-grpc": { type: "boolean", description: "HTTP only" },
+        "max-entities": {
+          type: "int",
+          min: 1,
+          value: "N",
+          description: "entities one request may ask for",
+          default: DEFAULT_MAX_ENTITIES,
+        },
+        "store-timeout-ms": {
+          type: "int",
+          min: 1,
+          value: "MS",
+          description: "deadline of one online-store read (504 / UNAVAILABLE beyond)",
+          default: DEFAULT_STORE_TIMEOUT_MS,
+        },
+        "max-body-bytes": {
+          type: "int",
+          min: 1,
+          value: "N",
+          description: "largest HTTP body / gRPC message accepted (413 / RESOURCE_EXHAUSTED beyond)",
+          default: DEFAULT_MAX_BODY_BYTES,
+        },
+        push: {
+          type: "string",
+          value: "VIEW",
+          description: "also ingest the Kafka push source of VIEW",
+          multiple: true,
+        },
+      },
+      run: lazy(() => import("./commands/serve.ts"), "serve"),
+    },
+    get: {
+      summary: "look up online features: --service NAME or --features v:f,… for --entity key=v1,v2",
+      options: {
+        ...common,
+        service: { type: "string", value: "NAME", description: "feature service" },
+        features: { type: "string", value: "REFS", description: "comma-separated view:feature references" },
+        entity: { type: "string", value: "K=V,…", description: "join key values", multiple: true },
+        request: { type: "string", value: "K=V,…", description: "request data of on-demand views", multiple: true },
+      },
+      run: lazy(() => import("./commands/get.ts"), "get"),
+    },
+    lineage: {
+      summary: "print lineage source → view → service → model (mermaid, json or svg; --of NODE for one node)",
+      options: {
+        ...common,
+        format: {
+          type: "enum",
+          choices: ["mermaid", "json", "svg"],
+          value: "FMT",
+          description: "output format",
+          default: "mermaid",
+        },
+        of: {
+          type: "string",
+          value: "KIND:NAME",
+          description: "upstream and downstream of one node, e.g. feature_view:card_stats",
+        },
+      },
+      run: lazy(() => import("./commands/registry.ts"), "lineage"),
+    },
+    promote: {
+      summary: "promote the registry of --env (dev) to --to (staging), or staging to prod",
+      options: {
+        ...common,
+        to: { type: "string", value: "ENV", description: "target environment" },
+        why: { type: "string", value: "TEXT", description: "reason recorded" },
+        force: { type: "boolean", description: "promote breaking changes too" },
+      },
+      run: lazy(() => import("./commands/registry.ts"), "promote"),
+    },
+  },
+});
