@@ -6,7 +6,7 @@ const cli = "plugins/forecast/cli.ts";
 
 Deno.test("forecast CLI", async (t) => {
   const tmp = await Deno.makeTempDir();
-  await t.step("the seed's commands work as written", async () => {
+  await t.step("the documented train, predict and compare examples work as written", async () => {
     for (const [alg, out] of [["prophet", "model1.pkl"], ["theta", "model2.pkl"], ["naive2", "model3.pkl"]]) {
       const r = await runScript(cli, [
         "train",
