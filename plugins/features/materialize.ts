@@ -19,6 +19,7 @@ import type { OnlineRow, OnlineStore } from "./online_store.ts";
 import type { FeatureRegistry } from "./registry.ts";
 import { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";
 import { ident, lit } from "./_duck.ts";
+import { entityKeySql } from "./entity_key.ts";
 import { instantLiteral, useUtc } from "./instant.ts";
 
 /** Options of {@linkcode materialize}. */
@@ -124,9 +125,7 @@ export async function materialize(
       `select count(*), count(distinct (${keys.map(ident).join(", ")})) from __mat`,
     );
     const [rowsN, keysN] = countR.getRows()[0]!.map(Number) as [number, number];
-    const keyExpr = keys.length === 1
-      ? `cast(${ident(keys[0]!)} as varchar)`
-      : `concat_ws('|', ${keys.map(ident).join(", ")})`;
+    const keyExpr = entityKeySql(keys.map(ident));
     const sql = `select ${keyExpr} as __key, epoch_ms(event_timestamp) as __ts,
         coalesce(epoch_ms(created_timestamp), 0) as __cr,
         json_object(${

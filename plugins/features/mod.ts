@@ -95,6 +95,7 @@ export {
   RedisOnlineStore,
   toOnlineValue,
 } from "./online_store.ts";
+export { entityKey, entityKeySql } from "./entity_key.ts";
 export { materialize, type MaterializeOptions, type MaterializeReport } from "./materialize.ts";
 export { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";
 export {

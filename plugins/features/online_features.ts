@@ -14,6 +14,7 @@ import {
   parseRef,
   type ValueType,
 } from "./definitions.ts";
+import { entityKey } from "./entity_key.ts";
 import type { OnlineStore } from "./online_store.ts";
 import {
   checkColumn,
@@ -286,9 +287,10 @@ export class FeatureServer {
     const hits = await Promise.all(r.views.map((v) => {
       const keys: string[] = new Array(n);
       for (let i = 0; i < n; i++) {
+        // One key is its text; several go through the unambiguous encoding materialisation wrote.
         keys[i] = v.keys.length === 1
           ? String(req.entities[v.keys[0]!]![i])
-          : v.keys.map((k) => String(req.entities[k]![i])).join("|");
+          : entityKey(v.keys.map((k) => req.entities[k]![i]));
       }
       return withTimeout(
         this.store.read(v.view.name, keys, v.features),

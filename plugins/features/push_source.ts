@@ -11,6 +11,7 @@ import { kafkaClient } from "@mercury/core/services/kafka";
 import type { FeatureRepo, FeatureView } from "./definitions.ts";
 import { type OnlineRow, type OnlineStore, toOnlineValue } from "./online_store.ts";
 import { parseInstant } from "./instant.ts";
+import { entityKey } from "./entity_key.ts";
 
 /** Options of {@linkcode startPushIngestion}. */
 export interface PushOptions {
@@ -61,7 +62,7 @@ export function pushRow(view: FeatureView, keys: string[], msg: Record<string, u
   if (!Number.isFinite(eventMs)) return `bad or missing "${view.source.timestampField}"`;
   const values: Record<string, unknown> = {};
   for (const f of view.features) values[f.name] = toOnlineValue(msg[f.name], f.type);
-  return { key: keys.map((k) => String(msg[k])).join("|"), eventMs, createdMs: 0, payload: JSON.stringify(values) };
+  return { key: entityKey(keys.map((k) => msg[k])), eventMs, createdMs: 0, payload: JSON.stringify(values) };
 }
 
 /**
