@@ -61,7 +61,8 @@ const list: AlgorithmInfo[] = [
     description: "ETS (error/trend/season, damped) chosen by AICc",
     create: (p) => new AutoETS(p as { model?: string; damped?: boolean }),
     restore: (s) => AutoETS.fromState(s),
-    minPoints: (m) => (m > 1 ? 2 * m + 2 : 4),
+    // Shorter than two seasons (+2) it fits non-seasonal models only, as statsforecast does, and says so in describe().
+    minPoints: () => 4,
     grid: { model: ["ZZZ", "ZZN", "AAdA", "MAdM", "MNM"] },
   },
   {
@@ -69,7 +70,8 @@ const list: AlgorithmInfo[] = [
     description: "seasonal ARIMA, Hyndman–Khandakar stepwise search, exact ML",
     create: (p) => new AutoARIMA(p),
     restore: (s) => AutoARIMA.fromState(s),
-    minPoints: (m) => (m > 1 ? 2 * m + 3 : 8),
+    // Shorter than two seasons (+3) it searches non-seasonal models only and says so in describe().
+    minPoints: () => 8,
     grid: { maxSP: [1, 2], maxOrder: [3, 5] },
   },
   {
@@ -93,7 +95,8 @@ const list: AlgorithmInfo[] = [
     description: "MSTL decomposition (augurs), trend by AutoETS",
     create: (p) => new LazyForecaster("mstl", async () => new (await augurs()).Mstl(p)),
     restore: async (s) => (await augurs()).Mstl.fromState(s),
-    minPoints: (m) => 2 * m,
+    // Shorter than two seasons it forecasts with a non-seasonal AutoETS and says so in describe().
+    minPoints: () => 4,
     grid: {},
   },
   {

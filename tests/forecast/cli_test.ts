@@ -64,10 +64,24 @@ Deno.test("forecast CLI", async (t) => {
       "--series",
       "H3",
       "--algorithm",
-      "auto_ets",
+      "seasonal_naive",
     ]);
     assert.equal(short.code, 65);
-    assert.match(short.stderr, /series H3 has 20 points; auto_ets with season 24 needs at least 50/);
+    assert.match(short.stderr, /series H3 has 20 points; seasonal_naive with season 24 needs at least 25/);
+    // AutoETS, as statsforecast's, falls back to a non-seasonal model on a series shorter than two seasons and says so.
+    const fallback = await runScript(cli, [
+      "train",
+      "--data",
+      `${dir}long.csv`,
+      "--series",
+      "H3",
+      "--algorithm",
+      "auto_ets",
+      "--output",
+      `${tmp}/short.pkl`,
+    ]);
+    assert.equal(fallback.code, 0, fallback.stderr);
+    assert.match(fallback.stdout + fallback.stderr, /non-seasonal: 20 points < 50 for season 24/);
     const many = await runScript(cli, ["train", "--data", `${dir}long.csv`]);
     assert.match(many.stderr, /holds 3 series; choose one with --series/);
   });
@@ -77,7 +91,7 @@ Deno.test("forecast CLI", async (t) => {
       "--data",
       `${dir}long.csv`,
       "--algorithm",
-      "auto_ets",
+      "seasonal_naive",
       "--horizon",
       "6",
       "--workers",
