@@ -6,9 +6,17 @@
  * @module
  */
 import type { Redis } from "ioredis";
-import { Consumer, MessagesStreamModes, stringDeserializers } from "@platformatic/kafka";
+import { Consumer, type MessagesStream, MessagesStreamModes, stringDeserializers } from "@platformatic/kafka";
+import { MercuryError } from "@mercury/core";
 import type { Event } from "./event.ts";
 import type { Enricher } from "./topology.ts";
+import {
+  closeWithin,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  kafkaUnavailable,
+  platformaticTimeouts,
+  withKafkaDeadline,
+} from "./kafka_deadline.ts";
 
 /** An event with enrichment attributes (every {@linkcode Event} has the slot). */
 export type EnrichedEvent = Event;
@@ -84,8 +92,16 @@ export interface Changelog {
 /**
  * Reads a compacted topic (key → latest value; a null value deletes) from the
  * beginning and follows it. Resolves once it has caught up with the end.
+ * Kafka requests have `requestTimeoutMs` (default 10 s; joining the reader's
+ * group 20 s more): a broker that does not answer, or a stream that fails
+ * before catching up, rejects (`unavailable`, naming the broker) instead of
+ * waiting for ever.
  */
-export async function openChangelog(brokers: string[], topic: string): Promise<Changelog> {
+export async function openChangelog(
+  brokers: string[],
+  topic: string,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): Promise<Changelog> {
   const table = new Map<string, string>();
   const consumer = new Consumer({
     clientId: `mercury-changelog-${topic}`,
@@ -93,21 +109,48 @@ export async function openChangelog(brokers: string[], topic: string): Promise<C
     bootstrapBrokers: brokers,
     deserializers: stringDeserializers,
     maxWaitTime: 200,
+    ...platformaticTimeouts(requestTimeoutMs),
   });
-  const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
-  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+  let stream: MessagesStream<string, string, string, string>;
+  let ends: bigint[];
+  try {
+    const offsets = consumer.listOffsets({ topics: [topic] }).catch((err: Error) => {
+      throw /unknown topic/i.test(err.message)
+        ? new MercuryError("not_found", `unknown topic "${topic}"`, { where: brokers.join(",") })
+        : err;
+    });
+    ends = (await withKafkaDeadline(offsets, requestTimeoutMs, brokers, "end offsets")).get(topic) ?? [];
+    stream = await withKafkaDeadline(
+      consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false }),
+      requestTimeoutMs + 20_000,
+      brokers,
+      "joining the reader's group",
+    );
+  } catch (err) {
+    await closeWithin(() => consumer.close(true), requestTimeoutMs);
+    throw err;
+  }
   const seen = new Map<number, bigint>();
   const caughtUp = () => ends.every((end, p) => end === 0n || (seen.get(p) ?? -1n) >= end - 1n);
-  let resolveReady: () => void;
-  const ready = new Promise<void>((r) => (resolveReady = r));
-  if (caughtUp()) resolveReady!();
+  const { promise: ready, resolve: resolveReady, reject: failReady } = Promise.withResolvers<void>();
+  // Until caught up, a failing stream fails the open; afterwards its errors are the caller's, as before.
+  const onError = (err: Error) => failReady(err);
+  stream.on("error", onError);
+  if (caughtUp()) resolveReady();
   stream.on("data", (m) => {
     if (m.value === undefined || m.value === null || m.value === "") table.delete(m.key);
     else table.set(m.key, m.value);
     seen.set(m.partition, m.offset);
     if (caughtUp()) resolveReady();
   });
-  await ready;
+  try {
+    await ready;
+    stream.off("error", onError);
+  } catch (err) {
+    await closeWithin(() => stream.close(), requestTimeoutMs);
+    await closeWithin(() => consumer.close(true), requestTimeoutMs);
+    throw kafkaUnavailable(brokers, "reading the changelog", err);
+  }
   return {
     get: (k) => table.get(k),
     get size() {
