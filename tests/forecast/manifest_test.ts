@@ -4,7 +4,8 @@
  * needs it.
  */
 import assert from "node:assert/strict";
-import { ALGORITHMS, createForecaster, manifest, restoreForecaster } from "@mercury/forecast";
+import { MercuryError } from "@mercury/core";
+import { ALGORITHMS, createForecaster, manifest, restoreForecaster, runForecast } from "@mercury/forecast";
 import { manifest as lightManifest } from "@mercury/forecast/manifest";
 import { ALGORITHM_NAMES } from "../../plugins/forecast/_names.ts";
 import { ROOT } from "../_helpers.ts";
@@ -103,4 +104,35 @@ Deno.test("forecast manifest: the algorithm names it lists are the registry's; e
     assert.ok(cmd.summary, `${name} has a summary`);
     assert.equal(typeof cmd.run, "function", `${name} has a run`);
   }
+});
+
+Deno.test("forecast options: bad values are usage errors in core's one format; help shows types and choices", async () => {
+  const data = new URL("./testdata/hourly.csv", import.meta.url).pathname;
+  const cases: [string[], RegExp][] = [
+    [["backtest", "--data", data, "--windows", "x"], /^--windows must be an integer ≥ 1, got 'x'$/],
+    [["backtest", "--data", data, "--season", "0"], /^--season must be an integer ≥ 1, got '0'$/],
+    [["detect", "--data", data, "--fill", "nope"], /^--fill must be one of linear, previous, zero, error, got 'nope'$/],
+    [["detect", "--data", data, "--method", "x"], /^--method must be one of residual, decomposition, got 'x'$/],
+    [["detect", "--data", data, "--threshold", "0"], /^--threshold must be a number > 0, got '0'$/],
+    [["tune", "--data", data, "--metric", "x"], /^--metric must be one of mase, smape, rmse, mape, crps, got 'x'$/],
+    [["predict", "--levels", "120"], /^--levels must be percentages between 0 and 100, got '120'$/],
+    [["predict", "--future-periods", "2.5"], /^--future-periods must be an integer ≥ 1, got '2.5'$/],
+    [["train", "--data", data, "--params", "[1]"], /^--params must be a JSON object, got '\[1\]'$/],
+    [
+      ["train", "--data", data, "--model-version", "1.0"],
+      /^--model-version must be a semantic version \(x\.y\.z\), got '1\.0'$/,
+    ],
+  ];
+  for (const [argv, message] of cases) {
+    await assert.rejects(() => runForecast(argv, () => {}), (e) => {
+      assert.ok(e instanceof MercuryError, String(e));
+      assert.equal(e.exitCode, 64, e.message);
+      assert.match(e.message, message);
+      return true;
+    }, argv.join(" "));
+  }
+  const help: string[] = [];
+  assert.equal(await runForecast(["detect", "--help"], (l) => help.push(l)), 0);
+  assert.match(help.join("\n"), /--method M .*one of residual, decomposition; default: residual/);
+  assert.match(help.join("\n"), /--season M .*integer ≥ 1/);
 });

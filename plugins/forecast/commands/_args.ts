@@ -1,7 +1,9 @@
 /**
  * Option values of the `forecast` commands checked and converted: integers,
  * horizons under `--max-horizon`, interval levels, `--params` JSON and
- * algorithm names. Each bad value is a usage error (exit 64) naming its option.
+ * algorithm names — what the typed option specs of the manifest cannot say.
+ * A bad value is a usage error (exit 64) in core's one format,
+ * `--windows must be an integer ≥ 1, got 'x'`.
  *
  * @module
  */
@@ -18,7 +20,7 @@ export const str = (v: unknown): string | undefined => (typeof v === "string" ? 
 export function int(v: unknown, name: string, min = 1): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) {
-    throw new MercuryError("usage", `--${name} "${v}" is not an integer ≥ ${min}`, {
+    throw new MercuryError("usage", `--${name} must be an integer ≥ ${min}, got '${v}'`, {
       where: `--${name}`,
       hint: name === "future-periods" || name === "horizon"
         ? "a horizon of at least 1 step"
@@ -46,7 +48,7 @@ export function levelsOf(v: unknown): number[] {
   const out = String(v ?? "80,95").split(",").map((s) => Number(s.trim()));
   for (const l of out) {
     if (!(l > 0 && l < 100)) {
-      throw new MercuryError("usage", `--levels "${v}" must be percentages between 0 and 100`, {
+      throw new MercuryError("usage", `--levels must be percentages between 0 and 100, got '${v}'`, {
         where: "--levels",
         hint: "e.g. 80,95",
       });
@@ -62,7 +64,7 @@ export function paramsOf(v: unknown): Record<string, unknown> {
     const p = JSON.parse(String(v));
     if (p && typeof p === "object" && !Array.isArray(p)) return p;
   } catch { /* fall through */ }
-  throw new MercuryError("usage", `--params "${v}" is not a JSON object`, {
+  throw new MercuryError("usage", `--params must be a JSON object, got '${v}'`, {
     where: "--params",
     hint: `e.g. --params '{"model":"AAdA"}'`,
   });

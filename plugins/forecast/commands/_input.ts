@@ -20,7 +20,9 @@ export async function readData(v: CommandArgs["values"]): Promise<Dataset & { se
   }
   const fill = str(v.fill) ?? "linear";
   if (!["linear", "previous", "zero", "error"].includes(fill)) {
-    throw new MercuryError("usage", `--fill "${fill}" is not linear, previous, zero or error`, { where: "--fill" });
+    throw new MercuryError("usage", `--fill must be one of linear, previous, zero, error, got '${fill}'`, {
+      where: "--fill",
+    });
   }
   const d = await loadSeries(file, {
     freq: str(v.freq),

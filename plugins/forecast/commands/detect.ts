@@ -21,11 +21,13 @@ export function detect(args: CommandArgs, ctx: CommandContext): Promise<void> {
     const v = args.values;
     const method = str(v.method) ?? "residual";
     if (method !== "residual" && method !== "decomposition") {
-      throw new MercuryError("usage", `--method "${method}" is not residual or decomposition`, { where: "--method" });
+      throw new MercuryError("usage", `--method must be one of residual, decomposition, got '${method}'`, {
+        where: "--method",
+      });
     }
     const threshold = Number(v.threshold);
     if (!(threshold > 0)) {
-      throw new MercuryError("usage", `--threshold "${v.threshold}" is not a positive number`, {
+      throw new MercuryError("usage", `--threshold must be a number > 0, got '${v.threshold}'`, {
         where: "--threshold",
       });
     }

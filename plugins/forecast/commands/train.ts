@@ -25,7 +25,9 @@ export function train(args: CommandArgs, ctx: CommandContext): Promise<void> {
     const s = pickSeries(d, str(v.series));
     const version = str(v["model-version"]) ?? "1.0.0";
     if (!/^\d+\.\d+\.\d+$/.test(version)) {
-      throw new MercuryError("usage", `--model-version "${version}" is not semver`, { hint: "e.g. 1.2.0" });
+      throw new MercuryError("usage", `--model-version must be a semantic version (x.y.z), got '${version}'`, {
+        hint: "e.g. 1.2.0",
+      });
     }
     const { file } = await trainModel(s, {
       algorithm: name,

@@ -23,7 +23,7 @@ export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
     const v = args.values;
     const metric = (str(v.metric) ?? "mase") as MetricName;
     if (!METRICS.includes(metric)) {
-      throw new MercuryError("usage", `--metric "${metric}" is not one of ${METRICS.join(", ")}`, {
+      throw new MercuryError("usage", `--metric must be one of ${METRICS.join(", ")}, got '${metric}'`, {
         where: "--metric",
       });
     }
