@@ -177,6 +177,11 @@ export class DuckDBExecutor implements Executor {
       this.#release(slot);
       throw err;
     }
+    // Aborted before the caller could watch the signal: nothing runs on the connection.
+    if (signal?.aborted) {
+      this.#release(slot);
+      throw new OlapError(499, "cancelled", "the query was cancelled");
+    }
     return slot;
   }
 
@@ -268,10 +273,12 @@ export class DuckDBExecutor implements Executor {
     let released = false;
     let fetching = false;
     let closing = false;
+    // Assigned below; a signal that is already aborted fires (and releases) while the guard is being armed.
+    let guard: { disarm(): void } | undefined;
     const release = () => {
       if (released) return;
       released = true;
-      guard.disarm();
+      guard?.disarm();
       this.#release(slot);
     };
     const close = () => {
@@ -279,9 +286,11 @@ export class DuckDBExecutor implements Executor {
       if (fetching) slot.conn.interrupt();
       else release();
     };
-    const guard = this.#guard(slot.conn, options, close);
-    const stopped = () => guard.fired() ?? new OlapError(499, "cancelled", "the result was closed before its end");
+    const armed = this.#guard(slot.conn, options, close);
+    guard = armed;
+    const stopped = () => armed.fired() ?? new OlapError(499, "cancelled", "the result was closed before its end");
     try {
+      if (closing) throw stopped();
       fetching = true;
       let result;
       try {
@@ -301,11 +310,11 @@ export class DuckDBExecutor implements Executor {
             try {
               chunk = await result.fetchChunk();
             } catch (err) {
-              throw guard.fired() ?? classifyError(err, params);
+              throw armed.fired() ?? classifyError(err, params);
             } finally {
               fetching = false;
             }
-            if (closing || guard.fired()) throw stopped();
+            if (closing || armed.fired()) throw stopped();
             if (!chunk || chunk.rowCount === 0) return;
             yield chunk;
           }
@@ -315,7 +324,7 @@ export class DuckDBExecutor implements Executor {
       };
       return { columns, chunks: chunks(), close };
     } catch (err) {
-      const e = guard.fired() ?? classifyError(err, options.params);
+      const e = armed.fired() ?? classifyError(err, options.params);
       release();
       throw e;
     }

@@ -49,3 +49,12 @@ export async function salesEngine(opts: Partial<Parameters<typeof Olap.open>[0]>
     },
   };
 }
+
+/** Resolves once `ok()` holds (checked every 25 ms), or throws naming `what` after `ms`. */
+export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -3,7 +3,7 @@ import { serve } from "@mercury/olap";
 import { tableFromIPC } from "apache-arrow";
 import ExcelJS from "exceljs";
 import { integration } from "../_helpers.ts";
-import { duck, salesEngine } from "./_fixtures.ts";
+import { duck, salesEngine, until } from "./_fixtures.ts";
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}${path.replace(/^\//, "")}`, { method: "POST", body: JSON.stringify(body), headers });
@@ -189,8 +189,10 @@ Deno.test({
         assert.match(an.text, /READ_PARQUET.*ms.*rows/);
       });
       await t.step("cancellation by queryId, and /metrics counts", async () => {
+        const runningNow = async () =>
+          Number(/^olap_queries_running (\d+)$/m.exec(await (await fetch(`${url}metrics`)).text())?.[1]);
         const running = q({ sql: "select count(*) from range(1000000000000)", queryId: "long-1", timeoutMs: 0 });
-        await new Promise((r) => setTimeout(r, 300));
+        await until("the long query runs", async () => await runningNow() === 1);
         const c = await fetch(`${url}queries/long-1`, { method: "DELETE" });
         assert.equal(c.status, 200);
         await c.body?.cancel();
@@ -204,18 +206,10 @@ Deno.test({
           body: JSON.stringify({ sql: "select count(*) from range(1000000000001)", timeoutMs: 0 }),
           signal: client.signal,
         }).catch((err) => err);
-        await new Promise((r) => setTimeout(r, 300));
-        const runningNow = async () =>
-          Number(/^olap_queries_running (\d+)$/m.exec(await (await fetch(`${url}metrics`)).text())?.[1]);
-        assert.equal(await runningNow(), 1);
+        await until("the abandoned query runs", async () => await runningNow() === 1);
         client.abort();
         assert.ok((await gone) instanceof Error);
-        let left = 1;
-        for (let i = 0; i < 50 && left > 0; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          left = await runningNow();
-        }
-        assert.equal(left, 0, "the abandoned query still runs");
+        await until("the abandoned query stops", async () => await runningNow() === 0);
         const m = await (await fetch(`${url}metrics`)).text();
         assert.match(m, /^olap_cache_hits_total \d+$/m);
         assert.match(m, /^olap_queries_total\{format="json",status="408"\} 1$/m);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Olap, resolveToken, serve, TokenCheck } from "@mercury/olap";
 import { integration, ROOT } from "../_helpers.ts";
-import { salesEngine, tempDir } from "./_fixtures.ts";
+import { salesEngine, tempDir, until } from "./_fixtures.ts";
 
 const TOKEN = "t0ken-for-tests";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -211,7 +211,7 @@ Deno.test({
         async () => {
           const long = { sql: "select count(*) from range(1000000000000)", queryId: "mine-1", timeoutMs: 15_000 };
           const running = post(url, "/query", long);
-          await new Promise((r) => setTimeout(r, 300));
+          await until("mine-1 runs", () => env.olap.executor.busy.running === 1);
           // Bounded, so that a server which runs it anyway answers (408) instead of hanging the test.
           const again = await failure(post(url, "/query", { ...long, timeoutMs: 2000 }));
           assert.equal(again.status, 409);

@@ -1,14 +1,14 @@
 /**
- * Issue 16 (reliability round), the olap query engine: numbers that survive
- * normalisation, answers cut short by a timeout, clients that never read.
+ * The olap query engine's reliability: numbers that survive normalisation,
+ * answers cut short by a timeout, clients that never read (the shared
+ * hostile-client suite runs in hostile_test.ts).
  */
 import assert from "node:assert/strict";
 import { analyse, serve } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { integration, ROOT } from "../_helpers.ts";
-import { hostileHttpSuite } from "../_hostile.ts";
 import { readAhead } from "../../plugins/olap/spool.ts";
-import { salesEngine } from "./_fixtures.ts";
+import { salesEngine, until } from "./_fixtures.ts";
 
 const post = (url: string, body: unknown) => fetch(`${url}query`, { method: "POST", body: JSON.stringify(body) });
 
@@ -145,14 +145,6 @@ async function neverReads(port: number, body: unknown): Promise<Deno.TcpConn> {
   return conn;
 }
 
-const until = async (what: string, ok: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 Deno.test({
   name: "clients that never read: answers past the spool are dropped after stallMs and other queries go on",
   ...integration,
@@ -268,7 +260,7 @@ Deno.test("readAhead: reads ahead up to its bound, hands out pieces, passes erro
     }, { highWaterMark: 0 });
   let ended = "";
   const s = readAhead(source(false), { bytes: 3 << 20, stallMs: 0, onEnd: (how) => (ended = how) });
-  await new Promise((r) => setTimeout(r, 50));
+  await until("three chunks read ahead", () => pulled >= 3);
   assert.equal(pulled, 3, "three 1 MiB chunks read ahead of a reader that has read nothing");
   const sizes: number[] = [];
   for await (const piece of s) sizes.push(piece.byteLength);
@@ -291,39 +283,9 @@ Deno.test("readAhead: reads ahead up to its bound, hands out pieces, passes erro
   pulled = 0;
   cancelled = undefined;
   const never = readAhead(source(false), { bytes: 1 << 20, stallMs: 100, onEnd: (how) => (ended = how) });
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(ended, "stalled");
+  await until("the never-read stream stalls", () => ended === "stalled");
   assert.match(String(cancelled), /took nothing for 100 ms/);
   await assert.rejects(never.getReader().read(), /took nothing for 100 ms/);
-});
-
-Deno.test({
-  name: "olap server: the shared hostile-client suite, the probe a real query",
-  ...integration,
-  async fn(t) {
-    // Six clients that never read (three times the pool) stay under the default per-client cap of 8, so the probe, from
-    // the same address, runs a query rather than getting a 429; each stalled answer frees its connection after stallMs.
-    const env = await salesEngine({ concurrency: 2, spoolBytes: 1 << 20, stallMs: 500, timeoutMs: 0 });
-    try {
-      await hostileHttpSuite(t, {
-        name: "olap",
-        clients: 6,
-        start: () => {
-          const s = serve(env.olap, { port: 0 });
-          return Promise.resolve({ url: s.url, close: () => s.shutdown() });
-        },
-        json: { path: "query" },
-        maxBodyBytes: 1 << 20,
-        probe: { path: "query", body: JSON.stringify({ sql: "select count(*) as n from sales", noCache: true }) },
-        large: {
-          path: "query",
-          body: JSON.stringify({ sql: "select range, md5(range::varchar) from range(20000000)", noCache: true }),
-        },
-      });
-    } finally {
-      await env.close();
-    }
-  },
 });
 
 Deno.test({
