@@ -1,11 +1,12 @@
 /** Private DuckDB helpers: quoting, rows as plain JS values, temp NDJSON loading. */
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { quoteIdent, quoteLiteral } from "@mercury/core/sql";
 import type { ValueType } from "./definitions.ts";
 
-/** Quotes an identifier. */
-export const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-/** Quotes a string literal. */
-export const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+/** Quotes an identifier (core's `quoteIdent`). */
+export const ident: (s: string) => string = quoteIdent;
+/** Quotes a string literal (core's `quoteLiteral`). */
+export const lit: (s: string) => string = quoteLiteral;
 
 /** The DuckDB type of a value type. */
 export const DUCK_TYPES: Record<ValueType, string> = {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeHtml } from "@mercury/core/html";
 import type { RegistryObject } from "./registry.ts";
 
 /** A node of the lineage graph. */
@@ -24,10 +25,6 @@ export interface Lineage {
   nodes: LineageNode[];
   edges: { from: string; to: string }[];
 }
-
-// Local, so the CLI does not load the charting stack just to escape a name.
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 const LAYERS: LineageNode["kind"][] = ["source", "feature_view", "on_demand_feature_view", "feature_service", "model"];
 

@@ -10,19 +10,16 @@ import { parseInstant } from "../instant.ts";
 import { parseEnvironment } from "../registry.ts";
 import { loadRepo } from "../repo_loader.ts";
 
-/** A string option's value, or `d` when it is absent or not a string. */
-export const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
-
 /** Opens the feature store the common options name (`--repo` is required). */
 export async function open(args: CommandArgs): Promise<FeatureStore> {
-  const path = str(args.values.repo);
+  const path = args.values.repo as string | undefined;
   if (!path) throw new MercuryError("usage", "--repo is required", { hint: "pass --repo path/to/features_repo.ts" });
   const repo = await loadRepo(path);
   return await openFeatureStore({
     repo,
-    env: parseEnvironment(str(args.values.env, "dev")),
-    schema: str(args.values.schema, "mercury_features"),
-    offlineRoot: str(args.values["offline-root"]) || undefined,
+    env: parseEnvironment((args.values.env as string | undefined) ?? "dev"),
+    schema: (args.values.schema as string | undefined) ?? "mercury_features",
+    offlineRoot: (args.values["offline-root"] as string | undefined) || undefined,
   });
 }
 

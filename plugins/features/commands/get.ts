@@ -6,7 +6,7 @@
  */
 import { type CommandArgs, type CommandContext, MercuryError } from "@mercury/core";
 import type { FeatureRepo, ValueType } from "../definitions.ts";
-import { open, str } from "./_open.ts";
+import { open } from "./_open.ts";
 
 /** The declared type of each join key and request field of a repo, to read command-line values as. */
 function declaredTypes(repo: FeatureRepo): Map<string, ValueType> {
@@ -45,9 +45,10 @@ export async function get(args: CommandArgs, ctx: CommandContext): Promise<void>
   const fs = await open(args);
   try {
     const types = declaredTypes(fs.repo);
+    const features = args.values.features as string | undefined;
     const res = await fs.server().getOnlineFeatures({
-      featureService: str(args.values.service) || undefined,
-      features: str(args.values.features) ? str(args.values.features).split(",") : undefined,
+      featureService: (args.values.service as string | undefined) || undefined,
+      features: features ? features.split(",") : undefined,
       entities: parseColumns((args.values.entity as string[] | undefined) ?? [], "entity", types) as Record<
         string,
         (string | number)[]

@@ -7,7 +7,7 @@ import { type CommandArgs, type CommandContext, MercuryError } from "@mercury/co
 import { lineageMermaid, lineageOf, lineageSvg } from "../lineage.ts";
 import { formatPlan } from "../plan.ts";
 import { parseEnvironment } from "../registry.ts";
-import { open, str } from "./_open.ts";
+import { open } from "./_open.ts";
 
 /** `plan`: the diff between the repo and the registry; exit 2 when something is breaking or mistyped. */
 export async function plan(args: CommandArgs, ctx: CommandContext): Promise<number> {
@@ -26,8 +26,8 @@ export async function apply(args: CommandArgs, ctx: CommandContext): Promise<voi
   const fs = await open(args);
   try {
     const p = await fs.apply({
-      why: str(args.values.why, "apply"),
-      who: str(args.values.who) || undefined,
+      why: (args.values.why as string | undefined) ?? "apply",
+      who: (args.values.who as string | undefined) || undefined,
       force: args.values.force === true,
     });
     ctx.print(formatPlan(p));
@@ -41,10 +41,13 @@ export async function apply(args: CommandArgs, ctx: CommandContext): Promise<voi
 
 /** `promote`: copy an environment's objects to the next one. */
 export async function promote(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const to = parseEnvironment(str(args.values.to));
+  const to = parseEnvironment((args.values.to as string | undefined) ?? "");
   const fs = await open(args);
   try {
-    const p = await fs.promote(to, { why: str(args.values.why) || undefined, force: args.values.force === true });
+    const p = await fs.promote(to, {
+      why: (args.values.why as string | undefined) || undefined,
+      force: args.values.force === true,
+    });
     ctx.print(formatPlan(p));
     ctx.print(`promoted ${fs.repo.project} ${fs.env} → ${to}: ${p.changes.length} change(s)`);
   } finally {
@@ -57,7 +60,7 @@ export async function lineage(args: CommandArgs, ctx: CommandContext): Promise<v
   const fs = await open(args);
   try {
     const g = await fs.lineage();
-    const of = str(args.values.of);
+    const of = args.values.of as string | undefined;
     if (of) {
       if (!g.nodes.some((n) => n.id === of)) {
         throw new MercuryError("not_found", `no lineage node "${of}"`, {
@@ -67,7 +70,7 @@ export async function lineage(args: CommandArgs, ctx: CommandContext): Promise<v
       ctx.print(JSON.stringify(lineageOf(g, of)));
       return;
     }
-    const format = str(args.values.format, "mermaid");
+    const format = (args.values.format as string | undefined) ?? "mermaid";
     if (format === "json") ctx.print(JSON.stringify(g, null, 2));
     else if (format === "svg") ctx.print(lineageSvg(g));
     else ctx.print(lineageMermaid(g));

@@ -11,7 +11,7 @@ import { untilSignal } from "@mercury/core/signal";
 import { serveHttp } from "../http_server.ts";
 import { FeatureServer } from "../online_features.ts";
 import { DEFAULT_MAX_ENTITIES, DEFAULT_STORE_TIMEOUT_MS } from "../online_request.ts";
-import { open, str } from "./_open.ts";
+import { open } from "./_open.ts";
 
 /** `serve`: HTTP + gRPC feature server until a stop signal. */
 export async function serve(args: CommandArgs, ctx: CommandContext): Promise<void> {
@@ -39,7 +39,7 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   };
   await refresh();
   const timer = setInterval(() => refresh().catch(() => {}), 30_000);
-  const host = str(args.values.host, "127.0.0.1");
+  const host = (args.values.host as string | undefined) ?? "127.0.0.1";
   const http = serveHttp(server, { port: Number(args.values.port ?? 6566), hostname: host, maxBodyBytes: maxBytes });
   // The gRPC and Kafka clients load only when they are used.
   const grpc = args.values["no-grpc"] ? undefined : await (await import("../grpc_server.ts")).serveGrpc(server, {

@@ -19,19 +19,11 @@ import {
   postgresSource,
 } from "../definitions.ts";
 import type { FeatureRepo } from "../definitions.ts";
+import { seededRandom } from "@mercury/core/random";
 import { lit, loadRows } from "../_duck.ts";
 
-/** A seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32) returning floats in [0, 1): core's `seededRandom`, under the name the tests use. */
+export const mulberry32: (seed: number) => () => number = seededRandom;
 
 /** Options of {@linkcode generateFraudData}. */
 export interface FraudDataOptions {
