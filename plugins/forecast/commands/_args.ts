@@ -16,7 +16,18 @@ import { MAX_HORIZON } from "../_limits.ts";
 /** The option's value when it is a string, else undefined. */
 export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
-/** `v` as an integer ≥ `min`, else a usage error naming `--name`. */
+/**
+ * `v` as an integer ≥ `min`, else a usage error naming `--name`.
+ *
+ * @example
+ * ```ts
+ * import { int } from "./_args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(int("3", "windows"), 3);
+ * assert.throws(() => int("x", "windows"), { message: "--windows must be an integer ≥ 1, got 'x'" });
+ * ```
+ */
 export function int(v: unknown, name: string, min = 1): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) {
@@ -30,7 +41,18 @@ export function int(v: unknown, name: string, min = 1): number {
   return n;
 }
 
-/** A horizon option (`--horizon`, `--future-periods`), at most `--max-horizon` steps. */
+/**
+ * A horizon option (`--horizon`, `--future-periods`), at most `--max-horizon` steps.
+ *
+ * @example
+ * ```ts
+ * import { horizonOf } from "./_args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(horizonOf({ horizon: "48" }, "horizon"), 48);
+ * assert.throws(() => horizonOf({ horizon: "48", "max-horizon": "24" }, "horizon"), /more than the limit of 24/);
+ * ```
+ */
 export function horizonOf(v: CommandArgs["values"], name: string, min = 1): number {
   const h = int(v[name], name, min);
   const max = int(v["max-horizon"] ?? MAX_HORIZON, "max-horizon");
@@ -43,7 +65,19 @@ export function horizonOf(v: CommandArgs["values"], name: string, min = 1): numb
   return h;
 }
 
-/** `--levels`: comma-separated percentages strictly between 0 and 100 (default 80,95). */
+/**
+ * `--levels`: comma-separated percentages strictly between 0 and 100 (default 80,95).
+ *
+ * @example
+ * ```ts
+ * import { levelsOf } from "./_args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(levelsOf("50, 99"), [50, 99]);
+ * assert.deepEqual(levelsOf(undefined), [80, 95]);
+ * assert.throws(() => levelsOf("100"), /--levels must be percentages between 0 and 100/);
+ * ```
+ */
 export function levelsOf(v: unknown): number[] {
   const out = String(v ?? "80,95").split(",").map((s) => Number(s.trim()));
   for (const l of out) {
@@ -57,7 +91,18 @@ export function levelsOf(v: unknown): number[] {
   return out;
 }
 
-/** `--params`: a JSON object (absent → {}). */
+/**
+ * `--params`: a JSON object (absent → {}).
+ *
+ * @example
+ * ```ts
+ * import { paramsOf } from "./_args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(paramsOf('{"model":"AAdA"}'), { model: "AAdA" });
+ * assert.throws(() => paramsOf("[1]"), /--params must be a JSON object/);
+ * ```
+ */
 export function paramsOf(v: unknown): Record<string, unknown> {
   if (v === undefined) return {};
   try {
