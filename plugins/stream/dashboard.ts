@@ -10,7 +10,7 @@
 import type { Redis } from "ioredis";
 import type { Sql } from "@mercury/core/services/postgres";
 import { chartSvg, escapeHtml, tableHtml } from "@mercury/core/display";
-import type { LagReader } from "./lag.ts";
+import { type LagReader, noTableYet } from "./lag.ts";
 
 /** Where workers announce their metrics endpoint. */
 export const workerKey = (pipeline: string, id: string) => `mercury:stream:worker:${pipeline}:${id}`;
@@ -126,7 +126,7 @@ export class Dashboard {
   async sample(): Promise<void> {
     const { sql, pipeline, topic } = this.options;
     const [row] = await sql`select coalesce(sum(events), 0)::bigint as events from stream_checkpoints
-      where pipeline = ${pipeline} and topic = ${topic}`;
+      where pipeline = ${pipeline} and topic = ${topic}`.catch(noTableYet([]));
     const events = Number(row?.events ?? 0);
     const lags = await this.options.lag.read();
     this.#lagByPartition = lags.map((l) => ({ partition: l.partition, lag: l.lag }));
@@ -147,7 +147,7 @@ export class Dashboard {
              count::float8 as count, round(sum::numeric, 2)::float as sum, distinct_count::float8 as devices,
              round(p95::numeric, 2)::float as p95
       from stream_windows where pipeline = ${pipeline}
-      order by window_end desc, count desc limit 8`,
+      order by window_end desc, count desc limit 8`.catch(noTableYet([])),
     ];
     const t = Date.now();
     // Percentiles of what the workers observed since the scrape closest to the window's start.

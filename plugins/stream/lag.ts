@@ -8,6 +8,27 @@ import { Admin } from "@platformatic/kafka";
 import type { Sql } from "@mercury/core/services/postgres";
 import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
 
+/**
+ * A query's fallback when its table does not exist yet (SQLSTATE 42P01: no
+ * worker has run against this database, so there is nothing to show); any
+ * other error is rethrown.
+ *
+ * @example
+ * ```ts
+ * import { noTableYet } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(noTableYet([])(Object.assign(new Error("relation does not exist"), { code: "42P01" })), []);
+ * assert.throws(() => noTableYet([])(Object.assign(new Error("syntax"), { code: "42601" })), /syntax/);
+ * ```
+ */
+export function noTableYet<T>(fallback: T): (err: unknown) => T {
+  return (err) => {
+    if ((err as { code?: unknown })?.code === "42P01") return fallback;
+    throw err;
+  };
+}
+
 /** Lag of one partition. */
 export interface PartitionLag {
   partition: number;
@@ -60,7 +81,8 @@ export class LagReader {
       ends[p.partitionIndex] = Number(p.offset);
     }
     const rows = await this.sql`
-      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${this.topic}`;
+      select partition, next_offset from stream_checkpoints where pipeline = ${this.pipeline} and topic = ${this.topic}`
+      .catch(noTableYet([])); // no worker has checkpointed in this database yet
     const stored = new Map(rows.map((r) => [Number(r.partition), Number(r.next_offset)]));
     return ends.map((end, partition) => {
       const committed = stored.get(partition) ?? 0;

@@ -120,7 +120,7 @@ export {
   requestTimeoutOption,
   withKafkaDeadline,
 } from "./kafka_deadline.ts";
-export { LagReader, type PartitionLag } from "./lag.ts";
+export { LagReader, noTableYet, type PartitionLag } from "./lag.ts";
 export {
   announceWorker,
   bucketQuantile,

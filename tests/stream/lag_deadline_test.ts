@@ -6,7 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { connectPostgres } from "@mercury/core/services/postgres";
-import { Dashboard, LagReader, PostgresSink } from "@mercury/stream";
+import { Dashboard, ensureTopic, LagReader, PostgresSink, produceEvents } from "@mercury/stream";
+import { resolveEndpoints } from "@mercury/core";
+import { connectKafka } from "@mercury/core/services/kafka";
 import { connectRedis } from "@mercury/core/services/redis";
 import { silentPeer } from "../_hostile.ts";
 import { integration, runScript, uniqueName } from "../_helpers.ts";
@@ -109,6 +111,58 @@ Deno.test({
       await sink.reset();
       await redis.close();
       await pg.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Dashboard.sample() and LagReader.read() on a database no worker has used yet: zero events, lag = end offsets",
+  ...integration,
+  async fn() {
+    const main = await connectPostgres({ max: 1 });
+    const db = `mercury_fresh_${crypto.randomUUID().slice(0, 8)}`;
+    await main.sql.unsafe(`create database ${db}`);
+    const url = new URL(main.url);
+    url.pathname = `/${db}`;
+    const fresh = await connectPostgres({ url: url.toString(), max: 2 });
+    const redis = await connectRedis();
+    const brokers = resolveEndpoints().kafka.brokers;
+    const topic = uniqueName("fresh");
+    await ensureTopic(brokers, topic, { partitions: 2 });
+    await produceEvents({
+      brokers,
+      topic,
+      count: 100,
+      eventsPerSec: 0,
+      users: 5,
+      disorderMs: 0,
+      lateShare: 0,
+      malformedShare: 0,
+      seed: 1,
+      start: Date.now(),
+      stepMs: 1,
+    });
+    const lag = new LagReader(brokers, topic, topic, fresh.sql);
+    try {
+      const parts = await lag.read();
+      assert.equal(parts.reduce((s, p) => s + p.lag, 0), 100);
+      const dash = new Dashboard({ pipeline: topic, topic, sql: fresh.sql, redis: redis.client, lag });
+      await dash.sample();
+      assert.equal(dash.samples[0]!.events, 0);
+      assert.equal(dash.samples[0]!.lag, 100);
+      assert.match((await dash.panels()).results!, /No final windows yet/);
+    } finally {
+      await lag.close();
+      await fresh.close();
+      await main.sql.unsafe(`drop database if exists ${db} with (force)`);
+      await main.close();
+      await redis.close();
+      const k = await connectKafka();
+      try {
+        await k.admin.deleteTopics({ topics: [topic] });
+      } finally {
+        await k.close();
+      }
     }
   },
 });
