@@ -14,6 +14,7 @@
  * @module
  */
 import { MercuryError } from "@mercury/core";
+import { quoteLiteral } from "@mercury/core/sql";
 import { printable } from "./_printable.ts";
 import { MAX_POINTS } from "./_limits.ts";
 
@@ -187,7 +188,7 @@ export async function loadSeries(file: string, options: LoadOptions = {}): Promi
     });
   }
   const parquet = /\.parquet$/i.test(file);
-  const lit = `'${file.replaceAll("'", "''")}'`;
+  const lit = quoteLiteral(file);
   const sql = parquet
     ? `select * from read_parquet(${lit})`
     : `select * from read_csv(${lit}, header = true, all_varchar = true, auto_detect = true)`;

@@ -17,6 +17,10 @@ Deno.test("loadSeries()", async (t) => {
     assert.deepEqual(d.freq, { unit: "ms", step: 3_600_000 });
     assert.equal(d.season, 24);
   });
+  await t.step("reads a file whose name holds a quote (the path is one SQL literal)", async () => {
+    const f = await csvFile("ds,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", "it's.csv");
+    assert.deepEqual((await loadSeries(f)).series[0]!.y, [1, 2, 3]);
+  });
   await t.step("reads long format with several series", async () => {
     const d = await loadSeries(`${dir}long.csv`);
     assert.deepEqual(d.series.map((s) => s.id), ["H2", "H3", "H4"]);
