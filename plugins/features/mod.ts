@@ -85,6 +85,7 @@ export {
   type SchemaUnchecked,
   type ViewSchemaSource,
 } from "./plan.ts";
+export { typeCompatible } from "./schema_check.ts";
 export { OfflineStore, type OfflineStoreOptions } from "./offline_store.ts";
 export { type EntityInput, getHistoricalFeatures, type HistoricalOptions, historicalSql } from "./historical.ts";
 export {

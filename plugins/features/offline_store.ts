@@ -17,6 +17,7 @@ import type { DataSource, FeatureRepo, FeatureView } from "./definitions.ts";
 import type { Environment } from "./registry.ts";
 import { DUCK_TYPES, ident, lit, loadRows } from "./_duck.ts";
 import { instantSql, toInstantString, useUtc } from "./instant.ts";
+import { typeCompatible } from "./schema_check.ts";
 
 /** Options of {@linkcode OfflineStore}. */
 export interface OfflineStoreOptions {
@@ -27,36 +28,6 @@ export interface OfflineStoreOptions {
   root?: string;
   /** PostgreSQL, for `postgres_source`s. */
   sql?: Sql;
-}
-
-const INTEGER_TYPES = new Set([
-  "TINYINT",
-  "SMALLINT",
-  "INTEGER",
-  "BIGINT",
-  "HUGEINT",
-  "UTINYINT",
-  "USMALLINT",
-  "UINTEGER",
-  "UBIGINT",
-]);
-const FLOAT_TYPES = new Set(["FLOAT", "DOUBLE", "REAL"]);
-
-function compatible(declared: string, actual: string): boolean {
-  const a = actual.replace(/\(.*\)$/, "").toUpperCase();
-  switch (declared) {
-    case "int64":
-      return INTEGER_TYPES.has(a);
-    case "float64":
-      return INTEGER_TYPES.has(a) || FLOAT_TYPES.has(a) || a === "DECIMAL";
-    case "string":
-      return a === "VARCHAR";
-    case "bool":
-      return a === "BOOLEAN";
-    case "timestamp":
-      return a.startsWith("TIMESTAMP") || a === "DATE";
-  }
-  return false;
 }
 
 /**
@@ -290,7 +261,7 @@ export class OfflineStore {
           hint: `columns: ${[...types.keys()].join(", ")}`,
         });
       }
-      if (!compatible(f.type, actual)) {
+      if (!typeCompatible(f.type, actual)) {
         throw new MercuryError(
           "input",
           `${obj}: feature "${f.name}" is declared ${f.type} but the source has ${actual}`,

@@ -2,16 +2,19 @@
  * `plan` and `apply`: the diff between a repo and the registry, breaking
  * changes (a removed or retyped feature a registered feature service uses),
  * declared feature types checked against what each added or changed view's
- * source yields, and one-transaction writes; `promote` copies one environment
- * to the next.
+ * source yields (`schema_check.ts`), and one-transaction writes; `promote`
+ * copies one environment to the next.
  *
  * @module
  */
 import { MercuryError } from "@mercury/core";
-import type { FeatureRepo, FeatureView } from "./definitions.ts";
+import type { FeatureRepo } from "./definitions.ts";
 import { type Environment, ENVIRONMENTS, type FeatureRegistry, type RegistryObject } from "./registry.ts";
 import { type ObjectKind, repoObjects, type StoredObject } from "./spec.ts";
+import { checkViewSchemas, type SchemaProblem, type SchemaUnchecked, type ViewSchemaSource } from "./schema_check.ts";
 import { validateRepo } from "./validate.ts";
+
+export { checkViewSchemas, type SchemaProblem, type SchemaUnchecked, type ViewSchemaSource };
 
 /** One line of a plan. */
 export interface Change {
@@ -25,21 +28,6 @@ export interface Change {
   fromVersion?: number;
 }
 
-/** A declared type (or column) the view's source does not match; apply refuses the repo while there is one. */
-export interface SchemaProblem {
-  view: string;
-  /** E.g. `feature view "v": feature "a" is declared int64 but the source has VARCHAR`. */
-  message: string;
-  /** E.g. `feature view "v".features.a.type`. */
-  where?: string;
-}
-
-/** A view whose source could not be read (no files yet, table missing, database down): its types were not checked. */
-export interface SchemaUnchecked {
-  view: string;
-  reason: string;
-}
-
 /** A plan: the changes, and whether any is breaking. */
 export interface Plan {
   env: Environment;
@@ -49,14 +37,6 @@ export interface Plan {
   problems?: SchemaProblem[];
   /** Added or changed views whose source could not be read, so their types were not checked. */
   unchecked?: SchemaUnchecked[];
-}
-
-/**
- * What checks a view's declared types against its source: the offline store, whose `viewSql` describes the view's
- * relation and throws a MercuryError (`input`) naming the view and feature on a mismatch.
- */
-export interface ViewSchemaSource {
-  viewSql(view: FeatureView): Promise<string>;
 }
 
 /** Options of {@linkcode plan}. */
@@ -158,60 +138,6 @@ export function diffObjects(env: Environment, desired: StoredObject[], current: 
 /** The feature views a plan adds or updates. */
 function changedViews(p: Plan): string[] {
   return p.changes.filter((c) => c.kind === "feature_view" && c.action !== "remove").map((c) => c.name);
-}
-
-/**
- * Checks the declared types of the named views against what their sources yield, through `offline.viewSql` (the same
- * check materialisation makes). A view computed by a TypeScript transform is not run here: its rows are loaded with
- * the declared types when it is materialised. A source that cannot be read (no files yet, a missing table, a database
- * down) leaves the view unchecked rather than refused; a mismatch, a missing column or SQL that does not bind on the
- * source is a problem.
- *
- * @example
- * ```ts
- * import { checkViewSchemas, featureView, fileSource } from "@mercury/features";
- * import { MercuryError } from "@mercury/core";
- * import assert from "node:assert/strict";
- * const v = featureView({ name: "v", entities: ["e"], ttlSeconds: 0,
- *   source: fileSource({ name: "s", format: "csv", path: "x.csv", timestampField: "ts" }),
- *   features: [{ name: "a", type: "int64" }] });
- * const offline = {
- *   viewSql(): Promise<string> {
- *     throw new MercuryError("input", 'feature view "v": feature "a" is declared int64 but the source has VARCHAR');
- *   },
- * };
- * const { problems } = await checkViewSchemas({ project: "p", entities: [], views: [v] }, ["v"], offline);
- * assert.match(problems[0]!.message, /declared int64 but the source has VARCHAR/);
- * ```
- */
-export async function checkViewSchemas(
-  repo: FeatureRepo,
-  views: string[],
-  offline: ViewSchemaSource,
-): Promise<{ problems: SchemaProblem[]; unchecked: SchemaUnchecked[] }> {
-  const problems: SchemaProblem[] = [];
-  const unchecked: SchemaUnchecked[] = [];
-  for (const name of views) {
-    const view = repo.views.find((v) => v.name === name);
-    if (!view || (view.transform && !view.sql)) continue;
-    try {
-      await offline.viewSql(view);
-    } catch (err) {
-      const message = (err as Error)?.message ?? String(err);
-      if (err instanceof MercuryError && err.code === "input") {
-        problems.push({ view: name, message, where: err.where });
-      } else if (err instanceof MercuryError || /^IO Error/.test(message)) {
-        unchecked.push({ view: name, reason: message.split("\n")[0]! });
-      } else {
-        problems.push({
-          view: name,
-          message: `feature view "${name}": its ${view.sql ? "sql" : "source"} does not run: ${message.split("\n")[0]}`,
-          where: `feature view "${name}".${view.sql ? "sql" : "source"}`,
-        });
-      }
-    }
-  }
-  return { problems, unchecked };
 }
 
 /**

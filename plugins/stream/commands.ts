@@ -212,6 +212,7 @@ export const processCommand: CommandSpec = {
               pipeline,
               outputTopic: str(v["output-topic"]) || undefined,
               instanceId: str(v["instance-id"]) || undefined,
+              requestTimeoutMs: timeoutMs,
             })
           : undefined,
         topology: defaultTopology(window, {

@@ -34,6 +34,11 @@ export interface KafkaSinkOptions {
   instanceId?: string;
   /** Partitions of the output topic when created (default 6). */
   partitions?: number;
+  /**
+   * Deadline of connecting and of each request while opening (the topics'
+   * admin requests) and of the producer's connection, in ms (default 10 s).
+   */
+  requestTimeoutMs?: number;
 }
 
 interface ChangelogValue {
@@ -125,12 +130,14 @@ export class KafkaTransactionalSink implements CheckpointStore {
   static async open(options: KafkaSinkOptions): Promise<KafkaTransactionalSink> {
     const outputTopic = options.outputTopic ?? `${options.pipeline}.windows`;
     const changelogTopic = `${options.pipeline}.state`;
-    await ensureTopic(options.brokers, outputTopic, { partitions: options.partitions ?? 6 });
+    const ms = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    await ensureTopic(options.brokers, outputTopic, { partitions: options.partitions ?? 6, requestTimeoutMs: ms });
     // A partition's open-window state is one record and can be large.
     await ensureTopic(options.brokers, changelogTopic, {
       partitions: 1,
       compact: true,
       maxMessageBytes: 64 * 1024 * 1024,
+      requestTimeoutMs: ms,
     });
     const makeProducer = () =>
       new Producer({
@@ -143,6 +150,7 @@ export class KafkaTransactionalSink implements CheckpointStore {
         // fenced once the transactional id has been used before, e.g. by a worker that was killed.
         producerId: -1n,
         producerEpoch: -1,
+        connectTimeout: ms,
       });
     return new KafkaTransactionalSink(options.brokers, outputTopic, changelogTopic, makeProducer(), makeProducer);
   }

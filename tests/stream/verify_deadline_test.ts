@@ -5,7 +5,7 @@
  * answers: `error[unavailable]` naming it within the request deadline.
  */
 import assert from "node:assert/strict";
-import { kafkaSinkTotals, readCommitted, readTopic } from "@mercury/stream";
+import { kafkaSinkTotals, KafkaTransactionalSink, readCommitted, readTopic } from "@mercury/stream";
 import { silentPeer } from "../_hostile.ts";
 import { integration, runScript } from "../_helpers.ts";
 
@@ -86,5 +86,20 @@ Deno.test({
       assert.match(err.message, new RegExp(`unknown topic "${topic}"`));
       return true;
     });
+  },
+});
+
+Deno.test({
+  name: "KafkaTransactionalSink.open against a silent broker: unavailable within its requestTimeoutMs",
+  ...integration,
+  async fn() {
+    const peer = silentPeer();
+    try {
+      const open = KafkaTransactionalSink.open({ brokers: [peer.address], pipeline: "silent", requestTimeoutMs: 1000 });
+      // The default deadline is 10 s: within 5 s only if the option is honoured.
+      await rejectsUnavailable(open, peer.address, 5000);
+    } finally {
+      peer.close();
+    }
   },
 });
