@@ -273,12 +273,12 @@ export class DuckDBExecutor implements Executor {
     let released = false;
     let fetching = false;
     let closing = false;
-    // Assigned below; a signal that is already aborted fires (and releases) while the guard is being armed.
-    let guard: { disarm(): void } | undefined;
+    // Set once the guard is armed: a signal that is already aborted fires (and releases) while it is being armed.
+    let disarm = () => {};
     const release = () => {
       if (released) return;
       released = true;
-      guard?.disarm();
+      disarm();
       this.#release(slot);
     };
     const close = () => {
@@ -287,7 +287,7 @@ export class DuckDBExecutor implements Executor {
       else release();
     };
     const armed = this.#guard(slot.conn, options, close);
-    guard = armed;
+    disarm = () => armed.disarm();
     const stopped = () => armed.fired() ?? new OlapError(499, "cancelled", "the result was closed before its end");
     try {
       if (closing) throw stopped();

@@ -1,7 +1,7 @@
 /** The olap manifest is a light front door: its static module graph holds no npm package and none of the engine. */
 import assert from "node:assert/strict";
 import { manifest } from "@mercury/olap/manifest";
-import { ROOT } from "../_helpers.ts";
+import { integration, ROOT, runScript } from "../_helpers.ts";
 
 interface Dep {
   code?: { specifier: string };
@@ -48,4 +48,18 @@ Deno.test("olap manifest: every command has help and a lazily loaded run", () =>
     assert.equal(typeof cmd.run, "function", `${name} has a run`);
     assert.equal(cmd.options?.["data-dir"]?.default, ".mercury/olap", `${name} takes --data-dir`);
   }
+});
+
+Deno.test({
+  name: "olap CLI: typed options refuse a bad value before the command loads (one line, exit 64)",
+  ...integration,
+  async fn() {
+    const bad = await runScript("tasks/mercury.ts", ["olap", "serve", "--port", "eighty"]);
+    assert.equal(bad.code, 64, bad.stderr);
+    assert.match(bad.stderr, /--port must be an integer/);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    const format = await runScript("tasks/mercury.ts", ["olap", "query", "select 1", "--format", "xml"]);
+    assert.equal(format.code, 64, format.stderr);
+    assert.match(format.stderr, /--format/);
+  },
 });

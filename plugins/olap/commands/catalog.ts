@@ -7,11 +7,10 @@ import type { CommandArgs, CommandContext } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
 import { Olap } from "../engine.ts";
 import { checkRollup, type Measure } from "../rollups.ts";
-import { str } from "./_args.ts";
 
 /** Runs `olap tables`: one line per table. */
 export async function tables(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const olap = await Olap.open({ dataDir: str(args.values["data-dir"]) });
+  const olap = await Olap.open({ dataDir: String(args.values["data-dir"] ?? "") });
   try {
     for (const t of await olap.tables()) {
       ctx.print(
@@ -27,7 +26,7 @@ export async function tables(args: CommandArgs, ctx: CommandContext): Promise<vo
 export async function compact(args: CommandArgs, ctx: CommandContext): Promise<void> {
   const [table] = args.positionals;
   if (!table) throw new MercuryError("usage", "compact needs <table>");
-  const olap = await Olap.open({ dataDir: str(args.values["data-dir"]), restrictFiles: false });
+  const olap = await Olap.open({ dataDir: String(args.values["data-dir"] ?? ""), restrictFiles: false });
   try {
     const t = await olap.compact(table);
     ctx.print(`${table}: version ${t.version}, ${t.files} files`);
@@ -40,16 +39,21 @@ export async function compact(args: CommandArgs, ctx: CommandContext): Promise<v
 export async function rollup(args: CommandArgs, ctx: CommandContext): Promise<void> {
   const [name] = args.positionals;
   const v = args.values;
-  if (!name || !str(v.table) || !str(v.dims)) {
+  if (!name || !String(v.table ?? "") || !String(v.dims ?? "")) {
     throw new MercuryError("usage", "rollup needs <name> --table T --dims a,b");
   }
-  const measures = str(v.measures).split(",").filter(Boolean).map((m) => {
+  const measures = String(v.measures ?? "").split(",").filter(Boolean).map((m) => {
     const [agg, column] = m.split(":");
     return { agg, column } as Measure;
   });
-  const olap = await Olap.open({ dataDir: str(v["data-dir"]), restrictFiles: false });
+  const olap = await Olap.open({ dataDir: String(v["data-dir"] ?? ""), restrictFiles: false });
   try {
-    const spec = checkRollup({ name, table: str(v.table), dimensions: str(v.dims).split(","), measures });
+    const spec = checkRollup({
+      name,
+      table: String(v.table ?? ""),
+      dimensions: String(v.dims ?? "").split(","),
+      measures,
+    });
     const t = await olap.declareRollup(spec);
     ctx.print(`rollup ${name}: ${t.rows} rows in ${t.name}`);
   } finally {

@@ -4,34 +4,37 @@
  * @module
  */
 import type { CommandArgs, CommandContext } from "@mercury/core";
+import { STOP_SIGNALS, untilSignal } from "@mercury/core/signal";
 import { Olap } from "../engine.ts";
 import { serve as serveApi } from "../server.ts";
 import { resolveToken } from "../access.ts";
-import { int, str } from "./_args.ts";
 
 /** Runs `olap serve`. */
 export async function serve(args: CommandArgs, ctx: CommandContext): Promise<void> {
   const v = args.values;
   const olap = await Olap.open({
-    dataDir: str(v["data-dir"]),
-    concurrency: int(v.concurrency, "concurrency"),
-    timeoutMs: int(v["timeout-ms"], "timeout-ms"),
-    cacheBytes: int(v["cache-mb"], "cache-mb") * 1024 * 1024,
-    redisPrefix: str(v.redis) || undefined,
-    slowMs: int(v["slow-ms"], "slow-ms"),
+    dataDir: String(v["data-dir"] ?? ""),
+    concurrency: v.concurrency as number,
+    timeoutMs: v["timeout-ms"] as number,
+    cacheBytes: (v["cache-mb"] as number) * 1024 * 1024,
+    redisPrefix: v.redis as string | undefined,
+    slowMs: v["slow-ms"] as number,
     logLiterals: v["log-literals"] === true,
   });
-  const token = await resolveToken({ file: str(v["token-file"]) || undefined, token: str(v.token) || undefined });
+  const token = await resolveToken({
+    file: v["token-file"] as string | undefined,
+    token: v.token as string | undefined,
+  });
   const allow = Array.isArray(v["ingest-allow"]) ? v["ingest-allow"].map(String) : [];
   const server = serveApi(olap, {
-    port: int(v.port, "port"),
-    hostname: str(v.host),
+    port: v.port as number,
+    hostname: String(v.host ?? ""),
     token,
-    maxBodyBytes: int(v["max-body-bytes"], "max-body-bytes"),
-    maxSqlChars: int(v["max-sql-chars"], "max-sql-chars"),
+    maxBodyBytes: v["max-body-bytes"] as number,
+    maxSqlChars: v["max-sql-chars"] as number,
     ingestAllow: allow,
   });
-  if (str(v.token)) {
+  if (v.token) {
     console.error("warning: --token shows in ps and in deno task's echo; prefer --token-file or MERCURY_OLAP_TOKEN");
   }
   // The banner never shows the token itself.
@@ -40,12 +43,10 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
       token ? "writes with the token" : "read-only"
     })`,
   );
-  const stop = async () => {
-    await server.shutdown();
-    await olap.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  await server.finished;
+  // Until SIGINT or SIGTERM (or the server stops by itself): then the server and the engine are closed.
+  const listening = new AbortController();
+  await Promise.race([untilSignal(STOP_SIGNALS, { signal: listening.signal }), server.finished]);
+  listening.abort();
+  await server.shutdown();
+  await olap.close();
 }

@@ -6,14 +6,13 @@
 import type { CommandArgs, CommandContext } from "@mercury/core";
 import { Olap } from "../engine.ts";
 import { generateEvents } from "../sample_data.ts";
-import { int, str } from "./_args.ts";
 
 /** Runs `olap setup`. */
 export async function setup(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const dir = str(args.values["data-dir"]);
+  const dir = String(args.values["data-dir"] ?? "");
   const olap = await Olap.open({ dataDir: dir, restrictFiles: false });
   try {
-    const file = await generateEvents(int(args.values.events, "events"));
+    const file = await generateEvents(args.values.events as number);
     const t = await olap.ingest("events", { file }, { partitionBy: "day=cast(ts as date)", sortBy: ["ts"] });
     await Deno.remove(file);
     ctx.print(`events: ${t.rows} rows, ${t.partitions} partitions, ${t.files} files, version ${t.version}`);
