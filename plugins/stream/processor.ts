@@ -10,6 +10,7 @@
 import { Buffer } from "node:buffer";
 import { Admin, Consumer, type Message, Producer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
+import { retry } from "@mercury/core/retry";
 import type { Sql } from "@mercury/core/services/postgres";
 import { type Observation, WindowAggregator, type WindowResult } from "./aggregator.ts";
 import { isRejected } from "./event.ts";
@@ -245,7 +246,8 @@ export class Processor<E> {
       clientId: `mercury-dlq-${this.pipeline}`,
       bootstrapBrokers: this.options.brokers,
       idempotent: true,
-      ...platformaticTimeouts(this.#timeoutMs),
+      timeout: this.#timeoutMs,
+      connectTimeout: this.#timeoutMs,
     });
     await ensureTopic(this.options.brokers, this.#dlqTopic, { partitions: 1, requestTimeoutMs: this.#timeoutMs });
     await this.#start();
@@ -809,8 +811,8 @@ export class Processor<E> {
     const topic = this.options.topic;
     const t0 = performance.now();
     let deadSent = false;
-    for (let attempt = 1;; attempt++) {
-      try {
+    try {
+      await retry(async () => {
         // Dead letters first (at least once): a crash or a retry before the commit re-sends them.
         // Chunks stay well under the broker's message.max.bytes.
         for (let i = 0; !deadSent && i < dead.length; i += 500) {
@@ -828,24 +830,29 @@ export class Processor<E> {
         }
         deadSent = true;
         await this.#sink.commit(results, checkpoints, this.#consumer!);
-        break;
-      } catch (err) {
-        if (err instanceof FencedError) {
-          this.stats.fenced++;
-          this.#metrics.fenced.inc();
-          this.#log(`fenced: ${err.message}; reloading from the database`);
-          this.#needReload = true;
-          return;
-        }
-        // The database or the broker is away: nothing was committed, retry the same checkpoint. A data,
-        // integrity or statement error (SQLSTATE classes 22, 23, 42) would fail the same way again.
-        const sqlState = String((err as { code?: unknown }).code ?? "");
-        if (attempt >= 60 || /^(22|23|42)[0-9A-Z]{3}$/.test(sqlState)) throw err;
-        const inner = (err as { errors?: { message: string; errors?: { message: string }[] }[] }).errors?.[0];
-        const why = inner?.errors?.[0]?.message ?? inner?.message ?? "";
-        this.#log(`checkpoint failed (${(err as Error).message}${why ? ": " + why : ""}); retrying`);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
+      }, {
+        // The database or the broker is away: nothing was committed, retry the same checkpoint (60 attempts,
+        // 1 s apart). A fence, or a data, integrity or statement error (SQLSTATE classes 22, 23, 42), would
+        // fail the same way again.
+        attempts: 60,
+        baseMs: 1000,
+        factor: 1,
+        retryable: (err) =>
+          !(err instanceof FencedError) &&
+          !/^(22|23|42)[0-9A-Z]{3}$/.test(String((err as { code?: unknown }).code ?? "")),
+        onRetry: (err) => {
+          const inner = (err as { errors?: { message: string; errors?: { message: string }[] }[] }).errors?.[0];
+          const why = inner?.errors?.[0]?.message ?? inner?.message ?? "";
+          this.#log(`checkpoint failed (${(err as Error).message}${why ? ": " + why : ""}); retrying`);
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof FencedError)) throw err;
+      this.stats.fenced++;
+      this.#metrics.fenced.inc();
+      this.#log(`fenced: ${err.message}; reloading from the database`);
+      this.#needReload = true;
+      return;
     }
     const committedAt = Date.now();
     this.#metrics.commit.observe({}, (performance.now() - t0) / 1000);
@@ -932,7 +939,9 @@ export function groupConsumer(
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Consumer {
   return new Consumer({
-    ...platformaticTimeouts(requestTimeoutMs),
+    // The deadline, with the client's own retries kept: a long-lived member rides out a coordinator moving.
+    timeout: requestTimeoutMs,
+    connectTimeout: requestTimeoutMs,
     clientId: `mercury-stream-${pipeline}-${Deno.pid}`,
     groupId: group,
     ...(instanceId ? { groupInstanceId: instanceId } : {}),
@@ -946,22 +955,21 @@ export function groupConsumer(
 }
 
 /**
- * Starts (joins the group) again after a group error, backing off up to 2 s
- * between attempts; after 30 failures `fail` gets the last error.
+ * Starts (joins the group) again after a group error, waiting 200 ms, then
+ * twice as long each time up to 2 s; after 30 failures `fail` gets the last
+ * error. Once `stopped()`, no further start is made.
  */
 export async function retryStart(
   start: () => Promise<void>,
   stopped: () => boolean,
   fail: (err: unknown) => void,
 ): Promise<void> {
-  for (let attempt = 1; !stopped(); attempt++) {
-    try {
-      await start();
-      return;
-    } catch (err) {
-      if (attempt >= 30) return fail(err);
-      await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
-    }
+  try {
+    await retry(async () => {
+      if (!stopped()) await start();
+    }, { attempts: 30, baseMs: 200, maxMs: 2000 });
+  } catch (err) {
+    fail(err);
   }
 }
 
