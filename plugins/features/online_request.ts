@@ -1,11 +1,12 @@
 /**
  * Checks an online request at the edge, before any lookup: its shape, the
  * number of entities (a cap, so one request cannot grow the server without
- * bound: a million keys once took it to 900 MB, which it kept), and every
- * entity key and request value against the type its entity or on-demand
- * request field declares. A bad value is refused with its field and row
- * (`entities.card_id[3]`), never stringified into a lookup (`[[1]]` used to
- * find card 1) or passed to a transform (`"abc"` as an amount).
+ * bound), and every entity key and request value against the type its entity
+ * or on-demand request field declares. A bad value is refused with its field
+ * and row (`entities.card_id[3]`), never stringified into a lookup (`[[1]]` is
+ * not card 1) or passed to a transform (`"abc"` as an amount). Also the
+ * serving defaults: {@linkcode DEFAULT_MAX_ENTITIES} and
+ * {@linkcode DEFAULT_STORE_TIMEOUT_MS}.
  *
  * @module
  */
