@@ -14,6 +14,7 @@
 import { Buffer } from "node:buffer";
 import { type Consumer, Producer } from "@platformatic/kafka";
 import { kafkaClient } from "@mercury/core/services/kafka";
+import { retry } from "@mercury/core/retry";
 import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
 import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
 import {
@@ -98,17 +99,17 @@ export async function readCommitted(
   return out;
 }
 
-/** Retries `fn` while the broker refuses connections (a broker restarting), up to about a minute. */
-async function withBrokerRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const text = `${(err as Error).message} ${(err as { cause?: Error }).cause?.message ?? ""}`;
-      if (attempt >= 60 || !/ECONNREFUSED|ECONNRESET|Connection error|not available/i.test(text)) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+/** Retries `fn` while the broker refuses connections (a broker restarting): 60 attempts, 1 s apart. */
+function withBrokerRetry<T>(fn: () => Promise<T>): Promise<T> {
+  return retry(fn, {
+    attempts: 60,
+    baseMs: 1000,
+    factor: 1,
+    retryable: (err) =>
+      /ECONNREFUSED|ECONNRESET|Connection error|not available/i.test(
+        `${(err as Error).message} ${(err as { cause?: Error }).cause?.message ?? ""}`,
+      ),
+  });
 }
 
 /** The Kafka transactional checkpoint store. */

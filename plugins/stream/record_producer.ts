@@ -31,6 +31,7 @@ import { Buffer } from "node:buffer";
 import { Admin, type CompressionAlgorithmValue, compressionsAlgorithms } from "@platformatic/kafka";
 import { type BrokerAddress, ConnectionPool, groupByBroker, KafkaConnection, RequestWriter } from "./wire.ts";
 import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
+import { retry } from "@mercury/core/retry";
 
 /** Options of {@linkcode RecordProducer.open}. */
 export interface RecordProducerOptions {
@@ -128,7 +129,8 @@ async function leadersOf(options: RecordProducerOptions): Promise<{ host: string
     ...platformaticTimeouts(ms),
   });
   try {
-    for (let attempt = 1;; attempt++) {
+    // A missing leader (LEADER_NOT_AVAILABLE, 5) is asked again every 200 ms, 50 times; other errors end it.
+    return await retry(async () => {
       const metadata = admin.metadata({ topics: [options.topic], forceUpdate: true });
       const meta = await withKafkaDeadline(metadata, ms, options.brokers, "metadata").catch((err: Error) => {
         throw /unknown topic/i.test(err.message)
@@ -139,10 +141,9 @@ async function leadersOf(options: RecordProducerOptions): Promise<{ host: string
       if (!topic) throw new ProduceError(`unknown topic "${options.topic}"`, 3);
       const leaders = topic.partitions.map((p) => meta.brokers.get(p.leader));
       const missing = leaders.findIndex((b) => !b);
-      if (missing < 0) return leaders.map((b) => ({ host: b!.host, port: b!.port }));
-      if (attempt >= 50) throw new ProduceError(`no leader for ${options.topic}/${missing}`, 5, missing);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      if (missing >= 0) throw new ProduceError(`no leader for ${options.topic}/${missing}`, 5, missing);
+      return leaders.map((b) => ({ host: b!.host, port: b!.port }));
+    }, { attempts: 50, baseMs: 200, factor: 1, retryable: (err) => err instanceof ProduceError && err.code === 5 });
   } finally {
     await closeWithin(() => admin.close(), ms);
   }
@@ -205,8 +206,9 @@ export class RecordProducer {
     const first = leaders[0]!;
     const ms = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const giveUpAt = Date.now() + ms;
-    for (let attempt = 1;; attempt++) {
-      let error: number;
+    const unreachable = new WeakSet<object>();
+    return await retry(async () => {
+      let v: DataView;
       try {
         const conn = await KafkaConnection.open(first.host, first.port, ms);
         try {
@@ -214,23 +216,27 @@ export class RecordProducer {
             .int16(-1) // transactional id: null
             .int32(60_000)
             .done();
-          const v = new DataView((await conn.request(req)).buffer);
-          error = v.getInt16(8);
-          if (error === 0) return new RecordProducer(options, leaders, v.getBigInt64(10), v.getInt16(18));
+          v = new DataView((await conn.request(req)).buffer);
         } finally {
           conn.close();
         }
       } catch (err) {
-        if (attempt >= 60 || Date.now() >= giveUpAt) {
-          throw new ProduceError(`cannot reach ${first.host}:${first.port}: ${(err as Error).message}`, -1);
-        }
-        error = -1;
+        const e = new ProduceError(`cannot reach ${first.host}:${first.port}: ${(err as Error).message}`, -1);
+        unreachable.add(e);
+        throw e;
       }
-      if (!INIT_RETRIABLE.has(error) || attempt >= 60) {
+      const error = v.getInt16(8);
+      if (error !== 0) {
         throw new ProduceError(`InitProducerId failed: ${ERROR_NAMES[error] ?? "Kafka error"} (${error})`, error);
       }
-      await new Promise((r) => setTimeout(r, 500));
-    }
+      return new RecordProducer(options, leaders, v.getBigInt64(10), v.getInt16(18));
+    }, {
+      attempts: 60,
+      baseMs: 500,
+      factor: 1,
+      retryable: (err) =>
+        err instanceof ProduceError && (unreachable.has(err) ? Date.now() < giveUpAt : INIT_RETRIABLE.has(err.code)),
+    });
   }
 
   /** The partition Kafka's Java client would pick for this key. */
