@@ -7,6 +7,7 @@
  * @module
  */
 import type { Event } from "./event.ts";
+import { seededRandom } from "@mercury/core/random";
 
 /** Options of {@linkcode generateEvents}. */
 export interface GeneratorOptions {
@@ -38,16 +39,8 @@ export interface GeneratedRecord {
   event?: Event;
 }
 
-/** mulberry32: a small, fast, seeded PRNG. */
-export function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the events are drawn from: core's `seededRandom` (mulberry32), kept under its old name. */
+export const prng: (seed: number) => () => number = seededRandom;
 
 const MALFORMED = [
   () => "{not json",
