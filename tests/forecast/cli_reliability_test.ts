@@ -75,7 +75,7 @@ Deno.test("forecast CLI: tiny input cannot start huge work", async (t) => {
     const m = `${tmp}/naive.pkl`;
     const tr = await forecast(["train", "--data", `${dir}hourly.csv`, "--algorithm", "naive", "--output", m]);
     assert.equal(tr.code, 0, tr.stderr);
-    const r = await forecast(["predict", "--model-path", m, "--future-periods", "1e9"]);
+    const r = await forecast(["predict", "--model-path", m, "--future-periods", "1000000000"]);
     failsFast(r, 64, /--future-periods 1000000000 is more than the limit of 10000 steps.*--max-horizon/);
     const huge = await forecast(["predict", "--model-path", m, "--future-periods", "1e400"]);
     failsFast(huge, 64, /--future-periods must be an integer ≥ 1, got '1e400'/);
@@ -93,7 +93,7 @@ Deno.test("forecast CLI: tiny input cannot start huge work", async (t) => {
     assert.equal(raised.code, 0, raised.stderr);
     for (const cmd of ["batch", "backtest", "tune", "compare"]) {
       const args = cmd === "compare" ? ["--models", m] : ["--data", `${dir}hourly.csv`];
-      const b = await forecast([cmd, ...args, "--horizon", "1e9"]);
+      const b = await forecast([cmd, ...args, "--horizon", "1000000000"]);
       failsFast(b, 64, /--horizon 1000000000 is more than the limit of 10000 steps/);
     }
   });

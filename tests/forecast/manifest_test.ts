@@ -117,6 +117,8 @@ Deno.test("forecast options: bad values are usage errors in core's one format; h
     [["tune", "--data", data, "--metric", "x"], /^--metric must be one of mase, smape, rmse, mape, crps, got 'x'$/],
     [["predict", "--levels", "120"], /^--levels must be percentages between 0 and 100, got '120'$/],
     [["predict", "--future-periods", "2.5"], /^--future-periods must be an integer ≥ 1, got '2.5'$/],
+    [["train", "--data", data, "--horizon", "-1"], /^--horizon must be an integer ≥ 0, got '-1'$/],
+    [["predict", "--max-horizon", "1e3"], /^--max-horizon must be an integer ≥ 1, got '1e3'$/],
     [["train", "--data", data, "--params", "[1]"], /^--params must be a JSON object, got '\[1\]'$/],
     [
       ["train", "--data", data, "--model-version", "1.0"],

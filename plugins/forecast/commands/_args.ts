@@ -1,61 +1,30 @@
 /**
- * Option values of the `forecast` commands checked and converted: integers,
- * horizons under `--max-horizon`, interval levels, `--params` JSON and
- * algorithm names — what the typed option specs of the manifest cannot say.
- * A bad value is a usage error (exit 64) in core's one format,
- * `--windows must be an integer ≥ 1, got 'x'`.
+ * The checks of `forecast` option values that the manifest's typed option
+ * specs cannot say: horizons under `--max-horizon`, interval levels,
+ * `--params` JSON and algorithm names. A bad value is a usage error (exit 64)
+ * in core's one format, e.g. `--levels must be percentages between 0 and
+ * 100, got '120'`.
  *
  * @module
  */
-import type { CommandArgs } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
 import { ALGORITHMS } from "../algorithms.ts";
 import { createForecaster } from "../ensemble.ts";
-import { MAX_HORIZON } from "../_limits.ts";
-
-/** The option's value when it is a string, else undefined. */
-export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 /**
- * `v` as an integer ≥ `min`, else a usage error naming `--name`.
- *
- * @example
- * ```ts
- * import { int } from "./_args.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(int("3", "windows"), 3);
- * assert.throws(() => int("x", "windows"), { message: "--windows must be an integer ≥ 1, got 'x'" });
- * ```
- */
-export function int(v: unknown, name: string, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new MercuryError("usage", `--${name} must be an integer ≥ ${min}, got '${v}'`, {
-      where: `--${name}`,
-      hint: name === "future-periods" || name === "horizon"
-        ? "a horizon of at least 1 step"
-        : `pass a whole number ≥ ${min}`,
-    });
-  }
-  return n;
-}
-
-/**
- * A horizon option (`--horizon`, `--future-periods`), at most `--max-horizon` steps.
+ * Horizon `h` of option `--name` (`--horizon`, `--future-periods`), refused
+ * when longer than `max` (`--max-horizon`) with a hint to raise the limit.
  *
  * @example
  * ```ts
  * import { horizonOf } from "./_args.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(horizonOf({ horizon: "48" }, "horizon"), 48);
- * assert.throws(() => horizonOf({ horizon: "48", "max-horizon": "24" }, "horizon"), /more than the limit of 24/);
+ * assert.equal(horizonOf(48, "horizon", 10_000), 48);
+ * assert.throws(() => horizonOf(48, "horizon", 24), /--horizon 48 is more than the limit of 24 steps/);
  * ```
  */
-export function horizonOf(v: CommandArgs["values"], name: string, min = 1): number {
-  const h = int(v[name], name, min);
-  const max = int(v["max-horizon"] ?? MAX_HORIZON, "max-horizon");
+export function horizonOf(h: number, name: string, max: number): number {
   if (h > max) {
     throw new MercuryError("usage", `--${name} ${h} is more than the limit of ${max} steps`, {
       where: `--${name}`,
@@ -78,7 +47,7 @@ export function horizonOf(v: CommandArgs["values"], name: string, min = 1): numb
  * assert.throws(() => levelsOf("100"), /--levels must be percentages between 0 and 100/);
  * ```
  */
-export function levelsOf(v: unknown): number[] {
+export function levelsOf(v: string | undefined): number[] {
   const out = String(v ?? "80,95").split(",").map((s) => Number(s.trim()));
   for (const l of out) {
     if (!(l > 0 && l < 100)) {
@@ -103,10 +72,10 @@ export function levelsOf(v: unknown): number[] {
  * assert.throws(() => paramsOf("[1]"), /--params must be a JSON object/);
  * ```
  */
-export function paramsOf(v: unknown): Record<string, unknown> {
+export function paramsOf(v: string | undefined): Record<string, unknown> {
   if (v === undefined) return {};
   try {
-    const p = JSON.parse(String(v));
+    const p = JSON.parse(v);
     if (p && typeof p === "object" && !Array.isArray(p)) return p;
   } catch { /* fall through */ }
   throw new MercuryError("usage", `--params must be a JSON object, got '${v}'`, {

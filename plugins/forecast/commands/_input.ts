@@ -4,36 +4,29 @@
  *
  * @module
  */
-import type { CommandArgs } from "@mercury/core";
+import type { OptionValues } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
-import { type Dataset, defaultSeason, type FillRule, loadSeries, type Series } from "../data.ts";
-import { MAX_POINTS } from "../_limits.ts";
-import { int, str } from "./_args.ts";
+import { type Dataset, defaultSeason, loadSeries, type Series } from "../data.ts";
+import type { dataOptions } from "../manifest.ts";
 
 /** Loads `--data` with the data options; `seasonUsed` is `--season` or the frequency's default. */
-export async function readData(v: CommandArgs["values"]): Promise<Dataset & { seasonUsed: number }> {
-  const file = str(v.data);
+export async function readData(v: OptionValues<typeof dataOptions>): Promise<Dataset & { seasonUsed: number }> {
+  const file = v.data;
   if (!file) {
     throw new MercuryError("usage", "--data is required", {
       hint: "pass --data FILE.csv (columns ds,y or unique_id,ds,y)",
     });
   }
-  const fill = str(v.fill) ?? "linear";
-  if (!["linear", "previous", "zero", "error"].includes(fill)) {
-    throw new MercuryError("usage", `--fill must be one of linear, previous, zero, error, got '${fill}'`, {
-      where: "--fill",
-    });
-  }
   const d = await loadSeries(file, {
-    freq: str(v.freq),
-    fill: fill as FillRule,
+    freq: v.freq,
+    fill: v.fill,
     sort: v.sort === true,
-    idColumn: str(v["id-col"]),
-    timeColumn: str(v["time-col"]),
-    targetColumn: str(v["target-col"]),
-    maxPoints: int(v["max-points"] ?? MAX_POINTS, "max-points"),
+    idColumn: v["id-col"],
+    timeColumn: v["time-col"],
+    targetColumn: v["target-col"],
+    maxPoints: v["max-points"],
   });
-  const seasonUsed = v.season !== undefined ? int(v.season, "season") : defaultSeason(d.freq);
+  const seasonUsed = v.season ?? defaultSeason(d.freq);
   return { ...d, seasonUsed };
 }
 

@@ -4,32 +4,33 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
+import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
 import { tableText } from "@mercury/core/display";
 import { backtest as runBacktest } from "../backtest.ts";
 import { stepMs } from "../data.ts";
 import { createForecaster } from "../ensemble.ts";
 import { METRICS } from "../metrics.ts";
 import { checkLength } from "../train.ts";
-import { checkAlgorithm, horizonOf, int, levelsOf, paramsOf, str } from "./_args.ts";
+import type { backtestOptions } from "../manifest.ts";
+import { checkAlgorithm, horizonOf, levelsOf, paramsOf } from "./_args.ts";
 import { dateOf, fmt } from "./_format.ts";
 import { pickSeries, readData } from "./_input.ts";
 
 /** Runs `forecast backtest`. */
 export async function backtest(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const v = args.values;
-  const name = checkAlgorithm(str(v.algorithm) ?? "auto_ets");
-  if (v.horizon !== undefined) horizonOf(v, "horizon");
+  const v = args.values as OptionValues<typeof backtestOptions>;
+  const name = checkAlgorithm(v.algorithm);
+  if (v.horizon !== undefined) horizonOf(v.horizon, "horizon", v["max-horizon"]);
   const d = await readData(v);
-  const s = pickSeries(d, str(v.series));
-  const h = v.horizon !== undefined ? horizonOf(v, "horizon") : 2 * Math.max(1, d.seasonUsed);
+  const s = pickSeries(d, v.series);
+  const h = v.horizon ?? 2 * Math.max(1, d.seasonUsed);
   const levels = levelsOf(v.levels);
   const params = paramsOf(v.params);
   checkLength(s, name, d.seasonUsed, d.file, params);
   const r = await runBacktest(s.y, () => createForecaster(name, params), {
     h,
-    windows: int(v.windows, "windows"),
-    step: v.step ? int(v.step, "step") : undefined,
+    windows: v.windows,
+    step: v.step,
     levels,
     season: d.seasonUsed,
     ds: s.ds,

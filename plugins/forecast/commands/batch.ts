@@ -5,25 +5,26 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
+import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
 import { progress } from "@mercury/core/display";
 import { csv } from "../_csv.ts";
 import { forecastBatch } from "../batch.ts";
 import { futureDates, stepMs } from "../data.ts";
 import { OutputFiles } from "../output_files.ts";
-import { checkAlgorithm, horizonOf, int, levelsOf, paramsOf, str } from "./_args.ts";
+import type { batchOptions } from "../manifest.ts";
+import { checkAlgorithm, horizonOf, levelsOf, paramsOf } from "./_args.ts";
 import { dateOf } from "./_format.ts";
 import { readData } from "./_input.ts";
 
 /** Runs `forecast batch`; exit 65 when every series failed, or any did under `--strict`. */
 export function batch(args: CommandArgs, ctx: CommandContext): Promise<number> {
   return OutputFiles.run(async (outputs) => {
-    const v = args.values;
-    const name = checkAlgorithm(str(v.algorithm) ?? "auto_ets");
-    const h = horizonOf(v, "horizon");
+    const v = args.values as OptionValues<typeof batchOptions>;
+    const name = checkAlgorithm(v.algorithm);
+    const h = horizonOf(v.horizon, "horizon", v["max-horizon"]);
     const levels = levelsOf(v.levels);
-    const out = str(v.output) ?? "forecasts.csv";
-    const errFile = str(v.errors) ?? "forecast_errors.csv";
+    const out = v.output;
+    const errFile = v.errors;
     await outputs.plan("--output", out);
     await outputs.plan("--errors", errFile);
     const d = await readData(v);
@@ -36,7 +37,7 @@ export function batch(args: CommandArgs, ctx: CommandContext): Promise<number> {
       stepMs: stepMs(d.freq),
       h,
       levels,
-      workers: v.workers ? int(v.workers, "workers") : undefined,
+      workers: v.workers,
       onProgress: () => {
         pending = pending.then(() => bar.tick());
       },

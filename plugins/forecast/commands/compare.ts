@@ -5,35 +5,35 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
+import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
 import { chartSvg, tableText } from "@mercury/core/display";
 import { forecastsChart } from "../_chart.ts";
-import { MAX_POINTS } from "../_limits.ts";
 import { loadSeries } from "../data.ts";
 import { coverage, evaluate, type MetricName, METRICS } from "../metrics.ts";
 import { loadModel, restoreModel } from "../model_file.ts";
 import { OutputFiles } from "../output_files.ts";
-import { horizonOf, int, str } from "./_args.ts";
+import type { compareOptions } from "../manifest.ts";
+import { horizonOf } from "./_args.ts";
 import { fmt } from "./_format.ts";
 import { pickSeries } from "./_input.ts";
 
 /** Runs `forecast compare`. */
 export function compare(args: CommandArgs, ctx: CommandContext): Promise<void> {
   return OutputFiles.run(async (outputs) => {
-    const v = args.values;
-    const paths = [...((v.models as string[] | undefined) ?? []), ...args.positionals];
+    const v = args.values as OptionValues<typeof compareOptions>;
+    const paths = [...(v.models ?? []), ...args.positionals];
     if (!paths.length) {
       throw new MercuryError("usage", "no models given", { hint: "forecast compare --models model1.pkl model2.pkl" });
     }
-    if (str(v.chart)) await outputs.plan("--chart", str(v.chart)!);
+    if (v.chart) await outputs.plan("--chart", v.chart);
     const files = await Promise.all(paths.map(loadModel));
     let holdout: number[] | null = null;
-    if (str(v.data)) {
-      const d = await loadSeries(str(v.data)!, { maxPoints: int(v["max-points"] ?? MAX_POINTS, "max-points") });
+    if (v.data) {
+      const d = await loadSeries(v.data, { maxPoints: v["max-points"] });
       holdout = pickSeries(d, files[0]!.series.id === "series" ? undefined : files[0]!.series.id).y;
     }
-    const h = holdout ? holdout.length : horizonOf(v, "horizon");
+    const h = holdout ? holdout.length : horizonOf(v.horizon, "horizon", v["max-horizon"]);
     const rows: Record<string, unknown>[] = [];
     const lines: { t: number; y: number; model: string }[] = [];
     for (const [i, file] of files.entries()) {
@@ -62,12 +62,12 @@ export function compare(args: CommandArgs, ctx: CommandContext): Promise<void> {
     rows.sort((a, b) =>
       Number(a[metric] === "—" ? Infinity : a[metric]) - Number(b[metric] === "—" ? Infinity : b[metric])
     );
-    ctx.print(holdout ? `scored on ${str(v.data)} (${h} points)` : "stored backtest metrics (train --horizon)");
+    ctx.print(holdout ? `scored on ${v.data} (${h} points)` : "stored backtest metrics (train --horizon)");
     ctx.print(tableText(rows));
-    if (str(v.chart)) {
-      await outputs.stage(str(v.chart)!, await chartSvg(forecastsChart(lines) as never));
+    if (v.chart) {
+      await outputs.stage(v.chart, await chartSvg(forecastsChart(lines) as never));
       await outputs.commit();
-      ctx.print(`wrote ${str(v.chart)}`);
+      ctx.print(`wrote ${v.chart}`);
     }
   });
 }

@@ -5,35 +5,31 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
+import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
 import { tableText } from "@mercury/core/display";
 import { csv } from "../_csv.ts";
 import { detectAnomalies } from "../detect.ts";
 import { OutputFiles } from "../output_files.ts";
-import { checkAlgorithm, str } from "./_args.ts";
+import type { detectOptions } from "../manifest.ts";
+import { checkAlgorithm } from "./_args.ts";
 import { dateOf, fmt } from "./_format.ts";
 import { pickSeries, readData } from "./_input.ts";
 
 /** Runs `forecast detect`. */
 export function detect(args: CommandArgs, ctx: CommandContext): Promise<void> {
   return OutputFiles.run(async (outputs) => {
-    const v = args.values;
-    const method = str(v.method) ?? "residual";
-    if (method !== "residual" && method !== "decomposition") {
-      throw new MercuryError("usage", `--method must be one of residual, decomposition, got '${method}'`, {
-        where: "--method",
-      });
-    }
-    const threshold = Number(v.threshold);
+    const v = args.values as OptionValues<typeof detectOptions>;
+    const method = v.method;
+    const threshold = v.threshold;
     if (!(threshold > 0)) {
       throw new MercuryError("usage", `--threshold must be a number > 0, got '${v.threshold}'`, {
         where: "--threshold",
       });
     }
-    if (str(v.output)) await outputs.plan("--output", str(v.output)!);
+    if (v.output) await outputs.plan("--output", v.output);
     const d = await readData(v);
-    const targets = str(v.series) !== undefined ? [pickSeries(d, str(v.series))] : d.series;
+    const targets = v.series !== undefined ? [pickSeries(d, v.series)] : d.series;
     const out: Record<string, unknown>[] = [];
     const found: Record<string, unknown>[] = [];
     for (const s of targets) {
@@ -41,7 +37,7 @@ export function detect(args: CommandArgs, ctx: CommandContext): Promise<void> {
         method,
         season: d.seasonUsed,
         threshold,
-        algorithm: checkAlgorithm(str(v.algorithm) ?? "auto_ets"),
+        algorithm: checkAlgorithm(v.algorithm),
       });
       s.y.forEach((y, t) => {
         const row = {
@@ -56,7 +52,7 @@ export function detect(args: CommandArgs, ctx: CommandContext): Promise<void> {
         if (r.anomaly[t]) found.push({ ...row, expected: fmt(r.expected[t]!), score: fmt(r.score[t]!) });
       });
     }
-    if (str(v.output)) await outputs.stage(str(v.output)!, csv(out));
+    if (v.output) await outputs.stage(v.output, csv(out));
     await outputs.commit();
     ctx.print(`${found.length} anomalies in ${out.length} points (${method}, robust z > ${threshold})`);
     if (found.length) ctx.print(tableText(found, { maxRows: 50 }));

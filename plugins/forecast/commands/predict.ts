@@ -4,25 +4,26 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
+import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
 import { chartSvg, tableText } from "@mercury/core/display";
 import { fanChart } from "../_chart.ts";
 import { csv } from "../_csv.ts";
 import { advance } from "../data.ts";
 import { loadModel, restoreModel } from "../model_file.ts";
 import { OutputFiles } from "../output_files.ts";
-import { horizonOf, levelsOf, str } from "./_args.ts";
+import type { predictOptions } from "../manifest.ts";
+import { horizonOf, levelsOf } from "./_args.ts";
 import { dateOf, fmt } from "./_format.ts";
 
 /** Runs `forecast predict`. */
 export function predict(args: CommandArgs, ctx: CommandContext): Promise<void> {
   return OutputFiles.run(async (outputs) => {
-    const v = args.values;
-    const h = horizonOf(v, "future-periods");
+    const v = args.values as OptionValues<typeof predictOptions>;
+    const h = horizonOf(v["future-periods"], "future-periods", v["max-horizon"]);
     const levels = levelsOf(v.levels);
-    const path = str(v["model-path"]) ?? "model.pkl";
-    if (str(v.output)) await outputs.plan("--output", str(v.output)!);
-    if (str(v.chart)) await outputs.plan("--chart", str(v.chart)!);
+    const path = v["model-path"];
+    if (v.output) await outputs.plan("--output", v.output);
+    if (v.chart) await outputs.plan("--chart", v.chart);
     const file = await loadModel(path);
     const model = await restoreModel(file, path);
     const f = model.predict(h, levels);
@@ -36,10 +37,10 @@ export function predict(args: CommandArgs, ctx: CommandContext): Promise<void> {
       }
       return r;
     });
-    if (str(v.output)) await outputs.stage(str(v.output)!, csv(rows));
-    if (str(v.chart)) {
+    if (v.output) await outputs.stage(v.output, csv(rows));
+    if (v.chart) {
       const y = (file.model.state as { y?: number[] }).y ?? [];
-      await outputs.stage(str(v.chart)!, await chartSvg(fanChart(y.slice(-4 * h), f, file.description) as never));
+      await outputs.stage(v.chart, await chartSvg(fanChart(y.slice(-4 * h), f, file.description) as never));
     }
     await outputs.commit();
     ctx.print(`${file.description} — series ${file.series.id}, ${h} steps`);

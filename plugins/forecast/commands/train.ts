@@ -4,26 +4,27 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
+import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
 import { describeFrequency } from "../data.ts";
 import { encodeModel } from "../model_file.ts";
 import { OutputFiles } from "../output_files.ts";
 import { trainModel } from "../train.ts";
-import { checkAlgorithm, horizonOf, int, paramsOf, str } from "./_args.ts";
+import type { trainOptions } from "../manifest.ts";
+import { checkAlgorithm, horizonOf, paramsOf } from "./_args.ts";
 import { fmt } from "./_format.ts";
 import { pickSeries, readData } from "./_input.ts";
 
 /** Runs `forecast train`. */
 export function train(args: CommandArgs, ctx: CommandContext): Promise<void> {
   return OutputFiles.run(async (outputs) => {
-    const v = args.values;
-    const name = checkAlgorithm(str(v.algorithm) ?? "auto_ets");
-    const out = str(v.output) ?? "model.pkl";
+    const v = args.values as OptionValues<typeof trainOptions>;
+    const name = checkAlgorithm(v.algorithm);
+    const out = v.output;
     await outputs.plan("--output", out);
     const d = await readData(v);
-    const s = pickSeries(d, str(v.series));
-    const version = str(v["model-version"]) ?? "1.0.0";
+    const s = pickSeries(d, v.series);
+    const version = v["model-version"];
     if (!/^\d+\.\d+\.\d+$/.test(version)) {
       throw new MercuryError("usage", `--model-version must be a semantic version (x.y.z), got '${version}'`, {
         hint: "e.g. 1.2.0",
@@ -34,8 +35,8 @@ export function train(args: CommandArgs, ctx: CommandContext): Promise<void> {
       params: paramsOf(v.params),
       season: d.seasonUsed,
       freq: d.freq,
-      horizon: v.horizon !== undefined ? horizonOf(v, "horizon", 0) : undefined,
-      windows: int(v.windows, "windows"),
+      horizon: v.horizon !== undefined ? horizonOf(v.horizon, "horizon", v["max-horizon"]) : undefined,
+      windows: v.windows,
       clean: v.clean === true,
       version,
       source: d.file,

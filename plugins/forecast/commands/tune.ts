@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
-import { MercuryError } from "@mercury/core";
+import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
 import { tableText } from "@mercury/core/display";
 import { stepMs } from "../data.ts";
 import { type MetricName, METRICS } from "../metrics.ts";
@@ -13,29 +12,25 @@ import { encodeModel } from "../model_file.ts";
 import { OutputFiles } from "../output_files.ts";
 import { trainModel } from "../train.ts";
 import { tune as runTune } from "../tune.ts";
-import { checkAlgorithm, horizonOf, int, str } from "./_args.ts";
+import type { tuneOptions } from "../manifest.ts";
+import { checkAlgorithm, horizonOf } from "./_args.ts";
 import { fmt } from "./_format.ts";
 import { pickSeries, readData } from "./_input.ts";
 
 /** Runs `forecast tune`. */
 export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
   return OutputFiles.run(async (outputs) => {
-    const v = args.values;
-    const metric = (str(v.metric) ?? "mase") as MetricName;
-    if (!METRICS.includes(metric)) {
-      throw new MercuryError("usage", `--metric must be one of ${METRICS.join(", ")}, got '${metric}'`, {
-        where: "--metric",
-      });
-    }
-    const algos = (str(v.algorithms) ?? "").split(",").map((a) => a.trim()).filter(Boolean).map(checkAlgorithm);
-    if (v.horizon !== undefined) horizonOf(v, "horizon");
-    if (str(v.output)) await outputs.plan("--output", str(v.output)!);
+    const v = args.values as OptionValues<typeof tuneOptions>;
+    const metric: MetricName = v.metric;
+    const algos = v.algorithms.split(",").map((a) => a.trim()).filter(Boolean).map(checkAlgorithm);
+    if (v.horizon !== undefined) horizonOf(v.horizon, "horizon", v["max-horizon"]);
+    if (v.output) await outputs.plan("--output", v.output);
     const d = await readData(v);
-    const s = pickSeries(d, str(v.series));
-    const h = v.horizon !== undefined ? horizonOf(v, "horizon") : 2 * Math.max(1, d.seasonUsed);
+    const s = pickSeries(d, v.series);
+    const h = v.horizon ?? 2 * Math.max(1, d.seasonUsed);
     const board = await runTune(s.y, algos, {
       h,
-      windows: int(v.windows, "windows"),
+      windows: v.windows,
       season: d.seasonUsed,
       ds: s.ds,
       stepMs: stepMs(d.freq),
@@ -53,7 +48,7 @@ export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
       })),
       { maxRows: 100 },
     ));
-    if (str(v.output) && board[0] && !board[0].error) {
+    if (v.output && board[0] && !board[0].error) {
       const { file } = await trainModel(s, {
         algorithm: board[0].algorithm,
         params: board[0].params,
@@ -62,9 +57,9 @@ export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
         horizon: 0,
         source: d.file,
       });
-      await outputs.stage(str(v.output)!, encodeModel(file));
+      await outputs.stage(v.output, encodeModel(file));
       await outputs.commit();
-      ctx.print(`wrote the winner ${file.description} to ${str(v.output)}`);
+      ctx.print(`wrote the winner ${file.description} to ${v.output}`);
     }
   });
 }
