@@ -71,3 +71,23 @@ Deno.test("features --help answers from the manifest", async () => {
   assert.match(text, /--max-entities/);
   assert.match(text, /--store-timeout-ms/);
 });
+
+Deno.test("features options are checked by the CLI before a command loads: one line, exit 64", async () => {
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "tasks/mercury.ts", "features", ...args, "--repo", "/nonexistent.ts"],
+      cwd: ROOT,
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr).trim() };
+  };
+  const entities = await run("serve", "--max-entities", "0");
+  assert.equal(entities.code, 64);
+  assert.match(entities.stderr, /^error\[usage\]: --max-entities must be an integer ≥ 1, got '0'/);
+  assert.equal(entities.stderr.split("\n").length, 1);
+  const port = await run("serve", "--port", "70000");
+  assert.equal(port.code, 64);
+  assert.match(port.stderr, /--port must be an integer/);
+  const format = await run("lineage", "--format", "png");
+  assert.equal(format.code, 64);
+  assert.match(format.stderr, /--format must be one of mermaid, json, svg, got 'png'/);
+});
