@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { quoteLiteral } from "@mercury/core/sql";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { join, relative } from "node:path";
 import { OlapError } from "./errors.ts";
@@ -137,7 +138,7 @@ export class Catalog {
   relation(t: TableMeta): string {
     const abs = join(this.dir, t.path);
     if (t.storage === "duckdb") return `${ident(attachAlias(t))}.main.data`;
-    return `read_parquet('${abs.replace(/'/g, "''")}/**/*.parquet', hive_partitioning = ${
+    return `read_parquet(${quoteLiteral(`${abs}/**/*.parquet`)}, hive_partitioning = ${
       t.partitionBy ? "true" : "false"
     }, union_by_name = true)`;
   }
@@ -147,7 +148,7 @@ export class Catalog {
     const out: string[] = [];
     if (t.storage === "duckdb") {
       out.push(
-        `attach if not exists '${join(this.dir, t.path).replace(/'/g, "''")}' as ${ident(attachAlias(t))}${
+        `attach if not exists ${quoteLiteral(join(this.dir, t.path))} as ${ident(attachAlias(t))}${
           readOnlyAttach ? " (read_only)" : ""
         }`,
       );
@@ -302,7 +303,7 @@ export class Catalog {
           "overwrite_or_ignore true",
         ].filter(Boolean);
         const target = partitionBy ? tmp : join(tmp, `part_${crypto.randomUUID()}.parquet`);
-        await c.run(`copy (${body}) to '${target.replace(/'/g, "''")}' (${opts.join(", ")})`);
+        await c.run(`copy (${body}) to ${quoteLiteral(target)} (${opts.join(", ")})`);
         finalPath = join(tableDir, `v${version}`);
       } else {
         if (append) {
@@ -310,7 +311,7 @@ export class Catalog {
         }
         await Deno.mkdir(tmp);
         const alias = `w_${crypto.randomUUID().replaceAll("-", "")}`;
-        await c.run(`attach '${join(tmp, "data.duckdb").replace(/'/g, "''")}' as ${alias}`);
+        await c.run(`attach ${quoteLiteral(join(tmp, "data.duckdb"))} as ${alias}`);
         try {
           await c.run(`create table ${alias}.main.data as ${body}`);
         } finally {
@@ -360,7 +361,7 @@ export class Catalog {
     if (storage === "duckdb") {
       const alias = `m_${crypto.randomUUID().replaceAll("-", "")}`;
       const file = join(dir, "data.duckdb");
-      await c.run(`attach '${file.replace(/'/g, "''")}' as ${alias} (read_only)`);
+      await c.run(`attach ${quoteLiteral(file)} as ${alias} (read_only)`);
       try {
         const rows = Number((await c.runAndReadAll(`select count(*) n from ${alias}.main.data`)).getRows()[0]![0]);
         const columns = (await c.runAndReadAll(`describe ${alias}.main.data`)).getRowObjectsJson().map((r) => ({
@@ -372,8 +373,8 @@ export class Catalog {
         await c.run(`detach ${alias}`);
       }
     }
-    const glob = `${dir.replace(/'/g, "''")}/**/*.parquet`;
-    const files = (await c.runAndReadAll(`select file from glob('${glob}')`)).getRows().map((r) => String(r[0]));
+    const glob = quoteLiteral(`${dir}/**/*.parquet`);
+    const files = (await c.runAndReadAll(`select file from glob(${glob})`)).getRows().map((r) => String(r[0]));
     let bytes = 0;
     const parts = new Set<string>();
     for (const f of files) {
@@ -381,9 +382,9 @@ export class Catalog {
       parts.add(relative(dir, f).split("/").slice(0, -1).join("/"));
     }
     if (files.length === 0) return { rows: 0, files: 0, bytes: 0, partitions: 0, columns: [] };
-    const rel = `read_parquet('${glob}', hive_partitioning = ${hive}, union_by_name = true)`;
+    const rel = `read_parquet(${glob}, hive_partitioning = ${hive}, union_by_name = true)`;
     const rows = Number(
-      (await c.runAndReadAll(`select coalesce(sum(num_rows), 0) from parquet_file_metadata('${glob}')`))
+      (await c.runAndReadAll(`select coalesce(sum(num_rows), 0) from parquet_file_metadata(${glob})`))
         .getRows()[0]![0],
     );
     const columns = (await c.runAndReadAll(`describe select * from ${rel}`)).getRowObjectsJson().map((r) => ({

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { quoteLiteral } from "@mercury/core/sql";
 import { Registry } from "@mercury/core";
 import { connectRedis } from "@mercury/core/services/redis";
 import { join } from "node:path";
@@ -229,8 +230,8 @@ export class Olap {
       const dir = await Deno.realPath(opts.dataDir);
       // Spill files go inside the data dir too, so large sorts and joins still work once access is locked down.
       await Deno.mkdir(join(dir, ".pipes", "spill"), { recursive: true });
-      await executor.exec(`set temp_directory = '${join(dir, ".pipes", "spill").replace(/'/g, "''")}'`);
-      await executor.exec(`set allowed_directories = ['${dir.replace(/'/g, "''")}/']`);
+      await executor.exec(`set temp_directory = ${quoteLiteral(join(dir, ".pipes", "spill"))}`);
+      await executor.exec(`set allowed_directories = [${quoteLiteral(`${dir}/`)}]`);
       await executor.exec(`set enable_external_access = false`);
     }
     return olap;
@@ -649,7 +650,7 @@ export class Olap {
           n.children.forEach(walk);
         };
         ex.plan.forEach(walk);
-        const glob = `'${join(this.catalog.dir, only.path).replace(/'/g, "''")}/**/*.parquet'`;
+        const glob = quoteLiteral(`${join(this.catalog.dir, only.path)}/**/*.parquet`);
         const rowGroups = await estimateRowGroups(c, glob, scans, { hivePartitioning: !!only.partitionBy })
           .catch(() => undefined);
         if (!rowGroups) return ex;
@@ -681,17 +682,17 @@ export class Olap {
       partitions = await this.executor.rows(
         `select ${
           ident(t.partitionBy.name)
-        } as value, count(*) as rows, count(distinct filename) as files from read_parquet('${
-          join(this.catalog.dir, t.path).replace(/'/g, "''")
-        }/**/*.parquet', hive_partitioning = true, filename = true) group by 1 order by 1`,
+        } as value, count(*) as rows, count(distinct filename) as files from read_parquet(${
+          quoteLiteral(`${join(this.catalog.dir, t.path)}/**/*.parquet`)
+        }, hive_partitioning = true, filename = true) group by 1 order by 1`,
       );
     }
     const rowGroups = t.storage === "parquet"
       ? Number(
         (await this.executor.rows(
-          `select count(distinct (file_name, row_group_id)) as n from parquet_metadata('${
-            join(this.catalog.dir, t.path).replace(/'/g, "''")
-          }/**/*.parquet')`,
+          `select count(distinct (file_name, row_group_id)) as n from parquet_metadata(${
+            quoteLiteral(`${join(this.catalog.dir, t.path)}/**/*.parquet`)
+          })`,
         ).catch(() => [{ n: 0 }]))[0]?.n ?? 0,
       )
       : undefined;

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { quoteIdent, quoteLiteral } from "@mercury/core/sql";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { tableFromIPC } from "apache-arrow";
 import { connectPostgres } from "@mercury/core/services/postgres";
@@ -126,9 +127,9 @@ export async function sandboxSource(source: Source, allowed: readonly string[]):
   return { ...source, file: real };
 }
 
-const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const q = quoteLiteral;
 /** Quotes an SQL identifier. */
-export const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+export const ident: (s: string) => string = quoteIdent;
 
 /** A relation ready to copy, plus what to clean up after. */
 export interface Prepared {

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { quoteLiteral } from "@mercury/core/sql";
 import { type DuckDBConnection, StatementType } from "@duckdb/node-api";
 import { classifyError, OlapError } from "./errors.ts";
 
@@ -60,7 +61,7 @@ const VOLATILE = new Set([
 ]);
 
 /** SQL string literal. */
-export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+export const lit: (s: string) => string = quoteLiteral;
 
 /**
  * Parses `json_serialize_sql` output without losing a number: a number whose

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { quoteLiteral } from "@mercury/core/sql";
 import { ident } from "./sources.ts";
 
 /** Scalar macros created on the query engine. */
@@ -214,7 +215,7 @@ export interface FunnelOptions {
 /** Ordered funnel: users reaching each step after the previous one (and within `within` of step 1). */
 export function funnel(o: FunnelOptions): string {
   const u = ident(o.user), t = ident(o.time), e = ident(o.event);
-  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const lit = quoteLiteral;
   const parts: string[] = [
     `s1 as (select ${u} as u, min(${t}) as t, min(${t}) as t0 from ${rel(o.from)} where ${e} = ${
       lit(o.steps[0]!)
