@@ -13,10 +13,13 @@
  * | `POST /chart` `{sql, params, mark, x, y, color}` | a vega-lite chart of the result as SVG |
  * | `GET /log`, `GET /slow`, `GET /metrics`, `GET /health` | query log, slow log (redacted; see README), Prometheus |
  *
+ * The API is a hono app ({@linkcode apiApp}); each route group lives in
+ * `http/` and each body is parsed by a zod schema of `http_input.ts`.
+ *
  * Errors are JSON `{error: {kind, message, position?, hint?}}` with a 4xx
  * status; the server keeps serving. Bodies are read with a byte limit (413
  * before an oversized body is read), SQL has a length limit, each route's
- * fields are checked (400 naming the field), ingest reads files only under
+ * fields are checked (400 naming the field in the message and `where`), ingest reads files only under
  * the data dir and `ingestAllow`, and a missing or wrong token on a write
  * route is a 401 (compared in constant time).
  *
