@@ -48,6 +48,7 @@ import {
 } from "./processor.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
 
 /**
  * A topology that each thread builds for itself: the module at `url`, its
@@ -347,10 +348,13 @@ export class ThreadedProcessor {
         this.#checkDone();
       });
     });
-    await checkGroupOffsets(consumer, sink, topic, this.#group);
+    const ms = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const brokers = this.options.brokers;
+    await withKafkaDeadline(checkGroupOffsets(consumer, sink, topic, this.#group), ms, brokers, "group offsets");
     this.#consumer = consumer;
     (consumer.topics as unknown as { track(topic: string): boolean }).track(topic);
-    await consumer.joinGroup({});
+    // The join waits for the other members' rebalance (up to the rebalance timeout) besides the request deadline.
+    await withKafkaDeadline(consumer.joinGroup({}), ms + 20_000, brokers, "joining the group");
   }
 
   async #rejoin(sink: PostgresSink): Promise<void> {

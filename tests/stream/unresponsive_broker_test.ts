@@ -84,9 +84,10 @@ for (const behaviour of ["silent", "close", "garbage"] as const) {
             ["topics"],
             ["produce", "--topic", pipeline, "--count", "100"],
             ["process", "--topic", pipeline, "--no-enrich", "--pipeline", pipeline],
+            ["process", "--topic", pipeline, "--no-enrich", "--pipeline", pipeline, "--threads", "2"],
           ]
         ) {
-          await t.step(args[0]!, async () => {
+          await t.step(args.filter((a) => !a.startsWith("unresp")).join(" "), async () => {
             const t0 = performance.now();
             const r = await stream(broker.address, ...args);
             assertUnavailable(r, broker.address, performance.now() - t0, 20_000);
