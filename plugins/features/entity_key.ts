@@ -32,7 +32,8 @@ export function entityKey(values: readonly unknown[]): string {
 }
 
 /**
- * The DuckDB expression computing {@linkcode entityKey} from quoted key columns.
+ * The DuckDB expression computing {@linkcode entityKey} from quoted key columns; NULL when any key is NULL (such a
+ * row names no entity a request can ask for, and is not materialised).
  *
  * @example
  * ```ts
@@ -40,12 +41,12 @@ export function entityKey(values: readonly unknown[]): string {
  * import assert from "node:assert/strict";
  *
  * assert.equal(entityKeySql(['"card_id"']), 'cast("card_id" as varchar)');
- * assert.match(entityKeySql(['"a"', '"b"']), /^concat_ws\('\|', replace\(replace/);
+ * assert.match(entityKeySql(['"a"', '"b"']), /^replace\(replace\(cast\("a" as varchar\)/);
  * ```
  */
 export function entityKeySql(quotedColumns: readonly string[]): string {
   const text = (c: string) => `cast(${c} as varchar)`;
   if (quotedColumns.length === 1) return text(quotedColumns[0]!);
   const escaped = (c: string) => `replace(replace(${text(c)}, '\\', '\\\\'), '|', '\\|')`;
-  return `concat_ws('|', ${quotedColumns.map(escaped).join(", ")})`;
+  return quotedColumns.map(escaped).join(" || '|' || ");
 }

@@ -3,7 +3,9 @@
  * incremental (from the registry's watermark), chunked so memory stays
  * bounded, resumable after a crash (progress is kept in the registry),
  * idempotent (the online store never lets an older event overwrite a newer
- * one). Each run records quality statistics and flags drift.
+ * one). Each entity is keyed by `entityKey` (computed in DuckDB); a row with
+ * a null join key names no entity and is skipped. Each run records quality
+ * statistics and flags drift.
  *
  * Times are instants: the window compares UTC `TIMESTAMP`s of the offline
  * store, and Redis gets epoch milliseconds (`epoch_ms`, independent of the
@@ -150,6 +152,11 @@ export async function materialize(
       if (!chunk || chunk.rowCount === 0) break;
       const cols = chunk.getColumns();
       for (let i = 0; i < chunk.rowCount; i++) {
+        if (cols[0]![i] === null) {
+          // A null join key names no entity a request can ask for (String(null) would be the string key "null").
+          done++;
+          continue;
+        }
         const eventMs = Number(cols[1]![i]);
         if (ttlMs > 0 && eventMs + ttlMs <= now()) {
           // Already past its ttl: it would be served as OUTSIDE_MAX_AGE and expire at once.
