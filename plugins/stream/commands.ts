@@ -5,6 +5,7 @@
  */
 import type { CommandSpec } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
+import { onSignal, untilSignal } from "@mercury/core/signal";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
 import { redisDimension } from "./enrich.ts";
@@ -13,7 +14,7 @@ import { ThreadedProcessor } from "./threaded.ts";
 import { ensureTopic, produceEvents } from "./produce.ts";
 import { Processor } from "./processor.ts";
 import { compareTotals, groundTruth, readTopic, sinkTotals } from "./verify.ts";
-import { describeWindow, parseDuration, parseWindowSpec } from "./window.ts";
+import { describeWindow, parseWindowSpec } from "./window.ts";
 import { serveMetrics } from "./metrics_server.ts";
 import { announceWorker, Dashboard } from "./dashboard.ts";
 import { LagReader } from "./lag.ts";
@@ -21,12 +22,10 @@ import { kafkaSinkTotals, KafkaTransactionalSink } from "./kafka_sink.ts";
 import { Autoscaler, ProcessPool } from "./autoscale.ts";
 import { requestTimeoutMs, requestTimeoutOption } from "./kafka_deadline.ts";
 
-const str = (v: unknown, d = "") => (typeof v === "string" ? v : d);
-const num = (v: unknown, name: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new MercuryError("usage", `--${name} "${v}" is not a non-negative number`);
-  return n;
-};
+// Option values arrive parsed by their typed specs (core's parseCommandArgs): durations in ms, ints and numbers
+// range-checked, enums one of their choices. `str` reads a string option that may be absent.
+const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
+const n = (v: unknown): number => v as number;
 
 const windowOptions = {
   window: {
@@ -35,10 +34,9 @@ const windowOptions = {
     description: "tumbling:1m, hopping:1m/10s or session:30s",
     default: "tumbling:1m",
   },
-  "max-out-of-orderness": { type: "string", value: "DUR", description: "watermark bound on disorder", default: "5s" },
+  "max-out-of-orderness": { type: "duration", description: "watermark bound on disorder", default: "5s" },
   "allowed-lateness": {
-    type: "string",
-    value: "DUR",
+    type: "duration",
     description: "how long windows stay open past the watermark",
     default: "0s",
   },
@@ -50,28 +48,23 @@ export const produceCommand: CommandSpec = {
   summary: "send generated keyed events (with disorder, late and malformed ones) to a topic",
   options: {
     topic: { type: "string", value: "NAME", description: "topic", default: "events" },
-    partitions: { type: "string", value: "N", description: "partitions when creating the topic", default: "12" },
-    "events-per-sec": {
-      type: "string",
-      value: "N",
-      description: "target rate (0 = as fast as possible)",
-      default: "10000",
+    partitions: { type: "int", min: 1, description: "partitions when creating the topic", default: 12 },
+    "events-per-sec": { type: "number", min: 0, description: "target rate (0 = as fast as possible)", default: 10000 },
+    duration: { type: "duration", description: "how long to produce at that rate", default: "10s" },
+    count: { type: "int", min: 0, description: "send exactly N records (overrides --duration)" },
+    users: { type: "int", min: 1, description: "distinct users", default: 1000 },
+    disorder: { type: "duration", description: "event-time disorder", default: "2s" },
+    "late-share": { type: "number", min: 0, max: 1, description: "share of late events", default: 0.001 },
+    "malformed-share": { type: "number", min: 0, max: 1, description: "share of malformed records", default: 0.001 },
+    compression: {
+      type: "enum",
+      choices: ["none", "gzip", "snappy", "lz4", "zstd"],
+      description: "record batch compression",
+      default: "none",
     },
-    duration: { type: "string", value: "DUR", description: "how long to produce at that rate", default: "10s" },
-    count: { type: "string", value: "N", description: "send exactly N records (overrides --duration)" },
-    users: { type: "string", value: "N", description: "distinct users", default: "1000" },
-    disorder: { type: "string", value: "DUR", description: "event-time disorder", default: "2s" },
-    "late-share": { type: "string", value: "X", description: "share of late events (0..1)", default: "0.001" },
-    "malformed-share": {
-      type: "string",
-      value: "X",
-      description: "share of malformed records (0..1)",
-      default: "0.001",
-    },
-    compression: { type: "string", value: "ALG", description: "none, gzip, snappy, lz4 or zstd", default: "none" },
-    "batch-size": { type: "string", value: "N", description: "records per produce request", default: "5000" },
-    retention: { type: "string", value: "DUR", description: "retention.ms when creating the topic" },
-    seed: { type: "string", value: "N", description: "generator seed", default: "1" },
+    "batch-size": { type: "int", min: 1, description: "records per produce request", default: 5000 },
+    retention: { type: "duration", min: 1, description: "retention.ms when creating the topic" },
+    seed: { type: "int", description: "generator seed", default: 1 },
     ...requestTimeoutOption,
   },
   async run(args, ctx) {
@@ -79,30 +72,27 @@ export const produceCommand: CommandSpec = {
     const brokers = ctx.endpoints().kafka.brokers;
     const topic = str(v.topic);
     const compression = str(v.compression);
-    if (!["none", "gzip", "snappy", "lz4", "zstd"].includes(compression)) {
-      throw new MercuryError("usage", `--compression "${compression}" is not none, gzip, snappy, lz4 or zstd`);
-    }
     const timeoutMs = requestTimeoutMs(v["request-timeout"]);
     const created = await ensureTopic(brokers, topic, {
       requestTimeoutMs: timeoutMs,
-      partitions: num(v.partitions, "partitions"),
-      retentionMs: v.retention ? parseDuration(str(v.retention), "--retention") : undefined,
+      partitions: n(v.partitions),
+      retentionMs: v.retention === undefined ? undefined : n(v.retention),
     });
-    const rate = num(v["events-per-sec"], "events-per-sec");
+    const rate = n(v["events-per-sec"]);
     const report = await produceEvents({
       requestTimeoutMs: timeoutMs,
       brokers,
       topic,
-      count: v.count ? num(v.count, "count") : undefined,
-      durationSec: parseDuration(str(v.duration), "--duration") / 1000,
+      count: v.count === undefined ? undefined : n(v.count),
+      durationSec: n(v.duration) / 1000,
       eventsPerSec: rate,
-      users: num(v.users, "users"),
-      disorderMs: parseDuration(str(v.disorder), "--disorder"),
-      lateShare: num(v["late-share"], "late-share"),
-      malformedShare: num(v["malformed-share"], "malformed-share"),
+      users: n(v.users),
+      disorderMs: n(v.disorder),
+      lateShare: n(v["late-share"]),
+      malformedShare: n(v["malformed-share"]),
       compression: compression as "none",
-      batchSize: num(v["batch-size"], "batch-size"),
-      seed: num(v.seed, "seed"),
+      batchSize: n(v["batch-size"]),
+      seed: n(v.seed),
       // Event time advances with wall time at the target rate, so events look live.
       start: Date.now(),
       stepMs: rate > 0 ? 1000 / rate : 1,
@@ -124,18 +114,18 @@ export const processCommand: CommandSpec = {
     group: { type: "string", value: "ID", description: "consumer group (default mercury-stream-<pipeline>)" },
     "instance-id": { type: "string", value: "ID", description: "static group membership id (fast restarts)" },
     "processing-time": { type: "boolean", description: "window by arrival time instead of event time" },
-    checkpoint: { type: "string", value: "DUR", description: "checkpoint interval", default: "1s" },
+    checkpoint: { type: "duration", min: 1, description: "checkpoint interval", default: "1s" },
     snapshot: {
-      type: "string",
-      value: "DUR",
+      type: "duration",
+      min: 1,
       description: "write the open windows this often; checkpoints in between log observations",
       default: "10s",
     },
     "until-done": { type: "boolean", description: "exit once every partition is checkpointed to the topic's end" },
     "no-enrich": { type: "boolean", description: "skip the Redis join (dim:user:<id> → tier)" },
     sink: {
-      type: "string",
-      value: "KIND",
+      type: "enum",
+      choices: ["postgres", "kafka"],
       description: "postgres (one DB transaction) or kafka (one Kafka transaction); both exactly-once",
       default: "postgres",
     },
@@ -144,12 +134,18 @@ export const processCommand: CommandSpec = {
       value: "NAME",
       description: "results topic for --sink kafka (default <pipeline>.windows)",
     },
-    "metrics-port": { type: "string", value: "PORT", description: "serve /metrics on this port (0 = any)" },
+    "metrics-port": {
+      type: "int",
+      min: 0,
+      max: 65535,
+      value: "PORT",
+      description: "serve /metrics on this port (0 = any)",
+    },
     threads: {
-      type: "string",
-      value: "N",
+      type: "int",
+      min: 1,
       description: "process the partitions on N threads, one group member (PostgreSQL sink)",
-      default: "1",
+      default: 1,
     },
     ...requestTimeoutOption,
   },
@@ -159,16 +155,8 @@ export const processCommand: CommandSpec = {
     const timeoutMs = requestTimeoutMs(v["request-timeout"]);
     const topic = str(v.topic);
     const window = parseWindowSpec(str(v.window));
-    const threads = num(v.threads, "threads");
-    if (!Number.isInteger(threads) || threads < 1) {
-      throw new MercuryError("usage", `--threads "${v.threads}" is not a whole number ≥ 1`, {
-        hint: "e.g. --threads 2",
-      });
-    }
+    const threads = n(v.threads);
     const sink = str(v.sink);
-    if (sink !== "postgres" && sink !== "kafka") {
-      throw new MercuryError("usage", `--sink "${sink}" is not postgres or kafka`);
-    }
     if (threads > 1 && sink === "kafka") {
       throw new MercuryError("usage", "--threads needs --sink postgres", {
         hint: "the Kafka sink commits the group's offsets in its transactions; run more processes instead",
@@ -178,8 +166,8 @@ export const processCommand: CommandSpec = {
     const redis = v["no-enrich"] ? undefined : await connectRedis();
     const pipelineArgs: DefaultPipelineArgs = {
       window,
-      maxOutOfOrdernessMs: parseDuration(str(v["max-out-of-orderness"]), "--max-out-of-orderness"),
-      allowedLatenessMs: parseDuration(str(v["allowed-lateness"]), "--allowed-lateness"),
+      maxOutOfOrdernessMs: n(v["max-out-of-orderness"]),
+      allowedLatenessMs: n(v["allowed-lateness"]),
       processingTime: v["processing-time"] === true,
       enrich: redis !== undefined,
     };
@@ -192,8 +180,8 @@ export const processCommand: CommandSpec = {
       group: str(v.group) || undefined,
       instanceId: str(v["instance-id"]) || undefined,
       sql: pg.sql,
-      checkpointMs: parseDuration(str(v.checkpoint), "--checkpoint"),
-      snapshotMs: parseDuration(str(v.snapshot), "--snapshot"),
+      checkpointMs: n(v.checkpoint),
+      snapshotMs: n(v.snapshot),
       untilDone: v["until-done"] === true,
       log: (l: string) => console.error(`[${new Date().toISOString()}] ${l}`),
     };
@@ -222,9 +210,7 @@ export const processCommand: CommandSpec = {
             : undefined,
         }),
       });
-    const server = v["metrics-port"] !== undefined
-      ? serveMetrics(processor.registry, num(v["metrics-port"], "metrics-port"))
-      : undefined;
+    const server = v["metrics-port"] !== undefined ? serveMetrics(processor.registry, n(v["metrics-port"])) : undefined;
     if (server) console.error(`metrics on http://127.0.0.1:${server.port}/metrics`);
     // The dashboard finds workers through Redis.
     const unannounce = server && redis
@@ -235,16 +221,13 @@ export const processCommand: CommandSpec = {
         `http://127.0.0.1:${server.port}/metrics`,
       )
       : undefined;
-    const stop = () => processor.stop();
-    Deno.addSignalListener("SIGTERM", stop);
-    Deno.addSignalListener("SIGINT", stop);
+    const stopping = onSignal(() => processor.stop());
     console.error(`processing ${topic}: ${describeWindow(window)}, pipeline ${processor.pipeline}`);
     try {
       const stats = await processor.run();
       ctx.print(JSON.stringify(stats));
     } finally {
-      Deno.removeSignalListener("SIGTERM", stop);
-      Deno.removeSignalListener("SIGINT", stop);
+      stopping.remove();
       unannounce?.();
       await server?.shutdown();
       await pg.close();
@@ -259,7 +242,7 @@ export const verifyCommand: CommandSpec = {
   options: {
     topic: { type: "string", value: "NAME", description: "input topic", default: "events" },
     ...windowOptions,
-    sink: { type: "string", value: "KIND", description: "postgres or kafka", default: "postgres" },
+    sink: { type: "enum", choices: ["postgres", "kafka"], description: "where the results are", default: "postgres" },
     "output-topic": { type: "string", value: "NAME", description: "results topic for --sink kafka" },
     ...requestTimeoutOption,
   },
@@ -274,8 +257,8 @@ export const verifyCommand: CommandSpec = {
     const truth = groundTruth(
       partitions,
       window,
-      parseDuration(str(v["max-out-of-orderness"])),
-      parseDuration(str(v["allowed-lateness"])),
+      n(v["max-out-of-orderness"]),
+      n(v["allowed-lateness"]),
     );
     const pg = str(v.sink) === "kafka" ? undefined : await connectPostgres({ max: 1 });
     try {
@@ -305,7 +288,7 @@ export const dashboardCommand: CommandSpec = {
   options: {
     topic: { type: "string", value: "NAME", description: "input topic", default: "events" },
     pipeline: { type: "string", value: "NAME", description: "pipeline (default: the topic)" },
-    port: { type: "string", value: "PORT", description: "HTTP port", default: "8090" },
+    port: { type: "int", min: 0, max: 65535, value: "PORT", description: "HTTP port (0 = any)", default: 8090 },
     ...requestTimeoutOption,
   },
   async run(args, ctx) {
@@ -324,12 +307,9 @@ export const dashboardCommand: CommandSpec = {
     const dash = new Dashboard({ pipeline, topic, sql: pg.sql, redis: redis.client, lag });
     await dash.sample();
     dash.start();
-    const server = Deno.serve({ hostname: "127.0.0.1", port: num(v.port, "port"), onListen: () => {} }, dash.handler());
+    const server = Deno.serve({ hostname: "127.0.0.1", port: n(v.port), onListen: () => {} }, dash.handler());
     ctx.print(`dashboard for ${pipeline} on http://127.0.0.1:${server.addr.port}/ (Ctrl-C to stop)`);
-    const done = Promise.withResolvers<void>();
-    Deno.addSignalListener("SIGINT", () => done.resolve());
-    Deno.addSignalListener("SIGTERM", () => done.resolve());
-    await done.promise;
+    await untilSignal();
     dash.stop();
     await server.shutdown();
     await lag.close();
@@ -344,17 +324,12 @@ export const autoscaleCommand: CommandSpec = {
   options: {
     topic: { type: "string", value: "NAME", description: "input topic", default: "events" },
     ...windowOptions,
-    min: { type: "string", value: "N", description: "fewest workers", default: "1" },
-    max: { type: "string", value: "N", description: "most workers (capped at the partition count)", default: "4" },
-    "scale-up-lag": { type: "string", value: "N", description: "scale up above this lag per worker", default: "50000" },
-    "scale-down-lag": {
-      type: "string",
-      value: "N",
-      description: "scale down below this lag per worker",
-      default: "5000",
-    },
-    cooldown: { type: "string", value: "DUR", description: "no change within this long of the last", default: "10s" },
-    duration: { type: "string", value: "DUR", description: "stop after this long (default: until Ctrl-C)" },
+    min: { type: "int", min: 0, description: "fewest workers", default: 1 },
+    max: { type: "int", min: 1, description: "most workers (capped at the partition count)", default: 4 },
+    "scale-up-lag": { type: "number", min: 0, description: "scale up above this lag per worker", default: 50000 },
+    "scale-down-lag": { type: "number", min: 0, description: "scale down below this lag per worker", default: 5000 },
+    cooldown: { type: "duration", description: "no change within this long of the last", default: "10s" },
+    duration: { type: "duration", description: "stop after this long (default: until Ctrl-C)" },
     ...requestTimeoutOption,
   },
   async run(args, ctx) {
@@ -378,21 +353,21 @@ export const autoscaleCommand: CommandSpec = {
       "--window",
       str(v.window),
       "--max-out-of-orderness",
-      str(v["max-out-of-orderness"]),
+      `${n(v["max-out-of-orderness"])}ms`,
       "--allowed-lateness",
-      str(v["allowed-lateness"]),
+      `${n(v["allowed-lateness"])}ms`,
       "--metrics-port",
       "0",
       "--request-timeout",
-      str(v["request-timeout"]),
+      `${requestTimeoutMs(v["request-timeout"])}ms`,
     ], log);
     const scaler = new Autoscaler({
       policy: {
-        min: num(v.min, "min"),
-        max: num(v.max, "max"),
-        scaleUpLagPerWorker: num(v["scale-up-lag"], "scale-up-lag"),
-        scaleDownLagPerWorker: num(v["scale-down-lag"], "scale-down-lag"),
-        cooldownMs: parseDuration(str(v.cooldown), "--cooldown"),
+        min: n(v.min),
+        max: n(v.max),
+        scaleUpLagPerWorker: n(v["scale-up-lag"]),
+        scaleDownLagPerWorker: n(v["scale-down-lag"]),
+        cooldownMs: n(v.cooldown),
       },
       pool,
       lag: async () => {
@@ -403,11 +378,11 @@ export const autoscaleCommand: CommandSpec = {
     });
     await scaler.step();
     scaler.start();
-    const done = Promise.withResolvers<void>();
-    Deno.addSignalListener("SIGINT", () => done.resolve());
-    Deno.addSignalListener("SIGTERM", () => done.resolve());
-    if (v.duration) setTimeout(() => done.resolve(), parseDuration(str(v.duration), "--duration"));
-    await done.promise;
+    // Until Ctrl-C or SIGTERM, or --duration.
+    const timeUp = new AbortController();
+    const timer = v.duration === undefined ? undefined : setTimeout(() => timeUp.abort(), n(v.duration));
+    await untilSignal(undefined, { signal: timeUp.signal }).catch(() => {});
+    clearTimeout(timer);
     scaler.stop();
     await pool.stopAll();
     await lag.close();

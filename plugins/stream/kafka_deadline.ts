@@ -21,15 +21,16 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** `--request-timeout DUR`, the option of every command that talks to Kafka. */
 export const requestTimeoutOption = {
   "request-timeout": {
-    type: "string",
-    value: "DUR",
+    type: "duration",
+    min: 1,
     description: "deadline of connecting to Kafka and of each request",
     default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
   },
 } as const;
 
 /**
- * The `--request-timeout` value in ms: a positive duration, or a usage error.
+ * The `--request-timeout` value in ms: a positive duration (text, or the ms
+ * the typed option already parsed), or a usage error.
  *
  * @example
  * ```ts

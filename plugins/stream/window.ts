@@ -5,6 +5,7 @@
  * @module
  */
 import { MercuryError } from "@mercury/core";
+import { parseDuration as parseCoreDuration } from "@mercury/core/options";
 
 /** A window spec. Times in milliseconds. */
 export type WindowSpec =
@@ -20,7 +21,8 @@ export const hopping = (size: number, slide: number): WindowSpec => checkSpec({ 
 export const session = (gap: number): WindowSpec => checkSpec({ kind: "session", gap });
 
 /**
- * Parses a duration: `500ms`, `10s`, `5m`, `1h`, `1d`, or plain milliseconds.
+ * Parses a duration with core's `parseDuration` (`500ms`, `10s`, `5m`, `1h`, `1d`, `1h30m`, or plain
+ * milliseconds); text that is none is a usage error at `where`.
  *
  * @example
  * ```ts
@@ -33,13 +35,11 @@ export const session = (gap: number): WindowSpec => checkSpec({ kind: "session",
  * ```
  */
 export function parseDuration(text: string, where = "duration"): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) {
+  const ms = parseCoreDuration(text);
+  if (ms === undefined) {
     throw new MercuryError("usage", `"${text}" is not a duration`, { where, hint: "use e.g. 500ms, 10s, 5m, 1h" });
   }
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? "ms"]!;
-  return Math.round(n * unit);
+  return ms;
 }
 
 /**
