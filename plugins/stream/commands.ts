@@ -23,8 +23,7 @@ import { Autoscaler, ProcessPool } from "./autoscale.ts";
 import { requestTimeoutMs, requestTimeoutOption } from "./kafka_deadline.ts";
 
 // Option values arrive parsed by their typed specs (core's parseCommandArgs): durations in ms, ints and numbers
-// range-checked, enums one of their choices. `str` reads a string option that may be absent.
-const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
+// range-checked, enums one of their choices; string options with a default are always there.
 const n = (v: unknown): number => v as number;
 
 const windowOptions = {
@@ -70,8 +69,8 @@ export const produceCommand: CommandSpec = {
   async run(args, ctx) {
     const v = args.values;
     const brokers = ctx.endpoints().kafka.brokers;
-    const topic = str(v.topic);
-    const compression = str(v.compression);
+    const topic = v.topic as string;
+    const compression = v.compression as string;
     const timeoutMs = requestTimeoutMs(v["request-timeout"]);
     const created = await ensureTopic(brokers, topic, {
       requestTimeoutMs: timeoutMs,
@@ -153,10 +152,10 @@ export const processCommand: CommandSpec = {
     const v = args.values;
     const eps = ctx.endpoints();
     const timeoutMs = requestTimeoutMs(v["request-timeout"]);
-    const topic = str(v.topic);
-    const window = parseWindowSpec(str(v.window));
+    const topic = v.topic as string;
+    const window = parseWindowSpec(v.window as string);
     const threads = n(v.threads);
-    const sink = str(v.sink);
+    const sink = v.sink as string;
     if (threads > 1 && sink === "kafka") {
       throw new MercuryError("usage", "--threads needs --sink postgres", {
         hint: "the Kafka sink commits the group's offsets in its transactions; run more processes instead",
@@ -171,14 +170,14 @@ export const processCommand: CommandSpec = {
       processingTime: v["processing-time"] === true,
       enrich: redis !== undefined,
     };
-    const pipelineName = str(v.pipeline) || topic;
+    const pipelineName = (v.pipeline as string | undefined) || topic;
     const common = {
       requestTimeoutMs: timeoutMs,
       brokers: eps.kafka.brokers,
       topic,
       pipeline: pipelineName,
-      group: str(v.group) || undefined,
-      instanceId: str(v["instance-id"]) || undefined,
+      group: (v.group as string | undefined) || undefined,
+      instanceId: (v["instance-id"] as string | undefined) || undefined,
       sql: pg.sql,
       checkpointMs: n(v.checkpoint),
       snapshotMs: n(v.snapshot),
@@ -198,8 +197,8 @@ export const processCommand: CommandSpec = {
             KafkaTransactionalSink.open({
               brokers: eps.kafka.brokers,
               pipeline,
-              outputTopic: str(v["output-topic"]) || undefined,
-              instanceId: str(v["instance-id"]) || undefined,
+              outputTopic: (v["output-topic"] as string | undefined) || undefined,
+              instanceId: (v["instance-id"] as string | undefined) || undefined,
               requestTimeoutMs: timeoutMs,
             })
           : undefined,
@@ -217,7 +216,7 @@ export const processCommand: CommandSpec = {
       ? announceWorker(
         redis.client,
         processor.pipeline,
-        str(v["instance-id"]) || String(Deno.pid),
+        (v["instance-id"] as string | undefined) || String(Deno.pid),
         `http://127.0.0.1:${server.port}/metrics`,
       )
       : undefined;
@@ -248,9 +247,9 @@ export const verifyCommand: CommandSpec = {
   },
   async run(args, ctx) {
     const v = args.values;
-    const topic = str(v.topic);
-    const pipeline = str(v.pipeline) || topic;
-    const window = parseWindowSpec(str(v.window));
+    const topic = v.topic as string;
+    const pipeline = (v.pipeline as string | undefined) || topic;
+    const window = parseWindowSpec(v.window as string);
     const brokers = ctx.endpoints().kafka.brokers;
     const timeoutMs = requestTimeoutMs(v["request-timeout"]);
     const partitions = await readTopic(brokers, topic, timeoutMs);
@@ -260,11 +259,11 @@ export const verifyCommand: CommandSpec = {
       n(v["max-out-of-orderness"]),
       n(v["allowed-lateness"]),
     );
-    const pg = str(v.sink) === "kafka" ? undefined : await connectPostgres({ max: 1 });
+    const pg = (v.sink as string) === "kafka" ? undefined : await connectPostgres({ max: 1 });
     try {
       const actual = pg ? await sinkTotals(pg.sql, pipeline) : await kafkaSinkTotals(
         brokers,
-        str(v["output-topic"]) || `${pipeline}.windows`,
+        (v["output-topic"] as string | undefined) || `${pipeline}.windows`,
         `${pipeline}.state`,
         timeoutMs,
       );
@@ -293,8 +292,8 @@ export const dashboardCommand: CommandSpec = {
   },
   async run(args, ctx) {
     const v = args.values;
-    const topic = str(v.topic);
-    const pipeline = str(v.pipeline) || topic;
+    const topic = v.topic as string;
+    const pipeline = (v.pipeline as string | undefined) || topic;
     const pg = await connectPostgres({ max: 2 });
     const redis = await connectRedis();
     const lag = new LagReader(
@@ -334,8 +333,8 @@ export const autoscaleCommand: CommandSpec = {
   },
   async run(args, ctx) {
     const v = args.values;
-    const topic = str(v.topic);
-    const pipeline = str(v.pipeline) || topic;
+    const topic = v.topic as string;
+    const pipeline = (v.pipeline as string | undefined) || topic;
     const pg = await connectPostgres({ max: 1 });
     const lag = new LagReader(
       ctx.endpoints().kafka.brokers,
@@ -351,7 +350,7 @@ export const autoscaleCommand: CommandSpec = {
       "--pipeline",
       pipeline,
       "--window",
-      str(v.window),
+      v.window as string,
       "--max-out-of-orderness",
       `${n(v["max-out-of-orderness"])}ms`,
       "--allowed-lateness",
