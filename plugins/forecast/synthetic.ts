@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { normal, seededRandom } from "@mercury/core/random";
 
 /** The kinds of synthetic series and their seasonal period, length range and horizon. */
 export const SYNTHETIC_KINDS = {
@@ -42,18 +43,6 @@ export interface SyntheticSeries {
   y: number[];
 }
 
-/** mulberry32: a small seeded generator of uniforms in [0, 1). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * One seeded synthetic series of a kind: the same (kind, seed) always gives
  * the same values. Values stay positive.
@@ -71,8 +60,8 @@ function uniform(seed: number): () => number {
  */
 export function syntheticSeries(kind: SyntheticKind, seed: number): SyntheticSeries {
   const spec = SYNTHETIC_KINDS[kind];
-  const u = uniform(seed * 7919 + kind.length * 104729 + 17);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  const u = seededRandom(seed * 7919 + kind.length * 104729 + 17);
+  const gauss = () => normal(u);
   const n = spec.n[0] + Math.floor(u() * (spec.n[1] - spec.n[0] + 1));
   const total = n + spec.h;
   const m = spec.m;

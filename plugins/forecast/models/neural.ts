@@ -20,6 +20,7 @@ import {
   type ModelState,
 } from "../forecaster.ts";
 import { mean, quantile } from "../stats.ts";
+import { seededRandom } from "@mercury/core/random";
 
 let backend: Promise<string> | null = null;
 /** Selects the wasm backend once (falls back to cpu); returns its name. */
@@ -122,17 +123,6 @@ function build(kind: "lstm" | "transformer", L: number, H: number, units: number
   return tf.model({ inputs: input, outputs: out });
 }
 
-function mulberry(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * LSTM or Transformer forecaster.
  *
@@ -201,7 +191,7 @@ export class NeuralForecaster implements Forecaster {
     const nCal = Math.min(C, Math.max(0, ends.length - 20));
     const trainEnds = ends.slice(0, ends.length - nCal).filter((_, i, a) => (a.length - 1 - i) % this.#p.stride === 0);
     const calEnds = ends.slice(ends.length - nCal);
-    const rand = mulberry(seed);
+    const rand = seededRandom(seed);
     for (let i = trainEnds.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [trainEnds[i], trainEnds[j]] = [trainEnds[j]!, trainEnds[i]!];
