@@ -259,25 +259,21 @@ export const verifyCommand: CommandSpec = {
       n(v["max-out-of-orderness"]),
       n(v["allowed-lateness"]),
     );
-    const pg = (v.sink as string) === "kafka" ? undefined : await connectPostgres({ max: 1 });
-    try {
-      const actual = pg ? await sinkTotals(pg.sql, pipeline) : await kafkaSinkTotals(
-        brokers,
-        (v["output-topic"] as string | undefined) || `${pipeline}.windows`,
-        `${pipeline}.state`,
-        timeoutMs,
-      );
-      const diffs = compareTotals(truth.totals, actual);
-      ctx.print(
-        `${topic}: ${truth.events} events, ${truth.late} late, ${truth.malformed} malformed; ` +
-          `${truth.totals.size} (user, window) pairs expected, ${actual.size} in the sink`,
-      );
-      for (const d of diffs) ctx.print(`  ${d}`);
-      ctx.print(diffs.length ? "MISMATCH" : "exact: every window matches the ground truth");
-      return diffs.length ? 1 : 0;
-    } finally {
-      await pg?.close();
-    }
+    await using pg = (v.sink as string) === "kafka" ? undefined : await connectPostgres({ max: 1 });
+    const actual = pg ? await sinkTotals(pg.sql, pipeline) : await kafkaSinkTotals(
+      brokers,
+      (v["output-topic"] as string | undefined) || `${pipeline}.windows`,
+      `${pipeline}.state`,
+      timeoutMs,
+    );
+    const diffs = compareTotals(truth.totals, actual);
+    ctx.print(
+      `${topic}: ${truth.events} events, ${truth.late} late, ${truth.malformed} malformed; ` +
+        `${truth.totals.size} (user, window) pairs expected, ${actual.size} in the sink`,
+    );
+    for (const d of diffs) ctx.print(`  ${d}`);
+    ctx.print(diffs.length ? "MISMATCH" : "exact: every window matches the ground truth");
+    return diffs.length ? 1 : 0;
   },
 };
 
@@ -294,8 +290,9 @@ export const dashboardCommand: CommandSpec = {
     const v = args.values;
     const topic = v.topic as string;
     const pipeline = (v.pipeline as string | undefined) || topic;
-    const pg = await connectPostgres({ max: 2 });
-    const redis = await connectRedis();
+    // Closed when the command ends, also on an error.
+    await using pg = await connectPostgres({ max: 2 });
+    await using redis = await connectRedis();
     const lag = new LagReader(
       ctx.endpoints().kafka.brokers,
       topic,
@@ -312,8 +309,6 @@ export const dashboardCommand: CommandSpec = {
     dash.stop();
     await server.shutdown();
     await lag.close();
-    await pg.close();
-    await redis.close();
   },
 };
 
@@ -335,7 +330,7 @@ export const autoscaleCommand: CommandSpec = {
     const v = args.values;
     const topic = v.topic as string;
     const pipeline = (v.pipeline as string | undefined) || topic;
-    const pg = await connectPostgres({ max: 1 });
+    await using pg = await connectPostgres({ max: 1 });
     const lag = new LagReader(
       ctx.endpoints().kafka.brokers,
       topic,
@@ -385,7 +380,6 @@ export const autoscaleCommand: CommandSpec = {
     scaler.stop();
     await pool.stopAll();
     await lag.close();
-    await pg.close();
     ctx.print(JSON.stringify(scaler.decisions));
   },
 };
