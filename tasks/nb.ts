@@ -34,7 +34,7 @@ const spec: CommandSpec = {
   usage: "[name…]",
   description: "A name matches a notebook file with or without its number and extension: 00-tour, tour.",
   options: {
-    timeout: { type: "string", value: "SEC", description: "per-cell timeout", default: "300" },
+    timeout: { type: "int", min: 1, value: "SEC", description: "per-cell timeout in seconds", default: 300 },
     "reports-dir": { type: "string", value: "DIR", description: "where reports go", default: "reports" },
     "notebooks-dir": { type: "string", value: "DIR", description: "where notebooks are", default: "notebooks" },
     kernel: { type: "string", value: "NAME", description: "Jupyter kernel to run them with", default: "deno" },
@@ -208,10 +208,7 @@ if (import.meta.main) {
       return 0;
     }
     const parsed = parseCommandArgs(spec, args, "deno task nb");
-    const timeout = Number(parsed.values.timeout);
-    if (!(timeout > 0)) {
-      throw new MercuryError("usage", `--timeout "${parsed.values.timeout}" is not a positive number`);
-    }
+    const timeout = parsed.values.timeout as number;
     const root = projectRoot();
     const reportsDir = String(parsed.values["reports-dir"]);
     const results = await runNotebooks(root, parsed.positionals, {

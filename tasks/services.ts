@@ -10,7 +10,7 @@ import { Launcher, statusTable } from "./services/launcher.ts";
 const PROG = "deno task services";
 
 const common = {
-  timeout: { type: "string", value: "SEC", description: "seconds to wait for a service to answer", default: "90" },
+  timeout: { type: "int", min: 1, value: "SEC", description: "seconds to wait for a service to answer", default: 90 },
 } as const;
 
 const commands: Record<string, CommandSpec> = {
@@ -47,33 +47,18 @@ const commands: Record<string, CommandSpec> = {
   logs: {
     summary: "print the end of each service's log",
     usage: "[kafka|postgres|redis…]",
-    options: { lines: { type: "string", short: "n", value: "N", description: "lines per service", default: "40" } },
+    options: { lines: { type: "int", min: 1, short: "n", description: "lines per service", default: 40 } },
     run(args) {
-      const lines = wholeNumber(args.values.lines, "-n");
+      const lines = args.values.lines as number;
       const l = launcher(undefined);
       console.log(l.logs(l.select(args.positionals), lines));
     },
   },
 };
 
-/** A count option (`-n 40`): a whole number ≥ 1, or a usage error naming the option. */
-function wholeNumber(value: unknown, option: string): number {
-  const n = Number(value);
-  if (typeof value !== "string" || !/^\d+$/.test(value.trim()) || !(n >= 1)) {
-    throw new MercuryError("usage", `${option} "${value}" is not a whole number of lines ≥ 1`, {
-      where: `${PROG} logs`,
-      hint: `e.g. ${option} 40`,
-    });
-  }
-  return n;
-}
-
+/** The launcher; `timeout` is the typed `--timeout` (whole seconds ≥ 1), absent for commands without it. */
 function launcher(timeout: unknown): Launcher {
-  const timeoutSec = timeout === undefined ? undefined : Number(timeout);
-  if (timeoutSec !== undefined && !(timeoutSec > 0)) {
-    throw new MercuryError("usage", `--timeout "${timeout}" is not a positive number of seconds`, { where: PROG });
-  }
-  return new Launcher({ root: projectRoot(), timeoutSec });
+  return new Launcher({ root: projectRoot(), timeoutSec: timeout as number | undefined });
 }
 
 function help(): string {
