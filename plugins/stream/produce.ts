@@ -16,6 +16,7 @@ import {
   platformaticTimeouts,
   withKafkaDeadline,
 } from "./kafka_deadline.ts";
+import { retry } from "@mercury/core/retry";
 
 /** Options of {@linkcode ensureTopic}. */
 export interface TopicOptions {
@@ -68,13 +69,11 @@ export async function ensureTopic(
       const now = await deadline(admin.listTopics(), "listing topics").catch(() => [] as string[]);
       if (!now.includes(topic)) throw err;
     }
-    // Wait until every partition has a leader.
-    for (let i = 0; i < 50; i++) {
-      const meta = await deadline(admin.metadata({ topics: [topic], forceUpdate: true }), "metadata")
-        .catch(() => undefined);
-      if ((meta?.topics.get(topic)?.partitionsCount ?? 0) >= partitions) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Wait until every partition is in the metadata (50 × 100 ms at most; producing waits for leaders itself).
+    await retry(async () => {
+      const meta = await deadline(admin.metadata({ topics: [topic], forceUpdate: true }), "metadata");
+      if ((meta.topics.get(topic)?.partitionsCount ?? 0) < partitions) throw new Error(`${topic} is not complete yet`);
+    }, { attempts: 50, baseMs: 100, factor: 1 }).catch(() => {});
     return "created";
   } finally {
     await closeWithin(() => admin.close(), ms);
