@@ -28,6 +28,7 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { join, relative } from "node:path";
 import { OlapError } from "./errors.ts";
 import { ident, prepareSource, type Source } from "./sources.ts";
+import { retry } from "@mercury/core/retry";
 
 /** How a table is stored. */
 export type Storage = "parquet" | "duckdb";
@@ -170,15 +171,15 @@ export class Catalog {
     this.#lock = new Promise<void>((r) => (done = r));
     await prev.catch(() => {});
     const lockFile = join(this.dir, ".write.lock");
-    let lock: Deno.FsFile | undefined;
-    for (let i = 0; i < 600 && !lock; i++) {
+    // Taken when the lock file can be created: asked every 100 ms for up to a minute, a stale one removed.
+    const lock = await retry(async () => {
       try {
-        lock = await Deno.open(lockFile, { createNew: true, write: true });
-      } catch {
+        return await Deno.open(lockFile, { createNew: true, write: true });
+      } catch (err) {
         if (await staleLock(lockFile)) await Deno.remove(lockFile).catch(() => {});
-        else await new Promise((r) => setTimeout(r, 100));
+        throw err;
       }
-    }
+    }, { attempts: 600, baseMs: 100, factor: 1 }).catch(() => undefined);
     if (!lock) {
       done();
       throw new OlapError(409, "busy", `another writer holds ${lockFile}`, { where: lockFile });
