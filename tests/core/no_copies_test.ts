@@ -1,7 +1,7 @@
 /**
  * Guards issue 15 item 2: what core offers (`@mercury/core/sql`, `…/random`,
  * `…/html`, `…/retry`, `…/signal`, typed options) has no copy in plugins/,
- * tasks/ or bench/. Each rule names the core helper to use instead.
+ * tasks/, bench/ or the notebooks. Each rule names the core helper to use instead.
  */
 import assert from "node:assert/strict";
 import { ROOT } from "../_helpers.ts";
@@ -44,18 +44,18 @@ const RULES: Rule[] = [
   },
 ];
 
-/** The .ts files under `dir`, recursively. */
+/** The .ts files (and notebooks) under `dir`, recursively. */
 async function* tsFiles(dir: string): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
     const path = `${dir}/${e.name}`;
     if (e.isDirectory && e.name !== "node_modules") yield* tsFiles(path);
-    else if (e.isFile && e.name.endsWith(".ts")) yield path;
+    else if (e.isFile && (e.name.endsWith(".ts") || e.name.endsWith(".ipynb"))) yield path;
   }
 }
 
-Deno.test("no plugin, task or bench holds a copy of a helper that core offers", async () => {
+Deno.test("no plugin, task, bench or notebook holds a copy of a helper that core offers", async () => {
   const found: string[] = [];
-  for (const dir of ["plugins", "tasks", "bench"]) {
+  for (const dir of ["plugins", "tasks", "bench", "notebooks"]) {
     for await (const path of tsFiles(`${ROOT}/${dir}`)) {
       const rel = path.slice(ROOT.length + 1);
       const lines = (await Deno.readTextFile(path)).split("\n");
