@@ -34,7 +34,8 @@ export const manifest = definePlugin({
   title: "Analytics platform",
   version: "0.1.0",
   description: "DuckDB/Arrow analytics: catalog, query API, cost analysis, cache, rollups, time series, web UI",
-  services: [],
+  // Both optional: PostgreSQL tables as an ingest source, Redis as a shared result cache (--redis).
+  services: ["postgres", "redis"],
   notebook: "notebooks/05-olap.ipynb",
   commands: {
     setup: {
