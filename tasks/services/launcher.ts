@@ -293,33 +293,21 @@ export class Launcher {
     if (name === "kafka") {
       const { connectKafka } = await import("@mercury/core/services/kafka");
       return await probe(name, eps.kafka.brokers.join(","), async () => {
-        const k = await connectKafka({ brokers: eps.kafka.brokers, timeoutMs: 3000 });
-        try {
-          return await k.health();
-        } finally {
-          await k.close();
-        }
+        await using k = await connectKafka({ brokers: eps.kafka.brokers, timeoutMs: 3000 });
+        return await k.health();
       });
     }
     if (name === "postgres") {
       const { connectPostgres } = await import("@mercury/core/services/postgres");
       return await probe(name, redact(eps.postgres.url), async () => {
-        const pg = await connectPostgres({ url: eps.postgres.url, timeoutMs: 3000, max: 1 });
-        try {
-          return await pg.health();
-        } finally {
-          await pg.close();
-        }
+        await using pg = await connectPostgres({ url: eps.postgres.url, timeoutMs: 3000, max: 1 });
+        return await pg.health();
       });
     }
     const { connectRedis } = await import("@mercury/core/services/redis");
     return await probe(name, redact(eps.redis.url), async () => {
-      const r = await connectRedis({ url: eps.redis.url, timeoutMs: 3000 });
-      try {
-        return await r.health();
-      } finally {
-        await r.close();
-      }
+      await using r = await connectRedis({ url: eps.redis.url, timeoutMs: 3000 });
+      return await r.health();
     });
   }
 
