@@ -294,7 +294,7 @@ async function preparePostgres(
   conn: DuckDBConnection,
   source: { postgres: string; query?: string },
 ): Promise<Prepared> {
-  const pg = await connectPostgres({ max: 1 });
+  await using pg = await connectPostgres({ max: 1 });
   const file = await Deno.makeTempFile({ prefix: "olap-pg-", suffix: ".csv" });
   const where = `postgres:${source.postgres}`;
   try {
@@ -323,7 +323,5 @@ async function preparePostgres(
   } catch (err) {
     await Deno.remove(file).catch(() => {});
     throw err;
-  } finally {
-    await pg.close();
   }
 }
