@@ -161,8 +161,9 @@ export const processCommand: CommandSpec = {
         hint: "the Kafka sink commits the group's offsets in its transactions; run more processes instead",
       });
     }
-    const pg = await connectPostgres({ max: 2 });
-    const redis = v["no-enrich"] ? undefined : await connectRedis();
+    // Closed when the command ends, also on an error.
+    await using pg = await connectPostgres({ max: 2 });
+    await using redis = v["no-enrich"] ? undefined : await connectRedis();
     const pipelineArgs: DefaultPipelineArgs = {
       window,
       maxOutOfOrdernessMs: n(v["max-out-of-orderness"]),
@@ -220,17 +221,14 @@ export const processCommand: CommandSpec = {
         `http://127.0.0.1:${server.port}/metrics`,
       )
       : undefined;
-    const stopping = onSignal(() => processor.stop());
+    using _stopping = onSignal(() => processor.stop());
     console.error(`processing ${topic}: ${describeWindow(window)}, pipeline ${processor.pipeline}`);
     try {
       const stats = await processor.run();
       ctx.print(JSON.stringify(stats));
     } finally {
-      stopping.remove();
       unannounce?.();
       await server?.shutdown();
-      await pg.close();
-      await redis?.close();
     }
   },
 };
