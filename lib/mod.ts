@@ -50,9 +50,11 @@ export {
   type DiscoveredPlugin,
   type DiscoverOptions,
   discoverPlugins,
+  lazyRun,
   type ModuleLoader,
   type OptionSpec,
   type PluginManifest,
+  type RunFn,
 } from "./plugin.ts";
 export {
   commandHelp,

@@ -3,6 +3,11 @@
  * `manifest` (see {@linkcode definePlugin}); Mercury discovers the workspace's
  * plugins (every member under `plugins/`) plus any listed in `MERCURY_PLUGINS`.
  *
+ * This module is light on purpose (it imports only `errors.ts` and types) and
+ * is the `@mercury/core/plugin` subpath a plugin's `manifest.ts` imports:
+ * discovery and `--help` load manifests only, and each command's
+ * implementation loads on first use through {@linkcode lazyRun}.
+ *
  * @module
  */
 import { MercuryError } from "./errors.ts";
@@ -139,6 +144,49 @@ export function definePlugin(manifest: PluginManifest): PluginManifest {
   return Object.freeze({ ...manifest, services: [...(manifest.services ?? [])] });
 }
 
+/** The signature of {@linkcode CommandSpec.run}. */
+export type RunFn = CommandSpec["run"];
+
+/**
+ * A command's `run` that imports its implementation on first use and calls
+ * the export `name` of it, so a manifest stays light: discovery and `--help`
+ * never load the module.
+ *
+ * @example
+ * ```ts
+ * import { lazyRun } from "@mercury/core/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * let loads = 0;
+ * const run = lazyRun(async () => {
+ *   loads++;
+ *   return { greet: (_a: unknown, ctx: { print(l: string): void }) => ctx.print("hi") };
+ * }, "greet");
+ * assert.equal(loads, 0); // nothing loaded until the command runs
+ * const lines: string[] = [];
+ * const ctx = { root: ".", verbose: false, endpoints: () => { throw new Error("unused"); }, print: (l: string) => lines.push(l) };
+ * await run({ values: {}, positionals: [] }, ctx);
+ * assert.equal(loads, 1);
+ * assert.deepEqual(lines, ["hi"]);
+ * ```
+ */
+export function lazyRun<K extends string>(
+  load: () => Promise<{ [P in K]: (args: CommandArgs, ctx: CommandContext) => unknown }>,
+  name: K,
+): RunFn {
+  return async (args, ctx) => {
+    const mod = await load();
+    const fn = mod[name];
+    if (typeof fn !== "function") {
+      throw new MercuryError("internal", `the command module exports no function "${name}"`, {
+        hint: "lazyRun(load, name): name must be an export of the loaded module",
+      });
+    }
+    const code = await fn(args, ctx);
+    return typeof code === "number" ? code : undefined;
+  };
+}
+
 /** A plugin found by {@linkcode discoverPlugins}. */
 export interface DiscoveredPlugin {
   manifest: PluginManifest;
@@ -162,9 +210,10 @@ export interface DiscoverOptions {
 }
 
 /**
- * Finds the plugins of the workspace: each member under `plugins/` whose
- * `deno.json` exports `.`, imported and checked for a `manifest` export; then
- * every extra specifier. Sorted by name; two plugins with one name are an error.
+ * Finds the plugins of the workspace: each member under `plugins/`, whose
+ * `deno.json` export `./manifest` is imported when present (else `.`) and
+ * checked for a `manifest` export; then every extra specifier (any module
+ * exporting `manifest`). Sorted by name; two plugins with one name are an error.
  */
 export async function discoverPlugins(options: DiscoverOptions): Promise<DiscoveredPlugin[]> {
   const load = options.load ?? ((s: string) => import(s));
@@ -179,11 +228,12 @@ export async function discoverPlugins(options: DiscoverOptions): Promise<Discove
     const cfgPath = `${options.root}/${dir}/deno.json`;
     const cfg = readJson(cfgPath);
     const exports = cfg.exports;
-    const entry = typeof exports === "string" ? exports : (exports as Record<string, string> | undefined)?.["."];
+    const map = typeof exports === "string" ? { ".": exports } : (exports as Record<string, string> | undefined);
+    const entry = map?.["./manifest"] ?? map?.["."];
     if (!entry) {
-      throw new MercuryError("config", `workspace member ${dir} exports no "."`, {
+      throw new MercuryError("config", `workspace member ${dir} exports neither "./manifest" nor "."`, {
         where: cfgPath,
-        hint: `add "exports": { ".": "./mod.ts" }`,
+        hint: `add "exports": { ".": "./mod.ts", "./manifest": "./manifest.ts" }`,
       });
     }
     const url = new URL(`${dir}/${entry.replace(/^\.\//, "")}`, `file://${options.root}/`).href;
@@ -223,7 +273,7 @@ async function loadPlugin(load: ModuleLoader, url: string, packageName: string):
   if (!manifest || typeof manifest !== "object") {
     throw new MercuryError("config", `plugin ${packageName} exports no manifest`, {
       where: url,
-      hint: "export const manifest = definePlugin({ … }) from its mod.ts",
+      hint: "export const manifest = definePlugin({ … }) from its manifest.ts (re-exported by mod.ts)",
     });
   }
   return { manifest: definePlugin(manifest), packageName, module: url };

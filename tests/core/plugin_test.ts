@@ -4,6 +4,7 @@ import {
   definePlugin,
   discoverPlugins,
   dispatch,
+  lazyRun,
   MercuryError,
   type PluginManifest,
   resolveEndpoints,
@@ -161,4 +162,50 @@ Deno.test("dispatch() routes to commands, with --help on every level", async (t)
       return true;
     });
   });
+});
+
+Deno.test("discoverPlugins() imports a member's ./manifest export, not its heavy mod.ts", async () => {
+  const dir = workspace({ light: pluginSource("light") });
+  // mod.ts now throws when imported (a stand-in for a heavy module); manifest.ts carries the manifest.
+  Deno.writeTextFileSync(`${dir}/plugins/light/manifest.ts`, pluginSource("light").replaceAll("CORE", CORE));
+  Deno.writeTextFileSync(`${dir}/plugins/light/mod.ts`, `throw new Error("mod.ts must not load");`);
+  Deno.writeTextFileSync(
+    `${dir}/plugins/light/deno.json`,
+    JSON.stringify({
+      name: "@test/light",
+      version: "1.0.0",
+      exports: { ".": "./mod.ts", "./manifest": "./manifest.ts" },
+    }),
+  );
+  const plugins = await discoverPlugins({ root: dir, extra: [] });
+  assert.equal(plugins[0]!.manifest.name, "light");
+  assert.match(plugins[0]!.module, /manifest\.ts$/);
+});
+
+Deno.test("lazyRun() loads the command module on first run only, and passes its exit code", async () => {
+  let loads = 0;
+  const run = lazyRun(() => {
+    loads++;
+    return Promise.resolve({ go: (_a: unknown, ctx: CommandContext) => (ctx.print("went"), 3) });
+  }, "go");
+  const lines: string[] = [];
+  const manifest = definePlugin({
+    name: "lazy",
+    title: "L",
+    version: "0.1.0",
+    description: "d",
+    services: [],
+    commands: { go: { summary: "goes", run } },
+  });
+  const plugins = [{ manifest, packageName: "@test/lazy", module: "x" }];
+  assert.equal(await dispatch(["lazy", "go", "--help"], { plugins, context: context(lines) }), 0);
+  assert.equal(loads, 0, "--help loaded the implementation");
+  assert.equal(await dispatch(["lazy", "go"], { plugins, context: context(lines) }), 3);
+  assert.equal(loads, 1);
+  assert.ok(lines.includes("went"));
+  const missing = lazyRun(() => Promise.resolve({} as { nope: () => void }), "nope");
+  await assert.rejects(
+    async () => await missing({ values: {}, positionals: [] }, context([])),
+    /exports no function "nope"/,
+  );
 });
