@@ -13,6 +13,9 @@
 import { MercuryError } from "./errors.ts";
 import type { Endpoints, ServiceName } from "./config.ts";
 
+export { type ErrorCode, MercuryError } from "./errors.ts";
+export type { Endpoints, ServiceName } from "./config.ts";
+
 /**
  * One option of a command, in `node:util` `parseArgs` terms plus a description.
  *
