@@ -72,3 +72,61 @@ Deno.test({
     );
   },
 });
+
+/** A throwaway project: a copy of lib/ and the root deno.json with lib as its only member. */
+function tempProject(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "mercury-new-" });
+  const root = new URL("../..", import.meta.url).pathname;
+  const config = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`));
+  Deno.writeTextFileSync(`${dir}/deno.json`, JSON.stringify({ ...config, workspace: ["./lib"], tasks: {} }, null, 2));
+  Deno.mkdirSync(`${dir}/notebooks`);
+  Deno.writeTextFileSync(`${dir}/notebooks/04-x.ipynb`, "{}");
+  new Deno.Command("cp", { args: ["-r", `${root}/lib`, `${dir}/lib`] }).outputSync();
+  return dir;
+}
+
+async function denoIn(dir: string, args: string[]): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command(Deno.execPath(), { args, cwd: dir, stdin: "null" }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}
+
+Deno.test("deno task mercury new: a generated plugin passes fmt, lint, check and its own tests", async (t) => {
+  const dir = tempProject();
+  await t.step("generates the package and adds it to the workspace", async () => {
+    const r = await runScript("tasks/mercury.ts", ["new", "kit-demo", "--dir", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /created plugins\/kit-demo\/manifest\.ts/);
+    assert.match(r.stdout, /created notebooks\/05-kit-demo\.ipynb/);
+    const config = JSON.parse(Deno.readTextFileSync(`${dir}/deno.json`));
+    assert.deepEqual(config.workspace, ["./lib", "./plugins/kit-demo"]);
+    const pkg = JSON.parse(Deno.readTextFileSync(`${dir}/plugins/kit-demo/deno.json`));
+    assert.equal(pkg.exports["./manifest"], "./manifest.ts");
+  });
+  for (
+    const args of [
+      ["fmt", "--check", "plugins", "tests", "bench", "deno.json"],
+      ["lint", "plugins", "tests", "bench"],
+      ["check", "plugins", "tests", "bench"],
+      ["test", "-A", "--doc", "plugins", "tests"],
+    ]
+  ) {
+    await t.step(`deno ${args.join(" ")}`, async () => {
+      const r = await denoIn(dir, args);
+      assert.equal(r.code, 0, r.out);
+    });
+  }
+  await t.step("an existing name is a usage error", async () => {
+    const r = await runScript("tasks/mercury.ts", ["new", "kit-demo", "--dir", dir]);
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /plugin "kit-demo" exists already/);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+  });
+  await t.step("a bad name is a usage error and writes nothing", async () => {
+    const r = await runScript("tasks/mercury.ts", ["new", "Bad_Name", "--dir", dir]);
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /bad plugin name "Bad_Name"/);
+    assert.equal(await Deno.stat(`${dir}/plugins/Bad_Name`).then(() => true, () => false), false);
+  });
+  await Deno.remove(dir, { recursive: true });
+});
