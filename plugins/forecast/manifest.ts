@@ -18,16 +18,12 @@
  *
  * @module
  */
-import { type CommandArgs, type CommandContext, definePlugin, type OptionSpec } from "@mercury/core";
+import { definePlugin, lazyRun, type OptionSpec } from "@mercury/core/plugin";
 import { MAX_HORIZON, MAX_POINTS } from "./_limits.ts";
 import { ALGORITHM_NAMES } from "./_names.ts";
 import { METRICS } from "./metrics.ts";
 
 type Options = Record<string, OptionSpec>;
-type Run = (args: CommandArgs, ctx: CommandContext) => Promise<number | void>;
-/** A command's `run` that imports its module on first use and calls its export `name`. */
-const lazy = <K extends string>(load: () => Promise<Record<K, Run>>, name: K): Run => async (args, ctx) =>
-  await (await load())[name](args, ctx);
 
 const maxHorizonOption = {
   "max-horizon": {
@@ -215,40 +211,40 @@ export const manifest = definePlugin({
       summary: "fit a model on a series and save it (JSON, any file name)",
       description: "Example: forecast train --data historical_data.csv --algorithm prophet --output model.pkl",
       options: trainOptions,
-      run: lazy(() => import("./commands/train.ts"), "train"),
+      run: lazyRun(() => import("./commands/train.ts"), "train"),
     },
     predict: {
       summary: "forecast the next periods from a saved model",
       description: "Example: forecast predict --model-path model.pkl --future-periods 30",
       options: predictOptions,
-      run: lazy(() => import("./commands/predict.ts"), "predict"),
+      run: lazyRun(() => import("./commands/predict.ts"), "predict"),
     },
     compare: {
       summary: "compare saved models: metrics table (and forecasts chart)",
       usage: "--models A B C…",
       description: "Example: forecast compare --models model1.pkl model2.pkl model3.pkl [--data holdout.csv]",
       options: compareOptions,
-      run: lazy(() => import("./commands/compare.ts"), "compare"),
+      run: lazyRun(() => import("./commands/compare.ts"), "compare"),
     },
     backtest: {
       summary: "rolling-origin cross-validation of an algorithm: metrics and interval coverage",
       options: backtestOptions,
-      run: lazy(() => import("./commands/backtest.ts"), "backtest"),
+      run: lazyRun(() => import("./commands/backtest.ts"), "backtest"),
     },
     detect: {
       summary: "score every point for anomalies (residual or decomposition method)",
       options: detectOptions,
-      run: lazy(() => import("./commands/detect.ts"), "detect"),
+      run: lazyRun(() => import("./commands/detect.ts"), "detect"),
     },
     tune: {
       summary: "search algorithms × parameters by backtest and print a leaderboard",
       options: tuneOptions,
-      run: lazy(() => import("./commands/tune.ts"), "tune"),
+      run: lazyRun(() => import("./commands/tune.ts"), "tune"),
     },
     batch: {
       summary: "forecast every series of a long-format file in parallel (Deno workers)",
       options: batchOptions,
-      run: lazy(() => import("./commands/batch.ts"), "batch"),
+      run: lazyRun(() => import("./commands/batch.ts"), "batch"),
     },
   },
 });
