@@ -245,7 +245,9 @@ export async function discoverPlugins(options: DiscoverOptions): Promise<Discove
   const extra = options.extra ??
     (Deno.env.get("MERCURY_PLUGINS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   for (const spec of extra) {
-    const url = /^(\.|\/)/.test(spec) ? new URL(spec, `file://${options.root}/`).href : spec;
+    // A path (./x.ts, /abs/x.ts, or dir/x.ts: no scheme, ends in .ts/.js) is a file under the project; else a specifier.
+    const isPath = /^(\.|\/)/.test(spec) || (!/^[a-z][a-z0-9+.-]*:/i.test(spec) && /\.[cm]?[jt]sx?$/.test(spec));
+    const url = isPath ? new URL(spec, `file://${options.root}/`).href : spec;
     found.push(await loadPlugin(load, url, spec));
   }
 

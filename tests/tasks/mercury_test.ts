@@ -130,3 +130,13 @@ Deno.test("deno task mercury new: a generated plugin passes fmt, lint, check and
   });
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("deno task mercury: a third-party plugin named by a relative path in MERCURY_PLUGINS runs", async () => {
+  const env = { MERCURY_PLUGINS: "tests/testdata/third_party_plugin/manifest.ts" };
+  const r = await runScript("tasks/mercury.ts", ["greeter", "greet", "Ada", "--times", "2", "--style", "loud"], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "HELLO, ADA\nHELLO, ADA\n");
+  const bad = await runScript("tasks/mercury.ts", ["greeter", "greet", "Ada", "--times", "x"], env);
+  assert.equal(bad.code, 64);
+  assert.match(bad.stderr, /--times must be an integer from 1 to 10, got 'x'/);
+});
