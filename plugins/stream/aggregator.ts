@@ -10,15 +10,8 @@
  *
  * @module
  */
-import {
-  type CompactSketch,
-  type HllJson,
-  HyperLogLog,
-  newQuantileSketch,
-  QuantileSketch,
-  sketchFromBase64,
-  sketchToCompact,
-} from "./sketch.ts";
+import { type HllJson, HyperLogLog } from "./hll.ts";
+import { compactFromDDSketchBase64, type CompactSketch, newQuantileSketch, QuantileSketch } from "./quantile.ts";
 import { tumblingStart, type WindowSpec, windowStarts } from "./window.ts";
 
 /** The aggregates kept per key and window. */
@@ -365,7 +358,7 @@ export class WindowAggregator {
         quantiles: j.k
           ? QuantileSketch.fromCompact(j.k)
           : j.q
-          ? QuantileSketch.fromCompact(sketchToCompact(sketchFromBase64(j.q)))
+          ? QuantileSketch.fromCompact(compactFromDDSketchBase64(j.q))
           : newQuantileSketch(),
       };
       if (j.a) acc.attrs = j.a;

@@ -39,16 +39,10 @@ export const manifest = definePlugin({
 export { topicsCommand };
 export { type Event, isRejected, parseEvent, parseEventAt, type ParseOptions, type Rejected } from "./event.ts";
 export { type GeneratedRecord, generateEvents, type GeneratorOptions, prng } from "./generator.ts";
-export {
-  type CompactSketch,
-  DDSketch,
-  type HllJson,
-  HyperLogLog,
-  murmur3,
-  newQuantileSketch,
-  QUANTILE_ACCURACY,
-  QuantileSketch,
-} from "./sketch.ts";
+export { murmur3 } from "./hash.ts";
+export { type HllJson, HyperLogLog } from "./hll.ts";
+export { type CompactSketch, newQuantileSketch, QUANTILE_ACCURACY, QuantileSketch } from "./quantile.ts";
+export { DDSketch } from "./_ddsketch.ts";
 export {
   describeWindow,
   hopping,

@@ -12,10 +12,17 @@
  * the partition count); keyless records go to one partition per request
  * (sticky), the next request to the next partition.
  *
- * What it does not do: transactions (the Kafka sink keeps `@platformatic/kafka`'s
- * transactional producer) and retrying a failed request — a broker error ends
- * the run with a {@linkcode ProduceError} naming the partition and the error,
- * after which the records not acknowledged are reported, never counted as sent.
+ * Retries: batches refused with a passing error (leader moved or not yet
+ * elected, a timeout, too few replicas, an out-of-order sequence, a dropped
+ * connection) are resent in sequence order with the same producer id, so the
+ * broker keeps each exactly once — up to 30 times in a row, with a growing
+ * pause (50 ms × attempt, at most 1 s), and while a leader is unreachable for
+ * no longer than three request deadlines. InitProducerId is retried while the
+ * coordinator is loading. Any other broker error, or a passing one that does
+ * not pass, ends the run with a {@linkcode ProduceError} naming the partition
+ * and the error; the records not acknowledged are then reported, never
+ * counted as sent. Transactions are not supported (the Kafka sink keeps
+ * `@platformatic/kafka`'s transactional producer).
  *
  * @example
  * ```ts ignore
