@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ROOT } from "../_helpers.ts";
+import { seededRandom } from "@mercury/core/random";
 
 /** Window and checkpoint options both fault tests' workers use: 1-minute windows, 5 s disorder, 200 ms checkpoints. */
 export const FAULT_WORKER = ["--window", "tumbling:1m", "--max-out-of-orderness", "5s", "--checkpoint", "200ms"];
@@ -51,4 +52,16 @@ export async function killPostgres(): Promise<void> {
 /** SIGKILLs the Kafka broker. */
 export function killBroker(): void {
   Deno.kill(servicePid("kafka"), "SIGKILL");
+}
+
+/**
+ * The random source of a fault test's kill timing, seeded so a failure can be replayed:
+ * `MERCURY_FAULT_SEED=<n>` replays a run; otherwise a fresh seed is drawn. The seed is
+ * printed either way.
+ */
+export function faultRandom(test: string): () => number {
+  const given = Deno.env.get("MERCURY_FAULT_SEED");
+  const seed = given !== undefined && /^\d+$/.test(given) ? Number(given) >>> 0 : Math.floor(Math.random() * 2 ** 32);
+  console.log(`${test}: kill timing seed ${seed} (replay with MERCURY_FAULT_SEED=${seed})`);
+  return seededRandom(seed);
 }

@@ -4,7 +4,8 @@
  * is SIGKILLed at random moments and the broker is killed and restarted once
  * under a running worker, which must ride it out;
  * the output read with read_committed must equal a ground truth recomputed
- * from the input topic.
+ * from the input topic. The kill timing is seeded (printed; replay with
+ * MERCURY_FAULT_SEED=<seed>).
  */
 import assert from "node:assert/strict";
 import {
@@ -19,7 +20,7 @@ import {
 import { resolveEndpoints } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
 import { integration, uniqueName } from "../_helpers.ts";
-import { FAULT_WORKER, killBroker, servicesUp, startWorker } from "./_fault.ts";
+import { FAULT_WORKER, faultRandom, killBroker, servicesUp, startWorker } from "./_fault.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 const COUNT = 200_000;
@@ -77,6 +78,7 @@ Deno.test({
       }
       return above;
     };
+    const random = faultRandom("exactly_once_kafka_test");
     let kills = 0;
     let brokerKilled = false;
     let survived = false;
@@ -89,7 +91,7 @@ Deno.test({
       const child = startWorker(topic, log, WORKER);
       if (kills < 5) {
         last = await waitForProgress(child, last);
-        await new Promise((r) => setTimeout(r, Math.random() * 150));
+        await new Promise((r) => setTimeout(r, random() * 150));
         try {
           child.kill("SIGKILL");
           kills++;

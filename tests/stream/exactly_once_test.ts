@@ -1,7 +1,8 @@
 /**
  * The exactly-once fault test: 600,000 events through the real pipeline while
  * the worker is SIGKILLed at random moments (and PostgreSQL is killed once);
- * the sink must equal a ground truth recomputed from the topic.
+ * the sink must equal a ground truth recomputed from the topic. The kill timing
+ * is seeded (printed; replay with MERCURY_FAULT_SEED=<seed>).
  */
 import assert from "node:assert/strict";
 import { PostgresSink } from "@mercury/stream";
@@ -18,7 +19,7 @@ import {
 } from "@mercury/stream";
 import { resolveEndpoints } from "@mercury/core";
 import { integration, ROOT, uniqueName } from "../_helpers.ts";
-import { FAULT_WORKER, killPostgres, servicesUp, startWorker } from "./_fault.ts";
+import { FAULT_WORKER, faultRandom, killPostgres, servicesUp, startWorker } from "./_fault.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 
@@ -74,7 +75,7 @@ Deno.test({
     let kills = 0;
     let pgKilled = false;
     let finished = false;
-    const random = Math.random;
+    const random = faultRandom("exactly_once_test");
     // Each round: start a worker, wait until it has checkpointed something new, let it run a
     // random moment more, then SIGKILL it. Once, PostgreSQL is crashed and restarted under it.
     const waitForProgress = async (child: Deno.ChildProcess, above: number) => {
