@@ -8,7 +8,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Admin, Consumer, type Message, Producer } from "@platformatic/kafka";
+import { Admin, Consumer, Producer } from "@platformatic/kafka";
+import { asMessage, offsetCommitMessage, trackTopic } from "./_platformatic.ts";
 import { MercuryError, Registry } from "@mercury/core";
 import { retry } from "@mercury/core/retry";
 import type { Sql } from "@mercury/core/services/postgres";
@@ -345,7 +346,7 @@ export class Processor<E> {
     this.#consumer = consumer;
     // The group protocol (join, heartbeats, assignment) stays with the client; records come
     // through the lean fetch path, starting at each partition's checkpoint.
-    (consumer.topics as unknown as { track(topic: string): boolean }).track(topic);
+    trackTopic(consumer, topic);
     // The join waits for the other members' rebalance (up to the rebalance timeout) besides the request deadline.
     await withKafkaDeadline(
       consumer.joinGroup({}),
@@ -721,24 +722,6 @@ export class Processor<E> {
     this.#dead.push({ key, value, reason, partition, offset });
   }
 
-  /** What a Kafka transaction needs to commit a partition's offset with the group (`tx.addOffset`). */
-  #offsetMessage(partition: number, lastOffset: number): Message {
-    const c = this.#consumer!;
-    return {
-      topic: this.options.topic,
-      partition,
-      offset: BigInt(lastOffset),
-      metadata: {
-        consumer: {
-          groupId: c.groupId,
-          memberId: c.memberId,
-          generationId: c.generationId,
-          coordinatorId: c.coordinatorId,
-        },
-      },
-    } as unknown as Message;
-  }
-
   /**
    * Takes a checkpoint: snapshots every dirty partition now, then commits it in
    * the background while processing goes on. One commit is in flight at a time,
@@ -785,7 +768,9 @@ export class Processor<E> {
       events: s.events,
       late: s.late,
       dead: s.dead,
-      lastMessage: this.#sink.commitsGroupOffsets && s.next > 0 ? this.#offsetMessage(p, s.next - 1) : undefined,
+      lastMessage: this.#sink.commitsGroupOffsets && s.next > 0
+        ? asMessage(offsetCommitMessage(this.#consumer!, this.options.topic, p, s.next - 1))
+        : undefined,
     }));
     const samples = this.#latencySamples;
     this.#latencySamples = [];

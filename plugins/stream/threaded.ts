@@ -33,6 +33,7 @@
  *
  * @module
  */
+import { trackTopic } from "./_platformatic.ts";
 import type { Consumer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
@@ -352,7 +353,7 @@ export class ThreadedProcessor {
     const brokers = this.options.brokers;
     await withKafkaDeadline(checkGroupOffsets(consumer, sink, topic, this.#group), ms, brokers, "group offsets");
     this.#consumer = consumer;
-    (consumer.topics as unknown as { track(topic: string): boolean }).track(topic);
+    trackTopic(consumer, topic);
     // The join waits for the other members' rebalance (up to the rebalance timeout) besides the request deadline.
     await withKafkaDeadline(consumer.joinGroup({}), ms + 20_000, brokers, "joining the group");
   }
