@@ -1,7 +1,7 @@
 /**
- * `@mercury/stream`: the real-time pipeline on Kafka (seed task 1) — a load
+ * `@mercury/stream`: the real-time pipeline on Kafka — a load
  * generator, event validation, event-time windows with watermarks and
- * mergeable sketches, and an exactly-once sink into PostgreSQL.
+ * mergeable sketches, and exactly-once sinks into PostgreSQL or Kafka.
  *
  * @example
  * ```ts
@@ -79,7 +79,8 @@ export {
   type LoadedPartition,
   type PartitionCheckpoint,
 } from "./checkpoint_store.ts";
-export { checkGroupOffsets, checkTopic, Processor, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
+export { Processor, type ProcessorOptions, type ProcessorStats } from "./processor.ts";
+export { checkGroupOffsets, checkTopic } from "./group.ts";
 export {
   type FetchedPartition,
   Fetcher,

@@ -37,16 +37,15 @@ import { trackTopic } from "./_platformatic.ts";
 import type { Consumer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
+import type { ProcessorOptions, ProcessorStats } from "./processor.ts";
 import {
   assignedPartitions,
   checkGroupOffsets,
   checkTopic,
   groupConsumer,
   partitionList,
-  type ProcessorOptions,
-  type ProcessorStats,
   retryStart,
-} from "./processor.ts";
+} from "./group.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
