@@ -15,18 +15,7 @@
 import { MercuryError } from "@mercury/core";
 import { parseDuration } from "./window.ts";
 
-/** The default deadline of one Kafka request (and of connecting), in ms: `--request-timeout 10s`. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-
-/** `--request-timeout DUR`, the option of every command that talks to Kafka. */
-export const requestTimeoutOption = {
-  "request-timeout": {
-    type: "duration",
-    min: 1,
-    description: "deadline of connecting to Kafka and of each request",
-    default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
-  },
-} as const;
+export { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutOption } from "./command_options.ts";
 
 /**
  * The `--request-timeout` value in ms: a positive duration (text, or the ms

@@ -14,29 +14,8 @@
  *
  * @module
  */
-import { definePlugin } from "@mercury/core";
-import { topicsCommand } from "./topics.ts";
-import { autoscaleCommand, dashboardCommand, processCommand, produceCommand, verifyCommand } from "./commands.ts";
-
-/** The plugin's manifest, found by `deno task mercury plugins`. */
-export const manifest = definePlugin({
-  name: "stream",
-  title: "Streaming pipeline",
-  version: "0.1.0",
-  description: "Kafka in, event-time windows, exactly-once results in PostgreSQL/TimescaleDB",
-  services: ["kafka", "postgres", "redis"],
-  commands: {
-    produce: produceCommand,
-    process: processCommand,
-    verify: verifyCommand,
-    dashboard: dashboardCommand,
-    autoscale: autoscaleCommand,
-    topics: topicsCommand,
-  },
-  notebook: "notebooks/01-stream.ipynb",
-});
-
-export { topicsCommand };
+export { manifest } from "./manifest.ts";
+export { listTopics, type TopicSummary } from "./topics.ts";
 export { type Event, isRejected, parseEvent, parseEventAt, type ParseOptions, type Rejected } from "./event.ts";
 export { type GeneratedRecord, generateEvents, type GeneratorOptions, prng } from "./generator.ts";
 export { murmur3 } from "./hash.ts";
@@ -60,7 +39,6 @@ export {
   WindowAggregator,
   type WindowResult,
 } from "./aggregator.ts";
-export { autoscaleCommand, dashboardCommand, processCommand, produceCommand, verifyCommand } from "./commands.ts";
 export { type Enricher, type Topology, topology } from "./topology.ts";
 export { DEFAULT_PIPELINE, defaultPipeline, type DefaultPipelineArgs, defaultTopology } from "./default_pipeline.ts";
 export { placePartitions, ThreadedProcessor, type ThreadedProcessorOptions, type TopologyModule } from "./threaded.ts";

@@ -4,15 +4,9 @@
  *
  * @module
  */
-import type { CommandSpec } from "@mercury/core";
+import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { connectKafka } from "@mercury/core/services/kafka";
-import {
-  closeWithin,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  requestTimeoutMs,
-  requestTimeoutOption,
-  withKafkaDeadline,
-} from "./kafka_deadline.ts";
+import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutMs, withKafkaDeadline } from "./kafka_deadline.ts";
 
 /** One topic as listed. */
 export interface TopicSummary {
@@ -52,29 +46,21 @@ export async function listTopics(
   }
 }
 
-/** The `topics` command. */
-export const topicsCommand: CommandSpec = {
-  summary: "list Kafka topics with partitions and message counts",
-  options: {
-    internal: { type: "boolean", description: "include internal topics (__consumer_offsets, …)" },
-    json: { type: "boolean", description: "print JSON instead of a table" },
-    ...requestTimeoutOption,
-  },
-  async run(args, ctx) {
-    const timeoutMs = requestTimeoutMs(args.values["request-timeout"]);
-    const topics = await listTopics(ctx.endpoints().kafka.brokers, args.values.internal === true, timeoutMs);
-    if (args.values.json) {
-      ctx.print(JSON.stringify(topics));
-      return;
-    }
-    if (topics.length === 0) {
-      ctx.print("no topics");
-      return;
-    }
-    const w = Math.max(5, ...topics.map((t) => t.topic.length));
-    ctx.print(`${"topic".padEnd(w)}  partitions  messages`);
-    for (const t of topics) {
-      ctx.print(`${t.topic.padEnd(w)}  ${String(t.partitions).padStart(10)}  ${String(t.messages).padStart(8)}`);
-    }
-  },
-};
+/** Runs `stream topics` (its options are in manifest.ts). */
+export async function topics(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const timeoutMs = requestTimeoutMs(args.values["request-timeout"]);
+  const topics = await listTopics(ctx.endpoints().kafka.brokers, args.values.internal === true, timeoutMs);
+  if (args.values.json) {
+    ctx.print(JSON.stringify(topics));
+    return;
+  }
+  if (topics.length === 0) {
+    ctx.print("no topics");
+    return;
+  }
+  const w = Math.max(5, ...topics.map((t) => t.topic.length));
+  ctx.print(`${"topic".padEnd(w)}  partitions  messages`);
+  for (const t of topics) {
+    ctx.print(`${t.topic.padEnd(w)}  ${String(t.partitions).padStart(10)}  ${String(t.messages).padStart(8)}`);
+  }
+}
