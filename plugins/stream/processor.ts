@@ -30,6 +30,7 @@ import { ensureTopic } from "./produce.ts";
 import { Fetcher, FetchError, type FetchResponse } from "./fetcher.ts";
 import type { Topology } from "./topology.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
+import { type WorkerMetrics, workerMetrics } from "./worker_metrics.ts";
 
 /** Options of {@linkcode Processor}. */
 export interface ProcessorOptions<E> {
@@ -171,41 +172,13 @@ export class Processor<E> {
   /** Manual assignment: `onDone` was called for the current assignment. */
   #reportedDone = false;
   #latencySamples: number[] = [];
-  #metrics;
+  #metrics: WorkerMetrics;
 
   constructor(options: ProcessorOptions<E>) {
     this.options = options;
     this.pipeline = options.pipeline ?? options.topic;
     this.registry = options.registry ?? new Registry();
-    const r = this.registry;
-    this.#metrics = {
-      eventsIn: r.counter("mercury_stream_events_in_total", "Records read from Kafka", ["partition"]),
-      resultsOut: r.counter("mercury_stream_results_out_total", "Final window results written"),
-      late: r.counter("mercury_stream_late_events_total", "Events behind the watermark (dead-lettered)"),
-      dead: r.counter("mercury_stream_dead_letter_total", "Records sent to the dead-letter topic", ["reason"]),
-      lag: r.gauge("mercury_stream_consumer_lag", "End offset minus next offset", ["partition"]),
-      watermark: r.gauge("mercury_stream_watermark_seconds", "Event-time watermark", ["partition"]),
-      open: r.gauge("mercury_stream_open_windows", "Open (key, window) pairs in state"),
-      latency: r.histogram(
-        "mercury_stream_end_to_end_latency_seconds",
-        "From a record's append to Kafka to its checkpoint committing (sampled 1/64)",
-        [],
-        [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30],
-      ),
-      commit: r.histogram("mercury_stream_commit_seconds", "Checkpoint transaction time", [], [
-        0.005,
-        0.01,
-        0.025,
-        0.05,
-        0.1,
-        0.25,
-        0.5,
-        1,
-        5,
-      ]),
-      rebalances: r.counter("mercury_stream_rebalances_total", "Consumer group rebalances seen"),
-      fenced: r.counter("mercury_stream_fenced_total", "Checkpoints refused because another worker moved a partition"),
-    };
+    this.#metrics = workerMetrics(this.registry);
   }
 
   get #timeoutMs(): number {

@@ -1,0 +1,53 @@
+/**
+ * The Prometheus metrics of a stream worker (`Processor`), registered on a
+ * core `Registry` and served by `stream process --metrics-port`.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "@mercury/core";
+ * import { workerMetrics } from "./worker_metrics.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const r = new Registry();
+ * workerMetrics(r).late.inc();
+ * assert.match(r.expose(), /mercury_stream_late_events_total 1/);
+ * ```
+ *
+ * @module
+ */
+import type { Registry } from "@mercury/core";
+
+/** Registers the worker's metrics on `r` and returns them. */
+export function workerMetrics(r: Registry) {
+  return {
+    eventsIn: r.counter("mercury_stream_events_in_total", "Records read from Kafka", ["partition"]),
+    resultsOut: r.counter("mercury_stream_results_out_total", "Final window results written"),
+    late: r.counter("mercury_stream_late_events_total", "Events behind the watermark (dead-lettered)"),
+    dead: r.counter("mercury_stream_dead_letter_total", "Records sent to the dead-letter topic", ["reason"]),
+    lag: r.gauge("mercury_stream_consumer_lag", "End offset minus next offset", ["partition"]),
+    watermark: r.gauge("mercury_stream_watermark_seconds", "Event-time watermark", ["partition"]),
+    open: r.gauge("mercury_stream_open_windows", "Open (key, window) pairs in state"),
+    latency: r.histogram(
+      "mercury_stream_end_to_end_latency_seconds",
+      "From a record's append to Kafka to its checkpoint committing (sampled 1/64)",
+      [],
+      [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30],
+    ),
+    commit: r.histogram("mercury_stream_commit_seconds", "Checkpoint transaction time", [], [
+      0.005,
+      0.01,
+      0.025,
+      0.05,
+      0.1,
+      0.25,
+      0.5,
+      1,
+      5,
+    ]),
+    rebalances: r.counter("mercury_stream_rebalances_total", "Consumer group rebalances seen"),
+    fenced: r.counter("mercury_stream_fenced_total", "Checkpoints refused because another worker moved a partition"),
+  };
+}
+
+/** The metrics {@linkcode workerMetrics} registers. */
+export type WorkerMetrics = ReturnType<typeof workerMetrics>;
