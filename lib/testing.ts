@@ -218,32 +218,55 @@ function badValues(spec: CommandSpec): string[][] {
   return out;
 }
 
-/** Specifiers of npm packages reached from `url` through static imports (dynamic `import()` is not followed). */
-async function staticNpmImports(url: string, cwd: string): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", url], cwd, stderr: "piped" }).output();
-  if (!out.success) fail(`deno info ${url} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+/**
+ * Every module `entry` loads before any dynamic `import()` runs, from `deno info --json`: static edges only, npm
+ * packages kept as leaves (`npm:…` specifiers, not followed). The check behind "the manifest module is light", for
+ * tests that assert more of a plugin's graph than the conformance suite does.
+ *
+ * @example
+ * ```ts
+ * import { staticImportGraph } from "@mercury/core/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const graph = await staticImportGraph(new URL("./plugin.ts", import.meta.resolve("@mercury/core")).href, ".");
+ * assert.ok(graph.some((s) => s.endsWith("/errors.ts")));
+ * assert.deepEqual(graph.filter((s) => s.startsWith("npm:")), []);
+ * ```
+ */
+export async function staticImportGraph(entry: string, cwd: string): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", entry], cwd, stderr: "piped" })
+    .output();
+  if (!out.success) fail(`deno info ${entry} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
   const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
     modules: { specifier: string; dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[] }[];
     redirects: Record<string, string>;
   };
   const bySpecifier = new Map(graph.modules.map((mod) => [mod.specifier, mod]));
   const seen = new Set<string>();
-  const npm = new Set<string>();
-  const stack = [url];
+  const found: string[] = [];
+  const stack = [...graph.roots];
   while (stack.length) {
     const s = stack.pop()!;
     const target = graph.redirects[s] ?? s;
     if (seen.has(target)) continue;
     seen.add(target);
     if (s.startsWith("npm:") || target.startsWith("npm:")) {
-      npm.add(s.replace(/^npm:\/?/, ""));
+      found.push(s.startsWith("npm:") ? s : target);
       continue;
     }
+    found.push(target);
     for (const dep of bySpecifier.get(target)?.dependencies ?? []) {
       if (!dep.isDynamic && dep.code) stack.push(dep.code.specifier);
     }
   }
-  return [...npm].sort();
+  return found;
+}
+
+/** Specifiers of npm packages reached from `url` through static imports (dynamic `import()` is not followed). */
+async function staticNpmImports(url: string, cwd: string): Promise<string[]> {
+  const npm = (await staticImportGraph(url, cwd)).filter((s) => s.startsWith("npm:"));
+  return [...new Set(npm.map((s) => s.replace(/^npm:\/?/, "")))].sort();
 }
 
 /** The plugin's TypeScript sources, without tests, test data and dependencies. */

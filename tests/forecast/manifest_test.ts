@@ -4,39 +4,15 @@
  * needs it.
  */
 import assert from "node:assert/strict";
+import { staticImportGraph } from "@mercury/core/testing";
 import { MercuryError } from "@mercury/core";
 import { ALGORITHMS, createForecaster, manifest, restoreForecaster, runForecast } from "@mercury/forecast";
 import { manifest as lightManifest } from "@mercury/forecast/manifest";
 import { ALGORITHM_NAMES } from "../../plugins/forecast/_names.ts";
 import { ROOT } from "../_helpers.ts";
 
-interface Dep {
-  code?: { specifier: string };
-  isDynamic?: boolean;
-}
-interface InfoModule {
-  specifier: string;
-  dependencies?: Dep[];
-}
-
-/** Every module `entry` loads before any dynamic import runs (static edges only), from `deno info --json`. */
-async function staticGraph(entry: string): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", entry], cwd: ROOT }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { roots: string[]; modules: InfoModule[] };
-  const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const todo = [...info.roots];
-  while (todo.length) {
-    const s = todo.pop()!;
-    if (seen.has(s)) continue;
-    seen.add(s);
-    for (const d of bySpec.get(s)?.dependencies ?? []) {
-      if (!d.isDynamic && d.code) todo.push(d.code.specifier);
-    }
-  }
-  return [...seen];
-}
+/** Every module `entry` loads before any dynamic import runs (core's static-graph walk). */
+const staticGraph = (entry: string) => staticImportGraph(entry, ROOT);
 
 const npm = (graph: string[]) => graph.filter((s) => s.startsWith("npm:") || s.includes("/node_modules/"));
 const forecastModules = (graph: string[]) =>

@@ -1,35 +1,11 @@
 /** The olap manifest is a light front door: its static module graph holds no npm package and none of the engine. */
 import assert from "node:assert/strict";
+import { staticImportGraph } from "@mercury/core/testing";
 import { manifest } from "@mercury/olap/manifest";
 import { integration, ROOT, runScript } from "../_helpers.ts";
 
-interface Dep {
-  code?: { specifier: string };
-  isDynamic?: boolean;
-}
-interface InfoModule {
-  specifier: string;
-  dependencies?: Dep[];
-}
-
-/** Every module `entry` loads before any dynamic import runs (static edges only), from `deno info --json`. */
-async function staticGraph(entry: string): Promise<Set<string>> {
-  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", entry], cwd: ROOT }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { roots: string[]; modules: InfoModule[] };
-  const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const todo = [...info.roots];
-  while (todo.length) {
-    const s = todo.pop()!;
-    if (seen.has(s)) continue;
-    seen.add(s);
-    for (const d of bySpec.get(s)?.dependencies ?? []) {
-      if (!d.isDynamic && d.code) todo.push(d.code.specifier);
-    }
-  }
-  return seen;
-}
+/** Every module `entry` loads before any dynamic import runs (core's static-graph walk), as a set. */
+const staticGraph = async (entry: string) => new Set(await staticImportGraph(entry, ROOT));
 
 Deno.test("olap manifest.ts statically imports no npm package and no engine module", async () => {
   const graph = [...await staticGraph("plugins/olap/manifest.ts")];
