@@ -46,7 +46,8 @@ export interface TrainOptions {
  *
  * const s = { id: "a", ds: [1, 2, 3], y: [1, 2, 3], filled: 0 };
  * checkLength(s, "naive", 1);
- * assert.throws(() => checkLength(s, "auto_ets", 12), /series a has 3 points; auto_ets with season 12 needs at least 26/);
+ * assert.throws(() => checkLength(s, "seasonal_naive", 12), /series a has 3 points; seasonal_naive with season 12 needs at least 13/);
+ * checkLength({ ...s, ds: [1, 2, 3, 4], y: [1, 2, 3, 4] }, "auto_ets", 12); // shorter than two seasons: non-seasonal ETS
  * assert.throws(
  *   () => checkLength(s, "ensemble", 1, "d.csv", { members: ["naive", "auto_arima"] }),
  *   /ensemble member auto_arima with season 1 needs at least 8/,
