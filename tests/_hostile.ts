@@ -81,13 +81,21 @@ export interface HostileTarget {
   };
 }
 
-/** A TCP peer that accepts connections and never answers: `host:port`, and a function that closes it. */
-export function silentPeer(): { address: string; port: number; close(): void } {
+/**
+ * A TCP peer on a free port that accepts connections and never answers: `host:port`, and a function that closes it.
+ * `onConnection` makes it misbehave otherwise (close at once, answer garbage); connections stay open until `close()`.
+ */
+export function silentPeer(
+  onConnection?: (conn: Deno.Conn) => void,
+): { address: string; port: number; close(): void } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
   (async () => {
     try {
-      for await (const c of listener) conns.push(c);
+      for await (const c of listener) {
+        conns.push(c);
+        onConnection?.(c);
+      }
     } catch { /* closed */ }
   })();
   const port = (listener.addr as Deno.NetAddr).port;

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import { FeatureServer, RedisOnlineStore, serveHttp } from "@mercury/features";
 import { serveGrpc } from "@mercury/features/grpc";
-import { hostileHttpSuite } from "../_hostile.ts";
+import { hostileHttpSuite, silentPeer } from "../_hostile.ts";
 import { integration } from "../_helpers.ts";
 import { grpcCaller, grpcError, servingFixture } from "./_serving.ts";
 
@@ -116,14 +116,8 @@ Deno.test({
         await healthy();
       });
       await t.step("a silent Redis is UNAVAILABLE within the store timeout, not a hang", async () => {
-        const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-        const conns: Deno.Conn[] = [];
-        (async () => {
-          try {
-            for await (const c of listener) conns.push(c);
-          } catch { /* closed */ }
-        })();
-        const redis = new Redis(`redis://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`, {
+        const peer = silentPeer();
+        const redis = new Redis(`redis://${peer.address}`, {
           maxRetriesPerRequest: null,
         });
         const silent = await serveGrpc(
@@ -144,8 +138,7 @@ Deno.test({
           c.client.close();
           await silent.close();
           redis.disconnect();
-          for (const x of conns) x.close();
-          listener.close();
+          peer.close();
         }
       });
     } finally {

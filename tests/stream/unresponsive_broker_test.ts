@@ -10,40 +10,16 @@ import { connectPostgres } from "@mercury/core/services/postgres";
 import { Fetcher, FetchError } from "@mercury/stream";
 import { KafkaConnection, RequestWriter } from "../../plugins/stream/wire.ts";
 import { integration, runScript, uniqueName } from "../_helpers.ts";
+import { silentPeer } from "../_hostile.ts";
 
 type Behaviour = "silent" | "close" | "garbage";
 
-/** A TCP server on a free port that accepts connections and misbehaves as told. */
+/** A TCP server on a free port that accepts connections and misbehaves as told (silent: held open, never answered). */
 function fakeBroker(behaviour: Behaviour): { address: string; port: number; close(): void } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  void (async () => {
-    try {
-      for await (const conn of listener) {
-        conns.push(conn);
-        if (behaviour === "close") conn.close();
-        else if (behaviour === "garbage") void garbage(conn);
-        // silent: the connection is held open, never read, never answered
-      }
-    } catch {
-      // listener closed
-    }
-  })();
-  const port = (listener.addr as Deno.NetAddr).port;
-  return {
-    address: `127.0.0.1:${port}`,
-    port,
-    close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // already closed
-        }
-      }
-    },
-  };
+  return silentPeer((conn) => {
+    if (behaviour === "close") conn.close();
+    else if (behaviour === "garbage") void garbage(conn);
+  });
 }
 
 /** Answers every read with a well-framed response of the wrong correlation id and no body. */
