@@ -1,0 +1,33 @@
+/**
+ * The privacy plugin's manifest: commands, options and help only. Each
+ * command loads its implementation from `./commands/` on first run.
+ *
+ * @example
+ * ```ts
+ * import { manifest } from "@mercury/privacy/manifest";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(manifest.name, "privacy");
+ * ```
+ *
+ * @module
+ */
+import { definePlugin, lazyRun } from "@mercury/core/plugin";
+
+/** What `deno task mercury` knows about the privacy plugin. */
+export const manifest = definePlugin({
+  name: "privacy",
+  title: "privacy",
+  version: "0.1.0",
+  description: "TODO: what privacy does",
+  services: [],
+  notebook: "notebooks/07-privacy.ipynb",
+  commands: {
+    hello: {
+      summary: "print a greeting",
+      usage: "[who]",
+      options: { times: { type: "int", min: 1, max: 100, default: 1, description: "how many times" } },
+      run: lazyRun(() => import("./commands/hello.ts"), "hello"),
+    },
+  },
+});

@@ -1,0 +1,33 @@
+/**
+ * The quality plugin's manifest: commands, options and help only. Each
+ * command loads its implementation from `./commands/` on first run.
+ *
+ * @example
+ * ```ts
+ * import { manifest } from "@mercury/quality/manifest";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(manifest.name, "quality");
+ * ```
+ *
+ * @module
+ */
+import { definePlugin, lazyRun } from "@mercury/core/plugin";
+
+/** What `deno task mercury` knows about the quality plugin. */
+export const manifest = definePlugin({
+  name: "quality",
+  title: "quality",
+  version: "0.1.0",
+  description: "TODO: what quality does",
+  services: [],
+  notebook: "notebooks/04-quality.ipynb",
+  commands: {
+    hello: {
+      summary: "print a greeting",
+      usage: "[who]",
+      options: { times: { type: "int", min: 1, max: 100, default: 1, description: "how many times" } },
+      run: lazyRun(() => import("./commands/hello.ts"), "hello"),
+    },
+  },
+});
