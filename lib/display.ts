@@ -17,8 +17,7 @@
  *
  * @module
  */
-import * as vega from "vega";
-import * as vl from "vega-lite";
+import type * as vl from "vega-lite";
 import { escapeHtml } from "./html.ts";
 
 export { escapeHtml };
@@ -188,9 +187,11 @@ export interface ChartOptions {
  * ```
  */
 export async function chartSvg(spec: vl.TopLevelSpec): Promise<string> {
-  let compiled: vega.Spec;
+  // vega and vega-lite cost ~250 ms to load: only charts pay for them, not tables or text.
+  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+  let compiled: ReturnType<typeof vegaLite.compile>["spec"];
   try {
-    compiled = vl.compile(spec).spec;
+    compiled = vegaLite.compile(spec).spec;
   } catch (err) {
     throw new TypeError(`Cannot compile the vega-lite spec: ${(err as Error).message}`, { cause: err });
   }
