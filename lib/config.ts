@@ -8,10 +8,14 @@
 import { MercuryError } from "./errors.ts";
 
 /** The real services Mercury's plugins talk to. */
-export type ServiceName = "kafka" | "postgres" | "redis";
+/** `mlflow` and `prometheus` are the observe plugin's (started by a plain `services up` when a plugin declares them). */
+export type ServiceName = "kafka" | "postgres" | "redis" | "mlflow" | "prometheus";
 
 /** Every service name, in start order. */
-export const SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka"];
+export const SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka", "mlflow", "prometheus"];
+
+/** The services a plain `services up` always starts; the others only when a plugin's manifest declares them. */
+export const CORE_SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka"];
 
 /**
  * Loopback ports of the native launcher. They differ from the usual 5432, 6379
@@ -22,6 +26,8 @@ export const DEFAULT_PORTS = {
   redis: 56379,
   kafka: 59092,
   kafkaController: 59093,
+  mlflow: 55000,
+  prometheus: 59090,
 } as const;
 
 /** Environment variables that name an endpoint; a set one wins over everything. */
@@ -29,6 +35,8 @@ export const ENV_VARS: Readonly<Record<ServiceName, string>> = {
   kafka: "MERCURY_KAFKA_BROKERS",
   postgres: "MERCURY_PG_URL",
   redis: "MERCURY_REDIS_URL",
+  mlflow: "MERCURY_MLFLOW_URL",
+  prometheus: "MERCURY_PROMETHEUS_URL",
 };
 
 /** Where an endpoint came from. */
@@ -39,6 +47,8 @@ export interface Endpoints {
   kafka: { brokers: string[]; source: EndpointSource };
   postgres: { url: string; source: EndpointSource };
   redis: { url: string; source: EndpointSource };
+  mlflow: { url: string; source: EndpointSource };
+  prometheus: { url: string; source: EndpointSource };
 }
 
 /** The shape of `.mercury/services.json`. */
@@ -46,6 +56,8 @@ export interface ServicesFile {
   kafka?: { brokers: string[]; mode?: string };
   postgres?: { url: string; mode?: string; timescaledb?: boolean };
   redis?: { url: string; mode?: string };
+  mlflow?: { url: string; mode?: string };
+  prometheus?: { url: string; mode?: string };
 }
 
 /** Inputs of {@linkcode resolveEndpoints}; all optional so tests can hand in fakes. */
@@ -57,11 +69,19 @@ export interface ResolveOptions {
 }
 
 /** Default endpoints of the native launcher. */
-export function defaultEndpoints(): { kafka: string[]; postgres: string; redis: string } {
+export function defaultEndpoints(): {
+  kafka: string[];
+  postgres: string;
+  redis: string;
+  mlflow: string;
+  prometheus: string;
+} {
   return {
     kafka: [`127.0.0.1:${DEFAULT_PORTS.kafka}`],
     postgres: `postgres://mercury@127.0.0.1:${DEFAULT_PORTS.postgres}/mercury`,
     redis: `redis://127.0.0.1:${DEFAULT_PORTS.redis}`,
+    mlflow: `http://127.0.0.1:${DEFAULT_PORTS.mlflow}`,
+    prometheus: `http://127.0.0.1:${DEFAULT_PORTS.prometheus}`,
   };
 }
 
@@ -109,7 +129,17 @@ export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
     ? { url: checkUrl(file.redis.url, ["redis:", "rediss:"], path), source: "file" as const }
     : { url: defaults.redis, source: "default" as const };
 
-  return { kafka, postgres, redis };
+  const http = (name: "mlflow" | "prometheus") => {
+    const fromEnv = nonEmpty(env(ENV_VARS[name]));
+    const fromFile = file[name];
+    return fromEnv !== undefined
+      ? { url: checkUrl(fromEnv, ["http:", "https:"], ENV_VARS[name]), source: "env" as const }
+      : fromFile
+      ? { url: checkUrl(fromFile.url, ["http:", "https:"], path), source: "file" as const }
+      : { url: defaults[name], source: "default" as const };
+  };
+
+  return { kafka, postgres, redis, mlflow: http("mlflow"), prometheus: http("prometheus") };
 }
 
 /**

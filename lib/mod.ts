@@ -25,6 +25,7 @@
  */
 export { type ErrorCode, EXIT_CODES, formatError, MercuryError, type MercuryErrorOptions } from "./errors.ts";
 export {
+  CORE_SERVICE_NAMES,
   DEFAULT_PORTS,
   defaultEndpoints,
   type Endpoints,

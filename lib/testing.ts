@@ -56,6 +56,8 @@ export const SERVICE_PATTERNS: Readonly<Record<string, RegExp>> = {
   kafka: /@mercury\/core\/services\/kafka|\bconnectKafka\b|["']@platformatic\/kafka["']|["']kafkajs["']/,
   postgres: /@mercury\/core\/services\/postgres|\bconnectPostgres\b|from ["']postgres["']/,
   redis: /@mercury\/core\/services\/redis|\bconnectRedis\b|["']ioredis["']/,
+  mlflow: /\bmlflow\.url\b/,
+  prometheus: /\bprometheus\.url\b/,
 };
 
 /**

@@ -5,7 +5,7 @@
  */
 import { commandHelp, main, MercuryError, parseCommandArgs, projectRoot } from "@mercury/core";
 import type { CommandSpec } from "@mercury/core";
-import { Launcher, statusTable } from "./services/launcher.ts";
+import { Launcher, plainUpServices, statusTable } from "./services/launcher.ts";
 
 const PROG = "deno task services";
 
@@ -16,17 +16,19 @@ const common = {
 const commands: Record<string, CommandSpec> = {
   up: {
     summary: "start services (all by default) and wait until each answers a real request",
-    usage: "[kafka|postgres|redis…]",
+    usage: "[kafka|postgres|redis|mlflow|prometheus…]",
     options: common,
     async run(args) {
       const l = launcher(args.values.timeout);
-      const rows = await l.up(l.select(args.positionals));
+      // A plain `up` starts the core services and those the plugins' manifests declare.
+      const names = args.positionals.length ? l.select(args.positionals) : await plainUpServices(l.root);
+      const rows = await l.up(names);
       console.log(statusTable(rows));
     },
   },
   down: {
     summary: "stop the services this project started (others are left alone)",
-    usage: "[kafka|postgres|redis…]",
+    usage: "[kafka|postgres|redis|mlflow|prometheus…]",
     options: { ...common, purge: { type: "boolean", description: "also delete their data under .mercury/" } },
     async run(args) {
       const l = launcher(args.values.timeout);
@@ -35,18 +37,18 @@ const commands: Record<string, CommandSpec> = {
   },
   status: {
     summary: "print service, mode, endpoint, pid, health (exit 69 when one is down)",
-    usage: "[kafka|postgres|redis…]",
+    usage: "[kafka|postgres|redis|mlflow|prometheus…]",
     options: { json: { type: "boolean", description: "print JSON" } },
     async run(args) {
       const l = launcher(undefined);
-      const rows = await l.status(l.select(args.positionals));
+      const rows = await l.status(args.positionals.length ? l.select(args.positionals) : await plainUpServices(l.root));
       console.log(args.values.json ? JSON.stringify(rows, null, 2) : statusTable(rows));
       return rows.every((r) => r.health.ok) ? 0 : 69;
     },
   },
   logs: {
     summary: "print the end of each service's log",
-    usage: "[kafka|postgres|redis…]",
+    usage: "[kafka|postgres|redis|mlflow|prometheus…]",
     options: { lines: { type: "int", min: 1, short: "n", description: "lines per service", default: 40 } },
     run(args) {
       const lines = args.values.lines as number;
@@ -64,15 +66,17 @@ function launcher(timeout: unknown): Launcher {
 function help(): string {
   const w = Math.max(...Object.keys(commands).map((c) => c.length));
   return [
-    `${PROG} <command> [kafka|postgres|redis…] [options]`,
+    `${PROG} <command> [kafka|postgres|redis|mlflow|prometheus…] [options]`,
     "",
-    "Runs Kafka (KRaft), PostgreSQL and Redis: with Docker Compose where a Docker engine",
+    "Runs Kafka (KRaft), PostgreSQL and Redis (and MLflow and Prometheus when a plugin declares them,",
+    "or when named): with Docker Compose where a Docker engine",
     "runs, otherwise natively under .mercury/ on loopback. Endpoints go to .mercury/services.json.",
     "",
     "Commands:",
     ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`),
     "",
-    "Environment: MERCURY_KAFKA_BROKERS, MERCURY_PG_URL, MERCURY_REDIS_URL (use that server as is),",
+    "Environment: MERCURY_KAFKA_BROKERS, MERCURY_PG_URL, MERCURY_REDIS_URL, MERCURY_MLFLOW_URL,",
+    "MERCURY_PROMETHEUS_URL (use that server as is),",
     "MERCURY_SERVICES_MODE=native|compose|auto.",
   ].join("\n");
 }

@@ -127,6 +127,25 @@ export async function stopPid(pid: number, signal: Deno.Signal = "SIGTERM", grac
   }
 }
 
+/**
+ * Stops a server started by {@linkcode spawnDetached} together with the
+ * children it forked (its session's process group): `signal` to the group,
+ * then SIGKILL after `graceMs`.
+ */
+export async function stopGroup(pid: number, signal: Deno.Signal = "SIGTERM", graceMs = 30_000): Promise<void> {
+  try {
+    Deno.kill(-pid, signal);
+  } catch {
+    return await stopPid(pid, signal, graceMs);
+  }
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  try {
+    Deno.kill(-pid, "SIGKILL");
+  } catch { /* the group is gone */ }
+  while (alive(pid)) await sleep(50);
+}
+
 /** Whether nothing listens on 127.0.0.1:`port`. */
 export function portFree(port: number): boolean {
   try {

@@ -7,6 +7,8 @@
  * @module
  */
 import {
+  CORE_SERVICE_NAMES,
+  discoverPlugins,
   ENV_VARS,
   type HealthReport,
   MercuryError,
@@ -21,6 +23,8 @@ import {
 import { retry, sleep } from "@mercury/core/retry";
 import { alive, portFree, portHolder, run, tail, writeAtomic } from "./_process.ts";
 import { kafkaService } from "./kafka.ts";
+import { httpHealth, mlflowService } from "./mlflow.ts";
+import { prometheusService } from "./prometheus.ts";
 import type { NativeService } from "./native.ts";
 import { postgresService } from "./postgres.ts";
 import { redisService } from "./redis.ts";
@@ -58,7 +62,9 @@ export interface LauncherOptions {
   mode?: "native" | "compose";
   log?: (line: string) => void;
   /** Port overrides (tests use free ports to prove conflict handling). */
-  ports?: Partial<{ postgres: number; redis: number; kafka: number; kafkaController: number }>;
+  ports?: Partial<
+    { postgres: number; redis: number; kafka: number; kafkaController: number; mlflow: number; prometheus: number }
+  >;
 }
 
 /** Starts, stops and inspects the services. */
@@ -80,6 +86,8 @@ export class Launcher {
       postgres: postgresService(this.state, options.ports?.postgres),
       redis: redisService(this.state, options.ports?.redis),
       kafka: kafkaService(this.root, this.state, options.ports?.kafka, options.ports?.kafkaController),
+      mlflow: mlflowService(this.root, this.state, options.ports?.mlflow),
+      prometheus: prometheusService(this.state, options.ports?.prometheus),
     };
   }
 
@@ -290,6 +298,10 @@ export class Launcher {
 
   async #externalHealth(name: ServiceName): Promise<HealthReport> {
     const eps = resolveEndpoints();
+    if (name === "mlflow") return await httpHealth(name, eps.mlflow.url, `${eps.mlflow.url}/health`, 3000);
+    if (name === "prometheus") {
+      return await httpHealth(name, eps.prometheus.url, `${eps.prometheus.url}/-/ready`, 3000);
+    }
     if (name === "kafka") {
       const { connectKafka } = await import("@mercury/core/services/kafka");
       return await probe(name, eps.kafka.brokers.join(","), async () => {
@@ -354,6 +366,8 @@ export class Launcher {
     if (state.kafka) file.kafka = { brokers: [state.kafka.endpoint], mode: state.kafka.mode };
     if (state.postgres) file.postgres = { url: state.postgres.endpoint, mode: state.postgres.mode };
     if (state.redis) file.redis = { url: state.redis.endpoint, mode: state.redis.mode };
+    if (state.mlflow) file.mlflow = { url: state.mlflow.endpoint, mode: state.mlflow.mode };
+    if (state.prometheus) file.prometheus = { url: state.prometheus.endpoint, mode: state.prometheus.mode };
     await writeAtomic(servicesFilePath(this.root), JSON.stringify(file, null, 2) + "\n");
   }
 
@@ -386,6 +400,17 @@ export class Launcher {
       await Deno.remove(lock).catch(() => {});
     }
   }
+}
+
+/**
+ * What a plain `services up` starts: the core services (PostgreSQL, Redis,
+ * Kafka) and every other service a discovered plugin's manifest declares
+ * (the observe plugin's MLflow and Prometheus), in start order.
+ */
+export async function plainUpServices(root: string): Promise<ServiceName[]> {
+  const wanted = new Set<ServiceName>(CORE_SERVICE_NAMES);
+  for (const p of await discoverPlugins({ root })) for (const s of p.manifest.services) wanted.add(s);
+  return SERVICE_NAMES.filter((s) => wanted.has(s));
 }
 
 async function probe(service: string, endpoint: string, fn: () => Promise<HealthReport>): Promise<HealthReport> {
