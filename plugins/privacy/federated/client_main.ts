@@ -1,0 +1,90 @@
+/**
+ * A federated client process: `deno run client_main.ts <config.json>`. It
+ * reads its own data partition, long-polls the coordinator for tasks, trains
+ * locally and answers; with secure aggregation it runs its side of the
+ * protocol ({@linkcode SecAggClient}) and only ever sends masked vectors.
+ *
+ * @module
+ */
+import { seededRandom } from "@mercury/core/random";
+import { SecAggClient } from "../secagg/protocol.ts";
+import { encode } from "../secagg/field.ts";
+import type { Table } from "./data.ts";
+import { loadModel, type Model } from "./models.ts";
+import type { ClientConfig, Task, TrainTask } from "./protocol.ts";
+
+const cfg: ClientConfig = JSON.parse(await Deno.readTextFile(Deno.args[0]!));
+const data: Table = JSON.parse(await Deno.readTextFile(cfg.data));
+const model: Model = await loadModel(cfg.model, data.d);
+const rnd = seededRandom(cfg.seed);
+let secagg: SecAggClient | undefined;
+let droppedRound = -1;
+let seenRound = -1;
+
+async function localUpdate(t: TrainTask): Promise<number[]> {
+  const w = await model.train(t.weights, data, t.train);
+  const delta = w.map((v, j) => v - t.weights[j]!);
+  if (t.clip !== undefined) {
+    const norm = Math.hypot(...delta);
+    const f = Math.min(1, t.clip / (norm || 1));
+    for (let j = 0; j < delta.length; j++) delta[j]! *= f;
+  }
+  return delta;
+}
+
+async function handle(task: Task): Promise<Record<string, unknown> | undefined> {
+  switch (task.op) {
+    case "train":
+      return { n: data.y.length, delta: await localUpdate(task as unknown as Task & TrainTask) };
+    case "keys":
+      secagg = new SecAggClient(cfg.id, cfg.threshold);
+      return { ...(await secagg.advertise()) };
+    case "share":
+      return { shares: await secagg!.shareKeys(task.roster as Record<string, { c: string; s: string }>) };
+    case "masked": {
+      const t = task as unknown as Task & TrainTask;
+      const delta = await localUpdate(t);
+      // Without DP the sum is weighted by rows: send n·Δ and n; with DP every client weighs 1.
+      const n = t.clip === undefined ? data.y.length : 1;
+      const x = encode([...delta.map((v) => v * n), n]);
+      const y = await secagg!.maskedInput(x, task.inbox as Record<string, string>, task.u2 as number[]);
+      if (cfg.fault?.kind === "drop-after-mask" && task.round >= cfg.fault.round) droppedRound = task.round;
+      return { y: Array.from(y) };
+    }
+    case "unmask":
+      return { ...secagg!.unmask(task.survivors as number[], task.dropped as number[]) };
+    default:
+      return undefined;
+  }
+}
+
+const base = cfg.coordinator;
+for (;;) {
+  let task: Task;
+  try {
+    const res = await fetch(`${base}/task?client=${cfg.id}`);
+    task = await res.json();
+  } catch {
+    break; // the coordinator is gone
+  }
+  if (task.op === "stop") break;
+  if (task.op === "wait") continue;
+  if (task.round !== seenRound) {
+    seenRound = task.round;
+    if (cfg.dropRate > 0 && rnd() < cfg.dropRate) droppedRound = task.round;
+  }
+  const fault = cfg.fault && task.round >= cfg.fault.round ? cfg.fault.kind : undefined;
+  if (fault === "crash") Deno.exit(3);
+  if (fault === "silent" || droppedRound === task.round) continue;
+  let body: string;
+  if (fault === "malformed") body = '{"n": "lots", "delta": [1, 2';
+  else if (fault === "oversized") body = JSON.stringify({ padding: "x".repeat(8 << 20) });
+  else {
+    const out = await handle(task);
+    if (out === undefined) continue;
+    body = JSON.stringify(out);
+  }
+  await fetch(`${base}/result?client=${cfg.id}&seq=${task.seq}`, { method: "POST", body })
+    .then((r) => r.body?.cancel())
+    .catch(() => {});
+}
