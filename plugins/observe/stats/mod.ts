@@ -65,3 +65,5 @@ export {
 } from "./drift.ts";
 export { prepareColumn, type PreparedColumn } from "./drift.ts";
 export { DriftWindow, type DriftWindowOptions, type FeatureRow } from "./drift_window.ts";
+export { fitIsotonic } from "./isotonic.ts";
+export { Cbpe, type CbpeEstimate, type CbpeReference } from "./cbpe.ts";
