@@ -67,3 +67,10 @@ export { prepareColumn, type PreparedColumn } from "./drift.ts";
 export { DriftWindow, type DriftWindowOptions, type FeatureRow } from "./drift_window.ts";
 export { fitIsotonic } from "./isotonic.ts";
 export { Cbpe, type CbpeEstimate, type CbpeReference } from "./cbpe.ts";
+export {
+  domainClassifierDrift,
+  type DomainClassifierOptions,
+  type DomainClassifierResult,
+  fitLogistic,
+} from "./domain_classifier.ts";
+export { PcaDrift, type PcaDriftOptions, type PcaDriftResult } from "./pca_drift.ts";
