@@ -9,10 +9,11 @@ import { MercuryError } from "./errors.ts";
 
 /** The real services Mercury's plugins talk to. */
 /** `mlflow` and `prometheus` are the observe plugin's (started by a plain `services up` when a plugin declares them). */
-export type ServiceName = "kafka" | "postgres" | "redis" | "mlflow" | "prometheus";
+/** `spark` is the spark plugin's (a standalone cluster with a Spark Connect server). */
+export type ServiceName = "kafka" | "postgres" | "redis" | "mlflow" | "prometheus" | "spark";
 
 /** Every service name, in start order. */
-export const SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka", "mlflow", "prometheus"];
+export const SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka", "mlflow", "prometheus", "spark"];
 
 /** The services a plain `services up` always starts; the others only when a plugin's manifest declares them. */
 export const CORE_SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka"];
@@ -28,6 +29,7 @@ export const DEFAULT_PORTS = {
   kafkaController: 59093,
   mlflow: 55000,
   prometheus: 59090,
+  spark: 55002,
 } as const;
 
 /** Environment variables that name an endpoint; a set one wins over everything. */
@@ -37,6 +39,7 @@ export const ENV_VARS: Readonly<Record<ServiceName, string>> = {
   redis: "MERCURY_REDIS_URL",
   mlflow: "MERCURY_MLFLOW_URL",
   prometheus: "MERCURY_PROMETHEUS_URL",
+  spark: "MERCURY_SPARK_REMOTE",
 };
 
 /** Where an endpoint came from. */
@@ -49,6 +52,7 @@ export interface Endpoints {
   redis: { url: string; source: EndpointSource };
   mlflow: { url: string; source: EndpointSource };
   prometheus: { url: string; source: EndpointSource };
+  spark: { remote: string; source: EndpointSource };
 }
 
 /** The shape of `.mercury/services.json`. */
@@ -58,6 +62,16 @@ export interface ServicesFile {
   redis?: { url: string; mode?: string };
   mlflow?: { url: string; mode?: string };
   prometheus?: { url: string; mode?: string };
+  /** Spark Connect (`sc://host:port`), the master, the web UIs and the driver's REST API. */
+  spark?: {
+    remote: string;
+    mode?: string;
+    master?: string;
+    masterUi?: string;
+    ui?: string;
+    rest?: string;
+    eventLogDir?: string;
+  };
 }
 
 /** Inputs of {@linkcode resolveEndpoints}; all optional so tests can hand in fakes. */
@@ -75,6 +89,7 @@ export function defaultEndpoints(): {
   redis: string;
   mlflow: string;
   prometheus: string;
+  spark: string;
 } {
   return {
     kafka: [`127.0.0.1:${DEFAULT_PORTS.kafka}`],
@@ -82,6 +97,7 @@ export function defaultEndpoints(): {
     redis: `redis://127.0.0.1:${DEFAULT_PORTS.redis}`,
     mlflow: `http://127.0.0.1:${DEFAULT_PORTS.mlflow}`,
     prometheus: `http://127.0.0.1:${DEFAULT_PORTS.prometheus}`,
+    spark: `sc://127.0.0.1:${DEFAULT_PORTS.spark}`,
   };
 }
 
@@ -139,7 +155,14 @@ export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
       : { url: defaults[name], source: "default" as const };
   };
 
-  return { kafka, postgres, redis, mlflow: http("mlflow"), prometheus: http("prometheus") };
+  const sparkEnv = nonEmpty(env(ENV_VARS.spark));
+  const spark = sparkEnv !== undefined
+    ? { remote: checkUrl(sparkEnv, ["sc:"], ENV_VARS.spark), source: "env" as const }
+    : file.spark
+    ? { remote: checkUrl(file.spark.remote, ["sc:"], path), source: "file" as const }
+    : { remote: defaults.spark, source: "default" as const };
+
+  return { kafka, postgres, redis, mlflow: http("mlflow"), prometheus: http("prometheus"), spark };
 }
 
 /**

@@ -88,7 +88,7 @@ export interface PluginManifest {
 }
 
 const PLUGIN_NAME_RE = /^[a-z][a-z0-9-]*$/;
-const KNOWN_SERVICES = new Set(["kafka", "postgres", "redis", "mlflow", "prometheus"]);
+const KNOWN_SERVICES = new Set(["kafka", "postgres", "redis", "mlflow", "prometheus", "spark"]);
 
 /**
  * Checks and freezes a manifest; plugins export the result as `manifest`.

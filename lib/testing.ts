@@ -58,6 +58,7 @@ export const SERVICE_PATTERNS: Readonly<Record<string, RegExp>> = {
   redis: /@mercury\/core\/services\/redis|\bconnectRedis\b|["']ioredis["']/,
   mlflow: /\bmlflow\.url\b/,
   prometheus: /\bprometheus\.url\b/,
+  spark: /\bSparkSession\.connect\b/,
 };
 
 /**

@@ -20,7 +20,7 @@ export const manifest = definePlugin({
   title: "spark",
   version: "0.1.0",
   description: "TODO: what spark does",
-  services: [],
+  services: ["spark"],
   notebook: "notebooks/08-spark.ipynb",
   commands: {
     hello: {

@@ -25,6 +25,7 @@ import { alive, portFree, portHolder, run, tail, writeAtomic } from "./_process.
 import { kafkaService } from "./kafka.ts";
 import { httpHealth, mlflowService } from "./mlflow.ts";
 import { prometheusService } from "./prometheus.ts";
+import { sparkEndpoints, sparkService } from "./spark.ts";
 import type { NativeService } from "./native.ts";
 import { postgresService } from "./postgres.ts";
 import { redisService } from "./redis.ts";
@@ -88,6 +89,7 @@ export class Launcher {
       kafka: kafkaService(this.root, this.state, options.ports?.kafka, options.ports?.kafkaController),
       mlflow: mlflowService(this.root, this.state, options.ports?.mlflow),
       prometheus: prometheusService(this.state, options.ports?.prometheus),
+      spark: sparkService(this.root, this.state),
     };
   }
 
@@ -299,6 +301,10 @@ export class Launcher {
   async #externalHealth(name: ServiceName): Promise<HealthReport> {
     const eps = resolveEndpoints();
     if (name === "mlflow") return await httpHealth(name, eps.mlflow.url, `${eps.mlflow.url}/health`, 3000);
+    if (name === "spark") {
+      const { sparkHealth } = await import("./spark.ts");
+      return await sparkHealth(eps.spark.remote, 3000);
+    }
     if (name === "prometheus") {
       return await httpHealth(name, eps.prometheus.url, `${eps.prometheus.url}/-/ready`, 3000);
     }
@@ -368,6 +374,9 @@ export class Launcher {
     if (state.redis) file.redis = { url: state.redis.endpoint, mode: state.redis.mode };
     if (state.mlflow) file.mlflow = { url: state.mlflow.endpoint, mode: state.mlflow.mode };
     if (state.prometheus) file.prometheus = { url: state.prometheus.endpoint, mode: state.prometheus.mode };
+    if (state.spark) {
+      file.spark = { ...sparkEndpoints(this.state), remote: state.spark.endpoint, mode: state.spark.mode };
+    }
     await writeAtomic(servicesFilePath(this.root), JSON.stringify(file, null, 2) + "\n");
   }
 

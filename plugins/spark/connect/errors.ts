@@ -1,0 +1,87 @@
+/**
+ * Spark Connect failures as {@linkcode MercuryError}: Spark's message with its
+ * error class (`[TABLE_OR_VIEW_NOT_FOUND] …`) kept, and a code a CLI can exit
+ * with. Spark puts the class in brackets at the start of the gRPC status
+ * message; the class is also returned on the error as `sparkErrorClass`.
+ *
+ * @example
+ * ```ts
+ * import { errorClassOf, fromGrpcError } from "@mercury/spark/connect/errors";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(errorClassOf("[PATH_NOT_FOUND] Path does not exist: file:/x."), "PATH_NOT_FOUND");
+ * const err = fromGrpcError({ code: 3, details: "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column … cannot be resolved." }, "sql");
+ * assert.equal(err.code, "input");
+ * assert.match(err.message, /^\[UNRESOLVED_COLUMN\.WITH_SUGGESTION\]/);
+ * ```
+ *
+ * @module
+ */
+import { MercuryError } from "@mercury/core";
+
+/** A MercuryError from Spark, with Spark's error class when it sent one. */
+export class SparkError extends MercuryError {
+  override name = "SparkError";
+  /** Spark's error class, e.g. `TABLE_OR_VIEW_NOT_FOUND` (undefined when the server gave none). */
+  readonly sparkErrorClass: string | undefined;
+  /** The gRPC status code. */
+  readonly grpcCode: number;
+  constructor(
+    code: ConstructorParameters<typeof MercuryError>[0],
+    message: string,
+    info: { errorClass?: string; grpcCode: number; where?: string; hint?: string; cause?: unknown },
+  ) {
+    super(code, message, { where: info.where, hint: info.hint, cause: info.cause });
+    this.sparkErrorClass = info.errorClass;
+    this.grpcCode = info.grpcCode;
+  }
+}
+
+/** The error class at the start of a Spark message (`[CLASS] …` or `[CLASS.SUB] …`). */
+export function errorClassOf(message: string): string | undefined {
+  return /^\s*\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\]/.exec(message)?.[1];
+}
+
+const UNAVAILABLE_HINT = "start it with `deno task services up spark`, or set MERCURY_SPARK_REMOTE=sc://host:port";
+
+/** Maps a grpc-js error (status code + details) to a one-line {@linkcode SparkError}. */
+export function fromGrpcError(
+  err: { code?: number; details?: string; message?: string },
+  what: string,
+  remote?: string,
+): SparkError {
+  const grpcCode = err.code ?? 2;
+  const details = (err.details ?? err.message ?? "unknown error").replace(/\s+/g, " ").trim();
+  const errorClass = errorClassOf(details);
+  const short = details.length > 600 ? details.slice(0, 600) + "…" : details;
+  if (grpcCode === 14) {
+    return new SparkError("unavailable", `Spark Connect at ${remote ?? "?"} is not answering: ${short}`, {
+      grpcCode,
+      where: remote,
+      hint: UNAVAILABLE_HINT,
+      cause: err,
+    });
+  }
+  if (grpcCode === 4) {
+    return new SparkError("timeout", `${what} timed out (interrupted on the server)`, {
+      grpcCode,
+      errorClass,
+      where: remote,
+      hint: "raise the timeout, or make the query cheaper",
+      cause: err,
+    });
+  }
+  if (grpcCode === 1) {
+    return new SparkError("timeout", `${what} was cancelled`, { grpcCode, errorClass, where: remote, cause: err });
+  }
+  const code = grpcCode === 3 || grpcCode === 5 || grpcCode === 9 || grpcCode === 6 || errorClass !== undefined
+    ? (errorClass && /NOT_FOUND|PATH_NOT_FOUND/.test(errorClass) ? "not_found" : "input")
+    : "internal";
+  return new SparkError(code, short, {
+    grpcCode,
+    errorClass,
+    where: what,
+    hint: errorClass ? `Spark error class ${errorClass}` : undefined,
+    cause: err,
+  });
+}
