@@ -65,5 +65,21 @@ export const manifest = definePlugin({
       },
       run: lazyRun(() => import("./commands/federated.ts"), "federated"),
     },
+    report: {
+      summary:
+        "compliance report (PDF, HTML, JSON): identifiers, k-anonymity, l-diversity, budgets, GDPR/HIPAA mapping",
+      options: {
+        output: { type: "string", value: "FILE", default: "compliance_report.pdf", description: "report file (.pdf)" },
+        data: { type: "string", value: "FILE", description: "CSV or Parquet to analyse (default: a generated sample)" },
+        quasi: { type: "list", description: "quasi-identifier columns (default: those found)" },
+        sensitive: { type: "string", value: "COLUMN", description: "sensitive attribute for l-diversity" },
+        k: { type: "int", min: 2, default: 5, description: "target k of k-anonymity" },
+        ledger: { type: "string", value: "FILE", description: "ledger summary JSON (budget, spent, entries)" },
+        "retention-days": { type: "int", min: 1, description: "how long the data is kept" },
+        access: { type: "list", description: "roles that may read raw rows" },
+        purpose: { type: "string", value: "TEXT", description: "purpose of processing" },
+      },
+      run: lazyRun(() => import("./commands/report.ts"), "report"),
+    },
   },
 });
