@@ -74,3 +74,9 @@ export {
   fitLogistic,
 } from "./domain_classifier.ts";
 export { PcaDrift, type PcaDriftOptions, type PcaDriftResult } from "./pca_drift.ts";
+export { type BatchModel, exactShap, kernelShap, type KernelShapOptions, linearShap, type ShapValues } from "./shap.ts";
+export {
+  type FeatureImportance,
+  permutationImportance,
+  type PermutationImportanceOptions,
+} from "./permutation_importance.ts";
