@@ -1,16 +1,44 @@
 /**
- * `@mercury/quality`: the plugin's public API and its manifest.
+ * `@mercury/quality`: data-quality validation. The engine compiles a suite of
+ * Great Expectations Core 1.x expectations to as few DuckDB queries as
+ * possible over any source (files, PostgreSQL, Kafka samples) and returns
+ * GX-shaped results.
  *
  * @example
  * ```ts
- * import { hello, manifest } from "@mercury/quality";
+ * import { manifest, validate } from "@mercury/quality";
  * import assert from "node:assert/strict";
  *
  * assert.equal(manifest.name, "quality");
- * assert.equal(typeof hello, "function");
+ * assert.equal(typeof validate, "function");
  * ```
  *
  * @module
  */
 export { manifest } from "./manifest.ts";
-export { hello } from "./commands/hello.ts";
+export type * from "./types.ts";
+export { validate, validateOpened } from "./validate.ts";
+export {
+  asSourceError,
+  type OpenedSource,
+  openSource,
+  type OpenSourceOptions,
+  redactUri,
+  sourceKind,
+} from "./sources/open_source.ts";
+export { checkSuite, loadSuite, parseSuite } from "./suite/load_suite.ts";
+export { parseShorthand } from "./suite/shorthand.ts";
+export { closestType, expectationTypes, getDefinition, registerExpectation } from "./expectations/registry.ts";
+export type {
+  AggregateDefinition,
+  ArgSpec,
+  CompileContext,
+  ExpectationDefinition,
+  MapDefinition,
+  QueryDefinition,
+  TableDefinition,
+  Verdict,
+} from "./expectations/definition.ts";
+export { actionTypes, registerAction, runActions, ValidationFailed, writeAtomic } from "./actions.ts";
+export { defineSchema, type FieldSpec, type RowSchema } from "./row_schema.ts";
+export { checkMaterialization, type RecordCheck, validateRecords } from "./hooks.ts";

@@ -180,6 +180,8 @@ export interface ValidateOptions {
   explain?: boolean;
   /** Cancel a running validation. */
   signal?: AbortSignal;
+  /** The run id to use (default a new UUID), e.g. to name files before the run. */
+  run_id?: string;
   /** Extra metadata stored on the run. */
   meta?: Record<string, unknown>;
 }

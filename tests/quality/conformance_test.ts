@@ -9,10 +9,11 @@ Deno.test("quality follows the plugin contract", async (t) => {
   await pluginConformance(t, { module: new URL("../../plugins/quality/manifest.ts", import.meta.url).href, root });
 });
 
-Deno.test("quality hello greets --times times", async () => {
+Deno.test("quality check --help goes through the same dispatch as dq-validate", async () => {
   const lines: string[] = [];
   const context = { root, verbose: false, endpoints: () => resolveEndpoints(), print: (l: string) => lines.push(l) };
   const plugins = [{ manifest, packageName: "@mercury/quality", module: "manifest.ts" }];
-  assert.equal(await dispatch(["quality", "hello", "you", "--times", "2"], { plugins, context }), 0);
-  assert.deepEqual(lines, ["hello, you", "hello, you"]);
+  assert.equal(await dispatch(["quality", "check", "--help"], { plugins, context }), 0);
+  assert.match(lines.join("\n"), /--config/);
+  assert.match(lines.join("\n"), /--explain/);
 });

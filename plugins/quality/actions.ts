@@ -1,0 +1,125 @@
+/**
+ * Checkpoint actions: what happens after a run. Built in: `write_json`
+ * (the run as JSON, atomically), `webhook` (POST the run summary as JSON),
+ * `fail_step` (make the step fail when the run failed — the CLI's exit 1).
+ * Other modules add theirs with {@linkcode registerAction} (reports, the
+ * metrics store).
+ *
+ * @example
+ * ```ts
+ * import { registerAction, actionTypes } from "@mercury/quality/actions";
+ * import assert from "node:assert/strict";
+ *
+ * registerAction("count_runs", async () => {});
+ * assert.ok(actionTypes().includes("count_runs"));
+ * ```
+ *
+ * @module
+ */
+import { MercuryError } from "@mercury/core/plugin";
+import { dirname } from "node:path";
+import type { ActionConfig, ActionContext, ActionFn } from "./types.ts";
+
+const actions = new Map<string, ActionFn>();
+
+/** Registers (or replaces) an action type. */
+export function registerAction(type: string, fn: ActionFn): void {
+  actions.set(type, fn);
+}
+
+/** The registered action types. */
+export function actionTypes(): string[] {
+  return [...actions.keys()].sort();
+}
+
+/** Writes text to `path` through a temp file in the same folder and a rename. */
+export async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
+  await Deno.mkdir(dirname(path) || ".", { recursive: true });
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  try {
+    if (typeof text === "string") await Deno.writeTextFile(tmp, text);
+    else await Deno.writeFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new MercuryError("conflict", `cannot write ${path}: ${(err as Error).message}`, {
+      where: path,
+      hint: "check that the folder is writable",
+      cause: err,
+    });
+  }
+}
+
+/** Thrown by `fail_step` so a pipeline step stops; carries exit code 1. */
+export class ValidationFailed extends Error {
+  override name = "ValidationFailed";
+  readonly exitCode = 1;
+}
+
+registerAction("write_json", async (cfg, ctx) => {
+  const path = String(cfg.path ?? "");
+  if (!path) throw new MercuryError("usage", "action write_json needs path");
+  await writeAtomic(path, JSON.stringify(ctx.run, null, 2) + "\n");
+});
+
+registerAction("webhook", async (cfg, ctx) => {
+  const url = String(cfg.url ?? "");
+  if (!url) throw new MercuryError("usage", "action webhook needs url");
+  const { run } = ctx;
+  const body = {
+    suite: run.suite_name,
+    suite_version: run.suite_version ?? null,
+    success: run.success,
+    run_id: run.run_id,
+    source: run.fingerprint.source,
+    statistics: run.statistics,
+    failed: run.results.filter((r) => !r.success).map((r) => ({
+      type: r.expectation_config.type,
+      column: r.expectation_config.kwargs.column ?? null,
+      unexpected_count: r.result.unexpected_count ?? null,
+      observed_value: r.result.observed_value ?? null,
+    })),
+  };
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(Number(cfg.timeout_ms ?? 10_000)),
+    });
+  } catch (err) {
+    throw new MercuryError("unavailable", `webhook ${url} did not answer: ${(err as Error).message}`, {
+      where: url,
+      hint: "check the URL and that the receiver runs",
+      cause: err,
+    });
+  }
+  await res.body?.cancel();
+  if (!res.ok) throw new MercuryError("unavailable", `webhook ${url} answered ${res.status}`, { where: url });
+});
+
+registerAction("fail_step", (_cfg, ctx) => {
+  if (!ctx.run.success) {
+    return Promise.reject(
+      new ValidationFailed(
+        `suite ${ctx.run.suite_name} failed: ${ctx.run.statistics.unsuccessful_expectations} of ${ctx.run.statistics.evaluated_expectations} expectations`,
+      ),
+    );
+  }
+  return Promise.resolve();
+});
+
+/** Runs the actions in order; `fail_step` runs last so the others still happen. */
+export async function runActions(list: ActionConfig[], ctx: ActionContext): Promise<void> {
+  const ordered = [...list.filter((a) => a.type !== "fail_step"), ...list.filter((a) => a.type === "fail_step")];
+  for (const a of ordered) {
+    const fn = actions.get(a.type);
+    if (!fn) {
+      throw new MercuryError("usage", `unknown checkpoint action "${a.type}"`, {
+        hint: `actions: ${actionTypes().join(", ")}`,
+      });
+    }
+    await fn(a, ctx);
+  }
+}
