@@ -80,3 +80,4 @@ export {
   permutationImportance,
   type PermutationImportanceOptions,
 } from "./permutation_importance.ts";
+export { shapBarSpec, shapBeeswarmSpec, shapWaterfallSpec } from "./shap_charts.ts";
