@@ -81,3 +81,7 @@ export {
   type PermutationImportanceOptions,
 } from "./permutation_importance.ts";
 export { shapBarSpec, shapBeeswarmSpec, shapWaterfallSpec } from "./shap_charts.ts";
+export { hashUnit, TrafficSplit, type Variant } from "./traffic_split.ts";
+export { shadow, type Shadowed, type ShadowResult, type ShadowStats } from "./shadow.ts";
+export { type SequentialResult, SequentialTest, type SequentialTestOptions } from "./sequential_test.ts";
+export { type AbMetric, type AbStatus, AbTest, type AbTestOptions } from "./abtest.ts";
