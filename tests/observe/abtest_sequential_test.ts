@@ -121,7 +121,7 @@ Deno.test("shadow() answers with the primary and records candidate outputs and d
   const results: number[] = [];
   const predict = shadow(
     (x: number) => (x > 5 ? 1 : 0),
-    async (x: number) => (x > 4 ? 1 : 0),
+    (x: number) => Promise.resolve(x > 4 ? 1 : 0),
     (r) => results.push(r.candidate!),
   );
   const out = await Promise.all([1, 5, 9].map((x) => predict(x)));
