@@ -29,13 +29,14 @@
  */
 import erfcx from "@stdlib/math-base-special-erfcx";
 
-/** The orders used when none are given: dp-accounting's default grid (1.01…20 fine, then up to 512). */
+/** The orders used when none are given: dp-accounting's default grid (1.1…10.9 by 0.1, 11…63, 128…1024). */
 export const DEFAULT_ORDERS: readonly number[] = Object.freeze([
   ...Array.from({ length: 99 }, (_, i) => 1 + (i + 1) / 10), // 1.1 … 10.9
-  ...Array.from({ length: 52 }, (_, i) => 12 + i), // 12 … 63
+  ...Array.from({ length: 53 }, (_, i) => 11 + i), // 11 … 63
   128,
   256,
   512,
+  1024,
 ]);
 
 function checkPositive(name: string, v: number): void {

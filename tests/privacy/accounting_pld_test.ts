@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { PrivacyLossDistribution } from "@mercury/privacy/accounting/pld";
+import { gaussianDelta } from "@mercury/privacy/mechanisms/float";
+import { askPeer } from "./_peer.ts";
+
+const h = 1e-3;
+
+/** The exact ε at δ of k Gaussian mechanisms of noise σ (one Gaussian of σ/√k), by bisection. */
+function exactGaussianEpsilon(sigma: number, k: number, delta: number): number {
+  const s = sigma / Math.sqrt(k);
+  let lo = 0, hi = 100;
+  for (let i = 0; i < 100; i++) {
+    const m = (lo + hi) / 2;
+    if (gaussianDelta({ sensitivity: 1, epsilon: m, sigma: s }) > delta) lo = m;
+    else hi = m;
+  }
+  return hi;
+}
+
+Deno.test("PLD ε equals dp-accounting's pessimistic PLD within the discretisation (Gaussian and Laplace)", async () => {
+  const cases = [
+    { kind: "pld_gauss", scale: 1, count: 1 },
+    { kind: "pld_gauss", scale: 3, count: 10 },
+    { kind: "pld_gauss", scale: 10, count: 50 },
+    { kind: "pld_laplace", scale: 1, count: 1 },
+    { kind: "pld_laplace", scale: 4, count: 20 },
+  ].map((c) => ({ ...c, delta: 1e-6, interval: h }));
+  const peer = await askPeer(cases);
+  cases.forEach((c, i) => {
+    const one = c.kind === "pld_gauss"
+      ? PrivacyLossDistribution.gaussian({ sigma: c.scale, interval: h })
+      : PrivacyLossDistribution.laplace({ scale: c.scale, interval: h });
+    const ours = one.selfCompose(c.count).epsilonForDelta(c.delta);
+    // Both round every loss up to the same grid: they agree far inside one grid step.
+    assert.ok(Math.abs(ours - peer[i]!) < h / 10, `${JSON.stringify(c)}: ours ${ours}, dp-accounting ${peer[i]}`);
+  });
+});
+
+Deno.test("Gaussian PLD is pessimistic: above the exact ε, by at most k grid steps", () => {
+  for (const [sigma, k] of [[1, 1], [3, 10], [10, 50]] as const) {
+    const exact = exactGaussianEpsilon(sigma, k, 1e-6);
+    const ours = PrivacyLossDistribution.gaussian({ sigma, interval: h }).selfCompose(k).epsilonForDelta(1e-6);
+    assert.ok(ours >= exact - 1e-9, `σ=${sigma}, k=${k}: ${ours} < exact ${exact}`);
+    assert.ok(ours - exact <= k * h, `σ=${sigma}, k=${k}: ${ours} − ${exact} > ${k * h}`);
+  }
+});
+
+Deno.test("Laplace PLD of one release gives ε = Δ/b at tiny δ, and rejects bad input", () => {
+  const p = PrivacyLossDistribution.laplace({ scale: 2, interval: h });
+  assert.ok(Math.abs(p.epsilonForDelta(1e-12) - 0.5) <= h);
+  assert.equal(p.deltaForEpsilon(0.5 + h), 0);
+  assert.throws(() => p.epsilonForDelta(1), /delta must lie in \(0, 1\)/);
+  assert.throws(() => PrivacyLossDistribution.gaussian({ sigma: 0 }), /sigma must be > 0/);
+  assert.throws(() => p.compose(PrivacyLossDistribution.laplace({ scale: 2, interval: 1e-2 })), /different grids/);
+});
