@@ -120,12 +120,17 @@ export class PrivacyLossDistribution {
   selfCompose(k: number): PrivacyLossDistribution {
     if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`k must be a whole number ≥ 1, got ${k}`);
     let result: PrivacyLossDistribution | undefined;
-    let base: PrivacyLossDistribution = this;
+    let base = this.compose(PrivacyLossDistribution.#identity(this.interval));
     for (let n = k; n > 0; n >>= 1) {
       if (n & 1) result = result ? result.compose(base) : base;
       if (n > 1) base = base.compose(base);
     }
     return result!;
+  }
+
+  /** The PLD of a mechanism that releases nothing: all mass at loss 0. */
+  static #identity(interval: number): PrivacyLossDistribution {
+    return new PrivacyLossDistribution(interval, 0, Float64Array.of(1), 0);
   }
 
   /** Drops tails below `tailMass` pessimistically: the top into +∞, the bottom into the lowest kept bin. */
