@@ -50,5 +50,48 @@ export const manifest = definePlugin({
       },
       run: lazyRun(() => import("./commands/check.ts"), "check"),
     },
+    profile: {
+      summary: "profile a source: types, semantic types, nulls, distincts, quantiles, histograms, top values, patterns",
+      usage: "--source URI",
+      description: "A few DuckDB passes over the source plus a 20,000-row sample; distinct counts are exact up to " +
+        "--exact-distinct-rows rows and HyperLogLog estimates above.",
+      options: {
+        source: { type: "string", value: "URI", description: "the data: a file (parquet, csv, json) or a source URI" },
+        output: { type: "string", value: "FILE", description: "write the profile as JSON here (atomically)" },
+        format: { type: "enum", choices: ["text", "json"], default: "text", description: "what to print" },
+        bins: { type: "int", min: 1, max: 1000, default: 20, description: "histogram bins" },
+        "top-k": { type: "int", min: 1, max: 1000, default: 10, description: "top values kept per column" },
+        "sample-rows": { type: "int", min: 100, default: 20000, description: "rows sampled for semantic types" },
+        "exact-distinct-rows": {
+          type: "int",
+          min: 0,
+          default: 1000000,
+          description: "exact distinct counts up to this many rows",
+        },
+      },
+      run: lazyRun(() => import("./commands/profile.ts"), "profile"),
+    },
+    suggest: {
+      summary: "propose a suite from a profile (Deequ-style constraint suggestion), as YAML check reads",
+      usage: "--source URI | --profile FILE",
+      options: {
+        source: { type: "string", value: "URI", description: "profile this source first" },
+        profile: { type: "string", value: "FILE", description: "a profile JSON written by profile --output" },
+        name: { type: "string", description: "the suite's name (default: suggested)" },
+        output: { type: "string", value: "FILE", description: "write the YAML here (atomically)" },
+      },
+      run: lazyRun(() => import("./commands/suggest.ts"), "suggest"),
+    },
+    diff: {
+      summary: "compare two profiles, two suite files, or two stored versions of a suite",
+      usage: "A B | --suite NAME [--from V] [--to W]",
+      options: {
+        suite: { type: "string", description: "a stored suite (PostgreSQL): compare two of its versions" },
+        from: { type: "int", min: 1, description: "older version (default: the one before --to)" },
+        to: { type: "int", min: 1, description: "newer version (default: the latest)" },
+        tolerance: { type: "number", min: 0, default: 0.01, description: "relative change a profile diff ignores" },
+      },
+      run: lazyRun(() => import("./commands/diff.ts"), "diff"),
+    },
   },
 });
