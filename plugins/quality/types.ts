@@ -108,6 +108,8 @@ export interface ExpectationResultDetail {
   missing_percent?: number;
   partial_unexpected_list?: unknown[];
   partial_unexpected_counts?: { value: unknown; count: number }[];
+  /** Values of the expected set absent from the column (distinct-value expectations). */
+  partial_missing_list?: unknown[];
   partial_unexpected_index_list?: unknown[];
   unexpected_list?: unknown[];
   unexpected_index_list?: unknown[];

@@ -234,10 +234,12 @@ export async function validateOpened(
         ? await q.run(cfg.kwargs, { ...p.ctx, run: (sql) => exec(sql) })
         : q.evaluate(await exec(q.query(cfg.kwargs, p.ctx)), cfg.kwargs);
     }
-    const result: ExpectationResultDetail = fmt.name === "BOOLEAN_ONLY"
-      ? {}
-      : { observed_value: verdict.observed_value };
-    if (verdict.details && fmt.name !== "BOOLEAN_ONLY") result.details = verdict.details;
+    const result: ExpectationResultDetail = {};
+    if (fmt.name !== "BOOLEAN_ONLY") {
+      if (verdict.observed_value !== undefined) result.observed_value = verdict.observed_value;
+      Object.assign(result, verdict.fields ?? {});
+      if (verdict.details) result.details = verdict.details;
+    }
     results.push({ ...base, success: verdict.success, result });
   }
   let failingRows = 0;

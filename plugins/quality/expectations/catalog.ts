@@ -170,25 +170,40 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 const inList = (v: unknown, list: unknown[]) => list.some((x) => sameValue(v, x));
 
-function distinctQuery(
-  type: string,
-  verdict: (observed: unknown[], kw: ExpectationKwargs) => boolean,
-  setArg: boolean,
-): QueryDefinition {
+/**
+ * GX 1.24's distinct-value expectations: `observed_value` is null; the
+ * distinct values not in the set are `unexpected_count` and
+ * `partial_unexpected_list`, the set's values absent from the column are
+ * `missing_count` and `partial_missing_list` (each list capped at 20).
+ */
+function distinctQuery(type: string, unexpected: boolean, missing: boolean): QueryDefinition {
   return {
     kind: "query",
     type,
     dimension: "validity",
-    args: { ...COL, value_set: { type: "array", required: setArg }, row_condition: { type: "string" } },
+    args: { ...COL, value_set: { type: "array", required: true }, row_condition: { type: "string" } },
     query: (kw, ctx) => {
       const c = ctx.col(kw.column);
       return `select ${c} as v, count(*) as n from ${ctx.rel} where ${c} is not null group by 1 order by 1`;
     },
     evaluate(rows, kw) {
       const observed = sortedDistinct(rows);
+      const set = (kw.value_set as unknown[]) ?? [];
+      const notInSet = observed.filter((v) => !inList(v, set));
+      const absent = set.filter((v) => !inList(v, observed));
+      const fields: Record<string, unknown> = {};
+      if (unexpected) {
+        fields.unexpected_count = notInSet.length;
+        fields.partial_unexpected_list = notInSet.slice(0, 20);
+      }
+      if (missing) {
+        fields.missing_count = absent.length;
+        fields.partial_missing_list = absent.slice(0, 20);
+      }
       return {
-        success: verdict(observed, kw),
-        observed_value: observed,
+        success: (!unexpected || notInSet.length === 0) && (!missing || absent.length === 0),
+        observed_value: null,
+        fields,
         details: { value_counts: rows.map((r) => ({ value: num(r.v), count: Number(r.n) })) },
       };
     },
@@ -253,7 +268,7 @@ const definitions: ExpectationDefinition[] = [
     evaluate(kw, t) {
       const i = t.columns.findIndex((c) => c.name === kw.column);
       const ok = i >= 0 && (kw.column_index === undefined || kw.column_index === null || i === Number(kw.column_index));
-      return { success: ok, observed_value: i >= 0 ? i : null };
+      return { success: ok, observed_value: undefined, details: { column_index: i >= 0 ? i : null } };
     },
   },
   {
@@ -552,22 +567,9 @@ const definitions: ExpectationDefinition[] = [
       };
     },
   },
-  distinctQuery(
-    "expect_column_distinct_values_to_be_in_set",
-    (o, kw) => o.every((v) => inList(v, kw.value_set as unknown[])),
-    true,
-  ),
-  distinctQuery(
-    "expect_column_distinct_values_to_contain_set",
-    (o, kw) => (kw.value_set as unknown[]).every((v) => inList(v, o)),
-    true,
-  ),
-  distinctQuery(
-    "expect_column_distinct_values_to_equal_set",
-    (o, kw) =>
-      o.every((v) => inList(v, kw.value_set as unknown[])) && (kw.value_set as unknown[]).every((v) => inList(v, o)),
-    true,
-  ),
+  distinctQuery("expect_column_distinct_values_to_be_in_set", true, false),
+  distinctQuery("expect_column_distinct_values_to_contain_set", false, true),
+  distinctQuery("expect_column_distinct_values_to_equal_set", true, true),
   {
     kind: "query",
     type: "expect_column_most_common_value_to_be_in_set",

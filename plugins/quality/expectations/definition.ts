@@ -47,8 +47,11 @@ export interface CompileContext {
 /** The verdict of an aggregate, query or table expectation. */
 export interface Verdict {
   success: boolean;
+  /** `undefined` leaves it out of the result (as GX does for some types). */
   observed_value: unknown;
   details?: Record<string, unknown>;
+  /** More `result` fields (e.g. unexpected_count and partial lists of the distinct-value expectations). */
+  fields?: Record<string, unknown>;
 }
 
 interface Base {
