@@ -20,7 +20,7 @@ export const manifest = definePlugin({
   title: "privacy",
   version: "0.1.0",
   description: "TODO: what privacy does",
-  services: [],
+  services: ["postgres"],
   notebook: "notebooks/07-privacy.ipynb",
   commands: {
     hello: {
