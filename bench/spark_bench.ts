@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { hello } from "@mercury/spark";
+import { SparkSession } from "@mercury/spark";
 
 const ctx = { root: ".", verbose: false, endpoints: () => ({}) as never, print: () => {} };
 

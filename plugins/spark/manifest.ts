@@ -8,6 +8,7 @@
  * import assert from "node:assert/strict";
  *
  * assert.equal(manifest.name, "spark");
+ * assert.deepEqual(manifest.services, ["spark"]);
  * ```
  *
  * @module
@@ -17,17 +18,79 @@ import { definePlugin, lazyRun } from "@mercury/core/plugin";
 /** What `deno task mercury` knows about the spark plugin. */
 export const manifest = definePlugin({
   name: "spark",
-  title: "spark",
+  title: "Spark",
   version: "0.1.0",
-  description: "TODO: what spark does",
+  description: "Apache Spark from Deno: a Spark Connect client, partitioned lake ETL, job analysis and cost",
   services: ["spark"],
   notebook: "notebooks/08-spark.ipynb",
   commands: {
-    hello: {
-      summary: "print a greeting",
-      usage: "[who]",
-      options: { times: { type: "int", min: 1, max: 100, default: 1, description: "how many times" } },
-      run: lazyRun(() => import("./commands/hello.ts"), "hello"),
+    sql: {
+      summary: "run SQL on the Spark cluster and print the result",
+      usage: "<query>",
+      options: {
+        timeout: { type: "int", min: 1, value: "SEC", description: "interrupt the query after this many seconds" },
+        "max-rows": { type: "int", min: 1, description: "rows printed", default: 20 },
+      },
+      run: lazyRun(() => import("./commands/sql.ts"), "sqlCommand"),
+    },
+    generate: {
+      summary: "write raw events (JSON lines) and a products dimension (Parquet), computed on the cluster",
+      options: {
+        output: {
+          type: "string",
+          value: "DIR",
+          description: "folder of the raw events",
+          default: ".mercury/spark/data/raw",
+        },
+        rows: { type: "int", min: 1, description: "events", default: 1_000_000 },
+        days: { type: "int", min: 1, max: 3650, description: "days of events", default: 30 },
+      },
+      run: lazyRun(() => import("./commands/process.ts"), "generate"),
+    },
+    process: {
+      summary: "clean, enrich (broadcast join), aggregate and write raw events partitioned by date, region, category",
+      options: {
+        input: {
+          type: "string",
+          value: "PATH",
+          description: "raw events (JSON lines): a path, hdfs:// or s3a:// URI",
+          default: ".mercury/spark/data/raw",
+        },
+        products: {
+          type: "string",
+          value: "PATH",
+          description: "products dimension (Parquet); default <input>-products",
+        },
+        output: { type: "string", value: "PATH", description: "the lake table", default: ".mercury/spark/data/events" },
+        partitions: { type: "int", min: 1, max: 100_000, description: "shuffle partitions of the job", default: 500 },
+        format: { type: "enum", choices: ["parquet", "delta"], description: "table format", default: "parquet" },
+        strategy: {
+          type: "enum",
+          choices: ["none", "by-columns", "fixed"],
+          description: "file layout: as tasks fall, one file per folder, or --partitions hash partitions",
+          default: "by-columns",
+        },
+        compare: {
+          type: "boolean",
+          description: "run every strategy (into <output>-<strategy>) and compare files and a query",
+        },
+        "no-broadcast": { type: "boolean", description: "join the dimension with a sort-merge join instead" },
+      },
+      run: lazyRun(() => import("./commands/process.ts"), "processCommand"),
+    },
+    analyze: {
+      summary: "time split, skew, heuristics, what-if and cost of an application from Spark's REST API",
+      options: {
+        "job-id": { type: "string", value: "APP", description: "application id (app-…); default the first listed" },
+        tag: { type: "string", description: "only jobs whose Spark job tags contain this" },
+        jobs: { type: "list", value: "IDS", description: "only these job ids" },
+        html: { type: "string", value: "FILE", description: "write the HTML report here" },
+        rest: { type: "string", value: "URL", description: "Spark REST API base (default from services.json)" },
+        list: { type: "boolean", description: "list applications and exit" },
+        "price-core": { type: "number", min: 0, description: "price per core-hour" },
+        "price-gb": { type: "number", min: 0, description: "price per GB-hour" },
+      },
+      run: lazyRun(() => import("./commands/analyze.ts"), "analyzeCommand"),
     },
   },
 });

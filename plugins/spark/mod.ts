@@ -1,16 +1,31 @@
 /**
- * `@mercury/spark`: the plugin's public API and its manifest.
+ * `@mercury/spark`: Apache Spark from Deno. A Spark Connect client
+ * ({@linkcode SparkSession}, DataFrames built as Spark Connect relations,
+ * Arrow results), the seed's partitioned ETL job, and an analyser of finished
+ * jobs (time split, skew, heuristics, what-if, cost).
  *
  * @example
  * ```ts
- * import { hello, manifest } from "@mercury/spark";
+ * import { col, fn, manifest } from "@mercury/spark";
  * import assert from "node:assert/strict";
  *
  * assert.equal(manifest.name, "spark");
- * assert.equal(typeof hello, "function");
+ * assert.equal(fn.sum(col("x")).expr.unresolved_function?.function_name, "sum");
  * ```
  *
  * @module
  */
 export { manifest } from "./manifest.ts";
-export { hello } from "./commands/hello.ts";
+export { call, col, Column, expr, fn, lit, Window, WindowSpec } from "./connect/column.ts";
+export { DataFrame, DataFrameReader, DataFrameWriter, GroupedData } from "./connect/dataframe.ts";
+export { type ConnectOptions, type ExecOptions, SparkSession } from "./connect/session.ts";
+export { errorClassOf, SparkError } from "./connect/errors.ts";
+export {
+  aggregate,
+  atomicWrite,
+  cleanAndEnrich,
+  downstreamQuery,
+  fileStats,
+  generateEvents,
+  processEvents,
+} from "./jobs/events.ts";

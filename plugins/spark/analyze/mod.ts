@@ -1,0 +1,30 @@
+/**
+ * The Spark job analyser: read an application from Spark's REST API, analyse
+ * it, and write the report.
+ *
+ * @example
+ * ```ts
+ * import { makespan } from "@mercury/spark/analyze";
+ * import assert from "node:assert/strict";
+ * assert.equal(makespan([5, 1, 1, 1], 4), 5);
+ * ```
+ *
+ * @module
+ */
+export {
+  type Analysis,
+  analyze,
+  cost,
+  DEFAULT_PRICES,
+  type Finding,
+  heuristics,
+  makespan,
+  median,
+  type Prices,
+  type Severity,
+  severityOf,
+  summarizeStage,
+  whatIf,
+} from "./analysis.ts";
+export { type AppRecord, fetchApplication, listApplications, type StageRecord, type TaskRecord } from "./rest.ts";
+export { reportHtml, summaryLines } from "./report.ts";
