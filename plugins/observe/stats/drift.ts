@@ -137,6 +137,29 @@ function clean(values: ColumnValues, kind: ColumnKind | undefined, where: string
   }
   const categories = new Map<Category, number>();
   let n = 0;
+  if (ArrayBuffer.isView(values)) {
+    // integer codes in a typed array: count in an array, no hashing
+    const codes = values as ArrayLike<number>;
+    const counts = new Float64Array(1024);
+    let small = true;
+    for (let i = 0; i < codes.length; i++) {
+      const v = codes[i]!;
+      if (v >= 0 && v < 1024 && Number.isInteger(v)) counts[v]!++;
+      else if (Number.isFinite(v)) {
+        small = false;
+        break;
+      }
+    }
+    if (small) {
+      for (let v = 0; v < 1024; v++) {
+        if (counts[v]! > 0) {
+          categories.set(v, counts[v]!);
+          n += counts[v]!;
+        }
+      }
+      return { kind: k, categories, n };
+    }
+  }
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as Category | null | undefined;
     if (v === null || v === undefined || (typeof v === "number" && !Number.isFinite(v))) continue;
