@@ -1,18 +1,7 @@
-import assert from "node:assert/strict";
-import { dispatch, resolveEndpoints } from "@mercury/core";
 import { pluginConformance } from "@mercury/core/testing";
-import { manifest } from "@mercury/observe/manifest";
 
 const root = new URL("../../plugins/observe", import.meta.url).pathname;
 
 Deno.test("observe follows the plugin contract", async (t) => {
   await pluginConformance(t, { module: new URL("../../plugins/observe/manifest.ts", import.meta.url).href, root });
-});
-
-Deno.test("observe hello greets --times times", async () => {
-  const lines: string[] = [];
-  const context = { root, verbose: false, endpoints: () => resolveEndpoints(), print: (l: string) => lines.push(l) };
-  const plugins = [{ manifest, packageName: "@mercury/observe", module: "manifest.ts" }];
-  assert.equal(await dispatch(["observe", "hello", "you", "--times", "2"], { plugins, context }), 0);
-  assert.deepEqual(lines, ["hello, you", "hello, you"]);
 });
