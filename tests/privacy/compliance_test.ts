@@ -116,3 +116,44 @@ Deno.test("privacy report writes PDF, HTML and JSON with the ledger; bad input w
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("privacy report --dataset reads budget and queries from the PostgreSQL ledger", async () => {
+  const { Ledger } = await import("@mercury/privacy/ledger");
+  const schema = "privacy_compliance_test";
+  const dir = await Deno.makeTempDir();
+  await using ledger = await Ledger.open({ schema });
+  try {
+    await ledger.dropSchema();
+    await using fresh = await Ledger.open({ schema });
+    await fresh.setBudget("patients", { epsilon: 1, delta: 1e-6 });
+    const charge = { dataset: "patients", analyst: "ana", mechanism: "laplace", delta: 0 };
+    await fresh.spend({ ...charge, query: "select count(*) from patients", epsilon: 0.25 }, () => Promise.resolve(1));
+    await fresh.spend({ ...charge, query: "select avg(bmi) from patients", epsilon: 0.5 }, () => Promise.resolve(2));
+    const data = `${dir}/patients.csv`;
+    await writeSensitiveCsv(data, 100, 2);
+    const out = `${dir}/r.html`;
+    const { code } = await cli([
+      "report",
+      "--output",
+      out,
+      "--data",
+      data,
+      "--dataset",
+      "patients",
+      "--ledger-schema",
+      schema,
+    ]);
+    assert.equal(code, 0);
+    const json = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+    assert.equal(json.ledger.entries.length, 2);
+    assert.equal(json.ledger.spent.epsilon, 0.75);
+    assert.match(await Deno.readTextFile(out), /select avg\(bmi\) from patients/);
+    await assert.rejects(
+      cli(["report", "--output", `${dir}/x.pdf`, "--data", data, "--dataset", "nobody", "--ledger-schema", schema]),
+      /no budget for data set "nobody"/,
+    );
+  } finally {
+    await ledger.dropSchema();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

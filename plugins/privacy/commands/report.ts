@@ -1,7 +1,8 @@
 /**
  * `privacy report --output compliance_report.pdf`: column analysis,
  * k-anonymity and l-diversity, the ledger's budgets, retention and access
- * notes, with each finding mapped to GDPR or HIPAA; writes the PDF and, next
+ * notes, with each finding mapped to GDPR or HIPAA (the ledger is read from
+ * PostgreSQL with `--dataset`, or from a JSON export with `--ledger`); writes the PDF and, next
  * to it, the same report as JSON and HTML.
  *
  * @module
@@ -11,6 +12,7 @@ import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { analyzeDataset } from "../compliance/analyze.ts";
 import { buildReport, type LedgerSummary, writeReport } from "../compliance/report.ts";
 import { writeSensitiveCsv } from "../compliance/sample.ts";
+import { ledgerSummary } from "../compliance/ledger_summary.ts";
 
 /** Runs the command; exit 0 when written (findings do not change the exit code). */
 export async function report(args: CommandArgs, ctx: CommandContext): Promise<number> {
@@ -30,7 +32,11 @@ export async function report(args: CommandArgs, ctx: CommandContext): Promise<nu
     ctx.print(`no --data given: analysing the generated sample patient table ${data}`);
   }
   let ledger: LedgerSummary | undefined;
-  if (typeof v.ledger === "string") {
+  if (typeof v.dataset === "string") {
+    const { Ledger } = await import("../ledger.ts");
+    await using l = await Ledger.open({ schema: v["ledger-schema"] as string });
+    ledger = await ledgerSummary(l, v.dataset);
+  } else if (typeof v.ledger === "string") {
     try {
       ledger = JSON.parse(await Deno.readTextFile(v.ledger));
     } catch (err) {

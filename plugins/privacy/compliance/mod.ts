@@ -33,4 +33,5 @@ export {
   renderHtml,
   writeReport,
 } from "./report.ts";
+export { ledgerSummary } from "./ledger_summary.ts";
 export { sensitiveRows, writeSensitiveCsv } from "./sample.ts";
