@@ -124,6 +124,7 @@ Deno.test("drift tests match Evidently 0.7.23 to 1e-6 with the same decisions (s
     makeData(900, 700, 3, 0), // no shift: few or no drifts
     makeData(3000, 2500, 4, 0.3), // large reference: wasserstein, jensenshannon
     makeData(4000, 6000, 5, 0.02), // large, barely moved
+    makeData(300, 12000, 6, 0.1), // small reference, current > 10,000 rows: KS through scipy's kstwo
   ];
   const py = await runPython<PyCase[]>(PYTHON, { cases, kinds: KINDS, forced: FORCED });
   let compared = 0;

@@ -1,8 +1,7 @@
 /**
  * Special functions the statistics need, to double precision: the normal
- * CDF (through erfc), log-gamma, the regularized upper incomplete gamma
- * function (the chi-squared survival function) and the Kolmogorov limiting
- * distribution. Private to `stats/`.
+ * CDF (through erfc), log-gamma and the regularized upper incomplete gamma
+ * function (the chi-squared survival function). Private to `stats/`.
  *
  * @module
  */
@@ -161,27 +160,4 @@ export function gammaQ(a: number, x: number): number {
 export function chi2Sf(x: number, df: number): number {
   if (Number.isNaN(x)) return NaN;
   return gammaQ(df / 2, x / 2);
-}
-
-/** Survival function of the Kolmogorov limiting distribution, P(K > x). */
-export function kolmogorovSf(x: number): number {
-  if (x <= 0) return 1;
-  if (x < 1) {
-    // P(K ≤ x) = √(2π)/x Σ exp(−(2k−1)²π²/(8x²))
-    const w = Math.sqrt(2 * Math.PI) / x;
-    let s = 0;
-    for (let k = 1; k < 50; k++) {
-      const t = Math.exp(-((2 * k - 1) ** 2) * Math.PI * Math.PI / (8 * x * x));
-      s += t;
-      if (t < 1e-18) break;
-    }
-    return 1 - w * s;
-  }
-  let s = 0;
-  for (let k = 1; k < 100; k++) {
-    const t = 2 * (k % 2 === 1 ? 1 : -1) * Math.exp(-2 * k * k * x * x);
-    s += t;
-    if (Math.abs(t) < 1e-18) break;
-  }
-  return Math.max(0, Math.min(1, s));
 }
