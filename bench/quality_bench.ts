@@ -1,12 +1,171 @@
 /**
- * Benchmark stub of the quality plugin: replace with a run against the named peer.
+ * `deno task bench:quality [--rows N] [--runs R]`: one suite of 47 GX Core
+ * expectations over the same Parquet file through Great Expectations 1.24.1
+ * (pandas datasource, its documented default set-up: ephemeral context,
+ * `add_pandas`, whole-dataframe batch, `batch.validate(suite)`, SUMMARY
+ * results) and through `dq-validate check` (one DuckDB scan). Prints the
+ * per-expectation comparison of success, observed_value and
+ * unexpected_count (a mismatch fails the bench), then wall time and peak
+ * RSS (GNU time) of both processes, medians over the runs, and the ratio.
+ * Writes bench/results/quality.json.
  *
  * @module
  */
-import { hello } from "@mercury/quality";
+import { parseArgs } from "node:util";
+import {
+  compareRuns,
+  gxPython,
+  makeParityData,
+  paritySuite,
+  parityTable,
+  runGx,
+} from "./peers/great_expectations/parity.ts";
+import type { ExpectationResult } from "../plugins/quality/types.ts";
 
-const ctx = { root: ".", verbose: false, endpoints: () => ({}) as never, print: () => {} };
-
-Deno.bench("quality hello", () => {
-  hello({ values: { times: 1 }, positionals: [] }, ctx);
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { rows: { type: "string", default: "10000000" }, runs: { type: "string", default: "3" } },
 });
+const rows = Number(values.rows);
+const runs = Number(values.runs);
+const TIME = "/usr/bin/time";
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function ensureTime(): Promise<void> {
+  try {
+    await Deno.stat(TIME);
+  } catch {
+    const { aptInstall } = await import("../tasks/services/_process.ts");
+    await aptInstall(["time"], "GNU time (peak memory)");
+  }
+}
+
+async function runOurs(
+  path: string,
+  suitePath: string,
+): Promise<{ results: ExpectationResult[]; wallS: number; maxRssKb: number; cpuS: number }> {
+  const rss = await Deno.makeTempFile();
+  const out = await Deno.makeTempFile({ suffix: ".json" });
+  const t0 = performance.now();
+  const r = await new Deno.Command(TIME, {
+    args: [
+      "-f",
+      "%M %U %S",
+      "-o",
+      rss,
+      Deno.execPath(),
+      "run",
+      "-A",
+      "plugins/quality/cli.ts",
+      "check",
+      "--config",
+      suitePath,
+      "--source",
+      path,
+      "--output",
+      out,
+      "--no-failing-rows",
+      "--format",
+      "json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const wallS = (performance.now() - t0) / 1000;
+  if (r.code !== 0 && r.code !== 1) throw new Error(`dq-validate failed: ${new TextDecoder().decode(r.stderr)}`);
+  const run = JSON.parse(await Deno.readTextFile(out));
+  const [m, u, sy] = (await Deno.readTextFile(rss)).trim().split("\n").pop()!.split(" ").map(Number);
+  await Deno.remove(rss);
+  await Deno.remove(out);
+  return { results: run.results, wallS, maxRssKb: m!, cpuS: u! + sy! };
+}
+
+await ensureTime();
+const dir = ".mercury/bench/quality";
+await Deno.mkdir(dir, { recursive: true });
+const path = `${Deno.cwd()}/${dir}/parity_${rows}.parquet`;
+try {
+  await Deno.stat(path);
+} catch {
+  console.error(`writing ${rows} rows to ${path}…`);
+  await makeParityData(path, rows);
+}
+const suite = paritySuite(rows);
+const suitePath = `${dir}/parity_suite.json`;
+await Deno.writeTextFile(suitePath, JSON.stringify(suite, null, 2));
+const { python, installSeconds } = await gxPython();
+if (installSeconds > 1) console.error(`Great Expectations venv installed in ${installSeconds.toFixed(0)} s`);
+
+const ours: { wallS: number; maxRssKb: number; cpuS: number }[] = [];
+const gxs: { wallS: number; validateS: number; maxRssKb: number; cpuS: number }[] = [];
+let lastOurs: ExpectationResult[] = [], lastGx: ExpectationResult[] = [];
+for (let i = 0; i < runs; i++) {
+  const o = await runOurs(path, suitePath);
+  ours.push({ wallS: o.wallS, maxRssKb: o.maxRssKb, cpuS: o.cpuS });
+  lastOurs = o.results;
+  const g = await runGx(python, path, suite, TIME);
+  gxs.push({ wallS: g.wallS, validateS: g.timing.validate_s, maxRssKb: g.maxRssKb ?? 0, cpuS: g.cpuS ?? 0 });
+  lastGx = g.results;
+  console.error(
+    `run ${i + 1}: dq-validate ${o.wallS.toFixed(2)} s, GX ${g.wallS.toFixed(2)} s (validate ${
+      g.timing.validate_s.toFixed(2)
+    } s)`,
+  );
+}
+const table = compareRuns(lastOurs, lastGx);
+console.log(parityTable(table));
+const mismatches = table.filter((r) => !r.equal);
+const oursS = median(ours.map((o) => o.wallS));
+const gxS = median(gxs.map((g) => g.wallS));
+const gxValidateS = median(gxs.map((g) => g.validateS));
+const oursCpu = median(ours.map((o) => o.cpuS));
+const gxCpu = median(gxs.map((g) => g.cpuS));
+const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+const summary = {
+  rows,
+  expectations: suite.expectations.length,
+  runs,
+  machine: `${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
+  command: `deno task bench:quality --rows ${rows} --runs ${runs}`,
+  mismatches: mismatches.length,
+  load_average_at_end: load,
+  dq_validate: {
+    median_wall_s: oursS,
+    median_cpu_s: oursCpu,
+    median_peak_rss_mb: median(ours.map((o) => o.maxRssKb)) / 1024,
+  },
+  great_expectations: {
+    version: "1.24.1 (pandas)",
+    median_wall_s: gxS,
+    median_cpu_s: gxCpu,
+    median_validate_s: gxValidateS,
+    median_peak_rss_mb: median(gxs.map((g) => g.maxRssKb)) / 1024,
+  },
+  speedup_wall: gxS / oursS,
+  speedup_cpu: gxCpu / oursCpu,
+  speedup_vs_gx_validate_only: gxValidateS / oursS,
+};
+console.log(
+  `\n${rows} rows, ${suite.expectations.length} expectations, median of ${runs}:` +
+    `\n  dq-validate          ${oursS.toFixed(2)} s wall (process start to exit), peak RSS ${
+      summary.dq_validate.median_peak_rss_mb.toFixed(0)
+    } MB` +
+    `\n  Great Expectations   ${gxS.toFixed(2)} s wall (${gxValidateS.toFixed(2)} s in batch.validate), peak RSS ${
+      summary.great_expectations.median_peak_rss_mb.toFixed(0)
+    } MB` +
+    `\n  CPU (user+sys)       dq-validate ${oursCpu.toFixed(1)} s, GX ${gxCpu.toFixed(1)} s (load average ${load})` +
+    `\n  ratio                ${summary.speedup_wall.toFixed(1)}× (wall), ${summary.speedup_cpu.toFixed(1)}× (CPU), ${
+      summary.speedup_vs_gx_validate_only.toFixed(1)
+    }× (GX validate only vs dq-validate wall)` +
+    `\n  parity               ${table.length - mismatches.length}/${table.length} expectations equal`,
+);
+await Deno.mkdir("bench/results", { recursive: true });
+await Deno.writeTextFile("bench/results/quality.json", JSON.stringify(summary, null, 2) + "\n");
+if (mismatches.length) {
+  console.error(`${mismatches.length} expectation(s) differ from Great Expectations`);
+  Deno.exit(1);
+}

@@ -30,6 +30,7 @@ import { dirname } from "node:path";
 import { typeVerdict } from "./expectations/catalog.ts";
 import type { MapDefinition, QueryDefinition, TableDefinition, Verdict } from "./expectations/definition.ts";
 import {
+  considered,
   failingRowsQuery,
   inMainScan,
   mainScan,
@@ -157,6 +158,7 @@ export async function validateOpened(
   const rowCount = Number(scan.__n);
   const results: ExpectationResult[] = [];
   const failingMaps: Planned[] = [];
+  const pending: Pending[] = [];
   for (const p of planned) {
     const cfg = p.config;
     const fmt = formatOf(cfg.kwargs.result_format ?? options.result_format ?? suite.result_format);
@@ -203,18 +205,17 @@ export async function validateOpened(
           result.unexpected_percent = element > 0 ? (unexpected / element) * 100 : null as unknown as number;
         }
         result.partial_unexpected_list = [];
+        if (fmt.name === "SUMMARY" || fmt.name === "COMPLETE") result.partial_unexpected_counts = [];
+        if (fmt.name === "COMPLETE") result.unexpected_list = [];
         if (unexpected > 0) {
-          const rel = unexpectedRelation(src.relation, p);
-          result.partial_unexpected_list = (await exec(`select v from ${rel} limit ${fmt.partial}`)).map((r) => r.v);
-          if (fmt.name === "SUMMARY" || fmt.name === "COMPLETE") {
-            result.partial_unexpected_counts = (await exec(
-              `select v, count(*) as n from ${rel} group by 1 order by 2 desc, 1 limit ${fmt.partial}`,
-            )).map((r) => ({ value: r.v, count: Number(r.n) }));
-          }
-          if (fmt.name === "COMPLETE") result.unexpected_list = (await exec(`select v from ${rel}`)).map((r) => r.v);
-        } else if (fmt.name === "SUMMARY" || fmt.name === "COMPLETE") {
-          result.partial_unexpected_counts = [];
-          if (fmt.name === "COMPLETE") result.unexpected_list = [];
+          pending.push({
+            p,
+            result,
+            partial: fmt.partial,
+            want: Math.min(unexpected, fmt.partial),
+            complete: fmt.name === "COMPLETE",
+            summary: fmt.name !== "BASIC",
+          });
         }
       }
       if (unexpected > 0) failingMaps.push(p);
@@ -242,6 +243,10 @@ export async function validateOpened(
     }
     results.push({ ...base, success: verdict.success, result });
   }
+  await fillUnexpected(conn, src.relation, pending, exec, (sql) => {
+    sqlLog.push(sql);
+    options.onSql?.(sql);
+  });
   let failingRows = 0;
   if (options.failing_rows_path && failingMaps.length) {
     failingRows = await writeFailingRows(
@@ -256,6 +261,82 @@ export async function validateOpened(
     );
   }
   return finish(suite, src, started, results, sqlLog, options, rowCount, failingRows);
+}
+
+/** A failing map expectation whose unexpected values are still to be fetched. */
+interface Pending {
+  p: Planned;
+  result: ExpectationResultDetail;
+  partial: number;
+  want: number;
+  complete: boolean;
+  summary: boolean;
+}
+
+/** GX's partial_unexpected_counts: counts over the partial list, most common first. */
+function countsOf(values: unknown[], limit: number): { value: unknown; count: number }[] {
+  const m = new Map<string, { value: unknown; count: number }>();
+  for (const v of values) {
+    const k = JSON.stringify(v) ?? "null";
+    const e = m.get(k);
+    if (e) e.count++;
+    else m.set(k, { value: v, count: 1 });
+  }
+  return [...m.values()].sort((a, b) => b.count - a.count || (String(a.value) < String(b.value) ? -1 : 1)).slice(
+    0,
+    limit,
+  );
+}
+
+/**
+ * The first unexpected values of every failing map expectation, in row
+ * order: one streamed query for all of them, stopped as soon as each has
+ * its `partial_unexpected_count` values (windowed ones get their own).
+ */
+async function fillUnexpected(
+  conn: DuckDBConnection,
+  rel: string,
+  pending: Pending[],
+  exec: (sql: string) => Promise<Record<string, unknown>[]>,
+  log: (sql: string) => void,
+): Promise<void> {
+  const plain = pending.filter((x) => !x.p.window);
+  for (const x of pending.filter((x) => x.p.window)) {
+    const r = unexpectedRelation(rel, x.p);
+    x.result.partial_unexpected_list = (await exec(`select v from ${r} limit ${x.partial}`)).map((o) => o.v);
+  }
+  if (plain.length) {
+    const conds = plain.map((x) => `(${considered(x.p)} and (${x.p.predicate}))`);
+    const sql = `select ${
+      plain.map((x, i) => `${conds[i]} as f${i}, ${x.p.value} as v${i}`).join(", ")
+    }\nfrom ${rel}\nwhere ${conds.join(" or ")}`;
+    log(sql);
+    const lists: unknown[][] = plain.map(() => []);
+    const result = await conn.stream(sql);
+    let open = plain.length;
+    while (open > 0) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const rows = chunk.getRowObjects(result.deduplicatedColumnNames());
+      for (const row of rows) {
+        for (let i = 0; i < plain.length; i++) {
+          const list = lists[i]!;
+          if (row[`f${i}`] === true && list.length < plain[i]!.partial) {
+            list.push(jsValue(row[`v${i}`]));
+            if (list.length === plain[i]!.want) open--;
+          }
+        }
+        if (open === 0) break;
+      }
+    }
+    plain.forEach((x, i) => (x.result.partial_unexpected_list = lists[i]!));
+  }
+  for (const x of pending) {
+    if (x.summary) x.result.partial_unexpected_counts = countsOf(x.result.partial_unexpected_list ?? [], x.partial);
+    if (x.complete) {
+      x.result.unexpected_list = (await exec(`select v from ${unexpectedRelation(rel, x.p)}`)).map((o) => o.v);
+    }
+  }
 }
 
 function stripPrivate(cfg: ExpectationSuite["expectations"][number]) {

@@ -139,6 +139,8 @@ export interface GxRun {
   timing: { read_s: number; setup_s: number; validate_s: number };
   /** Peak resident memory of the Python process, KiB (GNU time), when measured. */
   maxRssKb?: number;
+  /** User + system CPU seconds (GNU time), when measured. */
+  cpuS?: number;
   wallS: number;
 }
 
@@ -174,7 +176,8 @@ export async function runGx(
   const args = [`${HERE}run_gx.py`, dataPath, suitePath];
   const cmd = timeBin
     ? new Deno.Command(timeBin, {
-      args: ["-f", "%M", "-o", rssFile, python, ...args],
+      args: ["-f", "%M %U %S", "-o", rssFile, python, ...args],
+      env: { GX_ANALYTICS_ENABLED: "false" },
       stdout: "piped",
       stderr: "piped",
     })
@@ -199,10 +202,20 @@ export async function runGx(
     if (!r) throw new Error(`GX returned no result for ${e.type} ${JSON.stringify(e.kwargs)}`);
     return r;
   });
-  let maxRssKb: number | undefined;
-  if (timeBin) maxRssKb = Number((await Deno.readTextFile(rssFile)).trim().split("\n").pop());
+  let maxRssKb: number | undefined, cpuS: number | undefined;
+  if (timeBin) {
+    const [m, u, s] = (await Deno.readTextFile(rssFile)).trim().split("\n").pop()!.split(" ").map(Number);
+    maxRssKb = m;
+    cpuS = u! + s!;
+  }
   await Deno.remove(rssFile);
-  return { results, timing: json.timing, wallS, ...(maxRssKb ? { maxRssKb } : {}) };
+  return {
+    results,
+    timing: json.timing,
+    wallS,
+    ...(maxRssKb ? { maxRssKb } : {}),
+    ...(cpuS !== undefined ? { cpuS } : {}),
+  };
 }
 
 /** Are two observed values equal (numbers to 1e-9 relative)? */

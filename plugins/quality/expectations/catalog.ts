@@ -483,7 +483,7 @@ const definitions: ExpectationDefinition[] = [
     { strictly: { type: "boolean" } },
     (kw) => `__w is not null and ${kw.strictly ? "not (__v > __w)" : "not (__v >= __w)"}`,
     {
-      window: (kw, ctx) => `lag(${ctx.col(kw.column)}) over (order by __rn)`,
+      window: (kw, ctx) => `lag(${ctx.col(kw.column)}) over ()`,
       dimension: "consistency",
     },
   ),
@@ -492,7 +492,7 @@ const definitions: ExpectationDefinition[] = [
     { strictly: { type: "boolean" } },
     (kw) => `__w is not null and ${kw.strictly ? "not (__v < __w)" : "not (__v <= __w)"}`,
     {
-      window: (kw, ctx) => `lag(${ctx.col(kw.column)}) over (order by __rn)`,
+      window: (kw, ctx) => `lag(${ctx.col(kw.column)}) over ()`,
       dimension: "consistency",
     },
   ),
@@ -691,8 +691,13 @@ const definitions: ExpectationDefinition[] = [
     dimension: "uniqueness",
     args: { column_list: { type: "string[]", required: true }, ignore_row_if: { type: "string" }, ...MOSTLY },
     filter: (kw, ctx) => ignoreFilter(kw, multiColumns(kw, ctx), "all_values_are_missing"),
-    window: (kw, ctx) => `count(*) over (partition by ${multiColumns(kw, ctx).join(", ")})`,
-    predicate: () => `__w > 1`,
+    predicate: (kw, ctx) => {
+      // A text key (json_array) so rows with nulls in the same places match, as pandas' duplicated() does.
+      const cols = multiColumns(kw, ctx);
+      const key = `json_array(${cols.join(", ")})::varchar`;
+      const f = ignoreFilter(kw, cols, "all_values_are_missing");
+      return `${key} in (select ${key} from ${ctx.rel} where ${f} group by 1 having count(*) > 1)`;
+    },
     value: (kw, ctx) => jsonList(multiColumns(kw, ctx), kw.column_list as string[]),
   },
   {
