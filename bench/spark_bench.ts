@@ -1,12 +1,226 @@
 /**
- * Benchmark stub of the spark plugin: replace with a run against the named peer.
+ * `deno task bench:spark`: TPC-H (SF from SPARK_BENCH_SF, default 1; data from
+ * `tpchgen-cli`, the same Parquet files the olap bench uses) through the Deno
+ * Spark Connect client and through PySpark's own Connect client, against the
+ * same Spark cluster in the same run (alternating, each query warmed once),
+ * and through DuckDB in-process on one machine; answers are compared (Spark vs
+ * DuckDB, rounded). Then the Arrow transfer of a large result: Deno
+ * `toArrow()` MB/s vs PySpark `toPandas()` (Arrow-based in Spark Connect).
+ * Results go to bench/results/spark.json.
+ *
+ * Env: SPARK_BENCH_SF (1), SPARK_BENCH_QUERIES ("1-22" or "1,3,6"), SPARK_BENCH_RUNS (3).
  *
  * @module
  */
-import { SparkSession } from "@mercury/spark";
+import { openDuckDB } from "@mercury/core/services/duckdb";
+import { resolveEndpoints } from "@mercury/core";
+import { SparkSession, tableRows } from "@mercury/spark";
+import { ensureVenv } from "../tasks/python.ts";
 
-const ctx = { root: ".", verbose: false, endpoints: () => ({}) as never, print: () => {} };
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const SF = Number(Deno.env.get("SPARK_BENCH_SF") ?? "1");
+const RUNS = Number(Deno.env.get("SPARK_BENCH_RUNS") ?? "3");
+const TABLES = ["lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region"];
+const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-Deno.bench("spark hello", () => {
-  hello({ values: { times: 1 }, positionals: [] }, ctx);
-});
+function pickQueries(spec: string): number[] {
+  if (/^\d+-\d+$/.test(spec)) {
+    const [a, b] = spec.split("-").map(Number) as [number, number];
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  return spec.split(",").map(Number);
+}
+const QUERIES = pickQueries(Deno.env.get("SPARK_BENCH_QUERIES") ?? "1-22");
+
+// ---- data ----
+await ensureVenv(
+  `${ROOT}/.mercury/peers/olap/venv`,
+  `${ROOT}/bench/peers/olap/requirements.txt`,
+  "Polars + tpchgen-cli",
+);
+const raw = `${ROOT}/.mercury/tpch/sf${SF}`;
+try {
+  await Deno.stat(`${raw}/lineitem.parquet`);
+} catch {
+  log(`generating TPC-H SF${SF} with tpchgen-cli…`);
+  const g = await new Deno.Command(`${ROOT}/.mercury/peers/olap/venv/bin/tpchgen-cli`, {
+    args: ["parquet", "-s", String(SF), "--output-dir", raw],
+  }).output();
+  if (!g.success) throw new Error(new TextDecoder().decode(g.stderr));
+}
+const tables = Object.fromEntries(TABLES.map((t) => [t, `${raw}/${t}.parquet`]));
+const sql = await Promise.all(
+  QUERIES.map((q) => Deno.readTextFile(`${ROOT}/bench/tpch/q${String(q).padStart(2, "0")}.sql`)),
+);
+
+// ---- Deno client ----
+const remote = resolveEndpoints().spark.remote;
+const spark = await SparkSession.connect({ remote });
+for (const [t, p] of Object.entries(tables)) await spark.read.parquet(p).createOrReplaceTempView(t);
+
+// ---- DuckDB ----
+const duck = await openDuckDB();
+for (const [t, p] of Object.entries(tables)) await duck.connection.run(`CREATE VIEW ${t} AS SELECT * FROM '${p}'`);
+
+const norm = (v: unknown): string => {
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(2);
+  if (v !== null && typeof v === "object") {
+    const s = String(v);
+    return /^-?\d+(\.\d+)?$/.test(s) ? (s.includes(".") ? Number(s).toFixed(2) : s) : s;
+  }
+  return String(v);
+};
+
+// ---- PySpark peer: one warm Connect session for the whole run, a JSON line per command ----
+const python = `${ROOT}/.mercury/spark/venv/bin/python`;
+const peer = new Deno.Command(python, {
+  args: [`${ROOT}/bench/peers/pyspark/tpch.py`],
+  stdin: "piped",
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
+const peerIn = peer.stdin.getWriter();
+const peerOut = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+let peerBuf = "";
+// deno-lint-ignore no-explicit-any
+async function ask(cmd: unknown): Promise<any> {
+  await peerIn.write(new TextEncoder().encode(JSON.stringify(cmd) + "\n"));
+  for (;;) {
+    const nl = peerBuf.indexOf("\n");
+    if (nl >= 0) {
+      const line = peerBuf.slice(0, nl);
+      peerBuf = peerBuf.slice(nl + 1);
+      return JSON.parse(line);
+    }
+    const { value, done } = await peerOut.read();
+    if (done) throw new Error("the PySpark peer exited");
+    peerBuf += value;
+  }
+}
+const ready = await ask({ remote, tables });
+log(`PySpark peer ready (Spark ${ready.spark_version})`);
+
+type Row = { q: number; denoMs: number; pysparkMs: number; duckdbMs: number; rows: number; equal: boolean | string };
+const rows: Row[] = [];
+for (let i = 0; i < QUERIES.length; i++) {
+  const q = QUERIES[i]!;
+  const text = sql[i]!;
+  try {
+    // Deno and PySpark alternate per query, each warmed once, so both see the same cluster state.
+    await (await spark.sql(text)).toArrow();
+    const denoTimes: number[] = [];
+    let sparkRows: string[] = [];
+    let nrows = 0;
+    for (let r = 0; r < RUNS; r++) {
+      const t0 = performance.now();
+      const t = await (await spark.sql(text)).toArrow();
+      denoTimes.push(performance.now() - t0);
+      nrows = t.numRows;
+      if (r === 0) sparkRows = tableRows(t).map((row) => Object.values(row).map(norm).join("|"));
+    }
+    const py = await ask({ query: text, runs: RUNS });
+    const d0 = performance.now();
+    const reader = await duck.connection.runAndReadAll(text);
+    const duckMs = performance.now() - d0;
+    const duckRows = reader.getRows().map((r) => r.map(norm).join("|"));
+    const equal = JSON.stringify([...duckRows].sort()) === JSON.stringify([...sparkRows].sort());
+    rows.push({
+      q,
+      denoMs: median(denoTimes),
+      pysparkMs: median(py.ms),
+      duckdbMs: duckMs,
+      rows: nrows,
+      equal: equal ? true : `differs (${duckRows.length} vs ${sparkRows.length} rows)`,
+    });
+    if (!equal) {
+      log(`Q${q} first rows: duckdb ${duckRows.slice(0, 2).join(" / ")} spark ${sparkRows.slice(0, 2).join(" / ")}`);
+    }
+  } catch (err) {
+    rows.push({
+      q,
+      denoMs: NaN,
+      pysparkMs: NaN,
+      duckdbMs: NaN,
+      rows: 0,
+      equal: `error: ${(err as Error).message.slice(0, 200)}`,
+    });
+  }
+  const r = rows[rows.length - 1]!;
+  log(
+    `Q${q}: deno ${r.denoMs.toFixed(0)} ms, pyspark ${r.pysparkMs.toFixed(0)} ms (×${
+      (r.denoMs / r.pysparkMs).toFixed(3)
+    }), duckdb ${r.duckdbMs.toFixed(0)} ms, rows ${r.rows}, equal ${r.equal}`,
+  );
+}
+
+// ---- Arrow transfer: a cached result, so the scan is not what is timed ----
+log("Arrow transfer…");
+const cacheSql =
+  "CACHE TABLE bench_transfer AS SELECT l_orderkey, l_partkey, l_suppkey, l_quantity, l_extendedprice, l_discount, l_shipdate, l_comment FROM lineitem LIMIT 1000000";
+await spark.sql(cacheSql);
+const transferSql = "SELECT * FROM bench_transfer";
+await (await spark.sql(transferSql)).execute(); // warm
+const denoTransfer: number[] = [];
+let denoBytes = 0;
+let transferRows = 0;
+const pyT = { pandas: [] as number[], arrow: [] as number[] };
+for (let r = 0; r < RUNS; r++) {
+  const t0 = performance.now();
+  const res = await (await spark.sql(transferSql)).execute();
+  denoTransfer.push(performance.now() - t0);
+  denoBytes = res.arrowBytes;
+  transferRows = res.table?.numRows ?? 0;
+  const p = await ask({ transfer: transferSql, setup: r === 0 ? cacheSql : undefined, runs: 1 });
+  pyT.pandas.push(...p.pandas_ms);
+  pyT.arrow.push(...p.arrow_ms);
+}
+const transfer = {
+  rows: transferRows,
+  arrowIpcBytes: denoBytes,
+  denoToArrowMs: median(denoTransfer),
+  pysparkToPandasMs: median(pyT.pandas),
+  pysparkToArrowMs: median(pyT.arrow),
+  denoMBps: denoBytes / 1048576 / (median(denoTransfer) / 1000),
+  pysparkToPandasMBps: denoBytes / 1048576 / (median(pyT.pandas) / 1000),
+  pysparkToArrowMBps: denoBytes / 1048576 / (median(pyT.arrow) / 1000),
+};
+await spark.sql("UNCACHE TABLE bench_transfer");
+await peerIn.close();
+await peer.status;
+
+await spark.close();
+duck.close();
+
+const ok = rows.filter((r) => Number.isFinite(r.denoMs) && Number.isFinite(r.pysparkMs));
+const denoTotal = ok.reduce((s, r) => s + r.denoMs, 0);
+const pyTotal = ok.reduce((s, r) => s + r.pysparkMs, 0);
+const duckTotal = ok.reduce((s, r) => s + r.duckdbMs, 0);
+const summary = {
+  sf: SF,
+  runs: RUNS,
+  queries: QUERIES.length,
+  answered: ok.length,
+  allEqualToDuckDB: rows.every((r) => r.equal === true),
+  denoTotalMs: denoTotal,
+  pysparkTotalMs: pyTotal,
+  clientOverhead: denoTotal / pyTotal - 1,
+  duckdbTotalMs: duckTotal,
+  sparkVsDuckDB: denoTotal / duckTotal,
+  transfer,
+};
+console.log(JSON.stringify(summary, null, 2));
+console.log(
+  `TPC-H SF${SF}: Deno client ${(denoTotal / 1000).toFixed(1)} s vs PySpark ${(pyTotal / 1000).toFixed(1)} s ` +
+    `(overhead ${(summary.clientOverhead * 100).toFixed(1)} %), DuckDB ${(duckTotal / 1000).toFixed(1)} s ` +
+    `(Spark/DuckDB ×${summary.sparkVsDuckDB.toFixed(1)}); transfer Deno ${transfer.denoMBps.toFixed(1)} MB/s vs ` +
+    `PySpark toPandas ${transfer.pysparkToPandasMBps.toFixed(1)} MB/s, toArrow ${
+      transfer.pysparkToArrowMBps.toFixed(1)
+    } MB/s`,
+);
+await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
+await Deno.writeTextFile(
+  `${ROOT}/bench/results/spark.json`,
+  JSON.stringify({ date: new Date().toISOString(), command: "deno task bench:spark", summary, rows }, null, 2) + "\n",
+);

@@ -20,6 +20,7 @@ export { call, col, Column, expr, fn, lit, Window, WindowSpec } from "./connect/
 export { DataFrame, DataFrameReader, DataFrameWriter, GroupedData } from "./connect/dataframe.ts";
 export { type ConnectOptions, type ExecOptions, SparkSession } from "./connect/session.ts";
 export { errorClassOf, SparkError } from "./connect/errors.ts";
+export { tableRows } from "./connect/arrow.ts";
 export {
   aggregate,
   atomicWrite,

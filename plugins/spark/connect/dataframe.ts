@@ -21,6 +21,7 @@ import type { Table } from "apache-arrow";
 import { MercuryError } from "@mercury/core";
 import { col, Column, type ColumnLike, expr, lit, sortOrder, toColumn } from "./column.ts";
 import type { ExecOptions, ExecResult, SparkSession } from "./session.ts";
+import { tableRows } from "./arrow.ts";
 
 /** A Spark Connect `Relation` message. */
 export type Relation = Record<string, unknown> & { common?: { plan_id?: number | string } };
@@ -204,7 +205,7 @@ export class DataFrame {
 
   /** The rows as plain objects (small results only). */
   async collect(options: ExecOptions = {}): Promise<Record<string, unknown>[]> {
-    return (await this.toArrow(options)).toArray().map((r) => r.toJSON() as Record<string, unknown>);
+    return tableRows(await this.toArrow(options));
   }
 
   /** Counts rows on the cluster. */
