@@ -270,6 +270,14 @@ export class Ledger implements AsyncDisposable {
     }));
   }
 
+  /** Deletes a dataset's budgets and entries, in one transaction (demos and tests that start over). */
+  async forget(dataset: string): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      await tx.unsafe(`delete from ${this.#t("ledger")} where dataset = $1`, [dataset]);
+      await tx.unsafe(`delete from ${this.#t("budgets")} where dataset = $1`, [dataset]);
+    });
+  }
+
   /** Removes the schema (tests and demos that made their own). */
   async dropSchema(): Promise<void> {
     await this.#sql.unsafe(`drop schema if exists ${quoteIdent(this.schema)} cascade`);

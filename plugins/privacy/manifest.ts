@@ -29,6 +29,28 @@ export const manifest = definePlugin({
       options: { times: { type: "int", min: 1, max: 100, default: 1, description: "how many times" } },
       run: lazyRun(() => import("./commands/hello.ts"), "hello"),
     },
+    analyze: {
+      summary: "DP summary of every column of a CSV/Parquet file (counts, means, quartiles, histograms) with errors",
+      options: {
+        epsilon: { type: "number", default: 1, description: "privacy budget ε of the whole summary (> 0)" },
+        data: { type: "string", value: "FILE", description: "CSV or Parquet file to summarise" },
+        delta: { type: "number", default: 1e-6, description: "δ for releasing categorical values found in the data" },
+        unit: { type: "string", value: "COLUMN", description: "privacy unit column (default: each row is a person)" },
+        "max-rows": { type: "int", min: 1, description: "rows kept per privacy unit (default 1)" },
+        bounds: {
+          type: "list",
+          value: "COL=LO:HI",
+          description: "known bounds of numeric columns (else found with DP)",
+        },
+        dataset: { type: "string", value: "NAME", description: "ledger data set (default: the file's name)" },
+        analyst: { type: "string", value: "NAME", description: "who is charged (default: $USER)" },
+        budget: { type: "number", description: "ε budget to set if the data set has none (default 10)" },
+        "no-ledger": { type: "boolean", description: "do not record the cost in the PostgreSQL ledger" },
+        json: { type: "boolean", description: "print JSON instead of a table" },
+        output: { type: "string", value: "FILE", description: "also write the summary as JSON (atomically)" },
+      },
+      run: lazyRun(() => import("./commands/analyze.ts"), "analyze"),
+    },
     federated: {
       summary:
         "federated training: a coordinator and N client processes on loopback (FedAvg/FedProx, secure aggregation, DP-FedAvg)",
