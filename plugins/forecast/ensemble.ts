@@ -17,8 +17,11 @@ export interface EnsembleParams {
    * error they are the best configuration measured: OWA 0.469; their median 0.479).
    */
   members?: string[];
-  /** `weighted` (inverse CV MASE, default), `mean` or `median`. */
-  combination?: "weighted" | "mean" | "median";
+  /**
+   * `weighted` (inverse CV MASE, default), `select` (the member with the lowest CV MASE, per series), `mean` or
+   * `median`.
+   */
+  combination?: "weighted" | "select" | "mean" | "median";
   /** Backtest windows used for the weights (default 2). */
   windows?: number;
   /** Backtest horizon for the weights (default 2 seasons). */
@@ -75,7 +78,7 @@ export class Ensemble implements Forecaster {
       this.#members.push(m);
     }
     const comb = this.#p.combination ?? "weighted";
-    if (comb === "weighted") {
+    if (comb === "weighted" || comb === "select") {
       const h = this.#p.horizon ?? Math.max(1, 2 * ctx.season);
       const errs: number[] = [];
       for (const name of this.members) {
@@ -94,7 +97,9 @@ export class Ensemble implements Forecaster {
       }
       const inv = errs.map((e) => (Number.isFinite(e) && e > 0 ? 1 / e : 0));
       const s = inv.reduce((a, b) => a + b, 0);
-      this.#weights = s > 0 ? inv.map((v) => v / s) : errs.map(() => 1 / errs.length);
+      const best = errs.indexOf(Math.min(...errs));
+      if (comb === "select" && Number.isFinite(errs[best]!)) this.#weights = errs.map((_, i) => (i === best ? 1 : 0));
+      else this.#weights = s > 0 ? inv.map((v) => v / s) : errs.map(() => 1 / errs.length);
     } else this.#weights = this.members.map(() => 1 / this.members.length);
   }
 

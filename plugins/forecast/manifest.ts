@@ -12,7 +12,7 @@
  *
  * assert.equal(manifest.name, "forecast");
  * assert.deepEqual(Object.keys(manifest.commands), [
- *   "train", "predict", "compare", "backtest", "detect", "tune", "batch",
+ *   "train", "predict", "compare", "backtest", "detect", "tune", "batch", "models",
  * ]);
  * ```
  *
@@ -94,12 +94,36 @@ export const trainOptions = {
     description: "the model's semantic version",
     default: "1.0.0",
   },
+  name: {
+    type: "string",
+    value: "NAME",
+    description: "registry name (default: the output file's name without its extension)",
+  },
+  registry: {
+    type: "enum",
+    choices: ["auto", "on", "off"],
+    value: "MODE",
+    description: "record the model in the registry (PostgreSQL): auto = when reachable, on = required, off = never",
+    default: "auto",
+  },
   ...maxHorizonOption,
 } as const satisfies Options;
 
 /** Options of `predict`. */
 export const predictOptions = {
   "model-path": { type: "string", value: "FILE", description: "model written by train", default: "model.pkl" },
+  model: {
+    type: "string",
+    value: "NAME[@V]",
+    description: "a registered model instead of a file: NAME (its --stage version) or NAME@VERSION",
+  },
+  stage: {
+    type: "enum",
+    choices: ["production", "staging"],
+    value: "S",
+    description: "with --model NAME: the stage to use",
+    default: "production",
+  },
   "future-periods": { type: "int", min: 1, value: "H", description: "horizon in steps", default: 12 },
   levels: { type: "string", value: "L", description: "interval levels in percent", default: "80,95" },
   output: { type: "string", value: "FILE", description: "also write the forecast as CSV" },
@@ -198,13 +222,24 @@ export const batchOptions = {
   ...maxHorizonOption,
 } as const satisfies Options;
 
+/** Options of `models`. */
+export const modelsOptions = {
+  stage: {
+    type: "enum",
+    choices: ["production", "staging"],
+    value: "S",
+    description: "the stage promote sets and rollback restores",
+    default: "production",
+  },
+} as const satisfies Options;
+
 /** The plugin's manifest, found by `deno task mercury plugins`. */
 export const manifest = definePlugin({
   name: "forecast",
   title: "Forecasting",
   version: "0.1.0",
   description: "ARIMA, ETS, Theta, MSTL, Prophet, LSTM, Transformer, ensembles; backtests, anomalies, batch",
-  services: [],
+  services: ["postgres"],
   notebook: "notebooks/03-forecast.ipynb",
   commands: {
     train: {
@@ -245,6 +280,14 @@ export const manifest = definePlugin({
       summary: "forecast every series of a long-format file in parallel (Deno workers)",
       options: batchOptions,
       run: lazyRun(() => import("./commands/batch.ts"), "batch"),
+    },
+    models: {
+      summary: "the model registry: list, show, promote, rollback (PostgreSQL)",
+      usage: "list [NAME] | show NAME[@VERSION] | promote NAME@VERSION | rollback NAME",
+      description:
+        "Example: forecast models promote demand@3 --stage production; forecast predict --model demand --future-periods 24",
+      options: modelsOptions,
+      run: lazyRun(() => import("./commands/models.ts"), "models"),
     },
   },
 });

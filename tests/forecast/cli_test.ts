@@ -161,7 +161,7 @@ Deno.test("forecast CLI", async (t) => {
     assert.notEqual(cleaned.fingerprint, raw.fingerprint);
   });
   await t.step("--help everywhere", async () => {
-    for (const cmd of ["", "train", "predict", "compare", "backtest", "detect", "tune", "batch"]) {
+    for (const cmd of ["", "train", "predict", "compare", "backtest", "detect", "tune", "batch", "models"]) {
       const r = await runScript(cli, cmd ? [cmd, "--help"] : ["--help"]);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /forecast/);

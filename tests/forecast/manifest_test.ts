@@ -75,6 +75,7 @@ Deno.test("forecast manifest: the algorithm names it lists are the registry's; e
     "detect",
     "tune",
     "batch",
+    "models",
   ]);
   for (const [name, cmd] of Object.entries(manifest.commands)) {
     assert.ok(cmd.summary, `${name} has a summary`);

@@ -11,6 +11,8 @@ import { csv } from "../_csv.ts";
 import { advance } from "../data.ts";
 import { loadModel, restoreModel } from "../model_file.ts";
 import { OutputFiles } from "../output_files.ts";
+import { parseRef, type Stage } from "../registry.ts";
+import { withRegistry } from "./_registry.ts";
 import type { predictOptions } from "../manifest.ts";
 import { horizonOf, levelsOf } from "./_args.ts";
 import { dateOf, fmt } from "./_format.ts";
@@ -24,8 +26,16 @@ export function predict(args: CommandArgs, ctx: CommandContext): Promise<void> {
     const path = v["model-path"];
     if (v.output) await outputs.plan("--output", v.output);
     if (v.chart) await outputs.plan("--chart", v.chart);
-    const file = await loadModel(path);
-    const model = await restoreModel(file, path);
+    let file, where = path;
+    if (v.model !== undefined) {
+      const ref = parseRef(v.model, "--model");
+      const e = await withRegistry((reg) =>
+        reg.get(ref.name, ref.version !== undefined ? ref : { stage: ref.stage ?? (v.stage as Stage) }, "--model")
+      );
+      file = e.document;
+      where = `${e.name}@${e.version}`;
+    } else file = await loadModel(path);
+    const model = await restoreModel(file, where);
     const f = model.predict(h, levels);
     const freq = file.series.freq;
     const ds = Array.from({ length: h }, (_, i) => advance(file.series.end, freq, i + 1));
