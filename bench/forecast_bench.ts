@@ -1,340 +1,447 @@
 /**
- * `deno task bench:forecast`: M4 Hourly (414 series, horizon 48) — sMAPE,
- * MASE (m = 24) and OWA exactly as the M4 competition computed them, for
- * every model and the ensembles, next to statsforecast (AutoETS, AutoARIMA,
- * AutoTheta) and Prophet (Python) run in the same invocation on the same
- * series. Wall time is for the whole set; ours run on Deno workers (2), the
- * peers with n_jobs=2 / a 2-process pool.
+ * `deno task bench:forecast`: every model of ours against statsforecast (AutoETS, AutoARIMA, AutoTheta; Python) and
+ * R's forecast package (ets(), auto.arima(); Debian r-cran-forecast) in the same run, on the same series, on three
+ * sets with separate roles:
  *
- * Our Naive2 is checked against M4's published Naive2 (sMAPE 18.383,
- * MASE 2.395). The neural models run on the first `--neural` series
- * (default 24) because per-series training on 414 series takes too long here.
+ * - `validation` — M4 Hourly's training part with its last 48 points held out (what rules, defaults and the
+ *   ensemble's members and combination are chosen on; the combination study below runs only here);
+ * - `test` — M4 Hourly's official test horizon (48), scored once with the configuration chosen on validation;
+ * - `dev` — the development set: seeded synthetic series (weekly with level shifts, short weekly, daily, daily with a
+ *   365-day season, monthly, quarterly, yearly; `plugins/forecast/synthetic.ts`) and R's classic series
+ *   (`data/forecast_r_datasets.csv`), the last horizon of each held out, scored per frequency against seasonal naive.
  *
- * usage: deno task bench:forecast [--limit N] [--neural N] [--no-peers] [--models a,b] [--peer-models AutoETS,AutoTheta]
- *   [--prophet-limit N] [--cv-windows K] [--cv-models a,b] [--peer-timeout SECONDS] [--rescore]
+ * The headline ensemble is what users run: `forecast batch --algorithm ensemble --params …` (the CLI, as a
+ * subprocess), scored from the CSV it writes. sMAPE, MASE (in-sample seasonal-naive scale) and OWA against our Naive2
+ * exactly as M4 computed them. Ours on 2 Deno workers, statsforecast with n_jobs=2, R with mclapply on 2 cores.
+ * Every model's forecasts are saved under `.mercury/bench/forecast/<set>/` (not committed).
  *
- * Ensembles selected or weighted per series by rolling-origin error: the
- * `--cv-models` (default auto_arima, auto_ets, mstl, seasonal_naive) are also
- * fitted at the origins n − 48k (k = 1..K, default 2) and scored on the 48
- * points after each origin (MASE), as `Ensemble({ windows: K, horizon: 48 })`
- * does. Every model's forecasts are saved under `.mercury/bench/forecast/`
- * (not committed) so combinations can be studied offline.
+ * usage: deno task bench:forecast [--sets validation,test,dev] [--limit N] [--dev-count N] [--models a,b]
+ *   [--ensembles weighted,median] [--members auto_arima,auto_ets,mstl,seasonal_naive] [--cv-windows K]
+ *   [--peer-models AutoETS,AutoTheta,AutoARIMA] [--r-models ets,auto.arima] [--no-peers] [--peer-timeout SECONDS]
+ *   [--neural N]
  *
  * @module
  */
-import { forecastBatch, mase, owa, smape } from "@mercury/forecast";
+import { forecastBatch, mase, owa, smape, syntheticSet } from "@mercury/forecast";
+import type { SyntheticKind } from "@mercury/forecast";
 import { ensureVenv } from "../tasks/python.ts";
-
-const existsSync = (path: string) => {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { ensureR } from "./peers/forecast_r/ensure.ts";
 
 const args = Deno.args;
 const opt = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
+const list = (name: string, fallback: string) => (opt(name) ?? fallback).split(",").filter(Boolean);
+const root = new URL("..", import.meta.url).pathname;
+const SETS = list("sets", "validation,test,dev");
 const LIMIT = Number(opt("limit") ?? 0);
-const NEURAL = Number(opt("neural") ?? 24);
+const DEV_COUNT = Number(opt("dev-count") ?? 12);
+const NEURAL = Number(opt("neural") ?? 0);
 const PEERS = !args.includes("--no-peers");
 const CV_WINDOWS = Number(opt("cv-windows") ?? 2);
-// --rescore: no fitting; score the forecasts a previous run saved (.mercury/bench/forecast/) with its recorded times.
-const RESCORE = args.includes("--rescore");
-const SAVE = `${new URL("..", import.meta.url).pathname}.mercury/bench/forecast`;
-const H = 48, M = 24;
-const root = new URL("..", import.meta.url).pathname;
+const PEER_TIMEOUT = Number(opt("peer-timeout") ?? 0);
+const MODELS = list("models", "naive2,seasonal_naive,theta,optimized_theta,auto_ets,auto_arima,mstl");
+const MEMBERS = list("members", "auto_arima,auto_ets,mstl,seasonal_naive");
+const ENSEMBLES = list("ensembles", "weighted,median");
+const PY_MODELS = list("peer-models", "AutoETS,AutoTheta,AutoARIMA");
+const R_MODELS = list("r-models", "ets,auto.arima");
+
+/** One series of a set: training values, the held-out actuals, its period, horizon and scoring group. */
+interface Item {
+  id: string;
+  group: string;
+  train: number[];
+  actual: number[];
+  m: number;
+  h: number;
+}
+type Forecasts = Map<string, number[]>;
+interface Run {
+  impl: string;
+  model: string;
+  forecasts: Forecasts;
+  seconds: number;
+  partial?: boolean;
+}
 
 function readM4(file: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  const lines = Deno.readTextFileSync(file).trim().split("\n").slice(1);
-  for (const l of lines) {
+  for (const l of Deno.readTextFileSync(file).trim().split("\n").slice(1)) {
     const cells = l.split(",").map((c) => c.replaceAll('"', ""));
     out.set(cells[0]!, cells.slice(1).filter((c) => c !== "").map(Number));
   }
   return out;
 }
-let train = readM4(`${root}data/m4/Hourly-train.csv`);
-const test = readM4(`${root}data/m4/Hourly-test.csv`);
-if (LIMIT) train = new Map([...train].slice(0, LIMIT));
-const ids = [...train.keys()];
-const t0 = Date.UTC(2015, 0, 1);
-const series = ids.map((id) => ({
-  id,
-  y: train.get(id)!,
-  ds: train.get(id)!.map((_, i) => t0 + i * 3_600_000),
-  filled: 0,
-}));
 
-type Scores = { smape: number; mase: number; n: number };
-function score(fc: Map<string, number[]>, subset: string[] = ids): Scores {
+/** The items of a set. */
+function loadSet(name: string): Item[] {
+  if (name === "validation" || name === "test") {
+    let train = [...readM4(`${root}data/m4/Hourly-train.csv`)];
+    if (LIMIT) train = train.slice(0, LIMIT);
+    const test = readM4(`${root}data/m4/Hourly-test.csv`);
+    return train.map(([id, y]) =>
+      name === "test"
+        ? { id, group: "M4 Hourly", train: y, actual: test.get(id)!.slice(0, 48), m: 24, h: 48 }
+        : { id, group: "M4 Hourly", train: y.slice(0, -48), actual: y.slice(-48), m: 24, h: 48 }
+    );
+  }
+  const items: Item[] = [];
+  for (const kind of ["weekly", "weekly_short", "daily", "daily_yearly", "monthly", "quarterly", "yearly"]) {
+    for (const s of syntheticSet(kind as SyntheticKind, DEV_COUNT)) {
+      items.push({
+        id: s.id,
+        group: `synthetic ${kind} (m=${s.m})`,
+        train: s.y.slice(0, -s.h),
+        actual: s.y.slice(-s.h),
+        m: s.m,
+        h: s.h,
+      });
+    }
+  }
+  const r = new Map<string, { m: number; h: number; y: number[] }>();
+  for (const l of Deno.readTextFileSync(`${root}data/forecast_r_datasets.csv`).trim().split("\n").slice(1)) {
+    const [id, m, h, y] = l.split(",");
+    if (!r.has(id!)) r.set(id!, { m: Number(m), h: Number(h), y: [] });
+    r.get(id!)!.y.push(Number(y));
+  }
+  const period = (m: number) =>
+    ({ 1: "yearly", 4: "quarterly", 12: "monthly" } as Record<number, string>)[m] ?? `m=${m}`;
+  for (const [id, s] of r) {
+    items.push({
+      id: `R:${id}`,
+      group: `R ${period(s.m)}${s.m > 1 ? ` (m=${s.m})` : ""}`,
+      train: s.y.slice(0, -s.h),
+      actual: s.y.slice(-s.h),
+      m: s.m,
+      h: s.h,
+    });
+  }
+  return items;
+}
+
+/** (m, h) groups: each is forecast with one season and horizon. */
+function byShape(items: Item[]): Item[][] {
+  const g = new Map<string, Item[]>();
+  for (const it of items) {
+    const k = `${it.m}/${it.h}`;
+    g.set(k, [...(g.get(k) ?? []), it]);
+  }
+  return [...g.values()];
+}
+
+/** Our models through the library's parallel batch (2 workers), one call per (m, h) group. */
+async function runOurs(name: string, items: Item[], params: Record<string, unknown> = {}): Promise<Run> {
+  const forecasts: Forecasts = new Map();
+  let seconds = 0, failed = 0;
+  let first = "";
+  for (const g of byShape(items)) {
+    const r = await forecastBatch(
+      g.map((it) => ({ id: it.id, y: it.train, ds: it.train.map((_, i) => i), filled: 0 })),
+      { algorithm: name, params, season: g[0]!.m, stepMs: 1, h: g[0]!.h, levels: [95], workers: 2 },
+    );
+    seconds += r.seconds;
+    for (const f of r.forecasts) forecasts.set(f.id, f.mean);
+    failed += r.errors.length;
+    if (!first && r.errors[0]) first = ` (${r.errors[0].id}: ${r.errors[0].error})`;
+  }
+  console.error(`  ${name}: ${seconds.toFixed(1)} s, ${failed} failed${first}`);
+  return { impl: "mercury", model: name, forecasts, seconds };
+}
+
+/**
+ * The shipped command: `forecast batch --algorithm ensemble --params '{"combination":C,"horizon":h,"windows":K}'
+ * --freq index --season m --horizon h --workers 2`, one run per (m, h) group; wall time of the command.
+ */
+async function runCli(combination: string, items: Item[], dir: string): Promise<Run> {
+  const forecasts: Forecasts = new Map();
+  let seconds = 0;
+  for (const [gi, g] of byShape(items).entries()) {
+    const data = `${dir}/cli_input_${gi}.csv`;
+    const out = `${dir}/cli_${combination}_${gi}.csv`;
+    Deno.writeTextFileSync(
+      data,
+      "unique_id,ds,y\n" + g.flatMap((it) => it.train.map((v, i) => `${it.id},${i},${v}`)).join("\n") + "\n",
+    );
+    const params = { combination, horizon: g[0]!.h, windows: CV_WINDOWS, members: MEMBERS };
+    const cliArgs = [
+      "run",
+      "-A",
+      `${root}plugins/forecast/cli.ts`,
+      "batch",
+      "--data",
+      data,
+      "--freq",
+      "index",
+      "--season",
+      String(g[0]!.m),
+      "--horizon",
+      String(g[0]!.h),
+      "--levels",
+      "95",
+      "--workers",
+      "2",
+      "--algorithm",
+      "ensemble",
+      "--params",
+      JSON.stringify(params),
+      "--output",
+      out,
+      "--errors",
+      `${dir}/cli_${combination}_${gi}_errors.csv`,
+    ];
+    if (gi === 0) console.error(`  deno ${cliArgs.slice(3).map((a) => (a.startsWith("{") ? `'${a}'` : a)).join(" ")}`);
+    const t = performance.now();
+    const p = await new Deno.Command(Deno.execPath(), { args: cliArgs, stdout: "piped", stderr: "piped" }).output();
+    seconds += (performance.now() - t) / 1000;
+    if (p.code !== 0) console.error(new TextDecoder().decode(p.stderr).slice(-400));
+    const lines = Deno.readTextFileSync(out).trim().split("\n");
+    const head = lines[0]!.split(",");
+    const [ci, fi] = [head.indexOf("unique_id"), head.indexOf("forecast")];
+    for (const l of lines.slice(1)) {
+      const c = l.split(",");
+      forecasts.set(c[ci]!, [...(forecasts.get(c[ci]!) ?? []), Number(c[fi])]);
+    }
+  }
+  const name = `ensemble ${combination} (forecast batch)`;
+  console.error(`  ${name}: ${seconds.toFixed(1)} s, ${forecasts.size}/${items.length} series`);
+  return { impl: "mercury", model: name, forecasts, seconds };
+}
+
+/** Runs `cmd`, stopping it after --peer-timeout seconds (what it wrote so far is still scored). */
+async function runPeer(cmd: string, cmdArgs: string[]): Promise<void> {
+  const child = new Deno.Command(cmd, { args: cmdArgs, stdout: "inherit", stderr: "inherit" }).spawn();
+  const timer = PEER_TIMEOUT > 0 ? setTimeout(() => child.kill("SIGTERM"), PEER_TIMEOUT * 1000) : undefined;
+  const s = await child.status;
+  clearTimeout(timer);
+  if (s.code !== 0) console.error(`  ${cmd} exited ${s.code}; scoring what finished`);
+}
+
+async function runPeers(items: Item[], dir: string): Promise<Run[]> {
+  const input = `${dir}/peer_input.csv`;
+  Deno.writeTextFileSync(
+    input,
+    "unique_id,m,h,y\n" + items.flatMap((it) => it.train.map((v) => `${it.id},${it.m},${it.h},${v}`)).join("\n") +
+      "\n",
+  );
+  const runs: Run[] = [];
+  if (PY_MODELS.length) {
+    const python = await ensureVenv(
+      `${root}.mercury/peers/forecast/venv`,
+      `${root}bench/peers/forecast/requirements.txt`,
+      "statsforecast + prophet",
+    );
+    const out = `${dir}/peer_statsforecast.json`;
+    await Deno.remove(out).catch(() => {});
+    await runPeer(python, [`${root}bench/peers/forecast/peer.py`, input, out, PY_MODELS.join(",")]);
+    const doc = JSON.parse(await Deno.readTextFile(out).catch(() => "{}")) as Record<
+      string,
+      { seconds: number; forecasts: Record<string, number[]>; partial?: boolean }
+    >;
+    for (const [k, v] of Object.entries(doc)) {
+      runs.push({
+        impl: k === "Prophet" ? "prophet (python)" : "statsforecast",
+        model: k,
+        forecasts: new Map(Object.entries(v.forecasts)),
+        seconds: v.seconds,
+        partial: v.partial,
+      });
+    }
+  }
+  if (R_MODELS.length) {
+    const rscript = await ensureR();
+    const out = `${dir}/peer_r.csv`;
+    await Deno.remove(out).catch(() => {});
+    await Deno.remove(`${out}.times`).catch(() => {});
+    await runPeer(rscript, [`${root}bench/peers/forecast_r/peer.R`, input, out, R_MODELS.join(","), "2"]);
+    const fc = new Map<string, Forecasts>();
+    for (const l of (await Deno.readTextFile(out).catch(() => "")).trim().split("\n").slice(1)) {
+      const [model, id, , value] = l.split(",");
+      if (!model) continue;
+      if (!fc.has(model)) fc.set(model, new Map());
+      const m = fc.get(model)!;
+      m.set(id!, [...(m.get(id!) ?? []), value === "NA" ? NaN : Number(value)]);
+    }
+    const secs = new Map<string, number>();
+    for (const l of (await Deno.readTextFile(`${out}.times`).catch(() => "")).trim().split("\n").slice(1)) {
+      const [model, s] = l.split(",");
+      secs.set(model!, Number(s));
+    }
+    for (const [model, f] of fc) {
+      for (const [id, v] of f) if (v.some((x) => !Number.isFinite(x))) f.delete(id); // a failed fit
+      runs.push({ impl: "R forecast 8.20", model: `${model}()`, forecasts: f, seconds: secs.get(model) ?? NaN });
+    }
+  }
+  return runs;
+}
+
+/** Rolling-origin CV errors (mean MASE over origins n − h·k, k = 1..K) of a member, per series: for the study. */
+async function cvErrors(name: string, items: Item[]): Promise<{ err: Map<string, number>; seconds: number }> {
+  const errs = new Map<string, number[]>();
+  let seconds = 0;
+  for (let k = 1; k <= CV_WINDOWS; k++) {
+    const cut = items.map((it) => ({ ...it, train: it.train.slice(0, -it.h * k) }));
+    const r = await runOurs(name, cut);
+    seconds += r.seconds;
+    for (const it of items) {
+      const f = r.forecasts.get(it.id);
+      if (!f) continue;
+      const n = it.train.length;
+      const e = mase(it.train.slice(0, n - it.h * k), it.train.slice(n - it.h * k, n - it.h * (k - 1)), f, it.m);
+      errs.set(it.id, [...(errs.get(it.id) ?? []), e]);
+    }
+  }
+  return { err: new Map([...errs].map(([id, e]) => [id, e.reduce((a, b) => a + b, 0) / e.length])), seconds };
+}
+
+const medianOf = (col: number[]) => {
+  const s = col.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[(s.length >> 1) - 1]! + s[s.length >> 1]!) / 2;
+};
+
+/** Combination study (validation only): every combination of member subsets from the members' saved forecasts. */
+function study(items: Item[], runs: Map<string, Run>, cv: Map<string, Map<string, number>>): Run[] {
+  const out: Run[] = [];
+  const subsets: string[][] = [];
+  for (let mask = 1; mask < 1 << MEMBERS.length; mask++) {
+    const s = MEMBERS.filter((_, i) => mask & (1 << i));
+    if (s.length >= 2) subsets.push(s);
+  }
+  for (const members of subsets) {
+    for (const how of ["mean", "median", "weighted", "select"]) {
+      const fc: Forecasts = new Map();
+      for (const it of items) {
+        const have = members.filter((m) => runs.get(m)?.forecasts.has(it.id));
+        if (!have.length) continue;
+        const fs = have.map((m) => runs.get(m)!.forecasts.get(it.id)!);
+        let w = have.map(() => 1 / have.length);
+        if (how === "weighted" || how === "select") {
+          const e = have.map((m) => cv.get(m)?.get(it.id) ?? Infinity);
+          const inv = e.map((v) => (Number.isFinite(v) && v > 0 ? 1 / v : 0));
+          const sum = inv.reduce((a, b) => a + b, 0);
+          const best = e.indexOf(Math.min(...e));
+          if (how === "select" && Number.isFinite(e[best]!)) w = e.map((_, i) => (i === best ? 1 : 0));
+          else if (sum > 0) w = inv.map((v) => v / sum);
+        }
+        fc.set(
+          it.id,
+          fs[0]!.map((_, k) =>
+            how === "median" ? medianOf(fs.map((f) => f[k]!)) : fs.reduce((a, f, i) => a + w[i]! * f[k]!, 0)
+          ),
+        );
+      }
+      out.push({ impl: "study (offline)", model: `${how}(${members.join(",")})`, forecasts: fc, seconds: NaN });
+    }
+  }
+  return out;
+}
+
+/** Mean sMAPE and MASE of `fc` on `items` (those it forecast). */
+function score(fc: Forecasts, items: Item[]) {
   let s = 0, m = 0, n = 0;
-  for (const id of subset) {
-    const f = fc.get(id);
-    if (!f) continue;
-    const a = test.get(id)!.slice(0, H);
-    s += smape(a, f);
-    m += mase(train.get(id)!, a, f, M);
+  for (const it of items) {
+    const f = fc.get(it.id);
+    if (!f || f.length !== it.h) continue;
+    s += smape(it.actual, f);
+    m += mase(it.train, it.actual, f, it.m);
     n++;
   }
   return { smape: s / n, mase: m / n, n };
 }
 
-const forecasts = new Map<string, Map<string, number[]>>();
-const seconds = new Map<string, number>();
-const failures = new Map<string, number>();
-const ours = (opt("models") ?? "naive2,seasonal_naive,theta,optimized_theta,auto_ets,auto_arima,mstl,prophet").split(
-  ",",
-);
-/** Writes one model's forecasts to `.mercury/bench/forecast/<name>.json` (for offline study). */
-function save(name: string, fc: Map<string, number[]>): void {
-  Deno.mkdirSync(SAVE, { recursive: true });
-  Deno.writeTextFileSync(`${SAVE}/${name}.json`, JSON.stringify(Object.fromEntries(fc)));
-}
-/** How every run of ours forecasts: hourly, H ahead, a 95 % interval, on 2 workers. */
-const ourOptions = (name: string) => ({
-  algorithm: name,
-  season: M,
-  stepMs: 3_600_000,
-  h: H,
-  levels: [95],
-  workers: 2,
-});
-/** Forecasts `list` with one of our models on 2 workers and records its forecasts, time and failures. */
-async function runOurs(name: string, list: typeof series, label = name): Promise<void> {
-  const r = await forecastBatch(list, ourOptions(name));
-  forecasts.set(name, new Map(r.forecasts.map((f) => [f.id, f.mean])));
-  seconds.set(name, r.seconds);
-  save(name, forecasts.get(name)!);
-  failures.set(name, r.errors.length);
-  const first = r.errors[0] ? ` (${r.errors[0].id}: ${r.errors[0].error})` : "";
-  console.error(`${label}: ${r.seconds.toFixed(1)} s, ${r.errors.length} failed${first}`);
-}
-const previous = RESCORE
-  ? JSON.parse(Deno.readTextFileSync(`${root}bench/results/forecast.json`)) as {
-    rows: { impl: string; model: string; seconds: number | null }[];
-    neuralSeries: number;
-  }
-  : null;
-const loadSaved = (name: string) =>
-  new Map(Object.entries(JSON.parse(Deno.readTextFileSync(`${SAVE}/${name}.json`)) as Record<string, number[]>));
-if (previous) {
-  for (const r of previous.rows) {
-    if (r.impl !== "mercury" || r.model.startsWith("ensemble")) continue;
-    if (!existsSync(`${SAVE}/${r.model}.json`)) continue;
-    forecasts.set(r.model, loadSaved(r.model));
-    seconds.set(r.model, r.seconds ?? NaN);
-  }
-} else for (const name of ours) await runOurs(name, series);
-// Rolling-origin errors of the CV members: per series, the mean MASE over the origins n − 48k, k = 1..K.
-const cvModels = (opt("cv-models") ?? "auto_arima,auto_ets,mstl,seasonal_naive").split(",").filter((m) =>
-  forecasts.has(m)
-);
-const cvError = new Map<string, Map<string, number>>(); // model → id → mean CV MASE
-const cvSeconds = new Map<string, number>();
-if (CV_WINDOWS > 0) {
-  for (const name of cvModels) {
-    const errs = new Map<string, number[]>();
-    let secs = 0;
-    for (let k = 1; k <= CV_WINDOWS; k++) {
-      if (previous) {
-        if (!existsSync(`${SAVE}/cv${k}_${name}.json`)) continue;
-        for (const [id, f] of loadSaved(`cv${k}_${name}`)) {
-          const y = train.get(id)!;
-          const e = mase(y.slice(0, -H * k), y.slice(y.length - H * k, y.length - H * (k - 1)), f, M);
-          errs.set(id, [...(errs.get(id) ?? []), e]);
-        }
-        continue;
-      }
-      const cut = series.map((s) => ({ ...s, y: s.y.slice(0, -H * k), ds: s.ds.slice(0, -H * k) }));
-      const r = await forecastBatch(cut, ourOptions(name));
-      secs += r.seconds;
-      save(`cv${k}_${name}`, new Map(r.forecasts.map((f) => [f.id, f.mean])));
-      for (const f of r.forecasts) {
-        const y = train.get(f.id)!;
-        const e = mase(y.slice(0, -H * k), y.slice(y.length - H * k, y.length - H * (k - 1)), f.mean, M);
-        errs.set(f.id, [...(errs.get(f.id) ?? []), e]);
-      }
-    }
-    cvError.set(name, new Map([...errs].map(([id, e]) => [id, e.reduce((a, b) => a + b, 0) / e.length])));
-    cvSeconds.set(name, secs);
-    if (!previous) console.error(`${name} CV (${CV_WINDOWS} origins): ${secs.toFixed(1)} s`);
-  }
-}
-// Ensembles of the statistical members (combined from the forecasts above; time = sum of members, + their CV).
-type Combination = "mean" | "median" | "weighted" | "select";
-const best4 = ["auto_arima", "auto_ets", "mstl", "seasonal_naive"];
-const combos: [string, string[], Combination][] = [
-  ["ensemble_median(arima,ets,mstl,snaive)", best4, "median"],
-  ["ensemble_mean(arima,ets,mstl,snaive)", best4, "mean"],
-  ["ensemble_weighted(arima,ets,mstl,snaive)", best4, "weighted"],
-  ["ensemble_select(arima,ets,mstl,snaive)", best4, "select"],
-  ["ensemble_median(arima,ets,mstl)", ["auto_arima", "auto_ets", "mstl"], "median"],
-  ["ensemble_median(ets,arima,otheta,mstl)", ["auto_ets", "auto_arima", "optimized_theta", "mstl"], "median"],
-];
-const medianOf = (col: number[]) => {
-  const s = col.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[(s.length >> 1) - 1]! + s[s.length >> 1]!) / 2;
+type Row = {
+  set: string;
+  group: string;
+  impl: string;
+  model: string;
+  series: number;
+  smape: number;
+  mase: number;
+  owa: number;
+  vsSnaive: number;
+  seconds: number | null;
+  partial?: boolean;
 };
-for (const [name, members, how] of combos) {
-  if (!members.every((m) => forecasts.has(m))) continue;
-  if ((how === "weighted" || how === "select") && !members.every((m) => cvError.has(m))) continue;
-  const out = new Map<string, number[]>();
-  for (const id of ids) {
-    const have = members.filter((m) => forecasts.get(m)!.has(id));
-    const fs = have.map((m) => forecasts.get(m)!.get(id)!);
-    if (!fs.length) continue;
-    let w = have.map(() => 1 / have.length);
-    if (how === "weighted" || how === "select") {
-      const e = have.map((m) => cvError.get(m)!.get(id) ?? Infinity);
-      const inv = e.map((v) => (Number.isFinite(v) && v > 0 ? 1 / v : 0));
-      const sum = inv.reduce((a, b) => a + b, 0);
-      if (how === "select") w = e.map((_, i) => (i === e.indexOf(Math.min(...e)) ? 1 : 0));
-      else if (sum > 0) w = inv.map((v) => v / sum);
+
+function table(set: string, items: Item[], runs: Run[]): Row[] {
+  const rows: Row[] = [];
+  const groups = [...new Set(items.map((it) => it.group))];
+  const naive2 = runs.find((r) => r.impl === "mercury" && r.model === "naive2")!;
+  const snaive = runs.find((r) => r.impl === "mercury" && r.model === "seasonal_naive")!;
+  for (const group of set === "dev" ? ["all", ...groups] : ["all"]) {
+    const inGroup = group === "all" ? items : items.filter((it) => it.group === group);
+    for (const r of runs) {
+      const have = inGroup.filter((it) => r.forecasts.get(it.id)?.length === it.h);
+      if (!have.length) continue;
+      const s = score(r.forecasts, have), b = score(naive2.forecasts, have), sn = score(snaive.forecasts, have);
+      rows.push({
+        set,
+        group,
+        impl: r.impl,
+        model: r.model,
+        series: s.n,
+        smape: +s.smape.toFixed(3),
+        mase: +s.mase.toFixed(3),
+        owa: +owa(s.smape, s.mase, b.smape, b.mase).toFixed(3),
+        vsSnaive: +(s.mase / sn.mase).toFixed(3),
+        seconds: group === "all" && Number.isFinite(r.seconds) ? +r.seconds.toFixed(1) : null,
+        ...(r.partial || have.length < inGroup.length ? { partial: true } : {}),
+      });
     }
-    out.set(
-      id,
-      fs[0]!.map((_, k) =>
-        how === "median" ? medianOf(fs.map((f) => f[k]!)) : fs.reduce((acc, f, i) => acc + w[i]! * f[k]!, 0)
-      ),
-    );
   }
-  forecasts.set(name, out);
-  seconds.set(
-    name,
-    members.reduce((s, m) => s + seconds.get(m)! + (how === "weighted" || how === "select" ? cvSeconds.get(m)! : 0), 0),
-  );
-}
-if (previous) {
-  for (const r of previous.rows) if (r.model.startsWith("ensemble")) seconds.set(r.model, r.seconds ?? NaN);
-}
-const neuralIds = ids.slice(0, previous ? previous.neuralSeries : NEURAL);
-if (NEURAL > 0 && !previous) {
-  for (const name of ["lstm", "transformer"]) {
-    await runOurs(name, series.slice(0, NEURAL), `${name} (${NEURAL} series)`);
-  }
+  return rows;
 }
 
-const peer = new Map<string, { seconds: number; forecasts: Map<string, number[]> }>();
-if (previous) {
-  for (const r of previous.rows) {
-    if (r.impl === "mercury" || r.impl.includes("[")) continue;
-    const name = r.model.replace(" (partial)", "");
-    if (!existsSync(`${SAVE}/peer_${name}.json`)) continue;
-    const fc = loadSaved(`peer_${name}`);
-    peer.set(fc.size < ids.length ? `${name} (partial)` : name, { seconds: r.seconds ?? NaN, forecasts: fc });
+const results: Row[] = [];
+const commands: Record<string, string> = {};
+for (const set of SETS) {
+  const items = loadSet(set);
+  const dir = `${root}.mercury/bench/forecast/${set}`;
+  Deno.mkdirSync(dir, { recursive: true });
+  console.error(`${set}: ${items.length} series`);
+  const runs = new Map<string, Run>();
+  for (const name of MODELS) runs.set(name, await runOurs(name, items));
+  for (const [name, r] of runs) {
+    Deno.writeTextFileSync(`${dir}/${name}.json`, JSON.stringify(Object.fromEntries(r.forecasts)));
   }
-} else if (PEERS) {
-  const python = await ensureVenv(
-    `${root}.mercury/peers/forecast/venv`,
-    `${root}bench/peers/forecast/requirements.txt`,
-    "statsforecast + prophet",
-  );
-  const out = await Deno.makeTempFile({ suffix: ".json" });
-  const child = new Deno.Command(python, {
-    args: [
-      `${root}bench/peers/forecast/peer.py`,
-      `${root}data/m4/Hourly-train.csv`,
-      `${root}data/m4/Hourly-test.csv`,
-      out,
-      String(LIMIT),
-      opt("prophet-limit") ?? "0",
-      opt("peer-models") ?? "",
-    ],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
-  // --peer-timeout S stops the peers after S seconds (what finished is still scored).
-  const limit = Number(opt("peer-timeout") ?? 0);
-  const timer = limit > 0 ? setTimeout(() => child.kill("SIGTERM"), limit * 1000) : undefined;
-  const p = await child.status;
-  clearTimeout(timer);
-  // peer.py rewrites OUT after every model: a peer that fails or is stopped keeps what finished.
-  if (p.code !== 0) console.error(`peer.py exited ${p.code}; scoring the peer models that finished`);
-  const text = await Deno.readTextFile(out).catch(() => "");
-  const doc = (text ? JSON.parse(text) : {}) as Record<
-    string,
-    { seconds: number; forecasts: Record<string, number[]>; partial?: boolean }
-  >;
-  for (const [k, v] of Object.entries(doc)) {
-    peer.set(v.partial ? `${k} (partial)` : k, { seconds: v.seconds, forecasts: new Map(Object.entries(v.forecasts)) });
-    save(`peer_${k}`, new Map(Object.entries(v.forecasts)));
+  const extra: Run[] = [];
+  if (NEURAL > 0 && set !== "dev") {
+    for (const name of ["lstm", "transformer"]) extra.push(await runOurs(name, items.slice(0, NEURAL)));
   }
-  await Deno.remove(out);
+  if (set === "validation" && CV_WINDOWS > 0) {
+    const cv = new Map<string, Map<string, number>>();
+    for (const m of MEMBERS) if (runs.has(m)) cv.set(m, (await cvErrors(m, items)).err);
+    extra.push(...study(items, runs, cv));
+  }
+  for (const c of ENSEMBLES) extra.push(await runCli(c, items, dir));
+  const peers = PEERS ? await runPeers(items, dir) : [];
+  for (const p of peers) {
+    Deno.writeTextFileSync(`${dir}/peer_${p.model}.json`, JSON.stringify(Object.fromEntries(p.forecasts)));
+  }
+  const rows = table(set, items, [...runs.values(), ...extra, ...peers]);
+  results.push(...rows);
+  const label = { validation: "VALIDATION (M4 Hourly train, last 48 held out)", test: "TEST (M4 Hourly test)" }[set] ??
+    "DEVELOPMENT (synthetic + R data sets, last horizon held out)";
+  console.log(`\n${label}: ${items.length} series`);
+  const cols = ["group", "impl", "model", "series", "smape", "mase", "owa", "vsSnaive", "seconds"] as const;
+  console.log(cols.join("\t"));
+  for (const r of rows) console.log(cols.map((c) => r[c] ?? "").join("\t") + (r.partial ? "\t(partial)" : ""));
+  commands[set] = `deno task bench:forecast ${args.join(" ")}`;
 }
 
-const naive2 = score(forecasts.get("naive2")!);
-const rows: Record<string, unknown>[] = [];
-const add = (impl: string, name: string, fc: Map<string, number[]>, secs: number, subset = ids) => {
-  const have = subset.filter((id) => fc.has(id));
-  const s = score(fc, have);
-  const base = score(forecasts.get("naive2")!, have); // OWA against Naive2 on the same series
-  rows.push({
-    impl,
-    model: name,
-    series: s.n,
-    smape: +s.smape.toFixed(3),
-    mase: +s.mase.toFixed(3),
-    owa: +owa(s.smape, s.mase, base.smape, base.mase).toFixed(3),
-    seconds: +secs.toFixed(1),
-  });
-};
-for (const [name, fc] of forecasts) {
-  add("mercury", name, fc, seconds.get(name) ?? NaN, name === "lstm" || name === "transformer" ? neuralIds : ids);
-}
-for (const [name, p] of peer) {
-  add(name.startsWith("Prophet") ? "prophet (python)" : "statsforecast", name, p.forecasts, p.seconds);
-}
-// A peer stopped part-way: our main models on the same series, for a like-for-like comparison.
-for (const [name, p] of peer) {
-  if (!name.endsWith("(partial)")) continue;
-  const sub = ids.filter((id) => p.forecasts.has(id));
-  for (const m of ["auto_arima", "auto_ets", "ensemble_median(arima,ets,mstl,snaive)", "seasonal_naive"]) {
-    if (forecasts.has(m)) add(`mercury [${name} subset]`, m, forecasts.get(m)!, NaN, sub);
-  }
-}
-if (neuralIds.length > 0 && peer.size) {
-  for (const [name, p] of peer) {
-    add(
-      `${name.startsWith("Prophet") ? "prophet (python)" : "statsforecast"} [neural subset]`,
-      name,
-      p.forecasts,
-      NaN,
-      neuralIds,
-    );
-  }
-}
-
-console.log(
-  `M4 Hourly: ${ids.length} series, h=${H}, m=${M}. Naive2 sMAPE ${naive2.smape.toFixed(3)} MASE ${
-    naive2.mase.toFixed(3)
-  } (M4 published: 18.383 / 2.395)`,
-);
-const cols = Object.keys(rows[0]!);
-console.log(cols.join("\t"));
-for (const r of rows) console.log(cols.map((c) => r[c]).join("\t"));
 await Deno.mkdir(`${root}bench/results`, { recursive: true });
-const resultsFile = `${root}bench/results/forecast.json`;
-await Deno.writeTextFile(
-  `${resultsFile}.tmp`,
-  JSON.stringify(
-    {
-      date: previous ? (previous as { date?: string }).date : new Date().toISOString(),
-      series: ids.length,
-      horizon: H,
-      season: M,
-      naive2,
-      published: { naive2: { smape: 18.383, mase: 2.395 } },
-      neuralSeries: neuralIds.length,
-      ...(previous ? { rescoredFrom: (previous as { date?: string }).date } : {}),
-      rows,
-    },
-    null,
-    2,
-  ),
-);
-await Deno.rename(`${resultsFile}.tmp`, resultsFile);
+const file = `${root}bench/results/forecast.json`;
+let previous: { sets?: Record<string, unknown> } = {};
+try {
+  previous = JSON.parse(Deno.readTextFileSync(file));
+} catch { /* first run */ }
+const sets: Record<string, unknown> = { ...(previous.sets ?? {}) };
+for (const set of SETS) {
+  sets[set] = {
+    date: new Date().toISOString(),
+    command: commands[set],
+    rows: results.filter((r) => r.set === set),
+  };
+}
+await Deno.writeTextFile(`${file}.tmp`, JSON.stringify({ sets }, null, 2));
+await Deno.rename(`${file}.tmp`, file);
