@@ -29,6 +29,7 @@ import { dpsgdUtility } from "@mercury/privacy/dpsgd";
 import { runEncryptedQuery } from "@mercury/privacy/paillier";
 import { seededRandom } from "@mercury/core/random";
 import { ensureVenv } from "../tasks/python.ts";
+import { runFlower } from "./peers/flower/run.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -68,68 +69,7 @@ if (ONLY.has("flower")) {
   );
   const data = makeDataset("classification", cfg.rows, cfg.seed);
   const parts = splitClients(data.train, cfg.clients, "iid", cfg.seed);
-  const dir = await Deno.makeTempDir({ prefix: "mercury-bench-flower-" });
-  for (const [i, p] of parts.entries()) await Deno.writeTextFile(`${dir}/client-${i}.json`, JSON.stringify(p));
-  await Deno.writeTextFile(`${dir}/test.json`, JSON.stringify(data.test));
-
-  const flower = async () => {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    const started = performance.now();
-    const peer = "bench/peers/flower/flower_peer.py";
-    const server = new Deno.Command(python, {
-      args: [
-        peer,
-        "server",
-        `${port}`,
-        `${cfg.rounds}`,
-        `${cfg.clients}`,
-        `${data.train.d + 1}`,
-        `${dir}/test.json`,
-        `${dir}/out.json`,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    // Start clients once the server accepts connections, as Flower's docs do (a client that finds no server backs
-    // off for seconds, which would charge Flower for our start order).
-    for (let k = 0; k < 600; k++) {
-      try {
-        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    const clients = parts.map((_, i) =>
-      new Deno.Command(python, {
-        args: [
-          peer,
-          "client",
-          `${port}`,
-          `${dir}/client-${i}.json`,
-          `${cfg.epochs}`,
-          `${cfg.lr}`,
-          `${cfg.batch}`,
-          `${i}`,
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).spawn()
-    );
-    const [s, err] = await Promise.all([server.status, new Response(server.stderr).text()]);
-    if (Deno.env.get("BENCH_VERBOSE")) console.error(err);
-    const wallMs = performance.now() - started;
-    await Promise.all(clients.map(async (c) => {
-      await c.stderr.cancel();
-      await c.status;
-    }));
-    if (!s.success) throw new Error(`Flower server failed: ${err.slice(-2000)}`);
-    const out = JSON.parse(await Deno.readTextFile(`${dir}/out.json`));
-    const at = out.evaluated_at as number[]; // initial model, then after each round
-    return { accuracy: out.accuracy as number, wallMs, roundsAfterFirstMs: (at.at(-1)! - at[1]!) * 1000 };
-  };
+  const flower = () => runFlower(python, { ...cfg, d: data.train.d }, parts, data.test);
   const mercury = async (secagg: boolean) => {
     const r = await runFederated({ model: "logistic_regression", ...cfg, secagg });
     if (r.rounds.some((x) => x.failed || x.aggregated.length !== cfg.clients)) {
@@ -152,7 +92,6 @@ if (ONLY.has("flower")) {
       JSON.stringify(Object.fromEntries(Object.entries(runs).map(([n, r]) => [n, r.at(-1)]))),
     );
   }
-  await Deno.remove(dir, { recursive: true });
   const summary = Object.fromEntries(
     Object.entries(runs).map(([name, r]) => [name, {
       accuracy: median(r.map((x) => x.accuracy)),
