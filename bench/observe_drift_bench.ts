@@ -6,7 +6,9 @@
  * `DataDriftPreset` (`Report.run`, in the venv of
  * bench/peers/evidently/requirements.txt) on the same data in the same run.
  * Both sides get the data already in memory (the timing excludes loading);
- * medians of `--reps` runs. Checks every column's test, value (to 1e-6) and
+ * medians of `--reps` runs, wall-clock and process CPU time (user + system:
+ * the fairer figure on a shared, loaded machine; both are single-threaded
+ * here). Checks every column's test, value (to 1e-6) and
  * decision and the dataset decision are the same, then prints and records
  * the ratio in bench/results/observe_drift.json.
  *
@@ -17,6 +19,7 @@
 import { normal, seededRandom } from "@mercury/core/random";
 import { type ColumnKind, dataDrift } from "@mercury/observe/stats";
 import { ensureVenv } from "../tasks/python.ts";
+import { cpuUsage } from "node:process";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const arg = (name: string, d: number) => {
@@ -66,13 +69,17 @@ for (const side of ["reference", "current"] as const) {
 await Deno.writeTextFile(`${dir}/meta.json`, JSON.stringify({ dir, columns }));
 
 const kinds = Object.fromEntries(columns.map((c) => [c.name, c.kind]));
-const mercurySeconds: number[] = [];
+const mercurySeconds: number[] = [], mercuryCpu: number[] = [];
 let report = dataDrift(data.reference, data.current, { kinds });
 for (let i = 0; i < REPS; i++) {
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = cpuUsage();
   report = dataDrift(data.reference, data.current, { kinds });
+  const c = cpuUsage(c0);
   mercurySeconds.push((performance.now() - t0) / 1000);
-  console.error(`mercury run ${i + 1}: ${mercurySeconds.at(-1)!.toFixed(2)} s`);
+  mercuryCpu.push((c.user + c.system) / 1e6);
+  console.error(
+    `mercury run ${i + 1}: ${mercurySeconds.at(-1)!.toFixed(2)} s wall, ${mercuryCpu.at(-1)!.toFixed(2)} s CPU`,
+  );
 }
 
 console.error(`Evidently DataDriftPreset, ${REPS} runs…`);
@@ -88,6 +95,7 @@ const out = await new Deno.Command(python, {
 if (!out.success) throw new Error("the Evidently peer failed");
 const peer = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!) as {
   seconds: number[];
+  cpu_seconds: number[];
   columns: Record<string, { value: number; method: string }>;
   share: number;
 };
@@ -112,15 +120,22 @@ if (Math.abs(report.shareDrifted - peer.share) > 1e-12) {
 }
 
 const m = median(mercurySeconds), e = median(peer.seconds);
+const mc = median(mercuryCpu), ec = median(peer.cpu_seconds);
 const result = {
   command: `deno task bench:observe-drift --rows ${ROWS} --reps ${REPS}`,
   rows: ROWS,
   features: columns.length,
   mercury_seconds: mercurySeconds,
   evidently_seconds: peer.seconds,
+  mercury_cpu_seconds: mercuryCpu,
+  evidently_cpu_seconds: peer.cpu_seconds,
   mercury_median_s: m,
   evidently_median_s: e,
   speedup: e / m,
+  mercury_median_cpu_s: mc,
+  evidently_median_cpu_s: ec,
+  speedup_cpu: ec / mc,
+  load_average: Deno.loadavg(),
   drifted_columns: report.driftedColumns,
   dataset_drift: report.datasetDrift,
   max_value_difference: worst,
@@ -132,7 +147,10 @@ await Deno.writeTextFile(tmp, JSON.stringify(result, null, 2) + "\n");
 await Deno.rename(tmp, `${ROOT}/bench/results/observe_drift.json`);
 console.log(
   `drift report ${ROWS.toLocaleString()} rows × ${columns.length} features (reference and current each): ` +
-    `mercury ${m.toFixed(2)} s, Evidently ${e.toFixed(2)} s (medians of ${REPS}) → ${(e / m).toFixed(1)}× faster; ` +
+    `mercury ${m.toFixed(2)} s, Evidently ${e.toFixed(2)} s wall (medians of ${REPS}) → ${
+      (e / m).toFixed(1)
+    }× faster; ` +
+    `CPU ${mc.toFixed(2)} s vs ${ec.toFixed(2)} s → ${(ec / mc).toFixed(1)}×; ` +
     `same tests, values within ${
       worst.toExponential(1)
     }, ${report.driftedColumns}/${columns.length} drifted, dataset drift ${report.datasetDrift} (both)`,
