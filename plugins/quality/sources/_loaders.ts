@@ -88,7 +88,7 @@ export async function loadPostgres(
     const described = await sql.unsafe(`select * from (${text}) as q limit 0`).describe();
     cols = described.columns.map((col) => ({ name: col.name, kind: pgType(col.type) }));
     await createStage(c, stage, cols);
-    app = await c.createAppender(stage, "temp");
+    app = await c.createAppender(stage, "main", "temp");
     for await (const rows of sql.unsafe(text).cursor(opts.batchSize)) {
       for (const row of rows) {
         for (const col of cols) append(app, col.kind, (row as Record<string, unknown>)[col.name]);
@@ -206,18 +206,22 @@ export async function loadExcel(c: DuckDBConnection, path: string, view: string,
   let cols: { name: string; kind: Kind }[] | undefined;
   let app: DuckDBAppender | undefined;
   try {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {});
-    for await (const ws of reader) {
-      const name = (ws as unknown as { name?: string }).name;
-      if (sheet && name !== sheet) continue;
-      for await (const row of ws) {
-        const values = (row.values as unknown[]).slice(1).map((v) =>
+    // exceljs's streaming WorkbookReader fails on workbooks whose zip lists the sheets before
+    // workbook.xml ("reading 'sheets'"), so the workbook is read whole; a sheet holds at most
+    // 1,048,576 rows, and rows go on to DuckDB through the appender.
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(path);
+    const ws = sheet ? wb.getWorksheet(sheet) ?? wb.getWorksheet(Number(sheet)) : wb.worksheets[0];
+    if (ws) {
+      for (let r = 1; r <= ws.rowCount; r++) {
+        const row = ws.getRow(r);
+        const values = (Array.isArray(row.values) ? row.values : []).slice(1).map((v) =>
           v && typeof v === "object" && "result" in (v as object) ? (v as { result: unknown }).result : v
         );
         if (!cols) {
           cols = values.map((v, i) => ({ name: String(v ?? `column${i + 1}`), kind: "VARCHAR" as Kind }));
           await createStage(c, stage, cols);
-          app = await c.createAppender(stage, "temp");
+          app = await c.createAppender(stage, "main", "temp");
           continue;
         }
         for (let i = 0; i < cols.length; i++) {
@@ -226,7 +230,6 @@ export async function loadExcel(c: DuckDBConnection, path: string, view: string,
         }
         app!.endRow();
       }
-      break;
     }
   } catch (err) {
     throw new MercuryError("input", `cannot read ${path} as Excel: ${(err as Error).message}`, {

@@ -7,8 +7,8 @@
  * | `data.parquet`, `dir/*.parquet`, `dir/` (Hive partitions) | `read_parquet(…, hive_partitioning)` |
  * | `data.csv`, `data.tsv`, `*.csv.gz` | `read_csv` (tab for `.tsv`) |
  * | `data.json`, `data.ndjson`, `data.jsonl` | `read_json_auto` |
- * | `data.arrow`, `data.arrows`, `data.feather` | DuckDB's Arrow IPC reader (`arrow` scanner via apache-arrow → Parquet stage) |
- * | `data.xlsx` | exceljs streaming reader → DuckDB appender |
+ * | `data.arrow`, `data.arrows`, `data.feather` | apache-arrow record batches → DuckDB, batch by batch (no bundled IPC reader) |
+ * | `data.xlsx` (`?sheet=name`) | exceljs → DuckDB appender (columns re-typed after loading) |
  * | `duckdb:file.db?table=t` or `file.duckdb?table=t` | `attach (read_only)` |
  * | `postgres://user@host:port/db?table=s.t` / `?query=select …` | `postgres` cursor in batches → DuckDB appender |
  * | `kafka://topic?sample=1000` (JSON values) | kafkajs consumer from the beginning → NDJSON stage |
