@@ -10,7 +10,7 @@
  * import assert from "node:assert/strict";
  *
  * assert.equal(errorClassOf("[PATH_NOT_FOUND] Path does not exist: file:/x."), "PATH_NOT_FOUND");
- * const err = fromGrpcError({ code: 3, details: "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column … cannot be resolved." }, "sql");
+ * const err = fromGrpcError({ code: 3, details: "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column … cannot be resolved.\nPlan: …" }, "sql");
  * assert.equal(err.code, "input");
  * assert.match(err.message, /^\[UNRESOLVED_COLUMN\.WITH_SUGGESTION\]/);
  * ```
@@ -44,6 +44,17 @@ export function errorClassOf(message: string): string | undefined {
 
 const UNAVAILABLE_HINT = "start it with `deno task services up spark`, or set MERCURY_SPARK_REMOTE=sc://host:port";
 
+/**
+ * Spark's first line (its messages go on with hints and the analysed plan), with
+ * the SQLSTATE kept, on one line of at most 400 characters.
+ */
+export function shortMessage(details: string): string {
+  const first = (details.split("\n")[0] ?? "").replace(/\s+/g, " ").trim();
+  const state = /SQLSTATE: ([0-9A-Z]{5})/.exec(details)?.[1];
+  const line = state && !first.includes(state) ? `${first} (SQLSTATE ${state})` : first;
+  return line.length > 400 ? line.slice(0, 400) + "…" : line;
+}
+
 /** Maps a grpc-js error (status code + details) to a one-line {@linkcode SparkError}. */
 export function fromGrpcError(
   err: { code?: number; details?: string; message?: string },
@@ -51,9 +62,9 @@ export function fromGrpcError(
   remote?: string,
 ): SparkError {
   const grpcCode = err.code ?? 2;
-  const details = (err.details ?? err.message ?? "unknown error").replace(/\s+/g, " ").trim();
+  const details = (err.details ?? err.message ?? "unknown error").trim();
   const errorClass = errorClassOf(details);
-  const short = details.length > 600 ? details.slice(0, 600) + "…" : details;
+  const short = shortMessage(details);
   if (grpcCode === 14) {
     return new SparkError("unavailable", `Spark Connect at ${remote ?? "?"} is not answering: ${short}`, {
       grpcCode,
