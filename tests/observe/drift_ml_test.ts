@@ -25,6 +25,10 @@ Deno.test("domain classifier: AUC ≈ 0.5 without drift, drift found when one fe
   // the weight of the moved feature dominates
   const top = moved.weights.map((w, i) => [Math.abs(w), i]).sort((a, b) => b[0]! - a[0]!)[0]![1];
   assert.equal(top, 2);
+  assert.equal(moved.threshold, 0.55, "reference > 1,000 rows: Evidently's fixed 0.55");
+  // a small reference: the 95th percentile of random scorings' AUC (≈ 0.5 + 1.645·√((n0+n1+1)/(12·n0·n1)))
+  const small = domainClassifierDrift(rows(200, 1, 0.5), rows(200, 2, 0.5), { seed: 3 });
+  assert.ok(Math.abs(small.threshold - 0.5 - 1.6449 * Math.sqrt(401 / (12 * 200 * 200))) < 1e-4);
 });
 
 Deno.test("PCA reconstruction error catches a broken correlation that per-column tests miss", () => {

@@ -3,9 +3,12 @@
  * current rows. An L2-regularised logistic regression (standardised
  * features, Newton–IRLS) is scored by out-of-fold ROC AUC over stratified
  * k folds (5, as NannyML's `DomainClassifierCalculator`); AUC ≈ 0.5 means the
- * windows are indistinguishable. Drift when the AUC passes `threshold`
- * (0.55 by default, configurable: NannyML derives its threshold from
- * reference chunks, Evidently uses a fixed ROC AUC cut). A linear model
+ * windows are indistinguishable. Drift when the AUC is above a threshold
+ * chosen as Evidently's domain-classifier drift does (its text drift tests):
+ * with a reference over 1,000 rows a fixed 0.55; with a smaller one the 95th
+ * percentile of the ROC AUC of random scores on the same labels (Evidently
+ * draws 1,000 random scorings; this uses their normal limit,
+ * 0.5 + z₀.₉₅·√((n₀+n₁+1)/(12·n₀·n₁))). A fixed `threshold` overrides. A linear model
  * finds shifts of means and of linear combinations; pass derived columns
  * (squares, one-hot categories) to catch more.
  *
@@ -31,7 +34,7 @@ import { solveSymmetric } from "./_linalg.ts";
 export interface DomainClassifierOptions {
   /** Folds of the cross-validation (5). */
   folds?: number;
-  /** Drift when the out-of-fold ROC AUC is ≥ this (0.55). */
+  /** Drift when the out-of-fold ROC AUC is above this; by default as Evidently (see the module doc). */
   threshold?: number;
   /** L2 penalty on the standardised weights (1). */
   l2?: number;
@@ -96,7 +99,10 @@ export function domainClassifierDrift(
   current: number[][],
   options: DomainClassifierOptions = {},
 ): DomainClassifierResult {
-  const folds = options.folds ?? 5, threshold = options.threshold ?? 0.55, l2 = options.l2 ?? 1;
+  const folds = options.folds ?? 5, l2 = options.l2 ?? 1;
+  const n0 = reference.length, n1 = current.length;
+  const threshold = options.threshold ??
+    (n0 > 1000 ? 0.55 : 0.5 + 1.6448536269514722 * Math.sqrt((n0 + n1 + 1) / (12 * n0 * n1)));
   if (reference.length < folds || current.length < folds) {
     throw new MercuryError(
       "input",
@@ -152,5 +158,5 @@ export function domainClassifierDrift(
   }
   const auc = rocAuc(y, scores);
   const all = fitLogistic(x, y, l2);
-  return { rocAuc: auc, threshold, drifted: auc >= threshold, weights: Array.from(all.subarray(1)) };
+  return { rocAuc: auc, threshold, drifted: auc > threshold, weights: Array.from(all.subarray(1)) };
 }
