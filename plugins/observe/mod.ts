@@ -53,3 +53,19 @@ export { ObserveServer, type ObserveServerOptions, parseRows } from "./server.ts
 export { LABELS_TOPIC, PREDICTIONS_TOPIC } from "./topics.ts";
 export { predictionsToDuckDB } from "./analysis.ts";
 export { basketData, churnData, type DemoData } from "./demo_data.ts";
+export {
+  AbTest,
+  Cbpe,
+  classificationReport,
+  dataDrift,
+  domainClassifierDrift,
+  DriftWindow,
+  kernelShap,
+  linearShap,
+  PcaDrift,
+  permutationImportance,
+  regressionReport,
+  SequentialTest,
+  shadow,
+  TrafficSplit,
+} from "./stats/mod.ts";
