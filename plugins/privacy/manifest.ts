@@ -51,6 +51,39 @@ export const manifest = definePlugin({
       },
       run: lazyRun(() => import("./commands/analyze.ts"), "analyze"),
     },
+    sql: {
+      summary: "one DP SQL query (count, sum, avg, quantile … group by) over a CSV/Parquet file, with its error",
+      usage: "<query>",
+      options: {
+        data: { type: "string", value: "FILE", description: "CSV or Parquet file; its table is named after the file" },
+        table: { type: "string", value: "NAME", description: "table name for the file (default: the file's name)" },
+        epsilon: { type: "number", default: 1, description: "ε of the query (> 0)" },
+        delta: { type: "number", description: "δ for partition selection with GROUP BY (default 1e-6)" },
+        unit: { type: "string", value: "COLUMN", description: "privacy unit column (default: each row is a person)" },
+        "max-rows": { type: "int", min: 1, description: "rows per unit and group (default 1)" },
+        "max-groups": { type: "int", min: 1, description: "groups per unit (default 1)" },
+        bounds: { type: "list", value: "COL=LO:HI", description: "bounds of columns under sum/avg/quantile" },
+        dataset: { type: "string", value: "NAME", description: "ledger data set (default: the table name)" },
+        analyst: { type: "string", value: "NAME", description: "who is charged (default: $USER)" },
+        "no-ledger": { type: "boolean", description: "do not charge the PostgreSQL ledger" },
+        json: { type: "boolean", description: "print the answer as JSON" },
+      },
+      run: lazyRun(() => import("./commands/sql.ts"), "sql"),
+    },
+    budget: {
+      summary: "set or show a data set's privacy budget and its last queries (PostgreSQL ledger)",
+      usage: "<dataset>",
+      options: {
+        epsilon: { type: "number", description: "set the ε budget" },
+        delta: { type: "number", description: "with --epsilon: the δ budget (default 1e-6)" },
+        analyst: {
+          type: "string",
+          value: "NAME",
+          description: "set an analyst's own budget instead of the data set's",
+        },
+      },
+      run: lazyRun(() => import("./commands/budget.ts"), "budget"),
+    },
     federated: {
       summary:
         "federated training: a coordinator and N client processes on loopback (FedAvg/FedProx, secure aggregation, DP-FedAvg)",
