@@ -8,6 +8,7 @@ import {
   sampleGeometric,
 } from "@mercury/privacy/mechanisms/samplers";
 import { chi2Critical, chi2Integer, Z_1E4 } from "./_chi2.ts";
+import { peerPython } from "./_peer.ts";
 
 const N = 20_000;
 
@@ -69,4 +70,29 @@ Deno.test("isqrt() and floatToRational() are exact", () => {
   assert.equal(r.num * 36028797018963968n, 3602879701896397n * r.den);
   assert.deepEqual(floatToRational(-3), { num: -3n, den: 1n });
   assert.throws(() => sampleDiscreteGaussian(0n, 1n), /σ² must be a rational > 0/);
+});
+
+Deno.test("sampleDiscreteGaussian() draws the same distribution as OpenDP's make_gaussian (χ² homogeneity, σ = 3)", async () => {
+  const python = await peerPython();
+  const n = 5000;
+  const out = await new Deno.Command(python, {
+    args: [
+      new URL("../../bench/peers/dp_accounting/sampler_peer.py", import.meta.url).pathname,
+      "3",
+      String(n),
+      "--samples",
+    ],
+    stdout: "piped",
+  }).output();
+  assert.ok(out.success);
+  const theirs: number[] = JSON.parse(new TextDecoder().decode(out.stdout)).samples;
+  const ours = draw(() => sampleDiscreteGaussian(9n, 1n), n);
+  // Two-sample χ² on the bins ≤ −6, −5 … 5, ≥ 6.
+  const bin = (x: number) => Math.min(6, Math.max(-6, x)) + 6;
+  const a = new Array(13).fill(0), b = new Array(13).fill(0);
+  for (const x of ours) a[bin(x)]++;
+  for (const x of theirs) b[bin(x)]++;
+  let stat = 0;
+  for (let i = 0; i < 13; i++) if (a[i] + b[i] > 0) stat += (a[i] - b[i]) ** 2 / (a[i] + b[i]);
+  assert.ok(stat < chi2Critical(12, Z_1E4), `χ² = ${stat.toFixed(1)}`);
 });

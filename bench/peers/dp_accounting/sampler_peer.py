@@ -1,6 +1,7 @@
 """OpenDP's discrete Gaussian sampler (Rust, exact CKS20 on big rationals) for bench/privacy_bench.ts.
 
-usage: python sampler_peer.py SIGMA N  → prints JSON {"seconds": …, "n": N, "var": sample variance}
+usage: python sampler_peer.py SIGMA N [--samples]
+  → prints JSON {"seconds": …, "n": N, "var": sample variance[, "samples": [...]]}
 """
 import json
 import sys
@@ -16,4 +17,7 @@ t = time.perf_counter()
 y = m(x)
 secs = time.perf_counter() - t
 mean = sum(y) / n
-print(json.dumps({"seconds": secs, "n": n, "var": sum((v - mean) ** 2 for v in y) / n}))
+out = {"seconds": secs, "n": n, "var": sum((v - mean) ** 2 for v in y) / n}
+if "--samples" in sys.argv:
+    out["samples"] = list(y)
+print(json.dumps(out))
