@@ -10,7 +10,7 @@
  */
 import { MercuryError } from "@mercury/core/plugin";
 import { quoteIdent, quoteLiteral } from "@mercury/core/sql";
-import { getDefinition } from "../expectations/registry.ts";
+import { closest, getDefinition } from "../expectations/registry.ts";
 import type { ColumnInfo, CompileContext, ExpectationDefinition, MapDefinition } from "../expectations/definition.ts";
 import type { ExpectationConfig } from "../types.ts";
 
@@ -25,7 +25,7 @@ export function sqlLiteral(v: unknown): string {
 
 function near(word: string, names: string[]): string | undefined {
   const lw = word.toLowerCase();
-  return names.find((n) => n.toLowerCase() === lw) ??
+  return names.find((n) => n.toLowerCase() === lw) ?? closest(word, names) ??
     names.find((n) => n.toLowerCase().includes(lw) || lw.includes(n.toLowerCase()));
 }
 

@@ -335,7 +335,12 @@ const definitions: ExpectationDefinition[] = [
     const c = ctx.col(kw.column);
     return `${c} in (select ${c} from ${ctx.rel} where ${c} is not null group by 1 having count(*) > 1)`;
   }, { dimension: "uniqueness" }),
-  colMap("expect_column_values_to_be_between", { ...RANGE }, (kw, ctx) => rangeSql(ctx.col(kw.column), kw, ctx), {
+  colMap("expect_column_values_to_be_between", { ...RANGE }, (kw, ctx) => {
+      const c = ctx.col(kw.column);
+      // A text column (e.g. an all-empty CSV column) against numeric bounds is compared as numbers.
+      const numeric = typeof (kw.min_value ?? kw.max_value) === "number" && ctx.typeOf(String(kw.column)) === "VARCHAR";
+      return rangeSql(numeric ? `try_cast(${c} as double)` : c, kw, ctx);
+    }, {
     check: needBound,
   }),
   colMap(

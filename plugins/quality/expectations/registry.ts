@@ -51,6 +51,16 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** The candidate nearest to `word` by edit distance, when it is near enough to suggest. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined, d = Infinity;
+  for (const c of candidates) {
+    const x = distance(word.toLowerCase(), c.toLowerCase());
+    if (x < d) [best, d] = [c, x];
+  }
+  return d <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
 /** The closest known type name to `name`, for "did you mean …". */
 export function closestType(name: string): string | undefined {
   let best: string | undefined, d = Infinity;

@@ -166,7 +166,7 @@ export function parseSuite(text: string, file = "suite"): ExpectationSuite {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0];
+    const pos = err.linePos?.[0] ?? (err.pos?.[0] !== undefined ? lc.linePos(err.pos[0]) : undefined);
     throw new MercuryError("usage", `cannot parse ${file}: ${err.message.split("\n")[0]}`, {
       where: pos ? `${file}:${pos.line}:${pos.col}` : file,
       hint: "fix the YAML syntax there",
