@@ -110,8 +110,19 @@ create trigger audit_append_only before update or delete on quality.audit
 /** The store over one PostgreSQL pool. */
 export class QualityStore {
   #sql: Sql;
-  constructor(sql: Sql) {
+  /** The schema's name (default `quality`; tests use their own). */
+  readonly schema: string;
+  constructor(sql: Sql, schema = "quality") {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) {
+      throw new TypeError(`Cannot use schema name "${schema}": use [a-z_][a-z0-9_]*`);
+    }
     this.#sql = sql;
+    this.schema = schema;
+  }
+
+  /** A table of the store's schema, as an identifier for the `sql` tag. */
+  #id(name: string) {
+    return this.#sql(`${this.schema}.${name}`);
   }
 
   /** The `postgres` SQL tag (tests use it to tamper with the log). */
@@ -123,14 +134,21 @@ export class QualityStore {
   async migrate(): Promise<void> {
     await this.#sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtext('quality.migrate'))`;
-      const [have] = await tx`select to_regclass('quality.audit_head') is not null as ok`;
-      if (!have?.ok) await tx.unsafe(DDL);
+      const [have] = await tx`select to_regclass(${this.schema + ".audit_head"}) is not null as ok`;
+      if (!have?.ok) {
+        await tx.unsafe(
+          DDL.replaceAll("quality.", `${this.schema}.`).replace(
+            "schema if not exists quality",
+            `schema if not exists ${this.schema}`,
+          ),
+        );
+      }
     });
   }
 
   async #append(tx: Tx, actor: string, action: string, subject: string, body: unknown): Promise<AuditEntry> {
     await tx`select pg_advisory_xact_lock(hashtext('quality.audit'))`;
-    const [head] = await tx`select seq, hash from quality.audit_head where id = 1`;
+    const [head] = await tx`select seq, hash from ${this.#id("audit_head")} where id = 1`;
     const seq = head ? Number(head.seq) + 1 : 1;
     const e = {
       seq,
@@ -142,8 +160,8 @@ export class QualityStore {
       prev_hash: head ? String(head.hash) : GENESIS,
     };
     const hash = await entryHash(e);
-    await tx`insert into quality.audit ${tx({ ...e, hash })}`;
-    await tx`insert into quality.audit_head (id, seq, hash) values (1, ${seq}, ${hash})
+    await tx`insert into ${this.#id("audit")} ${tx({ ...e, hash })}`;
+    await tx`insert into ${this.#id("audit_head")} (id, seq, hash) values (1, ${seq}, ${hash})
       on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`;
     return { ...e, hash };
   }
@@ -164,16 +182,17 @@ export class QualityStore {
     const digest = await sha256Hex(text);
     return await this.#sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtext(${"quality.suite:" + suite.name}))`;
-      const [last] = await tx`select version, suite, suite_sha256 from quality.suite_versions
+      const [last] = await tx`select version, suite, suite_sha256 from ${this.#id("suite_versions")}
         where name = ${suite.name} order by version desc limit 1`;
       if (last && last.suite_sha256 === digest) {
-        const [row] =
-          await tx`select * from quality.suite_versions where name = ${suite.name} and version = ${last.version}`;
+        const [row] = await tx`select * from ${
+          this.#id("suite_versions")
+        } where name = ${suite.name} and version = ${last.version}`;
         return toVersion(row!);
       }
       const version = last ? Number(last.version) + 1 : 1;
       const diff = last ? diffSuites(last.suite as ExpectationSuite, clean) : [];
-      const [row] = await tx`insert into quality.suite_versions
+      const [row] = await tx`insert into ${this.#id("suite_versions")}
         (name, version, suite, author, reason, diff, suite_sha256)
         values (${suite.name}, ${version}, ${tx.json(JSON.parse(text))}, ${who.author}, ${who.reason},
           ${tx.json(JSON.parse(JSON.stringify(diff)))}, ${digest})
@@ -189,14 +208,14 @@ export class QualityStore {
 
   /** Every version of a suite, oldest first. */
   async suiteVersions(name: string): Promise<SuiteVersion[]> {
-    const rows = await this.#sql`select * from quality.suite_versions where name = ${name} order by version`;
+    const rows = await this.#sql`select * from ${this.#id("suite_versions")} where name = ${name} order by version`;
     return rows.map(toVersion);
   }
 
   /** The names of stored suites with their latest version. */
   async suites(): Promise<{ name: string; version: number; created_at: string; author: string }[]> {
     const rows = await this.#sql`select distinct on (name) name, version, created_at, author
-      from quality.suite_versions order by name, version desc`;
+      from ${this.#id("suite_versions")} order by name, version desc`;
     return rows.map((r) => ({
       name: r.name,
       version: Number(r.version),
@@ -212,7 +231,7 @@ export class QualityStore {
   async recordRun(run: ValidationRun, score: QualityScore | null, actor = "dq-validate"): Promise<void> {
     const metrics = runMetrics(run);
     await this.#sql.begin(async (tx) => {
-      const [row] = await tx`insert into quality.runs ${
+      const [row] = await tx`insert into ${this.#id("runs")} ${
         tx({
           run_id: run.run_id,
           suite: run.suite_name,
@@ -229,7 +248,7 @@ export class QualityStore {
         })
       } returning results`;
       for (const [metric, value] of metrics) {
-        await tx`insert into quality.metrics values (${run.run_id}, ${run.suite_name}, ${run.fingerprint.source},
+        await tx`insert into ${this.#id("metrics")} values (${run.run_id}, ${run.suite_name}, ${run.fingerprint.source},
           ${metric}, ${value}, ${run.started_at})`;
       }
       await this.#append(tx, actor, "run.record", `${run.suite_name}@${run.suite_version ?? "file"}`, {
@@ -246,8 +265,10 @@ export class QualityStore {
   /** Runs of a suite (all suites when omitted), newest first. */
   async runs(suite?: string, limit = 50): Promise<RunRow[]> {
     const rows = suite
-      ? await this.#sql`select * from quality.runs where suite = ${suite} order by started_at desc limit ${limit}`
-      : await this.#sql`select * from quality.runs order by started_at desc limit ${limit}`;
+      ? await this.#sql`select * from ${
+        this.#id("runs")
+      } where suite = ${suite} order by started_at desc limit ${limit}`
+      : await this.#sql`select * from ${this.#id("runs")} order by started_at desc limit ${limit}`;
     return rows.map((r) => ({
       run_id: r.run_id,
       suite: r.suite,
@@ -264,10 +285,10 @@ export class QualityStore {
   /** One stored run as a {@linkcode ValidationRun} with its score; the latest when `runId` is omitted. */
   async run(runId?: string, suite?: string): Promise<{ run: ValidationRun; score: QualityScore | null } | null> {
     const rows = runId
-      ? await this.#sql`select * from quality.runs where run_id::text = ${runId}`
+      ? await this.#sql`select * from ${this.#id("runs")} where run_id::text = ${runId}`
       : suite
-      ? await this.#sql`select * from quality.runs where suite = ${suite} order by started_at desc limit 1`
-      : await this.#sql`select * from quality.runs order by started_at desc limit 1`;
+      ? await this.#sql`select * from ${this.#id("runs")} where suite = ${suite} order by started_at desc limit 1`
+      : await this.#sql`select * from ${this.#id("runs")} order by started_at desc limit 1`;
     const r = rows[0];
     if (!r) return null;
     return {
@@ -294,24 +315,30 @@ export class QualityStore {
     source?: string,
   ): Promise<{ at: string; value: number; run_id: string }[]> {
     const rows = source
-      ? await this.#sql`select at, value, run_id from quality.metrics
+      ? await this.#sql`select at, value, run_id from ${this.#id("metrics")}
           where suite = ${suite} and metric = ${metric} and source = ${source} order by at`
       : await this
-        .#sql`select at, value, run_id from quality.metrics where suite = ${suite} and metric = ${metric} order by at`;
+        .#sql`select at, value, run_id from ${
+        this.#id("metrics")
+      } where suite = ${suite} and metric = ${metric} order by at`;
     return rows.map((r) => ({ at: iso(r.at), value: Number(r.value), run_id: r.run_id }));
   }
 
   /** Metric names stored for a suite. */
   async metricNames(suite: string): Promise<string[]> {
-    const rows = await this.#sql`select distinct metric from quality.metrics where suite = ${suite} order by metric`;
+    const rows = await this.#sql`select distinct metric from ${
+      this.#id("metrics")
+    } where suite = ${suite} order by metric`;
     return rows.map((r) => String(r.metric));
   }
 
   /** The audit log, oldest first. */
   async auditLog(limit?: number): Promise<AuditEntry[]> {
     const rows = limit
-      ? await this.#sql`select * from (select * from quality.audit order by seq desc limit ${limit}) t order by seq`
-      : await this.#sql`select * from quality.audit order by seq`;
+      ? await this.#sql`select * from (select * from ${
+        this.#id("audit")
+      } order by seq desc limit ${limit}) t order by seq`
+      : await this.#sql`select * from ${this.#id("audit")} order by seq`;
     return rows.map((r) => ({ ...(r as unknown as AuditEntry), seq: Number(r.seq) }));
   }
 
@@ -332,14 +359,14 @@ export class QualityStore {
       prev = e.hash;
       expectSeq = e.seq + 1;
     }
-    const [head] = await this.#sql`select seq, hash from quality.audit_head where id = 1`;
+    const [head] = await this.#sql`select seq, hash from ${this.#id("audit_head")} where id = 1`;
     const last = entries.at(-1);
     if (head && (!last || Number(head.seq) !== last.seq || head.hash !== last.hash)) {
       problems.push(
         `the log ends at entry ${last?.seq ?? 0} but its head says ${head.seq}: entries were deleted at the end`,
       );
     }
-    const runs = await this.#sql`select run_id::text as id, results from quality.runs`;
+    const runs = await this.#sql`select run_id::text as id, results from ${this.#id("runs")}`;
     const byRun = new Map(runs.map((r) => [String(r.id), r.results]));
     for (const e of entries.filter((x) => x.action === "run.record")) {
       const body = JSON.parse(e.body) as { run_id: string; results_sha256: string };
@@ -392,10 +419,12 @@ export function runMetrics(run: ValidationRun): Map<string, number> {
     const k = r.expectation_config.kwargs;
     const col = typeof k.column === "string" ? k.column : undefined;
     const res = r.result ?? {};
-    if (
-      col && typeof res.element_count === "number" && typeof res.missing_count === "number" && res.element_count > 0
-    ) {
-      m.set(`${col}.null_share`, res.missing_count / res.element_count);
+    if (col && typeof res.element_count === "number" && res.element_count > 0) {
+      // GX counts nulls as unexpected for not_be_null and as missing for the other column map expectations.
+      const nulls = r.expectation_config.type === "expect_column_values_to_not_be_null"
+        ? res.unexpected_count
+        : res.missing_count;
+      if (typeof nulls === "number") m.set(`${col}.null_share`, nulls / res.element_count);
     }
     const name = stat[r.expectation_config.type];
     if (col && name && typeof res.observed_value === "number") m.set(`${col}.${name}`, res.observed_value);
@@ -406,14 +435,19 @@ export function runMetrics(run: ValidationRun): Map<string, number> {
   return m;
 }
 
-/** Opens the store at the context's PostgreSQL endpoint (migrated), runs `fn`, closes it. */
+/**
+ * Opens the store at the context's PostgreSQL endpoint (migrated), runs `fn`,
+ * closes it. The schema is `quality`, or `MERCURY_QUALITY_SCHEMA` when set
+ * (tests keep theirs apart with it).
+ */
 export async function withStore<T>(
-  ctx: Pick<CommandContext, "endpoints"> | { url: string },
+  ctx: Pick<CommandContext, "endpoints"> | { url: string; schema?: string },
   fn: (s: QualityStore) => Promise<T>,
 ): Promise<T> {
   const url = "url" in ctx ? ctx.url : ctx.endpoints().postgres.url;
+  const schema = ("schema" in ctx ? ctx.schema : undefined) ?? Deno.env.get("MERCURY_QUALITY_SCHEMA") ?? "quality";
   await using pg: PostgresConnection = await connectPostgres({ url });
-  const store = new QualityStore(pg.sql);
+  const store = new QualityStore(pg.sql, schema);
   await store.migrate();
   return await fn(store);
 }
