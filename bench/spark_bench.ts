@@ -63,14 +63,17 @@ for (const [t, p] of Object.entries(tables)) await spark.read.parquet(p).createO
 const duck = await openDuckDB();
 for (const [t, p] of Object.entries(tables)) await duck.connection.run(`CREATE VIEW ${t} AS SELECT * FROM '${p}'`);
 
+/** A value as compared between Spark and DuckDB: numbers to 2 decimals (integers as integers), the rest as text. */
 const norm = (v: unknown): string => {
-  if (typeof v === "bigint") return v.toString();
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(2);
-  if (v !== null && typeof v === "object") {
-    const s = String(v);
-    return /^-?\d+(\.\d+)?$/.test(s) ? (s.includes(".") ? Number(s).toFixed(2) : s) : s;
-  }
-  return String(v);
+  const num = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : NaN;
+  const s = String(v);
+  const n = Number.isFinite(num)
+    ? num
+    : v !== null && typeof v === "object" && /^-?\d+(\.\d+)?$/.test(s)
+    ? Number(s)
+    : NaN;
+  if (Number.isFinite(n)) return Number.isInteger(n) ? String(n) : n.toFixed(2);
+  return s;
 };
 
 // ---- PySpark peer: one warm Connect session for the whole run, a JSON line per command ----

@@ -40,22 +40,23 @@ export async function generateEvents(
   const days = o.days ?? 30;
   const products = o.products ?? 1000;
   const productsOut = o.productsOutput ?? `${o.output}-products`;
+  // A replayed event (1 in 200) repeats the row before it exactly, so de-duplication is deterministic.
   const events = await spark.sql(`
     SELECT
-      CAST(CASE WHEN id % 200 = 7 THEN id - 1 ELSE id END AS STRING) AS event_id,
-      date_format(timestamp_seconds(1767225600 + (id * 7919) % (${days} * 86400)), "yyyy-MM-dd HH:mm:ss") AS ts,
-      CAST(hash(id, 1) % 50000 + 50000 AS BIGINT) % 50000 AS user_id,
-      CAST(abs(hash(id, 2)) % ${products} AS INT) AS product_id,
+      CAST(src AS STRING) AS event_id,
+      date_format(timestamp_seconds(1767225600 + (src * 7919) % (${days} * 86400)), "yyyy-MM-dd HH:mm:ss") AS ts,
+      CAST(abs(hash(src, 1)) % 50000 AS BIGINT) AS user_id,
+      CAST(abs(hash(src, 2)) % ${products} AS INT) AS product_id,
       CASE
-        WHEN id % 97 = 3 THEN 'n/a'
-        WHEN id % 101 = 5 THEN '-12.50'
-        ELSE format_number(abs(hash(id, 3)) % 100000 / 100.0, 2)
+        WHEN src % 97 = 3 THEN 'n/a'
+        WHEN src % 101 = 5 THEN '-12.50'
+        ELSE format_string('%.2f', CAST(abs(hash(src, 3)) % 100000 AS DOUBLE) / 100)
       END AS amount,
-      CASE abs(hash(id, 4)) % 6
+      CASE abs(hash(src, 4)) % 6
         WHEN 0 THEN ' EU ' WHEN 1 THEN 'eu' WHEN 2 THEN 'US' WHEN 3 THEN 'us '
         WHEN 4 THEN 'apac' ELSE 'LatAm' END AS region,
-      element_at(array('view', 'cart', 'purchase'), CAST(abs(hash(id, 5)) % 3 + 1 AS INT)) AS event_type
-    FROM range(${o.rows})`);
+      element_at(array('view', 'cart', 'purchase'), CAST(abs(hash(src, 5)) % 3 + 1 AS INT)) AS event_type
+    FROM (SELECT CASE WHEN id % 200 = 7 THEN id - 1 ELSE id END AS src FROM range(${o.rows}))`);
   await events.repartition(o.files ?? 8).write.mode("overwrite").format("json").save(o.output);
   const dims = await spark.sql(`
     SELECT CAST(id AS INT) AS product_id,
