@@ -16,7 +16,7 @@
  * await db.connection.run("create table t as select i % 5 as k from range(5000) r(i)");
  * const cells = await dpCounts(db.connection, "select k::varchar as x from t", { epsilon: 1, x: ["0", "1", "2", "3", "4"] });
  * assert.equal(cells.length, 5);
- * assert.ok(dpHistogramChart(cells).layer);
+ * assert.ok("layer" in dpHistogramChart(cells));
  * ```
  *
  * @module
