@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { integration, runScript } from "../_helpers.ts";
+
+const CLI = "plugins/quality/cli.ts";
+
+Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, webhook", integration, async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "quality-cli-" });
+  try {
+    await Deno.writeTextFile(`${dir}/orders.csv`, "id,email,amount\n1,a@x.org,10\n2,,5\n3,c@x.org,-1\n");
+    await Deno.writeTextFile(
+      `${dir}/good.yaml`,
+      "name: good\nexpectations:\n  - expect_column_values_to_not_be_null: {column: id}\nchecks:\n  - row_count = 3\n",
+    );
+    await Deno.writeTextFile(
+      `${dir}/bad.yaml`,
+      "name: bad\nexpectations:\n  - expect_column_values_to_not_be_null: {column: email}\n  - expect_column_values_to_be_between: {column: amount, min_value: 0}\n",
+    );
+    await t.step("--help lists the commands", async () => {
+      const r = await runScript(CLI, ["--help"]);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /check\s+validate a source/);
+    });
+    await t.step("a passing suite exits 0 and writes the run", async () => {
+      const r = await runScript(CLI, [
+        "check",
+        "--config",
+        `${dir}/good.yaml`,
+        "--source",
+        `${dir}/orders.csv`,
+        "--output",
+        `${dir}/good.json`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /PASSED good: 2\/2/);
+      const run = JSON.parse(await Deno.readTextFile(`${dir}/good.json`));
+      assert.equal(run.success, true);
+      assert.equal(run.fingerprint.row_count, 3);
+      assert.match(run.fingerprint.hash, /^[0-9a-f]{64}$/);
+    });
+    await t.step("a failing suite exits 1, with the failing rows beside the result and a webhook POST", async () => {
+      const got: unknown[] = [];
+      const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+        got.push(await req.json());
+        return new Response("ok");
+      });
+      try {
+        const r = await runScript(CLI, [
+          "check",
+          "--config",
+          `${dir}/bad.yaml`,
+          "--source",
+          `${dir}/orders.csv`,
+          "--output",
+          `${dir}/bad.json`,
+          "--webhook",
+          `http://127.0.0.1:${server.addr.port}/hook`,
+        ]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stdout, /✗ expect_column_values_to_be_between\(amount\)\s+unexpected 1\/3 e\.g\. \[-1\]/);
+        assert.match(r.stdout, /failing rows \(2\): .*bad\.failing\.parquet/);
+        await Deno.stat(`${dir}/bad.failing.parquet`);
+        assert.equal(got.length, 1);
+        assert.equal((got[0] as { success: boolean }).success, false);
+        assert.equal((got[0] as { failed: unknown[] }).failed.length, 2);
+      } finally {
+        await server.shutdown();
+      }
+    });
+    await t.step("--explain prints the SQL and writes nothing", async () => {
+      const r = await runScript(CLI, [
+        "check",
+        "--config",
+        `${dir}/bad.yaml`,
+        "--source",
+        `${dir}/orders.csv`,
+        "--explain",
+        "--output",
+        `${dir}/x.json`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /select count\(\*\) as __n/);
+      await assert.rejects(Deno.stat(`${dir}/x.json`));
+    });
+    await t.step("bad input: one line and the core's exit codes", async () => {
+      await Deno.writeTextFile(
+        `${dir}/typo.yaml`,
+        "expectations:\n  - expect_column_values_to_be_uniqe: {column: id}\n",
+      );
+      await Deno.writeTextFile(`${dir}/broken.yaml`, "expectations: [\n");
+      const cases: [string[], number, RegExp][] = [
+        [
+          ["check", "--config", `${dir}/typo.yaml`, "--source", `${dir}/orders.csv`],
+          64,
+          /did you mean "expect_column_values_to_be_unique"/,
+        ],
+        [["check", "--config", `${dir}/broken.yaml`, "--source", `${dir}/orders.csv`], 64, /broken\.yaml:\d+:\d+/],
+        [["check", "--config", `${dir}/bad.yaml`, "--source", `${dir}/missing.csv`], 66, /missing\.csv/],
+        [["check", "--config", `${dir}/nope.yaml`, "--source", `${dir}/orders.csv`], 66, /nope\.yaml/],
+        [
+          ["check", "--config", `${dir}/bad.yaml`, "--source", "postgres://mercury@127.0.0.1:1/mercury?table=public.t"],
+          69,
+          /127\.0\.0\.1:1/,
+        ],
+        [["check", "--source", `${dir}/orders.csv`], 64, /--config/],
+      ];
+      for (const [args, code, re] of cases) {
+        const r = await runScript(CLI, args);
+        assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        assert.match(r.stderr, re);
+      }
+    });
+    await t.step("deno task mercury quality check runs the same command", async () => {
+      const r = await runScript("tasks/mercury.ts", [
+        "quality",
+        "check",
+        "--config",
+        `${dir}/good.yaml`,
+        "--source",
+        `${dir}/orders.csv`,
+        "--output",
+        `${dir}/m.json`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /PASSED good/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
