@@ -38,9 +38,10 @@ Deno.test(
       const done = Promise.withResolvers<void>();
       const timer = setTimeout(() => done.reject(new Error("no dead letters within 20 s")), 20_000);
       await consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: ({ message }) => {
           got.push({ value: JSON.parse(message.value!.toString()), reason: message.headers!.reason!.toString() });
           if (got.length === 2) done.resolve();
+          return Promise.resolve();
         },
       });
       await done.promise.finally(() => clearTimeout(timer));
