@@ -106,7 +106,8 @@ export function initParams(d: number, hidden: number, seed: number): tf.Variable
 
 /** Trains with DP-SGD (or without privacy when neither `epsilon` nor `noiseMultiplier` is given). */
 export async function trainDpSgd(o: DpSgdOptions): Promise<DpSgdResult> {
-  ready ??= tf.setBackend("cpu").then(() => tf.ready());
+  // Production mode: no per-op NaN checks, and no "install tfjs-node" banner on stderr (it would show in notebooks).
+  ready ??= (tf.enableProdMode(), tf.setBackend("cpu").then(() => tf.ready()));
   await ready;
   const started = performance.now();
   const n = o.train.y.length, d = o.train.d;

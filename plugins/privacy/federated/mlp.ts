@@ -16,7 +16,8 @@ let ready: Promise<void> | undefined;
 
 /** The MLP over `d` features (tfjs's CPU backend is selected once). */
 export async function mlpModel(d: number): Promise<Model> {
-  ready ??= tf.setBackend("cpu").then(() => tf.ready());
+  // Production mode: no per-op NaN checks, and no "install tfjs-node" banner on stderr (it would show in notebooks).
+  ready ??= (tf.enableProdMode(), tf.setBackend("cpu").then(() => tf.ready()));
   await ready;
   const shapes: [number, number][] = [[d, HIDDEN], [1, HIDDEN], [HIDDEN, 1], [1, 1]];
   const sizes = shapes.map(([a, b]) => a * b);
