@@ -59,32 +59,41 @@ async function handle(task: Task): Promise<Record<string, unknown> | undefined> 
 }
 
 const base = cfg.coordinator;
-for (;;) {
-  let task: Task;
+const poll = async (): Promise<Task | undefined> => {
   try {
-    const res = await fetch(`${base}/task?client=${cfg.id}`);
-    task = await res.json();
+    return await (await fetch(`${base}/task?client=${cfg.id}`)).json();
   } catch {
-    break; // the coordinator is gone
+    return undefined; // the coordinator is gone
   }
-  if (task.op === "stop") break;
-  if (task.op === "wait") continue;
+};
+let next: Task | undefined = await poll();
+while (next && next.op !== "stop") {
+  const task: Task = next;
+  next = undefined;
+  if (task.op === "wait") {
+    next = await poll();
+    continue;
+  }
   if (task.round !== seenRound) {
     seenRound = task.round;
     if (cfg.dropRate > 0 && rnd() < cfg.dropRate) droppedRound = task.round;
   }
   const fault = cfg.fault && task.round >= cfg.fault.round ? cfg.fault.kind : undefined;
   if (fault === "crash") Deno.exit(3);
-  if (fault === "silent" || droppedRound === task.round) continue;
-  let body: string;
-  if (fault === "malformed") body = '{"n": "lots", "delta": [1, 2';
+  let body: string | undefined;
+  if (fault === "silent" || droppedRound === task.round) body = undefined;
+  else if (fault === "malformed") body = '{"n": "lots", "delta": [1, 2';
   else if (fault === "oversized") body = JSON.stringify({ padding: "x".repeat(8 << 20) });
   else {
     const out = await handle(task);
-    if (out === undefined) continue;
-    body = JSON.stringify(out);
+    body = out === undefined ? undefined : JSON.stringify(out);
   }
-  await fetch(`${base}/result?client=${cfg.id}&seq=${task.seq}`, { method: "POST", body })
-    .then((r) => r.body?.cancel())
-    .catch(() => {});
+  if (body !== undefined) {
+    // An accepted result is answered with the next task; anything else means asking for it.
+    const res = await fetch(`${base}/result?client=${cfg.id}&seq=${task.seq}`, { method: "POST", body })
+      .catch(() => undefined);
+    if (res?.ok) next = await res.json().catch(() => undefined);
+    else await res?.body?.cancel();
+  }
+  next ??= await poll();
 }

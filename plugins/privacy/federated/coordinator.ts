@@ -123,19 +123,7 @@ class Hub {
     if (req.method === "GET" && url.pathname === "/task") {
       this.seen.add(id);
       this.#onSeen?.();
-      const queued = this.#queued.get(id);
-      if (queued) {
-        this.#queued.delete(id);
-        return Response.json(queued);
-      }
-      const task = await new Promise<Task>((resolve) => {
-        const timer = setTimeout(() => resolve({ seq: 0, op: "wait", round: -1 }), 20_000);
-        this.#waiting.set(id, (t) => {
-          clearTimeout(timer);
-          resolve(t);
-        });
-      });
-      return Response.json(task);
+      return Response.json(await this.#nextTask(id));
     }
     if (req.method === "POST" && url.pathname === "/result") {
       const seq = Number(url.searchParams.get("seq"));
@@ -161,9 +149,29 @@ class Hub {
         return Response.json({ error: bad }, { status: 400 });
       }
       pending.resolve({ ok: true, body });
-      return Response.json({ ok: true });
+      // The answer to an accepted result is the client's next task (one round trip per step instead of two).
+      return Response.json(await this.#nextTask(id));
     }
     return Response.json({ error: "not found" }, { status: 404 });
+  }
+
+  /** The client's queued task, or the next one sent within 20 s (else a `wait`). */
+  async #nextTask(id: number): Promise<Task> {
+    const queued = this.#queued.get(id);
+    if (queued) {
+      this.#queued.delete(id);
+      return queued;
+    }
+    return await new Promise<Task>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        resolve({ seq: 0, op: "wait", round: -1 });
+      }, 20_000);
+      this.#waiting.set(id, (t) => {
+        clearTimeout(timer);
+        resolve(t);
+      });
+    });
   }
 
   send(id: number, task: Omit<Task, "seq">): void {
