@@ -63,6 +63,7 @@ export const manifest = definePlugin({
         "max-rows": { type: "int", min: 1, description: "rows per unit and group (default 1)" },
         "max-groups": { type: "int", min: 1, description: "groups per unit (default 1)" },
         bounds: { type: "list", value: "COL=LO:HI", description: "bounds of columns under sum/avg/quantile" },
+        keys: { type: "list", value: "COL=A|B", description: "public GROUP BY values (no partition selection, δ = 0)" },
         dataset: { type: "string", value: "NAME", description: "ledger data set (default: the table name)" },
         analyst: { type: "string", value: "NAME", description: "who is charged (default: $USER)" },
         "no-ledger": { type: "boolean", description: "do not charge the PostgreSQL ledger" },

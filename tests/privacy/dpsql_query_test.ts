@@ -128,3 +128,30 @@ Deno.test("dpQuery() charges the ledger and is refused once the budget is spent"
     await ledger.close();
   }
 });
+
+Deno.test("dpQuery() with public keys releases exactly those groups, pure ε-DP", async () => {
+  await withTable(async (c) => {
+    const a = await dpQuery(c, "select region, count(*) as n, avg(cost) from visits group by region", {
+      epsilon: 1,
+      bounds: { cost: [0, 100] },
+      privacyUnit: "pid",
+      maxRowsPerUnit: 10,
+      maxGroupsPerUnit: 3,
+      keys: { region: ["north", "west"] },
+    });
+    assert.equal(a.delta, 0);
+    assert.equal(a.threshold, undefined);
+    assert.deepEqual(a.rows.map((r) => r.region), ["north", "west"]);
+    // Laplace noise beyond 8 scales has probability e^−8; every person has 10 visits in the north.
+    const scale = (a.rows[0]!.n as { scale: number }).scale;
+    assert.ok(Math.abs(v(a.rows[1]!.n)) < 8 * scale, `west (no rows) ${v(a.rows[1]!.n)}`);
+    assert.ok(Math.abs(v(a.rows[0]!.n) - 10000) < 8 * scale, `north ${v(a.rows[0]!.n)}`);
+    await assert.rejects(
+      dpQuery(c, "select region, sex, count(*) from (select *, 'x' as sex from visits) group by region, sex", {
+        epsilon: 1,
+        keys: { region: ["north"] },
+      }),
+      /DP SQL does not support FROM|public keys must list every GROUP BY column/,
+    );
+  });
+});

@@ -15,6 +15,22 @@ import { dpQuery } from "../dpsql/query.ts";
 import { Ledger } from "../ledger.ts";
 import { parseBounds } from "./analyze.ts";
 
+/** Parses `region=north|south` items into public group keys (undefined when none). */
+export function parseKeys(items: readonly string[]): Record<string, string[]> | undefined {
+  if (items.length === 0) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const item of items) {
+    const m = /^([^=]+)=(.+)$/.exec(item.trim());
+    if (!m) {
+      throw new MercuryError("usage", `--keys item '${item}' is not COLUMN=V1|V2|…`, {
+        hint: "e.g. --keys region=north|south|east",
+      });
+    }
+    out[m[1]!.trim()] = m[2]!.split("|");
+  }
+  return out;
+}
+
 /** Runs `privacy sql`. */
 export async function sql(args: CommandArgs, ctx: CommandContext): Promise<number> {
   const query = args.positionals.join(" ").trim();
@@ -44,6 +60,7 @@ export async function sql(args: CommandArgs, ctx: CommandContext): Promise<numbe
     bounds: parseBounds((v.bounds as string[] | undefined) ?? []),
     maxRowsPerUnit: v["max-rows"] === undefined ? undefined : Number(v["max-rows"]),
     maxGroupsPerUnit: v["max-groups"] === undefined ? undefined : Number(v["max-groups"]),
+    keys: parseKeys((v.keys as string[] | undefined) ?? []),
   };
   let ledger: Ledger | undefined;
   try {

@@ -47,6 +47,13 @@ export interface DpQueryOptions {
   maxGroupsPerUnit?: number;
   /** Confidence level of the intervals (default 0.95). */
   confidence?: number;
+  /**
+   * Public values of the GROUP BY columns (every column must have a list):
+   * the groups are all their combinations, each released (a missing one
+   * with a noisy 0, values outside the lists dropped), so no partition
+   * selection and no δ is needed.
+   */
+  keys?: Record<string, readonly (string | number)[]>;
   /** Charge the query to this ledger (dataset and analyst) before it runs. */
   ledger?: { ledger: Ledger; dataset: string; analyst: string };
 }
@@ -117,9 +124,9 @@ function clampExpr(column: string, b: readonly [number, number]): string {
 }
 
 /** The measurements a plan needs, as stable keys: "count", "count:x", "sum:x", "quantile:x:q". */
-function measurementsOf(plan: Plan): string[] {
+function measurementsOf(plan: Plan, selection: boolean): string[] {
   const m = new Set<string>();
-  if (plan.groupBy.length > 0) m.add("count");
+  if (selection) m.add("count");
   for (const a of plan.aggregates) {
     if (a.kind === "count") m.add(a.column ? `count:${a.column}` : "count");
     else if (a.kind === "sum") m.add(`sum:${a.column}`);
@@ -159,9 +166,21 @@ export async function dpQuery(conn: DuckDBConnection, sql: string, o: DpQueryOpt
       });
     }
   }
-  const grouped = plan.groupBy.length > 0;
+  if (o.keys) {
+    const missing = plan.groupBy.filter((g) => !Array.isArray(o.keys![g]));
+    if (missing.length || plan.groupBy.length === 0) {
+      throw new MercuryError(
+        "usage",
+        `public keys must list every GROUP BY column; missing: ${missing.join(", ") || "(no GROUP BY)"}`,
+        {
+          hint: "give keys for each grouping column, or none to find the groups with partition selection",
+        },
+      );
+    }
+  }
+  const grouped = plan.groupBy.length > 0 && !o.keys;
   const delta = grouped ? (o.delta ?? 1e-6) : 0;
-  const measurements = measurementsOf(plan);
+  const measurements = measurementsOf(plan, grouped);
   const epsEach = o.epsilon / measurements.length;
   const run = () => answer(conn, plan, o, measurements, epsEach, delta);
   if (!o.ledger) return await run();
@@ -209,23 +228,32 @@ async function answer(
   const countScale = (m * r) / epsEach;
   const countRat = floatToRational(countScale);
   const noisyCount = (c: number) => c + Number(sampleDiscreteLaplace(countRat.num, countRat.den));
-  const threshold = plan.groupBy.length > 0 ? r - 1 + partitionThreshold(countScale, delta, m) : undefined;
+  const threshold = plan.groupBy.length > 0 && !o.keys ? r - 1 + partitionThreshold(countScale, delta, m) : undefined;
+  let groups: Record<string, unknown>[] = exact;
+  if (o.keys) {
+    // Every combination of the public keys, in their order; the data's other groups are dropped.
+    const keyOf = (row: Record<string, unknown>) => JSON.stringify(plan.groupBy.map((g) => String(row[g])));
+    const found = new Map(exact.map((row) => [keyOf(row), row]));
+    let combos: Record<string, unknown>[] = [{}];
+    for (const g of plan.groupBy) combos = combos.flatMap((c) => o.keys![g]!.map((v) => ({ ...c, [g]: v })));
+    groups = combos.map((c) => found.get(keyOf(c)) ?? { ...c });
+  }
   const released: Record<string, unknown>[] = [];
   const noisy: Map<string, DpValue>[] = [];
-  for (const row of exact) {
+  for (const row of groups) {
     const values = new Map<string, DpValue>();
     for (const k of measurements) {
       const alias = colOf.get(k);
       if (!alias) continue;
       const [kind, col] = k.split(":");
       if (kind === "count") {
-        const v = noisyCount(Number(row[alias]));
+        const v = noisyCount(Number(row[alias] ?? 0));
         const h = countScale * logAlpha;
         values.set(k, { value: v, ci: [v - h, v + h], scale: countScale });
       } else {
         const b = o.bounds![col!]!;
         const sens = m * r * Math.max(Math.abs(b[0]), Math.abs(b[1]));
-        const n = laplaceMechanism(Number(row[alias]), { sensitivity: sens, epsilon: epsEach });
+        const n = laplaceMechanism(Number(row[alias] ?? 0), { sensitivity: sens, epsilon: epsEach });
         const h = n.scale * logAlpha;
         values.set(k, { value: n.value, ci: [n.value - h, n.value + h], scale: n.scale });
       }
