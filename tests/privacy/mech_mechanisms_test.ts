@@ -4,6 +4,7 @@ import {
   gaussianDelta,
   gaussianMechanism,
   laplaceMechanism,
+  logNormalCdf,
 } from "@mercury/privacy/mechanisms/float";
 import { exponentialMechanism, reportNoisyMax, sparseVector } from "@mercury/privacy/mechanisms/selection";
 import { dpQuantile } from "@mercury/privacy/mechanisms/quantile";
@@ -104,4 +105,25 @@ Deno.test("dpHistogram() bounds contributions and drops keys of a few units", ()
   const bounded = boundContributions([1, 2, 3, 4, 5, 6], (x) => x % 2, 2);
   assert.equal(bounded.length, 4);
   assert.equal(bounded.filter((x) => x % 2 === 0).length, 2);
+});
+
+Deno.test("gaussianMechanism() noise is Gaussian with the analytic σ (χ² on bins of σ/2)", () => {
+  const p = { sensitivity: 1, epsilon: 1, delta: 1e-5 };
+  const n = 10_000, x = -7.25;
+  const sigma = gaussianMechanism(x, p).scale;
+  const edges = [-Infinity, ...Array.from({ length: 13 }, (_, i) => (i - 6) * 0.5 * sigma), Infinity];
+  const cdf = (t: number) => (t === -Infinity ? 0 : t === Infinity ? 1 : Math.exp(logNormalCdf(t / sigma)));
+  const obs = new Array(edges.length - 1).fill(0);
+  for (let i = 0; i < n; i++) {
+    const d = gaussianMechanism(x, p).value - x;
+    let j = 0;
+    while (d >= edges[j + 1]!) j++;
+    obs[j]++;
+  }
+  let stat = 0;
+  for (let j = 0; j < obs.length; j++) {
+    const e = n * (cdf(edges[j + 1]!) - cdf(edges[j]!));
+    stat += (obs[j] - e) ** 2 / e;
+  }
+  assert.ok(stat < chi2Critical(obs.length - 1, Z_1E4), `χ² = ${stat.toFixed(1)}`);
 });
