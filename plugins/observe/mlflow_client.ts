@@ -59,7 +59,7 @@ export class MlflowClient {
 
   constructor(url: string, options: { timeoutMs?: number } = {}) {
     this.url = url.replace(/\/$/, "");
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async #call<T>(method: "GET" | "POST", path: string, body?: Record<string, unknown>): Promise<T> {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { classificationReport, regressionReport } from "./stats/mod.ts";
+import { classificationReport, DriftWindow, regressionReport } from "./stats/mod.ts";
 import type { ClassificationReport, RegressionReport } from "./stats/mod.ts";
 import type { ModelKind } from "./model.ts";
 
@@ -92,33 +92,48 @@ export class ModelMonitor {
   labelled = 0;
   #labels: Ring<Labelled>;
   #referenceLabels: Labelled[] = [];
-  #rows: Ring<readonly number[]>;
   #referenceRows: (readonly number[])[] = [];
+  #drift: DriftWindow | undefined;
   #requests = new Ring<number>(1000);
 
   constructor(options: MonitorOptions) {
     this.options = {
-      windowSize: 500,
-      referenceSize: 500,
-      tolerance: 0.05,
-      threshold: 0.5,
-      ...options,
+      kind: options.kind,
+      features: options.features,
+      windowSize: options.windowSize ?? 500,
+      referenceSize: options.referenceSize ?? 500,
+      tolerance: options.tolerance ?? 0.05,
+      threshold: options.threshold ?? 0.5,
     };
     this.#labels = new Ring(this.options.windowSize);
-    this.#rows = new Ring(this.options.windowSize);
   }
 
   /** Sets the reference window explicitly (e.g. the training holdout) instead of the first rows seen. */
   setReference(rows: (readonly number[])[], labelled?: { output: number; label: number }[]): void {
     this.#referenceRows = rows.slice(0, this.options.referenceSize);
+    this.#drift = undefined;
+    if (this.#referenceRows.length >= this.options.referenceSize) this.#makeDriftWindow();
     if (labelled) this.#referenceLabels = labelled.map((l) => ({ ...l, segment: "" }));
   }
 
   /** One scored row. */
   addPrediction(features: readonly number[]): void {
     this.predictions++;
-    if (this.#referenceRows.length < this.options.referenceSize) this.#referenceRows.push(features);
-    else this.#rows.push(features);
+    if (this.#referenceRows.length < this.options.referenceSize) {
+      this.#referenceRows.push(features);
+      if (this.#referenceRows.length === this.options.referenceSize) this.#makeDriftWindow();
+      return;
+    }
+    const row: Record<string, number> = {};
+    this.options.features.forEach((f, i) => (row[f] = features[i]!));
+    this.#drift!.push(row);
+  }
+
+  #makeDriftWindow(): void {
+    const cols: Record<string, Float64Array> = {};
+    this.options.features.forEach((f, i) => (cols[f] = Float64Array.from(this.#referenceRows, (r) => r[i]!)));
+    const kinds = Object.fromEntries(this.options.features.map((f) => [f, "numerical" as const]));
+    this.#drift = new DriftWindow(cols, { windowSize: this.options.windowSize, minRows: 30, kinds });
   }
 
   /** One request: its scoring latency in ms, or NaN when it failed. */
@@ -193,32 +208,22 @@ export class ModelMonitor {
     };
   }
 
-  /** Drift of the current rows against the reference rows (undefined until both hold 30 rows). */
+  /** Drift of the current window against the reference (stats' DriftWindow: Evidently's default tests). */
   drift(): DriftSummary | undefined {
-    const cur = this.#rows.values();
-    const ref = this.#referenceRows;
-    if (cur.length < 30 || ref.length < 30) return undefined;
-    return streamingDrift(this.options.features, ref, cur);
+    const r = this.#drift?.report();
+    if (!r) return undefined;
+    return {
+      n: this.#drift!.size,
+      referenceN: this.#referenceRows.length,
+      share: r.shareDrifted,
+      drifted: r.datasetDrift,
+      features: r.columns.map((c) => ({
+        name: c.column,
+        method: c.test,
+        statistic: c.statistic,
+        pValue: c.pValue,
+        drifted: c.drifted,
+      })),
+    };
   }
-}
-
-/**
- * Per-feature drift of `cur` against `ref` (columns by position).
- *
- * TODO(observe B): replace with the stats library's drift report (Evidently's default test per column and
- * dataset drift at share ≥ 0.5) once `plugins/observe/stats/` exports it; until then this call site
- * reports no feature as drifted and the share as NaN, so nothing downstream mistakes it for a result.
- */
-export function streamingDrift(
-  features: readonly string[],
-  ref: (readonly number[])[],
-  cur: (readonly number[])[],
-): DriftSummary {
-  return {
-    n: cur.length,
-    referenceN: ref.length,
-    share: NaN,
-    drifted: false,
-    features: features.map((name) => ({ name, method: "TODO: stats drift report", statistic: NaN, drifted: false })),
-  };
 }

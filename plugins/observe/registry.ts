@@ -29,6 +29,7 @@ export class ModelRegistry {
   readonly #errors;
   lastError = "";
   refreshErrors = 0;
+  #refreshing: Promise<string[]> | undefined;
 
   constructor(options: ModelRegistryOptions) {
     this.#o = options;
@@ -62,8 +63,17 @@ export class ModelRegistry {
     this.#versions.get(m.name)!.set(m.version, m);
   }
 
-  /** Asks MLflow which version to serve for each name; loads new ones. Returns the names that changed. */
-  async refresh(): Promise<string[]> {
+  /**
+   * Asks MLflow which version to serve for each name; loads new ones. Returns
+   * the names that changed. A call while one runs joins it (a slow MLflow never
+   * piles up requests).
+   */
+  refresh(): Promise<string[]> {
+    this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  async #refresh(): Promise<string[]> {
     const changed: string[] = [];
     for (const name of this.#o.names) {
       try {

@@ -13,11 +13,15 @@ import { ensureVenv } from "../python.ts";
 import { spawnDetached, stopGroup } from "./_process.ts";
 import { type NativeService, servicePaths } from "./native.ts";
 
-/** The native MLflow service; `root` is the project (for the pinned requirements). */
-export function mlflowService(root: string, state: string, port: number = DEFAULT_PORTS.mlflow): NativeService {
+/** The native MLflow service; `root` is the project (for the pinned requirements); `venv` may be shared. */
+export function mlflowService(
+  root: string,
+  state: string,
+  port: number = DEFAULT_PORTS.mlflow,
+  venv = `${state}/mlflow/venv`,
+): NativeService {
   const paths = servicePaths(state, "mlflow");
   const url = `http://127.0.0.1:${port}`;
-  const venv = `${paths.dir}/venv`;
   let python = `${venv}/bin/python`;
   return {
     name: "mlflow",
