@@ -4,6 +4,7 @@ import { connectKafka } from "@mercury/core/services/kafka";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { entity, type FeatureRepo, featureView, fileSource, OfflineStore } from "@mercury/features";
 import { checkMaterialization, streamValidator } from "@mercury/quality/hooks";
+import { validate } from "@mercury/quality";
 import { integration, uniqueName } from "../_helpers.ts";
 
 const SUITE = {
@@ -86,6 +87,10 @@ Deno.test("features hook: a view whose offline data fails its suite is refused, 
     const flagged = await checkMaterialization(rel, suite, { view: "card_amounts", mode: "flag" });
     assert.equal(flagged.flagged, true);
     assert.equal(flagged.run.results[0]!.result.unexpected_count, 1);
+    // The same view as a source URI of dq-validate.
+    const run = await validate(`features:card_amounts?root=${dir}/off`, suite);
+    assert.equal(run.results[0]!.result.unexpected_count, 1);
+    assert.equal(run.fingerprint.row_count, 48);
     const ok = await checkMaterialization(rel, {
       ...suite,
       expectations: [{ type: "expect_column_values_to_not_be_null", kwargs: { column: "amount" } }],

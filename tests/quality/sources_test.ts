@@ -95,6 +95,17 @@ Deno.test("openSource reads every file format into the same verdicts", async (t)
       await duck(`attach '${dir}/w.duckdb' as w; create table w.people as select * from ${rel}`);
       await expectVerdicts(`duckdb:${dir}/w.duckdb?table=people`);
     });
+    await t.step("an olap catalog table", async () => {
+      const { Olap } = await import("@mercury/olap");
+      const olap = await Olap.open({ dataDir: `${dir}/olap` });
+      try {
+        await olap.ingest("people", { file: `${dir}/p.csv` });
+      } finally {
+        await olap.close();
+      }
+      await expectVerdicts(`olap:people?dir=${dir}/olap`);
+      await assert.rejects(openSource(`olap:nobody?dir=${dir}/olap`), (e: MercuryError) => e.exitCode === 66);
+    });
     await t.step("a mislabelled file is one input error (exit 65)", async () => {
       await Deno.writeTextFile(`${dir}/fake.parquet`, "id,email\n1,a\n");
       await assert.rejects(openSource(`${dir}/fake.parquet`), (e: MercuryError) => {

@@ -12,6 +12,8 @@
  * | `duckdb:file.db?table=t` or `file.duckdb?table=t` | `attach (read_only)` |
  * | `postgres://user@host:port/db?table=s.t` / `?query=select …` | `postgres` cursor in batches → DuckDB appender |
  * | `kafka://topic?sample=1000` (JSON values) | kafkajs consumer from the beginning → NDJSON stage |
+ * | `olap:table[?dir=.mercury/olap]` | the olap catalog's current version of the table (its own view statements) |
+ * | `features:view[?project=p&env=dev&root=.mercury/features/offline]` | the feature view's offline Parquet |
  * | `csv:path`, `parquet:path`, `json:path` | the named reader, whatever the extension |
  *
  * Rows never pass through JavaScript for file sources; PostgreSQL, Excel and
@@ -82,6 +84,8 @@ export function sourceKind(uri: string): string {
   const scheme = /^([a-z][a-z0-9+]*):/i.exec(uri)?.[1]?.toLowerCase();
   if (scheme === "postgres" || scheme === "postgresql") return "postgres";
   if (scheme === "kafka") return "kafka";
+  if (scheme === "olap") return "olap";
+  if (scheme === "features") return "features";
   if (scheme && ["csv", "tsv", "parquet", "json", "ndjson", "arrow", "excel", "duckdb"].includes(scheme)) return scheme;
   const path = uri.replace(/^file:\/\//, "").replace(/\?.*$/, "");
   for (const [re, kind] of FILE_KINDS) if (re.test(path)) return kind;
@@ -160,6 +164,15 @@ export async function openSource(ref: SourceRef, options: OpenSourceOptions = {}
       await loadPostgres(c, uri, view, { batchSize: options.batchSize ?? 10_000 });
     } else if (kind === "kafka") {
       await loadKafka(c, uri, view, { sample: Number(params.get("sample") ?? options.sample ?? 1000) });
+    } else if (kind === "olap") {
+      await loadOlap(c, rawPath.replace(/^olap:/i, ""), params.get("dir") ?? ".mercury/olap", view);
+    } else if (kind === "features") {
+      files = [await featuresGlob(rawPath.replace(/^features:/i, ""), params)];
+      await c.run(
+        `create or replace temp view ${v} as select * from read_parquet(${
+          quoteLiteral(files[0]!)
+        }, hive_partitioning = true, union_by_name = true)`,
+      );
     } else {
       const path = stripScheme(rawPath);
       files = await expandFiles(path);
@@ -290,6 +303,64 @@ export async function openRelation(
     await close();
     throw asSourceError(err, label);
   }
+}
+
+/** An olap catalog table as the view: the catalog's own statements, then `select *`. */
+async function loadOlap(c: DuckDBConnection, table: string, dir: string, view: string): Promise<void> {
+  try {
+    await Deno.stat(`${dir}/catalog.json`);
+  } catch {
+    throw new MercuryError("not_found", `no olap catalog in ${dir}`, {
+      where: `olap:${table}`,
+      hint: "give the catalog's folder with ?dir=… (deno task mercury olap tables lists its tables)",
+    });
+  }
+  const { Catalog } = await import("@mercury/olap");
+  const catalog = await Catalog.open(dir);
+  try {
+    const t = await catalog.table(table).catch((err: Error) => {
+      throw new MercuryError("not_found", `olap table ${table} does not exist in ${dir}`, {
+        where: `olap:${table}`,
+        hint: "deno task mercury olap tables lists them",
+        cause: err,
+      });
+    });
+    for (const st of catalog.viewStatements(t)) await c.run(st);
+    await c.run(`create or replace temp view ${quoteIdent(view)} as select * from ${quoteIdent(table)}`);
+  } finally {
+    await catalog.close();
+  }
+}
+
+/** The offline Parquet glob of a feature view (`<root>/<project>/<env>/<view>/…`). */
+async function featuresGlob(viewName: string, params: URLSearchParams): Promise<string> {
+  const root = params.get("root") ?? ".mercury/features/offline";
+  const env = params.get("env") ?? "dev";
+  let project = params.get("project");
+  if (!project) {
+    const found: string[] = [];
+    try {
+      for await (const e of Deno.readDir(root)) {
+        if (e.isDirectory && await Deno.stat(`${root}/${e.name}/${env}/${viewName}`).then(() => true, () => false)) {
+          found.push(e.name);
+        }
+      }
+    } catch { /* no root: reported below */ }
+    if (found.length !== 1) {
+      throw new MercuryError(
+        found.length ? "usage" : "not_found",
+        `feature view ${viewName} ${
+          found.length ? `is in several projects (${found.join(", ")})` : `has no offline data under ${root}`
+        }`,
+        {
+          where: `features:${viewName}`,
+          hint: found.length ? "add ?project=name" : "materialise or compute the view first, or give ?root=…",
+        },
+      );
+    }
+    project = found[0]!;
+  }
+  return `${root}/${project}/${env}/${viewName}/*/*.parquet`;
 }
 
 /** Maps a DuckDB failure to one line naming the source. */
