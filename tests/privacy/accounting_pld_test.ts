@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { PrivacyLossDistribution } from "@mercury/privacy/accounting/pld";
 import { gaussianDelta } from "@mercury/privacy/mechanisms/float";
 import { askPeer } from "./_peer.ts";
+import { RdpAccountant } from "@mercury/privacy/accounting/rdp";
 
 const h = 1e-3;
 
@@ -52,4 +53,26 @@ Deno.test("Laplace PLD of one release gives ε = Δ/b at tiny δ, and rejects ba
   assert.throws(() => p.epsilonForDelta(1), /delta must lie in \(0, 1\)/);
   assert.throws(() => PrivacyLossDistribution.gaussian({ sigma: 0 }), /sigma must be > 0/);
   assert.throws(() => p.compose(PrivacyLossDistribution.laplace({ scale: 2, interval: 1e-2 })), /different grids/);
+});
+
+Deno.test("subsampled-Gaussian PLD (add and remove) equals dp-accounting's and is within its rounding of RDP or below", async () => {
+  const cases = [[1, 0.01, 100], [0.8, 0.05, 50], [1.1, 0.004, 1000]].map(([scale, q, count]) => ({
+    kind: "pld_sgauss",
+    scale,
+    q,
+    count,
+    delta: 1e-5,
+    interval: h,
+  }));
+  const peer = await askPeer(cases);
+  cases.forEach((c, i) => {
+    const ours = PrivacyLossDistribution.subsampledGaussian({ sigma: c.scale!, q: c.q!, interval: h })
+      .selfCompose(c.count!).epsilonForDelta(c.delta);
+    assert.ok(Math.abs(ours - peer[i]!) < h / 10, `${JSON.stringify(c)}: ours ${ours}, dp-accounting ${peer[i]}`);
+    const rdp = new RdpAccountant().composeSubsampledGaussian({ q: c.q!, sigma: c.scale!, steps: c.count! })
+      .epsilon(c.delta).epsilon;
+    // Tighter than RDP up to the pessimistic rounding, which adds at most one grid step per composition.
+    assert.ok(ours < rdp + c.count! * h, `PLD ${ours} ≥ RDP ${rdp} + ${c.count! * h}`);
+  });
+  assert.throws(() => PrivacyLossDistribution.subsampledGaussian({ sigma: 1, q: 0 }), /q must lie in \(0, 1\]/);
 });

@@ -8,6 +8,7 @@ Case kinds:
   eps_dpa      (ε at δ) of `steps` subsampled Gaussian steps, dp-accounting's RdpAccountant
   pld_gauss    ε at δ of `count` Gaussian mechanisms, dp-accounting PLD (pessimistic, no connect-dots)
   pld_laplace  the same for Laplace mechanisms
+  pld_sgauss   the same for Poisson-subsampled Gaussian mechanisms (sampling_prob q, add and remove)
 """
 import importlib.util
 import json
@@ -66,6 +67,11 @@ def main():
             ev = dp_accounting.PoissonSampledDpEvent(c["q"], dp_accounting.GaussianDpEvent(c["sigma"]))
             acc.compose(ev, c["steps"])
             out.append(float(acc.get_epsilon(c["delta"])))
+        elif k == "pld_sgauss":
+            p = pld.from_gaussian_mechanism(
+                c["scale"], sensitivity=c.get("sensitivity", 1), value_discretization_interval=c["interval"],
+                pessimistic_estimate=True, use_connect_dots=False, sampling_prob=c["q"])
+            out.append(float(p.self_compose(c["count"]).get_epsilon_for_delta(c["delta"])))
         elif k in ("pld_gauss", "pld_laplace"):
             h = c["interval"]
             if k == "pld_gauss":

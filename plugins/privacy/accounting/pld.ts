@@ -9,8 +9,10 @@
  * P(L = ∞) + Σ_{l > ε} p(l)·(1 − e^(ε−l)).
  *
  * Mechanisms: Gaussian (L ~ N(μ, 2μ), μ = Δ²/(2σ²)) and Laplace (L on
- * [−Δ/b, Δ/b] with atoms at both ends). Both are symmetric, so the
- * add and remove directions have the same PLD.
+ * [−Δ/b, Δ/b] with atoms at both ends), both symmetric, so the add and
+ * remove directions have the same PLD; and the Poisson-subsampled Gaussian
+ * of DP-SGD, whose two directions differ and are both kept (δ(ε) is the
+ * larger).
  *
  * @example
  * ```ts
@@ -45,10 +47,23 @@ export class PrivacyLossDistribution {
   readonly infinityMass: number;
   /** Tail mass dropped (into +∞ or the lowest bin) when truncating. */
   readonly tailMass: number;
+  /**
+   * The PLD of the other direction (add) when it differs (subsampled
+   * mechanisms); δ(ε) is the larger of the two. Undefined for symmetric ones.
+   */
+  readonly add?: PrivacyLossDistribution;
 
   /** A PLD from its parts (use the static constructors for mechanisms). */
-  constructor(interval: number, offset: number, pmf: Float64Array, infinityMass: number, tailMass = 1e-15) {
+  constructor(
+    interval: number,
+    offset: number,
+    pmf: Float64Array,
+    infinityMass: number,
+    tailMass = 1e-15,
+    add?: PrivacyLossDistribution,
+  ) {
     checkInterval(interval);
+    this.add = add;
     this.interval = interval;
     this.offset = offset;
     this.pmf = pmf;
@@ -90,6 +105,44 @@ export class PrivacyLossDistribution {
     return PrivacyLossDistribution.#fromCdf(mass, lo, hi, h, cdf(lo), sf(hi), tail);
   }
 
+  /**
+   * The PLD of the Poisson-subsampled Gaussian (each record in with
+   * probability q, noise σ, L2 sensitivity Δ) under add/remove adjacency:
+   * remove compares P = (1−q)N(0, σ²) + qN(Δ, σ²) with Q = N(0, σ²), add
+   * compares Q with P (as dp-accounting's `GaussianPrivacyLoss` with
+   * `sampling_prob`); both are kept and δ(ε) is the larger.
+   */
+  static subsampledGaussian(
+    o: { sigma: number; q: number; sensitivity?: number; interval?: number; tailMass?: number },
+  ): PrivacyLossDistribution {
+    const d = o.sensitivity ?? 1, h = o.interval ?? 1e-4, tail = o.tailMass ?? 1e-15, q = o.q, sigma = o.sigma;
+    checkInterval(h);
+    if (!(sigma > 0)) throw new RangeError(`sigma must be > 0, got ${sigma}`);
+    if (!(q > 0 && q <= 1)) throw new RangeError(`the sampling rate q must lie in (0, 1], got ${q}`);
+    if (q === 1) return PrivacyLossDistribution.gaussian({ sigma, sensitivity: d, interval: h, tailMass: tail });
+    const Phi = (x: number) => Math.exp(logNormalCdf(x));
+    const z = -normalQuantile(tail / 4);
+    const s2 = sigma * sigma;
+    // The loss of remove at output o: ln(1 − q + q·e^((2oΔ − Δ²)/(2σ²))), increasing in o.
+    const loss = (x: number) => Math.log1p(q * Math.expm1((2 * x * d - d * d) / (2 * s2)));
+    // Its inverse: the o where the loss is l (l > ln(1 − q)).
+    const at = (l: number) => (s2 / d) * Math.log((Math.expm1(l) + q) / q) + d / 2;
+    const lMin = Math.log1p(-q);
+    // Remove: o ~ P. F(l) = P(o ≤ at(l)), S(l) = P(o > at(l)).
+    const fR = (l: number) => (l <= lMin ? 0 : (1 - q) * Phi(at(l) / sigma) + q * Phi((at(l) - d) / sigma));
+    const sR = (l: number) => (l <= lMin ? 1 : (1 - q) * Phi(-at(l) / sigma) + q * Phi((d - at(l)) / sigma));
+    const massR = (a: number, b: number) => (fR(a) > 0.5 ? sR(a) - sR(b) : fR(b) - fR(a));
+    const loR = loss(-z * sigma), hiR = loss(d + z * sigma);
+    const remove = PrivacyLossDistribution.#fromCdf(massR, loR, hiR, h, fR(loR), sR(hiR), tail);
+    // Add: o ~ Q = N(0, σ²), loss −loss(o), decreasing in o. F(l) = P(o ≥ at(−l)) for l < −ln(1 − q).
+    const fA = (l: number) => (l >= -lMin ? 1 : Phi(-at(-l) / sigma));
+    const sA = (l: number) => (l >= -lMin ? 0 : Phi(at(-l) / sigma));
+    const massA = (a: number, b: number) => (fA(a) > 0.5 ? sA(a) - sA(b) : fA(b) - fA(a));
+    const loA = -loss(z * sigma), hiA = -loss(-z * sigma);
+    const add = PrivacyLossDistribution.#fromCdf(massA, loA, hiA, h, fA(loA), sA(hiA), tail);
+    return new PrivacyLossDistribution(h, remove.offset, remove.pmf, remove.infinityMass, tail, add);
+  }
+
   /** The PLD of the Laplace mechanism with scale b and L1 sensitivity Δ. */
   static laplace(o: { scale: number; sensitivity?: number; interval?: number }) {
     const d = o.sensitivity ?? 1, h = o.interval ?? 1e-4;
@@ -112,8 +165,10 @@ export class PrivacyLossDistribution {
     if (other.interval !== this.interval) throw new RangeError("cannot compose PLDs on different grids");
     const pmf = convolve(this.pmf, other.pmf);
     const inf = 1 - (1 - this.infinityMass) * (1 - other.infinityMass);
+    // Asymmetric PLDs compose direction by direction (a symmetric one is its own add direction).
+    const add = this.add || other.add ? (this.add ?? this.#one()).compose(other.add ?? other.#one()) : undefined;
     return new PrivacyLossDistribution(this.interval, this.offset + other.offset, pmf, inf, this.tailMass)
-      .#truncate();
+      .#truncate(add);
   }
 
   /** k-fold composition with itself (binary powering). */
@@ -128,13 +183,18 @@ export class PrivacyLossDistribution {
     return result!;
   }
 
+  /** This PLD without its add direction. */
+  #one(): PrivacyLossDistribution {
+    return new PrivacyLossDistribution(this.interval, this.offset, this.pmf, this.infinityMass, this.tailMass);
+  }
+
   /** The PLD of a mechanism that releases nothing: all mass at loss 0. */
   static #identity(interval: number): PrivacyLossDistribution {
     return new PrivacyLossDistribution(interval, 0, Float64Array.of(1), 0);
   }
 
   /** Drops tails below `tailMass` pessimistically: the top into +∞, the bottom into the lowest kept bin. */
-  #truncate(): PrivacyLossDistribution {
+  #truncate(add?: PrivacyLossDistribution): PrivacyLossDistribution {
     const p = this.pmf;
     let top = p.length - 1, acc = 0;
     while (top > 0 && acc + p[top]! < this.tailMass) acc += p[top--]!;
@@ -143,26 +203,28 @@ export class PrivacyLossDistribution {
     while (bottom < top && low + p[bottom]! < this.tailMass) low += p[bottom++]!;
     const kept = p.slice(bottom, top + 1);
     kept[0]! += low;
-    return new PrivacyLossDistribution(this.interval, this.offset + bottom, kept, inf, this.tailMass);
+    return new PrivacyLossDistribution(this.interval, this.offset + bottom, kept, inf, this.tailMass, add);
   }
 
-  /** The hockey-stick divergence δ(ε). */
+  /** The hockey-stick divergence δ(ε) (the larger of the two directions when there are two). */
   deltaForEpsilon(epsilon: number): number {
+    const other = this.add ? this.add.deltaForEpsilon(epsilon) : 0;
     let d = this.infinityMass;
     for (let i = this.pmf.length - 1; i >= 0; i--) {
       const l = (this.offset + i) * this.interval;
       if (l <= epsilon) break;
       d += this.pmf[i]! * -Math.expm1(epsilon - l);
     }
-    return Math.min(1, d);
+    return Math.min(1, Math.max(d, other));
   }
 
   /** The smallest ε ≥ 0 with δ(ε) ≤ δ (Infinity when the mass at +∞ alone exceeds δ). */
   epsilonForDelta(delta: number): number {
     if (!(delta > 0 && delta < 1)) throw new RangeError(`delta must lie in (0, 1), got ${delta}`);
-    if (this.infinityMass > delta) return Infinity;
+    if (Math.max(this.infinityMass, this.add?.infinityMass ?? 0) > delta) return Infinity;
     if (this.deltaForEpsilon(0) <= delta) return 0;
-    let lo = 0, hi = (this.offset + this.pmf.length) * this.interval;
+    const top = (p: PrivacyLossDistribution) => (p.offset + p.pmf.length) * p.interval;
+    let lo = 0, hi = Math.max(top(this), this.add ? top(this.add) : 0);
     for (let i = 0; i < 100 && hi - lo > 1e-12; i++) {
       const mid = (lo + hi) / 2;
       if (this.deltaForEpsilon(mid) > delta) lo = mid;
