@@ -23,6 +23,7 @@ import { quoteIdent } from "@mercury/core/sql";
 import { laplaceMechanism } from "./mechanisms/float.ts";
 import { partitionThreshold } from "./mechanisms/histogram.ts";
 import { exponentialMechanism } from "./mechanisms/selection.ts";
+import { clampExpr } from "./dpsql/query.ts";
 import { floatToRational, sampleDiscreteLaplace } from "./mechanisms/samplers.ts";
 
 /** Options of {@link analyzeTable}. */
@@ -231,7 +232,7 @@ export async function analyzeTable(
       let lower: number, upper: number;
       if (user) [lower, upper] = user;
       else [lower, upper] = await privateBounds(conn, src, name, epsCol * 0.2, r);
-      const x = `least(greatest(${c}::double, ${lower}), ${upper})`;
+      const x = clampExpr(name, [lower, upper]);
       const [agg] = await rows(conn, `select count(${c}) as n, coalesce(sum(${x}), 0) as s from ${src}`);
       const count = noisyCount(Number(agg!.n), r / e);
       const sum = noisySum(Number(agg!.s), r * Math.max(Math.abs(lower), Math.abs(upper)), e);
