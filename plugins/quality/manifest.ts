@@ -93,5 +93,52 @@ export const manifest = definePlugin({
       },
       run: lazyRun(() => import("./commands/diff.ts"), "diff"),
     },
+    report: {
+      summary: "render the latest run (or --run ID) as HTML, PDF, JSON or JUnit XML; records it in the store",
+      usage: "--output quality_report.html",
+      options: {
+        output: {
+          type: "string",
+          value: "FILE",
+          default: "quality_report.html",
+          description: "where to write (.html, .pdf, .json, .xml)",
+        },
+        format: { type: "enum", choices: ["html", "pdf", "json", "junit"], description: "default: by extension" },
+        run: { type: "string", value: "ID", description: "a stored run (dq-validate history lists them)" },
+        suite: { type: "string", description: "the latest run of this suite" },
+        result: { type: "string", value: "FILE", description: "a run JSON written by check" },
+        "no-profile": { type: "boolean", description: "leave out the distribution charts" },
+      },
+      run: lazyRun(() => import("./commands/report.ts"), "report"),
+    },
+    history: {
+      summary: "runs of a suite over time, or one metric's history with anomaly verdicts",
+      usage: "[--suite NAME] [--metric M]",
+      options: {
+        suite: { type: "string", description: "the suite" },
+        metric: { type: "string", description: "a metric (row_count, <column>.null_share, <column>.mean, …)" },
+        limit: { type: "int", min: 1, default: 50, description: "most runs listed" },
+      },
+      run: lazyRun(() => import("./commands/history.ts"), "history"),
+    },
+    rules: {
+      summary: "versions of stored suites: list, show, diff, save (who, when, why)",
+      usage: "list | show NAME [--version V] | diff NAME [--from V --to W] | save --config FILE --reason WHY",
+      options: {
+        config: { type: "string", value: "FILE", description: "the suite to save" },
+        reason: { type: "string", description: "why the suite changes (save)" },
+        author: { type: "string", description: "who changes it (default: $USER)" },
+        version: { type: "int", min: 1, description: "the version to show" },
+        from: { type: "int", min: 1, description: "older version (diff)" },
+        to: { type: "int", min: 1, description: "newer version (diff)" },
+      },
+      run: lazyRun(() => import("./commands/rules.ts"), "rules"),
+    },
+    audit: {
+      summary: "verify the hash-chained audit log (exit 1 when an entry was changed or deleted), or list it",
+      usage: "verify | log",
+      options: { limit: { type: "int", min: 1, default: 50, description: "entries listed by log" } },
+      run: lazyRun(() => import("./commands/audit.ts"), "audit"),
+    },
   },
 });

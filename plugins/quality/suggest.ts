@@ -9,7 +9,7 @@
  * | UniqueIfApproximatelyUniqueRule | distinct = rows (exact) or within 1 % (HLL) | `expect_column_values_to_be_unique` |
  * | CategoricalRangeRule | ≤ 20 distinct text values, all in the top-k | `expect_column_values_to_be_in_set` |
  * | NonNegativeNumbersRule | numeric minimum ≥ 0 | `expect_column_min_to_be_between` (min_value 0) |
- * | (GX onboarding) | numeric | `expect_column_values_to_be_between` over the 1st–99th percentile, `mostly` 0.98 |
+ * | (GX onboarding) | numeric | `expect_column_values_to_be_between` over the observed min … max |
  * | (semantic type) | email/URL/UUID/IP/phone shape | `expect_column_values_to_match_regex` with `mostly` |
  * | (GX onboarding) | always | `expect_table_row_count_to_be_between` ±10 %, `expect_table_columns_to_match_set` |
  *
@@ -93,15 +93,11 @@ export function suggestSuite(profile: Profile, options: SuggestOptions = {}): Ex
     if (numeric && (c.min as number) >= 0) {
       add("expect_column_min_to_be_between", { column, min_value: 0 }, "NonNegativeNumbersRule", "validity");
     }
-    const q01 = c.quantiles.find((q) => q.p === 0.01)?.value;
-    const q99 = c.quantiles.find((q) => q.p === 0.99)?.value;
-    if (
-      numeric && q01 !== undefined && q99 !== undefined && Number.isFinite(q01) && Number.isFinite(q99) && q99 > q01
-    ) {
+    if (numeric && (c.max as number) > (c.min as number)) {
       add(
         "expect_column_values_to_be_between",
-        { column, min_value: q01, max_value: q99, mostly: 0.98 },
-        "QuantileRangeRule",
+        { column, min_value: c.min, max_value: c.max },
+        "ObservedRangeRule",
         "accuracy",
       );
     }

@@ -226,11 +226,14 @@ export class QualityStore {
 
   /**
    * Stores a run, its metrics and an audit entry holding the sha256 of its
-   * results, in one transaction.
+   * results, in one transaction; a run already stored is left as it is.
    */
   async recordRun(run: ValidationRun, score: QualityScore | null, actor = "dq-validate"): Promise<void> {
     const metrics = runMetrics(run);
     await this.#sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext(${"quality.run:" + run.run_id}))`;
+      const [seen] = await tx`select 1 from ${this.#id("runs")} where run_id = ${run.run_id}`;
+      if (seen) return; // recorded before: a run is stored once
       const [row] = await tx`insert into ${this.#id("runs")} ${
         tx({
           run_id: run.run_id,
