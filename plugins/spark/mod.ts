@@ -30,3 +30,4 @@ export {
   generateEvents,
   processEvents,
 } from "./jobs/events.ts";
+export { type Experiment, tuningExperiments, type Variant } from "./jobs/tuning.ts";

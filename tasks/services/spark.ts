@@ -222,6 +222,8 @@ export function sparkService(root: string, state: string): NativeService {
         "spark.scheduler.minRegisteredResourcesRatio": "0.5",
         "spark.scheduler.maxRegisteredResourcesWaitingTime": "30s",
         "spark.sql.shuffle.partitions": "8",
+        // Connect sessions share the cluster fairly: a notebook is not queued behind a benchmark's jobs.
+        "spark.scheduler.mode": "FAIR",
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.catalogImplementation": "in-memory",
         "spark.sql.warehouse.dir": `${dir}/warehouse`,
