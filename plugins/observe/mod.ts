@@ -69,3 +69,4 @@ export {
   shadow,
   TrafficSplit,
 } from "./stats/mod.ts";
+export { Dashboard } from "./dashboard.ts";

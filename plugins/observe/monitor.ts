@@ -116,6 +116,11 @@ export class ModelMonitor {
     if (labelled) this.#referenceLabels = labelled.map((l) => ({ ...l, segment: "" }));
   }
 
+  /** The reference rows (drift baseline; SHAP background). */
+  referenceRows(): (readonly number[])[] {
+    return this.#referenceRows;
+  }
+
   /** One scored row. */
   addPrediction(features: readonly number[]): void {
     this.predictions++;

@@ -80,9 +80,12 @@ export class ObserveServer {
   readonly #prefix = crypto.randomUUID().slice(0, 8);
   readonly #m;
   rejected = 0;
+  /** Extra routes tried before the 404 (the dashboard attaches itself here). */
+  extraRoutes: ObserveServerOptions["extraRoutes"];
 
   constructor(options: ObserveServerOptions) {
     this.#o = options;
+    this.extraRoutes = options.extraRoutes;
     const reg = this.metrics;
     this.#m = {
       requests: reg.counter("mercury_observe_requests_total", "Prediction requests", ["model", "version", "status"]),
@@ -244,7 +247,7 @@ export class ObserveServer {
         return json(this.registry.list().map((m) => ({ name: m.name, version: m.version, ...m.meta })));
       }
       if (p.startsWith("/api/monitor/")) return json(this.snapshots(decodeURIComponent(p.slice(13))));
-      const extra = await this.#o.extraRoutes?.(req, url, this);
+      const extra = await this.extraRoutes?.(req, url, this);
       if (extra) return extra;
       return json(
         { error: `no route ${req.method} ${p}`, hint: "POST /predict/<model>, POST /labels, GET /metrics" },

@@ -12,6 +12,7 @@ import { connectPostgres } from "@mercury/core/services/postgres";
 import { untilSignal } from "@mercury/core/signal";
 import { RecordProducer } from "@mercury/stream";
 import { AlertEngine, DEFAULT_RULES } from "../alerts.ts";
+import { Dashboard } from "../dashboard.ts";
 import { consumeLabels } from "../label_consumer.ts";
 import { MlflowClient } from "../mlflow_client.ts";
 import { writeTargets } from "../prometheus_files.ts";
@@ -38,8 +39,16 @@ export async function deploy(args: CommandArgs, ctx: CommandContext): Promise<vo
   await ensureTopics(k);
   const producer = await RecordProducer.open({ brokers: eps.kafka.brokers, topic: PREDICTIONS_TOPIC });
   const mlflow = new MlflowClient(eps.mlflow.url);
-  const server = new ObserveServer({ sql: pg.sql, mlflow, models, kafka: producer, port });
+  const server = new ObserveServer({
+    sql: pg.sql,
+    mlflow,
+    models,
+    kafka: producer,
+    port,
+  });
+  const dashboard = new Dashboard(server);
   await server.start();
+  dashboard.start();
   const stopLabels = await consumeLabels(k, server);
   await writeTargets(ctx.root, `observe-${port}`, [`127.0.0.1:${port}`]);
   const rules = args.values.rules ? await readRules(String(args.values.rules)) : DEFAULT_RULES;
@@ -64,10 +73,11 @@ export async function deploy(args: CommandArgs, ctx: CommandContext): Promise<vo
   ctx.print(
     `observe: serving ${
       server.registry.list().map((m) => `${m.name} v${m.version}`).join(", ") || "(none yet)"
-    } on http://127.0.0.1:${server.port}`,
+    } on http://127.0.0.1:${server.port} (dashboard: /dashboard)`,
   );
   await untilSignal();
   clearInterval(timer);
+  dashboard.stop();
   await stopLabels();
   await server.close();
   await producer.close();
