@@ -40,6 +40,8 @@ export interface TrainOptions {
 }
 
 await tf.setBackend("cpu");
+// Production mode: no debug checks, and no "install tfjs-node" banner (it cannot be installed here) in reports.
+tf.enableProdMode();
 
 /** Trains a small dense network on `x` (rows of features) and `y` (0/1 labels or numbers). */
 export async function trainModel(
