@@ -91,7 +91,7 @@ Deno.test("secure aggregation over client processes gives the plaintext FedAvg r
     clients: 5,
     rounds: 2,
     rows: 1000,
-    roundTimeoutMs: 2500,
+    roundTimeoutMs: 3000,
     faults: { 2: { kind: "silent" as const, round: 2 } },
   };
   const plain = await runFederated(common);
