@@ -112,3 +112,24 @@ Deno.test("profileSource() names a missing file and an unknown format in one lin
   await assert.rejects(() => profileSource("/nonexistent/x.parquet"), /cannot read \/nonexistent\/x.parquet/);
   await assert.rejects(() => profileSource("data.xyz"), /cannot tell how to read data.xyz/);
 });
+
+Deno.test("the profile agrees with the benchmark's peer, DuckDB SUMMARIZE, on counts, nulls, min, max and mean", async () => {
+  using db = await openDuckDB();
+  const rel = `(${ordersSql(5_000, 3)})`;
+  await db.connection.run(`create table t as select * from ${rel}`);
+  const p = await profileRelation(db.connection, "t");
+  const peer = (await db.connection.runAndReadAll("summarize t")).getRowObjectsJson();
+  assert.equal(peer.length, p.columns.length);
+  for (const s of peer) {
+    const c = p.columns.find((x) => x.name === s.column_name)!;
+    assert.equal(Number(s.count), p.rows, c.name);
+    assert.ok(Math.abs(Number(s.null_percentage) - c.nullShare * 100) < 0.01, `${c.name} null %`);
+    if (typeof c.min === "number") {
+      assert.equal(Number(s.min), c.min, `${c.name} min`);
+      assert.equal(Number(s.max), c.max, `${c.name} max`);
+      if (s.avg !== null && c.duckdbType !== "BOOLEAN") {
+        assert.ok(Math.abs(Number(s.avg) - c.mean!) < 1e-6 * Math.max(1, Math.abs(c.mean!)), `${c.name} mean`);
+      }
+    }
+  }
+});

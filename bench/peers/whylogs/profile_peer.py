@@ -25,4 +25,11 @@ for name in df.columns:
         "max": m.get("distribution/max"),
         "mean": m.get("distribution/mean"),
     }
+def clean(v):
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+cols = {k: {m: clean(x) for m, x in c.items()} for k, c in cols.items()}
 print(json.dumps({"read_s": t1 - t0, "profile_s": t2 - t1, "total_s": t2 - t0, "rows": len(df), "columns": cols}, default=str))

@@ -1,10 +1,13 @@
 /**
- * Column profiles in three DuckDB passes over the source: one aggregate pass
- * (counts, nulls, empties, distinct counts, min/max/mean/stdev, quantiles,
- * string lengths, approximate top-k values, Pearson correlations of every
- * numeric pair), one pass for equi-width histograms and the exact counts of
- * the top-k values, and one reservoir sample (default 20,000 rows) from which
- * semantic types, pattern classes and the types of text columns are read.
+ * Column profiles in few DuckDB passes over the source: a row count (Parquet
+ * metadata), one aggregate pass (counts, nulls, empties, distinct counts,
+ * min/max/mean/stdev, quantiles, string lengths, Pearson correlations of every
+ * numeric pair), one pass for equi-width histograms and top values (exact
+ * counts for columns with ≤ 1,000 distinct values, DuckDB's `approx_top_k`
+ * sketch for text with more, whose candidates a small extra pass counts
+ * exactly), and a sample (default 20,000 rows: a reservoir over small sources,
+ * whole vectors of ~5 % of large ones) from which semantic types, pattern
+ * classes and the types of text columns are read.
  *
  * Distinct counts are exact (`count(distinct …)`) up to `exactDistinctRows`
  * rows (default 1,000,000) and HyperLogLog estimates (`approx_count_distinct`)
@@ -245,14 +248,14 @@ export async function profileRelation(
       const x = c.kind === "numeric" ? `${c.q}::double` : `epoch(${c.q})::double`;
       hist.push(`histogram(least(${bins - 1}, floor((${x} - ${lo}) / ${w}))::int) as ${p}h`);
     }
-    // Top values: exact counts where the column has few distinct values, DuckDB's space-saving sketch
-    // (then exact counts of its candidates, pass 3) in between; none for near-unique columns, where every
-    // value would count about once.
+    // Top values: exact counts where the column has few distinct values; for text and dates with more,
+    // DuckDB's space-saving sketch (then exact counts of its candidates, pass 3); none for numeric columns with
+    // many values (their histogram says more) and near-unique columns, where every value counts about once.
     const d = num(one[`${p}d`]) ?? 0;
     const nonNull = num(one[`${p}nn`]) ?? 0;
     if (c.kind === "other" || d === 0) continue;
     if (d <= EXACT_TOP_DISTINCT) hist.push(`histogram(${c.q}::varchar) as ${p}tc`);
-    else if (d < NEAR_UNIQUE * nonNull) {
+    else if (c.kind !== "numeric" && d < NEAR_UNIQUE * nonNull) {
       hist.push(`approx_top_k(${c.q}::varchar, ${topN}) as ${p}top`);
       sketched.push(c);
     }
