@@ -233,14 +233,19 @@ export async function analyzeTable(
       if (user) [lower, upper] = user;
       else [lower, upper] = await privateBounds(conn, src, name, epsCol * 0.2, r);
       const x = clampExpr(name, [lower, upper]);
-      const [agg] = await rows(conn, `select count(${c}) as n, coalesce(sum(${x}), 0) as s from ${src}`);
+      // The mean as midpoint + Σ(x − mid)/n: the centred sum has sensitivity (upper − lower)/2.
+      const mid = (lower + upper) / 2;
+      const [agg] = await rows(
+        conn,
+        `select count(${c}) as n, coalesce(sum(${x} - ${mid}::double), 0) as s from ${src}`,
+      );
       const count = noisyCount(Number(agg!.n), r / e);
-      const sum = noisySum(Number(agg!.s), r * Math.max(Math.abs(lower), Math.abs(upper)), e);
+      const sum = noisySum(Number(agg!.s), (r * (upper - lower)) / 2, e);
       const clampV = (v: number) => Math.min(upper, Math.max(lower, v));
-      const meanV = count.value > 0 ? clampV(sum.value / count.value) : (lower + upper) / 2;
-      // Error of the ratio: the sum's and the count's 95% half-widths propagated to first order.
+      const meanV = count.value > 0 ? clampV(mid + sum.value / count.value) : mid;
+      // Error of the ratio: the centred sum's and the count's 95% half-widths propagated to first order.
       const nEff = Math.max(1, count.value);
-      const meanErr = Math.min(upper - lower, (sum.error95 + Math.abs(meanV) * count.error95) / nEff);
+      const meanErr = Math.min(upper - lower, (sum.error95 + Math.abs(meanV - mid) * count.error95) / nEff);
       const spacing = (upper - lower) / 200;
       const qc = Array.from({ length: 201 }, (_, i) => lower + i * spacing);
       const quantiles = [];

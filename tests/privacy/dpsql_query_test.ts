@@ -35,7 +35,8 @@ Deno.test("dpQuery() answers count/sum/avg/quantile per group near the truth, wi
     assert.deepEqual(a.rows.map((r) => r.region).sort(), ["east", "north", "south"]);
     assert.equal(a.epsilon, 2);
     assert.equal(a.delta, 1e-6);
-    assert.equal(a.measurements.length, 4);
+    // count (selection), sum, the centred sum and count of avg, the median.
+    assert.deepEqual(a.measurements, ["count", "sum:cost", "csum:cost", "count:cost", "quantile:cost:0.5"]);
     // Each person has exactly 10 visits per region, so the bounds keep every row: the truth is the plain query's.
     const truth = new Map(
       (await c.runAndReadAll("select region, count(*) as n from visits where age > 30 group by region"))

@@ -11,7 +11,9 @@
  *
  * Then each measurement gets exact discrete noise ({@link ../mechanisms}):
  * counts discrete Laplace, sums grid Laplace, quantiles the exponential
- * mechanism over 1,001 candidates; `avg` is a noisy sum over a noisy count.
+ * mechanism over 1,001 candidates; `avg` is the bounds' midpoint plus a
+ * noisy centred sum Σ(x − mid) (sensitivity (upper − lower)/2, half of a
+ * plain sum's when the bounds straddle nothing) over a noisy count.
  * With GROUP BY the groups are found in the data, so a group is released
  * only if its noisy count passes the partition-selection threshold (this is
  * where δ goes). ε is split evenly over the measurements. Every value comes
@@ -125,7 +127,7 @@ export function clampExpr(column: string, b: readonly [number, number]): string 
   return `(case when ${x} < ${lo} then ${lo} when ${x} > ${hi} then ${hi} else ${x} end)`;
 }
 
-/** The measurements a plan needs, as stable keys: "count", "count:x", "sum:x", "quantile:x:q". */
+/** The measurements a plan needs, as stable keys: "count", "count:x", "sum:x", "csum:x", "quantile:x:q". */
 function measurementsOf(plan: Plan, selection: boolean): string[] {
   const m = new Set<string>();
   if (selection) m.add("count");
@@ -133,7 +135,7 @@ function measurementsOf(plan: Plan, selection: boolean): string[] {
     if (a.kind === "count") m.add(a.column ? `count:${a.column}` : "count");
     else if (a.kind === "sum") m.add(`sum:${a.column}`);
     else if (a.kind === "avg") {
-      m.add(`sum:${a.column}`);
+      m.add(`csum:${a.column}`);
       m.add(`count:${a.column}`);
     } else m.add(`quantile:${a.column}:${a.q}`);
   }
@@ -220,7 +222,10 @@ async function answer(
     if (kind === "count") {
       exprs.push(col ? `count(${quoteIdent(col)})::bigint as ${alias}` : `count(*)::bigint as ${alias}`);
     } else if (kind === "sum") exprs.push(`coalesce(sum(${clampExpr(col!, o.bounds![col!]!)}), 0)::double as ${alias}`);
-    else return;
+    else if (kind === "csum") {
+      const b = o.bounds![col!]!;
+      exprs.push(`coalesce(sum(${clampExpr(col!, b)} - ${(b[0] + b[1]) / 2}::double), 0)::double as ${alias}`);
+    } else return;
     colOf.set(k, alias);
   });
   const head = bounded(plan, o, salt);
@@ -254,7 +259,7 @@ async function answer(
         values.set(k, { value: v, ci: [v - h, v + h], scale: countScale });
       } else {
         const b = o.bounds![col!]!;
-        const sens = m * r * Math.max(Math.abs(b[0]), Math.abs(b[1]));
+        const sens = m * r * (kind === "csum" ? (b[1] - b[0]) / 2 : Math.max(Math.abs(b[0]), Math.abs(b[1])));
         const n = laplaceMechanism(Number(row[alias] ?? 0), { sensitivity: sens, epsilon: epsEach });
         const h = n.scale * logAlpha;
         values.set(k, { value: n.value, ci: [n.value - h, n.value + h], scale: n.scale });
@@ -326,13 +331,15 @@ async function answer(
       else if (a.kind === "sum") row[o2.label] = values.get(`sum:${a.column}`);
       else if (a.kind === "quantile") row[o2.label] = values.get(`quantile:${a.column}:${a.q}`);
       else {
-        const s = values.get(`sum:${a.column}`)!, c = values.get(`count:${a.column}`)!;
+        const s = values.get(`csum:${a.column}`)!, c = values.get(`count:${a.column}`)!;
         const b = o.bounds![a.column!]!;
+        const mid = (b[0] + b[1]) / 2;
         const clampV = (v: number) => Math.min(b[1], Math.max(b[0], v));
-        const value = c.value > 0 ? clampV(s.value / c.value) : (b[0] + b[1]) / 2;
-        // Interval from the ends of the sum's and count's intervals (both hold together with prob ≥ 1 − 2α).
-        const lo = c.ci[0] > 0 ? clampV(Math.min(s.ci[0] / c.ci[0], s.ci[0] / c.ci[1])) : b[0];
-        const hi = c.ci[0] > 0 ? clampV(Math.max(s.ci[1] / c.ci[0], s.ci[1] / c.ci[1])) : b[1];
+        const value = c.value > 0 ? clampV(mid + s.value / c.value) : mid;
+        // Interval over the box of the centred sum's and the count's intervals (both hold with prob ≥ 1 − 2α).
+        const corners = [s.ci[0] / c.ci[0], s.ci[0] / c.ci[1], s.ci[1] / c.ci[0], s.ci[1] / c.ci[1]];
+        const lo = c.ci[0] > 0 ? clampV(mid + Math.min(...corners)) : b[0];
+        const hi = c.ci[0] > 0 ? clampV(mid + Math.max(...corners)) : b[1];
         row[o2.label] = { value, ci: [lo, hi], scale: s.scale / Math.max(1, c.value) };
       }
     }
