@@ -61,6 +61,9 @@ export async function federated(args: CommandArgs, ctx: CommandContext): Promise
       } s` +
       (result.epsilon !== undefined ? `, client-level (ε = ${result.epsilon.toFixed(3)}, δ = ${result.delta})` : ""),
   );
+  if (ctx.verbose) {
+    for (const [id, text] of Object.entries(result.clientStderr)) ctx.print(`client ${id} stderr: ${text}`);
+  }
   if (typeof v.json === "string") {
     const tmp = `${v.json}.tmp-${Deno.pid}`;
     const { lastMasked: _m, ...rest } = result;

@@ -85,7 +85,12 @@ while (next && next.op !== "stop") {
   else if (fault === "malformed") body = '{"n": "lots", "delta": [1, 2';
   else if (fault === "oversized") body = JSON.stringify({ padding: "x".repeat(8 << 20) });
   else {
-    const out = await handle(task);
+    // A step this client cannot complete (e.g. secure aggregation refusing an unsafe unmask) is a dropout for
+    // this step only: say why on stderr, send nothing, stay in the federation.
+    const out = await handle(task).catch((err) => {
+      console.error(`client ${cfg.id}, round ${task.round}, ${task.op}: ${(err as Error).message}`);
+      return undefined;
+    });
     body = out === undefined ? undefined : JSON.stringify(out);
   }
   if (body !== undefined) {

@@ -98,6 +98,8 @@ export interface FederatedResult {
   lastMasked?: Map<number, number[]>;
   /** The plaintext sum the last secure round decoded. */
   lastSum?: number[];
+  /** The end of what each client wrote to stderr, for clients that wrote anything. */
+  clientStderr: Record<number, string>;
 }
 
 interface Pending {
@@ -270,6 +272,9 @@ export async function runFederated(options: FederatedOptions): Promise<Federated
   const hub = new Hub(65_536 + (model.dim + 1) * 24 + o.clients * 512, model.dim);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => hub.handle(req));
   const procs: Deno.ChildProcess[] = [];
+  const drains: Promise<void>[] = [];
+  const stderrTails: string[] = Array.from({ length: o.clients }, () => "");
+  const clientStderr: Record<number, string> = {}; // filled once the clients have exited
   const expected = o.dp ? o.fraction * o.clients : 0;
   const threshold = (m: number) => o.threshold ?? Math.max(2, Math.ceil((2 * m) / 3));
   try {
@@ -303,6 +308,12 @@ export async function runFederated(options: FederatedOptions): Promise<Federated
           stdout: "null",
           stderr: "piped",
         }).spawn(),
+      );
+      // Drain each client's stderr (so a chatty client never blocks on a full pipe), keeping its last 4 KB.
+      drains.push(
+        procs[i]!.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+          new WritableStream({ write: (text) => void (stderrTails[i] = (stderrTails[i]! + text).slice(-4096)) }),
+        ).catch(() => {}),
       );
     }
     await hub.waitSeen(o.clients, 60_000);
@@ -407,6 +418,7 @@ export async function runFederated(options: FederatedOptions): Promise<Federated
       wallMs: performance.now() - started,
       lastMasked,
       lastSum,
+      clientStderr,
     };
   } finally {
     for (let i = 0; i < procs.length; i++) hub.send(i, { op: "stop", round: -1 });
@@ -418,9 +430,10 @@ export async function runFederated(options: FederatedOptions): Promise<Federated
       try {
         p.kill("SIGKILL");
       } catch { /* already gone */ }
-      await p.stderr.cancel().catch(() => {});
       await p.status;
     }
+    await Promise.all(drains);
+    stderrTails.forEach((t, i) => t.trim() && (clientStderr[i] = t.trim()));
     await server.shutdown();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
