@@ -12,13 +12,14 @@
  *
  * The headline ensemble is what users run: `forecast batch --algorithm ensemble --params …` (the CLI, as a
  * subprocess), scored from the CSV it writes. sMAPE, MASE (in-sample seasonal-naive scale) and OWA against our Naive2
- * exactly as M4 computed them. Ours on 2 Deno workers, statsforecast with n_jobs=2, R with mclapply on 2 cores.
+ * exactly as M4 computed them. Ours on 2 Deno workers, statsforecast with n_jobs=2, R with mclapply on 2 cores; the
+ * peers run concurrently with ours (started first), so every time is measured under the same shared load.
  * Every model's forecasts are saved under `.mercury/bench/forecast/<set>/` (not committed).
  *
  * usage: deno task bench:forecast [--sets validation,test,dev] [--limit N] [--dev-count N] [--models a,b]
  *   [--ensembles weighted,median] [--members auto_arima,auto_ets,mstl,seasonal_naive] [--cv-windows K]
  *   [--peer-models AutoETS,AutoTheta,AutoARIMA] [--r-models ets,auto.arima] [--no-peers] [--peer-timeout SECONDS]
- *   [--neural N]
+ *   [--neural N] [--study-only]
  *
  * @module
  */
@@ -46,6 +47,9 @@ const MEMBERS = list("members", "auto_arima,auto_ets,mstl,seasonal_naive");
 const ENSEMBLES = list("ensembles", "weighted,median");
 const PY_MODELS = list("peer-models", "AutoETS,AutoTheta,AutoARIMA");
 const R_MODELS = list("r-models", "ets,auto.arima");
+// --study-only: no fitting; the combination study (mean/median of every member subset) from the member forecasts a
+// previous run of the same set saved under .mercury/bench/forecast/<set>/.
+const STUDY_ONLY = args.includes("--study-only");
 
 /** One series of a set: training values, the held-out actuals, its period, horizon and scoring group. */
 interface Item {
@@ -217,6 +221,10 @@ async function runPeer(cmd: string, cmdArgs: string[]): Promise<void> {
   if (s.code !== 0) console.error(`  ${cmd} exited ${s.code}; scoring what finished`);
 }
 
+/**
+ * The peers on the set's series, statsforecast and R concurrently, started before our models so that all finish
+ * within the run (each stopped after --peer-timeout seconds; what finished is scored).
+ */
 async function runPeers(items: Item[], dir: string): Promise<Run[]> {
   const input = `${dir}/peer_input.csv`;
   Deno.writeTextFileSync(
@@ -224,8 +232,8 @@ async function runPeers(items: Item[], dir: string): Promise<Run[]> {
     "unique_id,m,h,y\n" + items.flatMap((it) => it.train.map((v) => `${it.id},${it.m},${it.h},${v}`)).join("\n") +
       "\n",
   );
-  const runs: Run[] = [];
-  if (PY_MODELS.length) {
+  const python = async (): Promise<Run[]> => {
+    if (!PY_MODELS.length) return [];
     const python = await ensureVenv(
       `${root}.mercury/peers/forecast/venv`,
       `${root}bench/peers/forecast/requirements.txt`,
@@ -238,17 +246,16 @@ async function runPeers(items: Item[], dir: string): Promise<Run[]> {
       string,
       { seconds: number; forecasts: Record<string, number[]>; partial?: boolean }
     >;
-    for (const [k, v] of Object.entries(doc)) {
-      runs.push({
-        impl: k === "Prophet" ? "prophet (python)" : "statsforecast",
-        model: k,
-        forecasts: new Map(Object.entries(v.forecasts)),
-        seconds: v.seconds,
-        partial: v.partial,
-      });
-    }
-  }
-  if (R_MODELS.length) {
+    return Object.entries(doc).map(([k, v]) => ({
+      impl: k === "Prophet" ? "prophet (python)" : "statsforecast 2.1.1",
+      model: k,
+      forecasts: new Map(Object.entries(v.forecasts)),
+      seconds: v.seconds,
+      partial: v.partial,
+    }));
+  };
+  const r = async (): Promise<Run[]> => {
+    if (!R_MODELS.length) return [];
     const rscript = await ensureR();
     const out = `${dir}/peer_r.csv`;
     await Deno.remove(out).catch(() => {});
@@ -267,12 +274,20 @@ async function runPeers(items: Item[], dir: string): Promise<Run[]> {
       const [model, s] = l.split(",");
       secs.set(model!, Number(s));
     }
+    const runs: Run[] = [];
     for (const [model, f] of fc) {
       for (const [id, v] of f) if (v.some((x) => !Number.isFinite(x))) f.delete(id); // a failed fit
-      runs.push({ impl: "R forecast 8.20", model: `${model}()`, forecasts: f, seconds: secs.get(model) ?? NaN });
+      runs.push({
+        impl: "R forecast 8.20",
+        model: `${model}()`,
+        forecasts: f,
+        seconds: secs.get(model) ?? NaN,
+        partial: f.size < items.length,
+      });
     }
-  }
-  return runs;
+    return runs;
+  };
+  return (await Promise.all([python(), r()])).flat();
 }
 
 /** Rolling-origin CV errors (mean MASE over origins n − h·k, k = 1..K) of a member, per series: for the study. */
@@ -399,22 +414,33 @@ for (const set of SETS) {
   const dir = `${root}.mercury/bench/forecast/${set}`;
   Deno.mkdirSync(dir, { recursive: true });
   console.error(`${set}: ${items.length} series`);
+  const peersRunning = PEERS && !STUDY_ONLY ? runPeers(items, dir) : Promise.resolve([]);
   const runs = new Map<string, Run>();
-  for (const name of MODELS) runs.set(name, await runOurs(name, items));
-  for (const [name, r] of runs) {
-    Deno.writeTextFileSync(`${dir}/${name}.json`, JSON.stringify(Object.fromEntries(r.forecasts)));
+  for (const name of MODELS) {
+    if (!STUDY_ONLY) runs.set(name, await runOurs(name, items));
+    else {
+      const saved = JSON.parse(Deno.readTextFileSync(`${dir}/${name}.json`)) as Record<string, number[]>;
+      runs.set(name, { impl: "mercury", model: name, forecasts: new Map(Object.entries(saved)), seconds: NaN });
+    }
   }
   const extra: Run[] = [];
   if (NEURAL > 0 && set !== "dev") {
     for (const name of ["lstm", "transformer"]) extra.push(await runOurs(name, items.slice(0, NEURAL)));
   }
-  if (set === "validation" && CV_WINDOWS > 0) {
+  if (set === "validation") {
     const cv = new Map<string, Map<string, number>>();
-    for (const m of MEMBERS) if (runs.has(m)) cv.set(m, (await cvErrors(m, items)).err);
-    extra.push(...study(items, runs, cv));
+    if (!STUDY_ONLY && CV_WINDOWS > 0) {
+      for (const m of MEMBERS) if (runs.has(m)) cv.set(m, (await cvErrors(m, items)).err);
+    }
+    extra.push(...study(items, runs, cv).filter((r) => cv.size || /^(mean|median)/.test(r.model)));
   }
-  for (const c of ENSEMBLES) extra.push(await runCli(c, items, dir));
-  const peers = PEERS ? await runPeers(items, dir) : [];
+  if (!STUDY_ONLY) { for (const c of ENSEMBLES) extra.push(await runCli(c, items, dir)); }
+  const peers = await peersRunning;
+  if (!STUDY_ONLY) {
+    for (const [name, r] of runs) {
+      Deno.writeTextFileSync(`${dir}/${name}.json`, JSON.stringify(Object.fromEntries(r.forecasts)));
+    }
+  }
   for (const p of peers) {
     Deno.writeTextFileSync(`${dir}/peer_${p.model}.json`, JSON.stringify(Object.fromEntries(p.forecasts)));
   }

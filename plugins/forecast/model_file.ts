@@ -34,7 +34,17 @@ export interface ModelFile {
   algorithm: string;
   description: string;
   params: Record<string, unknown>;
-  series: { id: string; freq: Frequency; season: number; points: number; start: number; end: number; source?: string };
+  series: {
+    id: string;
+    freq: Frequency;
+    season: number;
+    points: number;
+    start: number;
+    end: number;
+    source?: string;
+    /** MASE's scale: the training data's in-sample seasonal-naive MAE (so any model, ensembles included, gets MASE). */
+    maseScale?: number;
+  };
   /** sha256 of the training timestamps and values. */
   fingerprint: string;
   metrics: Record<string, number>;

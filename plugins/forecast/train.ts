@@ -14,6 +14,7 @@ import { cleanSeries, detectAnomalies } from "./detect.ts";
 import { createForecaster, type Ensemble } from "./ensemble.ts";
 import type { Forecaster } from "./forecaster.ts";
 import { fingerprint, FORMAT_VERSION, type ModelFile } from "./model_file.ts";
+import { maseScale } from "./metrics.ts";
 
 /** This package's version, written into model files. */
 export const VERSION = "0.1.0";
@@ -133,6 +134,7 @@ export async function trainModel(s: Series, o: TrainOptions): Promise<{ model: F
       start: s.ds[0]!,
       end: s.ds[s.ds.length - 1]!,
       source: o.source,
+      maseScale: maseScale(y, o.season),
     },
     fingerprint: await fingerprint(s.ds, y),
     metrics,

@@ -160,6 +160,50 @@ Deno.test("forecast CLI", async (t) => {
     assert.equal(cleaned.model.state.y.length, 240);
     assert.notEqual(cleaned.fingerprint, raw.fingerprint);
   });
+  await t.step("compare --data scores an ensemble's MASE and each model on its own series", async () => {
+    const rows = (await Deno.readTextFile(`${dir}long.csv`)).trim().split("\n").slice(1).map((l) => l.split(","));
+    const of = (id: string) => rows.filter((r) => r[0] === id);
+    const head = "unique_id,ds,y\n";
+    const trainRows = [...of("H2").slice(0, -24), ...of("H4").slice(0, -24)];
+    const holdRows = [...of("H2").slice(-24), ...of("H4").slice(-24)];
+    await Deno.writeTextFile(`${tmp}/tr.csv`, head + trainRows.map((r) => r.join(",")).join("\n") + "\n");
+    await Deno.writeTextFile(`${tmp}/ho.csv`, head + holdRows.map((r) => r.join(",")).join("\n") + "\n");
+    const fit = async (series: string, alg: string, out: string, params?: string) => {
+      const args = ["train", "--data", `${tmp}/tr.csv`, "--series", series, "--algorithm", alg, "--output", out];
+      const r = await runScript(cli, [
+        ...args,
+        "--horizon",
+        "0",
+        "--registry",
+        "off",
+        ...(params ? ["--params", params] : []),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    await fit("H2", "ensemble", `${tmp}/ens.pkl`, '{"members":["seasonal_naive","naive2"],"combination":"mean"}');
+    await fit("H4", "seasonal_naive", `${tmp}/sn.pkl`);
+    const c = await runScript(cli, [
+      "compare",
+      "--models",
+      `${tmp}/ens.pkl`,
+      `${tmp}/sn.pkl`,
+      "--data",
+      `${tmp}/ho.csv`,
+    ]);
+    assert.equal(c.code, 0, c.stderr);
+    const line = (name: string) => c.stdout.split("\n").find((l) => l.includes(name))!.trim().split(/\s+/);
+    const cols = c.stdout.split("\n").find((l) => l.startsWith("model"))!.trim().split(/\s+/);
+    // descriptions have spaces: count the metric columns from the right
+    const maseOf = (name: string) => Number(line(name).at(cols.indexOf("mase") - cols.length));
+    assert.ok(Number.isFinite(maseOf("ens.pkl")), `the ensemble has a MASE:\n${c.stdout}`);
+    // seasonal naive on H4, scored on H4's hold-out (not H2's): MASE by hand
+    const y = of("H4").slice(0, -24).map((r) => Number(r[2])), a = of("H4").slice(-24).map((r) => Number(r[2]));
+    let scale = 0;
+    for (let t = 24; t < y.length; t++) scale += Math.abs(y[t]! - y[t - 24]!);
+    scale /= y.length - 24;
+    const expected = a.reduce((s, v, t) => s + Math.abs(v - y[y.length - 24 + t]!), 0) / 24 / scale;
+    assert.ok(Math.abs(maseOf("sn.pkl") - expected) < 1e-3 * expected, `${maseOf("sn.pkl")} vs ${expected}`);
+  });
   await t.step("--help everywhere", async () => {
     for (const cmd of ["", "train", "predict", "compare", "backtest", "detect", "tune", "batch", "models"]) {
       const r = await runScript(cli, cmd ? [cmd, "--help"] : ["--help"]);

@@ -28,15 +28,17 @@ export function compare(args: CommandArgs, ctx: CommandContext): Promise<void> {
     }
     if (v.chart) await outputs.plan("--chart", v.chart);
     const files = await Promise.all(paths.map(loadModel));
-    let holdout: number[] | null = null;
-    if (v.data) {
-      const d = await loadSeries(v.data, { maxPoints: v["max-points"] });
-      holdout = pickSeries(d, files[0]!.series.id === "series" ? undefined : files[0]!.series.id).y;
-    }
-    const h = holdout ? holdout.length : horizonOf(v.horizon, "horizon", v["max-horizon"]);
+    // the hold-out series of each model: the one with its training series' id (the only one for single-series files)
+    const data = v.data ? await loadSeries(v.data, { maxPoints: v["max-points"] }) : undefined;
+    const holdouts = files.map((f) =>
+      data ? pickSeries(data, f.series.id === "series" ? undefined : f.series.id).y : null
+    );
+    const holdout = holdouts[0] ?? null;
     const rows: Record<string, unknown>[] = [];
     const lines: { t: number; y: number; model: string }[] = [];
     for (const [i, file] of files.entries()) {
+      const holdout = holdouts[i] ?? null;
+      const h = holdout ? holdout.length : horizonOf(v.horizon, "horizon", v["max-horizon"]);
       const model = await restoreModel(file, paths[i]!);
       const f = model.predict(h, [80, 95]);
       f.mean.forEach((y, t) => lines.push({ t: t + 1, y, model: `${paths[i]} (${file.algorithm})` }));
@@ -48,8 +50,13 @@ export function compare(args: CommandArgs, ctx: CommandContext): Promise<void> {
         version: file.version,
       };
       if (holdout) {
-        const y = (file.model.state as { y: number[] }).y ?? [];
+        const y = (file.model.state as { y?: number[] }).y ?? [];
         const m = evaluate(y, holdout, f, file.series.season);
+        // models whose state keeps no training values (ensembles, ETS, ARIMA…): MASE from the scale train stored
+        if (!y.length && file.series.maseScale) {
+          m.mase = holdout.reduce((s, a, t) => s + Math.abs(a - f.mean[t]!), 0) / holdout.length /
+            file.series.maseScale;
+        }
         for (const k of METRICS) row[k] = fmt(m[k]);
         row.coverage95 = fmt(coverage(holdout, f, 95));
       } else {
@@ -62,7 +69,9 @@ export function compare(args: CommandArgs, ctx: CommandContext): Promise<void> {
     rows.sort((a, b) =>
       Number(a[metric] === "—" ? Infinity : a[metric]) - Number(b[metric] === "—" ? Infinity : b[metric])
     );
-    ctx.print(holdout ? `scored on ${v.data} (${h} points)` : "stored backtest metrics (train --horizon)");
+    ctx.print(
+      holdout ? `scored on ${v.data} (${holdout.length} points a series)` : "stored backtest metrics (train --horizon)",
+    );
     ctx.print(tableText(rows));
     if (v.chart) {
       await outputs.stage(v.chart, await chartSvg(forecastsChart(lines) as never));
