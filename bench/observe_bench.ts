@@ -149,30 +149,69 @@ const logged = await logModel(mlflow, { name, net, meta: { kind: "classifier", f
 await mlflow.setAlias(name, "champion", logged.version.version);
 const server = new ObserveServer({ sql: pg.sql, mlflow, models: [name], port: 0 });
 await server.start();
-const bare = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+const bareHandler = async (req: Request) => {
   const body = await req.json();
   const out = predictRows(net, body.rows);
   return Response.json({ predictions: Array.from(out) });
-});
+};
+const bare = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, bareHandler);
 
-async function load(url: string, reqPerSec: number, secs: number): Promise<number[]> {
-  const lat: number[] = [];
+/** Paced requests (at most 128 in flight; a slow server makes the achieved rate lower, reported). */
+async function load(
+  url: string,
+  reqPerSec: number,
+  secs: number,
+): Promise<number[] & { failed?: number; rate?: number }> {
+  const lat: number[] & { failed?: number; rate?: number } = [];
+  let failed = 0;
   const n = Math.round(reqPerSec * secs);
   const body = JSON.stringify({ rows: [d.x[0]] });
   const start = performance.now();
-  const inflight: Promise<void>[] = [];
+  const inflight = new Set<Promise<void>>();
   for (let i = 0; i < n; i++) {
     const at = start + (i * 1000) / reqPerSec;
     const wait = at - performance.now();
     if (wait > 1) await sleep(wait);
-    inflight.push((async () => {
+    while (inflight.size >= 128) await Promise.race(inflight);
+    const p = (async () => {
       const t = performance.now();
-      const r = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
-      await r.arrayBuffer();
-      lat.push(performance.now() - t);
-    })());
+      try {
+        const r = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
+        await r.arrayBuffer();
+        if (r.ok) lat.push(performance.now() - t);
+        else failed++;
+      } catch {
+        failed++;
+      }
+    })();
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
   }
   await Promise.all(inflight);
+  lat.failed = failed;
+  lat.rate = Math.round(n / ((performance.now() - start) / 1000));
+  return lat;
+}
+
+/** The handlers called in-process (no sockets), paced: the time spent in each handler alone. */
+async function inProcess(
+  handle: (r: Request) => Promise<Response>,
+  reqPerSec: number,
+  secs: number,
+): Promise<number[]> {
+  const lat: number[] = [];
+  const n = Math.round(reqPerSec * secs);
+  const body = JSON.stringify({ rows: [d.x[0]] });
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const wait = start + (i * 1000) / reqPerSec - performance.now();
+    if (wait > 1) await sleep(wait);
+    const req = new Request(`http://x/predict/${name}`, { method: "POST", body });
+    const t = performance.now();
+    const r = await handle(req);
+    await r.arrayBuffer();
+    lat.push(performance.now() - t);
+  }
   return lat;
 }
 const reqRate = 1000;
@@ -181,8 +220,18 @@ await load(`http://127.0.0.1:${bare.addr.port}/`, reqRate, 0.5); // warm-up
 await load(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, 0.5);
 const bareLat = await load(`http://127.0.0.1:${bare.addr.port}/`, reqRate, httpSecs);
 const obsLat = await load(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, httpSecs);
+const bareIn = await inProcess(bareHandler, reqRate, httpSecs);
+const obsIn = await inProcess((r) => server.handle(r), reqRate, httpSecs);
 const endpoint = {
   requestsPerSec: reqRate,
+  achievedBare: bareLat.rate,
+  achievedObserve: obsLat.rate,
+  failedBare: bareLat.failed,
+  failedObserve: obsLat.failed,
+  inProcessBareP99Ms: pct(bareIn, 0.99),
+  inProcessObserveP99Ms: pct(obsIn, 0.99),
+  inProcessOverheadP50Ms: pct(obsIn, 0.5) - pct(bareIn, 0.5),
+  inProcessOverheadP99Ms: pct(obsIn, 0.99) - pct(bareIn, 0.99),
   seconds: httpSecs,
   bareP50Ms: pct(bareLat, 0.5),
   bareP99Ms: pct(bareLat, 0.99),
@@ -194,7 +243,15 @@ const endpoint = {
 console.log(
   `endpoint at ${reqRate} req/s: bare p50 ${endpoint.bareP50Ms.toFixed(2)} p99 ${endpoint.bareP99Ms.toFixed(2)} ms; ` +
     `observe p50 ${endpoint.observeP50Ms.toFixed(2)} p99 ${endpoint.observeP99Ms.toFixed(2)} ms; ` +
-    `overhead p99 ${endpoint.overheadP99Ms.toFixed(2)} ms`,
+    `overhead p99 ${
+      endpoint.overheadP99Ms.toFixed(2)
+    } ms (achieved ${endpoint.achievedBare} / ${endpoint.achievedObserve} req/s, ` +
+    `failed ${endpoint.failedBare} / ${endpoint.failedObserve})`,
+);
+console.log(
+  `handlers in-process at ${reqRate}/s: bare p99 ${endpoint.inProcessBareP99Ms.toFixed(3)} ms, observe p99 ` +
+    `${endpoint.inProcessObserveP99Ms.toFixed(3)} ms; overhead p50 ${endpoint.inProcessOverheadP50Ms.toFixed(3)} ms, ` +
+    `p99 ${endpoint.inProcessOverheadP99Ms.toFixed(3)} ms`,
 );
 await bare.shutdown();
 await server.close();
