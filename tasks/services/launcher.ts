@@ -211,7 +211,9 @@ export class Launcher {
   }
 
   async #waitHealthy(svc: NativeService, pid: number | undefined): Promise<HealthReport> {
-    const deadline = Date.now() + this.timeoutSec * 1000;
+    // A service that starts slowly by nature (Spark: four JVMs) may ask for more than --timeout.
+    const timeoutSec = Math.max(this.timeoutSec, svc.minStartSec ?? 0);
+    const deadline = Date.now() + timeoutSec * 1000;
     let last: HealthReport | undefined;
     while (Date.now() < deadline) {
       if (pid !== undefined && !alive(pid)) {
@@ -227,7 +229,7 @@ export class Launcher {
     if (pid !== undefined) await svc.stop(pid);
     throw new MercuryError(
       "timeout",
-      `${svc.name} did not answer within ${this.timeoutSec}s: ${last?.detail ?? "no answer"}`,
+      `${svc.name} did not answer within ${timeoutSec}s: ${last?.detail ?? "no answer"}`,
       {
         where: svc.paths.log,
         hint: `read ${svc.paths.log}; raise --timeout on a slow machine`,

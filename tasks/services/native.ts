@@ -32,6 +32,8 @@ export interface NativeService {
   health(timeoutMs?: number): Promise<HealthReport>;
   /** Extra facts for `status` (e.g. TimescaleDB availability). */
   notes?(): Promise<string>;
+  /** Seconds the launcher waits for a first answer at least, whatever --timeout says (default none). */
+  minStartSec?: number;
   /** Runs once after the first healthy start (create the database…). */
   afterStart?(): Promise<void>;
 }

@@ -120,6 +120,8 @@ export function sparkService(root: string, state: string): NativeService {
     ],
     paths,
     marker: "SparkConnectServer",
+    // Four JVMs and a first query: 119 s measured on a busy 2-core machine, so more than the default 90 s.
+    minStartSec: 300,
     endpoint: eps.remote,
     async install() {
       const java = await onPath("java");

@@ -20,7 +20,7 @@ export function summaryLines(a: Analysis, maxFindings = 8): string[] {
     } on ${a.executors} executors × ${a.coresPerExecutor} cores`,
     `task time ${s1(t.runMs)}: CPU ${s1(t.cpuMs)}, GC ${s1(t.gcMs)}, shuffle fetch wait ${
       s1(t.shuffleFetchWaitMs)
-    }, shuffle write ${s1(t.shuffleWriteMs)}, other I/O ${s1(t.otherMs)}; scheduler delay ${
+    }, shuffle write ${s1(t.shuffleWriteMs)}, off-CPU (I/O, waits) ${s1(t.otherMs)}; scheduler delay ${
       s1(t.schedulerDelayMs)
     }, (de)serialisation ${s1(t.serdeMs)}`,
     `input ${mb(t.inputBytes)}, shuffle read ${mb(t.shuffleReadBytes)}, shuffle write ${
@@ -55,7 +55,7 @@ export async function reportHtml(a: Analysis): Promise<string> {
       ["GC", s.gcMs],
       ["shuffle fetch wait", s.shuffleFetchWaitMs],
       ["shuffle write", s.shuffleWriteMs],
-      ["other I/O", s.otherMs],
+      ["off-CPU (I/O, waits)", s.otherMs],
       ["scheduler delay", s.schedulerDelayMs],
     ].map(([part, ms]) => ({ stage: `stage ${s.stageId}`, part, seconds: Number(ms) / 1000 }))
   );
@@ -119,7 +119,7 @@ export async function reportHtml(a: Analysis): Promise<string> {
     name: s.name.slice(0, 60),
   }));
   return `<!doctype html><html><head><meta charset="utf-8"><title>Spark analysis ${escapeHtml(a.appId)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1100px}td,th{padding:2px 8px;font-size:13px}
+<style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1100px}pre{white-space:pre-wrap}td,th{padding:2px 8px;font-size:13px}
 .CRITICAL,.SEVERE{color:#b00020;font-weight:600}.MODERATE{color:#b26a00}</style></head><body>
 <h1>Spark analysis: ${escapeHtml(a.appId)}</h1>
 <pre>${escapeHtml(summaryLines(a, 0).join("\n"))}</pre>
