@@ -227,6 +227,7 @@ th{background:#f4f6fa;font-weight:600}td.n,th.n{text-align:right}ul{margin:0;pad
 .sev{display:inline-block;border-radius:10px;padding:1px 8px;font-size:11px;font-weight:600;color:#fff}
 tr.high .sev{background:#b42318}tr.medium .sev{background:#dc6803}tr.info .sev{background:#475467}
 .act{color:#1849a9;margin-top:3px}code{font-size:11px}tr{page-break-inside:avoid}
+h2{break-after:avoid;page-break-after:avoid}h2+table,h2+p{break-before:avoid}
 </style></head><body>
 <h1>Privacy compliance report</h1>
 <div class="meta">Data set <code>${e(r.dataset)}</code> · ${a.rows} rows · ${a.columns.length} columns · generated ${
