@@ -78,6 +78,16 @@ export const manifest = definePlugin({
       },
       run: lazyRun(() => import("./commands/process.ts"), "processCommand"),
     },
+    tune: {
+      summary:
+        "measure broadcast vs sort-merge join, AQE on/off on a skewed join, and salting, with the analyser's advice",
+      options: {
+        rows: { type: "int", min: 1000, description: "fact rows (70 % on one key)", default: 1_000_000 },
+        only: { type: "list", value: "EXPS", description: "join, aqe, salting (default all)" },
+        rest: { type: "string", value: "URL", description: "Spark REST API base (default from services.json)" },
+      },
+      run: lazyRun(() => import("./commands/tune.ts"), "tune"),
+    },
     analyze: {
       summary: "time split, skew, heuristics, what-if and cost of an application from Spark's REST API",
       options: {

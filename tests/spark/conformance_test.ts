@@ -8,7 +8,7 @@ Deno.test("spark follows the plugin contract", async (t) => {
   await pluginConformance(t, { module: new URL("../../plugins/spark/manifest.ts", import.meta.url).href, root });
 });
 
-Deno.test("spark declares the spark service and its four commands", () => {
+Deno.test("spark declares the spark service and its five commands", () => {
   assert.deepEqual(manifest.services, ["spark"]);
-  assert.deepEqual(Object.keys(manifest.commands).sort(), ["analyze", "generate", "process", "sql"]);
+  assert.deepEqual(Object.keys(manifest.commands).sort(), ["analyze", "generate", "process", "sql", "tune"]);
 });
