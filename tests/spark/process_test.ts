@@ -90,3 +90,22 @@ Deno.test("a Delta append with a mismatched schema is refused with Spark's error
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an Iceberg table in the `lake` catalog: create, append, snapshots, time travel", async () => {
+  await using spark = await SparkSession.connect();
+  const name = `lake.mercury_test.t_${crypto.randomUUID().slice(0, 8).replace(/-/g, "")}`;
+  try {
+    await spark.sql(`CREATE TABLE ${name} (id BIGINT, v STRING) USING iceberg`);
+    await spark.sql(`INSERT INTO ${name} VALUES (1, 'a'), (2, 'b')`);
+    await spark.sql(`INSERT INTO ${name} VALUES (3, 'c')`);
+    const snaps = tableRows(
+      await (await spark.sql(`SELECT snapshot_id FROM ${name}.snapshots ORDER BY committed_at`)).toArrow(),
+    );
+    assert.equal(snaps.length, 2);
+    const first = String(snaps[0]!.snapshot_id);
+    assert.equal(await spark.table(name).count(), 3);
+    assert.equal(await (await spark.sql(`SELECT * FROM ${name} VERSION AS OF ${first}`)).count(), 2);
+  } finally {
+    await spark.sql(`DROP TABLE IF EXISTS ${name} PURGE`);
+  }
+});
