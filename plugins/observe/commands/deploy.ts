@@ -24,6 +24,7 @@ import { readRules } from "./_rules.ts";
 
 /** Runs the server until a stop signal. */
 export async function deploy(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const rules = args.values.rules ? await readRules(String(args.values.rules)) : DEFAULT_RULES;
   const eps = ctx.endpoints();
   const models = (args.values.models as string[]).filter(Boolean);
   if (models.length === 0) {
@@ -51,7 +52,6 @@ export async function deploy(args: CommandArgs, ctx: CommandContext): Promise<vo
   dashboard.start();
   const stopLabels = await consumeLabels(k, server);
   await writeTargets(ctx.root, `observe-${port}`, [`127.0.0.1:${port}`]);
-  const rules = args.values.rules ? await readRules(String(args.values.rules)) : DEFAULT_RULES;
   const engine = new AlertEngine(rules, {
     record: (e) =>
       void pg.sql`insert into observe.alerts (rule, model, state, value, detail)

@@ -16,6 +16,8 @@ import { readRules } from "./_rules.ts";
 
 /** Runs the set-up; idempotent. */
 export async function setup(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  // The rules are read and checked before anything is written.
+  const rules = args.values.rules ? await readRules(String(args.values.rules)) : DEFAULT_RULES;
   const eps = ctx.endpoints();
   await using pg = await connectPostgres({ url: eps.postgres.url });
   await setupSchema(pg.sql);
@@ -27,7 +29,6 @@ export async function setup(args: CommandArgs, ctx: CommandContext): Promise<voi
   const targets = ports.map((p) => `127.0.0.1:${p}`);
   const path = await writeTargets(ctx.root, "observe", targets);
   ctx.print(`prometheus: targets ${targets.join(", ")} in ${path}`);
-  const rules = args.values.rules ? await readRules(String(args.values.rules)) : DEFAULT_RULES;
   const r = await installRules(ctx.root, "observe", prometheusRules(rules), eps.prometheus.url);
   ctx.print(
     `prometheus: ${rules.length} alert rules in ${r.path}${r.reloaded ? " (reloaded)" : " (read at next start)"}`,
