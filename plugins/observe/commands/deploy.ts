@@ -51,7 +51,7 @@ export async function deploy(args: CommandArgs, ctx: CommandContext): Promise<vo
   await server.start();
   dashboard.start();
   const stopLabels = await consumeLabels(k, server);
-  await writeTargets(ctx.root, `observe-${port}`, [`127.0.0.1:${port}`]);
+  const targets = await writeTargets(ctx.root, `observe-${port}`, [`127.0.0.1:${port}`]);
   const engine = new AlertEngine(rules, {
     record: (e) =>
       void pg.sql`insert into observe.alerts (rule, model, state, value, detail)
@@ -81,4 +81,5 @@ export async function deploy(args: CommandArgs, ctx: CommandContext): Promise<vo
   await stopLabels();
   await server.close();
   await producer.close();
+  await Deno.remove(targets).catch(() => {}); // Prometheus stops scraping a server that is gone
 }
