@@ -287,7 +287,10 @@ Deno.test("observe server: registry → predictions → PostgreSQL/Kafka → lab
           assert.equal((hooks[0] as { rule: string }).rule, "ChurnAucDrop");
           assert.deepEqual(retrained, ["2:true"]);
           now += 1_000;
-          assert.deepEqual(await engine.evaluate(server.alertInputs()), [], "no second firing while it holds");
+          // No second firing (it may resolve instead, once the server serves version 2, which has no window yet).
+          const after = await engine.evaluate(server.alertInputs());
+          assert.ok(!after.some((e) => e.state === "firing" || e.state === "pending"), JSON.stringify(after));
+          assert.equal(hooks.length, after.length ? 2 : 1);
         } finally {
           await hook.shutdown();
         }
