@@ -118,7 +118,9 @@ export async function validateOpened(
   // Map expectations that prepare state (e.g. JSON schema) run their pre-pass now.
   for (const p of planned) {
     const m = p.def as MapDefinition;
-    if (p.def.kind === "map" && m.prepare) {
+    if (p.def.kind === "map" && m.prepare && options.explain) {
+      p.predicate = m.predicate(p.config.kwargs, p.ctx);
+    } else if (p.def.kind === "map" && m.prepare) {
       await m.prepare(p.config.kwargs, {
         ...p.ctx,
         id: String(p.index),

@@ -333,14 +333,27 @@ const definitions: ExpectationDefinition[] = [
   }),
   colMap("expect_column_values_to_be_unique", {}, (kw, ctx) => {
     const c = ctx.col(kw.column);
-    return `${c} in (select ${c} from ${ctx.rel} where ${c} is not null group by 1 having count(*) > 1)`;
-  }, { dimension: "uniqueness" }),
-  colMap("expect_column_values_to_be_between", { ...RANGE }, (kw, ctx) => {
+    return kw.__dup_table
+      ? `${c} in (select k from ${kw.__dup_table})`
+      : `${c} in (select ${c} from ${ctx.rel} where ${c} is not null group by 1 having count(*) > 1)`;
+  }, {
+    dimension: "uniqueness",
+    // The duplicated values, found once into a temp table that the scan, the unexpected values and the failing rows share.
+    async prepare(kw, ctx) {
       const c = ctx.col(kw.column);
-      // A text column (e.g. an all-empty CSV column) against numeric bounds is compared as numbers.
-      const numeric = typeof (kw.min_value ?? kw.max_value) === "number" && ctx.typeOf(String(kw.column)) === "VARCHAR";
-      return rangeSql(numeric ? `try_cast(${c} as double)` : c, kw, ctx);
-    }, {
+      const table = `__quality_dup_${ctx.id}`;
+      await ctx.exec(
+        `create or replace temp table ${table} as select ${c} as k from ${ctx.rel} where ${c} is not null group by 1 having count(*) > 1`,
+      );
+      kw.__dup_table = table;
+    },
+  }),
+  colMap("expect_column_values_to_be_between", { ...RANGE }, (kw, ctx) => {
+    const c = ctx.col(kw.column);
+    // A text column (e.g. an all-empty CSV column) against numeric bounds is compared as numbers.
+    const numeric = typeof (kw.min_value ?? kw.max_value) === "number" && ctx.typeOf(String(kw.column)) === "VARCHAR";
+    return rangeSql(numeric ? `try_cast(${c} as double)` : c, kw, ctx);
+  }, {
     check: needBound,
   }),
   colMap(
@@ -701,7 +714,19 @@ const definitions: ExpectationDefinition[] = [
       const cols = multiColumns(kw, ctx);
       const key = `json_array(${cols.join(", ")})::varchar`;
       const f = ignoreFilter(kw, cols, "all_values_are_missing");
-      return `${key} in (select ${key} from ${ctx.rel} where ${f} group by 1 having count(*) > 1)`;
+      return kw.__dup_table
+        ? `${key} in (select k from ${kw.__dup_table})`
+        : `${key} in (select ${key} from ${ctx.rel} where ${f} group by 1 having count(*) > 1)`;
+    },
+    async prepare(kw, ctx) {
+      const cols = multiColumns(kw, ctx);
+      const key = `json_array(${cols.join(", ")})::varchar`;
+      const f = ignoreFilter(kw, cols, "all_values_are_missing");
+      const table = `__quality_dup_${ctx.id}`;
+      await ctx.exec(
+        `create or replace temp table ${table} as select ${key} as k from ${ctx.rel} where ${f} group by 1 having count(*) > 1`,
+      );
+      kw.__dup_table = table;
     },
     value: (kw, ctx) => jsonList(multiColumns(kw, ctx), kw.column_list as string[]),
   },

@@ -235,6 +235,15 @@ export function checkSuite(suite: ExpectationSuite): ExpectationSuite {
   }
   return {
     ...suite,
-    expectations: suite.expectations.map((e, i) => checkExpectation({ ...e, where: e.where ?? `${suite.name}#${i}` })),
+    // Kwargs are copied: the engine keeps per-run state (temp table names) in them.
+    expectations: suite.expectations.map((e, i) =>
+      checkExpectation({
+        ...e,
+        kwargs: Object.fromEntries(
+          Object.entries(e.kwargs ?? {}).filter(([k]) => k !== "__dup_table" && k !== "__bad_table"),
+        ),
+        where: e.where ?? `${suite.name}#${i}`,
+      })
+    ),
   };
 }
