@@ -1,5 +1,5 @@
 /**
- * `deno task bench:quality [--rows N] [--runs R]`: one suite of 47 GX Core
+ * `deno task bench:quality [--rows N] [--runs R]`: one suite of 48 GX Core
  * expectations over the same Parquet file through Great Expectations 1.24.1
  * (pandas datasource, its documented default set-up: ephemeral context,
  * `add_pandas`, whole-dataframe batch, `batch.validate(suite)`, SUMMARY

@@ -1,5 +1,5 @@
 /**
- * A small version of bench/quality_bench.ts: the parity suite (47 GX Core
+ * A small version of bench/quality_bench.ts: the parity suite (48 GX Core
  * expectations) over 3,000 rows through Great Expectations 1.24.1 (pandas)
  * and dq-validate; success, observed_value and unexpected_count must be
  * equal for every expectation. The GX venv is installed on first use
