@@ -29,7 +29,11 @@ export function dqHelp(): string {
 }
 
 /** Runs one `dq-validate` invocation; returns the exit code. */
-export async function runDqValidate(argv: string[], print: (line: string) => void = console.log): Promise<number> {
+export async function runDqValidate(
+  argv: string[],
+  print: (line: string) => void = console.log,
+  root: string = projectRoot(),
+): Promise<number> {
   const args = argv.filter((a) => a !== "--verbose");
   const [cmd, ...rest] = args;
   if (!cmd || cmd === "-h" || cmd === "--help" || cmd === "help") {
@@ -49,7 +53,7 @@ export async function runDqValidate(argv: string[], print: (line: string) => voi
   }
   const parsed = parseCommandArgs(spec, rest, `dq-validate ${cmd}`);
   const code = await spec.run(parsed, {
-    root: projectRoot(),
+    root,
     verbose: argv.includes("--verbose"),
     endpoints: () => resolveEndpoints(),
     print,
@@ -57,4 +61,10 @@ export async function runDqValidate(argv: string[], print: (line: string) => voi
   return typeof code === "number" ? code : 0;
 }
 
-if (import.meta.main) await main((argv) => runDqValidate(argv));
+if (import.meta.main) {
+  // `deno task dq-validate` runs in the project root; paths on its command line are the caller's (INIT_CWD).
+  const root = projectRoot();
+  const callerDir = Deno.env.get("INIT_CWD");
+  if (callerDir) Deno.chdir(callerDir);
+  await main((argv) => runDqValidate(argv, console.log, root));
+}
