@@ -34,6 +34,8 @@ export interface HistoricalOptions {
 
 interface Plan {
   sql: string;
+  /** The same query with the entity row's position first, as `__row` (1-based, the entity table's order). */
+  sqlWithRow: string;
   columns: string[];
   odfvs: OnDemandFeatureView[];
 }
@@ -231,10 +233,9 @@ export async function historicalSql(
       selects.push(`case when ${fresh} then ${a}.${ident(f)} end as ${ident(out)}`);
     }
   }
-  const sql = `with ${ctes.join(",\n")}\nselect ${selects.join(", ")} from __e\n${
-    joins.join("\n")
-  }\norder by __e.__row`;
-  return { sql, columns, odfvs };
+  const query = (sel: string[]) =>
+    `with ${ctes.join(",\n")}\nselect ${sel.join(", ")} from __e\n${joins.join("\n")}\norder by __e.__row`;
+  return { sql: query(selects), sqlWithRow: query(["__e.__row", ...selects]), columns, odfvs };
 }
 
 /**

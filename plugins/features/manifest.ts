@@ -11,7 +11,7 @@
  *
  * assert.equal(manifest.name, "features");
  * assert.deepEqual(Object.keys(manifest.commands ?? {}).sort(), [
- *   "apply", "get", "lineage", "materialize", "plan", "promote", "serve",
+ *   "apply", "get", "lineage", "materialize", "plan", "promote", "serve", "training-set",
  * ]);
  * ```
  *
@@ -123,6 +123,29 @@ export const manifest = definePlugin({
         request: { type: "string", value: "K=V,…", description: "request data of on-demand views", multiple: true },
       },
       run: lazy(() => import("./commands/get.ts"), "get"),
+    },
+    "training-set": {
+      summary:
+        "write a point-in-time training set to Parquet/CSV with DuckDB (no JS rows): --service, --entities, --output",
+      options: {
+        ...common,
+        service: { type: "string", value: "NAME", description: "feature service" },
+        features: { type: "string", value: "REFS", description: "comma-separated view:feature references" },
+        entities: { type: "string", value: "FILE", description: "entity table (Parquet or CSV): join keys + time" },
+        output: {
+          type: "string",
+          value: "FILE",
+          description: "training set file (.parquet or .csv), written atomically",
+        },
+        "timestamp-field": {
+          type: "string",
+          value: "COL",
+          description: "the entity table's time column",
+          default: "event_timestamp",
+        },
+        "full-feature-names": { type: "boolean", description: "name columns view__feature" },
+      },
+      run: lazy(() => import("./commands/training_set.ts"), "trainingSet"),
     },
     lineage: {
       summary: "print lineage source → view → service → model (mermaid, json or svg; --of NODE for one node)",

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { openDuckDB } from "@mercury/core/services/duckdb";
+import { writeTrainingSet } from "@mercury/features";
+import { integration, runScript } from "../_helpers.ts";
+import { fraudFixture } from "./_fixture.ts";
+
+/** Rows of a Parquet file as plain objects (bigints as numbers, timestamps as epoch ms). */
+async function readParquet(path: string): Promise<Record<string, unknown>[]> {
+  const db = await openDuckDB();
+  try {
+    const r = await db.connection.runAndReadAll(`select * from read_parquet('${path}')`);
+    return (r.getRowObjectsJS() as Record<string, unknown>[]).map(norm);
+  } finally {
+    db.close();
+  }
+}
+
+function norm(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    out[k] = typeof v === "bigint" ? Number(v) : v instanceof Date ? v.getTime() : v;
+  }
+  return out;
+}
+
+function assertSameRows(got: Record<string, unknown>[], want: Record<string, unknown>[]) {
+  assert.equal(got.length, want.length);
+  assert.deepEqual(Object.keys(got[0]!), Object.keys(want[0]!));
+  for (let i = 0; i < want.length; i++) {
+    for (const k of Object.keys(want[i]!)) {
+      const a = got[i]![k], b = want[i]![k];
+      if (typeof a === "number" && typeof b === "number") {
+        assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `row ${i} ${k}: ${a} ≠ ${b}`);
+      } else assert.deepEqual(a ?? null, b ?? null, `row ${i} ${k}`);
+    }
+  }
+}
+
+Deno.test({
+  name: "features training-set: DuckDB writes the same rows as the JS path; CLI; bad input is one line, no file",
+  ...integration,
+  async fn(t) {
+    const fx = await fraudFixture({ cards: 30, days: 10 });
+    const entities = `${fx.dir}/entities.parquet`;
+    const db = await openDuckDB();
+    // Entity rows from the transactions: most find values; a few fall before any data (nulls) or have unknown keys.
+    await db.connection.run(`copy (
+      select card_id, merchant_id, amount, ts + interval 1 second as event_timestamp
+      from read_parquet('${fx.dir}/transactions.parquet') using sample 300 rows (reservoir, 7)
+      union all select 999999, 1, 10.0, timestamp '2000-01-01'
+      order by event_timestamp, card_id) to '${entities}' (format parquet)`);
+    await db.connection.run(`copy (select card_id, amount, event_timestamp from read_parquet('${entities}'))
+      to '${fx.dir}/no_merchant.parquet' (format parquet)`);
+    db.close();
+    const env = {
+      MERCURY_FEATURES_DATA: fx.dir,
+      MERCURY_FEATURES_PROJECT: fx.project,
+      MERCURY_FEATURES_CARDS_TABLE: fx.cardsTable,
+    };
+    const repo = ["--repo", "plugins/features/examples/fraud_repo.ts", "--offline-root", `${fx.dir}/offline`];
+    const cli = (...args: string[]) =>
+      runScript("tasks/mercury.ts", ["features", "training-set", ...args, ...repo], env);
+    try {
+      const want = (await fx.fs.getHistoricalFeatures(
+        { relation: `read_parquet('${entities}')` },
+        { featureService: "fraud_v1" },
+      )).map(norm);
+      assert.equal(want.length, 301);
+      assert.ok(want.filter((r) => r.tx_count_24h !== null).length > 250, "most entity rows find values");
+
+      await t.step(
+        "writeTrainingSet (COPY … TO Parquet) equals getHistoricalFeatures, on-demand features too",
+        async () => {
+          const out = `${fx.dir}/lib_train.parquet`;
+          const r = await writeTrainingSet(fx.fs.offline, { relation: `read_parquet('${entities}')` }, {
+            featureService: "fraud_v1",
+          }, out);
+          assert.equal(r.rows, 301);
+          const got = await readParquet(out);
+          assert.ok(got.some((g) => typeof g.amount_to_limit === "number"));
+          assertSameRows(got, want);
+        },
+      );
+
+      await t.step("the CLI writes the same training set", async () => {
+        const out = `${fx.dir}/cli_train.parquet`;
+        const r = await cli("--service", "fraud_v1", "--entities", entities, "--output", out);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /cli_train\.parquet: 301 rows, \d+ columns \(parquet\)/);
+        assertSameRows(await readParquet(out), want);
+      });
+
+      await t.step("bad input: one line naming the input, a non-zero exit, no output file", async () => {
+        const out = `${fx.dir}/bad.parquet`;
+        const cases: [string[], RegExp][] = [
+          [["--service", "nope", "--entities", entities], /no feature service "nope"/],
+          [["--service", "fraud_v1", "--entities", `${fx.dir}/no_merchant.parquet`], /no join key "merchant_id"/],
+          [["--service", "fraud_v1", "--entities", `${fx.dir}/missing.parquet`], /cannot read the entity file/],
+        ];
+        for (const [args, re] of cases) {
+          const r = await cli(...args, "--output", out);
+          assert.notEqual(r.code, 0, args.join(" "));
+          assert.match(r.stderr, re);
+          // (Deno's own "Blocking waiting for file lock" lines appear when other processes hold its cache.)
+          const lines = r.stderr.trim().split("\n").filter((l) => !/Blocking.*file lock/.test(l));
+          assert.equal(lines.length, 1, r.stderr);
+          await assert.rejects(Deno.stat(out));
+        }
+        const dirFiles = [...Deno.readDirSync(fx.dir)].map((e) => e.name);
+        assert.ok(!dirFiles.some((n) => n.endsWith(".tmp")), dirFiles.join(","));
+      });
+    } finally {
+      await fx.cleanup();
+    }
+  },
+});
