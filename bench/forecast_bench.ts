@@ -19,11 +19,11 @@
  * usage: deno task bench:forecast [--sets validation,test,dev] [--limit N] [--dev-count N] [--models a,b]
  *   [--ensembles weighted,median] [--members auto_arima,auto_ets,mstl,seasonal_naive] [--cv-windows K]
  *   [--peer-models AutoETS,AutoTheta,AutoARIMA] [--r-models ets,auto.arima] [--no-peers] [--peer-timeout SECONDS]
- *   [--neural N] [--study-only]
+ *   [--neural N] [--study-only] [--in-process]
  *
  * @module
  */
-import { forecastBatch, mase, owa, smape, syntheticSet } from "@mercury/forecast";
+import { createForecaster, forecastBatch, mase, owa, smape, syntheticSet } from "@mercury/forecast";
 import type { SyntheticKind } from "@mercury/forecast";
 import { ensureVenv } from "../tasks/python.ts";
 import { ensureR } from "./peers/forecast_r/ensure.ts";
@@ -50,6 +50,9 @@ const R_MODELS = list("r-models", "ets,auto.arima");
 // --study-only: no fitting; the combination study (mean/median of every member subset) from the member forecasts a
 // previous run of the same set saved under .mercury/bench/forecast/<set>/.
 const STUDY_ONLY = args.includes("--study-only");
+// --in-process: our models fitted in this process, one series after another, instead of forecastBatch's 2 workers (for
+// sets of many small (m, h) groups, where starting workers per group costs more than the fits).
+const IN_PROCESS = args.includes("--in-process");
 
 /** One series of a set: training values, the held-out actuals, its period, horizon and scoring group. */
 interface Item {
@@ -139,6 +142,22 @@ async function runOurs(name: string, items: Item[], params: Record<string, unkno
   const forecasts: Forecasts = new Map();
   let seconds = 0, failed = 0;
   let first = "";
+  if (IN_PROCESS) {
+    const t = performance.now();
+    for (const it of items) {
+      try {
+        const model = createForecaster(name, params);
+        await model.fit(it.train, { season: it.m });
+        forecasts.set(it.id, model.predict(it.h, [95]).mean);
+      } catch (e) {
+        failed++;
+        if (!first) first = ` (${it.id}: ${(e as Error).message})`;
+      }
+    }
+    seconds = (performance.now() - t) / 1000;
+    console.error(`  ${name}: ${seconds.toFixed(1)} s in process, ${failed} failed${first}`);
+    return { impl: "mercury", model: name, forecasts, seconds };
+  }
   for (const g of byShape(items)) {
     const r = await forecastBatch(
       g.map((it) => ({ id: it.id, y: it.train, ds: it.train.map((_, i) => i), filled: 0 })),
