@@ -174,3 +174,33 @@ Deno.test("row schemas parse rows for pipelines and check tables as suites", asy
     "expect_column_values_to_be_unique(id)",
   ]);
 });
+
+Deno.test("JSON schema, LIKE patterns, dateutil and KL divergence expectations", async () => {
+  const path = await csv(
+    'p,code,d,c\n"{""a"": 1}",AB-1,2024-01-05,x\n"{""a"": ""no""}",AB-2,Jan 5 2024,x\nnot json,XY-3,soon,y\n"{""a"": 3}",AB-4,,x\n',
+  );
+  const run = await validate(path, {
+    name: "misc",
+    expectations: [
+      {
+        type: "expect_column_values_to_match_json_schema",
+        kwargs: {
+          column: "p",
+          json_schema: { type: "object", properties: { a: { type: "integer" } }, required: ["a"] },
+        },
+      },
+      { type: "expect_column_values_to_match_like_pattern", kwargs: { column: "code", like_pattern: "AB-%" } },
+      { type: "expect_column_values_to_be_dateutil_parseable", kwargs: { column: "d" } },
+      {
+        type: "expect_column_kl_divergence_to_be_less_than",
+        kwargs: { column: "c", partition_object: { values: ["x", "y"], weights: [0.75, 0.25] }, threshold: 0.01 },
+      },
+    ],
+  });
+  assert.equal(run.results[0]!.result.unexpected_count, 2);
+  assert.deepEqual(run.results[0]!.result.partial_unexpected_list, ['{"a": "no"}', "not json"]);
+  assert.deepEqual(run.results[1]!.result.partial_unexpected_list, ["XY-3"]);
+  assert.deepEqual(run.results[2]!.result.partial_unexpected_list, ["soon"]);
+  assert.equal(run.results[3]!.success, true);
+  assert.equal(run.results[3]!.result.observed_value, 0);
+});

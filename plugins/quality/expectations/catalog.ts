@@ -487,10 +487,13 @@ const definitions: ExpectationDefinition[] = [
             } catch { /* not JSON: unexpected */ }
             if (!ok) bad.push(s);
           }
-          if (bad.length) {
-            await ctx.exec(`insert into ${table} values ${bad.map((b) => `(${ctx.lit(b)})`).join(", ")}`);
-            bad.length = 0;
-          }
+        }
+        // Inserted after the stream ends: another statement on the connection would end a pending stream.
+        // Only the distinct failing values are held, 1,000 an insert.
+        for (let i = 0; i < bad.length; i += 1000) {
+          await ctx.exec(
+            `insert into ${table} values ${bad.slice(i, i + 1000).map((b) => `(${ctx.lit(b)})`).join(", ")}`,
+          );
         }
         kw.__bad_table = table;
       },
