@@ -72,6 +72,8 @@ export interface ServeHttpOptions {
   extraMetrics?: MetricsHook;
   /** The largest request body accepted, in bytes (default 1 MiB); a larger one is answered 413. */
   maxBodyBytes?: number;
+  /** Serves `POST /training-set` (see `trainingSetHandler`); without it the route is a 404. */
+  trainingSet?: (body: Record<string, unknown>) => Promise<{ bytes: Uint8Array<ArrayBuffer>; contentType: string }>;
 }
 
 /**
@@ -117,9 +119,18 @@ export function serveHttp(
         return json(errorBody(err), httpStatus(err));
       }
     }
+    if (req.method === "POST" && url.pathname === "/training-set" && options.trainingSet) {
+      try {
+        const body = await readJsonObject(req, { maxBytes });
+        const file = await options.trainingSet(body);
+        return new Response(file.bytes, { headers: { "content-type": file.contentType } });
+      } catch (err) {
+        return json(errorBody(err), httpStatus(err));
+      }
+    }
     return json({
       error: `no route ${req.method} ${url.pathname}`,
-      hint: "POST /get-online-features, GET /health, GET /metrics",
+      hint: `POST /get-online-features${options.trainingSet ? ", POST /training-set" : ""}, GET /health, GET /metrics`,
     }, 404);
   });
   return {

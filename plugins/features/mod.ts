@@ -88,7 +88,15 @@ export {
 export { typeCompatible } from "./schema_check.ts";
 export { OfflineStore, type OfflineStoreOptions } from "./offline_store.ts";
 export { type EntityInput, getHistoricalFeatures, type HistoricalOptions, historicalSql } from "./historical.ts";
-export { entityFile, type TrainingSetReport, trainingSetFormat, writeTrainingSet } from "./training_set.ts";
+export {
+  entityFile,
+  type TrainingSetFile,
+  trainingSetFormat,
+  trainingSetHandler,
+  type TrainingSetReport,
+  type TrainingSetRequest,
+  writeTrainingSet,
+} from "./training_set.ts";
 export {
   type OnlineHit,
   onlinePrefix,

@@ -160,3 +160,83 @@ export async function writeTrainingSet(
   );
   return { path, rows: n, columns, format, seconds: (performance.now() - t0) / 1000 };
 }
+
+/** The JSON body of `POST /training-set`: entities columnar, like `/get-online-features`. */
+export interface TrainingSetRequest {
+  featureService?: string;
+  features?: string[];
+  /** Column name → values (join keys, the time column, request data). */
+  entities: Record<string, unknown[]>;
+  timestampField?: string;
+  fullFeatureNames?: boolean;
+  /** `parquet` (default) or `csv`. */
+  format?: "parquet" | "csv";
+}
+
+/** A training set as file bytes and their content type. */
+export interface TrainingSetFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  contentType: string;
+}
+
+/**
+ * The handler behind `POST /training-set`: the entity columns become a DuckDB
+ * table, DuckDB writes the training set to a temporary file, whose bytes are
+ * the answer. Requests are served one at a time (one DuckDB connection).
+ */
+export function trainingSetHandler(store: OfflineStore): (body: Record<string, unknown>) => Promise<TrainingSetFile> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (body) => {
+    const run = async (): Promise<TrainingSetFile> => {
+      const req = body as unknown as TrainingSetRequest;
+      const hasService = typeof req.featureService === "string";
+      const hasFeatures = Array.isArray(req.features);
+      if (hasService === hasFeatures) {
+        throw new MercuryError("input", "give one of featureService or features", {
+          where: "body",
+          hint:
+            '{ "featureService": "fraud_v1", "entities": { "card_id": [1], "event_timestamp": ["2024-01-02T00:00:00Z"] } }',
+        });
+      }
+      const cols = req.entities;
+      if (!cols || typeof cols !== "object" || Array.isArray(cols) || !Object.keys(cols).length) {
+        throw new MercuryError("input", "entities must be an object of columns", {
+          where: "body.entities",
+          hint: '{ "card_id": [1, 2], "event_timestamp": ["2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"] }',
+        });
+      }
+      const names = Object.keys(cols);
+      const n = Array.isArray(cols[names[0]!]) ? cols[names[0]!]!.length : -1;
+      for (const k of names) {
+        if (!Array.isArray(cols[k]) || cols[k]!.length !== n) {
+          throw new MercuryError("input", `entity column "${k}" is not an array of ${n} values`, {
+            where: `body.entities.${k}`,
+            hint: "every entity column needs one value per entity row",
+          });
+        }
+      }
+      const rows = Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((k) => [k, cols[k]![i]])));
+      const format = req.format === "csv" ? "csv" : "parquet";
+      const dir = await Deno.makeTempDir({ prefix: "mf-train-" });
+      try {
+        const path = `${dir}/train.${format}`;
+        await writeTrainingSet(
+          store,
+          rows,
+          hasService ? { featureService: req.featureService! } : req.features!.map(String),
+          path,
+          { timestampField: req.timestampField, fullFeatureNames: req.fullFeatureNames === true },
+        );
+        return {
+          bytes: await Deno.readFile(path),
+          contentType: format === "csv" ? "text/csv" : "application/vnd.apache.parquet",
+        };
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    };
+    const p = queue.then(run, run);
+    queue = p.catch(() => {});
+    return p;
+  };
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openDuckDB } from "@mercury/core/services/duckdb";
-import { writeTrainingSet } from "@mercury/features";
+import { serveHttp, trainingSetHandler, writeTrainingSet } from "@mercury/features";
 import { integration, runScript } from "../_helpers.ts";
 import { fraudFixture } from "./_fixture.ts";
 
@@ -88,6 +88,35 @@ Deno.test({
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /cli_train\.parquet: 301 rows, \d+ columns \(parquet\)/);
         assertSameRows(await readParquet(out), want);
+      });
+
+      await t.step("POST /training-set answers the same rows as Parquet; bad requests are JSON errors", async () => {
+        const e = await readParquet(entities);
+        const cols: Record<string, unknown[]> = {};
+        for (const k of ["card_id", "merchant_id", "amount", "event_timestamp"]) {
+          cols[k] = e.map((r) => k === "event_timestamp" ? new Date(r[k] as number).toISOString() : r[k]);
+        }
+        const http = serveHttp(fx.fs.server(), { port: 0, trainingSet: trainingSetHandler(fx.fs.offline) });
+        try {
+          const post = (body: unknown) =>
+            fetch(`http://127.0.0.1:${http.port}/training-set`, { method: "POST", body: JSON.stringify(body) });
+          const res = await post({ featureService: "fraud_v1", entities: cols });
+          assert.equal(res.status, 200);
+          assert.equal(res.headers.get("content-type"), "application/vnd.apache.parquet");
+          const out = `${fx.dir}/http_train.parquet`;
+          await Deno.writeFile(out, new Uint8Array(await res.arrayBuffer()));
+          const got = await readParquet(out);
+          // The entity time arrives as ISO text and comes back as the instant it names (a TIMESTAMP column).
+          assertSameRows(got, want);
+          const bad = await post({ featureService: "nope", entities: cols });
+          assert.equal(bad.status, 404);
+          assert.match((await bad.json()).error, /no feature service "nope"/);
+          const ragged = await post({ featureService: "fraud_v1", entities: { card_id: [1, 2], event_timestamp: [] } });
+          assert.equal(ragged.status, 400);
+          assert.match((await ragged.json()).where, /body\.entities\.event_timestamp/);
+        } finally {
+          await http.close();
+        }
       });
 
       await t.step("bad input: one line naming the input, a non-zero exit, no output file", async () => {

@@ -11,6 +11,7 @@ import { untilSignal } from "@mercury/core/signal";
 import { serveHttp } from "../http_server.ts";
 import { FeatureServer } from "../online_features.ts";
 import { DEFAULT_MAX_ENTITIES, DEFAULT_STORE_TIMEOUT_MS } from "../online_request.ts";
+import { trainingSetHandler } from "../training_set.ts";
 import { open } from "./_open.ts";
 
 /** `serve`: HTTP + gRPC feature server until a stop signal. */
@@ -40,7 +41,12 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   await refresh();
   const timer = setInterval(() => refresh().catch(() => {}), 30_000);
   const host = (args.values.host as string | undefined) ?? "127.0.0.1";
-  const http = serveHttp(server, { port: Number(args.values.port ?? 6566), hostname: host, maxBodyBytes: maxBytes });
+  const http = serveHttp(server, {
+    port: Number(args.values.port ?? 6566),
+    hostname: host,
+    maxBodyBytes: maxBytes,
+    trainingSet: trainingSetHandler(fs.offline),
+  });
   // The gRPC and Kafka clients load only when they are used.
   const grpc = args.values["no-grpc"] ? undefined : await (await import("../grpc_server.ts")).serveGrpc(server, {
     port: Number(args.values["grpc-port"] ?? 50051),
@@ -60,7 +66,7 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   }
   ctx.print(
     `serving ${fs.repo.project}/${fs.env}: http://${host}:${http.port}/get-online-features` +
-      (grpc ? `, grpc ${host}:${grpc.port}` : ""),
+      (grpc ? `, grpc ${host}:${grpc.port}` : "") + `; training sets: POST http://${host}:${http.port}/training-set`,
   );
   await untilSignal();
   clearInterval(timer);
