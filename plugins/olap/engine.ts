@@ -343,6 +343,26 @@ export class Olap {
     await this.refresh();
     const src = this.#tables.get(spec.table);
     if (!src) throw new OlapError(404, "unknown_table", `rollup "${spec.name}": table "${spec.table}" does not exist`);
+    // Every dimension and measure column must be one of the table's: named here, not as a DuckDB binder error.
+    const have = new Set(src.columns.map((c) => c.name));
+    for (
+      const [what, col] of [
+        ...spec.dimensions.map((d) => ["dimension", d] as const),
+        ...spec.measures.filter((m) => m.column !== undefined).map((m) => [`${m.agg} measure`, m.column!] as const),
+      ]
+    ) {
+      if (!have.has(col)) {
+        throw new OlapError(
+          400,
+          "unknown_column",
+          `rollup "${spec.name}": ${what} column "${col}" is not in table "${spec.table}"`,
+          {
+            where: `${spec.table}.${col}`,
+            hint: `columns of ${spec.table}: ${[...have].join(", ")}`,
+          },
+        );
+      }
+    }
     const state = await this.#loadRollups();
     state.specs = [...state.specs.filter((s) => s.name !== spec.name), spec];
     const meta = await this.#buildRollup(spec, src, state);

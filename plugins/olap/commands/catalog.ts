@@ -8,9 +8,26 @@ import { MercuryError } from "@mercury/core";
 import { Olap } from "../engine.ts";
 import { checkRollup, type Measure } from "../rollups.ts";
 
+/**
+ * Opens the catalog in `--data-dir` for a maintenance command, which never creates one: a mistyped directory is
+ * one clear error, not a new empty catalog.
+ */
+async function openExisting(args: CommandArgs): Promise<Olap> {
+  const dataDir = String(args.values["data-dir"] ?? "");
+  try {
+    await Deno.stat(`${dataDir}/catalog.json`);
+  } catch {
+    throw new MercuryError("not_found", `no olap catalog in ${dataDir}`, {
+      where: `--data-dir ${dataDir}`,
+      hint: "check the directory, or create one with `olap setup --data-dir DIR` or `olap ingest`",
+    });
+  }
+  return await Olap.open({ dataDir, restrictFiles: false });
+}
+
 /** Runs `olap tables`: one line per table. */
 export async function tables(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const olap = await Olap.open({ dataDir: String(args.values["data-dir"] ?? "") });
+  const olap = await openExisting(args);
   try {
     for (const t of await olap.tables()) {
       ctx.print(
@@ -26,7 +43,7 @@ export async function tables(args: CommandArgs, ctx: CommandContext): Promise<vo
 export async function compact(args: CommandArgs, ctx: CommandContext): Promise<void> {
   const [table] = args.positionals;
   if (!table) throw new MercuryError("usage", "compact needs <table>");
-  const olap = await Olap.open({ dataDir: String(args.values["data-dir"] ?? ""), restrictFiles: false });
+  const olap = await openExisting(args);
   try {
     const t = await olap.compact(table);
     ctx.print(`${table}: version ${t.version}, ${t.files} files`);
@@ -46,7 +63,7 @@ export async function rollup(args: CommandArgs, ctx: CommandContext): Promise<vo
     const [agg, column] = m.split(":");
     return { agg, column } as Measure;
   });
-  const olap = await Olap.open({ dataDir: String(v["data-dir"] ?? ""), restrictFiles: false });
+  const olap = await openExisting(args);
   try {
     const spec = checkRollup({
       name,

@@ -12,6 +12,11 @@ import { resolveToken } from "../access.ts";
 /** Runs `olap serve`. */
 export async function serve(args: CommandArgs, ctx: CommandContext): Promise<void> {
   const v = args.values;
+  // The token first: a bad --token-file stops before anything is opened or created.
+  const token = await resolveToken({
+    file: v["token-file"] as string | undefined,
+    token: v.token as string | undefined,
+  });
   const olap = await Olap.open({
     dataDir: String(v["data-dir"] ?? ""),
     concurrency: v.concurrency as number,
@@ -20,10 +25,6 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
     redisPrefix: v.redis as string | undefined,
     slowMs: v["slow-ms"] as number,
     logLiterals: v["log-literals"] === true,
-  });
-  const token = await resolveToken({
-    file: v["token-file"] as string | undefined,
-    token: v.token as string | undefined,
   });
   const allow = Array.isArray(v["ingest-allow"]) ? v["ingest-allow"].map(String) : [];
   const server = serveApi(olap, {
