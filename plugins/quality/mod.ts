@@ -42,3 +42,20 @@ export type {
 export { actionTypes, registerAction, runActions, ValidationFailed, writeAtomic } from "./actions.ts";
 export { defineSchema, type FieldSpec, type RowSchema } from "./row_schema.ts";
 export { checkMaterialization, type RecordCheck, validateRecords } from "./hooks.ts";
+export {
+  type ColumnProfile,
+  type Profile,
+  type ProfileOptions,
+  profileRelation,
+  profileSource,
+  profileText,
+} from "./profile/mod.ts";
+export { ordersSql, writeOrdersParquet } from "./profile/sample_data.ts";
+export { type SuggestOptions, suggestSuite } from "./suggest.ts";
+export { type Change, changeLines, diffProfiles, diffSuites } from "./diff.ts";
+export { type Dimension, dimensionOf, DIMENSIONS, type QualityScore, SCORE_FORMULA, scoreRun } from "./score.ts";
+export { type AnomalyStrategy, type AnomalyVerdict, checkAnomaly, checkMetrics } from "./anomaly.ts";
+export { type AuditVerdict, QualityStore, runMetrics, type SuiteVersion, withStore } from "./store/store.ts";
+export { buildReport, type ReportFormat, writeReport } from "./report/build.ts";
+export { renderHtml, type ReportInput } from "./report/html.ts";
+export { renderJson, renderJunit } from "./report/formats.ts";

@@ -53,10 +53,12 @@ export async function buildReport(run: ValidationRun, options: BuildOptions = {}
     const metrics = (await options.store.metricNames(run.suite_name))
       .filter((m) => m === "row_count" || m.endsWith(".null_share") || m.endsWith(".mean"))
       .slice(0, 8);
-    const judged = await checkMetrics(options.store, run.suite_name, metrics, REPORT_STRATEGIES);
+    // The history of the same source: runs of the suite on other data are another series.
+    const source = run.fingerprint.source;
+    const judged = await checkMetrics(options.store, run.suite_name, metrics, REPORT_STRATEGIES, source);
     input.history = [];
     for (const j of judged) {
-      const points = (await options.store.metricHistory(run.suite_name, j.metric)).map((p) => ({
+      const points = (await options.store.metricHistory(run.suite_name, j.metric, source)).map((p) => ({
         at: p.at,
         value: p.value,
       }));

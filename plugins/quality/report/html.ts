@@ -34,9 +34,10 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
 header{background:#243b53;color:#fff;padding:18px 32px}header h1{margin:0 0 4px;font-size:22px}
 header .sub{opacity:.85}main{padding:20px 32px;max-width:1200px}
 section{background:#fff;border:1px solid #d9e2ec;border-radius:6px;padding:14px 18px;margin:0 0 16px}
-h2{font-size:17px;margin:0 0 10px}.pill{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600}
+h2{font-size:17px;margin:0 0 10px}.pill{display:inline-block;white-space:nowrap;overflow-wrap:normal;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600}
 .ok{background:#e3f9e5;color:#0e5814}.bad{background:#ffe3e3;color:#8a041a}.warn{background:#fff3c4;color:#8d2b0b}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #e4e7eb;padding:5px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #e4e7eb;padding:5px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table.results{table-layout:fixed}table.results col.s{width:64px}table.results col.e{width:36%}table.results col.d{width:11%}table.results col.o{width:20%}table.results col.p{width:9%}
 th{background:#f0f4f8;font-weight:600}code{font-size:12px;background:#f0f4f8;padding:1px 4px;border-radius:3px}
 .kv{display:grid;grid-template-columns:180px 1fr;gap:2px 12px}.score{font-size:40px;font-weight:700}
 .dims{display:flex;gap:12px;flex-wrap:wrap}.dim{border:1px solid #d9e2ec;border-radius:6px;padding:8px 12px;min-width:130px}
@@ -191,7 +192,7 @@ ${
     }</div><p class="formula">${escapeHtml(score.formula)}</p></section>`,
   );
   parts.push(
-    `<section><h2>Expectations</h2><table><thead><tr><th></th><th>expectation</th><th>dimension</th><th>observed</th><th>pass rate</th><th>sample of unexpected values</th></tr></thead><tbody>${
+    `<section><h2>Expectations</h2><table class="results"><colgroup><col class="s"><col class="e"><col class="d"><col class="o"><col class="p"><col></colgroup><thead><tr><th></th><th>expectation</th><th>dimension</th><th>observed</th><th>pass rate</th><th>sample of unexpected values</th></tr></thead><tbody>${
       run.results.map(resultRow).join("\n")
     }</tbody></table></section>`,
   );
