@@ -5,8 +5,8 @@
  *    ingested into an olap catalog): the 22 queries (bench/tpch/) through the
  *    HTTP API (a `olap serve` subprocess, cache off) against the same queries
  *    on the same Parquet files run directly in DuckDB in-process, and against
- *    Polars (`pl.SQLContext` over `scan_parquet`). Answers are checked equal to
- *    DuckDB's. Median of `--reps` runs per query; totals are sums of medians.
+ *    Polars (`pl.SQLContext` over `scan_parquet`, one worker process fed query by query). Answers are checked
+ *    equal to DuckDB's. Median of `--reps` runs per query; totals are sums of medians.
  * 2. Cached repeat: one query through HTTP with the cache on, p50/p99 over
  *    `--repeats` sequential requests.
  * 3. Export: a 10,000,000-row result as Arrow IPC and as CSV over HTTP; MB/s
@@ -14,7 +14,14 @@
  *
  * Writes bench/results/olap.json.
  *
+ * The engines are interleaved per query (API, DuckDB, Polars in a rotating order, `--reps` times, then the
+ * next query), so a change of load between phases cannot skew their ratio. The 1-minute load average is
+ * recorded before each repetition; a query run above `--max-load` (default: the number of cores) is flagged
+ * `heavyLoad` and the run `load.flagged`: its ratios hold, its absolute times do not. DuckDB's time is split into
+ * the query and the JS conversion of its answer (`convertMs`), which dominates for large answers (Q16).
+ *
  * usage: deno task bench:olap [--sf 1] [--reps 3] [--repeats 1000] [--export-rows 10000000] [--skip-polars]
+ *        [--max-load N] [--queries 1,6,16]   (some queries only: written to bench/results/olap-partial.json)
  *
  * @module
  */
@@ -126,7 +133,9 @@ const rss = async (pid: number) => {
   return Number(/VmRSS:\s+(\d+)/.exec(s)![1]) * 1024;
 };
 
-// ---- 1. TPC-H: API vs direct DuckDB vs Polars ----
+// ---- 1. TPC-H: API vs direct DuckDB vs Polars, interleaved per query ----
+// Polars runs in one long-lived Python worker that answers one query per stdin line, so the three engines take
+// turns on each query (API, DuckDB, Polars, rotated each repetition) and a change of load hits all three alike.
 const db = await DuckDBInstance.create(":memory:");
 const direct = await db.connect();
 for (const t of TABLES) await direct.run(`create view ${t} as select * from read_parquet('${glob(t)}')`);
@@ -135,11 +144,15 @@ const apiQuery = async (sql: string) => {
   const r = await fetch(`${server.url}query`, { method: "POST", body: JSON.stringify({ sql, noCache: true }) });
   const j = await r.json();
   if (!r.ok) throw new Error(JSON.stringify(j));
-  return j.rows as unknown[][];
+  return { rows: j.rows as unknown[][], serverMs: Number(r.headers.get("x-olap-ms")) };
 };
+/** Runs in DuckDB, timing the query (DuckDB's result chunks) and the JS conversion of the answer separately. */
 const directQuery = async (sql: string) => {
+  const t0 = performance.now();
   const r = await direct.runAndReadAll(sql);
-  return r.getRowsJS().map((row) => row.map(jsonValue));
+  const t1 = performance.now();
+  const rows = r.getRowsJS().map((row) => row.map(jsonValue));
+  return { rows, queryMs: t1 - t0, convertMs: performance.now() - t1 };
 };
 const close = (a: unknown, b: unknown): boolean => {
   if (typeof a === "number" && typeof b === "number") return Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
@@ -150,91 +163,145 @@ const close = (a: unknown, b: unknown): boolean => {
 const sameRows = (a: unknown[][], b: unknown[][]) =>
   a.length === b.length && a.every((r, i) => r.length === b[i]!.length && r.every((v, j) => close(v, b[i]![j])));
 
+/** The 1-minute load average now (from /proc/loadavg). */
+const load1 = async () => Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+const CORES = navigator.hardwareConcurrency;
+/** A query's runs count as taken under heavy load when the 1-minute load average exceeds this. */
+const MAX_LOAD = arg("max-load", CORES);
+
+const POLARS_WORKER = `
+import json, sys, time, polars as pl
+tables = json.loads(sys.argv[1])
+ctx = pl.SQLContext({t: pl.scan_parquet(p) for t, p in tables.items()})
+for line in sys.stdin:
+    q = json.loads(line)
+    try:
+        t0 = time.perf_counter(); df = ctx.execute(q["sql"], eager=True); ms = (time.perf_counter() - t0) * 1000
+        rows = [[(v.isoformat() if hasattr(v, "isoformat") else (float(v) if hasattr(v, "as_tuple") else v)) for v in r] for r in df.rows()] if q.get("rows") else None
+        out = {"ms": ms, "rows": rows}
+    except Exception as e:
+        out = {"error": str(e).split("\\n")[0][:200]}
+    sys.stdout.write(json.dumps(out, default=str) + "\\n"); sys.stdout.flush()
+`;
+const polars = SKIP_POLARS ? undefined : (() => {
+  const child = new Deno.Command(python, {
+    args: ["-c", POLARS_WORKER, JSON.stringify(Object.fromEntries(TABLES.map((t) => [t, glob(t)])))],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const enc = new TextEncoder();
+  return {
+    async run(sql: string, rows: boolean): Promise<{ ms?: number; rows?: unknown[][]; error?: string }> {
+      // Polars' SQL takes INTERVAL 'n unit' literals.
+      sql = sql.replace(/interval (\d+) (day|month|year)/g, (_m, n, u) => `interval '${n} ${u}s'`);
+      await writer.write(enc.encode(JSON.stringify({ sql, rows }) + "\n"));
+      while (!buf.includes("\n")) {
+        const { done, value } = await lines.read();
+        if (done) throw new Error("the Polars worker stopped");
+        buf += value;
+      }
+      const i = buf.indexOf("\n");
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      return JSON.parse(line);
+    },
+    async stop() {
+      await writer.close();
+      await child.status;
+    },
+  };
+})();
+
 const tpch: {
   q: number;
   apiMs: number;
   directMs: number;
+  /** DuckDB's query time without the JS conversion of the answer. */
+  directQueryMs: number;
+  /** Turning DuckDB's answer into JS values (the part that grows with the answer's rows). */
+  convertMs: number;
   polarsMs?: number;
   rows: number;
   equal: boolean;
   polarsEqual?: boolean | string;
+  /** 1-minute load average before each repetition. */
+  load: number[];
+  heavyLoad: boolean;
 }[] = [];
-log(`TPC-H SF${SF}: ${REPS} runs per query through the API and in-process DuckDB`);
-for (let i = 0; i < 22; i++) {
-  const sql = queries[i]!;
-  await apiQuery(sql);
-  const ref = await directQuery(sql); // warm both
-  const api: number[] = [], dir: number[] = [];
-  let apiRows: unknown[][] = [];
+log(
+  `TPC-H SF${SF}: ${REPS} interleaved runs per query (API, DuckDB${
+    SKIP_POLARS ? "" : ", Polars"
+  }), max load ${MAX_LOAD}`,
+);
+const ONLY = Deno.args.includes("--queries")
+  ? Deno.args[Deno.args.indexOf("--queries") + 1]!.split(",").map(Number)
+  : Array.from({ length: 22 }, (_, i) => i + 1);
+for (const q of ONLY) {
+  const sql = queries[q - 1]!;
+  // Warm all three; keep the answers to compare.
+  const apiRows = (await apiQuery(sql)).rows;
+  const ref = (await directQuery(sql)).rows;
+  const pWarm = polars ? await polars.run(sql, true) : undefined;
+  const api: number[] = [], dir: number[] = [], dirQ: number[] = [], conv: number[] = [], pol: number[] = [];
+  const load: number[] = [];
+  const sides = polars && !pWarm?.error ? ["api", "direct", "polars"] : ["api", "direct"];
   for (let r = 0; r < REPS; r++) {
-    // Alternate the order so neither side always runs on a warmer cache.
-    const order = r % 2 ? ["direct", "api"] : ["api", "direct"];
-    for (const side of order) {
-      const t0 = performance.now();
-      if (side === "api") apiRows = await apiQuery(sql);
-      else await directQuery(sql);
-      (side === "api" ? api : dir).push(performance.now() - t0);
+    load.push(await load1());
+    // Rotate the order so no engine always runs first (or on the warmest cache).
+    for (let k = 0; k < sides.length; k++) {
+      const side = sides[(k + r) % sides.length];
+      if (side === "api") {
+        const t0 = performance.now();
+        await apiQuery(sql);
+        api.push(performance.now() - t0);
+      } else if (side === "direct") {
+        const d = await directQuery(sql);
+        dir.push(d.queryMs + d.convertMs);
+        dirQ.push(d.queryMs);
+        conv.push(d.convertMs);
+      } else {
+        const p = await polars!.run(sql, false);
+        if (p.error) throw new Error(`Polars Q${q}: ${p.error}`);
+        pol.push(p.ms!);
+      }
     }
   }
-  const equal = sameRows(apiRows, ref);
-  tpch.push({ q: i + 1, apiMs: median(api), directMs: median(dir), rows: ref.length, equal });
+  const norm = (rows: unknown[][]) =>
+    rows.map((x) => x.map((v) => (typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v) ? v.slice(0, 10) : v)));
+  const row = {
+    q,
+    apiMs: median(api),
+    directMs: median(dir),
+    directQueryMs: median(dirQ),
+    convertMs: median(conv),
+    polarsMs: pol.length ? median(pol) : undefined,
+    rows: ref.length,
+    equal: sameRows(apiRows, ref),
+    polarsEqual: pWarm === undefined
+      ? undefined
+      : pWarm.error
+      ? `unsupported: ${pWarm.error}`
+      : sameRows(norm(pWarm.rows!), norm(ref)),
+    load,
+    heavyLoad: Math.max(...load) > MAX_LOAD,
+  };
+  tpch.push(row);
   log(
-    `Q${i + 1}: api ${median(api).toFixed(1)} ms, direct ${
-      median(dir).toFixed(1)
-    } ms, ${ref.length} rows, equal ${equal}`,
+    `Q${q}: api ${row.apiMs.toFixed(1)} ms, duckdb ${row.directQueryMs.toFixed(1)} + ${
+      row.convertMs.toFixed(1)
+    } ms conversion, polars ${
+      row.polarsMs?.toFixed(1) ?? "-"
+    } ms, ${row.rows} rows, equal ${row.equal}/${row.polarsEqual}, load ${load.map((l) => l.toFixed(1)).join("/")}${
+      row.heavyLoad ? " HEAVY LOAD" : ""
+    }`,
   );
-  await Deno.writeTextFile(`${ROOT}/.mercury/tpch/ref-q${i + 1}.json`, JSON.stringify(ref));
 }
 await server.stop();
-
-if (!SKIP_POLARS) {
-  log("Polars (pl.SQLContext over scan_parquet)…");
-  const script = `
-import json, sys, time, polars as pl
-tables = json.loads(sys.argv[1]); queries = json.loads(sys.argv[2]); reps = int(sys.argv[3])
-ctx = pl.SQLContext({t: pl.scan_parquet(p) for t, p in tables.items()})
-out = []
-for i, q in enumerate(queries):
-    try:
-        ctx.execute(q, eager=True)
-        ms = []
-        for _ in range(reps):
-            t0 = time.perf_counter(); df = ctx.execute(q, eager=True); ms.append((time.perf_counter() - t0) * 1000)
-        rows = [[(v.isoformat() if hasattr(v, "isoformat") else (float(v) if hasattr(v, "as_tuple") else v)) for v in r] for r in df.rows()]
-        out.append({"q": i + 1, "ms": ms, "rows": rows})
-    except Exception as e:
-        out.append({"q": i + 1, "error": str(e).split("\\n")[0][:200]})
-print(json.dumps(out, default=str))
-`;
-  // Polars' SQL takes INTERVAL 'n unit' literals.
-  const pq = queries.map((q) => q.replace(/interval (\d+) (day|month|year)/g, (_m, n, u) => `interval '${n} ${u}s'`));
-  const tables = Object.fromEntries(TABLES.map((t) => [t, glob(t)]));
-  const p = await new Deno.Command(python, {
-    args: ["-c", script, JSON.stringify(tables), JSON.stringify(pq), String(REPS)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!p.success) throw new Error(new TextDecoder().decode(p.stderr));
-  const res = JSON.parse(new TextDecoder().decode(p.stdout)) as {
-    q: number;
-    ms?: number[];
-    rows?: unknown[][];
-    error?: string;
-  }[];
-  for (const r of res) {
-    const row = tpch[r.q - 1]!;
-    if (r.error) {
-      row.polarsEqual = `unsupported: ${r.error}`;
-      continue;
-    }
-    row.polarsMs = median(r.ms!);
-    const ref = JSON.parse(await Deno.readTextFile(`${ROOT}/.mercury/tpch/ref-q${r.q}.json`)) as unknown[][];
-    const norm = (rows: unknown[][]) =>
-      rows.map((x) => x.map((v) => (typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v) ? v.slice(0, 10) : v)));
-    row.polarsEqual = sameRows(norm(r.rows!), norm(ref));
-    log(`Q${r.q}: polars ${row.polarsMs.toFixed(1)} ms, equal ${row.polarsEqual}`);
-  }
-}
+await polars?.stop();
 direct.closeSync();
 db.closeSync();
 
@@ -243,12 +310,24 @@ const directTotal = tpch.reduce((s, r) => s + r.directMs, 0);
 const both = tpch.filter((r) => r.polarsMs !== undefined);
 const polarsTotal = both.reduce((s, r) => s + r.polarsMs!, 0);
 const duckOnBoth = both.reduce((s, r) => s + r.directMs, 0);
+const apiOnBoth = both.reduce((s, r) => s + r.apiMs, 0);
+const loads = tpch.flatMap((r) => r.load);
+const heavy = tpch.filter((r) => r.heavyLoad).length;
+if (heavy) {
+  log(
+    `WARNING: ${heavy} of ${tpch.length} queries ran with a 1-minute load average above ${MAX_LOAD} (max ${
+      Math.max(...loads).toFixed(1)
+    } on ${CORES} cores): the ratios hold (engines interleaved), the absolute times do not; the run is flagged`,
+  );
+}
 
 // ---- 2. cached repeat ----
-log(`cached repeat: ${REPEATS} sequential requests of Q6`);
-const cached = await startServer(256);
+/** A run of some queries only (`--queries 1,6`): a quick check; no cached/export parts; olap-partial.json. */
+const PARTIAL = ONLY.length < 22;
 const lat: number[] = [];
-{
+if (!PARTIAL) {
+  log(`cached repeat: ${REPEATS} sequential requests of Q6`);
+  const cached = await startServer(256);
   const body = JSON.stringify({ sql: queries[5] });
   await (await fetch(`${cached.url}query`, { method: "POST", body })).arrayBuffer();
   for (let i = 0; i < REPEATS; i++) {
@@ -258,8 +337,8 @@ const lat: number[] = [];
     lat.push(performance.now() - t0);
     if (r.headers.get("x-olap-cache") !== "hit") throw new Error("expected a cache hit");
   }
+  await cached.stop();
 }
-await cached.stop();
 
 // ---- 3. export ----
 const exportSql =
@@ -269,7 +348,7 @@ const exports: Record<
   string,
   { rows: number; bytes: number; seconds: number; mbPerSec: number; peakRssMB: number; idleRssMB: number }
 > = {};
-for (const format of ["arrow", "csv"]) {
+for (const format of PARTIAL ? [] : ["arrow", "csv"]) {
   const s = await startServer(0);
   await (await fetch(`${s.url}query`, { method: "POST", body: JSON.stringify({ sql: "select 1" }) })).arrayBuffer();
   const idle = await rss(s.pid);
@@ -301,22 +380,40 @@ const result = {
   machine: `${navigator.hardwareConcurrency} cores`,
   sf: SF,
   reps: REPS,
+  load: {
+    maxLoad: MAX_LOAD,
+    min: Math.min(...loads),
+    median: median(loads),
+    max: Math.max(...loads),
+    heavyQueries: heavy,
+    /** Set when any query ran under heavy load: such a run gives ratios, not absolute times. */
+    flagged: heavy > 0,
+  },
   tpch,
   totals: {
     apiMs: apiTotal,
     directMs: directTotal,
     apiOverDirect: apiTotal / directTotal,
+    convertMs: tpch.reduce((s, r) => s + r.convertMs, 0),
+    directQueryMs: tpch.reduce((s, r) => s + r.directQueryMs, 0),
     allEqual: tpch.every((r) => r.equal),
     polarsQueries: both.length,
     polarsMs: polarsTotal,
     duckdbMsOnPolarsQueries: duckOnBoth,
     polarsOverDuckdb: both.length ? polarsTotal / duckOnBoth : null,
+    polarsOverApi: both.length ? polarsTotal / apiOnBoth : null,
     polarsEqual: both.filter((r) => r.polarsEqual === true).length,
   },
-  cachedRepeat: { requests: REPEATS, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), maxMs: Math.max(...lat) },
+  command: `deno task bench:olap ${Deno.args.join(" ")}`.trim(),
+  cachedRepeat: PARTIAL
+    ? null
+    : { requests: REPEATS, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), maxMs: Math.max(...lat) },
   exports,
 };
 await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
-await Deno.writeTextFile(`${ROOT}/bench/results/olap.json`, JSON.stringify(result, null, 2) + "\n");
+await Deno.writeTextFile(
+  `${ROOT}/bench/results/${PARTIAL ? "olap-partial" : "olap"}.json`,
+  JSON.stringify(result, null, 2) + "\n",
+);
 console.log(JSON.stringify(result.totals, null, 2));
 console.log(JSON.stringify({ cachedRepeat: result.cachedRepeat, exports }, null, 2));
