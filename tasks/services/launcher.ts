@@ -271,6 +271,7 @@ export class Launcher {
   /** Health of each named service, as `status` prints it. */
   async status(names: ServiceName[]): Promise<ServiceStatus[]> {
     const state = this.#readState();
+    await Promise.all(names.map((name) => this.services[name].prepare?.()));
     return await Promise.all(names.map(async (name): Promise<ServiceStatus> => {
       const svc = this.services[name];
       if (Deno.env.get(ENV_VARS[name])) {

@@ -30,6 +30,11 @@ export interface NativeService {
   stop(pid: number): Promise<void>;
   /** One real request: `select 1`, `PING`, Kafka metadata. */
   health(timeoutMs?: number): Promise<HealthReport>;
+  /**
+   * Loads what `health` needs (client modules) before any health timer starts: a module load that
+   * parses for seconds on a busy machine would otherwise starve the other services' checks.
+   */
+  prepare?(): Promise<void>;
   /** Extra facts for `status` (e.g. TimescaleDB availability). */
   notes?(): Promise<string>;
   /** Seconds the launcher waits for a first answer at least, whatever --timeout says (default none). */

@@ -261,6 +261,7 @@ export function sparkService(root: string, state: string): NativeService {
       await stopAll();
     },
     health: (timeoutMs = 3000) => sparkHealth(eps.remote, timeoutMs),
+    prepare: async () => void await import("../../plugins/spark/connect/session.ts"),
     async notes() {
       try {
         const r = await fetch(`${eps.masterUi}/json/`, { signal: AbortSignal.timeout(2000) });
