@@ -11,7 +11,7 @@
  *
  * assert.equal(manifest.name, "features");
  * assert.deepEqual(Object.keys(manifest.commands ?? {}).sort(), [
- *   "apply", "get", "lineage", "materialize", "plan", "promote", "serve", "training-set",
+ *   "apply", "get", "lineage", "materialize", "plan", "promote", "releases", "rollback", "serve", "training-set",
  * ]);
  * ```
  *
@@ -27,13 +27,33 @@ const lazy = <K extends string>(load: () => Promise<Record<K, Run>>, name: K): R
   await (await load())[name](args, ctx);
 
 const common: Record<string, OptionSpec> = {
-  repo: { type: "string", value: "FILE", description: "feature repo module (exports the repo as default)" },
+  repo: {
+    type: "string",
+    value: "FILE",
+    description:
+      "feature repo module (exports the repo as default); for serve/materialize/get/training-set: development mode",
+  },
+  project: {
+    type: "string",
+    value: "NAME",
+    description: "use the definitions in the registry of --env for this project (instead of --repo)",
+  },
   env: { type: "string", value: "ENV", description: "environment: dev, staging or prod", default: "dev" },
   schema: { type: "string", value: "NAME", description: "registry schema", default: "mercury_features" },
   "offline-root": {
     type: "string",
     value: "DIR",
     description: "offline Parquet root (default .mercury/features/offline)",
+  },
+};
+
+/** Options of the commands that use definitions: which registry release. */
+const served: Record<string, OptionSpec> = {
+  release: {
+    type: "int",
+    min: 1,
+    value: "N",
+    description: "with --project: this release of the environment (default its current one)",
   },
 };
 
@@ -66,6 +86,7 @@ export const manifest = definePlugin({
       usage: "[view…]",
       options: {
         ...common,
+        ...served,
         incremental: { type: "boolean", description: "start from the last materialised time" },
         start: { type: "string", value: "TIME", description: "window start (full runs)" },
         end: { type: "string", value: "TIME", description: "window end, exclusive (default now)" },
@@ -79,6 +100,7 @@ export const manifest = definePlugin({
       summary: "serve getOnlineFeatures over HTTP (POST /get-online-features, /metrics) and gRPC (50051)",
       options: {
         ...common,
+        ...served,
         port: { type: "int", min: 0, max: 65535, value: "PORT", description: "HTTP port", default: 6566 },
         "grpc-port": { type: "int", min: 0, max: 65535, value: "PORT", description: "gRPC port", default: 50051 },
         host: { type: "string", value: "HOST", description: "listen address", default: "127.0.0.1" },
@@ -117,6 +139,7 @@ export const manifest = definePlugin({
       summary: "look up online features: --service NAME or --features v:f,… for --entity key=v1,v2",
       options: {
         ...common,
+        ...served,
         service: { type: "string", value: "NAME", description: "feature service" },
         features: { type: "string", value: "REFS", description: "comma-separated view:feature references" },
         entity: { type: "string", value: "K=V,…", description: "join key values", multiple: true },
@@ -129,6 +152,7 @@ export const manifest = definePlugin({
         "write a point-in-time training set to Parquet/CSV with DuckDB (no JS rows): --service, --entities, --output",
       options: {
         ...common,
+        ...served,
         service: { type: "string", value: "NAME", description: "feature service" },
         features: { type: "string", value: "REFS", description: "comma-separated view:feature references" },
         entities: { type: "string", value: "FILE", description: "entity table (Parquet or CSV): join keys + time" },
@@ -175,6 +199,21 @@ export const manifest = definePlugin({
         force: { type: "boolean", description: "promote breaking changes too" },
       },
       run: lazy(() => import("./commands/registry.ts"), "promote"),
+    },
+    rollback: {
+      summary: "roll --env back to an earlier release of its registry (default the previous one), as a new release",
+      options: {
+        ...common,
+        "to-release": { type: "int", min: 1, value: "N", description: "the release to go back to" },
+        why: { type: "string", value: "TEXT", description: "reason recorded" },
+        who: { type: "string", value: "NAME", description: "author recorded (default $USER)" },
+      },
+      run: lazy(() => import("./commands/registry.ts"), "rollback"),
+    },
+    releases: {
+      summary: "list the releases of --env (each apply, promote or rollback that changed it)",
+      options: { ...common },
+      run: lazy(() => import("./commands/registry.ts"), "releases"),
     },
   },
 });

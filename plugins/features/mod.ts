@@ -68,6 +68,7 @@ export {
   type MaterializationRun,
   parseEnvironment,
   type RegistryObject,
+  type Release,
   type StatsRow,
 } from "./registry.ts";
 export {
@@ -81,6 +82,7 @@ export {
   plan,
   type PlanOptions,
   promote,
+  rollback,
   type SchemaProblem,
   type SchemaUnchecked,
   type ViewSchemaSource,
@@ -137,4 +139,5 @@ export {
 } from "./http_server.ts";
 export { type Lineage, lineageGraph, lineageMermaid, type LineageNode, lineageOf, lineageSvg } from "./lineage.ts";
 export { loadRepo } from "./repo_loader.ts";
+export { type RegistryRepo, repoFromObjects, repoFromRegistry } from "./registry_repo.ts";
 export { type FeatureStore, type FeatureStoreOptions, openFeatureStore } from "./feature_store.ts";

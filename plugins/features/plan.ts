@@ -270,6 +270,30 @@ export async function promote(
 }
 
 /**
+ * Rolls an environment back to one of its releases (default: the one before
+ * the current): the objects of that release are written as new versions (the
+ * history only grows) and become a new release. Breaking changes are allowed:
+ * going back is the point.
+ */
+export async function rollback(
+  registry: FeatureRegistry,
+  options: ApplyOptions & { release?: number } = {},
+): Promise<Plan & { release: number }> {
+  const releases = await registry.releases(2);
+  const target = options.release ?? releases[1]?.release;
+  if (target === undefined) {
+    throw new MercuryError("not_found", `${registry.project}/${registry.env} has no earlier release to roll back to`, {
+      where: `registry ${registry.schema}.releases`,
+      hint: releases.length ? `the only release is ${releases[0]!.release}` : "apply or promote into it first",
+    });
+  }
+  const objs = await registry.atRelease(target);
+  const desired = objs.map(({ kind, name, spec, hash }) => ({ kind, name, spec, hash }));
+  const p = await writePlan(desired, registry, { ...options, force: true }, `rollback to release ${target}`);
+  return { ...p, release: target };
+}
+
+/**
  * Formats a plan like `terraform plan`: `+` add, `~` update, `-` remove.
  *
  * @example

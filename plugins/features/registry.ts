@@ -43,6 +43,15 @@ export interface RegistryObject extends StoredObject {
   deleted: boolean;
 }
 
+/** One release of an environment: the object versions it serves. */
+export interface Release {
+  release: number;
+  objects: { kind: ObjectKind; name: string; version: number }[];
+  createdBy: string;
+  createdAt: Date;
+  reason: string;
+}
+
 /** A materialisation run. */
 export interface MaterializationRun {
   id: number;
@@ -128,6 +137,10 @@ export class FeatureRegistry {
         start_ts timestamptz not null, end_ts timestamptz not null, state text not null,
         rows_done bigint not null default 0, rows_total bigint not null default 0, keys_written bigint not null default 0,
         error text, started_at timestamptz not null default now(), finished_at timestamptz)`);
+      await tx.unsafe(`create table if not exists ${s}.releases (
+        project text not null, env text not null, release int not null, objects jsonb not null,
+        created_by text not null, created_at timestamptz not null default now(), reason text not null default '',
+        primary key (project, env, release))`);
       await tx.unsafe(`create table if not exists ${s}.feature_stats (
         run_id bigint not null, project text not null, env text not null, view text not null, feature text not null,
         stats jsonb not null, drift boolean not null, drift_reason text, created_at timestamptz not null default now(),
@@ -185,8 +198,58 @@ export class FeatureRegistry {
       };
       for (const o of changed) await put(o, false);
       for (const r of removed) await put({ ...r, spec: {}, hash: "" }, true);
+      if (n > 0) {
+        // A release: the environment's object versions after this write (what it serves from now on).
+        await tx.unsafe(
+          `insert into ${s}.releases (project, env, release, objects, created_by, reason)
+           select $1, $2, coalesce((select max(release) from ${s}.releases where project = $1 and env = $2), 0) + 1,
+             coalesce((select jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'version', version)
+                         order by kind, name)
+                       from (select distinct on (kind, name) kind, name, version, deleted from ${s}.objects
+                             where project = $1 and env = $2 order by kind, name, version desc) t
+                       where not deleted), '[]'::jsonb), $3, $4`,
+          [this.project, this.env, meta.who, meta.why],
+        );
+      }
       return n;
     });
+  }
+
+  /** The releases of the environment, newest first: each apply, promote or rollback that changed something. */
+  async releases(limit = 50): Promise<Release[]> {
+    const rows = await this.sql.unsafe(
+      `select release, objects, created_by, created_at, reason from ${this.schema}.releases
+       where project = $1 and env = $2 order by release desc limit $3`,
+      [this.project, this.env, limit],
+    );
+    return rows.map((r) => ({
+      release: Number(r.release),
+      objects: r.objects,
+      createdBy: r.created_by,
+      createdAt: new Date(r.created_at),
+      reason: r.reason,
+    }));
+  }
+
+  /** The objects (at their versions) of one release of the environment. */
+  async atRelease(release: number): Promise<RegistryObject[]> {
+    const s = this.schema;
+    const rows = await this.sql.unsafe(
+      `select o.kind, o.name, o.version, o.spec, o.hash, o.deleted, o.created_by, o.created_at, o.reason
+       from ${s}.releases r cross join lateral jsonb_to_recordset(r.objects) as x(kind text, name text, version int)
+       join ${s}.objects o on o.kind = x.kind and o.name = x.name and o.version = x.version
+       where r.project = $1 and r.env = $2 and r.release = $3 and o.project = $1 and o.env = $2
+       order by o.kind, o.name`,
+      [this.project, this.env, release],
+    );
+    if (rows.length === 0) {
+      const have = (await this.releases(10)).map((r) => r.release);
+      throw new MercuryError("not_found", `${this.project}/${this.env} has no release ${release}`, {
+        where: `registry ${this.schema}.releases`,
+        hint: have.length ? `releases: ${have.join(", ")}` : "apply or promote into this environment first",
+      });
+    }
+    return rows.map(toObject);
   }
 
   /**

@@ -63,6 +63,7 @@ export async function fraudFixture(options: { cards?: number; days?: number } = 
       await fs.pg.sql.unsafe(`delete from ${s}.objects where project = $1`, [project]);
       await fs.pg.sql.unsafe(`delete from ${s}.materializations where project = $1`, [project]);
       await fs.pg.sql.unsafe(`delete from ${s}.feature_stats where project = $1`, [project]);
+      await fs.pg.sql.unsafe(`delete from ${s}.releases where project = $1`, [project]);
       await fs.pg.sql.unsafe(`drop table if exists ${cardsTable}`);
       await fs.close();
       await Deno.remove(dir, { recursive: true });

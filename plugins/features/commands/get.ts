@@ -42,7 +42,7 @@ function parseColumns(
 
 /** `get`: one online lookup from the command line. */
 export async function get(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const fs = await open(args);
+  const fs = await open(args, { served: true });
   try {
     const types = declaredTypes(fs.repo);
     const features = args.values.features as string | undefined;

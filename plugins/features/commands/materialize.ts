@@ -8,8 +8,9 @@ import { date, open } from "./_open.ts";
 
 /** `materialize [view…]`: offline → Redis, full or `--incremental`, optionally pruning old partitions. */
 export async function materialize(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const fs = await open(args);
+  const fs = await open(args, { served: true });
   try {
+    ctx.print(`definitions: ${fs.source.describe}`);
     const names = args.positionals.length ? args.positionals : undefined;
     for (const n of names ?? []) fs.offline.view(n);
     const reports = await fs.materialize(names, {

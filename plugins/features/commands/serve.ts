@@ -19,7 +19,7 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   const maxEntities = Number(args.values["max-entities"] ?? DEFAULT_MAX_ENTITIES);
   const maxBytes = Number(args.values["max-body-bytes"] ?? DEFAULT_MAX_BODY_BYTES);
   const storeTimeoutMs = Number(args.values["store-timeout-ms"] ?? DEFAULT_STORE_TIMEOUT_MS);
-  const fs = await open(args);
+  const fs = await open(args, { served: true });
   const server = new FeatureServer(fs.repo, fs.online, { maxEntities, storeTimeoutMs });
   const labels = ["view", "feature"];
   const drift = server.metrics.registry.gauge(
@@ -65,7 +65,7 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
     }
   }
   ctx.print(
-    `serving ${fs.repo.project}/${fs.env}: http://${host}:${http.port}/get-online-features` +
+    `serving ${fs.repo.project}/${fs.env} (${fs.source.describe}): http://${host}:${http.port}/get-online-features` +
       (grpc ? `, grpc ${host}:${grpc.port}` : "") + `; training sets: POST http://${host}:${http.port}/training-set`,
   );
   await untilSignal();

@@ -26,14 +26,16 @@ export async function trainingSet(args: CommandArgs, ctx: CommandContext): Promi
   const refs: FeatureRefs = service
     ? { featureService: service }
     : features!.split(",").map((s) => s.trim()).filter(Boolean);
-  const fs = await open(args);
+  const fs = await open(args, { served: true });
   try {
     const r = await writeTrainingSet(fs.offline, entities, refs, output, {
       timestampField: (args.values["timestamp-field"] as string | undefined) || undefined,
       fullFeatureNames: args.values["full-feature-names"] === true,
     });
     ctx.print(
-      `${r.path}: ${r.rows} rows, ${r.columns.length} columns (${r.format}) in ${r.seconds.toFixed(2)}s`,
+      `${r.path}: ${r.rows} rows, ${r.columns.length} columns (${r.format}) in ${
+        r.seconds.toFixed(2)
+      }s; definitions: ${fs.source.describe}`,
     );
   } finally {
     await fs.close();
