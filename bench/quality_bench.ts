@@ -21,6 +21,7 @@ import {
   runGx,
 } from "./peers/great_expectations/parity.ts";
 import type { ExpectationResult } from "../plugins/quality/types.ts";
+import { compareSoda, runSoda, SODA_CHECKS, sodaPython } from "./peers/soda/soda.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -163,6 +164,42 @@ console.log(
     }× (GX validate only vs dq-validate wall)` +
     `\n  parity               ${table.length - mismatches.length}/${table.length} expectations equal`,
 );
+// Soda Core, if it installs and runs here: the same SodaCL lines through Soda's DuckDB source and our shorthand.
+let soda: Record<string, unknown> = { ran: false };
+try {
+  const sodaPy = await sodaPython();
+  const sodaSuite = `${dir}/soda_suite.yaml`;
+  await Deno.writeTextFile(sodaSuite, `name: soda_parity\nchecks:\n${SODA_CHECKS.map((c) => `  - ${c}`).join("\n")}\n`);
+  const o = await runOurs(path, sodaSuite);
+  const sres = await runSoda(sodaPy, path, TIME);
+  const cmp = compareSoda(o.results, sres.checks);
+  for (const c of cmp) {
+    console.log(
+      `${c.equal ? "=" : "≠"} ${c.check.padEnd(36)} ours ${JSON.stringify(c.ours)}  soda ${JSON.stringify(c.soda)}`,
+    );
+  }
+  soda = {
+    ran: true,
+    checks: cmp.length,
+    equal: cmp.filter((c) => c.equal).length,
+    dq_validate: { wall_s: o.wallS, cpu_s: o.cpuS, peak_rss_mb: o.maxRssKb / 1024 },
+    soda_core: {
+      version: "soda-core-duckdb 3.5.6",
+      wall_s: sres.wallS,
+      cpu_s: sres.cpuS,
+      peak_rss_mb: sres.maxRssKb / 1024,
+    },
+  };
+  console.log(
+    `Soda Core (${cmp.length} checks, one run): dq-validate ${o.cpuS.toFixed(1)} s CPU / ${
+      o.wallS.toFixed(1)
+    } s wall, Soda ${sres.cpuS.toFixed(1)} s CPU / ${sres.wallS.toFixed(1)} s wall`,
+  );
+} catch (err) {
+  soda = { ran: false, reason: (err as Error).message.split("\n")[0] };
+  console.log(`Soda Core not run: ${soda.reason}`);
+}
+(summary as Record<string, unknown>).soda = soda;
 await Deno.mkdir("bench/results", { recursive: true });
 await Deno.writeTextFile("bench/results/quality.json", JSON.stringify(summary, null, 2) + "\n");
 if (mismatches.length) {
