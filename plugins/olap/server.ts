@@ -11,6 +11,7 @@
  * | `POST /tables/:name/ingest`, `POST /tables/:name/compact` | writes (token) |
  * | `GET /rollups`, `POST /rollups`, `GET /rollups/suggest` | pre-aggregations |
  * | `POST /chart` `{sql, params, mark, x, y, color}` | a vega-lite chart of the result as SVG |
+ * | `POST /timeseries/{gap-fill,asof-join,moving,sessionize,retention,funnel}` | a time-series builder over a table, answered like `/query` |
  * | `GET /log`, `GET /slow`, `GET /metrics`, `GET /health` | query log, slow log (redacted; see README), Prometheus |
  *
  * The API is a hono app ({@linkcode apiApp}); each route group lives in
@@ -55,6 +56,7 @@ import { tableRoutes } from "./http/tables.ts";
 import { rollupRoutes } from "./http/rollups.ts";
 import { logRoutes } from "./http/logs.ts";
 import { chartRoutes } from "./http/chart.ts";
+import { timeSeriesRoutes } from "./http/timeseries.ts";
 import { uiRoutes } from "./http/ui.ts";
 
 /** Options of {@linkcode serve}. */
@@ -102,6 +104,7 @@ export function apiApp(state: ApiState): Hono<ApiEnv> {
     app.route("/", group);
   }
   app.route("/", chartRoutes(state));
+  app.route("/", timeSeriesRoutes(state));
   app.notFound((c) => {
     const e = new OlapError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, {
       hint: "see GET / for the UI, POST /query for SQL",
