@@ -25,10 +25,15 @@ import { compareSoda, runSoda, SODA_CHECKS, sodaPython } from "./peers/soda/soda
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { rows: { type: "string", default: "10000000" }, runs: { type: "string", default: "3" } },
+  options: {
+    rows: { type: "string", default: "10000000" },
+    runs: { type: "string", default: "3" },
+    peers: { type: "string", default: "gx,soda" },
+  },
 });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
+const peers = new Set(String(values.peers).split(","));
 const TIME = "/usr/bin/time";
 
 const median = (xs: number[]) => {
@@ -98,111 +103,128 @@ try {
 const suite = paritySuite(rows);
 const suitePath = `${dir}/parity_suite.json`;
 await Deno.writeTextFile(suitePath, JSON.stringify(suite, null, 2));
-const { python, installSeconds } = await gxPython();
-if (installSeconds > 1) console.error(`Great Expectations venv installed in ${installSeconds.toFixed(0)} s`);
-
-const ours: { wallS: number; maxRssKb: number; cpuS: number }[] = [];
-const gxs: { wallS: number; validateS: number; maxRssKb: number; cpuS: number }[] = [];
-let lastOurs: ExpectationResult[] = [], lastGx: ExpectationResult[] = [];
-for (let i = 0; i < runs; i++) {
-  const o = await runOurs(path, suitePath);
-  ours.push({ wallS: o.wallS, maxRssKb: o.maxRssKb, cpuS: o.cpuS });
-  lastOurs = o.results;
-  const g = await runGx(python, path, suite, TIME);
-  gxs.push({ wallS: g.wallS, validateS: g.timing.validate_s, maxRssKb: g.maxRssKb ?? 0, cpuS: g.cpuS ?? 0 });
-  lastGx = g.results;
-  console.error(
-    `run ${i + 1}: dq-validate ${o.wallS.toFixed(2)} s, GX ${g.wallS.toFixed(2)} s (validate ${
-      g.timing.validate_s.toFixed(2)
-    } s)`,
-  );
-}
-const table = compareRuns(lastOurs, lastGx);
-console.log(parityTable(table));
-const mismatches = table.filter((r) => !r.equal);
-const oursS = median(ours.map((o) => o.wallS));
-const gxS = median(gxs.map((g) => g.wallS));
-const gxValidateS = median(gxs.map((g) => g.validateS));
-const oursCpu = median(ours.map((o) => o.cpuS));
-const gxCpu = median(gxs.map((g) => g.cpuS));
-const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-const summary = {
+let summary: Record<string, unknown> = {
   rows,
-  expectations: suite.expectations.length,
-  runs,
-  machine: `${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
-  command: `deno task bench:quality --rows ${rows} --runs ${runs}`,
-  mismatches: mismatches.length,
-  load_average_at_end: load,
-  dq_validate: {
-    median_wall_s: oursS,
-    median_cpu_s: oursCpu,
-    median_peak_rss_mb: median(ours.map((o) => o.maxRssKb)) / 1024,
-  },
-  great_expectations: {
-    version: "1.24.1 (pandas)",
-    median_wall_s: gxS,
-    median_cpu_s: gxCpu,
-    median_validate_s: gxValidateS,
-    median_peak_rss_mb: median(gxs.map((g) => g.maxRssKb)) / 1024,
-  },
-  speedup_wall: gxS / oursS,
-  speedup_cpu: gxCpu / oursCpu,
-  speedup_vs_gx_validate_only: gxValidateS / oursS,
+  command: `deno task bench:quality --rows ${rows} --runs ${runs} --peers ${values.peers}`,
 };
-console.log(
-  `\n${rows} rows, ${suite.expectations.length} expectations, median of ${runs}:` +
-    `\n  dq-validate          ${oursS.toFixed(2)} s wall (process start to exit), peak RSS ${
-      summary.dq_validate.median_peak_rss_mb.toFixed(0)
-    } MB` +
-    `\n  Great Expectations   ${gxS.toFixed(2)} s wall (${gxValidateS.toFixed(2)} s in batch.validate), peak RSS ${
-      summary.great_expectations.median_peak_rss_mb.toFixed(0)
-    } MB` +
-    `\n  CPU (user+sys)       dq-validate ${oursCpu.toFixed(1)} s, GX ${gxCpu.toFixed(1)} s (load average ${load})` +
-    `\n  ratio                ${summary.speedup_wall.toFixed(1)}× (wall), ${summary.speedup_cpu.toFixed(1)}× (CPU), ${
-      summary.speedup_vs_gx_validate_only.toFixed(1)
-    }× (GX validate only vs dq-validate wall)` +
-    `\n  parity               ${table.length - mismatches.length}/${table.length} expectations equal`,
-);
-// Soda Core, if it installs and runs here: the same SodaCL lines through Soda's DuckDB source and our shorthand.
-let soda: Record<string, unknown> = { ran: false };
-try {
-  const sodaPy = await sodaPython();
-  const sodaSuite = `${dir}/soda_suite.yaml`;
-  await Deno.writeTextFile(sodaSuite, `name: soda_parity\nchecks:\n${SODA_CHECKS.map((c) => `  - ${c}`).join("\n")}\n`);
-  const o = await runOurs(path, sodaSuite);
-  const sres = await runSoda(sodaPy, path, TIME);
-  const cmp = compareSoda(o.results, sres.checks);
-  for (const c of cmp) {
-    console.log(
-      `${c.equal ? "=" : "≠"} ${c.check.padEnd(36)} ours ${JSON.stringify(c.ours)}  soda ${JSON.stringify(c.soda)}`,
+let mismatchCount = 0;
+if (peers.has("gx")) {
+  const { python, installSeconds } = await gxPython();
+  if (installSeconds > 1) console.error(`Great Expectations venv installed in ${installSeconds.toFixed(0)} s`);
+
+  const ours: { wallS: number; maxRssKb: number; cpuS: number }[] = [];
+  const gxs: { wallS: number; validateS: number; maxRssKb: number; cpuS: number }[] = [];
+  let lastOurs: ExpectationResult[] = [], lastGx: ExpectationResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    const o = await runOurs(path, suitePath);
+    ours.push({ wallS: o.wallS, maxRssKb: o.maxRssKb, cpuS: o.cpuS });
+    lastOurs = o.results;
+    const g = await runGx(python, path, suite, TIME);
+    gxs.push({ wallS: g.wallS, validateS: g.timing.validate_s, maxRssKb: g.maxRssKb ?? 0, cpuS: g.cpuS ?? 0 });
+    lastGx = g.results;
+    console.error(
+      `run ${i + 1}: dq-validate ${o.wallS.toFixed(2)} s, GX ${g.wallS.toFixed(2)} s (validate ${
+        g.timing.validate_s.toFixed(2)
+      } s)`,
     );
   }
-  soda = {
-    ran: true,
-    checks: cmp.length,
-    equal: cmp.filter((c) => c.equal).length,
-    dq_validate: { wall_s: o.wallS, cpu_s: o.cpuS, peak_rss_mb: o.maxRssKb / 1024 },
-    soda_core: {
-      version: "soda-core-duckdb 3.5.6",
-      wall_s: sres.wallS,
-      cpu_s: sres.cpuS,
-      peak_rss_mb: sres.maxRssKb / 1024,
+  const table = compareRuns(lastOurs, lastGx);
+  console.log(parityTable(table));
+  const mismatches = table.filter((r) => !r.equal);
+  const oursS = median(ours.map((o) => o.wallS));
+  const gxS = median(gxs.map((g) => g.wallS));
+  const gxValidateS = median(gxs.map((g) => g.validateS));
+  const oursCpu = median(ours.map((o) => o.cpuS));
+  const gxCpu = median(gxs.map((g) => g.cpuS));
+  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+  const gxSummary = {
+    rows,
+    expectations: suite.expectations.length,
+    runs,
+    machine: `${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
+    command: `deno task bench:quality --rows ${rows} --runs ${runs}`,
+    mismatches: mismatches.length,
+    load_average_at_end: load,
+    dq_validate: {
+      median_wall_s: oursS,
+      median_cpu_s: oursCpu,
+      median_peak_rss_mb: median(ours.map((o) => o.maxRssKb)) / 1024,
     },
+    great_expectations: {
+      version: "1.24.1 (pandas)",
+      median_wall_s: gxS,
+      median_cpu_s: gxCpu,
+      median_validate_s: gxValidateS,
+      median_peak_rss_mb: median(gxs.map((g) => g.maxRssKb)) / 1024,
+    },
+    speedup_wall: gxS / oursS,
+    speedup_cpu: gxCpu / oursCpu,
+    speedup_vs_gx_validate_only: gxValidateS / oursS,
   };
   console.log(
-    `Soda Core (${cmp.length} checks, one run): dq-validate ${o.cpuS.toFixed(1)} s CPU / ${
-      o.wallS.toFixed(1)
-    } s wall, Soda ${sres.cpuS.toFixed(1)} s CPU / ${sres.wallS.toFixed(1)} s wall`,
+    `\n${rows} rows, ${suite.expectations.length} expectations, median of ${runs}:` +
+      `\n  dq-validate          ${oursS.toFixed(2)} s wall (process start to exit), peak RSS ${
+        gxSummary.dq_validate.median_peak_rss_mb.toFixed(0)
+      } MB` +
+      `\n  Great Expectations   ${gxS.toFixed(2)} s wall (${gxValidateS.toFixed(2)} s in batch.validate), peak RSS ${
+        gxSummary.great_expectations.median_peak_rss_mb.toFixed(0)
+      } MB` +
+      `\n  CPU (user+sys)       dq-validate ${oursCpu.toFixed(1)} s, GX ${gxCpu.toFixed(1)} s (load average ${load})` +
+      `\n  ratio                ${gxSummary.speedup_wall.toFixed(1)}× (wall), ${
+        gxSummary.speedup_cpu.toFixed(1)
+      }× (CPU), ${gxSummary.speedup_vs_gx_validate_only.toFixed(1)}× (GX validate only vs dq-validate wall)` +
+      `\n  parity               ${table.length - mismatches.length}/${table.length} expectations equal`,
   );
-} catch (err) {
-  soda = { ran: false, reason: (err as Error).message.split("\n")[0] };
-  console.log(`Soda Core not run: ${soda.reason}`);
+  summary = gxSummary;
+  mismatchCount = mismatches.length;
 }
-(summary as Record<string, unknown>).soda = soda;
+// Soda Core, if it installs and runs here: the same SodaCL lines through Soda's DuckDB source and our shorthand.
+let soda: Record<string, unknown> = { ran: false };
+if (peers.has("soda")) {
+  try {
+    const sodaPy = await sodaPython();
+    const sodaSuite = `${dir}/soda_suite.yaml`;
+    await Deno.writeTextFile(
+      sodaSuite,
+      `name: soda_parity\nchecks:\n${SODA_CHECKS.map((c) => `  - ${c}`).join("\n")}\n`,
+    );
+    const o = await runOurs(path, sodaSuite);
+    const sres = await runSoda(sodaPy, path, TIME);
+    const cmp = compareSoda(o.results, sres.checks);
+    for (const c of cmp) {
+      console.log(
+        `${c.equal ? "=" : "≠"} ${c.check.padEnd(36)} ours ${JSON.stringify(c.ours)}  soda ${JSON.stringify(c.soda)}`,
+      );
+    }
+    soda = {
+      ran: true,
+      checks: cmp.length,
+      equal: cmp.filter((c) => c.equal).length,
+      dq_validate: { wall_s: o.wallS, cpu_s: o.cpuS, peak_rss_mb: o.maxRssKb / 1024 },
+      soda_core: {
+        version: "soda-core-duckdb 3.5.6",
+        wall_s: sres.wallS,
+        cpu_s: sres.cpuS,
+        peak_rss_mb: sres.maxRssKb / 1024,
+      },
+    };
+    console.log(
+      `Soda Core (${cmp.length} checks, one run): dq-validate ${o.cpuS.toFixed(1)} s CPU / ${
+        o.wallS.toFixed(1)
+      } s wall, Soda ${sres.cpuS.toFixed(1)} s CPU / ${sres.wallS.toFixed(1)} s wall`,
+    );
+  } catch (err) {
+    soda = { ran: false, reason: (err as Error).message.split("\n")[0] };
+    console.log(`Soda Core not run: ${soda.reason}`);
+  }
+}
+summary.soda = soda;
 await Deno.mkdir("bench/results", { recursive: true });
-await Deno.writeTextFile("bench/results/quality.json", JSON.stringify(summary, null, 2) + "\n");
-if (mismatches.length) {
-  console.error(`${mismatches.length} expectation(s) differ from Great Expectations`);
+await Deno.writeTextFile(
+  `bench/results/${peers.has("gx") ? "quality" : "quality_soda"}.json`,
+  JSON.stringify(summary, null, 2) + "\n",
+);
+if (mismatchCount) {
+  console.error(`${mismatchCount} expectation(s) differ from Great Expectations`);
   Deno.exit(1);
 }
