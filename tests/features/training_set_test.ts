@@ -130,8 +130,9 @@ Deno.test({
           const r = await cli(...args, "--output", out);
           assert.notEqual(r.code, 0, args.join(" "));
           assert.match(r.stderr, re);
-          // (Deno's own "Blocking waiting for file lock" lines appear when other processes hold its cache.)
-          const lines = r.stderr.trim().split("\n").filter((l) => !/Blocking.*file lock/.test(l));
+          // (Deno's own "Blocking waiting for file lock" lines appear when other processes hold its cache; --repo adds
+          // the development-mode note.)
+          const lines = r.stderr.trim().split("\n").filter((l) => !/Blocking.*file lock|^development mode:/.test(l));
           assert.equal(lines.length, 1, r.stderr);
           await assert.rejects(Deno.stat(out));
         }
