@@ -16,7 +16,7 @@ Deno.test("spark process: partitioned output equal to DuckDB's on the same raw e
     const out = `${dir}/events`;
     const r = await processEvents(spark, { input: gen.events, products: gen.products, output: out, partitions: 4 });
 
-    await t.step("rows and folders", async () => {
+    await t.step("rows and folders", () => {
       assert.equal(r.rawRows, 20_000);
       assert.ok(r.cleanRows < r.rawRows && r.cleanRows > 19_000, `clean rows ${r.cleanRows}`);
       const dates = [...Deno.readDirSync(out)].filter((e) => e.isDirectory).map((e) => e.name).sort();
