@@ -145,6 +145,7 @@ async function runOurs(name: string, items: Item[], params: Record<string, unkno
   if (IN_PROCESS) {
     const t = performance.now();
     for (const it of items) {
+      await new Promise((r) => setTimeout(r, 0)); // let the peers' start-up and timers run between fits
       try {
         const model = createForecaster(name, params);
         await model.fit(it.train, { season: it.m });
@@ -231,10 +232,20 @@ async function runCli(combination: string, items: Item[], dir: string): Promise<
   return { impl: "mercury", model: name, forecasts, seconds };
 }
 
-/** Runs `cmd`, stopping it after --peer-timeout seconds (what it wrote so far is still scored). */
+/**
+ * Runs `cmd` in a session of its own (`setsid`), stopping its whole process group after --peer-timeout seconds, so
+ * forked workers (R's mclapply) stop too; what it wrote so far is still scored.
+ */
 async function runPeer(cmd: string, cmdArgs: string[]): Promise<void> {
-  const child = new Deno.Command(cmd, { args: cmdArgs, stdout: "inherit", stderr: "inherit" }).spawn();
-  const timer = PEER_TIMEOUT > 0 ? setTimeout(() => child.kill("SIGTERM"), PEER_TIMEOUT * 1000) : undefined;
+  const child = new Deno.Command("setsid", { args: [cmd, ...cmdArgs], stdout: "inherit", stderr: "inherit" }).spawn();
+  const stop = () => {
+    try {
+      Deno.kill(-child.pid, "SIGTERM");
+    } catch {
+      child.kill("SIGTERM");
+    }
+  };
+  const timer = PEER_TIMEOUT > 0 ? setTimeout(stop, PEER_TIMEOUT * 1000) : undefined;
   const s = await child.status;
   clearTimeout(timer);
   if (s.code !== 0) console.error(`  ${cmd} exited ${s.code}; scoring what finished`);

@@ -17,7 +17,10 @@ wanted = (sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else "AutoETS,AutoThe
 prophet_limit = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 
 # Stopped by the bench (--peer-timeout): take the worker processes down too; OUT already holds what finished.
-os.setpgrp()
+try:
+    os.setpgrp()
+except PermissionError:  # already a session leader (the bench starts peers with setsid)
+    pass
 
 
 def _stop(sig, frame):
