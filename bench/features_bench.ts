@@ -23,7 +23,15 @@
  */
 import { resolveEndpoints } from "@mercury/core";
 import { openDuckDB } from "@mercury/core/services/duckdb";
-import { historicalSql, OfflineStore, onlinePrefix, openFeatureStore, RedisOnlineStore } from "@mercury/features";
+import {
+  getHistoricalFeatures,
+  historicalSql,
+  OfflineStore,
+  onlinePrefix,
+  openFeatureStore,
+  RedisOnlineStore,
+  writeTrainingSet,
+} from "@mercury/features";
 import { featureServerClient } from "@mercury/features/grpc";
 import { ensureVenv } from "../tasks/python.ts";
 import { benchRepo, MAT_FEATURES, PIT_FEATURES, WIDE_FEATURES } from "./features_repo.ts";
@@ -516,7 +524,77 @@ try {
     ) {
       throw new Error(`training sets differ: ${JSON.stringify(check)}`);
     }
+    // The front door (writeTrainingSet: the PIT join written by DuckDB straight to Parquet) against a plain DuckDB
+    // ASOF join written the same way, over the same computed view Parquet (run 1's), alternating; then the JS-rows
+    // path (getHistoricalFeatures) for the record. Rows of the two Parquet files are compared value by value.
+    const frontDoor = await (async () => {
+      const db = await openDuckDB({ config: { threads: "2" } });
+      const store = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/pit_offline_0` });
+      const ent = `read_parquet('${dir}/entities.parquet')`;
+      const rels = await Promise.all([1, 2, 3].map((v) => store.relation(`fv${v}`)));
+      const ttl = 3 * 86_400;
+      const plainSql = `select e.entity_id, e.event_timestamp, ${
+        [1, 2, 3].flatMap((v) =>
+          PIT_FEATURES(v).map((f) =>
+            `case when a${v}.event_timestamp >= e.event_timestamp - interval ${ttl} seconds then a${v}.${f} end as ${f}`
+          )
+        ).join(", ")
+      } from ${ent} e ${
+        [1, 2, 3].map((v) =>
+          `asof left join (select entity_id, event_timestamp, ${PIT_FEATURES(v).join(", ")} from ${rels[v - 1]}) a${v}
+           on e.entity_id = a${v}.entity_id and e.event_timestamp >= a${v}.event_timestamp`
+        ).join(" ")
+      }`;
+      const front: number[] = [], plain: number[] = [], jsRows: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        let t0 = performance.now();
+        await writeTrainingSet(store, { relation: ent }, refs, `${dir}/front_door.parquet`);
+        front.push((performance.now() - t0) / 1000);
+        t0 = performance.now();
+        await db.connection.run(`copy (${plainSql}) to '${dir}/plain_asof.parquet' (format parquet)`);
+        plain.push((performance.now() - t0) / 1000);
+        log(`front door ${front.at(-1)!.toFixed(2)} s, plain ASOF ${plain.at(-1)!.toFixed(2)} s`);
+      }
+      for (let r = 0; r < Math.min(RUNS, 2); r++) {
+        const t0 = performance.now();
+        await getHistoricalFeatures(store, { relation: ent }, refs);
+        jsRows.push((performance.now() - t0) / 1000);
+      }
+      const cols = refs.map((x) => x.split(":")[1]!);
+      const c = await db.connection.runAndReadAll(`
+        with m as (select * from read_parquet('${dir}/front_door.parquet')),
+             p as (select * from read_parquet('${dir}/plain_asof.parquet'))
+        select (select count(*) from m) as front_rows, (select count(*) from p) as plain_rows,
+          (select count(*) from m join p using (entity_id, event_timestamp)) as matched,
+          (select count(*) from m join p using (entity_id, event_timestamp) where ${
+        cols.map((x) => `m.${x} is distinct from p.${x}`).join(" or ")
+      }) as differing,
+          (select count(*) from m where ${
+        cols.map((x) => `${x} is not null`).join(" or ")
+      }) as front_rows_with_values`);
+      const check = Object.fromEntries(Object.entries(c.getRowObjectsJS()[0]!).map(([k, v]) => [k, Number(v)]));
+      db.close();
+      if (check.differing !== 0 || check.matched !== check.plain_rows || check.front_rows !== check.plain_rows) {
+        throw new Error(`front door and plain ASOF differ: ${JSON.stringify(check)}`);
+      }
+      log(`front door check: ${JSON.stringify(check)}`);
+      return {
+        frontDoorSeconds: median(front),
+        plainAsofSeconds: median(plain),
+        frontDoorOverPlain: median(front) / median(plain),
+        jsRowsSeconds: median(jsRows),
+        jsRowsOverPlain: median(jsRows) / median(plain),
+        check,
+        runs: { front, plain, jsRows },
+      };
+    })();
+    log(
+      `training set front door / plain DuckDB ASOF: ${frontDoor.frontDoorOverPlain.toFixed(2)}× (JS rows ${
+        frontDoor.jsRowsOverPlain.toFixed(2)
+      }×)`,
+    );
     result.trainingSet = {
+      frontDoor,
       mercurySeconds: median(mercuryTimes),
       mercuryComputeSeconds: median(computeTimes),
       mercuryJoinSeconds: median(mercuryTimes) - median(computeTimes),
