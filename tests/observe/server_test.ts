@@ -262,6 +262,14 @@ Deno.test("observe server: registry → predictions → PostgreSQL/Kafka → lab
         }], {
           now: () => now,
           onFiring: async (_rule, e) => {
+            // Retraining reads stored predictions: wait until the drifted ones are in PostgreSQL.
+            for (let i = 0; i < 300; i++) {
+              const [c] = await pg.sql`select count(*)::int as n from observe.predictions where id like ${
+                suffix + "-d%"
+              }`;
+              if (c!.n === 600) break;
+              await new Promise((r) => setTimeout(r, 100));
+            }
             const r = await retrain({
               sql: pg.sql,
               mlflow,

@@ -59,6 +59,9 @@ export async function deploy(args: CommandArgs, ctx: CommandContext): Promise<vo
         .catch(() => {}),
     onFiring: async (rule, e) => {
       if (!rule.retrain) return;
+      // Retraining joins stored predictions with their labels: store what is still queued first.
+      // (bounded: a sink that is down must not hold the alert loop).
+      await Promise.race([server.log.drain().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
       const r = await retrain({ sql: pg.sql, mlflow, model: e.model, reason: `${rule.name} firing` }).catch((err) => {
         ctx.print(`retrain ${e.model}: ${(err as Error).message}`);
       });
