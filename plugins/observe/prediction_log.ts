@@ -12,7 +12,7 @@
  * @module
  */
 import type { Sql } from "@mercury/core/services/postgres";
-import type { Registry } from "@mercury/core";
+import { type Registry, withTimeout } from "@mercury/core";
 import type { RecordProducer } from "@mercury/stream";
 
 /** One logged prediction. */
@@ -37,6 +37,8 @@ export interface PredictionLogOptions {
   batchRows?: number;
   /** Flush at least this often (default 50 ms). */
   flushMs?: number;
+  /** Longest wait for one Kafka send before the round moves on and retries later (default 10,000 ms). */
+  kafkaTimeoutMs?: number;
   /** Queue limit (default 2,000,000 rows). */
   maxQueue?: number;
   metrics?: Registry;
@@ -210,7 +212,9 @@ export class PredictionLog {
           r.ts,
         );
       }
-      await k.flush();
+      // Bounded: a send the broker never answers (a connection it closed) must not hold the flush round, which
+      // would stop the PostgreSQL writes and every caller waiting on a flush. Unsent rows stay queued.
+      await withTimeout(k.flush(), this.#o.kafkaTimeoutMs ?? 10_000, "the prediction log's Kafka send");
       this.#kafkaQueue.splice(0, rows.length);
       this.sent += rows.length;
     } catch (err) {
