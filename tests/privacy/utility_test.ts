@@ -33,11 +33,30 @@ Deno.test("utility and DP charts render to SVG; small cells are suppressed", asy
   await c.run(`create table t as select ['a','b','c'][1 + i % 3] as k, ['x','y'][1 + i % 2] as j,
     (date '2026-01-01' + (i % 10)::int) as d from range(6000) r(i)`);
   await c.run(`insert into t values ('rare', 'x', date '2026-01-01')`);
-  const h = await dpCounts(c, "select k as x from t", { epsilon: 1, x: ["a", "b", "c", "rare", "none"] });
+  // A floor far above the noise (P(Laplace(1) ≥ 19) ≈ 3e-9) makes the suppression itself deterministic.
+  const h = await dpCounts(c, "select k as x from t", {
+    epsilon: 1,
+    x: ["a", "b", "c", "rare", "none"],
+    suppressBelow: 20,
+  });
   assert.deepEqual(h.map((x) => x.suppressed), [false, false, false, true, true]);
+  // The default floor is the 95% half-width ln 20/ε ≈ 3: an empty cell passes it when the discrete Laplace
+  // noise is ≥ 3, i.e. with probability e⁻³/(1 + e⁻¹) ≈ 3.6%. Over 600 empty cells the share suppressed is
+  // 0.964 ± 0.008 (one standard error).
+  const empty = await dpCounts(c, "select k as x from t", {
+    epsilon: 1,
+    x: Array.from({ length: 600 }, (_, i) => `none${i}`),
+  });
+  const share = empty.filter((x) => x.suppressed).length / empty.length;
+  assert.ok(share > 0.92 && share < 0.995, `suppressed share ${share}`);
   assert.ok(h.every((x) => x.suppressed || (x.lo! <= x.count! && x.count! <= x.hi!)));
   assert.ok(Math.abs(h[0]!.count! - 2000) < 30);
-  const hm = await dpCounts(c, "select k as x, j as y from t", { epsilon: 1, x: ["a", "b", "rare"], y: ["x", "y"] });
+  const hm = await dpCounts(c, "select k as x, j as y from t", {
+    epsilon: 1,
+    x: ["a", "b", "rare"],
+    y: ["x", "y"],
+    suppressBelow: 20,
+  });
   assert.equal(hm.length, 6);
   assert.ok(hm.filter((x) => x.x === "rare").every((x) => x.suppressed));
   const days = Array.from({ length: 10 }, (_, i) => `2026-01-${String(i + 1).padStart(2, "0")}`);
