@@ -47,6 +47,11 @@ export const manifest = definePlugin({
         explain: { type: "boolean", description: "print the SQL the suite compiles to and run nothing" },
         webhook: { type: "string", description: "POST the run summary to this URL" },
         "no-failing-rows": { type: "boolean", description: "do not write the failing rows' Parquet" },
+        "no-store": {
+          type: "boolean",
+          description: "do not record the run (suite version, results, score, metrics, audit entry) in PostgreSQL",
+        },
+        author: { type: "string", description: "who runs it, for a suite version check saves (default: $USER)" },
       },
       run: lazyRun(() => import("./commands/check.ts"), "check"),
     },

@@ -40,6 +40,7 @@ export type {
   Verdict,
 } from "./expectations/definition.ts";
 export { actionTypes, registerAction, runActions, ValidationFailed, writeAtomic } from "./actions.ts";
+import "./checkpoint_actions.ts";
 export { defineSchema, type FieldSpec, type RowSchema } from "./row_schema.ts";
 export { checkMaterialization, type RecordCheck, validateRecords } from "./hooks.ts";
 export {

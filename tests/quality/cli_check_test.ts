@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { integration, runScript } from "../_helpers.ts";
-
-const CLI = "plugins/quality/cli.ts";
+import { integration } from "../_helpers.ts";
+import { checkArgs, dqProcess, dropSchema, testSchema } from "./_cli.ts";
 
 Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, webhook", integration, async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "quality-cli-" });
+  const schema = testSchema();
+  const run = (argv: string[], script?: string) => dqProcess(schema, argv, script);
   try {
     await Deno.writeTextFile(`${dir}/orders.csv`, "id,email,amount\n1,a@x.org,10\n2,,5\n3,c@x.org,-1\n");
     await Deno.writeTextFile(
@@ -15,27 +16,22 @@ Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, we
       `${dir}/bad.yaml`,
       "name: bad\nexpectations:\n  - expect_column_values_to_not_be_null: {column: email}\n  - expect_column_values_to_be_between: {column: amount, min_value: 0}\n",
     );
+    const csv = `${dir}/orders.csv`;
     await t.step("--help lists the commands", async () => {
-      const r = await runScript(CLI, ["--help"]);
+      const r = await run(["--help"]);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /check\s+validate a source/);
     });
-    await t.step("a passing suite exits 0 and writes the run", async () => {
-      const r = await runScript(CLI, [
-        "check",
-        "--config",
-        `${dir}/good.yaml`,
-        "--source",
-        `${dir}/orders.csv`,
-        "--output",
-        `${dir}/good.json`,
-      ]);
+    await t.step("a passing suite exits 0, writes the run and records it in the store", async () => {
+      const r = await run(checkArgs(`${dir}/good.yaml`, csv, `${dir}/good.json`));
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /PASSED good: 2\/2/);
-      const run = JSON.parse(await Deno.readTextFile(`${dir}/good.json`));
-      assert.equal(run.success, true);
-      assert.equal(run.fingerprint.row_count, 3);
-      assert.match(run.fingerprint.hash, /^[0-9a-f]{64}$/);
+      const out = JSON.parse(await Deno.readTextFile(`${dir}/good.json`));
+      assert.equal(out.success, true);
+      assert.equal(out.fingerprint.row_count, 3);
+      assert.equal(out.suite_version, 1);
+      assert.match(out.fingerprint.hash, /^[0-9a-f]{64}$/);
+      assert.match(r.stdout, new RegExp(`stored: run ${out.run_id} of good v1 \\(${schema}\\)`));
     });
     await t.step("a failing suite exits 1, with the failing rows beside the result and a webhook POST", async () => {
       const got: unknown[] = [];
@@ -44,17 +40,9 @@ Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, we
         return new Response("ok");
       });
       try {
-        const r = await runScript(CLI, [
-          "check",
-          "--config",
-          `${dir}/bad.yaml`,
-          "--source",
-          `${dir}/orders.csv`,
-          "--output",
-          `${dir}/bad.json`,
-          "--webhook",
-          `http://127.0.0.1:${server.addr.port}/hook`,
-        ]);
+        const r = await run(
+          checkArgs(`${dir}/bad.yaml`, csv, `${dir}/bad.json`, "--webhook", `http://127.0.0.1:${server.addr.port}/h`),
+        );
         assert.equal(r.code, 1, r.stderr);
         assert.match(r.stdout, /✗ expect_column_values_to_be_between\(amount\)\s+unexpected 1\/3 e\.g\. \[-1\]/);
         assert.match(r.stdout, /failing rows \(2\): .*bad\.failing\.parquet/);
@@ -66,17 +54,21 @@ Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, we
         await server.shutdown();
       }
     });
+    await t.step("suite actions: write_report renders JUnit beside the run, --no-store records nothing", async () => {
+      await Deno.writeTextFile(
+        `${dir}/acts.yaml`,
+        "name: acts\nmeta:\n  actions:\n    - {type: write_report, path: acts.xml}\n" +
+          "expectations:\n  - expect_column_values_to_be_between: {column: amount, min_value: 0}\n",
+      );
+      const r = await run(checkArgs(`${dir}/acts.yaml`, csv, `${dir}/acts.json`, "--no-store"));
+      assert.equal(r.code, 1, r.stderr);
+      assert.doesNotMatch(r.stdout, /stored:/);
+      assert.match(await Deno.readTextFile(`${dir}/acts.xml`), /<testsuite [^>]*failures="1"/);
+      const h = await run(["history", "--suite", "acts"]);
+      assert.equal(h.stdout.trim(), "no runs of acts");
+    });
     await t.step("--explain prints the SQL and writes nothing", async () => {
-      const r = await runScript(CLI, [
-        "check",
-        "--config",
-        `${dir}/bad.yaml`,
-        "--source",
-        `${dir}/orders.csv`,
-        "--explain",
-        "--output",
-        `${dir}/x.json`,
-      ]);
+      const r = await run(checkArgs(`${dir}/bad.yaml`, csv, `${dir}/x.json`, "--explain"));
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /select count\(\*\) as __n/);
       await assert.rejects(Deno.stat(`${dir}/x.json`));
@@ -88,43 +80,27 @@ Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, we
       );
       await Deno.writeTextFile(`${dir}/broken.yaml`, "expectations: [\n");
       const cases: [string[], number, RegExp][] = [
-        [
-          ["check", "--config", `${dir}/typo.yaml`, "--source", `${dir}/orders.csv`],
-          64,
-          /did you mean "expect_column_values_to_be_unique"/,
-        ],
-        [["check", "--config", `${dir}/broken.yaml`, "--source", `${dir}/orders.csv`], 64, /broken\.yaml:\d+:\d+/],
-        [["check", "--config", `${dir}/bad.yaml`, "--source", `${dir}/missing.csv`], 66, /missing\.csv/],
-        [["check", "--config", `${dir}/nope.yaml`, "--source", `${dir}/orders.csv`], 66, /nope\.yaml/],
-        [
-          ["check", "--config", `${dir}/bad.yaml`, "--source", "postgres://mercury@127.0.0.1:1/mercury?table=public.t"],
-          69,
-          /127\.0\.0\.1:1/,
-        ],
-        [["check", "--source", `${dir}/orders.csv`], 64, /--config/],
+        [checkArgs(`${dir}/typo.yaml`, csv), 64, /did you mean "expect_column_values_to_be_unique"/],
+        [checkArgs(`${dir}/broken.yaml`, csv), 64, /broken\.yaml:\d+:\d+/],
+        [checkArgs(`${dir}/bad.yaml`, `${dir}/missing.csv`), 66, /missing\.csv/],
+        [checkArgs(`${dir}/nope.yaml`, csv), 66, /nope\.yaml/],
+        [checkArgs(`${dir}/bad.yaml`, "postgres://mercury@127.0.0.1:1/mercury?table=public.t"), 69, /127\.0\.0\.1:1/],
+        [["check", "--source", csv], 64, /--config/],
       ];
       for (const [args, code, re] of cases) {
-        const r = await runScript(CLI, args);
+        const r = await run(args);
         assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
         assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
         assert.match(r.stderr, re);
       }
     });
     await t.step("deno task mercury quality check runs the same command", async () => {
-      const r = await runScript("tasks/mercury.ts", [
-        "quality",
-        "check",
-        "--config",
-        `${dir}/good.yaml`,
-        "--source",
-        `${dir}/orders.csv`,
-        "--output",
-        `${dir}/m.json`,
-      ]);
+      const r = await run(["quality", ...checkArgs(`${dir}/good.yaml`, csv, `${dir}/m.json`)], "tasks/mercury.ts");
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /PASSED good/);
     });
   } finally {
+    await dropSchema(schema);
     await Deno.remove(dir, { recursive: true });
   }
 });
