@@ -19,17 +19,63 @@ export const SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafk
 export const CORE_SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka"];
 
 /**
+ * Added to every port of the native launcher: `MERCURY_PORT_OFFSET` (an
+ * integer 0–5000, default 0). Two checkouts on one machine — a working copy
+ * and a fresh clone under CI — each run their own services side by side when
+ * one sets, say, `MERCURY_PORT_OFFSET=1000`. A malformed value is refused
+ * with a {@linkcode MercuryError} naming the variable.
+ *
+ * @example
+ * ```ts
+ * import { portOffset } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(portOffset(() => "1000"), 1000);
+ * assert.equal(portOffset(() => undefined), 0);
+ * assert.throws(() => portOffset(() => "-3"), /MERCURY_PORT_OFFSET/);
+ * ```
+ */
+export function portOffset(env: (name: string) => string | undefined = readEnv): number {
+  const raw = env("MERCURY_PORT_OFFSET")?.trim();
+  if (raw === undefined || raw === "") return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 5000) {
+    throw new MercuryError("config", `MERCURY_PORT_OFFSET must be an integer from 0 to 5000, got "${raw}"`, {
+      where: "MERCURY_PORT_OFFSET",
+      hint: "e.g. MERCURY_PORT_OFFSET=1000 moves PostgreSQL to 56432, Kafka to 60092",
+    });
+  }
+  return n;
+}
+
+/** `Deno.env.get`, or nothing where environment access is not granted. */
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+const OFFSET = portOffset();
+
+/**
  * Loopback ports of the native launcher. They differ from the usual 5432, 6379
- * and 9092 so a server already running on the machine is left alone.
+ * and 9092 so a server already running on the machine is left alone; all move
+ * by {@linkcode portOffset}.
  */
 export const DEFAULT_PORTS = {
-  postgres: 55432,
-  redis: 56379,
-  kafka: 59092,
-  kafkaController: 59093,
-  mlflow: 55000,
-  prometheus: 59090,
-  spark: 55002,
+  postgres: 55432 + OFFSET,
+  redis: 56379 + OFFSET,
+  kafka: 59092 + OFFSET,
+  kafkaController: 59093 + OFFSET,
+  mlflow: 55000 + OFFSET,
+  prometheus: 59090 + OFFSET,
+  spark: 55002 + OFFSET,
+  sparkDriverUi: 54040 + OFFSET,
+  sparkMaster: 57077 + OFFSET,
+  sparkMasterUi: 58080 + OFFSET,
+  sparkWorkerUi: [58081 + OFFSET, 58082 + OFFSET],
 } as const;
 
 /** Environment variables that name an endpoint; a set one wins over everything. */

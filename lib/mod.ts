@@ -32,6 +32,7 @@ export {
   type EndpointSource,
   ENV_VARS,
   parseBrokers,
+  portOffset,
   projectRoot,
   readServicesFile,
   redact,

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { MercuryError } from "@mercury/core";
+import { DEFAULT_PORTS, MercuryError } from "@mercury/core";
 import { alive, aptInstall, onPath, run, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
 import { fetchJars } from "./_maven.ts";
 import { type NativeService, servicePaths } from "./native.ts";
@@ -21,11 +21,11 @@ import type { HealthReport } from "@mercury/core";
 
 /** Loopback ports of the native Spark cluster. */
 export const SPARK_PORTS = {
-  connect: 55002,
-  driverUi: 54040,
-  master: 57077,
-  masterUi: 58080,
-  workerUi: [58081, 58082],
+  connect: DEFAULT_PORTS.spark,
+  driverUi: DEFAULT_PORTS.sparkDriverUi,
+  master: DEFAULT_PORTS.sparkMaster,
+  masterUi: DEFAULT_PORTS.sparkMasterUi,
+  workerUi: DEFAULT_PORTS.sparkWorkerUi,
 } as const;
 
 /** What services.json records for Spark. */

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { projectRoot, resolveEndpoints } from "@mercury/core";
+import { DEFAULT_PORTS, projectRoot, resolveEndpoints } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { sleep } from "@mercury/core/retry";
 import { churnData, logModel, MlflowClient, ObserveServer, setupSchema, trainModel } from "@mercury/observe";
@@ -39,8 +39,8 @@ Deno.test("services: mlflow and prometheus are up, recorded, and started by a pl
   const rows = await l.status(["mlflow", "prometheus"]);
   for (const r of rows) assert.ok(r.health.ok, `${r.service}: ${r.health.detail}`);
   const eps = resolveEndpoints();
-  assert.equal(eps.mlflow.url, "http://127.0.0.1:55000");
-  assert.equal(eps.prometheus.url, "http://127.0.0.1:59090");
+  assert.equal(eps.mlflow.url, `http://127.0.0.1:${DEFAULT_PORTS.mlflow}`);
+  assert.equal(eps.prometheus.url, `http://127.0.0.1:${DEFAULT_PORTS.prometheus}`);
   const plain = await plainUpServices(root);
   assert.ok(plain.includes("mlflow") && plain.includes("prometheus"), plain.join(","));
   assert.deepEqual(plain.slice(0, 3), ["postgres", "redis", "kafka"]);

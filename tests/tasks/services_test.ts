@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MercuryError } from "@mercury/core";
+import { DEFAULT_PORTS, MercuryError } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
 import { Launcher, plainUpServices } from "../../tasks/services/launcher.ts";
@@ -63,8 +63,8 @@ Deno.test({
     }
     assert.match(r.stdout, /timescaledb: (available|not available)/);
     const file = JSON.parse(Deno.readTextFileSync(".mercury/services.json"));
-    assert.equal(file.kafka.brokers[0], "127.0.0.1:59092");
-    assert.match(file.postgres.url, /^postgres:\/\/mercury@127\.0\.0\.1:55432\/mercury$/);
+    assert.equal(file.kafka.brokers[0], `127.0.0.1:${DEFAULT_PORTS.kafka}`);
+    assert.equal(file.postgres.url, `postgres://mercury@127.0.0.1:${DEFAULT_PORTS.postgres}/mercury`);
   },
 });
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
-import { MercuryError, resolveEndpoints } from "@mercury/core";
+import { DEFAULT_PORTS, MercuryError, resolveEndpoints } from "@mercury/core";
 import { readServicesFile, servicesFilePath } from "@mercury/core";
 import { analyze, DEFAULT_PRICES } from "../analyze/analysis.ts";
 import { fetchApplication, listApplications } from "../analyze/rest.ts";
@@ -18,7 +18,7 @@ export function restBase(explicit?: string): string {
   const file = readServicesFile(servicesFilePath());
   if (file.spark?.rest) return file.spark.rest;
   const host = /^sc:\/\/([^:/]+)/.exec(resolveEndpoints().spark.remote)?.[1] ?? "127.0.0.1";
-  return `http://${host}:54040/api/v1`;
+  return `http://${host}:${DEFAULT_PORTS.sparkDriverUi}/api/v1`;
 }
 
 /** Runs `spark analyze --job-id app-… [--tag T] [--jobs 1,2] [--html FILE]`. */
