@@ -77,6 +77,15 @@ export const manifest = definePlugin({
       options: {
         epsilon: { type: "number", description: "set the ε budget" },
         delta: { type: "number", description: "with --epsilon: the δ budget (default 1e-6)" },
+        composition: {
+          type: "enum",
+          choices: ["basic", "zcdp"],
+          description: "with --epsilon: how queries compose (default basic; zcdp fits more Gaussian/small answers)",
+        },
+        "approx-delta": {
+          type: "number",
+          description: "with --composition zcdp: δ kept for (ε, δ) answers (default δ/2)",
+        },
         analyst: {
           type: "string",
           value: "NAME",

@@ -42,9 +42,18 @@ export {
   rdpToEpsilon,
 } from "./accounting/rdp.ts";
 export { advancedComposition, basicComposition, type EpsDelta } from "./accounting/composition.ts";
-export { gaussianRho, pureToRho, sigmaForRho, zcdpToEpsilon } from "./accounting/zcdp.ts";
+export { gaussianRho, pureToRho, rhoForEpsilon, sigmaForRho, zcdpToEpsilon } from "./accounting/zcdp.ts";
 export { PrivacyLossDistribution } from "./accounting/pld.ts";
-export { type Budget, type BudgetState, type Charge, Ledger, type LedgerEntry } from "./ledger.ts";
+export {
+  type Budget,
+  type BudgetState,
+  type Charge,
+  chargeCost,
+  type Composition,
+  type CostPart,
+  Ledger,
+  type LedgerEntry,
+} from "./ledger.ts";
 export { type DpAnswer, dpQuery, type DpQueryOptions, type DpValue } from "./dpsql/query.ts";
 export { analyzeTable, type ColumnSummary, privateBounds, type TableSummary } from "./analyze.ts";
 export { epsilonForError, utilityChart, utilityCurve, type UtilityPoint } from "./utility.ts";

@@ -67,3 +67,20 @@ export function zcdpToEpsilon(rho: number, delta: number): { epsilon: number; or
   const order = (lo + hi) / 2;
   return { epsilon: Math.max(0, f(order)), order };
 }
+
+/**
+ * The largest ρ whose conversion ({@link zcdpToEpsilon}) stays within
+ * (ε, δ): bisection on ρ (the converted ε grows with ρ), to relative 1e-12,
+ * rounded down so that the result never converts above ε.
+ */
+export function rhoForEpsilon(epsilon: number, delta: number): number {
+  if (!(Number.isFinite(epsilon) && epsilon > 0)) throw new RangeError(`epsilon must be > 0, got ${epsilon}`);
+  if (!(delta > 0 && delta < 1)) throw new RangeError(`delta must lie in (0, 1), got ${delta}`);
+  let lo = 0, hi = epsilon; // ρ-zCDP implies (ρ + 2√(ρ ln 1/δ), δ): ε ≥ ρ, so ρ ≤ ε
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (zcdpToEpsilon(mid, delta).epsilon > epsilon) hi = mid;
+    else lo = mid;
+  }
+  return lo;
+}

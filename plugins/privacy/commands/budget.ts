@@ -1,5 +1,5 @@
 /**
- * `privacy budget <dataset> [--epsilon E --delta D] [--analyst A]`: sets a
+ * `privacy budget <dataset> [--epsilon E --delta D] [--composition basic|zcdp] [--analyst A]`: sets a
  * budget in the PostgreSQL ledger when ε is given, then shows the data set's
  * budgets, what is spent and its last queries.
  *
@@ -22,7 +22,18 @@ export async function budget(args: CommandArgs, ctx: CommandContext): Promise<nu
   const v = args.values;
   if (v.epsilon !== undefined) {
     const analyst = v.analyst === undefined ? "*" : String(v.analyst);
-    await ledger.setBudget(dataset, { epsilon: Number(v.epsilon), delta: Number(v.delta ?? 1e-6) }, analyst);
+    const composition = String(v.composition ?? "basic");
+    if (composition !== "basic" && composition !== "zcdp") {
+      throw new MercuryError("usage", `--composition must be basic or zcdp, got '${composition}'`, {
+        hint: "zcdp fits more Gaussian or many small answers into the same (ε, δ); basic suits a few large ones",
+      });
+    }
+    await ledger.setBudget(dataset, {
+      epsilon: Number(v.epsilon),
+      delta: Number(v.delta ?? 1e-6),
+      composition,
+      ...(v["approx-delta"] !== undefined ? { approxDelta: Number(v["approx-delta"]) } : {}),
+    }, analyst);
   }
   const budgets = await ledger.budgets(dataset);
   if (budgets.length === 0) {
@@ -37,6 +48,9 @@ export async function budget(args: CommandArgs, ctx: CommandContext): Promise<nu
       "ε spent": +b.spentEpsilon.toFixed(9),
       "δ budget": b.delta,
       "δ spent": b.spentDelta,
+      composition: b.composition === "zcdp"
+        ? `zcdp: ρ ${+(b.spentRho ?? 0).toPrecision(4)} of ${+(b.rhoBudget ?? 0).toPrecision(4)}`
+        : "basic",
     })),
     { title: `privacy budget of '${dataset}'` },
   ));

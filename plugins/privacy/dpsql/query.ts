@@ -196,6 +196,15 @@ export async function dpQuery(conn: DuckDBConnection, sql: string, o: DpQueryOpt
     epsilon: o.epsilon,
     delta,
     detail: { measurements, epsilonPerMeasurement: epsEach, privacyUnit: o.privacyUnit ?? null },
+    // For zCDP budgets: each measurement is ε/m-DP; with partition selection one of them also carries δ.
+    parts: delta > 0
+      ? [
+        { kind: "approx", epsilon: epsEach, delta },
+        ...(measurements.length > 1
+          ? [{ kind: "pure" as const, epsilon: epsEach, count: measurements.length - 1 }]
+          : []),
+      ]
+      : [{ kind: "pure", epsilon: epsEach, count: measurements.length }],
   }, run);
   return value;
 }
