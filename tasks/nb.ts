@@ -6,12 +6,25 @@
  * A failing cell fails the task, naming notebook, cell and error; the other
  * notebooks still run and their reports are still written.
  *
+ * Parameters, papermill-style: `-p name=value` (repeatable) and `--params
+ * file.yaml` give values for the names a notebook's `parameters` cell declares;
+ * they are typed from the defaults and injected as a cell after it
+ * (`tasks/notebooks/parameters.ts`). Every run is recorded — parameters, git
+ * commit and dirty state, Deno, the lock hash, service versions and modes,
+ * seeds, start/end and per-cell durations — in `index.json`, the executed
+ * notebook's metadata and the report's footer. `--compare A B` lists what
+ * differs between two executed notebooks (`tasks/notebooks/compare.ts`).
+ *
  * @module
  */
 import { commandHelp, main, MercuryError, parseCommandArgs, projectRoot, stateDir } from "@mercury/core";
 import type { CommandSpec } from "@mercury/core";
 import { escapeHtml } from "@mercury/core/display";
+import { parse as parseYaml } from "yaml";
 import { ensureJupyter } from "./notebooks/jupyter.ts";
+import { effectiveParameters, injectParameters, type NotebookJson, parsePairs } from "./notebooks/parameters.ts";
+import { type Provenance, provenance, seedsOf } from "./notebooks/provenance.ts";
+import { compareNotebooks, formatDifferences } from "./notebooks/compare.ts";
 import { writeAtomic } from "./services/_process.ts";
 
 /** The outcome of one notebook. */
@@ -27,13 +40,38 @@ export interface NotebookResult {
   error?: string;
   html: string;
   ipynb: string;
+  /** What produced the run and when (absent in indexes written before runs were recorded). */
+  run?: RunRecord;
+}
+
+/** The record of one run, in `index.json` and the executed notebook's metadata. */
+export interface RunRecord extends Provenance {
+  parameters: Record<string, unknown>;
+  /** Names given with -p / --params (the rest are defaults). */
+  injected: string[];
+  seeds: string[];
+  started?: string;
+  ended?: string;
+  /** [1-based cell number, seconds] for each code cell that ran. */
+  cellSeconds: [number, number][];
 }
 
 const spec: CommandSpec = {
   summary: "execute notebooks through Jupyter with the Deno kernel and write HTML reports to reports/",
-  usage: "[name…]",
-  description: "A name matches a notebook file with or without its number and extension: 00-tour, tour.",
+  usage: "[name…] | --compare A.ipynb B.ipynb",
+  description: "A name matches a notebook file with or without its number and extension: 00-tour, tour. " +
+    "-p and --params set the values of a notebook's parameters cell (papermill-style); " +
+    "--compare lists the differences between two executed notebooks.",
   options: {
+    param: { type: "string", short: "p", multiple: true, value: "NAME=VALUE", description: "a parameter value" },
+    params: { type: "string", value: "FILE", description: "parameter values from a YAML or JSON file" },
+    compare: { type: "boolean", description: "compare two executed notebooks (paths or report names) instead" },
+    tolerance: {
+      type: "number",
+      value: "REL",
+      description: "with --compare: relative difference under which numbers count as equal",
+      default: 1e-9,
+    },
     timeout: { type: "int", min: 1, value: "SEC", description: "per-cell timeout in seconds", default: 300 },
     "reports-dir": { type: "string", value: "DIR", description: "where reports go", default: "reports" },
     "notebooks-dir": { type: "string", value: "DIR", description: "where notebooks are", default: "notebooks" },
@@ -61,24 +99,104 @@ export function selectNotebooks(all: string[], names: string[]): string[] {
   });
 }
 
+/** A prepared notebook: the file to execute (a copy with injected parameters, or the notebook) and its record. */
+interface Prepared {
+  file: string;
+  source: string;
+  record: Omit<RunRecord, "cellSeconds">;
+}
+
+/** Reads `--params file.yaml|json` into a record of values; a bad file is a usage error naming it. */
+export function readParamsFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (err) {
+    throw new MercuryError("usage", `cannot read the parameters file ${path}: ${(err as Error).message}`, {
+      where: path,
+      hint: "give a YAML or JSON file of name: value lines",
+    });
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new MercuryError("usage", `${path} is not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
+      where: path,
+      hint: "write one `name: value` per line",
+    });
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== "object" || Array.isArray(data)) {
+    throw new MercuryError("usage", `${path} must map parameter names to values`, {
+      where: path,
+      hint: "write one `name: value` per line",
+    });
+  }
+  return data as Record<string, unknown>;
+}
+
+/** Reads a notebook, injects the given parameters and writes the copy to run; usage errors before anything runs. */
+function prepare(path: string, values: Record<string, unknown>, scratch: string, base: Provenance): Prepared {
+  const name = path.replace(/^.*\//, "");
+  const where = `notebooks/${name}`;
+  let nb: NotebookJson;
+  try {
+    nb = JSON.parse(Deno.readTextFileSync(path));
+  } catch {
+    // execute.py reports an unreadable notebook in its result, as before.
+    return { file: path, source: path, record: { ...base, parameters: {}, injected: [], seeds: [] } };
+  }
+  const injected = injectParameters(nb, values, where);
+  const parameters = effectiveParameters(nb, values);
+  const code = nb.cells.filter((c) => c.cell_type === "code").map((c) =>
+    Array.isArray(c.source) ? c.source.join("") : c.source
+  ).join("\n");
+  const record = { ...base, parameters, injected: Object.keys(values), seeds: seedsOf(code, parameters) };
+  if (injected === nb) return { file: path, source: path, record };
+  Deno.mkdirSync(scratch, { recursive: true });
+  const file = `${scratch}/${name}`;
+  Deno.writeTextFileSync(file, JSON.stringify(injected, null, 1) + "\n");
+  return { file, source: path, record };
+}
+
 /** Runs one notebook through execute.py. */
 async function runNotebook(
   python: string,
   script: string,
-  path: string,
+  prepared: Prepared,
   reports: string,
   timeout: number,
   kernel: string,
 ): Promise<NotebookResult> {
+  const path = prepared.source;
   const name = path.replace(/^.*\//, "").replace(/\.ipynb$/, "");
   const ipynb = `${reports}/${name}.ipynb`;
   const html = `${reports}/${name}.html`;
+  const recordFile = await Deno.makeTempFile({ prefix: "mercury-run-", suffix: ".json" });
+  await Deno.writeTextFile(recordFile, JSON.stringify(prepared.record));
+  const cwd = path.replace(/\/[^/]*$/, "");
   const out = await new Deno.Command(python, {
-    args: [script, path, ipynb, html, "--timeout", String(timeout), "--kernel", kernel, "--deno", Deno.execPath()],
+    args: [
+      script,
+      prepared.file,
+      ipynb,
+      html,
+      "--timeout",
+      String(timeout),
+      "--kernel",
+      kernel,
+      "--deno",
+      Deno.execPath(),
+      "--cwd",
+      cwd,
+      "--record",
+      recordFile,
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).output().finally(() => Deno.remove(recordFile).catch(() => {}));
   const stdout = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
   let parsed: Record<string, unknown>;
   try {
@@ -100,6 +218,12 @@ async function runNotebook(
     error,
     html: `${name}.html`,
     ipynb: `${name}.ipynb`,
+    run: {
+      ...prepared.record,
+      started: parsed.started as string | undefined,
+      ended: parsed.ended as string | undefined,
+      cellSeconds: (parsed.cell_seconds as [number, number][] | undefined) ?? [],
+    },
   };
 }
 
@@ -139,7 +263,14 @@ ${rows}
 export async function runNotebooks(
   root: string,
   names: string[],
-  options: { timeout: number; reportsDir: string; notebooksDir: string; kernel?: string },
+  options: {
+    timeout: number;
+    reportsDir: string;
+    notebooksDir: string;
+    kernel?: string;
+    /** Parameter values for every chosen notebook (from -p and --params). */
+    parameters?: Record<string, unknown>;
+  },
 ): Promise<NotebookResult[]> {
   const nbDir = options.notebooksDir.startsWith("/") ? options.notebooksDir : `${root}/${options.notebooksDir}`;
   const reports = options.reportsDir.startsWith("/") ? options.reportsDir : `${root}/${options.reportsDir}`;
@@ -150,15 +281,19 @@ export async function runNotebooks(
     throw new MercuryError("not_found", `no notebooks folder at ${nbDir}`, { where: nbDir });
   }
   const chosen = selectNotebooks(all, names);
+  // Parameters are checked for every chosen notebook before any of them runs.
+  const base = await provenance(root);
+  const scratch = `${stateDir(root)}/nb-runs/${Deno.pid}`;
+  const prepared = chosen.map((file) => prepare(`${nbDir}/${file}`, options.parameters ?? {}, scratch, base));
   const jupyter = await ensureJupyter(root, stateDir(root));
   await Deno.mkdir(reports, { recursive: true });
   const results: NotebookResult[] = [];
-  for (const file of chosen) {
+  for (const [i, file] of chosen.entries()) {
     console.error(`▶ ${file}`);
     const r = await runNotebook(
       jupyter.python,
       jupyter.executeScript,
-      `${nbDir}/${file}`,
+      prepared[i]!,
       reports,
       options.timeout,
       options.kernel ?? "deno",
@@ -170,6 +305,7 @@ export async function runNotebooks(
     );
     results.push(r);
   }
+  await Deno.remove(scratch, { recursive: true }).catch(() => {});
   // The index lists every notebook that has a report, the latest run of each.
   const merged = new Map<string, NotebookResult>();
   try {
@@ -181,6 +317,32 @@ export async function runNotebooks(
   await writeAtomic(`${reports}/index.json`, JSON.stringify(index, null, 2) + "\n");
   await writeAtomic(`${reports}/index.html`, indexHtml(index, new Date()));
   return results;
+}
+
+/** A path to an executed notebook: as given, or a report name under the reports folder (`01-stream`). */
+export function resolveExecuted(root: string, reportsDir: string, given: string): string {
+  const reports = reportsDir.startsWith("/") ? reportsDir : `${root}/${reportsDir}`;
+  const candidates = [given, `${reports}/${given}`, `${reports}/${given}.ipynb`];
+  for (const c of candidates) {
+    try {
+      if (Deno.statSync(c).isFile) return c;
+    } catch { /* next */ }
+  }
+  throw new MercuryError("usage", `no executed notebook at ${given}`, {
+    where: given,
+    hint: `give a path to an executed .ipynb, or a report name in ${reportsDir}/`,
+  });
+}
+
+function readExecuted(path: string): NotebookJson {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path));
+  } catch (err) {
+    throw new MercuryError("input", `${path} is not a notebook: ${(err as Error).message}`, {
+      where: path,
+      hint: "give an executed .ipynb written by `deno task nb`",
+    });
+  }
 }
 
 /** The summary printed at the end. */
@@ -211,11 +373,30 @@ if (import.meta.main) {
     const timeout = parsed.values.timeout as number;
     const root = projectRoot();
     const reportsDir = String(parsed.values["reports-dir"]);
+    if (parsed.values.compare) {
+      if (parsed.positionals.length !== 2) {
+        throw new MercuryError("usage", `--compare takes two executed notebooks, got ${parsed.positionals.length}`, {
+          where: "--compare",
+          hint: "deno task nb --compare reports/01-stream.ipynb other-reports/01-stream.ipynb",
+        });
+      }
+      const [a, b] = parsed.positionals.map((p) => resolveExecuted(root, reportsDir, p)) as [string, string];
+      const diffs = compareNotebooks(readExecuted(a), readExecuted(b), {
+        tolerance: parsed.values.tolerance as number,
+      });
+      console.log(formatDifferences(diffs, a, b));
+      return diffs.some((d) => !d.context) ? 1 : 0;
+    }
+    const parameters = {
+      ...(parsed.values.params ? readParamsFile(String(parsed.values.params)) : {}),
+      ...parsePairs((parsed.values.param as string[] | undefined) ?? []),
+    };
     const results = await runNotebooks(root, parsed.positionals, {
       timeout,
       reportsDir,
       notebooksDir: String(parsed.values["notebooks-dir"]),
       kernel: String(parsed.values.kernel),
+      parameters,
     });
     console.log(summaryTable(results));
     const failed = results.filter((r) => r.status !== "ok");

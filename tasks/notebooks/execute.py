@@ -1,11 +1,18 @@
 """Executes one notebook top to bottom in a fresh kernel and writes the
 executed notebook and an HTML report. Called by `deno task nb` (tasks/nb.ts).
 
-usage: execute.py NOTEBOOK OUT_IPYNB OUT_HTML --timeout SEC --kernel NAME
+usage: execute.py NOTEBOOK OUT_IPYNB OUT_HTML --timeout SEC --kernel NAME [--cwd DIR] [--record FILE]
+
+--cwd: the kernel's working directory (default: the notebook's folder; a notebook
+with injected parameters is a copy elsewhere that must still run from notebooks/).
+--record: a JSON file of what produced the run (parameters, git, Deno, services),
+stored with the run's timings in the executed notebook's metadata and shown in
+the report's footer.
 
 Prints one JSON line on stdout:
   {"status": "ok"|"error", "cells": N, "seconds": S, "kernel_start": S, "first_cell": S,
-   "cell": I, "error": "Name: value"}
+   "cell": I, "error": "Name: value", "started": ISO, "ended": ISO,
+   "cell_seconds": [[cell number, seconds], ...]}
 Exit 0 when every cell ran, 1 when a cell failed, 2 when the notebook could not
 be read or the kernel could not start.
 """
@@ -96,6 +103,38 @@ def offline(html):
     return html
 
 
+def footer_html(record, result):
+    """The report's footer: what produced the run and how long each cell took."""
+    from html import escape
+    rows = []
+    params = record.get("parameters") or {}
+    injected = set(record.get("injected") or [])
+    rows.append(("parameters", ", ".join(f"{k}={json.dumps(v)}{' (given)' if k in injected else ''}"
+                                          for k, v in params.items()) or "none"))
+    g = record.get("git") or {}
+    rows.append(("git", f"{g.get('commit', '?')[:12]} on {g.get('branch', '?')}{' (dirty tree)' if g.get('dirty') else ''}"))
+    rows.append(("Deno", f"{record.get('deno', '?')} (TypeScript {record.get('typescript', '?')}, V8 {record.get('v8', '?')})"))
+    rows.append(("deno.lock sha256", (record.get("lockSha256") or "?")[:16]))
+    rows.append(("services", "; ".join(f"{n}: {s.get('version')} [{s.get('mode')}]"
+                                       for n, s in (record.get("services") or {}).items()) or "none"))
+    rows.append(("seeds", ", ".join(record.get("seeds") or []) or "none found in the source"))
+    rows.append(("run", f"{result.get('started', '?')} → {result.get('ended', '?')} ({result.get('seconds', 0):.1f} s, "
+                        f"kernel start {result.get('kernel_start', 0):.1f} s)"))
+    cells = result.get("cell_seconds") or []
+    rows.append(("cells", ", ".join(f"[{n}] {sec:.2f} s" for n, sec in cells) or "none ran"))
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return ('<footer id="mercury-run" style="margin:2rem auto;max-width:1100px;font:12px ui-sans-serif,system-ui,sans-serif;'
+            'color:#555;border-top:1px solid #ccc;padding-top:8px"><div style="font-weight:bold;margin-bottom:4px">'
+            'Recorded run</div><table style="border-collapse:collapse">'
+            + body.replace("<th>", '<th style="text-align:left;padding:2px 12px 2px 0;vertical-align:top">')
+            + "</table></footer>")
+
+
+def now_iso():
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("notebook")
@@ -105,7 +144,13 @@ def main():
     p.add_argument("--kernel", default="deno")
     p.add_argument("--startup-timeout", type=int, default=60)
     p.add_argument("--deno", default="deno")
+    p.add_argument("--cwd", default=None)
+    p.add_argument("--record", default=None)
     a = p.parse_args()
+    record = {}
+    if a.record:
+        with open(a.record, encoding="utf-8") as f:
+            record = json.load(f)
 
     result = {"status": "ok", "cells": 0, "seconds": 0.0}
     try:
@@ -126,9 +171,11 @@ def main():
         # After a cell's reply, wait this long for its outputs (default 4 s). The Deno kernel can
         # send a result after the reply; on a loaded 2-core CI machine 4 s lost a cell's output.
         iopub_timeout=60,
-        resources={"metadata": {"path": os.path.dirname(os.path.abspath(a.notebook))}},
+        resources={"metadata": {"path": a.cwd or os.path.dirname(os.path.abspath(a.notebook))}},
     )
     t0 = time.monotonic()
+    result["started"] = now_iso()
+    cell_seconds = result["cell_seconds"] = []
     code = 0
     try:
         with client.setup_kernel():
@@ -154,6 +201,8 @@ def main():
                               file=sys.stderr)
                 if index == (code_cells[0] if code_cells else -1):
                     result["first_cell"] = round(time.monotonic() - c0, 3)
+                if cell.cell_type == "code":
+                    cell_seconds.append([index + 1, round(time.monotonic() - c0, 3)])
     except CellTimeoutError as e:
         result.update(status="error", cell=index + 1, error=f"cell timed out after {a.timeout}s")
         mark_failed(nb.cells[index], "CellTimeoutError", f"cell timed out after {a.timeout}s (raise --timeout)")
@@ -174,14 +223,17 @@ def main():
         result.update(status="error", cell=None, error=f"kernel did not start: {type(e).__name__}: {first_line(e)}{hint}")
         code = 2
     result["seconds"] = round(time.monotonic() - t0, 3)
+    result["ended"] = now_iso()
 
     # Reports are written even when a cell failed: the error is what the reader needs to see.
-    nb.metadata.setdefault("mercury", {})["run"] = {k: v for k, v in result.items()}
+    nb.metadata.setdefault("mercury", {})["run"] = {**record, **result}
     write_atomic(a.out_ipynb, nbformat.writes(nb))
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input_prompt = False
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": os.path.basename(a.notebook)}})
     html = offline(html)
+    if record:
+        html = html.replace("</body>", footer_html(record, result) + "\n</body>", 1)
     write_atomic(a.out_html, html)
     print(json.dumps(result))
     return code
