@@ -1,14 +1,21 @@
 /**
  * The prediction log in DuckDB: the rows of `observe.predictions` left-joined
- * with their labels are copied out of PostgreSQL (`COPY … TO STDOUT` as CSV,
- * streamed to a temporary file) and read with DuckDB's CSV reader into a
- * table, so windows, segments and versions can be analysed with DuckDB SQL.
- * DuckDB's postgres extension is not bundled with the npm package and cannot
- * be downloaded here, hence the copy.
+ * with their labels are copied out of PostgreSQL (pages of JSON lines, keyset
+ * paged by id, written to a temporary file) and read with DuckDB's JSON reader
+ * into a table, so windows, segments and versions can be analysed with DuckDB
+ * SQL. DuckDB's postgres extension is not bundled with the npm package and
+ * cannot be downloaded here, hence the copy.
+ *
+ * Not `COPY … TO STDOUT`: postgres.js 3.4.9's COPY readable can leave the
+ * connection's socket paused when the last data and the end of the copy
+ * arrive together while the reader is behind (porsager/postgres#499, fix
+ * proposed in #1016); the connection then goes back to the pool and the next
+ * query on it never answers. That hung the observe server's `/labels` in CI.
  *
  * @module
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { withTimeout } from "@mercury/core";
 import { quoteIdent, quoteLiteral } from "@mercury/core/sql";
 import type { Sql } from "@mercury/core/services/postgres";
 
@@ -19,6 +26,10 @@ export interface CopyOptions {
   since?: Date;
   /** DuckDB table name (default `predictions`). */
   table?: string;
+  /** Rows per page read from PostgreSQL (default 50,000). */
+  pageRows?: number;
+  /** Longest wait for one page (default 60,000 ms). */
+  pageTimeoutMs?: number;
 }
 
 /**
@@ -34,20 +45,39 @@ export async function predictionsToDuckDB(
   const where: string[] = [];
   if (options.model !== undefined) where.push(`p.model = ${quoteLiteral(options.model)}`);
   if (options.since) where.push(`p.ts >= ${quoteLiteral(options.since.toISOString())}::timestamptz`);
-  const query = `copy (select p.id, p.model, p.version, p.ts, p.features::text as features, p.output, p.latency_ms,
-    p.segment, l.label from observe.predictions p left join observe.labels l using (id)
-    ${where.length ? "where " + where.join(" and ") : ""}) to stdout with (format csv, header true)`;
-  const tmp = await Deno.makeTempFile({ suffix: ".csv" });
+  const page = options.pageRows ?? 50_000;
+  const query = `select p.id, json_build_object('id', p.id, 'model', p.model, 'version', p.version, 'ts', p.ts,
+      'features', p.features, 'output', p.output, 'latency_ms', p.latency_ms, 'segment', p.segment,
+      'label', l.label)::text as line
+    from observe.predictions p left join observe.labels l using (id)
+    where p.id > $1 ${where.map((w) => `and ${w}`).join(" ")} order by p.id limit ${page}`;
+  const tmp = await Deno.makeTempFile({ suffix: ".ndjson" });
   try {
     const file = await Deno.open(tmp, { write: true, truncate: true });
-    const readable = await sql.unsafe(query).readable();
     const writer = file.writable.getWriter();
-    for await (const chunk of readable) await writer.write(chunk as Uint8Array);
-    await writer.close();
+    const enc = new TextEncoder();
+    let last = "";
+    try {
+      for (;;) {
+        const rows = await withTimeout(
+          sql.unsafe<{ id: string; line: string }[]>(query, [last]),
+          options.pageTimeoutMs ?? 60_000,
+          "reading observe.predictions for DuckDB",
+        );
+        if (rows.length === 0) break;
+        let text = "";
+        for (const r of rows) text += r.line + "\n";
+        await writer.write(enc.encode(text));
+        last = rows[rows.length - 1]!.id;
+        if (rows.length < page) break;
+      }
+    } finally {
+      await writer.close();
+    }
     const table = quoteIdent(options.table ?? "predictions");
-    await duck.run(`create or replace table ${table} as select * from read_csv(${quoteLiteral(tmp)}, header = true,
-      columns = {'id': 'VARCHAR', 'model': 'VARCHAR', 'version': 'VARCHAR', 'ts': 'TIMESTAMPTZ', 'features': 'JSON',
-      'output': 'DOUBLE', 'latency_ms': 'FLOAT', 'segment': 'VARCHAR', 'label': 'DOUBLE'})`);
+    await duck.run(`create or replace table ${table} as select * from read_json(${quoteLiteral(tmp)},
+      format = 'newline_delimited', columns = {'id': 'VARCHAR', 'model': 'VARCHAR', 'version': 'VARCHAR',
+      'ts': 'TIMESTAMPTZ', 'features': 'JSON', 'output': 'DOUBLE', 'latency_ms': 'FLOAT', 'segment': 'VARCHAR', 'label': 'DOUBLE'})`);
     const r = await duck.runAndReadAll(`select count(*)::int from ${table}`);
     return Number(r.getRows()[0]![0]);
   } finally {

@@ -16,9 +16,14 @@
  * (`mercury_observe_rejected_total{reason}`, rows in `observe.rejections`).
  * MLflow or Prometheus being down does not stop predictions or logging.
  *
+ * No request waits forever: every await on PostgreSQL in a request has a
+ * deadline (`ioTimeoutMs`, answered 503 with what it waited on), and each
+ * request as a whole has one (`requestTimeoutMs`, answered 504 naming the
+ * route). `MERCURY_DEBUG=1` traces every awaited step with its duration.
+ *
  * @module
  */
-import { CONTENT_TYPE, Registry } from "@mercury/core";
+import { CONTENT_TYPE, Registry, withTimeout } from "@mercury/core";
 import { BodyError, readJsonObject } from "@mercury/core/http_body";
 import type { Sql } from "@mercury/core/services/postgres";
 import type { RecordProducer } from "@mercury/stream";
@@ -28,6 +33,7 @@ import { ModelMonitor, type MonitorSnapshot } from "./monitor.ts";
 import type { AlertInputs } from "./alerts.ts";
 import { PredictionLog, type PredictionLogOptions } from "./prediction_log.ts";
 import { ModelRegistry } from "./registry.ts";
+import { DEBUG, traced } from "./_debug.ts";
 
 /** Options of {@linkcode ObserveServer}. */
 export interface ObserveServerOptions {
@@ -44,6 +50,10 @@ export interface ObserveServerOptions {
   windowSize?: number;
   referenceSize?: number;
   log?: Partial<PredictionLogOptions>;
+  /** Longest wait for one PostgreSQL step of a request (flush, lookup, insert) before a 503 (default 5,000 ms). */
+  ioTimeoutMs?: number;
+  /** Longest a request may take before it is answered 504 (default 15,000 ms). */
+  requestTimeoutMs?: number;
   /** Largest request body (default 1 MiB, core's http_body default). */
   maxBodyBytes?: number;
   /** Extra routes (the dashboard) tried before the 404. */
@@ -229,8 +239,42 @@ export class ObserveServer {
     return out;
   }
 
-  /** Handles one request (also callable without a socket, as the tests and the benchmark do). */
-  async handle(req: Request): Promise<Response> {
+  /**
+   * Handles one request (also callable without a socket, as the tests and the
+   * benchmark do). Answers within `requestTimeoutMs` whatever it waits on: a
+   * request that has not finished by then is answered 504 naming its route.
+   */
+  handle(req: Request): Promise<Response> {
+    const ms = this.#o.requestTimeoutMs ?? 15_000;
+    const route = `${req.method} ${new URL(req.url).pathname}`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<Response>((resolve) => {
+      timer = setTimeout(() => {
+        this.#reject("timeout", `${route} did not finish within ${ms} ms`);
+        resolve(json({
+          error: `${route} did not finish within ${ms} ms`,
+          hint: "retry; if it persists, check PostgreSQL and Kafka (GET /health, MERCURY_DEBUG=1 traces each step)",
+        }, 504));
+      }, ms);
+    });
+    const work = DEBUG ? traced(`request ${route}`, this.#handle(req)) : this.#handle(req);
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  /** Bounds one PostgreSQL step of a request: a step that does not answer becomes a 503 naming it. */
+  async #io<T>(route: string, what: string, p: Promise<T>): Promise<T> {
+    const ms = this.#o.ioTimeoutMs ?? 5000;
+    try {
+      return await traced(`${route}: ${what}`, withTimeout(p, ms, `${route}: ${what}`));
+    } catch (err) {
+      if ((err as { code?: string }).code === "timeout") {
+        throw new Rejection(503, "timeout", (err as Error).message, "PostgreSQL is slow or down; retry later");
+      }
+      throw err;
+    }
+  }
+
+  async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     try {
       const p = url.pathname;
@@ -376,9 +420,14 @@ export class ObserveServer {
     const missing = good.filter((g) => !this.#recent.has(g.id)).map((g) => g.id);
     const fromDb = new Map<string, Recent>();
     if (missing.length) {
-      await this.log.flush();
-      const rows = await this.#o.sql<{ id: string; model: string; version: string; output: number; segment: string }[]>`
-        select id, model, version, output, segment from observe.predictions where id = any(${missing})`;
+      // Queued predictions are stored first, so their ids can be found.
+      await this.#io("POST /labels", "storing the queued predictions", this.log.flush());
+      const rows = await this.#io(
+        "POST /labels",
+        "looking up prediction ids in PostgreSQL",
+        this.#o.sql<{ id: string; model: string; version: string; output: number; segment: string }[]>`
+          select id, model, version, output, segment from observe.predictions where id = any(${missing})`,
+      );
       for (const r of rows) fromDb.set(r.id, r);
     }
     const accepted: { id: string; label: number }[] = [];
@@ -394,10 +443,14 @@ export class ObserveServer {
       this.monitors.get(key)?.addLabel(r.output, g.label, r.segment);
     }
     if (accepted.length) {
-      await this.#o.sql.unsafe(
-        `insert into observe.labels (id, label) select * from unnest($1::text[], $2::float8[])
-         on conflict (id) do update set label = excluded.label, ts = now()`,
-        [accepted.map((a) => a.id), accepted.map((a) => a.label)] as never,
+      await this.#io(
+        "POST /labels",
+        `storing ${accepted.length} labels`,
+        this.#o.sql.unsafe(
+          `insert into observe.labels (id, label) select * from unnest($1::text[], $2::float8[])
+           on conflict (id) do update set label = excluded.label, ts = now()`,
+          [accepted.map((a) => a.id), accepted.map((a) => a.label)] as never,
+        ),
       );
     }
     for (const r of rejected) this.#reject(r.reason.split(":")[0]!, `label ${JSON.stringify(r.id)}: ${r.reason}`);

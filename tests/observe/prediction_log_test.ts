@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { resolveEndpoints } from "@mercury/core";
+import { resolveEndpoints, withTimeout } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { PredictionLog, setupSchema } from "@mercury/observe";
 
-Deno.test("PredictionLog: COPY keeps tabs, newlines and backslashes; a reused id is stored once, the batch not lost", async () => {
+Deno.test("PredictionLog: tabs, newlines, quotes and backslashes kept; a reused id is stored once, the batch not lost", async () => {
   await using pg = await connectPostgres({ url: resolveEndpoints().postgres.url });
   await setupSchema(pg.sql);
   const run = crypto.randomUUID().slice(0, 8);
@@ -26,7 +26,7 @@ Deno.test("PredictionLog: COPY keeps tabs, newlines and backslashes; a reused id
   });
   log.log(rec(`${run}\ta\\b`, "line1\nline2\r"));
   await log.drain();
-  // The second batch repeats the stored id beside a new one: COPY refuses it, the insert keeps the new row.
+  // The second batch repeats the stored id beside a new one: the first row is kept, the new one stored.
   log.log(rec(`${run}\ta\\b`, "again"));
   log.log(rec(`${run}-new`, "web"));
   await log.drain();
@@ -39,4 +39,46 @@ Deno.test("PredictionLog: COPY keeps tabs, newlines and backslashes; a reused id
   assert.equal(e2e.length, 3);
   assert.equal(log.pgErrors, 0);
   await pg.sql`delete from observe.predictions where model = ${`log-test-${run}`}`;
+});
+
+Deno.test("PredictionLog: a batch PostgreSQL refuses ends the flush with a counted error, never a hang", async () => {
+  await using pg = await connectPostgres({ url: resolveEndpoints().postgres.url, max: 2 });
+  await setupSchema(pg.sql);
+  const run = crypto.randomUUID().slice(0, 8);
+  const log = new PredictionLog({ sql: pg.sql, flushMs: 10_000, pgTimeoutMs: 5000 });
+  // PostgreSQL refuses a NUL character in text: the write fails on the server, after the rows were sent.
+  log.log({
+    id: `${run}-nul`,
+    model: `log-test-${run}\u0000`,
+    version: "1",
+    ts: Date.now(),
+    features: [1],
+    output: NaN,
+    latencyMs: 0,
+    segment: "",
+  });
+  await assert.rejects(withTimeout(log.drain(), 20_000, "drain() of a refused batch"), /PostgreSQL: /);
+  assert.equal(log.pgErrors, 1);
+  assert.equal(log.pending, 1, "the refused row stays queued for a retry");
+  // The pool is still usable: no connection was left stuck by the failed write.
+  const [r] = await withTimeout(pg.sql`select 1 as ok`, 5000, "a query after the refused write");
+  assert.equal(r!.ok, 1);
+  // A non-finite output is stored as NaN (the server never sends one, the log still must not choke on it).
+  const ok = new PredictionLog({ sql: pg.sql, flushMs: 10_000 });
+  ok.log({
+    id: `${run}-nan`,
+    model: `log-test-${run}`,
+    version: "1",
+    ts: Date.now(),
+    features: [1],
+    output: NaN,
+    latencyMs: 0,
+    segment: "",
+  });
+  await withTimeout(ok.drain(), 20_000, "drain()");
+  await ok.close();
+  const [row] = await pg.sql`select output from observe.predictions where id = ${`${run}-nan`}`;
+  assert.ok(Number.isNaN(row!.output));
+  await pg.sql`delete from observe.predictions where model = ${`log-test-${run}`}`;
+  await withTimeout(log.close(), 20_000, "close()");
 });
