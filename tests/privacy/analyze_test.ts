@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { dispatch, formatError, resolveEndpoints } from "@mercury/core";
 import { openDuckDB } from "@mercury/core/services/duckdb";
-import { manifest } from "@mercury/privacy/manifest";
 import { analyzeTable, privateBounds } from "@mercury/privacy/analyze";
+import { resolveEndpoints } from "@mercury/core";
 import { Ledger } from "@mercury/privacy/ledger";
-
-const root = new URL("../../plugins/privacy", import.meta.url).pathname;
+import { runCli } from "./_setup.ts";
 
 async function sensitiveCsv(dir: string, n = 4000): Promise<string> {
   const path = `${dir}/sensitive_data.csv`;
@@ -19,18 +17,8 @@ async function sensitiveCsv(dir: string, n = 4000): Promise<string> {
   return path;
 }
 
-async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const context = { root, verbose: false, endpoints: () => resolveEndpoints(), print: (l: string) => lines.push(l) };
-  const plugins = [{ manifest, packageName: "@mercury/privacy", module: "manifest.ts" }];
-  try {
-    return { code: await dispatch(["privacy", "analyze", ...argv], { plugins, context }), lines };
-  } catch (err) {
-    // As the CLI's main() does: one line, the error's exit code.
-    const { text, exitCode } = formatError(err);
-    return { code: exitCode, lines: [...lines, text] };
-  }
-}
+/** `privacy analyze …argv`, an error as one line and its exit code. */
+const run = (argv: string[]) => runCli(["analyze", ...argv]);
 
 Deno.test("analyzeTable() summarises every column near the truth and within its bounds", async () => {
   const dir = await Deno.makeTempDir();

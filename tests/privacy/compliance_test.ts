@@ -1,19 +1,6 @@
 import assert from "node:assert/strict";
-import { dispatch, resolveEndpoints } from "@mercury/core";
-import { manifest } from "@mercury/privacy/manifest";
 import { analyzeDataset, buildReport, writeSensitiveCsv } from "@mercury/privacy/compliance";
-
-async function cli(argv: string[]): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const context = {
-    root: ".",
-    verbose: false,
-    endpoints: () => resolveEndpoints(),
-    print: (l: string) => lines.push(l),
-  };
-  const plugins = [{ manifest, packageName: "@mercury/privacy", module: "manifest.ts" }];
-  return { code: await dispatch(["privacy", ...argv], { plugins, context }), lines };
-}
+import { cli } from "./_setup.ts";
 
 Deno.test("analyzeDataset finds direct identifiers, quasi-identifiers and special categories, by name and by value", async () => {
   const dir = await Deno.makeTempDir();

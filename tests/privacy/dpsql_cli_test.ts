@@ -1,21 +1,7 @@
 import assert from "node:assert/strict";
-import { dispatch, formatError, resolveEndpoints } from "@mercury/core";
-import { manifest } from "@mercury/privacy/manifest";
+import { resolveEndpoints } from "@mercury/core";
 import { Ledger } from "@mercury/privacy/ledger";
-
-const root = new URL("../../plugins/privacy", import.meta.url).pathname;
-
-async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const context = { root, verbose: false, endpoints: () => resolveEndpoints(), print: (l: string) => lines.push(l) };
-  const plugins = [{ manifest, packageName: "@mercury/privacy", module: "manifest.ts" }];
-  try {
-    return { code: await dispatch(["privacy", ...argv], { plugins, context }), lines };
-  } catch (err) {
-    const { text, exitCode } = formatError(err);
-    return { code: exitCode, lines: [...lines, text] };
-  }
-}
+import { runCli as run } from "./_setup.ts";
 
 Deno.test("privacy budget and privacy sql: set a budget, answer with errors, refuse past the budget", async () => {
   const dir = await Deno.makeTempDir();

@@ -1,22 +1,8 @@
 import assert from "node:assert/strict";
-import { dispatch, resolveEndpoints } from "@mercury/core";
-import { manifest } from "@mercury/privacy/manifest";
 import { runFederated } from "@mercury/privacy/federated/coordinator";
 import { makeDataset, splitClients } from "@mercury/privacy/federated/data";
 import { RdpAccountant } from "@mercury/privacy/accounting/rdp";
-
-async function cli(argv: string[]): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const context = {
-    root: ".",
-    verbose: false,
-    endpoints: () => resolveEndpoints(),
-    print: (l: string) => lines.push(l),
-  };
-  const plugins = [{ manifest, packageName: "@mercury/privacy", module: "manifest.ts" }];
-  const code = await dispatch(["privacy", ...argv], { plugins, context });
-  return { code, lines };
-}
+import { cli } from "./_setup.ts";
 
 Deno.test("splitClients: iid deals every row once; non-iid gives most clients one dominant label", () => {
   const data = makeDataset("classification", 2000, 3);

@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
 import { MercuryError } from "@mercury/core";
-import { Ledger } from "@mercury/privacy/ledger";
-
-async function withLedger(fn: (l: Ledger) => Promise<void>, max = 4): Promise<void> {
-  const schema = `privacy_test_${crypto.randomUUID().slice(0, 8)}`;
-  const ledger = await Ledger.open({ schema, max });
-  try {
-    await fn(ledger);
-  } finally {
-    await ledger.dropSchema();
-    await ledger.close();
-  }
-}
+import { withLedger } from "./_setup.ts";
 
 const charge = (epsilon: number, analyst = "ada") => ({
   dataset: "patients",

@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
 import { MercuryError } from "@mercury/core";
-import { type Charge, Ledger } from "@mercury/privacy/ledger";
+import { type Charge, type Ledger } from "@mercury/privacy/ledger";
+import { withLedger } from "./_setup.ts";
 import { analyticGaussianSigma } from "@mercury/privacy/mechanisms/float";
 import { rhoForEpsilon, zcdpToEpsilon } from "@mercury/privacy/accounting/zcdp";
-
-async function withLedger(fn: (l: Ledger) => Promise<void>, max = 4): Promise<void> {
-  const schema = `privacy_test_${crypto.randomUUID().slice(0, 8)}`;
-  const ledger = await Ledger.open({ schema, max });
-  try {
-    await fn(ledger);
-  } finally {
-    await ledger.dropSchema();
-    await ledger.close();
-  }
-}
 
 const BUDGET = { epsilon: 1, delta: 1e-6 };
 
