@@ -48,7 +48,8 @@ const HINTS: Record<string, string> = {
 
 /**
  * `input` parsed by `schema`, or an {@linkcode OlapError} 400 for its first problem: the message starts with the
- * field's path (`bad_params` for `params`, else `bad_request`), `where` is the path.
+ * field's path (`bad_params` for `params`, else `bad_request`), `where` is the path. A strict schema's unknown
+ * field is named the same way (`bogus is not a field of this request`, the known fields in the hint).
  *
  * @example
  * ```ts
@@ -63,6 +64,14 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
+  if (issue.code === "unrecognized_keys") {
+    const where = fieldPath([...issue.path, issue.keys[0]!]);
+    const known = schema instanceof z.ZodObject ? Object.keys(schema.shape).join(", ") : "";
+    throw new OlapError(400, "bad_request", `${where} is not a field of this request`, {
+      where,
+      ...(known ? { hint: `the fields are ${known}` } : {}),
+    });
+  }
   const where = fieldPath(issue.path) || "body";
   const kind = issue.path[0] === "params" ? "bad_params" : "bad_request";
   const hint = HINTS[where];

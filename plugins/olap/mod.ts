@@ -92,6 +92,7 @@ export {
   type AsofJoinOptions,
   funnel,
   type FunnelOptions,
+  GAP_FILL_MAX_POINTS,
   gapFill,
   type GapFillOptions,
   movingAggregate,

@@ -24,8 +24,7 @@
  *
  * @module
  */
-import { quoteLiteral } from "@mercury/core/sql";
-import { ident } from "./sources.ts";
+import { quoteIdent as ident, quoteLiteral as lit } from "@mercury/core/sql";
 
 /** Scalar macros created on the query engine. */
 export const TIME_SERIES_MACROS: readonly string[] = [
@@ -56,7 +55,15 @@ export interface GapFillOptions {
   method?: "locf" | "linear";
   /** Aggregate for several points in one bucket (default avg). */
   agg?: "avg" | "sum" | "min" | "max" | "last";
+  /**
+   * Most buckets the grid may hold over all series (default {@linkcode GAP_FILL_MAX_POINTS}); a larger grid is an
+   * error naming `every` before any bucket is made (a tiny table with a tiny `every` would otherwise make billions).
+   */
+  maxPoints?: number;
 }
+
+/** The default bound on a gap fill's grid: 1,000,000 buckets. */
+export const GAP_FILL_MAX_POINTS = 1_000_000;
 
 /** One row per series per bucket from each series' first to last bucket; empty buckets filled. */
 export function gapFill(o: GapFillOptions): string {
@@ -64,6 +71,7 @@ export function gapFill(o: GapFillOptions): string {
   const t = ident(o.time);
   const w = `interval '${o.every.replace(/'/g, "")}'`;
   const agg = o.agg ?? "avg";
+  const max = Math.floor(o.maxPoints ?? GAP_FILL_MAX_POINTS);
   const part = by.length ? `partition by ${by.map((k) => `g.${ident(k)}`).join(", ")}` : "";
   const byList = by.length ? `${cols(by)}, ` : "";
   const aggOf = (v: string) => agg === "last" ? `arg_max(${ident(v)}, ${t})` : `${agg}(${ident(v)})`;
@@ -88,10 +96,16 @@ export function gapFill(o: GapFillOptions): string {
   return `with b as (
   select ${byList}time_bucket(${w}, ${t}) as bucket, ${o.values.map((v) => `${aggOf(v)} as ${ident(v)}`).join(", ")}
   from ${rel(o.from)} group by all
+), span as (
+  select *, sum((epoch(hi) - epoch(lo)) / epoch(${w}) + 1) over () as points from (
+    select ${byList}min(bucket) as lo, max(bucket) as hi from b ${by.length ? `group by ${cols(by)}` : ""}
+  )
 ), g as (
-  select ${byList}unnest(generate_series(min(bucket), max(bucket), ${w})) as bucket from b ${
-    by.length ? `group by ${cols(by)}` : ""
-  }
+  select ${byList}unnest(generate_series(lo, case when points > ${max} then error(${
+    lit(
+      `every: a gap fill of ${o.every} over this data makes more than ${max} buckets; use a wider interval or a smaller table`,
+    )
+  }) else hi end, ${w})) as bucket from span
 )
 select ${by.map((k) => `g.${ident(k)}`).join(", ")}${by.length ? ", " : ""}g.bucket as ${t}, ${filled.join(", ")}
 from g left join b on ${joinOn}
@@ -215,7 +229,6 @@ export interface FunnelOptions {
 /** Ordered funnel: users reaching each step after the previous one (and within `within` of step 1). */
 export function funnel(o: FunnelOptions): string {
   const u = ident(o.user), t = ident(o.time), e = ident(o.event);
-  const lit = quoteLiteral;
   const parts: string[] = [
     `s1 as (select ${u} as u, min(${t}) as t, min(${t}) as t0 from ${rel(o.from)} where ${e} = ${
       lit(o.steps[0]!)
