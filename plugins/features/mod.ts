@@ -91,6 +91,7 @@ export { typeCompatible } from "./schema_check.ts";
 export { OfflineStore, type OfflineStoreOptions } from "./offline_store.ts";
 export { type EntityInput, getHistoricalFeatures, type HistoricalOptions, historicalSql } from "./historical.ts";
 export {
+  checkTrainingSetRequest,
   entityFile,
   type TrainingSetFile,
   trainingSetFormat,

@@ -13,7 +13,10 @@
  */
 import { MercuryError } from "@mercury/core";
 import { parseRef } from "./definitions.ts";
-import { DUCK_TYPES, ident, lit, loadRows, rows as readRows } from "./_duck.ts";
+import { quoteIdent as ident, quoteLiteral as lit } from "@mercury/core/sql";
+import { DUCK_TYPES, loadRows, rows as readRows } from "./_duck.ts";
+import type { FeatureRepo, ValueType } from "./definitions.ts";
+import { checkColumn } from "./online_request.ts";
 import { type EntityInput, type FeatureRefs, type HistoricalOptions, historicalSql } from "./historical.ts";
 import type { OfflineStore } from "./offline_store.ts";
 
@@ -179,6 +182,123 @@ export interface TrainingSetFile {
   contentType: string;
 }
 
+const TRAINING_SET_FIELDS = ["featureService", "features", "entities", "timestampField", "fullFeatureNames", "format"];
+const TRAINING_SET_EXAMPLE =
+  '{ "featureService": "fraud_v1", "entities": { "card_id": [1], "event_timestamp": ["2024-01-02T00:00:00Z"] } }';
+
+function badBody(where: string, message: string, hint?: string): never {
+  throw new MercuryError("input", message, { where, hint });
+}
+
+/**
+ * Checks a `POST /training-set` body at the edge and returns it typed: no unknown fields; one of `featureService` (a
+ * string) or `features` (a non-empty list of strings); `fullFeatureNames` a boolean, `format` `parquet` or `csv`,
+ * `timestampField` a name; `entities` columns of one length (at least one row), each join key of the repo's
+ * entities and each request field of its on-demand views holding values of the declared type, every other column
+ * scalars. A bad field is a MercuryError (`input`, a 400 over HTTP) naming it and the row, before any work.
+ *
+ * @example
+ * ```ts
+ * import { checkTrainingSetRequest, entity, type FeatureRepo } from "@mercury/features";
+ * import assert from "node:assert/strict";
+ * const repo: FeatureRepo = {
+ *   project: "p",
+ *   entities: [entity({ name: "card", joinKey: "card_id", valueType: "int64" })],
+ *   views: [],
+ * };
+ * const ok = { features: ["v:a"], entities: { card_id: [1], event_timestamp: ["2024-01-02T00:00:00Z"] } };
+ * assert.equal(checkTrainingSetRequest(ok, repo).entities.card_id?.length, 1);
+ * assert.throws(() => checkTrainingSetRequest({ ...ok, limit: 5 }, repo), /body\.limit is not a field/);
+ * assert.throws(
+ *   () => checkTrainingSetRequest({ ...ok, entities: { ...ok.entities, card_id: [[1]] } }, repo),
+ *   /body\.entities\.card_id\[0\]: \[1\] is not an int64/,
+ * );
+ * ```
+ */
+export function checkTrainingSetRequest(body: Record<string, unknown>, repo: FeatureRepo): TrainingSetRequest {
+  for (const k of Object.keys(body)) {
+    if (!TRAINING_SET_FIELDS.includes(k)) {
+      badBody(
+        `body.${k}`,
+        `body.${k} is not a field of a training-set request`,
+        `the fields are ${TRAINING_SET_FIELDS.join(", ")}`,
+      );
+    }
+  }
+  const { featureService, features, fullFeatureNames, format, timestampField, entities } = body;
+  if ((featureService === undefined) === (features === undefined)) {
+    badBody("body", "give one of featureService or features", TRAINING_SET_EXAMPLE);
+  }
+  if (featureService !== undefined && (typeof featureService !== "string" || !featureService)) {
+    badBody("body.featureService", "body.featureService is not a feature service name", TRAINING_SET_EXAMPLE);
+  }
+  if (features !== undefined) {
+    if (!Array.isArray(features) || !features.length) {
+      badBody("body.features", "body.features is not a non-empty list", 'send features: ["view:feature", "view:*"]');
+    }
+    for (const [i, f] of features.entries()) {
+      if (typeof f !== "string") badBody(`body.features[${i}]`, `body.features[${i}] is not a string`);
+    }
+  }
+  if (fullFeatureNames !== undefined && typeof fullFeatureNames !== "boolean") {
+    badBody("body.fullFeatureNames", "body.fullFeatureNames is not a boolean", "send true or false");
+  }
+  if (format !== undefined && format !== "parquet" && format !== "csv") {
+    badBody("body.format", `body.format must be parquet or csv, got ${JSON.stringify(format)?.slice(0, 40)}`);
+  }
+  if (timestampField !== undefined && (typeof timestampField !== "string" || !timestampField)) {
+    badBody("body.timestampField", "body.timestampField is not a column name", 'send "event_timestamp"');
+  }
+  if (!entities || typeof entities !== "object" || Array.isArray(entities) || !Object.keys(entities).length) {
+    badBody(
+      "body.entities",
+      "entities must be an object of columns",
+      '{ "card_id": [1, 2], "event_timestamp": ["2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"] }',
+    );
+  }
+  const cols = entities as Record<string, unknown>;
+  const names = Object.keys(cols);
+  const n = Array.isArray(cols[names[0]!]) ? (cols[names[0]!] as unknown[]).length : -1;
+  const keyTypes = new Map<string, ValueType>();
+  for (const e of repo.entities) if (!keyTypes.has(e.joinKey)) keyTypes.set(e.joinKey, e.valueType);
+  const requestTypes = new Map<string, ValueType>();
+  for (const o of repo.onDemandViews ?? []) {
+    for (const r of o.request ?? []) if (!requestTypes.has(r.name)) requestTypes.set(r.name, r.type);
+  }
+  const ts = (timestampField as string | undefined) ?? "event_timestamp";
+  for (const k of names) {
+    const field = `body.entities.${k}`;
+    if (!k || k.startsWith("__")) {
+      badBody(field, `entity column name ${JSON.stringify(k)} is empty or reserved (starts with "__")`);
+    }
+    const vals = cols[k];
+    if (!Array.isArray(vals) || vals.length !== n) {
+      badBody(
+        field,
+        `entity column "${k}" is not an array of ${n} values`,
+        "every entity column needs one value per entity row",
+      );
+    }
+    const declared = keyTypes.get(k);
+    if (declared) checkColumn(field, vals, declared, false);
+    else if (requestTypes.has(k)) checkColumn(field, vals, requestTypes.get(k)!, true);
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      const ok = v === null || typeof v === "string" || typeof v === "boolean" ||
+        (typeof v === "number" && Number.isFinite(v));
+      if (!ok || (k === ts && typeof v === "boolean")) {
+        badBody(
+          `${field}[${i}]`,
+          `${field}[${i}] is not ${k === ts ? "a timestamp" : "a string, a finite number, a boolean or null"}`,
+          k === ts ? "give an ISO string (an offset is honoured, none means UTC) or epoch milliseconds" : undefined,
+        );
+      }
+    }
+  }
+  if (n === 0) badBody("body.entities", "the entity columns hold no rows", "send at least one entity row");
+  return body as unknown as TrainingSetRequest;
+}
+
 /**
  * The handler behind `POST /training-set`: the entity columns become a DuckDB
  * table, DuckDB writes the training set to a temporary file, whose bytes are
@@ -188,42 +308,20 @@ export function trainingSetHandler(store: OfflineStore): (body: Record<string, u
   let queue: Promise<unknown> = Promise.resolve();
   return (body) => {
     const run = async (): Promise<TrainingSetFile> => {
-      const req = body as unknown as TrainingSetRequest;
-      const hasService = typeof req.featureService === "string";
-      const hasFeatures = Array.isArray(req.features);
-      if (hasService === hasFeatures) {
-        throw new MercuryError("input", "give one of featureService or features", {
-          where: "body",
-          hint:
-            '{ "featureService": "fraud_v1", "entities": { "card_id": [1], "event_timestamp": ["2024-01-02T00:00:00Z"] } }',
-        });
-      }
+      const req = checkTrainingSetRequest(body, store.repo);
+      const hasService = req.featureService !== undefined;
       const cols = req.entities;
-      if (!cols || typeof cols !== "object" || Array.isArray(cols) || !Object.keys(cols).length) {
-        throw new MercuryError("input", "entities must be an object of columns", {
-          where: "body.entities",
-          hint: '{ "card_id": [1, 2], "event_timestamp": ["2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"] }',
-        });
-      }
       const names = Object.keys(cols);
-      const n = Array.isArray(cols[names[0]!]) ? cols[names[0]!]!.length : -1;
-      for (const k of names) {
-        if (!Array.isArray(cols[k]) || cols[k]!.length !== n) {
-          throw new MercuryError("input", `entity column "${k}" is not an array of ${n} values`, {
-            where: `body.entities.${k}`,
-            hint: "every entity column needs one value per entity row",
-          });
-        }
-      }
+      const n = cols[names[0]!]!.length;
       const rows = Array.from({ length: n }, (_, i) => Object.fromEntries(names.map((k) => [k, cols[k]![i]])));
-      const format = req.format === "csv" ? "csv" : "parquet";
+      const format = req.format ?? "parquet";
       const dir = await Deno.makeTempDir({ prefix: "mf-train-" });
       try {
         const path = `${dir}/train.${format}`;
         await writeTrainingSet(
           store,
           rows,
-          hasService ? { featureService: req.featureService! } : req.features!.map(String),
+          hasService ? { featureService: req.featureService! } : req.features!,
           path,
           { timestampField: req.timestampField, fullFeatureNames: req.fullFeatureNames === true },
         );
