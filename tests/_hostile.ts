@@ -8,6 +8,8 @@
  *   reading a huge body first (a `content-length` far over the limit is
  *   answered at once);
  * - malformed or non-object JSON → 400 with a JSON error;
+ * - a body with one hostile field (unknown, of another type, a nested object in a list, a huge, negative or
+ *   past-double number) → a 4xx JSON error naming the field, for each route listed in `fields`;
  * - clients that never finish sending a request, or never read a large answer,
  *   do not starve another client's cheap request;
  * - with a silent upstream (a peer that accepts TCP and never answers), a
@@ -72,6 +74,13 @@ export interface HostileTarget {
   clients?: number;
   /** How long the probe may take while hostile clients are connected (default 5000 ms). */
   probeWithinMs?: number;
+  /**
+   * Routes with typed body fields. For each, the suite sends `valid` (must answer 2xx), then `valid` with one field
+   * made hostile at a time (an unknown field added; each field of another JSON type; each list holding a nested
+   * object; each number huge, negative, and past a double's range as raw JSON text), then the route's own `cases`:
+   * every one must get a 4xx JSON error whose text names the field, and the server must keep serving.
+   */
+  fields?: FieldRoute[];
   /** A server started against a silent upstream, and a request that needs the upstream. */
   upstream?: {
     start(silentPeer: string): Promise<RunningServer>;
@@ -79,6 +88,76 @@ export interface HostileTarget {
     /** The bound on the answer (default 15000 ms). */
     withinMs?: number;
   };
+}
+
+/** A route whose body fields the suite attacks one at a time (see {@linkcode HostileTarget.fields}). */
+export interface FieldRoute {
+  /** Relative to the server's base URL; POSTed. */
+  path: string;
+  /** A body the route accepts with a 2xx. */
+  valid: Record<string, unknown>;
+  /** More hostile bodies (an object, or raw JSON text), each refused with a 4xx whose text names `field`. */
+  cases?: { name: string; body: Record<string, unknown> | string; field: string }[];
+}
+
+/** The hostile variants of `valid`, one field at a time: [what, raw JSON body, the field the answer must name]. */
+export function fieldVariants(valid: Record<string, unknown>): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  const put = (k: string, v: unknown) => JSON.stringify({ ...valid, [k]: v });
+  out.push(["an unknown field", put("hostile_unknown_field", 1), "hostile_unknown_field"]);
+  for (const [k, v] of Object.entries(valid)) {
+    const other = typeof v === "string"
+      ? 12345
+      : typeof v === "number"
+      ? "12345x"
+      : typeof v === "boolean"
+      ? "yes"
+      : Array.isArray(v)
+      ? { hostile: 1 }
+      : "not an object";
+    out.push([`${k} of another type (${JSON.stringify(other)})`, put(k, other), k]);
+    if (Array.isArray(v)) out.push([`${k} holding a nested object`, put(k, [{ deep: [[1]] }]), k]);
+    if (typeof v === "number") {
+      out.push([`${k} huge (1e308)`, put(k, 1e308), k]);
+      out.push([`${k} negative`, put(k, -1), k]);
+      out.push([`${k} past a double (1e400)`, put(k, "__HOSTILE_INF__").replace('"__HOSTILE_INF__"', "1e400"), k]);
+    }
+  }
+  return out;
+}
+
+/** Posts every hostile variant of each route's body: each gets a 4xx JSON error naming its field. */
+async function fieldCases(
+  t: Deno.TestContext,
+  target: HostileTarget,
+  base: string,
+  headers: Record<string, string>,
+): Promise<void> {
+  for (const route of target.fields ?? []) {
+    await t.step(`${target.name}: POST /${route.path} refuses each hostile field with a 4xx naming it`, async () => {
+      const ok = await send(base, { path: route.path, body: JSON.stringify(route.valid) }, headers);
+      const okText = ok.status < 300 ? "" : await ok.text();
+      await ok.body?.cancel();
+      assert.ok(ok.status >= 200 && ok.status < 300, `the valid body got ${ok.status}: ${okText.slice(0, 200)}`);
+      const cases: [string, string, string][] = [
+        ...fieldVariants(route.valid),
+        ...(route.cases ?? []).map((c): [string, string, string] => [
+          c.name,
+          typeof c.body === "string" ? c.body : JSON.stringify(c.body),
+          c.field,
+        ]),
+      ];
+      for (const [what, body, field] of cases) {
+        const res = await send(base, { path: route.path, body }, headers);
+        const text = await res.text();
+        const say = `${route.path}, ${what}: got ${res.status}: ${text.slice(0, 300)}`;
+        assert.ok(res.status >= 400 && res.status < 500, say);
+        assert.doesNotThrow(() => JSON.parse(text), `${say} (not JSON)`);
+        assert.ok(text.includes(field), `${say} (does not name ${field})`);
+      }
+      await probeWithin(base, target, target.probeWithinMs ?? 5000, `after the hostile fields of /${route.path}`);
+    });
+  }
 }
 
 /**
@@ -237,6 +316,7 @@ export async function hostileHttpSuite(t: Deno.TestContext, target: HostileTarge
   const jsonReq = (body: string): HostileRequest => ({ ...route, method: route.method ?? "POST", body });
   try {
     if (target.json) await bodyCases(t, target, base, headers, within, jsonReq, target.maxBodyBytes ?? 1 << 20);
+    await fieldCases(t, target, base, headers);
 
     await t.step(`${target.name}: clients that never finish their request do not starve others`, async () => {
       const conns: Deno.TcpConn[] = [];

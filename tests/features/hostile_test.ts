@@ -3,11 +3,12 @@ import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 import { Redis } from "ioredis";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
-import { FeatureServer, RedisOnlineStore, serveHttp } from "@mercury/features";
+import { FeatureServer, RedisOnlineStore, serveHttp, trainingSetHandler } from "@mercury/features";
 import { serveGrpc } from "@mercury/features/grpc";
 import { hostileHttpSuite, silentPeer } from "../_hostile.ts";
 import { integration } from "../_helpers.ts";
 import { grpcCaller, grpcError, servingFixture } from "./_serving.ts";
+import { fraudFixture } from "./_fixture.ts";
 
 Deno.test({
   name: "the HTTP feature server survives hostile clients (shared suite) and a silent Redis",
@@ -145,6 +146,74 @@ Deno.test({
       client.close();
       await g.close();
       await fx.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "POST /training-set survives hostile clients: each bad, unknown or huge field is a 400 naming it",
+  ...integration,
+  async fn(t) {
+    const fx = await fraudFixture({ cards: 10, days: 3 });
+    const ts = new Date(Date.now() - 86_400_000).toISOString();
+    const entities = { card_id: [1, 2], merchant_id: [1, 1], amount: [1.5, 20], event_timestamp: [ts, ts] };
+    const valid = {
+      featureService: "fraud_v1",
+      entities,
+      format: "parquet",
+      fullFeatureNames: false,
+      timestampField: "event_timestamp",
+    };
+    const withColumn = (k: string, v: unknown[]) => ({ ...valid, entities: { ...entities, [k]: v } });
+    try {
+      await hostileHttpSuite(t, {
+        name: "features training-set",
+        start: () => {
+          const http = serveHttp(fx.fs.server(), { port: 0, trainingSet: trainingSetHandler(fx.fs.offline) });
+          return Promise.resolve({ url: `http://127.0.0.1:${http.port}/`, close: () => http.close() });
+        },
+        json: { path: "training-set" },
+        maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+        probe: { path: "health" },
+        fields: [{
+          path: "training-set",
+          valid,
+          cases: [
+            // Join keys are checked against the entity's declared int64, request data against its float64.
+            { name: "a nested card id", body: withColumn("card_id", [[1], 2]), field: "card_id" },
+            { name: "a boolean card id", body: withColumn("card_id", [true, 2]), field: "card_id" },
+            { name: "a fractional card id", body: withColumn("card_id", [1.5, 2]), field: "card_id" },
+            { name: "a card id of 1e308", body: withColumn("card_id", [1e308, 2]), field: "card_id" },
+            {
+              name: "a card id past 2^53 (raw JSON)",
+              body: JSON.stringify(valid).replace('"card_id":[1,', '"card_id":[123456789012345678901234567890,'),
+              field: "card_id",
+            },
+            { name: "a card id as text", body: withColumn("card_id", ["abc", 2]), field: "card_id" },
+            { name: "an amount as text", body: withColumn("amount", ["abc", 1]), field: "amount" },
+            { name: "an object in an untyped column", body: withColumn("note", [{}, "x"]), field: "note" },
+            { name: "a boolean time", body: withColumn("event_timestamp", [true, ts]), field: "event_timestamp" },
+            {
+              name: "a time that is no time",
+              body: withColumn("event_timestamp", ["soon", ts]),
+              field: "event_timestamp",
+            },
+            { name: "a time of 1e300 ms", body: withColumn("event_timestamp", [1e300, ts]), field: "event_timestamp" },
+            { name: "a ragged column", body: withColumn("merchant_id", [1]), field: "merchant_id" },
+            { name: "a reserved column name", body: withColumn("__row", [1, 2]), field: "__row" },
+            { name: "a feature list of numbers", body: { features: [1], entities }, field: "features" },
+            { name: "an empty feature list", body: { features: [], entities }, field: "features" },
+            { name: "an unknown feature service", body: { ...valid, featureService: "nope" }, field: "nope" },
+            {
+              name: "no rows",
+              body: { ...valid, entities: { card_id: [], merchant_id: [], amount: [], event_timestamp: [] } },
+              field: "entities",
+            },
+          ],
+        }],
+      });
+    } finally {
+      await fx.cleanup();
     }
   },
 });
