@@ -64,11 +64,21 @@ function fnum(x: number): string {
   return Number.isFinite(x) ? String(x) : "null";
 }
 
+/** A queued prediction; both sinks share it, so its features' JSON is built once. */
+interface Entry {
+  r: PredictionRecord;
+  /** The features as JSON, built by the first sink that writes the row. */
+  fj: string;
+}
+
 /** Batches predictions to PostgreSQL and Kafka. */
 export class PredictionLog {
   readonly #o: PredictionLogOptions;
-  #queue: PredictionRecord[] = [];
-  #kafkaQueue: PredictionRecord[] = [];
+  #queue: Entry[] = [];
+  #kafkaQueue: Entry[] = [];
+  /** The last feature names seen and their JSON keys (`"name":`), so the keys are quoted once per model. */
+  #names: readonly string[] | undefined;
+  #keys: string[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #flushing: Promise<void> | undefined;
   #closed = false;
@@ -105,8 +115,9 @@ export class PredictionLog {
       this.dropped++;
       return false;
     }
-    this.#queue.push(rec);
-    if (this.#o.kafka) this.#kafkaQueue.push(rec);
+    const e: Entry = { r: rec, fj: "" };
+    this.#queue.push(e);
+    if (this.#o.kafka) this.#kafkaQueue.push(e);
     if (this.#queue.length >= (this.#o.batchRows ?? 5000) * 2) void this.flush().catch(() => {});
     return true;
   }
@@ -138,8 +149,8 @@ export class PredictionLog {
     await Promise.all(work);
   }
 
-  async #toPostgres(rows: PredictionRecord[], n: number): Promise<void> {
-    const batches: PredictionRecord[][] = [];
+  async #toPostgres(rows: Entry[], n: number): Promise<void> {
+    const batches: Entry[][] = [];
     for (let i = 0; i < rows.length; i += n) batches.push(rows.slice(i, i + n));
     let done = 0;
     try {
@@ -159,7 +170,7 @@ export class PredictionLog {
     if (stored === 0) return;
     const now = Date.now();
     const e2e = new Float64Array(stored);
-    for (let i = 0; i < stored; i++) e2e[i] = now - rows[i]!.ts;
+    for (let i = 0; i < stored; i++) e2e[i] = now - rows[i]!.r.ts;
     this.#queue.splice(0, stored);
     this.stored += stored;
     this.#counter?.inc({}, stored);
@@ -176,15 +187,21 @@ export class PredictionLog {
    * never settles when the server refuses the COPY after its end (its
    * transaction then never returns: porsager/postgres#1173).
    */
-  async #insert(rows: PredictionRecord[]): Promise<void> {
+  async #insert(rows: Entry[]): Promise<void> {
+    // Rows of a batch mostly share model, version, timestamp and segment: each is formatted once per run of equals.
     let text = "[";
+    let model = "", modelJson = "", version = "", versionJson = "", segment = "", segmentJson = '""';
+    let ts = NaN, tsIso = "";
     for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      text += `${i ? "," : ""}{"id":${JSON.stringify(r.id)},"model":${JSON.stringify(r.model)},"version":${
-        JSON.stringify(r.version)
-      },"ts":"${new Date(r.ts).toISOString()}","features":${this.#featuresJson(r)},"output":${
-        num(r.output)
-      },"latency_ms":${num(r.latencyMs)},"segment":${JSON.stringify(r.segment)}}`;
+      const e = rows[i]!, r = e.r;
+      if (r.model !== model) modelJson = JSON.stringify(model = r.model);
+      if (r.version !== version) versionJson = JSON.stringify(version = r.version);
+      if (r.segment !== segment) segmentJson = JSON.stringify(segment = r.segment);
+      if (r.ts !== ts) tsIso = new Date(ts = r.ts).toISOString();
+      if (!e.fj) e.fj = this.#featuresJson(r);
+      text +=
+        `${i ? "," : ""}{"id":${JSON.stringify(r.id)},"model":${modelJson},"version":${versionJson},"ts":"${tsIso}",` +
+        `"features":${e.fj},"output":${num(r.output)},"latency_ms":${num(r.latencyMs)},"segment":${segmentJson}}`;
     }
     text += "]";
     const ms = this.#o.pgTimeoutMs ?? 10_000;
@@ -209,22 +226,31 @@ export class PredictionLog {
       for (let i = 0; i < r.features.length; i++) out += `${i ? "," : ""}${fnum(r.features[i]!)}`;
       return out + "]";
     }
+    if (names !== this.#names) {
+      this.#names = names;
+      this.#keys = names.map((n, i) => `${i ? "," : ""}${JSON.stringify(n)}:`);
+    }
+    const keys = this.#keys;
     let out = "{";
     for (let i = 0; i < r.features.length; i++) {
-      out += `${i ? "," : ""}${JSON.stringify(names[i] ?? `f${i}`)}:${fnum(r.features[i]!)}`;
+      out += `${keys[i] ?? `${i ? "," : ""}"f${i}":`}${fnum(r.features[i]!)}`;
     }
     return out + "}";
   }
 
-  async #toKafka(rows: PredictionRecord[]): Promise<void> {
+  async #toKafka(rows: Entry[]): Promise<void> {
     const k = this.#o.kafka!;
     try {
-      for (const r of rows) {
+      let model = "", version = "", head = "";
+      for (const e of rows) {
+        const r = e.r;
+        if (r.model !== model || r.version !== version) {
+          head = `,"model":${JSON.stringify(model = r.model)},"version":${JSON.stringify(version = r.version)},"ts":`;
+        }
+        if (!e.fj) e.fj = this.#featuresJson(r);
         k.append(
           r.id,
-          `{"id":${JSON.stringify(r.id)},"model":${JSON.stringify(r.model)},"version":${
-            JSON.stringify(r.version)
-          },"ts":${r.ts},"features":${this.#featuresJson(r)},"output":${num(r.output)},"latency_ms":${
+          `{"id":${JSON.stringify(r.id)}${head}${r.ts},"features":${e.fj},"output":${num(r.output)},"latency_ms":${
             num(r.latencyMs)
           }}`,
           r.ts,
