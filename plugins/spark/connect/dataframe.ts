@@ -287,36 +287,41 @@ export class GroupedData {
   }
 }
 
-/** `spark.read`: a data source, its options and paths. */
-export class DataFrameReader {
-  readonly #session: SparkSession;
-  #format: string | undefined;
-  #schema: string | undefined;
-  #options: Record<string, string> = {};
-  constructor(session: SparkSession) {
-    this.#session = session;
-  }
+/** What `spark.read` and `df.write` share: a data source format and its options (as text, as Spark takes them). */
+abstract class SourceSettings {
+  protected sourceFormat: string | undefined;
+  protected sourceOptions: Record<string, string> = {};
   format(name: string): this {
-    this.#format = name;
-    return this;
-  }
-  /** A DDL schema (`"id BIGINT, name STRING"`). */
-  schema(ddl: string): this {
-    this.#schema = ddl;
+    this.sourceFormat = name;
     return this;
   }
   option(key: string, value: string | number | boolean): this {
-    this.#options[key] = String(value);
+    this.sourceOptions[key] = String(value);
     return this;
   }
   options(opts: Record<string, string | number | boolean>): this {
     for (const [k, v] of Object.entries(opts)) this.option(k, v);
     return this;
   }
+}
+
+/** `spark.read`: a data source, its options and paths. */
+export class DataFrameReader extends SourceSettings {
+  readonly #session: SparkSession;
+  #schema: string | undefined;
+  constructor(session: SparkSession) {
+    super();
+    this.#session = session;
+  }
+  /** A DDL schema (`"id BIGINT, name STRING"`). */
+  schema(ddl: string): this {
+    this.#schema = ddl;
+    return this;
+  }
   /** Reads these paths (local, `hdfs://`, `s3a://`). */
   load(...paths: string[]): DataFrame {
-    const ds: Record<string, unknown> = { options: this.#options, paths };
-    if (this.#format) ds.format = this.#format;
+    const ds: Record<string, unknown> = { options: this.sourceOptions, paths };
+    if (this.sourceFormat) ds.format = this.sourceFormat;
     if (this.#schema) ds.schema = this.#schema;
     return new DataFrame(this.#session, { read: { data_source: ds } });
   }
@@ -346,31 +351,18 @@ const SAVE_MODES: Record<SaveMode, string> = {
 };
 
 /** `df.write`: format, mode, options, partitioning, then `save` or `saveAsTable`. */
-export class DataFrameWriter {
+export class DataFrameWriter extends SourceSettings {
   readonly #df: DataFrame;
-  #format: string | undefined;
   #mode: SaveMode = "error";
-  #options: Record<string, string> = {};
   #partitionBy: string[] = [];
   #sortBy: string[] = [];
   #bucket: { cols: string[]; n: number } | undefined;
   constructor(df: DataFrame) {
+    super();
     this.#df = df;
-  }
-  format(name: string): this {
-    this.#format = name;
-    return this;
   }
   mode(mode: SaveMode): this {
     this.#mode = mode;
-    return this;
-  }
-  option(key: string, value: string | number | boolean): this {
-    this.#options[key] = String(value);
-    return this;
-  }
-  options(opts: Record<string, string | number | boolean>): this {
-    for (const [k, v] of Object.entries(opts)) this.option(k, v);
     return this;
   }
   /** Writes one folder per value of these columns (`date=…/region=…/`). */
@@ -391,12 +383,12 @@ export class DataFrameWriter {
     const op: Record<string, unknown> = {
       input: this.#df.plan,
       mode: SAVE_MODES[this.#mode],
-      options: this.#options,
+      options: this.sourceOptions,
       partitioning_columns: this.#partitionBy,
       sort_column_names: this.#sortBy,
       ...target,
     };
-    if (this.#format) op.source = this.#format;
+    if (this.sourceFormat) op.source = this.sourceFormat;
     if (this.#bucket) op.bucket_by = { bucket_column_names: this.#bucket.cols, num_buckets: this.#bucket.n };
     return op;
   }
