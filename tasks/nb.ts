@@ -235,11 +235,19 @@ export function indexHtml(results: NotebookResult[], when: Date): string {
       ok ? "#2e7d32" : "#c62828"
     }">${ok ? "passed" : "failed"}</span>`;
     const detail = ok ? `${r.cells} code cells` : `${r.cell ? `cell ${r.cell}: ` : ""}${escapeHtml(r.error ?? "")}`;
+    const params = Object.entries(r.run?.parameters ?? {}).map(([k, v]) =>
+      `${r.run?.injected.includes(k) ? "<b>" : ""}${escapeHtml(`${k}=${JSON.stringify(v)}`)}${
+        r.run?.injected.includes(k) ? "</b>" : ""
+      }`
+    ).join(", ");
+    const commit = r.run ? `${r.run.git.commit.slice(0, 10)}${r.run.git.dirty ? " (dirty)" : ""}` : "";
     return `<tr><td><a href="${escapeHtml(r.html)}">${
       escapeHtml(r.notebook)
     }</a></td><td>${badge}</td><td style="text-align:right">${
       r.seconds.toFixed(1)
-    } s</td><td>${detail}</td><td><a href="${escapeHtml(r.ipynb)}">.ipynb</a></td></tr>`;
+    } s</td><td>${detail}</td><td style="font-size:12px">${params}</td><td style="font-size:12px"><code>${
+      escapeHtml(commit)
+    }</code></td><td><a href="${escapeHtml(r.ipynb)}">.ipynb</a></td></tr>`;
   }).join("\n");
   const failed = results.filter((r) => r.status !== "ok").length;
   return `<!doctype html>
@@ -251,7 +259,7 @@ td,th{padding:6px 12px;border-bottom:1px solid #ddd;text-align:left}th{border-bo
 <p>${results.length} notebook${results.length === 1 ? "" : "s"}, ${failed} failed — run ${
     escapeHtml(when.toISOString())
   }</p>
-<table><thead><tr><th>notebook</th><th>status</th><th>duration</th><th>detail</th><th>executed</th></tr></thead>
+<table><thead><tr><th>notebook</th><th>status</th><th>duration</th><th>detail</th><th>parameters (given in bold)</th><th>commit</th><th>executed</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
