@@ -19,6 +19,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { resolveEndpoints } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
 import { connectPostgres } from "@mercury/core/services/postgres";
@@ -76,6 +77,8 @@ const log = new PredictionLog({
 });
 const total = Math.round(rate * seconds);
 let offered = 0;
+// The client's own CPU (offering, building batches, postgres.js, the Kafka producer): load-independent, unlike rows/s.
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 // Paced in 5 ms ticks: each tick offers what the schedule owes.
 while (offered < total) {
@@ -99,6 +102,7 @@ while (offered < total) {
 const offerSecs = (performance.now() - t0) / 1000;
 await log.drain();
 const allSecs = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 await log.close();
 await producer.close();
 const logging = {
@@ -111,12 +115,18 @@ const logging = {
   e2eP99Ms: pct(e2e, 0.99),
   e2eMaxMs: pct(e2e, 1),
   dropped: log.dropped,
+  /** Client CPU (user + system) per stored row, µs; 1e6 / this is what one core of the client could sustain. */
+  clientCpuUsPerRow: (cpu.user + cpu.system) / Math.max(1, log.stored),
+  loadAverage: Deno.loadavg(),
 };
 console.log(
   `logging: ${logging.stored} stored (PostgreSQL) and ${logging.sentToKafka} sent (Kafka) in ${
     allSecs.toFixed(2)
   }s = ` +
-    `${logging.storedPerSec}/s sustained (offered ${logging.offeredPerSec}/s); e2e p50 ${logging.e2eP50Ms} ms, p99 ${logging.e2eP99Ms} ms`,
+    `${logging.storedPerSec}/s sustained (offered ${logging.offeredPerSec}/s); e2e p50 ${logging.e2eP50Ms} ms, p99 ${logging.e2eP99Ms} ms; ` +
+    `client CPU ${logging.clientCpuUsPerRow.toFixed(2)} µs/row (one core: ${
+      Math.round(1e6 / logging.clientCpuUsPerRow)
+    }/s); load average ${logging.loadAverage.map((x) => x.toFixed(1)).join(", ")}`,
 );
 
 // Peer: one INSERT per prediction (pool of 8), full speed for 2 s (1 s quick).
@@ -246,7 +256,7 @@ console.log(
     `overhead p99 ${
       endpoint.overheadP99Ms.toFixed(2)
     } ms (achieved ${endpoint.achievedBare} / ${endpoint.achievedObserve} req/s, ` +
-    `failed ${endpoint.failedBare} / ${endpoint.failedObserve})`,
+    `failed ${endpoint.failedBare} / ${endpoint.failedObserve}); load average ${Deno.loadavg().join(", ")}`,
 );
 console.log(
   `handlers in-process at ${reqRate}/s: bare p99 ${endpoint.inProcessBareP99Ms.toFixed(3)} ms, observe p99 ` +

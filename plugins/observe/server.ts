@@ -246,7 +246,8 @@ export class ObserveServer {
    */
   handle(req: Request): Promise<Response> {
     const ms = this.#o.requestTimeoutMs ?? 15_000;
-    const route = `${req.method} ${new URL(req.url).pathname}`;
+    const url = new URL(req.url);
+    const route = `${req.method} ${url.pathname}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<Response>((resolve) => {
       timer = setTimeout(() => {
@@ -257,7 +258,7 @@ export class ObserveServer {
         }, 504));
       }, ms);
     });
-    const work = DEBUG ? traced(`request ${route}`, this.#handle(req)) : this.#handle(req);
+    const work = DEBUG ? traced(`request ${route}`, this.#handle(req, url)) : this.#handle(req, url);
     return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
   }
 
@@ -274,8 +275,7 @@ export class ObserveServer {
     }
   }
 
-  async #handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
+  async #handle(req: Request, url: URL): Promise<Response> {
     try {
       const p = url.pathname;
       if (req.method === "POST" && p.startsWith("/predict/")) {
