@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { projectRoot, resolveEndpoints, stateDir } from "@mercury/core";
+import { projectRoot, redact, resolveEndpoints, stateDir } from "@mercury/core";
 import { sha256Hex } from "../services/_process.ts";
 
 /** One service as a run saw it. */
@@ -76,7 +76,8 @@ async function serviceVersions(root: string): Promise<Record<string, ServiceReco
     file = JSON.parse(Deno.readTextFileSync(`${stateDir(root)}/services.json`));
   } catch { /* services never started: endpoints come from env or defaults */ }
   const eps = resolveEndpoints();
-  const mode = (s: string) => file[s]?.mode ?? (eps[s as keyof typeof eps]?.source === "env" ? "external" : "unknown");
+  // An endpoint given by environment variable is a server Mercury did not start, whatever services.json says.
+  const mode = (s: string) => eps[s as keyof typeof eps]?.source === "env" ? "external" : file[s]?.mode ?? "unknown";
   const state = stateDir(root);
 
   const pg = timed(
@@ -113,13 +114,18 @@ async function serviceVersions(root: string): Promise<Record<string, ServiceReco
     ),
     3000,
   );
-  const kafka = fileVersion(`${state}/kafka/libs`, /^kafka-clients-([\d.]+)\.jar$/);
+  // The launcher's install says nothing about a broker or cluster given by environment variable.
+  const kafka = mode("kafka") === "external"
+    ? undefined
+    : fileVersion(`${state}/kafka/libs`, /^kafka-clients-([\d.]+)\.jar$/);
   let spark: string | undefined;
-  try {
-    for (const e of Deno.readDirSync(`${state}/spark/venv/lib`)) {
-      spark ??= fileVersion(`${state}/spark/venv/lib/${e.name}/site-packages`, /^pyspark-([\d.]+)\.dist-info$/);
-    }
-  } catch { /* no Spark venv */ }
+  if (mode("spark") !== "external") {
+    try {
+      for (const e of Deno.readDirSync(`${state}/spark/venv/lib`)) {
+        spark ??= fileVersion(`${state}/spark/venv/lib/${e.name}/site-packages`, /^pyspark-([\d.]+)\.dist-info$/);
+      }
+    } catch { /* no Spark venv */ }
+  }
 
   const [p, r, m, pr] = await Promise.all([pg, redis, mlflow, prometheus]);
   const rec = (name: string, version: string | undefined, endpoint: string): ServiceRecord => ({
@@ -129,8 +135,8 @@ async function serviceVersions(root: string): Promise<Record<string, ServiceReco
   });
   return {
     kafka: rec("kafka", kafka ? `Apache Kafka ${kafka} (installed jars)` : "unknown", eps.kafka.brokers.join(",")),
-    postgres: rec("postgres", p, eps.postgres.url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")),
-    redis: rec("redis", r, eps.redis.url.replace(/\/\/:?[^@/]*@/, "//***@")),
+    postgres: rec("postgres", p, redact(eps.postgres.url)),
+    redis: rec("redis", r, redact(eps.redis.url)),
     mlflow: rec("mlflow", m, eps.mlflow.url),
     prometheus: rec("prometheus", pr, eps.prometheus.url),
     spark: rec("spark", spark ? `Apache Spark ${spark} (installed pyspark)` : "unknown", eps.spark.remote),
