@@ -127,6 +127,12 @@ export const manifest = definePlugin({
         "drop-rate": { type: "number", min: 0, max: 0.99, default: 0, description: "chance a client sits a round out" },
         seed: { type: "int", default: 42, description: "seed of data, split and sampling" },
         json: { type: "string", value: "FILE", description: "write the run (rounds, dropouts, weights) as JSON" },
+        dataset: {
+          type: "string",
+          value: "NAME",
+          description: "with --clip/--noise: charge the run's ε to this ledger",
+        },
+        analyst: { type: "string", value: "NAME", description: "with --dataset: who is charged (default: $USER)" },
       },
       run: lazyRun(() => import("./commands/federated.ts"), "federated"),
     },

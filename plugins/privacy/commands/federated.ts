@@ -10,6 +10,7 @@ import { MercuryError } from "@mercury/core";
 import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { type FederatedOptions, runFederated } from "../federated/coordinator.ts";
 import type { ModelKind } from "../federated/models.ts";
+import { Ledger } from "../ledger.ts";
 
 /** Runs the command; exit 0 when at least one round aggregated, 1 when every round failed. */
 export async function federated(args: CommandArgs, ctx: CommandContext): Promise<number> {
@@ -50,7 +51,13 @@ export async function federated(args: CommandArgs, ctx: CommandContext): Promise
       );
     },
   };
-  const result = await runFederated(options);
+  let result;
+  if (typeof v.dataset === "string") {
+    await using ledger = await Ledger.open({ url: ctx.endpoints().postgres.url });
+    const analyst = typeof v.analyst === "string" ? v.analyst : Deno.env.get("USER") ?? "analyst";
+    result = await runFederated({ ...options, ledger: { ledger, dataset: v.dataset, analyst } });
+    ctx.print(`charged to the ledger of '${v.dataset}' (analyst ${analyst})`);
+  } else result = await runFederated(options);
   const f = result.final;
   const failed = result.rounds.filter((r) => r.failed).length;
   ctx.print(

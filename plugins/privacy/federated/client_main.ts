@@ -58,10 +58,22 @@ async function handle(task: Task): Promise<Record<string, unknown> | undefined> 
   }
 }
 
+/** The slowloris fault: announce a result, send half of it, and never finish (the process waits to be stopped). */
+async function slowloris(task: Task): Promise<never> {
+  const u = new URL(`${cfg.coordinator}/result?client=${cfg.id}&seq=${task.seq}`);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  await conn.write(new TextEncoder().encode(
+    `POST ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\nauthorization: Bearer ${cfg.token}\r\n` +
+      `content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"n": 5, "delta": [`,
+  ));
+  return await new Promise<never>(() => setInterval(() => {}, 60_000));
+}
+
 const base = cfg.coordinator;
+const auth = { authorization: `Bearer ${cfg.token}` };
 const poll = async (): Promise<Task | undefined> => {
   try {
-    return await (await fetch(`${base}/task?client=${cfg.id}`)).json();
+    return await (await fetch(`${base}/task?client=${cfg.id}`, { headers: auth })).json();
   } catch {
     return undefined; // the coordinator is gone
   }
@@ -80,10 +92,12 @@ while (next && next.op !== "stop") {
   }
   const fault = cfg.fault && task.round >= cfg.fault.round ? cfg.fault.kind : undefined;
   if (fault === "crash") Deno.exit(3);
+  if (fault === "slowloris") await slowloris(task);
   let body: string | undefined;
   if (fault === "silent" || droppedRound === task.round) body = undefined;
   else if (fault === "malformed") body = '{"n": "lots", "delta": [1, 2';
   else if (fault === "oversized") body = JSON.stringify({ padding: "x".repeat(8 << 20) });
+  else if (fault === "wrong-type") body = JSON.stringify(await handle(task));
   else {
     // A step this client cannot complete (e.g. secure aggregation refusing an unsafe unmask) is a dropout for
     // this step only: say why on stderr, send nothing, stay in the federation.
@@ -95,7 +109,11 @@ while (next && next.op !== "stop") {
   }
   if (body !== undefined) {
     // An accepted result is answered with the next task; anything else means asking for it.
-    const res = await fetch(`${base}/result?client=${cfg.id}&seq=${task.seq}`, { method: "POST", body })
+    const res = await fetch(`${base}/result?client=${cfg.id}&seq=${task.seq}`, {
+      method: "POST",
+      body,
+      headers: { ...auth, "content-type": fault === "wrong-type" ? "text/plain" : "application/json" },
+    })
       .catch(() => undefined);
     if (res?.ok) next = await res.json().catch(() => undefined);
     else await res?.body?.cancel();

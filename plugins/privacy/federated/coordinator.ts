@@ -27,14 +27,15 @@
  * @module
  */
 import { MercuryError } from "@mercury/core";
-import { BodyError, readJsonObject } from "@mercury/core/http_body";
 import { normal, seededRandom } from "@mercury/core/random";
 import { RdpAccountant } from "../accounting/rdp.ts";
 import { decode } from "../secagg/field.ts";
 import { type PublicKeys, type Reveal, SecAggError, unmaskSum } from "../secagg/protocol.ts";
 import { type Dataset, makeDataset, permutation, splitClients } from "./data.ts";
 import { type Evaluation, loadModel, type ModelKind, type TrainOptions } from "./models.ts";
-import { checkResult, type ClientConfig, type FaultKind, type Op, type Task } from "./protocol.ts";
+import type { Ledger } from "../ledger.ts";
+import { Hub } from "./hub.ts";
+import { checkResult, type ClientConfig, type FaultKind, type Op } from "./protocol.ts";
 
 export { checkResult };
 
@@ -71,6 +72,11 @@ export interface FederatedOptions {
   /** A data set to use instead of the generated one. */
   dataset?: Dataset;
   onRound?: (r: RoundReport) => void;
+  /**
+   * Charge a DP-FedAvg run to this ledger: refused before any client starts
+   * when it would pass the budget, recorded only when the run finishes.
+   */
+  ledger?: { ledger: Ledger; dataset: string; analyst: string };
 }
 
 /** What happened in one round. */
@@ -102,149 +108,45 @@ export interface FederatedResult {
   clientStderr: Record<number, string>;
 }
 
-interface Pending {
-  seq: number;
-  op: Op;
-  resolve: (r: { ok: true; body: Record<string, unknown> } | { ok: false; reason: string }) => void;
-}
-
-/** Hands tasks to long-polling clients and collects their answers with a deadline. */
-class Hub {
-  #queued = new Map<number, Task>();
-  #waiting = new Map<number, (t: Task) => void>();
-  #pending = new Map<number, Pending>();
-  #seq = 0;
-  seen = new Set<number>();
-  #onSeen?: () => void;
-  constructor(readonly maxBytes: number, readonly dim: number) {}
-
-  async handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
-    const id = Number(url.searchParams.get("client"));
-    if (!Number.isInteger(id)) return Response.json({ error: "client must be an id" }, { status: 400 });
-    if (req.method === "GET" && url.pathname === "/task") {
-      this.seen.add(id);
-      this.#onSeen?.();
-      return Response.json(await this.#nextTask(id));
-    }
-    if (req.method === "POST" && url.pathname === "/result") {
-      const seq = Number(url.searchParams.get("seq"));
-      const pending = this.#pending.get(id);
-      if (!pending || pending.seq !== seq) {
-        await req.body?.cancel();
-        return Response.json({ error: "no such task (late or unknown)" }, { status: 409 });
-      }
-      this.#pending.delete(id);
-      let body: Record<string, unknown>;
-      try {
-        body = await readJsonObject(req, { maxBytes: this.maxBytes });
-      } catch (err) {
-        const reason = err instanceof BodyError
-          ? (err.status === 413 ? `oversized update (over ${this.maxBytes} bytes)` : `malformed update: ${err.message}`)
-          : String(err);
-        pending.resolve({ ok: false, reason });
-        return Response.json({ error: reason }, { status: err instanceof BodyError ? err.status : 400 });
-      }
-      const bad = checkResult(pending.op, body, this.dim);
-      if (bad) {
-        pending.resolve({ ok: false, reason: `malformed update: ${bad}` });
-        return Response.json({ error: bad }, { status: 400 });
-      }
-      pending.resolve({ ok: true, body });
-      // The answer to an accepted result is the client's next task (one round trip per step instead of two).
-      return Response.json(await this.#nextTask(id));
-    }
-    return Response.json({ error: "not found" }, { status: 404 });
-  }
-
-  /** The client's queued task, or the next one sent within 20 s (else a `wait`). */
-  async #nextTask(id: number): Promise<Task> {
-    const queued = this.#queued.get(id);
-    if (queued) {
-      this.#queued.delete(id);
-      return queued;
-    }
-    return await new Promise<Task>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        resolve({ seq: 0, op: "wait", round: -1 });
-      }, 20_000);
-      this.#waiting.set(id, (t) => {
-        clearTimeout(timer);
-        resolve(t);
-      });
-    });
-  }
-
-  send(id: number, task: Omit<Task, "seq">): void {
-    const full = { ...task, seq: ++this.#seq } as Task;
-    const waiter = this.#waiting.get(id);
-    if (waiter) {
-      this.#waiting.delete(id);
-      waiter(full);
-    } else this.#queued.set(id, full);
-  }
-
-  /** Sends `op` to each of `ids` and collects answers until all arrive or `deadlineMs` passes. */
-  async call(
-    ids: readonly number[],
-    op: Op,
-    round: number,
-    payload: (id: number) => Record<string, unknown>,
-    deadlineMs: number,
-  ): Promise<{ ok: Map<number, Record<string, unknown>>; dropped: { client: number; step: Op; reason: string }[] }> {
-    const ok = new Map<number, Record<string, unknown>>();
-    const dropped: { client: number; step: Op; reason: string }[] = [];
-    const waits = ids.map((id) =>
-      new Promise<void>((done) => {
-        const seq = this.#seq + 1;
-        this.#pending.set(id, {
-          seq,
-          op,
-          resolve: (r) => {
-            if (r.ok) ok.set(id, r.body);
-            else dropped.push({ client: id, step: op, reason: r.reason });
-            done();
-          },
-        });
-        this.send(id, { op, round, ...payload(id) });
-      })
-    );
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.all(waits),
-      new Promise<void>((r) => timer = setTimeout(r, deadlineMs)),
-    ]);
-    clearTimeout(timer);
-    for (const id of ids) {
-      if (this.#pending.has(id)) {
-        this.#pending.delete(id);
-        this.#queued.delete(id);
-        dropped.push({ client: id, step: op, reason: `no answer within ${deadlineMs} ms` });
-      }
-    }
-    return { ok, dropped };
-  }
-
-  /** Resolves when `n` clients have polled or `ms` passes. */
-  async waitSeen(n: number, ms: number): Promise<void> {
-    if (this.seen.size >= n) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      new Promise<void>((r) => this.#onSeen = () => this.seen.size >= n && r()),
-      new Promise<void>((r) => timer = setTimeout(r, ms)),
-    ]);
-    clearTimeout(timer);
-    this.#onSeen = undefined;
-  }
-}
-
 const CLIENT_MAIN = new URL("./client_main.ts", import.meta.url);
 const ROOT_CONFIG = new URL("../../../deno.json", import.meta.url);
 
 /** Runs a whole federated training: data, client processes, rounds, evaluation. */
 export async function runFederated(options: FederatedOptions): Promise<FederatedResult> {
-  const o = {
+  const o = resolve(options);
+  validate(o);
+  const charge = options.ledger;
+  if (!charge) return await train(o);
+  if (!o.dp) {
+    throw new MercuryError("usage", "a federated run charges the ledger only with DP-FedAvg", {
+      where: "privacy federated",
+      hint: "add --clip and --noise, or leave out --dataset",
+    });
+  }
+  // The cost is known before the run (q, σ and the rounds fix it): charged before any client starts, recorded
+  // only when the run finishes (rounds that failed cleanly included: their noise was never released, so this
+  // over-counts, never under-counts).
+  const delta = o.dp.delta ?? 1e-5;
+  const epsilon = dpFedAvgEpsilon(o.fraction, o.dp.noiseMultiplier, o.rounds, delta);
+  const { value } = await charge.ledger.spend({
+    dataset: charge.dataset,
+    analyst: charge.analyst,
+    query: `federated ${o.model} ${o.algorithm}, ${o.clients} clients, ${o.rounds} rounds`,
+    mechanism: "dp-fedavg (subsampled gaussian, client level)",
+    epsilon,
+    delta,
+    detail: { q: o.fraction, noiseMultiplier: o.dp.noiseMultiplier, clip: o.dp.clip, rounds: o.rounds },
+    parts: [{ kind: "approx", epsilon, delta }],
+  }, () => train(o));
+  return value;
+}
+
+function dpFedAvgEpsilon(q: number, sigma: number, rounds: number, delta: number): number {
+  return new RdpAccountant().composeSubsampledGaussian({ q, sigma, steps: rounds }).epsilon(delta).epsilon;
+}
+
+function resolve(options: FederatedOptions) {
+  return {
     clients: 10,
     rounds: 10,
     rows: 5000,
@@ -261,15 +163,23 @@ export async function runFederated(options: FederatedOptions): Promise<Federated
     minClients: 1,
     ...options,
   };
+}
+
+async function train(o: ReturnType<typeof resolve>): Promise<FederatedResult> {
   const mu = o.algorithm === "fedprox" ? (o.mu ?? 0.1) : 0;
-  validate(o);
   const started = performance.now();
   const data = o.dataset ??
     makeDataset(o.model === "linear_regression" ? "regression" : "classification", o.rows, o.seed);
   const model = await loadModel(o.model, data.train.d);
   const parts = splitClients(data.train, o.clients, o.split, o.seed);
   const dir = await Deno.makeTempDir({ prefix: "mercury-privacy-fed-" });
-  const hub = new Hub(65_536 + (model.dim + 1) * 24 + o.clients * 512, model.dim);
+  const tokens = Array.from({ length: o.clients }, () => crypto.randomUUID());
+  const hub = new Hub({
+    clients: o.clients,
+    tokens,
+    maxBytes: 65_536 + (model.dim + 1) * 24 + o.clients * 512,
+    dim: model.dim,
+  });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => hub.handle(req));
   const procs: Deno.ChildProcess[] = [];
   const drains: Promise<void>[] = [];
@@ -283,6 +193,7 @@ export async function runFederated(options: FederatedOptions): Promise<Federated
       const cfg: ClientConfig = {
         id: i,
         coordinator: base,
+        token: tokens[i]!,
         data: `${dir}/client-${i}.json`,
         model: o.model,
         threshold: threshold(Math.round(o.fraction * o.clients)),
@@ -404,11 +315,7 @@ export async function runFederated(options: FederatedOptions): Promise<Federated
     let epsilon: number | undefined;
     const delta = o.dp?.delta ?? 1e-5;
     if (o.dp) {
-      epsilon = new RdpAccountant().composeSubsampledGaussian({
-        q: o.fraction,
-        sigma: o.dp.noiseMultiplier,
-        steps: o.rounds,
-      }).epsilon(delta).epsilon;
+      epsilon = dpFedAvgEpsilon(o.fraction, o.dp.noiseMultiplier, o.rounds, delta);
     }
     return {
       rounds,

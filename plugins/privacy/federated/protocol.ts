@@ -34,6 +34,8 @@ export interface Task {
 export interface ClientConfig {
   id: number;
   coordinator: string;
+  /** The client's bearer token; the coordinator refuses requests without it. */
+  token: string;
   data: string;
   model: ModelKind;
   /** Threshold t of secure aggregation. */
@@ -45,7 +47,15 @@ export interface ClientConfig {
 }
 
 /** Misbehaviours a client can be told to show. */
-export const FAULT_KINDS = ["silent", "malformed", "oversized", "crash", "drop-after-mask"] as const;
+export const FAULT_KINDS = [
+  "silent",
+  "malformed",
+  "oversized",
+  "wrong-type",
+  "slowloris",
+  "crash",
+  "drop-after-mask",
+] as const;
 /** One of {@linkcode FAULT_KINDS}. */
 export type FaultKind = typeof FAULT_KINDS[number];
 
