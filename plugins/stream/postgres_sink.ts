@@ -20,6 +20,7 @@ import {
   type LoadedPartition,
   type PartitionCheckpoint,
 } from "./checkpoint_store.ts";
+import { transaction } from "./pg_transaction.ts";
 
 export { FencedError, type LoadedPartition, type PartitionCheckpoint };
 
@@ -60,29 +61,29 @@ export class PostgresSink implements CheckpointStore {
       { available: boolean },
     ];
     const mode: SinkMode = available ? "timescaledb" : "partitioned";
-    await sql.begin(async (tx) => {
+    await transaction(sql, async (tx, step) => {
       // One worker at a time creates the schema.
-      await tx`select pg_advisory_xact_lock(hashtext('mercury_stream_schema'))`;
-      await tx`create table if not exists stream_checkpoints (
+      await step(tx`select pg_advisory_xact_lock(hashtext('mercury_stream_schema'))`);
+      await step(tx`create table if not exists stream_checkpoints (
         pipeline text not null, topic text not null, partition int not null,
         next_offset bigint not null, state jsonb,
         events bigint not null default 0, late bigint not null default 0, dead bigint not null default 0,
         updated_at timestamptz not null default now(),
-        primary key (pipeline, topic, partition))`;
-      await tx`create table if not exists stream_window_state (
+        primary key (pipeline, topic, partition))`);
+      await step(tx`create table if not exists stream_window_state (
         pipeline text not null, topic text not null, partition int not null,
         key text not null, window_start bigint not null, window_end bigint not null, acc jsonb not null,
-        primary key (pipeline, topic, partition, key, window_start, window_end))`;
-      await tx`create table if not exists stream_observation_log (
+        primary key (pipeline, topic, partition, key, window_start, window_end))`);
+      await step(tx`create table if not exists stream_observation_log (
         pipeline text not null, topic text not null, partition int not null, next_offset bigint not null,
         obs text, chunk bytea,
-        primary key (pipeline, topic, partition, next_offset))`;
+        primary key (pipeline, topic, partition, next_offset))`);
       // Binary chunks (observation_log.ts); tables from before them also hold text lines in `obs`.
-      await tx`alter table stream_observation_log add column if not exists chunk bytea`;
-      await tx`alter table stream_observation_log alter column obs drop not null`;
+      await step(tx`alter table stream_observation_log add column if not exists chunk bytea`);
+      await step(tx`alter table stream_observation_log alter column obs drop not null`);
       // Written once, read only on a restart: not worth compressing on every commit.
-      await tx`alter table stream_observation_log alter column obs set storage external`;
-      await tx`alter table stream_observation_log alter column chunk set storage external`;
+      await step(tx`alter table stream_observation_log alter column obs set storage external`);
+      await step(tx`alter table stream_observation_log alter column chunk set storage external`);
       const columns = `
         pipeline text not null, key text not null,
         window_start timestamptz not null, window_end timestamptz not null,
@@ -91,21 +92,23 @@ export class PostgresSink implements CheckpointStore {
         attrs jsonb, emitted_at timestamptz not null default now(),
         primary key (pipeline, key, window_start, window_end)`;
       if (mode === "timescaledb") {
-        await tx`create extension if not exists timescaledb`;
-        await tx.unsafe(`create table if not exists stream_windows (${columns})`);
-        await tx`select create_hypertable('stream_windows', 'window_start', if_not_exists => true)`;
-        await tx.unsafe(`create materialized view if not exists stream_windows_rollup
+        await step(tx`create extension if not exists timescaledb`);
+        await step(tx.unsafe(`create table if not exists stream_windows (${columns})`));
+        await step(tx`select create_hypertable('stream_windows', 'window_start', if_not_exists => true)`);
+        await step(tx.unsafe(`create materialized view if not exists stream_windows_rollup
           with (timescaledb.continuous) as
           select pipeline, time_bucket('1 minute', window_start) as bucket,
                  sum(count)::bigint as events, sum(sum) as total, count(*)::bigint as keys
-          from stream_windows group by pipeline, bucket with no data`);
+          from stream_windows group by pipeline, bucket with no data`));
       } else {
-        await tx.unsafe(`create table if not exists stream_windows (${columns}) partition by range (window_start)`);
-        await tx.unsafe(`create table if not exists stream_windows_default partition of stream_windows default`);
-        await tx`create table if not exists stream_windows_rollup (
+        await step(
+          tx.unsafe(`create table if not exists stream_windows (${columns}) partition by range (window_start)`),
+        );
+        await step(tx.unsafe(`create table if not exists stream_windows_default partition of stream_windows default`));
+        await step(tx`create table if not exists stream_windows_rollup (
           pipeline text not null, window_start timestamptz not null, window_end timestamptz not null,
           events bigint not null, total double precision not null, keys bigint not null,
-          primary key (pipeline, window_start, window_end))`;
+          primary key (pipeline, window_start, window_end))`);
       }
     });
     return new PostgresSink(sql, pipeline, mode);
@@ -150,7 +153,7 @@ export class PostgresSink implements CheckpointStore {
     const t1 = performance.now();
     const steps: string[] = [];
     let ts = t1;
-    const step = (name: string) => {
+    const mark = (name: string) => {
       if (!debug) return;
       const now = performance.now();
       steps.push(`${name} ${(now - ts).toFixed(0)}`);
@@ -200,7 +203,9 @@ export class PostgresSink implements CheckpointStore {
         rm.end.push(end);
       }
     }
-    await this.sql.begin(async (tx) => {
+    // Every await inside goes through `step`: a checkpoint whose connection is lost must not resume on the
+    // reconnected connection (in its own retry's transaction, say) — see pg_transaction.ts.
+    await transaction(this.sql, async (tx, step) => {
       // Every statement below is sent at once (postgres.js pipelines queries issued without
       // awaiting): on a loaded machine each round trip waits for a time slice, so a checkpoint
       // costs one wait instead of one per statement. Any failure rolls the whole transaction back.
@@ -255,10 +260,14 @@ export class PostgresSink implements CheckpointStore {
                       ${up.acc}::text[]) as r(partition, key, window_start, window_end, acc)
           on conflict (pipeline, topic, partition, key, window_start, window_end) do update set acc = excluded.acc`);
       }
-      await Promise.all(pending);
-      const done = new Set([...(await moved), ...(await claimed)].map((r) => (r as { partition: number }).partition));
+      await step(Promise.all(pending));
+      const done = new Set(
+        [...(await step<readonly unknown[]>(moved)), ...(await step<readonly unknown[]>(claimed))].map((r) =>
+          (r as { partition: number }).partition
+        ),
+      );
       for (const c of checkpoints) if (!done.has(c.partition)) throw fenced(c.partition);
-      step("offsets + log + state");
+      mark("offsets + log + state");
 
       if (results.length) {
         // COPY is the fastest way in: one text stream, no per-row parameters.
@@ -284,16 +293,20 @@ export class PostgresSink implements CheckpointStore {
             ].join("\t"),
           );
         }
-        const sink = await tx`
+        const sink = await step(tx`
           copy stream_windows (pipeline, key, window_start, window_end, count, sum, min, max, mean,
-                               distinct_count, p50, p95, p99, attrs) from stdin`.writable();
-        await new Promise<void>((resolve, reject) => {
-          sink.on("error", reject);
-          sink.on("finish", () => resolve());
-          sink.end(lines.join("\n") + "\n");
-        });
+                               distinct_count, p50, p95, p99, attrs) from stdin`.writable());
+        // "finish" is the server's completion of the COPY — or, after a lost connection, of the next statement
+        // on the reconnected one (postgres.js leaves the callback armed): `step` then never resumes.
+        await step(
+          new Promise<void>((resolve, reject) => {
+            sink.on("error", reject);
+            sink.on("finish", () => resolve());
+            sink.end(lines.join("\n") + "\n");
+          }),
+        );
       }
-      step("results");
+      mark("results");
       if (this.mode === "partitioned" && results.length) {
         const byWindow = new Map<string, { start: number; end: number; events: number; total: number; keys: number }>();
         for (const w of results) {
@@ -312,12 +325,12 @@ export class PostgresSink implements CheckpointStore {
           total: r.total,
           keys: r.keys,
         }));
-        await tx`
+        await step(tx`
           insert into stream_windows_rollup ${tx(rows)}
           on conflict (pipeline, window_start, window_end) do update set
             events = stream_windows_rollup.events + excluded.events,
             total = stream_windows_rollup.total + excluded.total,
-            keys = stream_windows_rollup.keys + excluded.keys`;
+            keys = stream_windows_rollup.keys + excluded.keys`);
       }
     });
     if (debug) {
@@ -340,21 +353,21 @@ export class PostgresSink implements CheckpointStore {
     }
     for (const day of days) {
       const name = `stream_windows_${new Date(day).toISOString().slice(0, 10).replaceAll("-", "")}`;
-      await this.sql.begin(async (tx) => {
-        await tx`select pg_advisory_xact_lock(hashtext('mercury_stream_schema'))`;
-        const exists = await tx`select 1 from pg_class where relname = ${name}`;
+      await transaction(this.sql, async (tx, step) => {
+        await step(tx`select pg_advisory_xact_lock(hashtext('mercury_stream_schema'))`);
+        const exists = await step(tx`select 1 from pg_class where relname = ${name}`);
         if (exists.length === 0) {
           // Rows already in the default partition for this day would block the new one: move them.
-          await tx.unsafe(`create table ${name} (like stream_windows including defaults including constraints)`);
+          await step(tx.unsafe(`create table ${name} (like stream_windows including defaults including constraints)`));
           const from = new Date(day).toISOString();
           const to = new Date(day + DAY).toISOString();
-          await tx.unsafe(
+          await step(tx.unsafe(
             `with moved as (delete from stream_windows_default where window_start >= '${from}' and window_start < '${to}' returning *)
              insert into ${name} select * from moved`,
-          );
-          await tx.unsafe(
+          ));
+          await step(tx.unsafe(
             `alter table stream_windows attach partition ${name} for values from ('${from}') to ('${to}')`,
-          );
+          ));
         }
       });
       this.#partitions.add(day);
@@ -380,12 +393,14 @@ export class PostgresSink implements CheckpointStore {
 
   /** Removes everything this pipeline wrote (results, rollup, checkpoints). */
   async reset(): Promise<void> {
-    await this.sql.begin(async (tx) => {
-      await tx`delete from stream_windows where pipeline = ${this.pipeline}`;
-      if (this.mode === "partitioned") await tx`delete from stream_windows_rollup where pipeline = ${this.pipeline}`;
-      await tx`delete from stream_checkpoints where pipeline = ${this.pipeline}`;
-      await tx`delete from stream_window_state where pipeline = ${this.pipeline}`;
-      await tx`delete from stream_observation_log where pipeline = ${this.pipeline}`;
+    await transaction(this.sql, async (tx, step) => {
+      await step(tx`delete from stream_windows where pipeline = ${this.pipeline}`);
+      if (this.mode === "partitioned") {
+        await step(tx`delete from stream_windows_rollup where pipeline = ${this.pipeline}`);
+      }
+      await step(tx`delete from stream_checkpoints where pipeline = ${this.pipeline}`);
+      await step(tx`delete from stream_window_state where pipeline = ${this.pipeline}`);
+      await step(tx`delete from stream_observation_log where pipeline = ${this.pipeline}`);
     });
   }
 }
