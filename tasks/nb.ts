@@ -40,6 +40,8 @@ export interface NotebookResult {
   error?: string;
   html: string;
   ipynb: string;
+  /** `<name>.thumb.svg`: the notebook's first chart, shown small in the index (absent when it has none). */
+  thumbnail?: string;
   /** What produced the run and when (absent in indexes written before runs were recorded). */
   run?: RunRecord;
 }
@@ -103,7 +105,7 @@ export function selectNotebooks(all: string[], names: string[]): string[] {
 interface Prepared {
   file: string;
   source: string;
-  record: Omit<RunRecord, "cellSeconds">;
+  record: Pick<RunRecord, "parameters" | "injected" | "seeds">;
 }
 
 /** Reads `--params file.yaml|json` into a record of values; a bad file is a usage error naming it. */
@@ -137,7 +139,7 @@ export function readParamsFile(path: string): Record<string, unknown> {
 }
 
 /** Reads a notebook, injects the given parameters and writes the copy to run; usage errors before anything runs. */
-function prepare(path: string, values: Record<string, unknown>, scratch: string, base: Provenance): Prepared {
+function prepare(path: string, values: Record<string, unknown>, scratch: string): Prepared {
   const name = path.replace(/^.*\//, "");
   const where = `notebooks/${name}`;
   let nb: NotebookJson;
@@ -145,14 +147,14 @@ function prepare(path: string, values: Record<string, unknown>, scratch: string,
     nb = JSON.parse(Deno.readTextFileSync(path));
   } catch {
     // execute.py reports an unreadable notebook in its result, as before.
-    return { file: path, source: path, record: { ...base, parameters: {}, injected: [], seeds: [] } };
+    return { file: path, source: path, record: { parameters: {}, injected: [], seeds: [] } };
   }
   const injected = injectParameters(nb, values, where);
   const parameters = effectiveParameters(nb, values);
   const code = nb.cells.filter((c) => c.cell_type === "code").map((c) =>
     Array.isArray(c.source) ? c.source.join("") : c.source
   ).join("\n");
-  const record = { ...base, parameters, injected: Object.keys(values), seeds: seedsOf(code, parameters) };
+  const record = { parameters, injected: Object.keys(values), seeds: seedsOf(code, parameters) };
   if (injected === nb) return { file: path, source: path, record };
   Deno.mkdirSync(scratch, { recursive: true });
   const file = `${scratch}/${name}`;
@@ -165,16 +167,18 @@ async function runNotebook(
   python: string,
   script: string,
   prepared: Prepared,
+  base: Provenance,
   reports: string,
   timeout: number,
   kernel: string,
 ): Promise<NotebookResult> {
+  const record = { ...base, ...prepared.record };
   const path = prepared.source;
   const name = path.replace(/^.*\//, "").replace(/\.ipynb$/, "");
   const ipynb = `${reports}/${name}.ipynb`;
   const html = `${reports}/${name}.html`;
   const recordFile = await Deno.makeTempFile({ prefix: "mercury-run-", suffix: ".json" });
-  await Deno.writeTextFile(recordFile, JSON.stringify(prepared.record));
+  await Deno.writeTextFile(recordFile, JSON.stringify(record));
   const cwd = path.replace(/\/[^/]*$/, "");
   const out = await new Deno.Command(python, {
     args: [
@@ -207,6 +211,7 @@ async function runNotebook(
   }
   const error = parsed.error as string | undefined;
   const cell = parsed.cell as number | null | undefined;
+  const thumbnail = await writeThumbnail(ipynb, `${reports}/${name}.thumb.svg`);
   return {
     notebook: name,
     status: parsed.status === "ok" ? "ok" : "error",
@@ -218,13 +223,39 @@ async function runNotebook(
     error,
     html: `${name}.html`,
     ipynb: `${name}.ipynb`,
+    ...(thumbnail ? { thumbnail: `${name}.thumb.svg` } : {}),
     run: {
-      ...prepared.record,
+      ...record,
       started: parsed.started as string | undefined,
       ended: parsed.ended as string | undefined,
       cellSeconds: (parsed.cell_seconds as [number, number][] | undefined) ?? [],
     },
   };
+}
+
+/** Writes the executed notebook's first SVG chart next to its report; false when it has none. */
+async function writeThumbnail(ipynb: string, target: string): Promise<boolean> {
+  let svg: string | undefined;
+  try {
+    const nb = JSON.parse(await Deno.readTextFile(ipynb)) as NotebookJson;
+    for (const c of nb.cells) {
+      for (const o of (c.outputs ?? []) as { data?: Record<string, unknown> }[]) {
+        const v = o.data?.["image/svg+xml"];
+        const text = Array.isArray(v) ? v.join("") : typeof v === "string" ? v : undefined;
+        if (text?.startsWith("<svg")) {
+          svg = text;
+          break;
+        }
+      }
+      if (svg) break;
+    }
+  } catch { /* no executed notebook: no thumbnail */ }
+  if (!svg) {
+    await Deno.remove(target).catch(() => {});
+    return false;
+  }
+  await writeAtomic(target, svg);
+  return true;
 }
 
 /** `reports/index.html`: every notebook with status, duration and links. */
@@ -241,7 +272,12 @@ export function indexHtml(results: NotebookResult[], when: Date): string {
       }`
     ).join(", ");
     const commit = r.run ? `${r.run.git.commit.slice(0, 10)}${r.run.git.dirty ? " (dirty)" : ""}` : "";
-    return `<tr><td><a href="${escapeHtml(r.html)}">${
+    const thumb = r.thumbnail
+      ? `<a href="${escapeHtml(r.html)}"><img src="${escapeHtml(r.thumbnail)}" alt="first chart of ${
+        escapeHtml(r.notebook)
+      }" style="width:160px;max-height:90px;object-fit:contain"></a>`
+      : "";
+    return `<tr><td>${thumb}</td><td><a href="${escapeHtml(r.html)}">${
       escapeHtml(r.notebook)
     }</a></td><td>${badge}</td><td style="text-align:right">${
       r.seconds.toFixed(1)
@@ -259,7 +295,7 @@ td,th{padding:6px 12px;border-bottom:1px solid #ddd;text-align:left}th{border-bo
 <p>${results.length} notebook${results.length === 1 ? "" : "s"}, ${failed} failed — run ${
     escapeHtml(when.toISOString())
   }</p>
-<table><thead><tr><th>notebook</th><th>status</th><th>duration</th><th>detail</th><th>parameters (given in bold)</th><th>commit</th><th>executed</th></tr></thead>
+<table><thead><tr><th>first chart</th><th>notebook</th><th>status</th><th>duration</th><th>detail</th><th>parameters (given in bold)</th><th>commit</th><th>executed</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
@@ -290,10 +326,10 @@ export async function runNotebooks(
   }
   const chosen = selectNotebooks(all, names);
   // Parameters are checked for every chosen notebook before any of them runs.
-  const base = await provenance(root);
   const scratch = `${stateDir(root)}/nb-runs/${Deno.pid}`;
-  const prepared = chosen.map((file) => prepare(`${nbDir}/${file}`, options.parameters ?? {}, scratch, base));
-  const jupyter = await ensureJupyter(root, stateDir(root));
+  const prepared = chosen.map((file) => prepare(`${nbDir}/${file}`, options.parameters ?? {}, scratch));
+  // Provenance (a few local probes) overlaps the venv and kernelspec check.
+  const [base, jupyter] = await Promise.all([provenance(root), ensureJupyter(root, stateDir(root))]);
   await Deno.mkdir(reports, { recursive: true });
   const results: NotebookResult[] = [];
   for (const [i, file] of chosen.entries()) {
@@ -302,6 +338,7 @@ export async function runNotebooks(
       jupyter.python,
       jupyter.executeScript,
       prepared[i]!,
+      base,
       reports,
       options.timeout,
       options.kernel ?? "deno",

@@ -280,6 +280,13 @@ Deno.test({
       assert.match(footer[0], new RegExp(run.git.commit.slice(0, 12)));
       assert.match(footer[0], /PostgreSQL \d+/);
     });
+    await t.step("index.html shows the given parameters, the commit and the first chart", () => {
+      const index = Deno.readTextFileSync(`${reports}/index.html`);
+      assert.match(index, /<b>eventCount=250<\/b>, seed=42/);
+      assert.match(index, /<img src="00-tour\.thumb\.svg"/);
+      const thumb = Deno.readTextFileSync(`${reports}/00-tour.thumb.svg`);
+      assert.match(thumb, /^<svg[\s\S]*series: H1/);
+    });
     await t.step("--compare lists the differences of the two runs", async () => {
       const r = await runScript("tasks/nb.ts", ["--compare", `${reports}/00-tour.ipynb`, `${other}/00-tour.ipynb`]);
       assert.equal(r.code, 1, r.stderr);
