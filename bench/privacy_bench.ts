@@ -11,8 +11,10 @@
  *    sum(x), avg(x) from t group by g` plain, through `dpQuery` with each
  *    row its own privacy unit, and through `dpQuery` with per-unit
  *    contribution bounding (1,000,000 units, ≤ 10 rows per group, ≤ 5
- *    groups per unit). Median of `--reps` runs each after a warm-up (the
- *    bounded query: `--bounded-reps`, default 1, no warm-up).
+ *    groups per unit). Plain and DP runs alternate; medians of `--reps`
+ *    runs each after a warm-up (the bounded query: `--bounded-reps`,
+ *    default 1, no warm-up). The samplers: ours and OpenDP's alternate,
+ *    medians of `--reps`. Every figure is printed with the load average.
  *
  * Writes bench/results/privacy.json.
  *
@@ -47,31 +49,49 @@ const python = await ensureVenv(
   `${ROOT}/bench/peers/dp_accounting/requirements.txt`,
   "dp-accounting and OpenDP",
 );
+const load = () => Deno.loadavg().map((x) => +x.toFixed(2));
 const samplers = [];
 for (const sigma of [3, 1000]) {
   const s2 = BigInt(sigma * sigma);
   for (let i = 0; i < 1000; i++) sampleDiscreteGaussian(s2); // warm-up
-  const t0 = performance.now();
-  let sum = 0, sumSq = 0;
-  for (let i = 0; i < SAMPLES; i++) {
-    const z = Number(sampleDiscreteGaussian(s2));
-    sum += z;
-    sumSq += z * z;
+  // Ours and OpenDP's one after the other, REPS times: medians of each.
+  const oursRuns: number[] = [], peerRuns: number[] = [];
+  let oursVar = 0, peerVar = 0;
+  for (let rep = 0; rep < REPS; rep++) {
+    const t0 = performance.now();
+    let sum = 0, sumSq = 0;
+    for (let i = 0; i < SAMPLES; i++) {
+      const z = Number(sampleDiscreteGaussian(s2));
+      sum += z;
+      sumSq += z * z;
+    }
+    oursRuns.push(SAMPLES / ((performance.now() - t0) / 1000));
+    oursVar = sumSq / SAMPLES - (sum / SAMPLES) ** 2;
+    const out = await new Deno.Command(python, {
+      args: [`${ROOT}/bench/peers/dp_accounting/sampler_peer.py`, String(sigma), String(PEER_SAMPLES)],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    if (!out.success) throw new Error("the OpenDP sampler peer failed");
+    const peer = JSON.parse(new TextDecoder().decode(out.stdout));
+    peerRuns.push(peer.n / peer.seconds);
+    peerVar = peer.var;
   }
-  const ours = SAMPLES / ((performance.now() - t0) / 1000);
-  const oursVar = sumSq / SAMPLES - (sum / SAMPLES) ** 2;
-  const out = await new Deno.Command(python, {
-    args: [`${ROOT}/bench/peers/dp_accounting/sampler_peer.py`, String(sigma), String(PEER_SAMPLES)],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error("the OpenDP sampler peer failed");
-  const peer = JSON.parse(new TextDecoder().decode(out.stdout));
-  const opendp = peer.n / peer.seconds;
-  samplers.push({ sigma, oursPerSec: ours, oursVar, opendpPerSec: opendp, opendpVar: peer.var, ratio: ours / opendp });
+  const ours = median(oursRuns), opendp = median(peerRuns);
+  samplers.push({
+    sigma,
+    oursPerSec: ours,
+    oursVar,
+    opendpPerSec: opendp,
+    opendpVar: peerVar,
+    ratio: ours / opendp,
+    reps: REPS,
+    loadAverage: load(),
+  });
   console.log(
     `discrete Gaussian σ=${sigma}: ours ${Math.round(ours).toLocaleString()}/s (var ${oursVar.toFixed(1)}), ` +
-      `OpenDP ${Math.round(opendp).toLocaleString()}/s (var ${peer.var.toFixed(1)}): ×${(ours / opendp).toFixed(2)}`,
+      `OpenDP ${Math.round(opendp).toLocaleString()}/s (var ${peerVar.toFixed(1)}): ×${(ours / opendp).toFixed(2)}` +
+      ` (medians of ${REPS}; load average ${load().join(" ")})`,
   );
 }
 
@@ -82,20 +102,11 @@ await c.run(
   `create table t as select i % 1000000 as pid, (i * 7) % 50 as g, (i % 997)::double as x from range(${ROWS}) r(i)`,
 );
 const sql = "select g, count(*), sum(x), avg(x) from t group by g";
-const time = async (f: () => Promise<unknown>, reps = REPS, warm = true) => {
-  if (warm) await f();
-  const xs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await f();
-    xs.push(performance.now() - t0);
-  }
-  return median(xs);
-};
-const plainMs = await time(() => c.runAndReadAll(sql));
-const dpRowMs = await time(() => dpQuery(c, sql, { epsilon: 1, bounds: { x: [0, 1000] } }));
-const dpUnitMs = await time(
-  () =>
+// Plain and DP runs alternate (after one warm-up of each), so both see the same load; medians of REPS.
+const run = {
+  plain: () => c.runAndReadAll(sql),
+  dpRow: () => dpQuery(c, sql, { epsilon: 1, bounds: { x: [0, 1000] } }),
+  dpUnit: () =>
     dpQuery(c, sql, {
       epsilon: 1,
       bounds: { x: [0, 1000] },
@@ -103,9 +114,22 @@ const dpUnitMs = await time(
       maxRowsPerUnit: 10,
       maxGroupsPerUnit: 5,
     }),
-  BOUNDED_REPS,
-  false,
-);
+};
+const timed = async (f: () => Promise<unknown>) => {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+};
+await run.plain();
+await run.dpRow();
+const plainRuns: number[] = [], dpRowRuns: number[] = [], dpUnitRuns: number[] = [];
+for (let i = 0; i < REPS; i++) {
+  plainRuns.push(await timed(run.plain));
+  dpRowRuns.push(await timed(run.dpRow));
+  // Per-unit bounding takes tens of seconds at 10M rows: BOUNDED_REPS of them, no warm-up.
+  if (i < BOUNDED_REPS) dpUnitRuns.push(await timed(run.dpUnit));
+}
+const plainMs = median(plainRuns), dpRowMs = median(dpRowRuns), dpUnitMs = median(dpUnitRuns);
 const dpsql = {
   rows: ROWS,
   query: sql,
@@ -114,13 +138,17 @@ const dpsql = {
   dpBoundedMs: dpUnitMs,
   overheadRowUnit: dpRowMs / plainMs,
   overheadBounded: dpUnitMs / plainMs,
+  reps: REPS,
+  boundedReps: BOUNDED_REPS,
+  runsMs: { plain: plainRuns, dpRowUnit: dpRowRuns, dpBounded: dpUnitRuns },
+  loadAverage: load(),
 };
 console.log(
   `DP SQL on ${ROWS.toLocaleString()} rows: plain ${plainMs.toFixed(0)} ms, DP (row = unit) ${
     dpRowMs.toFixed(0)
   } ms (×${dpsql.overheadRowUnit.toFixed(2)}), DP with per-unit bounding ${dpUnitMs.toFixed(0)} ms (×${
     dpsql.overheadBounded.toFixed(2)
-  })`,
+  }); load average ${load().join(" ")}`,
 );
 const result = {
   at: new Date().toISOString(),
@@ -129,4 +157,6 @@ const result = {
   dpsql,
 };
 await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
-await Deno.writeTextFile(`${ROOT}/bench/results/privacy.json`, JSON.stringify(result, null, 2) + "\n");
+const out = `${ROOT}/bench/results/privacy.json`;
+await Deno.writeTextFile(`${out}.tmp`, JSON.stringify(result, null, 2) + "\n");
+await Deno.rename(`${out}.tmp`, out);
