@@ -83,12 +83,14 @@ if (ONLY.has("flower")) {
     mercury_secagg: [],
     flower: [],
   };
+  const loads: number[][] = [];
   for (let k = 0; k < REPEATS; k++) {
     runs.flower!.push(await flower());
     runs.mercury!.push(await mercury(false));
     runs.mercury_secagg!.push(await mercury(true));
+    loads.push(Deno.loadavg().map((x) => +x.toFixed(2)));
     console.error(
-      `repeat ${k + 1}/${REPEATS}:`,
+      `repeat ${k + 1}/${REPEATS} (load average ${loads.at(-1)!.join(" ")}):`,
       JSON.stringify(Object.fromEntries(Object.entries(runs).map(([n, r]) => [n, r.at(-1)]))),
     );
   }
@@ -119,6 +121,7 @@ if (ONLY.has("flower")) {
       mercury_secagg: Math.round((summary.mercury_secagg!.roundsAfterFirstMs / f.roundsAfterFirstMs) * 1000) / 1000,
     },
     loadAverageDuring: Deno.loadavg(),
+    loadAveragePerRepeat: loads,
     wallRatioVsFlower: {
       mercury: Math.round((summary.mercury!.wallMs / f.wallMs) * 1000) / 1000,
       mercury_secagg: Math.round((summary.mercury_secagg!.wallMs / f.wallMs) * 1000) / 1000,
