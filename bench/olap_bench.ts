@@ -27,9 +27,8 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Catalog, jsonValue } from "@mercury/olap";
-import { ensureVenv } from "../tasks/python.ts";
+import { CORES, load1, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet } from "./_tpch.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const arg = (name: string, d: number) => {
   const i = Deno.args.indexOf(`--${name}`);
   return i >= 0 ? Number(Deno.args[i + 1]) : d;
@@ -39,32 +38,12 @@ const REPS = arg("reps", 3);
 const REPEATS = arg("repeats", 1000);
 const EXPORT_ROWS = arg("export-rows", 10_000_000);
 const SKIP_POLARS = Deno.args.includes("--skip-polars");
-const TABLES = ["lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region"];
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const quantile = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
-const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 // ---- data ----
-const python = await ensureVenv(
-  `${ROOT}/.mercury/peers/olap/venv`,
-  `${ROOT}/bench/peers/olap/requirements.txt`,
-  "Polars + tpchgen-cli",
-);
-const raw = `${ROOT}/.mercury/tpch/sf${SF}`;
+const { dir: raw, python } = await tpchParquet(SF);
 const dataDir = `${ROOT}/.mercury/tpch/catalog-sf${SF}`;
-try {
-  await Deno.stat(`${raw}/lineitem.parquet`);
-} catch {
-  log(`generating TPC-H SF${SF} with tpchgen-cli…`);
-  const g = await new Deno.Command(`${ROOT}/.mercury/peers/olap/venv/bin/tpchgen-cli`, {
-    args: ["parquet", "-s", String(SF), "--output-dir", raw],
-  }).output();
-  if (!g.success) throw new Error(new TextDecoder().decode(g.stderr));
-}
 {
   const cat = await Catalog.open(dataDir);
   const have = new Set((await cat.tables()).map((t) => t.name));
@@ -163,9 +142,6 @@ const close = (a: unknown, b: unknown): boolean => {
 const sameRows = (a: unknown[][], b: unknown[][]) =>
   a.length === b.length && a.every((r, i) => r.length === b[i]!.length && r.every((v, j) => close(v, b[i]![j])));
 
-/** The 1-minute load average now (from /proc/loadavg). */
-const load1 = async () => Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
-const CORES = navigator.hardwareConcurrency;
 /** A query's runs count as taken under heavy load when the 1-minute load average exceeds this. */
 const MAX_LOAD = arg("max-load", CORES);
 
@@ -250,7 +226,7 @@ for (const q of ONLY) {
   const load: number[] = [];
   const sides = polars && !pWarm?.error ? ["api", "direct", "polars"] : ["api", "direct"];
   for (let r = 0; r < REPS; r++) {
-    load.push(await load1());
+    load.push(load1());
     // Rotate the order so no engine always runs first (or on the warmest cache).
     for (let k = 0; k < sides.length; k++) {
       const side = sides[(k + r) % sides.length];

@@ -15,14 +15,10 @@
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { resolveEndpoints } from "@mercury/core";
 import { SparkSession, tableRows } from "@mercury/spark";
-import { ensureVenv } from "../tasks/python.ts";
+import { load1, loadNote, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet } from "./_tpch.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const SF = Number(Deno.env.get("SPARK_BENCH_SF") ?? "1");
 const RUNS = Number(Deno.env.get("SPARK_BENCH_RUNS") ?? "3");
-const TABLES = ["lineitem", "orders", "customer", "part", "partsupp", "supplier", "nation", "region"];
-const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function pickQueries(spec: string): number[] {
   if (/^\d+-\d+$/.test(spec)) {
@@ -34,21 +30,7 @@ function pickQueries(spec: string): number[] {
 const QUERIES = pickQueries(Deno.env.get("SPARK_BENCH_QUERIES") ?? "1-22");
 
 // ---- data ----
-await ensureVenv(
-  `${ROOT}/.mercury/peers/olap/venv`,
-  `${ROOT}/bench/peers/olap/requirements.txt`,
-  "Polars + tpchgen-cli",
-);
-const raw = `${ROOT}/.mercury/tpch/sf${SF}`;
-try {
-  await Deno.stat(`${raw}/lineitem.parquet`);
-} catch {
-  log(`generating TPC-H SF${SF} with tpchgen-cli…`);
-  const g = await new Deno.Command(`${ROOT}/.mercury/peers/olap/venv/bin/tpchgen-cli`, {
-    args: ["parquet", "-s", String(SF), "--output-dir", raw],
-  }).output();
-  if (!g.success) throw new Error(new TextDecoder().decode(g.stderr));
-}
+const { dir: raw } = await tpchParquet(SF);
 const tables = Object.fromEntries(TABLES.map((t) => [t, `${raw}/${t}.parquet`]));
 const sql = await Promise.all(
   QUERIES.map((q) => Deno.readTextFile(`${ROOT}/bench/tpch/q${String(q).padStart(2, "0")}.sql`)),
@@ -105,11 +87,21 @@ async function ask(cmd: unknown): Promise<any> {
 const ready = await ask({ remote, tables });
 log(`PySpark peer ready (Spark ${ready.spark_version})`);
 
-type Row = { q: number; denoMs: number; pysparkMs: number; duckdbMs: number; rows: number; equal: boolean | string };
+type Row = {
+  q: number;
+  denoMs: number;
+  pysparkMs: number;
+  duckdbMs: number;
+  rows: number;
+  equal: boolean | string;
+  /** The 1-minute load average when the query's runs started. */
+  load: number;
+};
 const rows: Row[] = [];
 for (let i = 0; i < QUERIES.length; i++) {
   const q = QUERIES[i]!;
   const text = sql[i]!;
+  const load = load1();
   try {
     // Deno and PySpark alternate per query, each warmed once, so both see the same cluster state.
     await (await spark.sql(text)).toArrow();
@@ -136,6 +128,7 @@ for (let i = 0; i < QUERIES.length; i++) {
       duckdbMs: duckMs,
       rows: nrows,
       equal: equal ? true : `differs (${duckRows.length} vs ${sparkRows.length} rows)`,
+      load,
     });
     if (!equal) {
       log(`Q${q} first rows: duckdb ${duckRows.slice(0, 2).join(" / ")} spark ${sparkRows.slice(0, 2).join(" / ")}`);
@@ -148,13 +141,14 @@ for (let i = 0; i < QUERIES.length; i++) {
       duckdbMs: NaN,
       rows: 0,
       equal: `error: ${(err as Error).message.slice(0, 200)}`,
+      load,
     });
   }
   const r = rows[rows.length - 1]!;
   log(
     `Q${q}: deno ${r.denoMs.toFixed(0)} ms, pyspark ${r.pysparkMs.toFixed(0)} ms (×${
       (r.denoMs / r.pysparkMs).toFixed(3)
-    }), duckdb ${r.duckdbMs.toFixed(0)} ms, rows ${r.rows}, equal ${r.equal}`,
+    }), duckdb ${r.duckdbMs.toFixed(0)} ms, rows ${r.rows}, equal ${r.equal}, load ${r.load.toFixed(1)}`,
   );
 }
 
@@ -180,6 +174,7 @@ for (let r = 0; r < RUNS; r++) {
   pyT.arrow.push(...p.arrow_ms);
 }
 const transfer = {
+  load: loadNote(),
   rows: transferRows,
   arrowIpcBytes: denoBytes,
   denoToArrowMs: median(denoTransfer),
@@ -211,6 +206,8 @@ const summary = {
   clientOverhead: denoTotal / pyTotal - 1,
   duckdbTotalMs: duckTotal,
   sparkVsDuckDB: denoTotal / duckTotal,
+  /** 1-minute load averages at the start of each query's runs, and the load at the end. */
+  load: { perQuery: rows.map((r) => r.load), end: loadNote() },
   transfer,
 };
 console.log(JSON.stringify(summary, null, 2));
@@ -220,7 +217,9 @@ console.log(
     `(Spark/DuckDB ×${summary.sparkVsDuckDB.toFixed(1)}); transfer Deno ${transfer.denoMBps.toFixed(1)} MB/s vs ` +
     `PySpark toPandas ${transfer.pysparkToPandasMBps.toFixed(1)} MB/s, toArrow ${
       transfer.pysparkToArrowMBps.toFixed(1)
-    } MB/s`,
+    } MB/s; ${summary.load.end}, max 1-minute load during the queries ${
+      Math.max(...rows.map((r) => r.load)).toFixed(2)
+    }`,
 );
 await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
 await Deno.writeTextFile(

@@ -1,12 +1,7 @@
-/** Private DuckDB helpers: quoting, rows as plain JS values, temp NDJSON loading. */
+/** Private DuckDB helpers: rows as plain JS values, temp NDJSON loading (quoting is core's `@mercury/core/sql`). */
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { quoteIdent, quoteLiteral } from "@mercury/core/sql";
+import { quoteIdent as ident, quoteLiteral as lit } from "@mercury/core/sql";
 import type { ValueType } from "./definitions.ts";
-
-/** Quotes an identifier (core's `quoteIdent`). */
-export const ident: (s: string) => string = quoteIdent;
-/** Quotes a string literal (core's `quoteLiteral`). */
-export const lit: (s: string) => string = quoteLiteral;
 
 /** The DuckDB type of a value type. */
 export const DUCK_TYPES: Record<ValueType, string> = {

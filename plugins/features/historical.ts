@@ -15,7 +15,8 @@ import { MercuryError } from "@mercury/core";
 import { type FeatureView, type OnDemandFeatureView, parseRef } from "./definitions.ts";
 import type { OfflineStore } from "./offline_store.ts";
 import { expandRefs, groupRefsByView } from "./validate.ts";
-import { ident, loadRows, rows as readRows } from "./_duck.ts";
+import { quoteIdent as ident } from "@mercury/core/sql";
+import { loadRows, rows as readRows } from "./_duck.ts";
 import { instantLiteral, instantSql, toInstantString, useUtc } from "./instant.ts";
 
 /** The entity table: rows (objects) or a DuckDB relation (`read_parquet('…')`, a table name). */

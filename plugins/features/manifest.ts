@@ -17,14 +17,34 @@
  *
  * @module
  */
-import { type CommandArgs, type CommandContext, definePlugin, type OptionSpec } from "@mercury/core";
+import { definePlugin, lazyRun as lazy, type OptionSpec } from "@mercury/core/plugin";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import { DEFAULT_MAX_ENTITIES, DEFAULT_STORE_TIMEOUT_MS } from "./online_request.ts";
 
-type Run = (args: CommandArgs, ctx: CommandContext) => Promise<number | void>;
-/** A command's `run` that imports its module on first use and calls its export `name`. */
-const lazy = <K extends string>(load: () => Promise<Record<K, Run>>, name: K): Run => async (args, ctx) =>
-  await (await load())[name](args, ctx);
+/** What a lookup asks for: a feature service, or a list of references. */
+const lookup: Record<string, OptionSpec> = {
+  service: { type: "string", value: "NAME", description: "feature service" },
+  features: { type: "string", value: "REFS", description: "comma-separated view:feature references" },
+};
+
+/** What a registry change records, and whether it may break things. */
+const why = (description: string, dflt?: string): OptionSpec => ({
+  type: "string",
+  value: "TEXT",
+  description,
+  ...(dflt === undefined ? {} : { default: dflt }),
+});
+const who: OptionSpec = { type: "string", value: "NAME", description: "author recorded (default $USER)" };
+const force = (verb: string): OptionSpec => ({ type: "boolean", description: `${verb} breaking changes too` });
+
+/** A whole number from 1, e.g. a limit or a size. */
+const count = (value: string, description: string, dflt?: number): OptionSpec => ({
+  type: "int",
+  min: 1,
+  value,
+  description,
+  ...(dflt === undefined ? {} : { default: dflt }),
+});
 
 const common: Record<string, OptionSpec> = {
   repo: {
@@ -49,12 +69,7 @@ const common: Record<string, OptionSpec> = {
 
 /** Options of the commands that use definitions: which registry release. */
 const served: Record<string, OptionSpec> = {
-  release: {
-    type: "int",
-    min: 1,
-    value: "N",
-    description: "with --project: this release of the environment (default its current one)",
-  },
+  release: count("N", "with --project: this release of the environment (default its current one)"),
 };
 
 /** The plugin's manifest, found by `deno task mercury plugins`. */
@@ -75,9 +90,9 @@ export const manifest = definePlugin({
       summary: "validate the repo and store a new version of each changed object (one transaction)",
       options: {
         ...common,
-        why: { type: "string", value: "TEXT", description: "reason recorded with the versions", default: "apply" },
-        who: { type: "string", value: "NAME", description: "author recorded (default $USER)" },
-        force: { type: "boolean", description: "apply breaking changes too" },
+        why: why("reason recorded with the versions", "apply"),
+        who,
+        force: force("apply"),
       },
       run: lazy(() => import("./commands/registry.ts"), "apply"),
     },
@@ -91,7 +106,7 @@ export const manifest = definePlugin({
         start: { type: "string", value: "TIME", description: "window start (full runs)" },
         end: { type: "string", value: "TIME", description: "window end, exclusive (default now)" },
         recompute: { type: "boolean", description: "recompute the views' offline Parquet from their sources first" },
-        "chunk-rows": { type: "int", min: 1, value: "N", description: "rows per Redis chunk", default: 20000 },
+        "chunk-rows": count("N", "rows per Redis chunk", 20000),
         prune: { type: "boolean", description: "also prune offline partitions past each view's retentionDays" },
       },
       run: lazy(() => import("./commands/materialize.ts"), "materialize"),
@@ -105,27 +120,17 @@ export const manifest = definePlugin({
         "grpc-port": { type: "int", min: 0, max: 65535, value: "PORT", description: "gRPC port", default: 50051 },
         host: { type: "string", value: "HOST", description: "listen address", default: "127.0.0.1" },
         "no-grpc": { type: "boolean", description: "HTTP only" },
-        "max-entities": {
-          type: "int",
-          min: 1,
-          value: "N",
-          description: "entities one request may ask for",
-          default: DEFAULT_MAX_ENTITIES,
-        },
-        "store-timeout-ms": {
-          type: "int",
-          min: 1,
-          value: "MS",
-          description: "deadline of one online-store read (504 / UNAVAILABLE beyond)",
-          default: DEFAULT_STORE_TIMEOUT_MS,
-        },
-        "max-body-bytes": {
-          type: "int",
-          min: 1,
-          value: "N",
-          description: "largest HTTP body / gRPC message accepted (413 / RESOURCE_EXHAUSTED beyond)",
-          default: DEFAULT_MAX_BODY_BYTES,
-        },
+        "max-entities": count("N", "entities one request may ask for", DEFAULT_MAX_ENTITIES),
+        "store-timeout-ms": count(
+          "MS",
+          "deadline of one online-store read (504 / UNAVAILABLE beyond)",
+          DEFAULT_STORE_TIMEOUT_MS,
+        ),
+        "max-body-bytes": count(
+          "N",
+          "largest HTTP body / gRPC message accepted (413 / RESOURCE_EXHAUSTED beyond)",
+          DEFAULT_MAX_BODY_BYTES,
+        ),
         push: {
           type: "string",
           value: "VIEW",
@@ -140,8 +145,7 @@ export const manifest = definePlugin({
       options: {
         ...common,
         ...served,
-        service: { type: "string", value: "NAME", description: "feature service" },
-        features: { type: "string", value: "REFS", description: "comma-separated view:feature references" },
+        ...lookup,
         entity: { type: "string", value: "K=V,…", description: "join key values", multiple: true },
         request: { type: "string", value: "K=V,…", description: "request data of on-demand views", multiple: true },
       },
@@ -153,8 +157,7 @@ export const manifest = definePlugin({
       options: {
         ...common,
         ...served,
-        service: { type: "string", value: "NAME", description: "feature service" },
-        features: { type: "string", value: "REFS", description: "comma-separated view:feature references" },
+        ...lookup,
         entities: { type: "string", value: "FILE", description: "entity table (Parquet or CSV): join keys + time" },
         output: {
           type: "string",
@@ -195,8 +198,8 @@ export const manifest = definePlugin({
       options: {
         ...common,
         to: { type: "string", value: "ENV", description: "target environment" },
-        why: { type: "string", value: "TEXT", description: "reason recorded" },
-        force: { type: "boolean", description: "promote breaking changes too" },
+        why: why("reason recorded"),
+        force: force("promote"),
       },
       run: lazy(() => import("./commands/registry.ts"), "promote"),
     },
@@ -204,9 +207,9 @@ export const manifest = definePlugin({
       summary: "roll --env back to an earlier release of its registry (default the previous one), as a new release",
       options: {
         ...common,
-        "to-release": { type: "int", min: 1, value: "N", description: "the release to go back to" },
-        why: { type: "string", value: "TEXT", description: "reason recorded" },
-        who: { type: "string", value: "NAME", description: "author recorded (default $USER)" },
+        "to-release": count("N", "the release to go back to"),
+        why: why("reason recorded"),
+        who,
       },
       run: lazy(() => import("./commands/registry.ts"), "rollback"),
     },

@@ -20,7 +20,7 @@ import type { OfflineStore } from "./offline_store.ts";
 import type { OnlineRow, OnlineStore } from "./online_store.ts";
 import type { FeatureRegistry } from "./registry.ts";
 import { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";
-import { ident, lit } from "./_duck.ts";
+import { quoteIdent as ident, quoteLiteral as lit } from "@mercury/core/sql";
 import { entityKeySql } from "./entity_key.ts";
 import { instantLiteral, useUtc } from "./instant.ts";
 

@@ -15,7 +15,8 @@ import { MercuryError, stateDir } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
 import type { DataSource, FeatureRepo, FeatureView } from "./definitions.ts";
 import type { Environment } from "./registry.ts";
-import { DUCK_TYPES, ident, lit, loadRows } from "./_duck.ts";
+import { quoteIdent as ident, quoteLiteral as lit } from "@mercury/core/sql";
+import { DUCK_TYPES, loadRows } from "./_duck.ts";
 import { instantSql, toInstantString, useUtc } from "./instant.ts";
 import { typeCompatible } from "./schema_check.ts";
 

@@ -8,7 +8,8 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { FeatureView } from "./definitions.ts";
 import type { FeatureStats } from "./registry.ts";
-import { ident, rows as readRows } from "./_duck.ts";
+import { quoteIdent as ident } from "@mercury/core/sql";
+import { rows as readRows } from "./_duck.ts";
 
 /** Drift thresholds. */
 export interface DriftThresholds {

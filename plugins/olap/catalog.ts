@@ -23,11 +23,11 @@
  *
  * @module
  */
-import { quoteLiteral } from "@mercury/core/sql";
+import { quoteIdent as ident, quoteLiteral } from "@mercury/core/sql";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { join, relative } from "node:path";
 import { OlapError } from "./errors.ts";
-import { ident, prepareSource, type Source } from "./sources.ts";
+import { prepareSource, type Source } from "./sources.ts";
 import { retry } from "@mercury/core/retry";
 
 /** How a table is stored. */

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { quoteLiteral } from "@mercury/core/sql";
+import { quoteIdent as ident, quoteLiteral } from "@mercury/core/sql";
 import { Registry } from "@mercury/core";
 import { connectRedis } from "@mercury/core/services/redis";
 import { join } from "node:path";
@@ -44,7 +44,7 @@ import {
 import { readAhead } from "./spool.ts";
 import { analyse, type Analysis } from "./sql_ast.ts";
 import { logText, redactLiterals } from "./query_log.ts";
-import { ident, type Source } from "./sources.ts";
+import { type Source } from "./sources.ts";
 import { TIME_SERIES_MACROS } from "./timeseries.ts";
 
 /** Options of {@linkcode Olap.open}. */

@@ -36,15 +36,7 @@ export {
   type Storage,
   type TableMeta,
 } from "./catalog.ts";
-export {
-  detectFormat,
-  type FileFormat,
-  ident,
-  parseSource,
-  prepareSource,
-  sandboxSource,
-  type Source,
-} from "./sources.ts";
+export { detectFormat, type FileFormat, parseSource, prepareSource, sandboxSource, type Source } from "./sources.ts";
 export { resolveToken, TokenCheck } from "./access.ts";
 export {
   CHART_MARKS,

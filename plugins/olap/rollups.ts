@@ -29,7 +29,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { OlapError } from "./errors.ts";
 import { lit, parseAst } from "./sql_ast.ts";
-import { ident } from "./sources.ts";
+import { quoteIdent as ident } from "@mercury/core/sql";
 
 /** An aggregate a rollup keeps. `count` without a column is `count(*)` (always kept). */
 export interface Measure {

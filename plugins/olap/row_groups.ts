@@ -26,7 +26,7 @@
  * @module
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { ident } from "./sources.ts";
+import { quoteIdent as ident } from "@mercury/core/sql";
 import { lit } from "./sql_ast.ts";
 
 /** The estimate, as `Explanation.profile.rowGroups`. */

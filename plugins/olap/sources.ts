@@ -128,8 +128,6 @@ export async function sandboxSource(source: Source, allowed: readonly string[]):
 }
 
 const q = quoteLiteral;
-/** Quotes an SQL identifier. */
-export const ident: (s: string) => string = quoteIdent;
 
 /** A relation ready to copy, plus what to clean up after. */
 export interface Prepared {
@@ -298,7 +296,7 @@ async function preparePostgres(
   const file = await Deno.makeTempFile({ prefix: "olap-pg-", suffix: ".csv" });
   const where = `postgres:${source.postgres}`;
   try {
-    const rel = source.query ?? `select * from ${source.postgres.split(".").map(ident).join(".")}`;
+    const rel = source.query ?? `select * from ${source.postgres.split(".").map(quoteIdent).join(".")}`;
     let cols;
     try {
       cols = (await pg.sql.unsafe(`select * from (${rel}) as s limit 0`)).columns;

@@ -9,7 +9,8 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Sql } from "@mercury/core/services/postgres";
 import { seededRandom } from "@mercury/core/random";
-import { lit, loadRows } from "../_duck.ts";
+import { quoteLiteral as lit } from "@mercury/core/sql";
+import { loadRows } from "../_duck.ts";
 
 /** A seeded PRNG (mulberry32) returning floats in [0, 1): core's `seededRandom`, under the name the tests use. */
 export const mulberry32: (seed: number) => () => number = seededRandom;
