@@ -48,6 +48,7 @@ Deno.test("Ledger (zCDP budget) fits far more Gaussian answers into (ε, δ) tha
     const zcdp = await fill(ledger, gaussian("zcdp"));
     assert.equal(basic, 10);
     assert.ok(zcdp >= 5 * basic, `zCDP fit ${zcdp}, basic ${basic}`);
+    assert.equal(zcdp, Math.floor(rhoForEpsilon(1, 5e-7) * 2 * sigma * sigma)); // 96
     // The total never passes the budget, and one more answer would have.
     const c = await composedFromEntries(ledger, "zcdp", BUDGET.delta / 2);
     assert.equal(c.n, zcdp);
@@ -79,6 +80,14 @@ Deno.test("Ledger (zCDP budget) fits more small Laplace answers than basic compo
     assert.ok(zcdp > 1.5 * basic, `zCDP fit ${zcdp}, basic ${basic}`);
     const c = await composedFromEntries(ledger, "zcdp", BUDGET.delta / 2);
     assert.ok(c.epsilon <= BUDGET.epsilon * (1 + 1e-9), JSON.stringify(c));
+    assert.equal(zcdp, Math.floor(rhoForEpsilon(1, 5e-7) / (0.02 ** 2 / 2)));
+
+    // A few large Laplace answers fit better under basic composition (ε²/2 is loose for them): why it is per budget.
+    await ledger.setBudget("basic-large", BUDGET);
+    await ledger.setBudget("zcdp-large", { ...BUDGET, composition: "zcdp" });
+    const large = (dataset: string) => ({ ...laplace(dataset), epsilon: 0.1 });
+    assert.equal(await fill(ledger, large("basic-large")), 10);
+    assert.equal(await fill(ledger, large("zcdp-large")), 4);
 
     // (ε, δ) answers draw their δ from the share kept for them (δ/2 here): two of δ = 2e-7 fit, a third does not.
     await ledger.setBudget("groups", { epsilon: 10, delta: 1e-6, composition: "zcdp" });
