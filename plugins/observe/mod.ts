@@ -49,7 +49,7 @@ export { installRules, writeTargets } from "./prometheus_files.ts";
 export { ModelRegistry } from "./registry.ts";
 export { retrain, type RetrainResult } from "./retrain.ts";
 export { setupSchema } from "./schema.ts";
-export { ObserveServer, type ObserveServerOptions, parseRows } from "./server.ts";
+export { type Experiment, ObserveServer, type ObserveServerOptions, parseRows } from "./server.ts";
 export { LABELS_TOPIC, PREDICTIONS_TOPIC } from "./topics.ts";
 export { predictionsToDuckDB } from "./analysis.ts";
 export { basketData, churnData, type DemoData } from "./demo_data.ts";

@@ -53,6 +53,11 @@ export class ModelRegistry {
     return m;
   }
 
+  /** A specific version if already loaded (never waits: the request path uses this). */
+  loaded(name: string, version: string): LoadedModel | undefined {
+    return this.#versions.get(name)?.get(version);
+  }
+
   /** Every served model. */
   list(): LoadedModel[] {
     return [...this.#models.values()];

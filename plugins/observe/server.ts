@@ -6,7 +6,7 @@
  * model and version, and exposes `/metrics` in Prometheus' text format.
  *
  * Routes: `POST /predict/<model>` (`{"rows": [[…], …] | [{feature: value}],
- * "ids"?: […], "segment"?: "…"}` or `{"features": …}`), `POST /labels`
+ * "ids"?: […], "segment"?: "…", "key"?: "…"}` or `{"features": …}`), `POST /labels`
  * (`{"labels": [{"id": "…", "label": 1}]}`), `GET /models`,
  * `GET /api/monitor/<model>`, `GET /metrics`, `GET /health`.
  *
@@ -15,6 +15,14 @@
  * labels for unknown ids are refused one by one and counted
  * (`mercury_observe_rejected_total{reason}`, rows in `observe.rejections`).
  * MLflow or Prometheus being down does not stop predictions or logging.
+ *
+ * Experiments per model (`experiments`): an A/B split sends each request to
+ * a version chosen by a sticky key (the body's `key`, else the first row's
+ * id) with the given weights; a shadow version scores every request after
+ * the answer is sent, its predictions logged and monitored under its own
+ * version (ids suffixed `~shadow`) but never returned. Versions are loaded
+ * from MLflow at start; until one is loaded its share goes to the served
+ * version (the request path never waits on MLflow).
  *
  * No request waits forever: every await on PostgreSQL in a request has a
  * deadline (`ioTimeoutMs`, answered 503 with what it waited on), and each
@@ -33,7 +41,18 @@ import { ModelMonitor, type MonitorSnapshot } from "./monitor.ts";
 import type { AlertInputs } from "./alerts.ts";
 import { PredictionLog, type PredictionLogOptions } from "./prediction_log.ts";
 import { ModelRegistry } from "./registry.ts";
+import { TrafficSplit } from "./stats/traffic_split.ts";
 import { DEBUG, traced } from "./_debug.ts";
+
+/** An experiment on one served model: an A/B split between versions and/or a shadow version. */
+export interface Experiment {
+  /** Versions and their weights; a request goes to one by its sticky key. */
+  split?: { version: string; weight: number }[];
+  /** A version that scores every request without answering it. */
+  shadow?: string;
+  /** Salt of the sticky assignment (default: the model name). */
+  salt?: string;
+}
 
 /** Options of {@linkcode ObserveServer}. */
 export interface ObserveServerOptions {
@@ -50,6 +69,8 @@ export interface ObserveServerOptions {
   windowSize?: number;
   referenceSize?: number;
   log?: Partial<PredictionLogOptions>;
+  /** Experiments by model name (A/B split, shadow). */
+  experiments?: Record<string, Experiment>;
   /** Longest wait for one PostgreSQL step of a request (flush, lookup, insert) before a 503 (default 5,000 ms). */
   ioTimeoutMs?: number;
   /** Longest a request may take before it is answered 504 (default 15,000 ms). */
@@ -84,12 +105,15 @@ export class ObserveServer {
   readonly monitors = new Map<string, ModelMonitor>();
   readonly #o: ObserveServerOptions;
   readonly #recent = new Map<string, Recent>();
+  /** The shadow prediction of an answered id (bounded like #recent). */
+  readonly #shadowOf = new Map<string, Recent>();
   #server: Deno.HttpServer | undefined;
   #refreshTimer: ReturnType<typeof setInterval> | undefined;
   #seq = 0;
   readonly #prefix = crypto.randomUUID().slice(0, 8);
   readonly #m;
   rejected = 0;
+  readonly #splits = new Map<string, TrafficSplit>();
   /** Extra routes tried before the 404 (the dashboard attaches itself here). */
   extraRoutes: ObserveServerOptions["extraRoutes"];
 
@@ -133,7 +157,24 @@ export class ObserveServer {
         "model",
         "version",
       ]),
+      shadow: reg.counter("mercury_observe_shadow_predictions_total", "Rows scored by a shadow version", [
+        "model",
+        "version",
+      ]),
+      shadowDisagree: reg.counter(
+        "mercury_observe_shadow_disagreements_total",
+        "Rows where the shadow version's class (classifiers) differs from the answered one",
+        ["model", "version"],
+      ),
     };
+    for (const [name, e] of Object.entries(options.experiments ?? {})) {
+      if (e.split) {
+        this.#splits.set(
+          name,
+          new TrafficSplit(e.split.map((v) => ({ name: v.version, weight: v.weight })), e.salt ?? name),
+        );
+      }
+    }
     this.registry = new ModelRegistry({
       mlflow: options.mlflow,
       names: options.models,
@@ -158,12 +199,32 @@ export class ObserveServer {
   /** Loads the models, starts refreshing them and listening. */
   async start(): Promise<void> {
     await this.registry.refresh();
-    this.#refreshTimer = setInterval(() => void this.registry.refresh(), this.#o.refreshMs ?? 5000);
+    await this.#loadExperimentVersions();
+    this.#refreshTimer = setInterval(
+      () => void this.registry.refresh().then(() => this.#loadExperimentVersions()),
+      this.#o.refreshMs ?? 5000,
+    );
     this.#server = Deno.serve({
       port: this.#o.port ?? 9410,
       hostname: this.#o.hostname ?? "127.0.0.1",
       onListen: () => {},
     }, (req) => this.handle(req));
+  }
+
+  /** Loads the versions the experiments name; one that fails is retried at the next registry refresh. */
+  async #loadExperimentVersions(): Promise<void> {
+    for (const [name, e] of Object.entries(this.#o.experiments ?? {})) {
+      const versions = [...(e.split ?? []).map((v) => v.version), ...(e.shadow ? [e.shadow] : [])];
+      for (const v of versions) {
+        if (this.registry.loaded(name, v)) continue;
+        try {
+          await this.registry.version(name, v);
+        } catch (err) {
+          this.registry.lastError = `experiment on ${name}: version ${v}: ${(err as Error).message}`;
+          this.registry.refreshErrors++;
+        }
+      }
+    }
   }
 
   /** The monitor of one model version, made on first use. */
@@ -316,7 +377,7 @@ export class ObserveServer {
   }
 
   async #predict(name: string, req: Request): Promise<Response> {
-    const model = this.registry.get(name);
+    let model = this.registry.get(name);
     if (!model) {
       this.#m.errors.inc({ model: name, version: "", reason: "unknown_model" });
       throw new Rejection(404, "unknown_model", `unknown model "${name}"`, `served: ${this.#served()}`);
@@ -332,7 +393,7 @@ export class ObserveServer {
       this.monitor(model).addRequest(NaN);
       throw new Rejection(err.status, err.kind, `POST /predict/${name}: ${err.message}`, err.hint);
     }
-    let parsed: { rows: number[][]; ids?: string[]; segment: string };
+    let parsed: { rows: number[][]; ids?: string[]; segment: string; key?: string };
     try {
       parsed = parseRows(body, model.meta.features, name);
     } catch (err) {
@@ -341,6 +402,18 @@ export class ObserveServer {
       this.#m.requests.inc({ ...labels, status: String(r.status) });
       this.monitor(model).addRequest(NaN);
       throw err;
+    }
+    const ids = parsed.ids ?? parsed.rows.map(() => `${this.#prefix}-${(++this.#seq).toString(36)}`);
+    const split = this.#splits.get(name);
+    let variant: string | undefined;
+    if (split) {
+      variant = split.assign(parsed.key ?? ids[0]!);
+      // A version not loaded (yet) serves nothing: its share goes to the served version meanwhile.
+      const chosen = variant === model.version ? model : this.registry.loaded(name, variant);
+      if (chosen) {
+        model = chosen;
+        labels.version = chosen.version;
+      } else variant = undefined;
     }
     const t0 = performance.now();
     const out = predictRows(model.net, parsed.rows);
@@ -351,7 +424,6 @@ export class ObserveServer {
     const now = Date.now();
     const mon = this.monitor(model);
     mon.addRequest(ms);
-    const ids = parsed.ids ?? parsed.rows.map(() => `${this.#prefix}-${(++this.#seq).toString(36)}`);
     const predictions = new Array(out.length);
     for (let i = 0; i < out.length; i++) {
       const id = ids[i]!;
@@ -372,7 +444,64 @@ export class ObserveServer {
         ? { id, output, class: output >= (model.meta.threshold ?? 0.5) ? 1 : 0 }
         : { id, output };
     }
-    return json({ model: name, version: model.version, predictions });
+    const shadow = this.#o.experiments?.[name]?.shadow;
+    if (shadow !== undefined && shadow !== model.version) {
+      // After the answer: the shadow's cost never adds to the request's latency.
+      const answered = model;
+      setTimeout(() => this.#shadow(name, shadow, answered, parsed, ids, out, now), 0);
+    }
+    return json(
+      variant === undefined
+        ? { model: name, version: model.version, predictions }
+        : { model: name, version: model.version, variant, predictions },
+    );
+  }
+
+  /** Scores a request with the shadow version: logged and monitored under that version, never answered. */
+  #shadow(
+    name: string,
+    version: string,
+    answered: LoadedModel,
+    parsed: { rows: number[][]; segment: string },
+    ids: string[],
+    answeredOut: Float32Array,
+    ts: number,
+  ): void {
+    const m = this.registry.loaded(name, version);
+    if (!m) return;
+    try {
+      const t0 = performance.now();
+      const out = predictRows(m.net, parsed.rows);
+      const ms = performance.now() - t0;
+      const labels = { model: name, version };
+      const mon = this.monitor(m);
+      const threshold = m.meta.threshold ?? 0.5, answeredThreshold = answered.meta.threshold ?? 0.5;
+      let disagree = 0;
+      for (let i = 0; i < out.length; i++) {
+        const id = `${ids[i]!}~shadow`;
+        this.log.log({
+          id,
+          model: name,
+          version,
+          ts,
+          features: parsed.rows[i]!,
+          output: out[i]!,
+          latencyMs: ms,
+          segment: parsed.segment,
+        });
+        // Labels sent for the answered id reach the shadow's window too (see addLabels).
+        this.#shadowOf.set(ids[i]!, { model: name, version, output: out[i]!, segment: parsed.segment });
+        mon.addPrediction(parsed.rows[i]!);
+        if (m.meta.kind === "classifier" && (out[i]! >= threshold) !== (answeredOut[i]! >= answeredThreshold)) {
+          disagree++;
+        }
+      }
+      this.#m.shadow.inc(labels, out.length);
+      if (disagree) this.#m.shadowDisagree.inc(labels, disagree);
+    } catch (err) {
+      this.#m.errors.inc({ model: name, version, reason: "shadow" });
+      this.registry.lastError = `shadow ${name}@${version}: ${(err as Error).message}`;
+    }
   }
 
   #remember(id: string, r: Recent): void {
@@ -380,6 +509,10 @@ export class ObserveServer {
     if (this.#recent.size > RECENT_LIMIT) {
       const oldest = this.#recent.keys().next().value;
       if (oldest !== undefined) this.#recent.delete(oldest);
+    }
+    if (this.#shadowOf.size > RECENT_LIMIT) {
+      const oldest = this.#shadowOf.keys().next().value;
+      if (oldest !== undefined) this.#shadowOf.delete(oldest);
     }
   }
 
@@ -441,6 +574,8 @@ export class ObserveServer {
       this.#m.labels.inc({ model: r.model, version: r.version });
       const key = `${r.model}@${r.version}`;
       this.monitors.get(key)?.addLabel(r.output, g.label, r.segment);
+      const sh = this.#shadowOf.get(g.id);
+      if (sh) this.monitors.get(`${sh.model}@${sh.version}`)?.addLabel(sh.output, g.label, sh.segment);
     }
     if (accepted.length) {
       await this.#io(
@@ -474,12 +609,12 @@ export function parseRows(
   body: unknown,
   features: readonly string[],
   model: string,
-): { rows: number[][]; ids?: string[]; segment: string } {
+): { rows: number[][]; ids?: string[]; segment: string; key?: string } {
   const where = `POST /predict/${model}`;
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new Rejection(400, "malformed", `${where}: the body must be a JSON object`, `send {"rows": [[…]]}`);
   }
-  const b = body as { rows?: unknown; features?: unknown; ids?: unknown; segment?: unknown };
+  const b = body as { rows?: unknown; features?: unknown; ids?: unknown; segment?: unknown; key?: unknown };
   const raw = b.rows !== undefined ? b.rows : b.features !== undefined ? [b.features] : undefined;
   if (!Array.isArray(raw) || raw.length === 0) {
     throw new Rejection(400, "malformed", `${where}: "rows" must be a non-empty array`, `send {"rows": [[…]]}`);
@@ -524,5 +659,12 @@ export function parseRows(
     ids = b.ids as string[];
   }
   const segment = typeof b.segment === "string" ? b.segment : "";
-  return { rows, ids, segment };
+  let key: string | undefined;
+  if (b.key !== undefined) {
+    if (typeof b.key !== "string" || b.key === "") {
+      throw new Rejection(400, "malformed", `${where}: "key" must be a non-empty string (the sticky A/B key)`);
+    }
+    key = b.key;
+  }
+  return { rows, ids, segment, key };
 }

@@ -334,6 +334,77 @@ Deno.test("observe server: registry → predictions → PostgreSQL/Kafka → lab
         assert.equal(version, "2");
       },
     });
+
+    await t.step("an A/B split is sticky by key and weighted; a shadow version scores without answering", async () => {
+      // Versions 1 and 2 exist now (the retraining registered 2). A second server runs the experiments.
+      const ab = new ObserveServer({
+        sql: pg.sql,
+        mlflow,
+        models: [CLF],
+        port: 0,
+        experiments: { [CLF]: { split: [{ version: "1", weight: 1 }, { version: "2", weight: 1 }] } },
+      });
+      await ab.start();
+      try {
+        const row = [[0.2, 0.1, 0.3, 0.4]];
+        const predict = async (body: unknown) => {
+          const r = await ab.handle(
+            new Request(`http://x/predict/${CLF}`, { method: "POST", body: JSON.stringify(body) }),
+          );
+          assert.equal(r.status, 200);
+          return await r.json();
+        };
+        const first = await predict({ rows: row, key: "user-7" });
+        for (let i = 0; i < 5; i++) assert.equal((await predict({ rows: row, key: "user-7" })).version, first.version);
+        const seen: Record<string, number> = { "1": 0, "2": 0 };
+        for (let i = 0; i < 200; i++) {
+          const r = await predict({ rows: row, key: `user-${i}` });
+          assert.equal(r.variant, r.version);
+          seen[r.version]!++;
+        }
+        assert.ok(seen["1"]! > 70 && seen["2"]! > 70, JSON.stringify(seen));
+      } finally {
+        await ab.close();
+      }
+      const sh = new ObserveServer({
+        sql: pg.sql,
+        mlflow,
+        models: [CLF],
+        port: 0,
+        experiments: { [CLF]: { shadow: "1" } },
+      });
+      await sh.start();
+      try {
+        const ids = [`${suffix}-s0`, `${suffix}-s1`];
+        const r = await sh.handle(
+          new Request(`http://x/predict/${CLF}`, {
+            method: "POST",
+            body: JSON.stringify({ rows: [[0, 0, 0, 0], [1, 2, 3, 4]], ids }),
+          }),
+        );
+        const body = await r.json();
+        assert.equal(body.version, "2");
+        assert.equal(body.predictions.length, 2);
+        await new Promise((res) => setTimeout(res, 50)); // the shadow scores after the answer
+        await withTimeout(sh.log.drain(), 30_000, "storing the shadow predictions");
+        const stored = await pg.sql<{ id: string; version: string }[]>`
+          select id, version from observe.predictions where id like ${suffix + "-s%"} order by id`;
+        assert.deepEqual(stored.map((x) => [x.id, x.version]), [
+          [ids[0], "2"],
+          [`${ids[0]}~shadow`, "1"],
+          [ids[1], "2"],
+          [`${ids[1]}~shadow`, "1"],
+        ]);
+        const text = sh.metrics.expose();
+        const esc = CLF.replaceAll("-", "\\-");
+        assert.match(
+          text,
+          new RegExp(`^mercury_observe_shadow_predictions_total\\{model="${esc}",version="1"\\} 2$`, "m"),
+        );
+      } finally {
+        await sh.close();
+      }
+    });
   } finally {
     await stopLabels();
     await server.close();
