@@ -6,8 +6,10 @@
  * results) and through `dq-validate check` (one DuckDB scan). Prints the
  * per-expectation comparison of success, observed_value and
  * unexpected_count (a mismatch fails the bench), then wall time and peak
- * RSS (GNU time) of both processes, medians over the runs, and the ratio.
- * Writes bench/results/quality.json.
+ * RSS (GNU time) of both processes, medians over the runs, and the ratio,
+ * with the load average at each run. The two run interleaved (ours, GX, ours,
+ * GX, …). Writes bench/results/quality.json after every round, so a long run
+ * stopped early still leaves the rounds it finished (`runs_completed`).
  *
  * @module
  */
@@ -75,6 +77,7 @@ async function runOurs(
       "--output",
       out,
       "--no-failing-rows",
+      "--no-store",
       "--format",
       "json",
     ],
@@ -112,71 +115,90 @@ if (peers.has("gx")) {
   const { python, installSeconds } = await gxPython();
   if (installSeconds > 1) console.error(`Great Expectations venv installed in ${installSeconds.toFixed(0)} s`);
 
-  const ours: { wallS: number; maxRssKb: number; cpuS: number }[] = [];
-  const gxs: { wallS: number; validateS: number; maxRssKb: number; cpuS: number }[] = [];
+  const ours: { wallS: number; maxRssKb: number; cpuS: number; load: string }[] = [];
+  const gxs: { wallS: number; validateS: number; maxRssKb: number; cpuS: number; load: string }[] = [];
   let lastOurs: ExpectationResult[] = [], lastGx: ExpectationResult[] = [];
+  const loadavg = async () => (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+  let gxSummary: Record<string, unknown> = {};
   for (let i = 0; i < runs; i++) {
     const o = await runOurs(path, suitePath);
-    ours.push({ wallS: o.wallS, maxRssKb: o.maxRssKb, cpuS: o.cpuS });
+    ours.push({ wallS: o.wallS, maxRssKb: o.maxRssKb, cpuS: o.cpuS, load: await loadavg() });
     lastOurs = o.results;
     const g = await runGx(python, path, suite, TIME);
-    gxs.push({ wallS: g.wallS, validateS: g.timing.validate_s, maxRssKb: g.maxRssKb ?? 0, cpuS: g.cpuS ?? 0 });
+    gxs.push({
+      wallS: g.wallS,
+      validateS: g.timing.validate_s,
+      maxRssKb: g.maxRssKb ?? 0,
+      cpuS: g.cpuS ?? 0,
+      load: await loadavg(),
+    });
     lastGx = g.results;
     console.error(
-      `run ${i + 1}: dq-validate ${o.wallS.toFixed(2)} s, GX ${g.wallS.toFixed(2)} s (validate ${
+      `run ${i + 1}: dq-validate ${o.wallS.toFixed(2)} s wall / ${o.cpuS.toFixed(1)} s CPU (load ${
+        ours.at(-1)!.load
+      }), GX ${g.wallS.toFixed(2)} s wall / ${(g.cpuS ?? 0).toFixed(1)} s CPU (validate ${
         g.timing.validate_s.toFixed(2)
-      } s)`,
+      } s; load ${gxs.at(-1)!.load})`,
+    );
+    const table = compareRuns(lastOurs, lastGx);
+    const mismatches = table.filter((r) => !r.equal);
+    mismatchCount = mismatches.length;
+    const oursS = median(ours.map((o) => o.wallS));
+    const gxS = median(gxs.map((g) => g.wallS));
+    const gxValidateS = median(gxs.map((g) => g.validateS));
+    const oursCpu = median(ours.map((o) => o.cpuS));
+    const gxCpu = median(gxs.map((g) => g.cpuS));
+    const load = await loadavg();
+    gxSummary = {
+      rows,
+      expectations: suite.expectations.length,
+      runs,
+      runs_completed: i + 1,
+      machine: `${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
+      command: `deno task bench:quality --rows ${rows} --runs ${runs}`,
+      mismatches: mismatches.length,
+      load_average_at_end: load,
+      dq_validate: {
+        median_wall_s: oursS,
+        median_cpu_s: oursCpu,
+        median_peak_rss_mb: median(ours.map((o) => o.maxRssKb)) / 1024,
+        per_run: ours,
+      },
+      great_expectations: {
+        version: "1.24.1 (pandas)",
+        median_wall_s: gxS,
+        median_cpu_s: gxCpu,
+        median_validate_s: gxValidateS,
+        median_peak_rss_mb: median(gxs.map((g) => g.maxRssKb)) / 1024,
+        per_run: gxs,
+      },
+      speedup_wall: gxS / oursS,
+      speedup_cpu: gxCpu / oursCpu,
+      speedup_vs_gx_validate_only: gxValidateS / oursS,
+    };
+    await Deno.mkdir("bench/results", { recursive: true });
+    await Deno.writeTextFile("bench/results/quality.json", JSON.stringify(gxSummary, null, 2) + "\n");
+    if (i < runs - 1) continue;
+    console.log(parityTable(table));
+    const ratio = (x: unknown) => (x as number).toFixed(1);
+    console.log(
+      `\n${rows} rows, ${suite.expectations.length} expectations, median of ${runs}:` +
+        `\n  dq-validate          ${oursS.toFixed(2)} s wall (process start to exit), peak RSS ${
+          (median(ours.map((o) => o.maxRssKb)) / 1024).toFixed(0)
+        } MB` +
+        `\n  Great Expectations   ${gxS.toFixed(2)} s wall (${gxValidateS.toFixed(2)} s in batch.validate), peak RSS ${
+          (median(gxs.map((g) => g.maxRssKb)) / 1024).toFixed(0)
+        } MB` +
+        `\n  CPU (user+sys)       dq-validate ${oursCpu.toFixed(1)} s, GX ${
+          gxCpu.toFixed(1)
+        } s (load average ${load})` +
+        `\n  ratio                ${ratio(gxSummary.speedup_wall)}× (wall), ${ratio(gxSummary.speedup_cpu)}× (CPU), ${
+          ratio(gxSummary.speedup_vs_gx_validate_only)
+        }× (GX validate only vs dq-validate wall)` +
+        `\n  parity               ${table.length - mismatches.length}/${table.length} expectations equal`,
     );
   }
-  const table = compareRuns(lastOurs, lastGx);
-  console.log(parityTable(table));
-  const mismatches = table.filter((r) => !r.equal);
-  const oursS = median(ours.map((o) => o.wallS));
-  const gxS = median(gxs.map((g) => g.wallS));
-  const gxValidateS = median(gxs.map((g) => g.validateS));
-  const oursCpu = median(ours.map((o) => o.cpuS));
-  const gxCpu = median(gxs.map((g) => g.cpuS));
-  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-  const gxSummary = {
-    rows,
-    expectations: suite.expectations.length,
-    runs,
-    machine: `${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores`,
-    command: `deno task bench:quality --rows ${rows} --runs ${runs}`,
-    mismatches: mismatches.length,
-    load_average_at_end: load,
-    dq_validate: {
-      median_wall_s: oursS,
-      median_cpu_s: oursCpu,
-      median_peak_rss_mb: median(ours.map((o) => o.maxRssKb)) / 1024,
-    },
-    great_expectations: {
-      version: "1.24.1 (pandas)",
-      median_wall_s: gxS,
-      median_cpu_s: gxCpu,
-      median_validate_s: gxValidateS,
-      median_peak_rss_mb: median(gxs.map((g) => g.maxRssKb)) / 1024,
-    },
-    speedup_wall: gxS / oursS,
-    speedup_cpu: gxCpu / oursCpu,
-    speedup_vs_gx_validate_only: gxValidateS / oursS,
-  };
-  console.log(
-    `\n${rows} rows, ${suite.expectations.length} expectations, median of ${runs}:` +
-      `\n  dq-validate          ${oursS.toFixed(2)} s wall (process start to exit), peak RSS ${
-        gxSummary.dq_validate.median_peak_rss_mb.toFixed(0)
-      } MB` +
-      `\n  Great Expectations   ${gxS.toFixed(2)} s wall (${gxValidateS.toFixed(2)} s in batch.validate), peak RSS ${
-        gxSummary.great_expectations.median_peak_rss_mb.toFixed(0)
-      } MB` +
-      `\n  CPU (user+sys)       dq-validate ${oursCpu.toFixed(1)} s, GX ${gxCpu.toFixed(1)} s (load average ${load})` +
-      `\n  ratio                ${gxSummary.speedup_wall.toFixed(1)}× (wall), ${
-        gxSummary.speedup_cpu.toFixed(1)
-      }× (CPU), ${gxSummary.speedup_vs_gx_validate_only.toFixed(1)}× (GX validate only vs dq-validate wall)` +
-      `\n  parity               ${table.length - mismatches.length}/${table.length} expectations equal`,
-  );
   summary = gxSummary;
-  mismatchCount = mismatches.length;
 }
 // Soda Core, if it installs and runs here: the same SodaCL lines through Soda's DuckDB source and our shorthand.
 let soda: Record<string, unknown> = { ran: false };
