@@ -25,6 +25,7 @@ import { ensureJupyter } from "./notebooks/jupyter.ts";
 import { effectiveParameters, injectParameters, type NotebookJson, parsePairs } from "./notebooks/parameters.ts";
 import { type Provenance, provenance, seedsOf } from "./notebooks/provenance.ts";
 import { compareNotebooks, formatDifferences } from "./notebooks/compare.ts";
+import { writePluginPages } from "./notebooks/site.ts";
 import { writeAtomic } from "./services/_process.ts";
 
 /** The outcome of one notebook. */
@@ -259,7 +260,7 @@ async function writeThumbnail(ipynb: string, target: string): Promise<boolean> {
 }
 
 /** `reports/index.html`: every notebook with status, duration and links. */
-export function indexHtml(results: NotebookResult[], when: Date): string {
+export function indexHtml(results: NotebookResult[], when: Date, plugins: string[] = []): string {
   const rows = results.map((r) => {
     const ok = r.status === "ok";
     const badge = `<span style="padding:2px 8px;border-radius:10px;color:white;background:${
@@ -292,6 +293,13 @@ export function indexHtml(results: NotebookResult[], when: Date): string {
 td,th{padding:6px 12px;border-bottom:1px solid #ddd;text-align:left}th{border-bottom:2px solid #444}a{color:#1565c0}</style>
 </head><body>
 <h1>Mercury notebook reports</h1>
+${
+    plugins.length
+      ? `<p>Plugins: ${
+        plugins.map((p) => `<a href="plugins/${escapeHtml(p)}.html">${escapeHtml(p)}</a>`).join(" · ")
+      } (notebook, README figures, benchmark results)</p>`
+      : ""
+  }
 <p>${results.length} notebook${results.length === 1 ? "" : "s"}, ${failed} failed — run ${
     escapeHtml(when.toISOString())
   }</p>
@@ -360,7 +368,14 @@ export async function runNotebooks(
   for (const r of results) merged.set(r.notebook, r);
   const index = [...merged.values()].sort((a, b) => a.notebook.localeCompare(b.notebook));
   await writeAtomic(`${reports}/index.json`, JSON.stringify(index, null, 2) + "\n");
-  await writeAtomic(`${reports}/index.html`, indexHtml(index, new Date()));
+  // Plugin pages are a convenience: a plugin that fails to load must not cost the notebooks' index.
+  let plugins: string[] = [];
+  try {
+    plugins = await writePluginPages(root, reports, index, writeAtomic);
+  } catch (err) {
+    console.error(`plugin pages not written: ${(err as Error).message}`);
+  }
+  await writeAtomic(`${reports}/index.html`, indexHtml(index, new Date(), plugins));
   return results;
 }
 
