@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { classificationReport, DriftWindow, regressionReport } from "./stats/mod.ts";
-import type { ClassificationReport, RegressionReport } from "./stats/mod.ts";
+import { Cbpe, classificationReport, DriftWindow, regressionReport } from "./stats/mod.ts";
+import type { CbpeEstimate, ClassificationReport, RegressionReport } from "./stats/mod.ts";
 import type { ModelKind } from "./model.ts";
 
 /** Options of one monitor. */
@@ -54,6 +54,12 @@ export interface MonitorSnapshot {
   degraded: boolean;
   segments: Record<string, WindowPerformance>;
   drift?: DriftSummary;
+  /**
+   * Classifiers: performance of the latest `windowSize` predictions estimated
+   * without labels (CBPE, calibrated on the labelled reference window), once
+   * the reference holds both classes.
+   */
+  estimated?: CbpeEstimate;
 }
 
 /** Fixed-size ring of rows. */
@@ -95,6 +101,10 @@ export class ModelMonitor {
   #referenceRows: (readonly number[])[] = [];
   #drift: DriftWindow | undefined;
   #requests = new Ring<number>(1000);
+  /** Outputs of the latest predictions (CBPE's unlabelled chunk). */
+  #outputs: Ring<number>;
+  #cbpe: Cbpe | undefined;
+  #cbpeFrom = -1;
 
   constructor(options: MonitorOptions) {
     this.options = {
@@ -106,6 +116,7 @@ export class ModelMonitor {
       threshold: options.threshold ?? 0.5,
     };
     this.#labels = new Ring(this.options.windowSize);
+    this.#outputs = new Ring(this.options.windowSize);
   }
 
   /** Sets the reference window explicitly (e.g. the training holdout) instead of the first rows seen. */
@@ -122,8 +133,9 @@ export class ModelMonitor {
   }
 
   /** One scored row. */
-  addPrediction(features: readonly number[]): void {
+  addPrediction(features: readonly number[], output?: number): void {
     this.predictions++;
+    if (output !== undefined && Number.isFinite(output)) this.#outputs.push(output);
     if (this.#referenceRows.length < this.options.referenceSize) {
       this.#referenceRows.push(features);
       if (this.#referenceRows.length === this.options.referenceSize) this.#makeDriftWindow();
@@ -183,6 +195,30 @@ export class ModelMonitor {
   }
 
   /** Computes the windows' metrics now. */
+  /** CBPE's estimate of the latest predictions (classifiers, once the reference has labels of both classes). */
+  estimate(): CbpeEstimate | undefined {
+    if (this.options.kind !== "classifier") return undefined;
+    const ref = this.#referenceLabels;
+    if (ref.length < Math.min(50, this.options.referenceSize)) return undefined;
+    // Refitted only when the reference grew (it is fixed once full).
+    if (!this.#cbpe || this.#cbpeFrom !== ref.length) {
+      const labels = ref.map((l) => l.label);
+      if (!labels.includes(0) || !labels.includes(1)) return undefined;
+      this.#cbpe = Cbpe.fit({ scores: ref.map((l) => l.output), labels, threshold: this.options.threshold });
+      this.#cbpeFrom = ref.length;
+    }
+    const chunk = this.#outputs.values();
+    return chunk.length ? this.#cbpe.estimate(chunk) : undefined;
+  }
+
+  #safeEstimate(): CbpeEstimate | undefined {
+    try {
+      return this.estimate();
+    } catch {
+      return undefined; // a reference CBPE cannot fit (e.g. constant outputs): no estimate, never a failed snapshot
+    }
+  }
+
   snapshot(): MonitorSnapshot {
     const current = this.#performance(this.#labels.values());
     const reference = this.#performance(this.#referenceLabels);
@@ -210,6 +246,7 @@ export class ModelMonitor {
       degraded,
       segments,
       drift: this.drift(),
+      estimated: this.#safeEstimate(),
     };
   }
 

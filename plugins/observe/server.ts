@@ -157,6 +157,11 @@ export class ObserveServer {
         "model",
         "version",
       ]),
+      estimated: reg.gauge(
+        "mercury_observe_estimated_performance",
+        "Performance of the latest predictions estimated without labels (CBPE; classifiers)",
+        ["model", "version", "metric"],
+      ),
       shadow: reg.counter("mercury_observe_shadow_predictions_total", "Rows scored by a shadow version", [
         "model",
         "version",
@@ -263,6 +268,12 @@ export class ObserveServer {
       }
       this.#m.degraded.set({ model: name, version }, s.degraded ? 1 : 0);
       if (s.drift && Number.isFinite(s.drift.share)) this.#m.drift.set({ model: name, version }, s.drift.share);
+      if (s.estimated) {
+        for (const metric of ["roc_auc", "accuracy", "f1"] as const) {
+          const v = metric === "roc_auc" ? s.estimated.rocAuc : s.estimated[metric];
+          if (Number.isFinite(v)) this.#m.estimated.set({ model: name, version, metric }, v);
+        }
+      }
     }
     return out;
   }
@@ -439,7 +450,7 @@ export class ObserveServer {
         segment: parsed.segment,
       });
       this.#remember(id, { model: name, version: model.version, output, segment: parsed.segment });
-      mon.addPrediction(parsed.rows[i]!);
+      mon.addPrediction(parsed.rows[i]!, output);
       predictions[i] = model.meta.kind === "classifier"
         ? { id, output, class: output >= (model.meta.threshold ?? 0.5) ? 1 : 0 }
         : { id, output };
@@ -491,7 +502,7 @@ export class ObserveServer {
         });
         // Labels sent for the answered id reach the shadow's window too (see addLabels).
         this.#shadowOf.set(ids[i]!, { model: name, version, output: out[i]!, segment: parsed.segment });
-        mon.addPrediction(parsed.rows[i]!);
+        mon.addPrediction(parsed.rows[i]!, out[i]!);
         if (m.meta.kind === "classifier" && (out[i]! >= threshold) !== (answeredOut[i]! >= answeredThreshold)) {
           disagree++;
         }

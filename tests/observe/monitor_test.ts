@@ -28,6 +28,34 @@ Deno.test("ModelMonitor: drift reacts to a shift injected half way; degradation 
   assert.deepEqual(Object.keys(s.segments).sort(), ["store", "web"]);
 });
 
+Deno.test("ModelMonitor: CBPE estimates the unlabelled window's accuracy, near the realised one once labels arrive", () => {
+  // Scores calibrated by construction (label ~ Bernoulli(score)); the current window is shifted towards high scores.
+  let seed = 42;
+  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const m = new ModelMonitor({ kind: "classifier", features: ["p"], windowSize: 2000, referenceSize: 2000 });
+  for (let i = 0; i < 2000; i++) {
+    const p = rand();
+    m.addPrediction([p], p);
+    m.addLabel(p, rand() < p ? 1 : 0);
+  }
+  assert.equal(m.snapshot().estimated?.n, 2000);
+  const current: { p: number; y: number }[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const p = 0.3 + 0.7 * rand();
+    current.push({ p, y: rand() < p ? 1 : 0 });
+    m.addPrediction([p], p);
+  }
+  const est = m.snapshot().estimated!;
+  assert.equal(est.n, 2000);
+  const realised = current.filter((c) => (c.p >= 0.5 ? 1 : 0) === c.y).length / current.length;
+  assert.ok(Math.abs(est.accuracy - realised) < 0.04, `estimated ${est.accuracy}, realised ${realised}`);
+  assert.ok(est.rocAuc > 0.5 && est.rocAuc < 1, `roc auc ${est.rocAuc}`);
+  // A regressor has no CBPE estimate.
+  const r = new ModelMonitor({ kind: "regressor", features: ["a"] });
+  r.addPrediction([1], 2);
+  assert.equal(r.snapshot().estimated, undefined);
+});
+
 Deno.test("ModelMonitor: request stats give p99 latency and the error rate", () => {
   const m = new ModelMonitor({ kind: "regressor", features: ["a"] });
   for (let i = 1; i <= 100; i++) m.addRequest(i);

@@ -219,6 +219,14 @@ Deno.test("observe server: registry → predictions → PostgreSQL/Kafka → lab
           new RegExp(`^mercury_observe_errors_total\\{model="${esc}",version="1",reason="non_finite"\\} 2$`, "m"),
         );
         assert.match(text, /^mercury_observe_rejected_total\{reason="unknown_model"\} 1$/m);
+        // CBPE: the latest predictions' performance estimated without labels, calibrated on the labelled reference.
+        assert.match(
+          text,
+          new RegExp(
+            `^mercury_observe_estimated_performance\\{model="${esc}",version="1",metric="accuracy"\\} 0\\.\\d+`,
+            "m",
+          ),
+        );
         assert.match(
           text,
           new RegExp(
