@@ -9,15 +9,18 @@ import {
   featureService,
   featureView,
   fileSource,
+  type HttpFeatureServer,
   onDemandFeatureView,
   onlinePrefix,
   RedisOnlineStore,
+  serveHttp,
+  type ServeHttpOptions,
 } from "@mercury/features";
-import { featureServerClient } from "@mercury/features/grpc";
+import { featureServerClient, type GrpcFeatureServer, serveGrpc, type ServeGrpcOptions } from "@mercury/features/grpc";
 import { uniqueName } from "../_helpers.ts";
 
 /** What a serving test gets. */
-export interface Serving {
+export interface Serving extends AsyncDisposable {
   repo: FeatureRepo;
   redis: RedisConnection;
   store: RedisOnlineStore;
@@ -87,14 +90,51 @@ export async function servingFixture(): Promise<Serving> {
     })),
     0,
   );
+  const close = async () => {
+    await store.clear();
+    await redis.close();
+  };
   return {
     repo,
     redis,
     store,
     server: (options) => new FeatureServer(repo, store, options),
-    async close() {
-      await store.clear();
-      await redis.close();
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** One FeatureServer on HTTP and gRPC (free ports) with a gRPC client; `await using` closes all three. */
+export interface ServedBoth extends AsyncDisposable {
+  server: FeatureServer;
+  http: HttpFeatureServer;
+  grpc: GrpcFeatureServer;
+  call(method: string, req: unknown): Promise<Record<string, unknown>>;
+  client: grpc.Client & Record<string, unknown>;
+}
+
+/**
+ * Serves `fx.server(options)` over HTTP and gRPC on free ports, with a gRPC client:
+ * `await using s = await servedBoth(fx, { http: { maxBodyBytes: 2000 } })`.
+ */
+export async function servedBoth(
+  fx: Serving,
+  options: { server?: FeatureServerOptions; http?: ServeHttpOptions; grpc?: ServeGrpcOptions } = {},
+): Promise<ServedBoth> {
+  const server = fx.server(options.server);
+  const http = serveHttp(server, { port: 0, ...options.http });
+  const g = await serveGrpc(server, { port: 0, ...options.grpc });
+  const { call, client } = grpcCaller(`127.0.0.1:${g.port}`);
+  return {
+    server,
+    http,
+    grpc: g,
+    call,
+    client,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      await http.close();
+      await g.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 /** Shared set-up for the olap tests: a temp data dir with a small events table. */
-import { Olap } from "@mercury/olap";
+import { Olap, type OlapServer, serve, type ServeOptions } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
 
 /** A temp dir removed by the returned function. */
@@ -34,20 +34,24 @@ export async function salesCsv(dir: string, rows = 2000, name = "sales.csv"): Pr
   return path;
 }
 
+/** What {@linkcode salesEngine} gives: the engine, its dir, and `close` (also run by `await using`). */
+export interface SalesEngine extends AsyncDisposable {
+  olap: Olap;
+  dir: string;
+  close(): Promise<void>;
+}
+
 /** An engine on a fresh dir with `sales` loaded (partitioned by day, sorted by ts). */
-export async function salesEngine(opts: Partial<Parameters<typeof Olap.open>[0]> = {}) {
+export async function salesEngine(opts: Partial<Parameters<typeof Olap.open>[0]> = {}): Promise<SalesEngine> {
   const [dir, rm] = await tempDir();
   const csv = await salesCsv(dir);
   const olap = await Olap.open({ dataDir: dir, restrictFiles: false, ...opts });
   await olap.ingest("sales", { file: csv }, { partitionBy: "day=cast(ts as date)", sortBy: ["ts"] });
-  return {
-    olap,
-    dir,
-    async close() {
-      await olap.close();
-      await rm();
-    },
+  const close = async () => {
+    await olap.close();
+    await rm();
   };
+  return { olap, dir, close, [Symbol.asyncDispose]: close };
 }
 
 /** Resolves once `ok()` holds (checked every 25 ms), or throws naming `what` after `ms`. */
@@ -57,4 +61,24 @@ export async function until(what: string, ok: () => boolean | Promise<boolean>, 
     if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * {@linkcode salesEngine} served over HTTP on a free port; `await using s = await servedSales(…)` shuts the server
+ * down and closes the engine when the block ends, also when it throws.
+ */
+export async function servedSales(
+  engine: Partial<Parameters<typeof Olap.open>[0]> = {},
+  options: ServeOptions = {},
+): Promise<{ env: SalesEngine; server: OlapServer; [Symbol.asyncDispose](): Promise<void> }> {
+  const env = await salesEngine(engine);
+  const server = serve(env.olap, { port: 0, ...options });
+  return {
+    env,
+    server,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+      await env.close();
+    },
+  };
 }

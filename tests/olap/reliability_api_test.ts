@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Olap, resolveToken, serve, TokenCheck } from "@mercury/olap";
 import { integration, ROOT } from "../_helpers.ts";
-import { salesEngine, tempDir, until } from "./_fixtures.ts";
+import { servedSales, tempDir, until } from "./_fixtures.ts";
 
 const TOKEN = "t0ken-for-tests";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -53,118 +53,117 @@ Deno.test({
   name: "olap API limits: body size, SQL length, bounded redacted log, log visibility",
   ...integration,
   async fn(t) {
-    const env = await salesEngine({ slowMs: 0 });
-    const server = serve(env.olap, { port: 0, token: TOKEN, maxBodyBytes: 64 * 1024, maxSqlChars: 20_000 });
+    await using served = await servedSales({ slowMs: 0 }, {
+      token: TOKEN,
+      maxBodyBytes: 64 * 1024,
+      maxSqlChars: 20_000,
+    });
+    const { env, server } = served;
     const url = server.url;
-    try {
-      await t.step("a body over the limit is a 413 JSON error", async () => {
-        const e = await failure(post(url, "/query", { sql: `select '${"x".repeat(100_000)}'` }));
-        assert.equal(e.status, 413);
-        assert.equal(e.kind, "body_too_large");
-        assert.match(e.message, /65536 bytes/);
-      });
-      await t.step("a 100 MB content-length is refused before its body arrives", async () => {
-        const head = `POST /query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
-          `content-length: ${100 * 1024 * 1024}\r\n\r\n`;
-        const answer = await raw(url, head, [new TextEncoder().encode('{"sql": "select 1 -- ')], 3000);
-        assert.match(answer, /^HTTP\/1\.1 413/, `answer: ${JSON.stringify(answer.slice(0, 80))}`);
-        assert.match(answer, /body_too_large/);
-      });
-      await t.step("a chunked body is refused once it passes the limit, without waiting for its end", async () => {
-        const head =
-          `POST /query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`;
-        const chunk = "x".repeat(16 * 1024);
-        const chunks = [`{"sql": "select 1 -- `, ...Array(6).fill(chunk)].map((c) =>
-          new TextEncoder().encode(`${c.length.toString(16)}\r\n${c}\r\n`)
-        );
-        const answer = await raw(url, head, chunks, 3000);
-        assert.match(answer, /^HTTP\/1\.1 413/, `answer: ${JSON.stringify(answer.slice(0, 80))}`);
-      });
-      await t.step("SQL over maxSqlChars is a 413 sql_too_long on every route that takes SQL", async () => {
-        const sql = `select 1 as x -- ${"y".repeat(30_000)}`;
-        for (
-          const res of [
-            post(url, "/query", { sql }),
-            fetch(`${url}query?sql=${encodeURIComponent(sql.slice(0, 25_000))}`),
-            post(url, "/explain", { sql }),
-            post(url, "/chart", { sql, x: "x", y: "x" }),
-          ]
-        ) {
-          const e = await failure(res);
-          assert.equal(e.status, 413, e.message);
-          assert.equal(e.kind, "sql_too_long");
-          assert.match(e.message, /more than 20000/);
-          assert.match(e.hint!, /--max-sql-chars/);
-        }
-      });
-      await t.step("the log keeps a bounded excerpt of long statements; suggestions still work", async () => {
-        for (let i = 0; i < 5; i++) {
-          const r = await post(url, "/query", { sql: `select ${i} as x /* ${"z".repeat(19_000)} */` });
-          assert.equal(r.status, 200);
-          await r.body?.cancel();
-        }
-        for (let i = 0; i < 2; i++) {
-          const r = await post(url, "/query", { sql: "select region, sum(qty) as q from sales group by region" });
-          await r.body?.cancel();
-        }
-        const text = await (await fetch(`${url}log`)).text();
-        assert.ok(text.length < 20_000, `GET /log is ${text.length} bytes`);
-        const long = JSON.parse(text).queries.filter((e: { sqlChars: number }) => e.sqlChars > 19_000);
-        assert.equal(long.length, 5);
-        for (const e of long) {
-          assert.ok(e.sql.length <= 2100, `an entry keeps ${e.sql.length} characters`);
-          assert.match(e.sql, /… \(\+\d+ chars\)$/);
-        }
-        const s = await (await fetch(`${url}rollups/suggest`)).json();
-        assert.ok(
-          s.suggestions.some((x: { spec: { dimensions: string[] } }) => x.spec.dimensions.join() === "region"),
-          JSON.stringify(s),
-        );
-      });
-      await t.step(
-        "/log and /slow: writes and token holders' statements only for token holders, literals redacted",
-        async () => {
-          const w = await post(url, "/query", {
-            sql: "create table secrets as select 'password=hunter2' as p, 4242 as n",
-          }, AUTH);
-          assert.equal(w.status, 200, await w.text());
-          const r = await post(url, "/query", {
-            sql: "select count(*) as n from sales where region = 'eu' and qty > 17",
-          });
-          assert.equal(r.status, 200);
-          await r.body?.cancel();
-          for (const route of ["log", "slow"]) {
-            const anon = await (await fetch(`${url}${route}`)).text();
-            assert.doesNotMatch(anon, /hunter2|4242|secrets/, `anonymous ${route}`);
-            assert.match(anon, /where region = \? and qty > \?/, `anonymous ${route}`);
-            assert.doesNotMatch(anon, /'eu'|> 17/);
-            const mine = await (await fetch(`${url}${route}`, { headers: AUTH })).text();
-            assert.match(mine, /create table secrets as select \? as p, \? as n/, `token holder's ${route}`);
-            assert.doesNotMatch(mine, /hunter2|4242/);
-          }
-          const file = await Deno.readTextFile(`${env.dir}/slow_queries.ndjson`);
-          assert.match(file, /create table secrets/);
-          assert.doesNotMatch(file, /hunter2/);
-          const wrong = await fetch(`${url}log`, { headers: { authorization: "Bearer nope" } });
-          assert.equal(wrong.status, 401);
-          await wrong.body?.cancel();
-        },
+    await t.step("a body over the limit is a 413 JSON error", async () => {
+      const e = await failure(post(url, "/query", { sql: `select '${"x".repeat(100_000)}'` }));
+      assert.equal(e.status, 413);
+      assert.equal(e.kind, "body_too_large");
+      assert.match(e.message, /65536 bytes/);
+    });
+    await t.step("a 100 MB content-length is refused before its body arrives", async () => {
+      const head = `POST /query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+        `content-length: ${100 * 1024 * 1024}\r\n\r\n`;
+      const answer = await raw(url, head, [new TextEncoder().encode('{"sql": "select 1 -- ')], 3000);
+      assert.match(answer, /^HTTP\/1\.1 413/, `answer: ${JSON.stringify(answer.slice(0, 80))}`);
+      assert.match(answer, /body_too_large/);
+    });
+    await t.step("a chunked body is refused once it passes the limit, without waiting for its end", async () => {
+      const head =
+        `POST /query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`;
+      const chunk = "x".repeat(16 * 1024);
+      const chunks = [`{"sql": "select 1 -- `, ...Array(6).fill(chunk)].map((c) =>
+        new TextEncoder().encode(`${c.length.toString(16)}\r\n${c}\r\n`)
       );
-      await t.step("logLiterals keeps the literals", async () => {
-        const [dir, rm] = await tempDir();
-        const olap = await Olap.open({ dataDir: dir, logLiterals: true });
-        try {
-          await olap.rows("select 'kept' as k, 42 as n");
-          assert.equal(olap.log.at(-1)!.sql, "select 'kept' as k, 42 as n");
-        } finally {
-          await olap.close();
-          await rm();
+      const answer = await raw(url, head, chunks, 3000);
+      assert.match(answer, /^HTTP\/1\.1 413/, `answer: ${JSON.stringify(answer.slice(0, 80))}`);
+    });
+    await t.step("SQL over maxSqlChars is a 413 sql_too_long on every route that takes SQL", async () => {
+      const sql = `select 1 as x -- ${"y".repeat(30_000)}`;
+      for (
+        const res of [
+          post(url, "/query", { sql }),
+          fetch(`${url}query?sql=${encodeURIComponent(sql.slice(0, 25_000))}`),
+          post(url, "/explain", { sql }),
+          post(url, "/chart", { sql, x: "x", y: "x" }),
+        ]
+      ) {
+        const e = await failure(res);
+        assert.equal(e.status, 413, e.message);
+        assert.equal(e.kind, "sql_too_long");
+        assert.match(e.message, /more than 20000/);
+        assert.match(e.hint!, /--max-sql-chars/);
+      }
+    });
+    await t.step("the log keeps a bounded excerpt of long statements; suggestions still work", async () => {
+      for (let i = 0; i < 5; i++) {
+        const r = await post(url, "/query", { sql: `select ${i} as x /* ${"z".repeat(19_000)} */` });
+        assert.equal(r.status, 200);
+        await r.body?.cancel();
+      }
+      for (let i = 0; i < 2; i++) {
+        const r = await post(url, "/query", { sql: "select region, sum(qty) as q from sales group by region" });
+        await r.body?.cancel();
+      }
+      const text = await (await fetch(`${url}log`)).text();
+      assert.ok(text.length < 20_000, `GET /log is ${text.length} bytes`);
+      const long = JSON.parse(text).queries.filter((e: { sqlChars: number }) => e.sqlChars > 19_000);
+      assert.equal(long.length, 5);
+      for (const e of long) {
+        assert.ok(e.sql.length <= 2100, `an entry keeps ${e.sql.length} characters`);
+        assert.match(e.sql, /… \(\+\d+ chars\)$/);
+      }
+      const s = await (await fetch(`${url}rollups/suggest`)).json();
+      assert.ok(
+        s.suggestions.some((x: { spec: { dimensions: string[] } }) => x.spec.dimensions.join() === "region"),
+        JSON.stringify(s),
+      );
+    });
+    await t.step(
+      "/log and /slow: writes and token holders' statements only for token holders, literals redacted",
+      async () => {
+        const w = await post(url, "/query", {
+          sql: "create table secrets as select 'password=hunter2' as p, 4242 as n",
+        }, AUTH);
+        assert.equal(w.status, 200, await w.text());
+        const r = await post(url, "/query", {
+          sql: "select count(*) as n from sales where region = 'eu' and qty > 17",
+        });
+        assert.equal(r.status, 200);
+        await r.body?.cancel();
+        for (const route of ["log", "slow"]) {
+          const anon = await (await fetch(`${url}${route}`)).text();
+          assert.doesNotMatch(anon, /hunter2|4242|secrets/, `anonymous ${route}`);
+          assert.match(anon, /where region = \? and qty > \?/, `anonymous ${route}`);
+          assert.doesNotMatch(anon, /'eu'|> 17/);
+          const mine = await (await fetch(`${url}${route}`, { headers: AUTH })).text();
+          assert.match(mine, /create table secrets as select \? as p, \? as n/, `token holder's ${route}`);
+          assert.doesNotMatch(mine, /hunter2|4242/);
         }
-      });
-    } finally {
-      await server.shutdown();
-      await env.close();
-    }
+        const file = await Deno.readTextFile(`${env.dir}/slow_queries.ndjson`);
+        assert.match(file, /create table secrets/);
+        assert.doesNotMatch(file, /hunter2/);
+        const wrong = await fetch(`${url}log`, { headers: { authorization: "Bearer nope" } });
+        assert.equal(wrong.status, 401);
+        await wrong.body?.cancel();
+      },
+    );
+    await t.step("logLiterals keeps the literals", async () => {
+      const [dir, rm] = await tempDir();
+      const olap = await Olap.open({ dataDir: dir, logLiterals: true });
+      try {
+        await olap.rows("select 'kept' as k, 42 as n");
+        assert.equal(olap.log.at(-1)!.sql, "select 'kept' as k, 42 as n");
+      } finally {
+        await olap.close();
+        await rm();
+      }
+    });
   },
 });
 
@@ -172,8 +171,8 @@ Deno.test({
   name: "olap API access: ingest sandbox, who cancels a query, the token on every write route",
   ...integration,
   async fn(t) {
-    const env = await salesEngine();
-    const server = serve(env.olap, { port: 0, token: TOKEN });
+    await using served = await servedSales({}, { token: TOKEN });
+    const { env, server } = served;
     const url = server.url;
     const [other, rmOther] = await tempDir();
     try {
@@ -278,8 +277,6 @@ Deno.test({
         await assert.rejects(resolveToken({ file }, new Map()), /token file is empty/);
       });
     } finally {
-      await server.shutdown();
-      await env.close();
       await rmOther();
     }
   },
@@ -289,69 +286,64 @@ Deno.test({
   name: "olap API input: every route's malformed body is a 400 naming the field; /chart marks",
   ...integration,
   async fn() {
-    const env = await salesEngine();
-    const server = serve(env.olap, { port: 0, token: TOKEN });
+    await using served = await servedSales({}, { token: TOKEN });
+    const { server } = served;
     const url = server.url;
-    try {
-      const cases: [string, unknown, number, RegExp][] = [
-        [
-          "/chart",
-          { sql: "select region, count(*) as n from sales group by 1", x: "region", y: "n", mark: "pie" },
-          400,
-          /^mark must be one of bar, line, point, area/,
-        ],
-        ["/chart", { sql: 5 }, 400, /^sql must be a string/],
-        ["/chart", { sql: "select 1 as a", x: ["a"] }, 400, /^x must be a string/],
-        ["/chart", { sql: "select 1 as a", width: "wide" }, 400, /^width must be/],
-        ["/explain", { sql: "select 1", analyze: "yes" }, 400, /^analyze must be true or false/],
-        ["/explain", { sql: "select 1", params: 5 }, 400, /^params must be a list or an object/],
-        ["/explain", { sql: "select 1", timeoutMs: "soon" }, 400, /^timeoutMs must be/],
-        ["/tables/x/ingest", { source: 5 }, 400, /^source must be a path/],
-        ["/tables/x/ingest", { source: "a.csv", sortBy: "ts" }, 400, /^sortBy must be a list of strings/],
-        ["/tables/x/ingest", { source: "a.csv", mode: "upsert" }, 400, /^mode must be one of replace, append/],
-        ["/tables/x/ingest", { source: "a.csv", storage: "s3" }, 400, /^storage must be one of parquet, duckdb/],
-        ["/tables/x/ingest", { source: "a.csv", partitionBy: 1 }, 400, /^partitionBy must be a string/],
-        ["/rollups", { name: "R-1", table: "sales", dimensions: ["region"] }, 400, /^name must be an identifier/],
-        ["/rollups", { name: "r", table: "sales", dimensions: "region" }, 400, /^dimensions must be/],
-        [
-          "/rollups",
-          { name: "r", table: "sales", dimensions: ["region"], measures: [null] },
-          400,
-          /^measures\[0\] must be/,
-        ],
-        [
-          "/rollups",
-          { name: "r", table: "sales", dimensions: ["region"], measures: [{ agg: "sum" }] },
-          400,
-          /^measures\[0\]\.column must be/,
-        ],
-        [
-          "/rollups",
-          { name: "r", table: "sales", dimensions: ["region"], measures: [{ agg: "median", column: "qty" }] },
-          400,
-          /^measures\[0\]\.agg must be one of/,
-        ],
-      ];
-      for (const [path, body, status, msg] of cases) {
-        const e = await failure(post(url, path, body, AUTH));
-        assert.equal(e.status, status, `${path} ${JSON.stringify(body)}: ${e.status} ${e.message}`);
-        assert.match(e.message, msg, `${path} ${JSON.stringify(body)}`);
-      }
-      const min = await failure(fetch(`${url}rollups/suggest?min=abc`));
-      assert.equal(min.status, 400);
-      assert.match(min.message, /^min must be a positive integer/);
-      const chart = await post(url, "/chart", {
-        sql: "select region, count(*) as n from sales group by 1",
-        x: "region",
-        y: "n",
-        mark: "line",
-      });
-      assert.equal(chart.status, 200);
-      assert.match(await chart.text(), /<svg/);
-    } finally {
-      await server.shutdown();
-      await env.close();
+    const cases: [string, unknown, number, RegExp][] = [
+      [
+        "/chart",
+        { sql: "select region, count(*) as n from sales group by 1", x: "region", y: "n", mark: "pie" },
+        400,
+        /^mark must be one of bar, line, point, area/,
+      ],
+      ["/chart", { sql: 5 }, 400, /^sql must be a string/],
+      ["/chart", { sql: "select 1 as a", x: ["a"] }, 400, /^x must be a string/],
+      ["/chart", { sql: "select 1 as a", width: "wide" }, 400, /^width must be/],
+      ["/explain", { sql: "select 1", analyze: "yes" }, 400, /^analyze must be true or false/],
+      ["/explain", { sql: "select 1", params: 5 }, 400, /^params must be a list or an object/],
+      ["/explain", { sql: "select 1", timeoutMs: "soon" }, 400, /^timeoutMs must be/],
+      ["/tables/x/ingest", { source: 5 }, 400, /^source must be a path/],
+      ["/tables/x/ingest", { source: "a.csv", sortBy: "ts" }, 400, /^sortBy must be a list of strings/],
+      ["/tables/x/ingest", { source: "a.csv", mode: "upsert" }, 400, /^mode must be one of replace, append/],
+      ["/tables/x/ingest", { source: "a.csv", storage: "s3" }, 400, /^storage must be one of parquet, duckdb/],
+      ["/tables/x/ingest", { source: "a.csv", partitionBy: 1 }, 400, /^partitionBy must be a string/],
+      ["/rollups", { name: "R-1", table: "sales", dimensions: ["region"] }, 400, /^name must be an identifier/],
+      ["/rollups", { name: "r", table: "sales", dimensions: "region" }, 400, /^dimensions must be/],
+      [
+        "/rollups",
+        { name: "r", table: "sales", dimensions: ["region"], measures: [null] },
+        400,
+        /^measures\[0\] must be/,
+      ],
+      [
+        "/rollups",
+        { name: "r", table: "sales", dimensions: ["region"], measures: [{ agg: "sum" }] },
+        400,
+        /^measures\[0\]\.column must be/,
+      ],
+      [
+        "/rollups",
+        { name: "r", table: "sales", dimensions: ["region"], measures: [{ agg: "median", column: "qty" }] },
+        400,
+        /^measures\[0\]\.agg must be one of/,
+      ],
+    ];
+    for (const [path, body, status, msg] of cases) {
+      const e = await failure(post(url, path, body, AUTH));
+      assert.equal(e.status, status, `${path} ${JSON.stringify(body)}: ${e.status} ${e.message}`);
+      assert.match(e.message, msg, `${path} ${JSON.stringify(body)}`);
     }
+    const min = await failure(fetch(`${url}rollups/suggest?min=abc`));
+    assert.equal(min.status, 400);
+    assert.match(min.message, /^min must be a positive integer/);
+    const chart = await post(url, "/chart", {
+      sql: "select region, count(*) as n from sales group by 1",
+      x: "region",
+      y: "n",
+      mark: "line",
+    });
+    assert.equal(chart.status, 200);
+    assert.match(await chart.text(), /<svg/);
   },
 });
 

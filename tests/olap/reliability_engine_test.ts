@@ -4,11 +4,11 @@
  * hostile-client suite runs in hostile_test.ts).
  */
 import assert from "node:assert/strict";
-import { analyse, serve } from "@mercury/olap";
+import { analyse } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { integration, ROOT } from "../_helpers.ts";
 import { readAhead } from "../../plugins/olap/spool.ts";
-import { salesEngine, until } from "./_fixtures.ts";
+import { salesEngine, servedSales, until } from "./_fixtures.ts";
 
 const post = (url: string, body: unknown) => fetch(`${url}query`, { method: "POST", body: JSON.stringify(body) });
 
@@ -16,81 +16,76 @@ Deno.test({
   name: "normalisation keeps every number: big integers get their own cache entries, 1e3 stays a DOUBLE",
   ...integration,
   async fn(t) {
-    const env = await salesEngine();
-    const server = serve(env.olap, { port: 0 });
-    try {
-      await t.step(
-        "analyse: integers past 2^53 and float lexemes come back from DuckDB's printer as written",
-        async () => {
-          const c = await (await DuckDBInstance.create()).connect();
-          try {
-            const a = await analyse(c, "select * from t where x = 1234567890123456788");
-            const b = await analyse(c, "select * from t where x = 1234567890123456789");
-            assert.match(a.normalised, /1234567890123456788/);
-            assert.match(b.normalised, /1234567890123456789/);
-            assert.notEqual(a.normalised, b.normalised);
-            const f = await analyse(c, "select 1e3, 0.1, 1.5e-7, 18446744073709551615, -9223372036854775808");
-            assert.match(f.normalised, /1000\.0/);
-            assert.match(f.normalised, /0\.1/);
-            assert.match(f.normalised, /1\.5e-0?7/);
-            assert.match(f.normalised, /18446744073709551615/);
-          } finally {
-            c.closeSync();
-          }
-        },
-      );
-      await t.step("library: two big integers, two answers; floats keep their type", async () => {
-        const x = await env.olap.query("select 1234567890123456788 as x");
-        assert.equal(x.cache, "miss");
-        await new Response(x.body as BodyInit).text();
-        const y = await env.olap.query("select 1234567890123456789 as x");
-        assert.equal(y.cache, "miss");
-        assert.deepEqual(await env.olap.rows("select 1234567890123456789 as x"), [{ x: "1234567890123456789" }]);
-        assert.deepEqual(await env.olap.rows("select 1e3 as a, 0.1 as b, 1.5e-7 as c"), [{
-          a: 1000,
-          b: 0.1,
-          c: 1.5e-7,
-        }]);
-        assert.deepEqual(await env.olap.rows("select count(*) as n from range(cast(1e4 as bigint))"), [{ n: 10000 }]);
-      });
-      await t.step(
-        "HTTP: the second big integer is a miss with its own answer; 1e3 is 200, range(1e13) DuckDB's own binder error",
-        async () => {
-          const sql = (n: string) => `select count(*) as n, ${n} as k from sales where qty >= 0 and ${n} > 0`;
-          const a = await post(server.url, { sql: sql("1234567890123456788") });
-          assert.equal(a.status, 200);
-          assert.equal(a.headers.get("x-olap-cache"), "miss");
-          assert.deepEqual((await a.json()).rows, [[2000, "1234567890123456788"]]);
-          const b = await post(server.url, { sql: sql("1234567890123456789") });
-          assert.equal(b.headers.get("x-olap-cache"), "miss");
-          assert.deepEqual((await b.json()).rows, [[2000, "1234567890123456789"]]);
-          const again = await post(server.url, { sql: sql("1234567890123456789") });
-          assert.equal(again.headers.get("x-olap-cache"), "hit");
-          assert.deepEqual((await again.json()).rows, [[2000, "1234567890123456789"]]);
-          for (
-            const [q, rows] of [
-              ["select 1e3 as x", [[1000]]],
-              ["select 0.1 as x, 1.5e-7 as y", [[0.1, 1.5e-7]]],
-              ["select range as r from range(cast(1e13 as bigint)) limit 2", [[0], [1]]],
-            ] as const
-          ) {
-            const r = await post(server.url, { sql: q });
-            const j = await r.json();
-            assert.equal(r.status, 200, JSON.stringify(j));
-            assert.deepEqual(j.rows, rows);
-          }
-          // range() has no DOUBLE overload: DuckDB's own binder error, not a parse failure of our making.
-          const r = await post(server.url, { sql: "select * from range(1e13)" });
+    await using served = await servedSales();
+    const { env, server } = served;
+    await t.step(
+      "analyse: integers past 2^53 and float lexemes come back from DuckDB's printer as written",
+      async () => {
+        const c = await (await DuckDBInstance.create()).connect();
+        try {
+          const a = await analyse(c, "select * from t where x = 1234567890123456788");
+          const b = await analyse(c, "select * from t where x = 1234567890123456789");
+          assert.match(a.normalised, /1234567890123456788/);
+          assert.match(b.normalised, /1234567890123456789/);
+          assert.notEqual(a.normalised, b.normalised);
+          const f = await analyse(c, "select 1e3, 0.1, 1.5e-7, 18446744073709551615, -9223372036854775808");
+          assert.match(f.normalised, /1000\.0/);
+          assert.match(f.normalised, /0\.1/);
+          assert.match(f.normalised, /1\.5e-0?7/);
+          assert.match(f.normalised, /18446744073709551615/);
+        } finally {
+          c.closeSync();
+        }
+      },
+    );
+    await t.step("library: two big integers, two answers; floats keep their type", async () => {
+      const x = await env.olap.query("select 1234567890123456788 as x");
+      assert.equal(x.cache, "miss");
+      await new Response(x.body as BodyInit).text();
+      const y = await env.olap.query("select 1234567890123456789 as x");
+      assert.equal(y.cache, "miss");
+      assert.deepEqual(await env.olap.rows("select 1234567890123456789 as x"), [{ x: "1234567890123456789" }]);
+      assert.deepEqual(await env.olap.rows("select 1e3 as a, 0.1 as b, 1.5e-7 as c"), [{
+        a: 1000,
+        b: 0.1,
+        c: 1.5e-7,
+      }]);
+      assert.deepEqual(await env.olap.rows("select count(*) as n from range(cast(1e4 as bigint))"), [{ n: 10000 }]);
+    });
+    await t.step(
+      "HTTP: the second big integer is a miss with its own answer; 1e3 is 200, range(1e13) DuckDB's own binder error",
+      async () => {
+        const sql = (n: string) => `select count(*) as n, ${n} as k from sales where qty >= 0 and ${n} > 0`;
+        const a = await post(server.url, { sql: sql("1234567890123456788") });
+        assert.equal(a.status, 200);
+        assert.equal(a.headers.get("x-olap-cache"), "miss");
+        assert.deepEqual((await a.json()).rows, [[2000, "1234567890123456788"]]);
+        const b = await post(server.url, { sql: sql("1234567890123456789") });
+        assert.equal(b.headers.get("x-olap-cache"), "miss");
+        assert.deepEqual((await b.json()).rows, [[2000, "1234567890123456789"]]);
+        const again = await post(server.url, { sql: sql("1234567890123456789") });
+        assert.equal(again.headers.get("x-olap-cache"), "hit");
+        assert.deepEqual((await again.json()).rows, [[2000, "1234567890123456789"]]);
+        for (
+          const [q, rows] of [
+            ["select 1e3 as x", [[1000]]],
+            ["select 0.1 as x, 1.5e-7 as y", [[0.1, 1.5e-7]]],
+            ["select range as r from range(cast(1e13 as bigint)) limit 2", [[0], [1]]],
+          ] as const
+        ) {
+          const r = await post(server.url, { sql: q });
           const j = await r.json();
-          assert.equal(r.status, 400);
-          assert.equal(j.error.kind, "binder_error");
-          assert.match(j.error.message, /range\(DOUBLE\)/);
-        },
-      );
-    } finally {
-      await server.shutdown();
-      await env.close();
-    }
+          assert.equal(r.status, 200, JSON.stringify(j));
+          assert.deepEqual(j.rows, rows);
+        }
+        // range() has no DOUBLE overload: DuckDB's own binder error, not a parse failure of our making.
+        const r = await post(server.url, { sql: "select * from range(1e13)" });
+        const j = await r.json();
+        assert.equal(r.status, 400);
+        assert.equal(j.error.kind, "binder_error");
+        assert.match(j.error.message, /range\(DOUBLE\)/);
+      },
+    );
   },
 });
 
@@ -98,39 +93,34 @@ Deno.test({
   name: "a timeout while the answer streams: every format ends in an error, nothing is cached",
   ...integration,
   async fn(t) {
-    const env = await salesEngine();
-    const server = serve(env.olap, { port: 0 });
+    await using served = await servedSales();
+    const { env, server } = served;
     // A few million rows with a hash each: the first chunk comes at once, the whole answer takes seconds.
     const sql = "select range as i, md5(range::varchar) as h from range(3000000)";
-    try {
-      for (const format of ["json", "arrow", "xlsx", "parquet", "csv", "ndjson"]) {
-        await t.step(format, async () => {
-          for (let round = 0; round < 2; round++) {
-            const r = await post(server.url, { sql, format, timeoutMs: 300 });
-            assert.equal(r.headers.get("x-olap-cache"), "miss");
-            if (r.status === 408) {
-              assert.equal((await r.json()).error.kind, "timeout");
-              continue;
-            }
-            assert.equal(r.status, 200);
-            await assert.rejects(r.arrayBuffer(), "a cut-short body must not end as if complete");
+    for (const format of ["json", "arrow", "xlsx", "parquet", "csv", "ndjson"]) {
+      await t.step(format, async () => {
+        for (let round = 0; round < 2; round++) {
+          const r = await post(server.url, { sql, format, timeoutMs: 300 });
+          assert.equal(r.headers.get("x-olap-cache"), "miss");
+          if (r.status === 408) {
+            assert.equal((await r.json()).error.kind, "timeout");
+            continue;
           }
-          assert.deepEqual(env.olap.cache!.stats(), { entries: 0, bytes: 0 });
-        });
-      }
-      await t.step("library: reading the cut-short body throws the timeout", async () => {
-        const a = await env.olap.query(sql, { format: "json", timeoutMs: 300 });
-        await assert.rejects(new Response(a.body as BodyInit).text());
-        const s = await env.olap.executor.stream(sql, { timeoutMs: 300 });
-        await assert.rejects(async () => {
-          for await (const _ of s.chunks) { /* read all */ }
-        }, /timeout of 300 ms/);
+          assert.equal(r.status, 200);
+          await assert.rejects(r.arrayBuffer(), "a cut-short body must not end as if complete");
+        }
         assert.deepEqual(env.olap.cache!.stats(), { entries: 0, bytes: 0 });
       });
-    } finally {
-      await server.shutdown();
-      await env.close();
     }
+    await t.step("library: reading the cut-short body throws the timeout", async () => {
+      const a = await env.olap.query(sql, { format: "json", timeoutMs: 300 });
+      await assert.rejects(new Response(a.body as BodyInit).text());
+      const s = await env.olap.executor.stream(sql, { timeoutMs: 300 });
+      await assert.rejects(async () => {
+        for await (const _ of s.chunks) { /* read all */ }
+      }, /timeout of 300 ms/);
+      assert.deepEqual(env.olap.cache!.stats(), { entries: 0, bytes: 0 });
+    });
   },
 });
 
@@ -149,8 +139,8 @@ Deno.test({
   name: "clients that never read: answers past the spool are dropped after stallMs and other queries go on",
   ...integration,
   async fn() {
-    const env = await salesEngine({ concurrency: 2, spoolBytes: 1 << 20, stallMs: 1000, timeoutMs: 0 });
-    const server = serve(env.olap, { port: 0 });
+    await using served = await servedSales({ concurrency: 2, spoolBytes: 1 << 20, stallMs: 1000, timeoutMs: 0 });
+    const { env, server } = served;
     const big = "select range as i, md5(range::varchar) as h from range(50000000)";
     const stuck: Deno.TcpConn[] = [];
     try {
@@ -172,8 +162,6 @@ Deno.test({
       await until("no query running", () => env.olap.executor.busy.running === 0);
     } finally {
       for (const c of stuck) c.close();
-      await server.shutdown();
-      await env.close();
     }
   },
 });
@@ -182,8 +170,8 @@ Deno.test({
   name: "clients that never read: an answer that fits the spool frees its connection at once (default stallMs)",
   ...integration,
   async fn() {
-    const env = await salesEngine({ concurrency: 2, timeoutMs: 0 });
-    const server = serve(env.olap, { port: 0 });
+    await using served = await servedSales({ concurrency: 2, timeoutMs: 0 });
+    const { env, server } = served;
     // About 10 MB of JSON each: more than the socket buffers hold, less than the 16 MiB spool.
     const mid = "select range as i, md5(range::varchar) as h, md5(h) as h2 from range(110000)";
     const stuck: Deno.TcpConn[] = [];
@@ -201,8 +189,6 @@ Deno.test({
       assert.ok(ms < 2000, `the small query took ${ms.toFixed(0)} ms`);
     } finally {
       for (const c of stuck) c.close();
-      await server.shutdown();
-      await env.close();
     }
   },
 });
@@ -211,8 +197,10 @@ Deno.test({
   name: "per-client cap: past maxQueriesPerClient a client gets 429 with Retry-After, and its slots come back",
   ...integration,
   async fn() {
-    const env = await salesEngine({ concurrency: 4, spoolBytes: 1 << 20, stallMs: 60_000, timeoutMs: 0 });
-    const server = serve(env.olap, { port: 0, maxQueriesPerClient: 2 });
+    await using served = await servedSales({ concurrency: 4, spoolBytes: 1 << 20, stallMs: 60_000, timeoutMs: 0 }, {
+      maxQueriesPerClient: 2,
+    });
+    const { env, server } = served;
     const big = "select range as i, md5(range::varchar) as h from range(50000000)";
     const stuck: Deno.TcpConn[] = [];
     try {
@@ -238,8 +226,6 @@ Deno.test({
       await until("no query running", () => env.olap.executor.busy.running === 0);
     } finally {
       for (const c of stuck) c.close();
-      await server.shutdown();
-      await env.close();
     }
   },
 });
@@ -292,21 +278,16 @@ Deno.test({
   name: "a query refused for a bad field leaves neither its queryId nor its client slot behind",
   ...integration,
   async fn() {
-    const env = await salesEngine();
-    const server = serve(env.olap, { port: 0, maxQueriesPerClient: 1 });
-    try {
-      for (const bad of [{ limit: -1 }, { offset: "x" }, { timeoutMs: -5 }]) {
-        const r = await post(server.url, { sql: "select 1 as x", queryId: "q-bad", ...bad });
-        assert.equal(r.status, 400);
-        await r.body?.cancel();
-      }
-      const ok = await post(server.url, { sql: "select 1 as x", queryId: "q-bad" });
-      assert.equal(ok.status, 200, await ok.clone().text());
-      assert.deepEqual((await ok.json()).rows, [[1]]);
-    } finally {
-      await server.shutdown();
-      await env.close();
+    await using served = await servedSales({}, { maxQueriesPerClient: 1 });
+    const { server } = served;
+    for (const bad of [{ limit: -1 }, { offset: "x" }, { timeoutMs: -5 }]) {
+      const r = await post(server.url, { sql: "select 1 as x", queryId: "q-bad", ...bad });
+      assert.equal(r.status, 400);
+      await r.body?.cancel();
     }
+    const ok = await post(server.url, { sql: "select 1 as x", queryId: "q-bad" });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.deepEqual((await ok.json()).rows, [[1]]);
   },
 });
 
