@@ -117,7 +117,8 @@ for (const ui of ["lab", "classic"] as const) {
         // The UI page itself is served.
         const page = await fetch(lab.url);
         assert.equal(page.status, 200);
-        assert.match(await page.text(), ui === "classic" ? /Jupyter Notebook|nbclassic|notebook/i : /JupyterLab/);
+        // The classic UI's file browser, or JupyterLab's application page.
+        assert.match(await page.text(), ui === "classic" ? /id="notebook_list"/ : /<title>JupyterLab<\/title>/);
         // Without the token the API refuses.
         const refused = await fetch(`${base}api/contents/notebooks`);
         await refused.body?.cancel();
