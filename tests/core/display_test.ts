@@ -94,7 +94,6 @@ Deno.test("table() takes Arrow tables and DuckDB results with their column types
 
 Deno.test({
   name: "outside Jupyter, table() and markdown() print text and chart() writes its file",
-  sanitizeResources: false,
   async fn() {
     assert.equal(inJupyter(), false);
     const printed: string[] = [];

@@ -74,3 +74,52 @@ Deno.test("readJsonObject names what it got", async () => {
   const bad = new Request("http://x/", { method: "POST", body: '{"a":' });
   await assert.rejects(readJsonObject(bad, { hint: "send {}" }), (e) => e instanceof BodyError && e.hint === "send {}");
 });
+
+/** A server whose POST /items checks its fields (`strict`) or takes any JSON object (not `strict`). */
+function itemsServer(strict: boolean): RunningServer {
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    if (new URL(req.url).pathname === "/health") return Response.json({ ok: true });
+    try {
+      const body = await readJsonObject(req, { maxBytes: 4096 });
+      if (strict) {
+        const unknown = Object.keys(body).find((k) => k !== "name" && k !== "n" && k !== "tags");
+        const bad = unknown ??
+          (typeof body.name !== "string"
+            ? "name"
+            : !Number.isSafeInteger(body.n) || (body.n as number) < 0
+            ? "n"
+            : !Array.isArray(body.tags) || body.tags.some((t) => typeof t !== "string")
+            ? "tags"
+            : undefined);
+        if (bad) return Response.json({ error: `${bad} is not right`, where: bad }, { status: 400 });
+      }
+      return Response.json({ ok: true });
+    } catch (err) {
+      return Response.json({ error: (err as Error).message }, { status: (err as BodyError).status ?? 500 });
+    }
+  });
+  return { url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/`, close: () => server.shutdown() };
+}
+
+Deno.test("hostileHttpSuite's field cases pass a route that checks its fields and fail one that does not", async () => {
+  const run = async (strict: boolean) => {
+    const failed: string[] = [];
+    const ctx = {
+      step: async (name: string, fn: () => Promise<void>) => {
+        await fn().catch((err: Error) => failed.push(`${name}: ${err.message.split("\n")[0]}`));
+        return true;
+      },
+    } as unknown as Deno.TestContext;
+    await hostileHttpSuite(ctx, {
+      name: strict ? "strict" : "lax",
+      start: () => Promise.resolve(itemsServer(strict)),
+      probe: { path: "health" },
+      fields: [{ path: "items", valid: { name: "a", n: 3, tags: ["x"] } }],
+    });
+    return failed;
+  };
+  assert.deepEqual(await run(true), []);
+  const lax = await run(false);
+  assert.equal(lax.length, 1);
+  assert.match(lax[0]!, /refuses each hostile field.*an unknown field: got 200/);
+});
