@@ -140,25 +140,9 @@ async function expandFiles(path: string): Promise<string[]> {
 export async function openSource(ref: SourceRef, options: OpenSourceOptions = {}): Promise<OpenedSource> {
   const uri = typeof ref === "string" ? ref : ref.uri;
   const kind = sourceKind(uri);
-  const view = options.view ?? "src";
-  let instance: DuckDBInstance | undefined;
-  let conn = options.conn;
-  if (!conn) {
-    instance = await DuckDBInstance.create(":memory:", options.config);
-    conn = await instance.connect();
-  }
-  const c = conn;
   const { path: rawPath, params } = splitQuery(uri);
-  let files: string[] = [];
-  const close = () => {
-    if (instance) {
-      c.closeSync();
-      instance.closeSync();
-      instance = undefined;
-    }
-    return Promise.resolve();
-  };
-  try {
+  return await openView(options, redactUri(uri), kind, uri, async (c, view) => {
+    let files: string[] = [];
     const v = quoteIdent(view);
     if (kind === "postgres") {
       await loadPostgres(c, uri, view, { batchSize: options.batchSize ?? 10_000 });
@@ -216,53 +200,17 @@ export async function openSource(ref: SourceRef, options: OpenSourceOptions = {}
       }
       if (kind !== "excel") await c.run(`create or replace temp view ${v} as select * from ${rel}`);
     }
-    const described = await c.runAndReadAll(`describe select * from ${quoteIdent(view)}`);
-    const columns = described.getRowObjects().map((r) => ({
-      name: String(r.column_name),
-      type: String(r.column_type),
-    }));
-    const opened: OpenedSource = {
-      conn: c,
-      relation: quoteIdent(view),
-      uri: redactUri(uri),
-      kind,
-      columns,
-      files,
-      async fingerprint(rowCount?: number): Promise<DataFingerprint> {
-        const n = rowCount ?? Number(
-          (await c.runAndReadAll(`select count(*) as n from ${quoteIdent(view)}`)).getRowObjects()[0]!.n,
-        );
-        const fp: DataFingerprint = { source: redactUri(uri), kind, row_count: n };
-        const plain = files.filter((f) => !/[*?[]/.test(f));
-        if (plain.length === 1) {
-          const st = await Deno.stat(plain[0]!);
-          fp.bytes = st.size;
-          if (st.size <= 256 * 1024 * 1024) {
-            const buf = await Deno.readFile(plain[0]!);
-            const h = await crypto.subtle.digest("SHA-256", buf);
-            fp.hash = [...new Uint8Array(h)].map((b) => b.toString(16).padStart(2, "0")).join("");
-          }
-        }
-        return fp;
-      },
-      close,
-      [Symbol.asyncDispose]: close,
-    };
-    return opened;
-  } catch (err) {
-    await close();
-    throw asSourceError(err, uri);
-  }
+    return files;
+  });
 }
 
-/**
- * Opens a SQL relation (e.g. the features plugin's `read_parquet(…)` of a
- * view's offline data, or an olap table) as a source named `label`.
- */
-export async function openRelation(
-  relation: string,
+/** A connection (the caller's, or a new in-memory DuckDB closed with the source) and the view `build` makes there. */
+async function openView(
+  options: OpenSourceOptions,
   label: string,
-  options: OpenSourceOptions = {},
+  kind: string,
+  errorName: string,
+  build: (c: DuckDBConnection, view: string) => Promise<string[]>,
 ): Promise<OpenedSource> {
   const view = options.view ?? "src";
   let instance: DuckDBInstance | undefined;
@@ -281,28 +229,58 @@ export async function openRelation(
     return Promise.resolve();
   };
   try {
-    await c.run(`create or replace temp view ${quoteIdent(view)} as select * from ${relation}`);
-    const columns = (await c.runAndReadAll(`describe select * from ${quoteIdent(view)}`)).getRowObjects()
-      .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    const files = await build(c, view);
+    const described = await c.runAndReadAll(`describe select * from ${quoteIdent(view)}`);
+    const columns = described.getRowObjects().map((r) => ({
+      name: String(r.column_name),
+      type: String(r.column_type),
+    }));
     return {
       conn: c,
       relation: quoteIdent(view),
       uri: label,
-      kind: "relation",
+      kind,
       columns,
-      files: [],
-      async fingerprint(rowCount?: number) {
-        const n = rowCount ??
-          Number((await c.runAndReadAll(`select count(*) as n from ${quoteIdent(view)}`)).getRowObjects()[0]!.n);
-        return { source: label, kind: "relation", row_count: n };
+      files,
+      async fingerprint(rowCount?: number): Promise<DataFingerprint> {
+        const n = rowCount ?? Number(
+          (await c.runAndReadAll(`select count(*) as n from ${quoteIdent(view)}`)).getRowObjects()[0]!.n,
+        );
+        const fp: DataFingerprint = { source: label, kind, row_count: n };
+        const plain = files.filter((f) => !/[*?[]/.test(f));
+        if (plain.length === 1) {
+          const st = await Deno.stat(plain[0]!);
+          fp.bytes = st.size;
+          if (st.size <= 256 * 1024 * 1024) {
+            const buf = await Deno.readFile(plain[0]!);
+            const h = await crypto.subtle.digest("SHA-256", buf);
+            fp.hash = [...new Uint8Array(h)].map((b) => b.toString(16).padStart(2, "0")).join("");
+          }
+        }
+        return fp;
       },
       close,
       [Symbol.asyncDispose]: close,
     };
   } catch (err) {
     await close();
-    throw asSourceError(err, label);
+    throw asSourceError(err, errorName);
   }
+}
+
+/**
+ * Opens a SQL relation (e.g. the features plugin's `read_parquet(…)` of a
+ * view's offline data, or an olap table) as a source named `label`.
+ */
+export function openRelation(
+  relation: string,
+  label: string,
+  options: OpenSourceOptions = {},
+): Promise<OpenedSource> {
+  return openView(options, label, "relation", label, async (c, view) => {
+    await c.run(`create or replace temp view ${quoteIdent(view)} as select * from ${relation}`);
+    return [];
+  });
 }
 
 /** An olap catalog table as the view: the catalog's own statements, then `select *`. */
