@@ -11,6 +11,7 @@ import { Admin, Consumer } from "@platformatic/kafka";
 import { MercuryError } from "@mercury/core";
 import { retry } from "@mercury/core/retry";
 import type { CheckpointStore } from "./checkpoint_store.ts";
+import { trackTopic } from "./_platformatic.ts";
 import {
   closeWithin,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -139,4 +140,38 @@ export async function checkGroupOffsets(
       );
     }
   }
+}
+
+/** Options of {@linkcode joinGroup}. */
+export interface JoinGroupOptions {
+  brokers: string[];
+  topic: string;
+  group: string;
+  /** The checkpoint store whose offsets the group's must not be ahead of. */
+  store: CheckpointStore;
+  /** Deadline of each request (default 10 s); the join also waits up to 20 s more for the others' rebalance. */
+  requestTimeoutMs?: number;
+  /** Called once the offsets are checked, before joining: the caller makes `consumer` its current member. */
+  checked: () => void;
+}
+
+/**
+ * Joins the group as `consumer`: checks the group's offsets against the
+ * store's checkpoints, tracks the topic (the group protocol — join,
+ * heartbeats, assignment — stays with the client; records come through the
+ * worker's own fetch path) and joins, each within its deadline.
+ */
+export async function joinGroup(consumer: Consumer, options: JoinGroupOptions): Promise<void> {
+  const { brokers, topic } = options;
+  const ms = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  await withKafkaDeadline(
+    checkGroupOffsets(consumer, options.store, topic, options.group),
+    ms,
+    brokers,
+    "group offsets",
+  );
+  options.checked();
+  trackTopic(consumer, topic);
+  // The join waits for the other members' rebalance (up to the rebalance timeout) besides the request deadline.
+  await withKafkaDeadline(consumer.joinGroup({}), ms + 20_000, brokers, "joining the group");
 }

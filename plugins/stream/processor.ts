@@ -5,138 +5,35 @@
  * in one group share the partitions; a restarted or rebalanced worker resumes
  * from the last committed checkpoint and skips what it already counted.
  *
+ * This module runs the worker; each concern lives in its own module:
+ * group membership in `group.ts`, fetching in `fetch_pump.ts`, a
+ * partition's state and its replay in `partition_state.ts`, processing a
+ * fetch response in `process_response.ts`, checkpoints in `checkpoint.ts`,
+ * dead letters in `dead_letters.ts`, metrics in `worker_metrics.ts`.
+ *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { Consumer, Producer } from "@platformatic/kafka";
-import { asMessage, offsetCommitMessage, trackTopic } from "./_platformatic.ts";
+import { type Consumer, Producer } from "@platformatic/kafka";
+import { asMessage, offsetCommitMessage } from "./_platformatic.ts";
 import { MercuryError, Registry } from "@mercury/core";
-import { retry } from "@mercury/core/retry";
-import type { Sql } from "@mercury/core/services/postgres";
-import { type Observation, WindowAggregator, type WindowResult } from "./aggregator.ts";
-import { isRejected } from "./event.ts";
-import { ObservationLog, replayObservations } from "./observation_log.ts";
-import {
-  assignedPartitions,
-  checkGroupOffsets,
-  checkTopic,
-  groupConsumer,
-  partitionList,
-  retryStart,
-} from "./group.ts";
+import type { WindowResult } from "./aggregator.ts";
+import { assignedPartitions, checkTopic, groupConsumer, joinGroup, partitionList, retryStart } from "./group.ts";
 import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./checkpoint_store.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
-import { Fetcher, FetchError, type FetchResponse } from "./fetcher.ts";
-import type { Topology } from "./topology.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
-import { type WorkerMetrics, workerMetrics } from "./worker_metrics.ts";
+import type { Fetcher, FetchResponse } from "./fetcher.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./kafka_deadline.ts";
+import { recordCommit, type WorkerMetrics, workerMetrics } from "./worker_metrics.ts";
+import type { ProcessorOptions, ProcessorStats } from "./processor_options.ts";
+import { loadPartition, type PartitionState } from "./partition_state.ts";
+import { type DeadLetter, deadLetter, deadLetterLabel } from "./dead_letters.ts";
+import { commitCheckpoint, takeCheckpoint } from "./checkpoint.ts";
+import { pump, ResponseQueue, topicFetcher } from "./fetch_pump.ts";
+import { processResponse } from "./process_response.ts";
 
-/** Options of {@linkcode Processor}. */
-export interface ProcessorOptions<E> {
-  brokers: string[];
-  topic: string;
-  /** Pipeline name: the checkpoint and result namespace (default: the topic). */
-  pipeline?: string;
-  /** Consumer group (default `mercury-stream-<pipeline>`). */
-  group?: string;
-  /**
-   * Static group membership: a restarted worker with the same id takes its old
-   * place at once instead of waiting for the session to time out.
-   */
-  instanceId?: string;
-  topology: Topology<E>;
-  /** PostgreSQL for the default exactly-once sink. */
-  sql?: Sql;
-  /** Another checkpoint store (e.g. a Kafka transactional sink); default: PostgreSQL. */
-  store?: (pipeline: string) => Promise<CheckpointStore>;
-  /** Dead-letter topic for malformed and late records (default `<topic>.dlq`). */
-  dlqTopic?: string;
-  /** Checkpoint at least this often (default 1000 ms). */
-  checkpointMs?: number;
-  /**
-   * With a store that logs observations (PostgreSQL), write the open windows
-   * themselves only this often (default 10 s); checkpoints in between append
-   * the observations taken, and a restart replays them.
-   */
-  snapshotMs?: number;
-  /** Records per processing step: enrichment and aggregation run on this many at a time (default 5000). */
-  batchSize?: number;
-  /** Bytes per fetch response (default 1 MiB, ~8,000 events): a checkpoint can follow each response. */
-  fetchMaxBytes?: number;
-  /** Stop once every partition's checkpoint reached the topic's end. */
-  untilDone?: boolean;
-  /**
-   * `group` (default): join the consumer group and read what it assigns.
-   * `manual`: read only the partitions given to {@linkcode Processor.assign}
-   * (a coordinator in the group hands them out, e.g. `ThreadedProcessor` to its
-   * threads); the group's Kafka offsets are then the coordinator's to commit
-   * (see `onCommit`), and `untilDone` waits for the assigned partitions only.
-   */
-  assignment?: "group" | "manual";
-  /**
-   * With `assignment: "manual"` and `untilDone`: called (once per assignment)
-   * when every assigned partition is checkpointed to its end, instead of
-   * stopping — the coordinator decides when to stop, and may assign more.
-   */
-  onDone?: () => void;
-  /** Called after each checkpoint committed, with each partition's next offset in it. */
-  onCommit?: (offsets: { partition: number; nextOffset: bigint }[]) => void;
-  /** Metrics registry (default: a new one). */
-  registry?: Registry;
-  log?: (line: string) => void;
-  /**
-   * Deadline of each Kafka request (and of connecting), in ms (default 10 s).
-   * Starting against a broker that does not answer within it is an
-   * `unavailable` error; a fetch that does not is retried, then restarts the stream.
-   */
-  requestTimeoutMs?: number;
-}
-
-interface PartitionState {
-  partition: number;
-  agg: WindowAggregator;
-  expected: bigint | null;
-  /** The offset after the last record counted (records below it are in the checkpoint or this state). */
-  next: number;
-  pending: WindowResult[];
-  events: number;
-  late: number;
-  dead: number;
-  dirty: boolean;
-  /** Observations since the last checkpoint (stores that log them). */
-  log: ObservationLog;
-  /** Observations logged since the last snapshot. */
-  logged: number;
-  snapshotAt: number;
-}
+export type { ProcessorOptions, ProcessorStats };
 
 const DEBUG = Deno.env.get("MERCURY_DEBUG") === "1";
-
-/** A snapshot is due at the latest after this many logged observations (bounds replay on restart). */
-const MAX_LOGGED = 500_000;
-
-interface DeadLetter {
-  key: Buffer | undefined;
-  value: Buffer | undefined;
-  reason: string;
-  partition: number;
-  offset: number;
-}
-
-/** Fetched responses waiting to be processed hold at most this many record bytes. */
-const QUEUE_BYTES = 24 * 1024 * 1024;
-
-/** Counts of one run. */
-export interface ProcessorStats {
-  events: number;
-  results: number;
-  late: number;
-  dead: number;
-  checkpoints: number;
-  fenced: number;
-  restarts: number;
-}
 
 /** Runs a topology against Kafka with an exactly-once PostgreSQL sink. */
 export class Processor<E> {
@@ -151,8 +48,7 @@ export class Processor<E> {
   #fetcher?: Fetcher;
   #dlq?: Producer;
   #dead: DeadLetter[] = [];
-  #queue: FetchResponse[] = [];
-  #queuedBytes = 0;
+  #queue = new ResponseQueue();
   #syncing: Promise<void> = Promise.resolve();
   #busy = false;
   #stopped = false;
@@ -315,51 +211,49 @@ export class Processor<E> {
       this.#log(`assigned partitions: ${partitionList(assignedPartitions(consumer, topic))}`);
       this.#resync();
     });
-    const deadline = <T>(p: Promise<T>, what: string) =>
-      withKafkaDeadline(p, this.#timeoutMs, this.options.brokers, what);
-    await deadline(checkGroupOffsets(consumer, this.#sink, this.options.topic, this.#group), "group offsets");
-    this.#consumer = consumer;
-    // The group protocol (join, heartbeats, assignment) stays with the client; records come
-    // through the lean fetch path, starting at each partition's checkpoint.
-    trackTopic(consumer, topic);
-    // The join waits for the other members' rebalance (up to the rebalance timeout) besides the request deadline.
-    await withKafkaDeadline(
-      consumer.joinGroup({}),
-      this.#timeoutMs + 20_000,
-      this.options.brokers,
-      "joining the group",
-    );
+    await joinGroup(consumer, {
+      brokers: this.options.brokers,
+      topic,
+      group: this.#group,
+      store: this.#sink,
+      requestTimeoutMs: this.#timeoutMs,
+      checked: () => (this.#consumer = consumer),
+    });
     await this.#startFetching(consumer);
   }
 
   /** A new fetcher (and its pump) for the assigned partitions, each from its checkpoint. */
   async #startFetching(consumer: Consumer): Promise<void> {
-    const topic = this.options.topic;
-    let leaders: Map<number, { host: string; port: number }> | undefined;
-    const fetcher = new Fetcher({
-      topic,
+    const { fetcher, forgetLeaders } = topicFetcher(consumer, {
+      topic: this.options.topic,
       clientId: `mercury-stream-${this.pipeline}-${Deno.pid}`,
-      isolationLevel: 1, // read_committed
-      maxWaitMs: 100,
       maxBytes: this.options.fetchMaxBytes ?? 1024 * 1024,
       requestTimeoutMs: this.#timeoutMs,
-      leader: async (p) => {
-        if (!leaders?.has(p)) {
-          const meta = await consumer.metadata({ topics: [topic], forceUpdate: leaders !== undefined });
-          leaders = new Map();
-          meta.topics.get(topic)?.partitions.forEach((part, i) => {
-            const b = meta.brokers.get(part.leader);
-            if (b) leaders!.set(i, { host: b.host, port: b.port });
-          });
-          if (!leaders.has(p)) throw new FetchError(`no leader known for ${topic}/${p}`, 5, true, p);
-        }
-        return leaders.get(p)!;
-      },
     });
     this.#fetcher = fetcher;
     this.#resync();
     await this.#syncing;
-    void this.#pump(fetcher, () => (leaders = undefined));
+    void pump(fetcher, {
+      queue: this.#queue,
+      current: () => this.#fetcher === fetcher,
+      running: () => !this.#stopped && this.#fetcher === fetcher,
+      logStarts: () => this.#logStarts(this.#consumer!),
+      skipTo: (p, start) => {
+        const s = this.#parts.get(p);
+        if (s && s.next < start) s.next = start;
+      },
+      forgetLeaders,
+      lag: (p, behind) => this.#metrics.lag.set({ partition: String(p) }, behind),
+      queued: () => {
+        this.#lastData = Date.now();
+        void this.#tick();
+      },
+      failed: () => {
+        this.#needRestart = true;
+        void this.#tick();
+      },
+      log: this.#log,
+    });
   }
 
   /** Runs {@linkcode Processor.#syncAssignments} after any sync in progress. */
@@ -406,60 +300,12 @@ export class Processor<E> {
     return ((await consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? []).map(Number);
   }
 
-  /** Fetches into the queue while this fetcher is current, pausing while the queue is full. */
-  async #pump(fetcher: Fetcher, forgetLeaders: () => void): Promise<void> {
-    let failures = 0;
-    while (!this.#stopped && this.#fetcher === fetcher) {
-      if (this.#queuedBytes >= QUEUE_BYTES) {
-        await new Promise((r) => setTimeout(r, 2));
-        continue;
-      }
-      let response: FetchResponse;
-      try {
-        response = await fetcher.next();
-        failures = 0;
-      } catch (err) {
-        if (this.#fetcher !== fetcher) return;
-        const e = err as FetchError;
-        if (e instanceof FetchError && e.code === 1 && e.partition !== undefined) {
-          // The checkpoint's offset is gone from the log (retention): go on from the log's start, and say so.
-          const start = (await this.#logStarts(this.#consumer!).catch(() => []))[e.partition] ?? 0;
-          this.#log(`${e.message}; records were deleted before they were processed, resuming at ${start}`);
-          const s = this.#parts.get(e.partition);
-          if (s && s.next < start) s.next = start;
-          fetcher.seek(e.partition, start);
-          continue;
-        }
-        if (e instanceof FetchError && e.retriable && ++failures < 60) {
-          if (failures === 1 || failures % 10 === 0) this.#log(`${e.message}; retrying`);
-          forgetLeaders();
-          await new Promise((r) => setTimeout(r, Math.min(1000, 100 * failures)));
-          continue;
-        }
-        this.#log(`fetch failed: ${(err as Error).message}; restarting the stream`);
-        this.#needRestart = true;
-        void this.#tick();
-        return;
-      }
-      if (this.#fetcher !== fetcher) return;
-      for (const part of response.partitions) {
-        this.#metrics.lag.set({ partition: String(part.partition) }, Math.max(0, part.highWatermark - part.nextOffset));
-      }
-      if (response.bytes === 0) continue;
-      this.#queue.push(response);
-      this.#queuedBytes += response.bytes;
-      this.#lastData = Date.now();
-      void this.#tick();
-    }
-  }
-
   /** Drops everything not checkpointed: partition state, queued responses, dead letters, the fetcher. */
   #forgetProgress(): void {
     this.stats.restarts++;
     this.#fetcher?.close();
     this.#fetcher = undefined;
-    this.#queue = [];
-    this.#queuedBytes = 0;
+    this.#queue.clear();
     this.#parts = new Map();
     this.#loading = new Map();
     this.#dead = [];
@@ -508,9 +354,7 @@ export class Processor<E> {
         (this.#checkpointSoon || Date.now() - this.#lastCheckpoint >= (this.options.checkpointMs ?? 1000)) &&
         [...this.#parts.values()].some((p) => p.dirty);
       while (this.#queue.length && !this.#stopped && !this.#needRestart && !this.#needReload) {
-        const response = this.#queue.shift()!;
-        this.#queuedBytes -= response.bytes;
-        await this.#process(response);
+        await this.#process(this.#queue.shift()!);
         if (due()) this.#checkpoint();
         // Yield to I/O between responses, or the commit in flight would wait for the whole backlog.
         await new Promise((r) => setTimeout(r, 0));
@@ -548,153 +392,33 @@ export class Processor<E> {
     return loading;
   }
 
-  async #load(p: number): Promise<PartitionState> {
-    const t = this.options.topology;
-    const loaded = await this.#sink.load(this.options.topic, p);
-    const options = {
-      window: t.window,
-      maxOutOfOrdernessMs: t.maxOutOfOrdernessMs,
-      allowedLatenessMs: t.allowedLatenessMs,
-    };
-    const agg = WindowAggregator.restore(options, loaded.state);
-    const replayed = replayObservations(agg, loaded.log ?? []);
-    if (replayed) this.#log(`partition ${p}: replayed ${replayed} logged observations onto the snapshot`);
-    return {
-      partition: p,
-      agg,
-      expected: loaded.nextOffset,
-      next: Number(loaded.nextOffset ?? 0n),
-      pending: [],
-      events: 0,
-      late: 0,
-      dead: 0,
-      dirty: false,
-      log: new ObservationLog(),
-      logged: replayed,
-      snapshotAt: Date.now() - this.#snapshotPhase(p),
-    };
+  #load(p: number): Promise<PartitionState> {
+    return loadPartition(this.#sink, this.options.topology, this.options.topic, p, this.options.snapshotMs, this.#log);
   }
 
-  /**
-   * Processes one fetch response: records already counted are skipped, each
-   * other record is parsed (rejects are dead-lettered), then enrichment and
-   * aggregation run `batchSize` events at a time. No checkpoint is taken
-   * inside: the partitions' offsets already point past the whole response.
-   */
+  /** Processes one fetch response (see `process_response.ts`), its partitions loaded first. */
   async #process(response: FetchResponse): Promise<void> {
-    const t = this.options.topology;
     for (const part of response.partitions) {
       if (!this.#parts.has(part.partition)) await this.#partition(part.partition);
     }
-    const events: E[] = [];
-    const states: PartitionState[] = [];
-    // Where each accepted record is (for a late event's dead letter): buffer, offset, key and value bounds.
-    const bufs: Uint8Array[] = [];
-    const spans: number[] = [];
-    const before = new Map<PartitionState, number>();
-    for (const part of response.partitions) {
-      const s = this.#parts.get(part.partition)!;
-      before.set(s, s.events);
-    }
-    let current: PartitionState | undefined;
-    let currentP = -1;
-    let currentOwned = false;
-    const parseAt = t.parseAt;
-    // The partitions this worker still reads: records of any other are left to their new owner.
-    const owned = this.#fetcher!.positions;
-    this.#fetcher!.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
-      if (p !== currentP) {
-        current = this.#parts.get(p)!;
-        currentP = p;
-        currentOwned = owned.has(p);
-      }
-      const s = current!;
-      if (offset < s.next || !currentOwned) return; // already counted, or no longer this worker's
-      s.next = offset + 1;
-      s.dirty = true;
-      s.events++;
-      if (++this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(timestamp);
-      const parsed = vs < 0 ? t.parse(null) : parseAt ? parseAt(buf, vs, ve) : t.parse(buf.subarray(vs, ve));
-      if (isRejected(parsed)) {
-        this.#deadLetter(p, offset, buf, ks, ke, vs, ve, parsed.reason, s);
-        return;
-      }
-      events.push(parsed);
-      states.push(s);
-      bufs.push(buf);
-      spans.push(offset, ks, ke, vs, ve);
-    });
-    for (const [s, n] of before) {
-      if (s.events > n) this.#metrics.eventsIn.inc({ partition: String(s.partition) }, s.events - n);
-    }
-    const logs = this.#sink.logsObservations === true;
-    const size = this.#batchSize;
-    for (let from = 0; from < events.length; from += size) {
-      let batch = events.slice(from, from + size);
-      for (const enrich of t.enrichers) batch = await enrich(batch);
-      const now = Date.now();
-      const touched = new Set<PartitionState>();
-      // One observation object, refilled per event (the aggregator and the log encoder keep none of it).
-      const o: Observation = { key: "", ts: 0, value: 0, distinct: "", attrs: undefined };
-      for (let i = 0; i < batch.length; i++) {
-        const e = batch[i]!;
-        const k = from + i;
-        const s = states[k]!;
-        o.key = t.keyBy(e);
-        o.ts = t.timeDomain === "processing" ? now : t.eventTime(e);
-        o.value = t.value(e);
-        o.distinct = t.distinct(e);
-        o.attrs = t.attrs?.(e);
-        const outcome = s.agg.add(o);
-        if (logs && outcome === "ok") s.log.append(o);
-        if (outcome === "late") {
-          const x = 5 * k;
-          this.#deadLetter(
-            s.partition,
-            spans[x]!,
-            bufs[k]!,
-            spans[x + 1]!,
-            spans[x + 2]!,
-            spans[x + 3]!,
-            spans[x + 4]!,
-            "late: its windows are already final",
-            s,
-          );
-          s.late++;
-          this.stats.late++;
-          this.#metrics.late.inc();
-        }
-        touched.add(s);
-      }
-      for (const s of touched) s.pending.push(...s.agg.advance());
-      // Yield to I/O between steps, or the commit in flight would wait for the whole backlog.
-      if (from + size < events.length) await new Promise((r) => setTimeout(r, 0));
-    }
-  }
-
-  /** Partitions take their snapshots at staggered moments, so no checkpoint writes all state at once. */
-  #snapshotPhase(p: number): number {
-    return ((p % 16) / 16) * (this.options.snapshotMs ?? 10_000);
-  }
-
-  #deadLetter(
-    partition: number,
-    offset: number,
-    buf: Uint8Array,
-    ks: number,
-    ke: number,
-    vs: number,
-    ve: number,
-    reason: string,
-    s: PartitionState,
-  ): void {
-    s.dead++;
-    this.stats.dead++;
-    this.#metrics.dead.inc({ reason: reason.split(":")[0]!.split(" ").slice(0, 3).join(" ") });
-    // Copies: the record's bytes live in the fetch response, which should not stay alive for them.
-    const key = ks < 0 ? undefined : Buffer.from(buf.subarray(ks, ke));
-    const value = vs < 0 ? undefined : Buffer.from(buf.subarray(vs, ve));
-    this.#dead.push({ key, value, reason, partition, offset });
+    await processResponse({
+      topology: this.options.topology,
+      parts: this.#parts,
+      fetcher: this.#fetcher!,
+      logs: this.#sink.logsObservations === true,
+      batchSize: this.#batchSize,
+      metrics: this.#metrics,
+      counted: (timestamp) => {
+        if (++this.stats.events % this.#sampleEvery === 0) this.#latencySamples.push(timestamp);
+      },
+      lateEvent: () => this.stats.late++,
+      deadLetter: (partition, offset, buf, ks, ke, vs, ve, reason, s) => {
+        s.dead++;
+        this.stats.dead++;
+        this.#metrics.dead.inc({ reason: deadLetterLabel(reason) });
+        this.#dead.push(deadLetter(partition, offset, buf, ks, ke, vs, ve, reason));
+      },
+    }, response);
   }
 
   /**
@@ -703,58 +427,17 @@ export class Processor<E> {
    * so each checkpoint's expected offsets are the previous one's.
    */
   #checkpoint(final = false): void {
-    const topic = this.options.topic;
-    // A final checkpoint also snapshots partitions whose state still lives in the log.
-    const dirty = [...this.#parts.entries()].filter(([, s]) => s.dirty || (final && s.logged > 0));
+    const { results, checkpoints } = takeCheckpoint(this.#parts, final, {
+      topic: this.options.topic,
+      topology: this.options.topology,
+      sink: this.#sink,
+      snapshotMs: this.options.snapshotMs,
+      lastMessage: (p, offset) => asMessage(offsetCommitMessage(this.#consumer!, this.options.topic, p, offset)),
+    });
     const dead = this.#dead;
     this.#dead = [];
-    const results = dirty.flatMap(([, s]) => s.pending);
-    const now = Date.now();
-    const snapshotDue = (s: PartitionState) =>
-      final || !this.#sink.logsObservations || s.expected === null || s.logged + s.log.length >= MAX_LOGGED ||
-      now - s.snapshotAt >= (this.options.snapshotMs ?? 10_000);
-    const t = this.options.topology;
-    const aggregator = {
-      window: t.window,
-      maxOutOfOrdernessMs: t.maxOutOfOrdernessMs,
-      allowedLatenessMs: t.allowedLatenessMs,
-    };
-    const state = (
-      p: number,
-      s: PartitionState,
-    ): Pick<PartitionCheckpoint, "state" | "delta" | "log" | "aggregator"> => {
-      if (!this.#sink.incremental) return { state: s.agg.snapshot() };
-      if (!snapshotDue(s)) {
-        s.logged += s.log.length;
-        const log = s.log.take();
-        return { state: { maxTs: Number.isFinite(s.agg.maxTs) ? s.agg.maxTs : null, open: [] }, log };
-      }
-      s.log.take();
-      s.logged = 0;
-      s.snapshotAt = now - this.#snapshotPhase(p);
-      return { state: { maxTs: null, open: [] }, delta: s.agg.delta(), aggregator };
-    };
-    const checkpoints: PartitionCheckpoint[] = dirty.map(([p, s]) => ({
-      topic,
-      partition: p,
-      expectedOffset: s.expected,
-      nextOffset: BigInt(s.next),
-      ...state(p, s),
-      events: s.events,
-      late: s.late,
-      dead: s.dead,
-      lastMessage: this.#sink.commitsGroupOffsets && s.next > 0
-        ? asMessage(offsetCommitMessage(this.#consumer!, this.options.topic, p, s.next - 1))
-        : undefined,
-    }));
     const samples = this.#latencySamples;
     this.#latencySamples = [];
-    for (const [, s] of dirty) {
-      s.expected = BigInt(s.next);
-      s.pending = [];
-      s.events = s.late = s.dead = 0;
-      s.dirty = false;
-    }
     this.#lastCheckpoint = Date.now();
     this.#checkpointSoon = false;
     this.#inflight = this.#commit(results, checkpoints, dead, samples)
@@ -770,42 +453,20 @@ export class Processor<E> {
   ): Promise<void> {
     const topic = this.options.topic;
     const t0 = performance.now();
-    let deadSent = false;
     try {
-      await retry(async () => {
-        // Dead letters first (at least once): a crash or a retry before the commit re-sends them.
-        // Chunks stay well under the broker's message.max.bytes.
-        for (let i = 0; !deadSent && i < dead.length; i += 500) {
-          await this.#dlq!.send({
-            messages: dead.slice(i, i + 500).map((d) => ({
-              topic: this.#dlqTopic,
-              key: d.key,
-              value: d.value ?? Buffer.alloc(0),
-              headers: new Map([
-                [Buffer.from("reason"), Buffer.from(d.reason)],
-                [Buffer.from("source"), Buffer.from(`${topic}/${d.partition}@${d.offset}`)],
-              ]),
-            })),
-          });
-        }
-        deadSent = true;
-        await this.#sink.commit(results, checkpoints, this.#consumer!);
-      }, {
-        // The database or the broker is away: nothing was committed, retry the same checkpoint (60 attempts,
-        // 1 s apart). A fence, or a data, integrity or statement error (SQLSTATE classes 22, 23, 42), would
-        // fail the same way again.
-        attempts: 60,
-        baseMs: 1000,
-        factor: 1,
-        retryable: (err) =>
-          !(err instanceof FencedError) &&
-          !/^(22|23|42)[0-9A-Z]{3}$/.test(String((err as { code?: unknown }).code ?? "")),
-        onRetry: (err) => {
-          const inner = (err as { errors?: { message: string; errors?: { message: string }[] }[] }).errors?.[0];
-          const why = inner?.errors?.[0]?.message ?? inner?.message ?? "";
-          this.#log(`checkpoint failed (${(err as Error).message}${why ? ": " + why : ""}); retrying`);
+      await commitCheckpoint(
+        {
+          sink: this.#sink,
+          consumer: this.#consumer!,
+          dlq: this.#dlq!,
+          dlqTopic: this.#dlqTopic,
+          topic,
+          log: this.#log,
         },
-      });
+        results,
+        checkpoints,
+        dead,
+      );
     } catch (err) {
       if (!(err instanceof FencedError)) throw err;
       this.stats.fenced++;
@@ -814,26 +475,18 @@ export class Processor<E> {
       this.#needReload = true;
       return;
     }
-    const committedAt = Date.now();
-    this.#metrics.commit.observe({}, (performance.now() - t0) / 1000);
-    for (const ts of samples) this.#metrics.latency.observe({}, Math.max(0, committedAt - ts) / 1000);
-    if (DEBUG && samples.length) {
-      console.error(
-        `checkpoint: ${samples.length} latency samples, oldest ${committedAt - Math.min(...samples)} ms; ` +
-          `commit ${(performance.now() - t0).toFixed(0)} ms`,
-      );
-    }
-    if (this.stats.checkpoints++ === 0) this.#log(`first checkpoint: ${results.length} results`);
-    this.stats.results += results.length;
-    this.#metrics.resultsOut.inc({}, results.length);
-    const bound = this.options.topology.maxOutOfOrdernessMs;
-    for (const c of checkpoints) {
-      const maxTs = c.delta ? c.delta.maxTs : c.state.maxTs;
-      this.#metrics.watermark.set({ partition: String(c.partition) }, Math.max(0, (maxTs ?? 0) - bound) / 1000);
-    }
     let open = 0;
     for (const s of this.#parts.values()) open += s.agg.size;
-    this.#metrics.open.set({}, open);
+    recordCommit(this.#metrics, {
+      startedAt: t0,
+      samples,
+      results: results.length,
+      maxTs: checkpoints.map((c) => ({ partition: c.partition, maxTs: c.delta ? c.delta.maxTs : c.state.maxTs })),
+      boundMs: this.options.topology.maxOutOfOrdernessMs,
+      open,
+    }, DEBUG);
+    if (this.stats.checkpoints++ === 0) this.#log(`first checkpoint: ${results.length} results`);
+    this.stats.results += results.length;
     this.options.onCommit?.(checkpoints.map((c) => ({ partition: c.partition, nextOffset: c.nextOffset })));
     // Kafka's offsets follow the database's (never ahead of them), so a restart re-reads little.
     if (this.#sink.commitsGroupOffsets || this.options.assignment === "manual") return;

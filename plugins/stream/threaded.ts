@@ -33,22 +33,13 @@
  *
  * @module
  */
-import { trackTopic } from "./_platformatic.ts";
 import type { Consumer } from "@platformatic/kafka";
 import { MercuryError, Registry } from "@mercury/core";
 import type { Sql } from "@mercury/core/services/postgres";
 import type { ProcessorOptions, ProcessorStats } from "./processor.ts";
-import {
-  assignedPartitions,
-  checkGroupOffsets,
-  checkTopic,
-  groupConsumer,
-  partitionList,
-  retryStart,
-} from "./group.ts";
+import { assignedPartitions, checkTopic, groupConsumer, joinGroup, partitionList, retryStart } from "./group.ts";
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
 
 /**
  * A topology that each thread builds for itself: the module at `url`, its
@@ -348,13 +339,14 @@ export class ThreadedProcessor {
         this.#checkDone();
       });
     });
-    const ms = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const brokers = this.options.brokers;
-    await withKafkaDeadline(checkGroupOffsets(consumer, sink, topic, this.#group), ms, brokers, "group offsets");
-    this.#consumer = consumer;
-    trackTopic(consumer, topic);
-    // The join waits for the other members' rebalance (up to the rebalance timeout) besides the request deadline.
-    await withKafkaDeadline(consumer.joinGroup({}), ms + 20_000, brokers, "joining the group");
+    await joinGroup(consumer, {
+      brokers: this.options.brokers,
+      topic,
+      group: this.#group,
+      store: sink,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      checked: () => (this.#consumer = consumer),
+    });
   }
 
   async #rejoin(sink: PostgresSink): Promise<void> {

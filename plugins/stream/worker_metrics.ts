@@ -51,3 +51,36 @@ export function workerMetrics(r: Registry) {
 
 /** The metrics {@linkcode workerMetrics} registers. */
 export type WorkerMetrics = ReturnType<typeof workerMetrics>;
+
+/** A committed checkpoint, as {@linkcode recordCommit} measures it. */
+export interface CommittedCheckpoint {
+  /** `performance.now()` when the commit started. */
+  startedAt: number;
+  /** Append times of the records sampled for latency in it. */
+  samples: readonly number[];
+  results: number;
+  /** Each partition's largest event time in it. */
+  maxTs: readonly { partition: number; maxTs: number | null }[];
+  /** The topology's out-of-orderness bound, in ms (watermark = max event time − bound). */
+  boundMs: number;
+  /** Open (key, window) pairs in the worker's state now. */
+  open: number;
+}
+
+/** Records a committed checkpoint: commit time, end-to-end latency samples, results, watermarks, open windows. */
+export function recordCommit(m: WorkerMetrics, c: CommittedCheckpoint, debug = false): void {
+  const committedAt = Date.now();
+  m.commit.observe({}, (performance.now() - c.startedAt) / 1000);
+  for (const ts of c.samples) m.latency.observe({}, Math.max(0, committedAt - ts) / 1000);
+  if (debug && c.samples.length) {
+    console.error(
+      `checkpoint: ${c.samples.length} latency samples, oldest ${committedAt - Math.min(...c.samples)} ms; ` +
+        `commit ${(performance.now() - c.startedAt).toFixed(0)} ms`,
+    );
+  }
+  m.resultsOut.inc({}, c.results);
+  for (const { partition, maxTs } of c.maxTs) {
+    m.watermark.set({ partition: String(partition) }, Math.max(0, (maxTs ?? 0) - c.boundMs) / 1000);
+  }
+  m.open.set({}, c.open);
+}
