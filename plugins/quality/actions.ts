@@ -1,6 +1,8 @@
 /**
  * Checkpoint actions: what happens after a run. Built in: `write_json`
- * (the run as JSON, atomically), `webhook` (POST the run summary as JSON),
+ * (the run as JSON, atomically), `webhook` (POST the run summary as JSON;
+ * `format: slack` posts a Slack incoming-webhook message `{text}` instead,
+ * `on: failure` only when the run failed),
  * `fail_step` (make the step fail when the run failed — the CLI's exit 1).
  * Other modules add theirs with {@linkcode registerAction} (reports, the
  * metrics store).
@@ -66,14 +68,16 @@ registerAction("webhook", async (cfg, ctx) => {
   const url = String(cfg.url ?? "");
   if (!url) throw new MercuryError("usage", "action webhook needs url");
   const { run } = ctx;
-  const body = {
+  if (cfg.on === "failure" && run.success) return;
+  const failed = run.results.filter((r) => !r.success);
+  const summary = {
     suite: run.suite_name,
     suite_version: run.suite_version ?? null,
     success: run.success,
     run_id: run.run_id,
     source: run.fingerprint.source,
     statistics: run.statistics,
-    failed: run.results.filter((r) => !r.success).map((r) => ({
+    failed: failed.map((r) => ({
       type: r.expectation_config.type,
       column: r.expectation_config.kwargs.column ?? null,
       unexpected_count: r.result.unexpected_count ?? null,
@@ -85,7 +89,7 @@ registerAction("webhook", async (cfg, ctx) => {
     res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
+      body: JSON.stringify(cfg.format === "slack" ? { text: slackText(run, failed) } : summary),
       signal: AbortSignal.timeout(Number(cfg.timeout_ms ?? 10_000)),
     });
   } catch (err) {
@@ -98,6 +102,26 @@ registerAction("webhook", async (cfg, ctx) => {
   await res.body?.cancel();
   if (!res.ok) throw new MercuryError("unavailable", `webhook ${url} answered ${res.status}`, { where: url });
 });
+
+/** The text of a Slack message about a run: status line, then one bullet per failed expectation. */
+export function slackText(run: ActionContext["run"], failed: ActionContext["run"]["results"]): string {
+  const s = run.statistics;
+  const head = `${run.success ? ":white_check_mark:" : ":x:"} *${run.suite_name}*${
+    run.suite_version ? ` v${run.suite_version}` : ""
+  } ${
+    run.success ? "passed" : "failed"
+  } on \`${run.fingerprint.source}\`: ${s.successful_expectations}/${s.evaluated_expectations} expectations (run ${run.run_id})`;
+  const lines = failed.slice(0, 10).map((r) => {
+    const k = r.expectation_config.kwargs;
+    const col = k.column ?? k.column_A ?? (Array.isArray(k.column_list) ? k.column_list.join(",") : "");
+    const n = r.result.unexpected_count;
+    return `• ${r.expectation_config.type}${col ? `(${col})` : ""}${
+      n !== undefined ? `: ${n} unexpected of ${r.result.element_count}` : ""
+    }`;
+  });
+  if (failed.length > 10) lines.push(`• … and ${failed.length - 10} more`);
+  return [head, ...lines].join("\n");
+}
 
 registerAction("fail_step", (_cfg, ctx) => {
   if (!ctx.run.success) {
