@@ -51,6 +51,14 @@ Deno.test({
           assert.match((await res.json()).error, /client must be an id in 0…1/);
         }
       });
+      await t.step("the WebSocket route refuses a wrong token (401) and a plain GET (426)", async () => {
+        const wrong = await fetch(new URL(`ws?client=0&token=${TOKENS[1]}`, s.url));
+        assert.equal(wrong.status, 401);
+        await wrong.body?.cancel();
+        const plain = await fetch(new URL(`ws?client=0&token=${TOKENS[0]}`, s.url));
+        assert.equal(plain.status, 426);
+        await plain.body?.cancel();
+      });
       await t.step("a wrong content type gets 415; a late result 409", async () => {
         const auth = { authorization: `Bearer ${TOKENS[0]}` };
         const wrong = await post("result?client=0&seq=1", { ...auth, "content-type": "text/plain" });

@@ -71,21 +71,35 @@ async function slowloris(task: Task): Promise<never> {
 
 const base = cfg.coordinator;
 const auth = { authorization: `Bearer ${cfg.token}` };
-const poll = async (): Promise<Task | undefined> => {
-  try {
-    return await (await fetch(`${base}/task?client=${cfg.id}`, { headers: auth })).json();
-  } catch {
-    return undefined; // the coordinator is gone
-  }
+
+// Tasks arrive over one WebSocket (see hub.ts) and are handled one at a time, in order.
+const inbox: Task[] = [];
+let wake: (() => void) | undefined;
+let closed = false;
+const ws = new WebSocket(
+  `${base.replace(/^http/, "ws")}/ws?client=${cfg.id}&token=${encodeURIComponent(cfg.token)}`,
+);
+ws.onmessage = (e) => {
+  inbox.push(JSON.parse(e.data as string) as Task);
+  wake?.();
 };
-let next: Task | undefined = await poll();
-while (next && next.op !== "stop") {
-  const task: Task = next;
-  next = undefined;
-  if (task.op === "wait") {
-    next = await poll();
-    continue;
-  }
+ws.onclose = () => {
+  closed = true;
+  wake?.();
+};
+ws.onerror = () => {};
+const nextTask = async (): Promise<Task | undefined> => {
+  while (inbox.length === 0 && !closed) await new Promise<void>((r) => wake = r);
+  wake = undefined;
+  return inbox.shift();
+};
+const reply = (seq: number, text: string) => {
+  if (ws.readyState === WebSocket.OPEN) ws.send(text);
+  else console.error(`client ${cfg.id}: the coordinator is gone (task ${seq} not answered)`);
+};
+
+for (let task = await nextTask(); task && task.op !== "stop"; task = await nextTask()) {
+  if (task.op === "wait") continue;
   if (task.round !== seenRound) {
     seenRound = task.round;
     if (cfg.dropRate > 0 && rnd() < cfg.dropRate) droppedRound = task.round;
@@ -93,30 +107,26 @@ while (next && next.op !== "stop") {
   const fault = cfg.fault && task.round >= cfg.fault.round ? cfg.fault.kind : undefined;
   if (fault === "crash") Deno.exit(3);
   if (fault === "slowloris") await slowloris(task);
-  let body: string | undefined;
-  if (fault === "silent" || droppedRound === task.round) body = undefined;
-  else if (fault === "malformed") body = '{"n": "lots", "delta": [1, 2';
-  else if (fault === "oversized") body = JSON.stringify({ padding: "x".repeat(8 << 20) });
-  else if (fault === "wrong-type") body = JSON.stringify(await handle(task));
-  else {
+  if (fault === "silent" || droppedRound === task.round) continue;
+  if (fault === "malformed") reply(task.seq, `{"seq": ${task.seq}, "body": {"n": "lots", "delta": [1, 2`);
+  else if (fault === "oversized") {
+    reply(task.seq, JSON.stringify({ seq: task.seq, body: { padding: "x".repeat(8 << 20) } }));
+  } else if (fault === "wrong-type") {
+    // Over HTTP, labelled text/plain: the hub refuses it (415).
+    const res = await fetch(`${base}/result?client=${cfg.id}&seq=${task.seq}`, {
+      method: "POST",
+      body: JSON.stringify(await handle(task)),
+      headers: { ...auth, "content-type": "text/plain" },
+    }).catch(() => undefined);
+    await res?.body?.cancel();
+  } else {
     // A step this client cannot complete (e.g. secure aggregation refusing an unsafe unmask) is a dropout for
     // this step only: say why on stderr, send nothing, stay in the federation.
     const out = await handle(task).catch((err) => {
-      console.error(`client ${cfg.id}, round ${task.round}, ${task.op}: ${(err as Error).message}`);
+      console.error(`client ${cfg.id}, round ${task!.round}, ${task!.op}: ${(err as Error).message}`);
       return undefined;
     });
-    body = out === undefined ? undefined : JSON.stringify(out);
+    if (out !== undefined) reply(task.seq, JSON.stringify({ seq: task.seq, body: out }));
   }
-  if (body !== undefined) {
-    // An accepted result is answered with the next task; anything else means asking for it.
-    const res = await fetch(`${base}/result?client=${cfg.id}&seq=${task.seq}`, {
-      method: "POST",
-      body,
-      headers: { ...auth, "content-type": fault === "wrong-type" ? "text/plain" : "application/json" },
-    })
-      .catch(() => undefined);
-    if (res?.ok) next = await res.json().catch(() => undefined);
-    else await res?.body?.cancel();
-  }
-  next ??= await poll();
 }
+ws.close();

@@ -339,6 +339,7 @@ async function train(o: ReturnType<typeof resolve>): Promise<FederatedResult> {
       } catch { /* already gone */ }
       await p.status;
     }
+    hub.closeSockets();
     await Promise.all(drains);
     stderrTails.forEach((t, i) => t.trim() && (clientStderr[i] = t.trim()));
     await server.shutdown();

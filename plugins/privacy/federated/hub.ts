@@ -6,6 +6,12 @@
  *   `wait`);
  * - `POST /result?client=<id>&seq=<n>`: the answer to task n, a JSON object
  *   (`content-type: application/json`), answered with the next task;
+ * - `GET /ws?client=<id>&token=<t>`: the same exchange over one WebSocket
+ *   (tasks pushed as JSON text messages, results sent as `{seq, body}`),
+ *   which client processes use: a round trip on loopback costs about a
+ *   tenth of an HTTP request/response in Deno (measured 0.23–0.32 ms mean
+ *   against 1.6–2.9 ms, p90 0.3 against 5–7 ms, on the loaded 2-core
+ *   machine), and a round waits for its slowest client;
  * - `GET /health`: a cheap liveness answer.
  *
  * Every request carries the client's own token (`authorization: Bearer …`,
@@ -17,7 +23,9 @@
  * a result that fails {@link checkResult} (400), and a body that is still
  * not complete when the step's deadline passes (a slowloris client; 408).
  * Late or unknown results get 409; their bodies are read only up to the
- * limit and for at most `idleMs`.
+ * limit and for at most `idleMs`. Over the WebSocket, a message over the
+ * limit or not a JSON `{seq, body}` object makes the client a dropout for
+ * the pending step (its connection stays; the HTTP routes stay open too).
  *
  * @module
  */
@@ -75,6 +83,7 @@ export class Hub {
   #pending = new Map<number, Pending>();
   #seq = 0;
   #onSeen?: () => void;
+  #sockets = new Map<number, WebSocket>();
   /** Clients that have polled at least once. */
   readonly seen = new Set<number>();
   readonly #o: Required<HubOptions>;
@@ -93,6 +102,7 @@ export class Hub {
       await req.body?.cancel().catch(() => {});
       return json({ error: `client must be an id in 0…${this.#o.clients - 1}, got ${raw}` }, 400);
     }
+    if (req.method === "GET" && url.pathname === "/ws") return this.#upgrade(req, url, id);
     if (req.headers.get("authorization") !== `Bearer ${this.#o.tokens[id]}`) {
       await req.body?.cancel().catch(() => {});
       return json({ error: `client ${id}: missing or wrong token` }, 401);
@@ -105,6 +115,62 @@ export class Hub {
     if (req.method === "POST" && url.pathname === "/result") return await this.#result(req, url, id);
     await req.body?.cancel().catch(() => {});
     return json({ error: `not found: ${req.method} ${url.pathname}` }, 404);
+  }
+
+  #upgrade(req: Request, url: URL, id: number): Response {
+    if (url.searchParams.get("token") !== this.#o.tokens[id]) {
+      return json({ error: `client ${id}: missing or wrong token` }, 401);
+    }
+    if ((req.headers.get("upgrade") ?? "").toLowerCase() !== "websocket") {
+      return json({ error: "GET /ws needs a WebSocket upgrade" }, 426);
+    }
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    socket.onopen = () => {
+      this.#sockets.get(id)?.close(1008, "replaced by a newer connection");
+      this.#sockets.set(id, socket);
+      this.seen.add(id);
+      this.#onSeen?.();
+      const queued = this.#queued.get(id);
+      if (queued) {
+        this.#queued.delete(id);
+        socket.send(JSON.stringify(queued));
+      }
+    };
+    socket.onmessage = (e) => this.#message(id, e.data);
+    socket.onclose = () => {
+      if (this.#sockets.get(id) === socket) this.#sockets.delete(id);
+    };
+    socket.onerror = () => {};
+    return response;
+  }
+
+  /** A result over the WebSocket: `{seq, body}`; anything else is a dropout of the pending step. */
+  #message(id: number, data: unknown): void {
+    const p = this.#pending.get(id);
+    const drop = (reason: string) => {
+      if (p && this.#pending.get(id) === p) {
+        this.#pending.delete(id);
+        p.resolve({ ok: false, reason });
+      }
+    };
+    if (typeof data !== "string") return drop("malformed update: a binary message");
+    if (data.length > this.#o.maxBytes) return drop(`oversized update (over ${this.#o.maxBytes} bytes)`);
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data);
+    } catch (err) {
+      return drop(`malformed update: ${(err as Error).message}`);
+    }
+    const m = msg as { seq?: unknown; body?: unknown };
+    if (!(m && typeof m === "object" && m.body && typeof m.body === "object" && !Array.isArray(m.body))) {
+      return drop("malformed update: expected {seq, body} with a JSON object body");
+    }
+    if (!p || p.seq !== m.seq) return; // late or unknown: ignored, as 409 over HTTP
+    this.#pending.delete(id);
+    const bad = checkResult(p.op, m.body as Record<string, unknown>, this.#o.dim);
+    p.resolve(
+      bad ? { ok: false, reason: `malformed update: ${bad}` } : { ok: true, body: m.body as Record<string, unknown> },
+    );
   }
 
   async #result(req: Request, url: URL, id: number): Promise<Response> {
@@ -173,6 +239,12 @@ export class Hub {
   /** Queues `task` for client `id` (or hands it to its waiting poll). */
   send(id: number, task: Omit<Task, "seq">): void {
     const full = { ...task, seq: ++this.#seq } as Task;
+    const socket = this.#sockets.get(id);
+    if (socket?.readyState === WebSocket.OPEN) {
+      this.#queued.delete(id);
+      socket.send(JSON.stringify(full));
+      return;
+    }
     const waiter = this.#waiting.get(id);
     if (waiter) {
       this.#waiting.delete(id);
@@ -216,6 +288,16 @@ export class Hub {
       }
     }
     return { ok, dropped };
+  }
+
+  /** Closes the clients' WebSockets (at the end of a run). */
+  closeSockets(): void {
+    for (const socket of this.#sockets.values()) {
+      try {
+        socket.close(1000, "done");
+      } catch { /* already closing */ }
+    }
+    this.#sockets.clear();
   }
 
   /** Resolves when `n` clients have polled or `ms` passes. */
