@@ -3,11 +3,9 @@ import { connectPostgres, type PostgresConnection } from "@mercury/core/services
 import { connectRedis, type RedisConnection } from "@mercury/core/services/redis";
 import { connectKafka, type KafkaConnection } from "@mercury/core/services/kafka";
 import { type DuckDBHandle, openDuckDB, withDuckDB } from "@mercury/core/services/duckdb";
-import { integration } from "../_helpers.ts";
 
 Deno.test({
   name: "await using closes a PostgreSQL pool at the end of the block, also when the block throws",
-  ...integration,
   async fn() {
     let kept: PostgresConnection | undefined;
     {
@@ -32,7 +30,6 @@ Deno.test({
 
 Deno.test({
   name: "await using quits a Redis connection at the end of the block",
-  ...integration,
   async fn() {
     let kept: RedisConnection | undefined;
     {
@@ -46,7 +43,6 @@ Deno.test({
 
 Deno.test({
   name: "await using disconnects a Kafka admin at the end of the block",
-  ...integration,
   async fn() {
     let kept: KafkaConnection | undefined;
     let disconnected = 0;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { MercuryError } from "@mercury/core";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { formatPlan, openFeatureStore } from "@mercury/features";
-import { integration, runScript, uniqueName } from "../_helpers.ts";
+import { runScript, uniqueName } from "../_helpers.ts";
 import { typedRepo } from "./testdata/typed_repo.ts";
 
 async function writeSource(dir: string): Promise<void> {
@@ -20,7 +20,6 @@ async function writeSource(dir: string): Promise<void> {
 Deno.test({
   name:
     "apply checks declared types against the view's source: plan shows a mismatch, apply refuses it, writes nothing",
-  ...integration,
   async fn(t) {
     const dir = await Deno.makeTempDir({ prefix: "mf-typed-" });
     const project = uniqueName("typed");

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { integration, ROOT, runScript } from "../_helpers.ts";
+import { ROOT, runScript } from "../_helpers.ts";
 import { fraudFixture } from "./_fixture.ts";
 
 Deno.test({
   name: "features CLI: plan, apply, materialize, get, lineage, promote; bad input is one line and a non-zero exit",
-  ...integration,
   async fn(t) {
     const fx = await fraudFixture({ cards: 40, days: 10 });
     const env = {

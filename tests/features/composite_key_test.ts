@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { entity, entityKey, type FeatureRepo, featureView, fileSource, openFeatureStore } from "@mercury/features";
 import { pushRow } from "@mercury/features/push";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 /** (a, b, x): pairs that the old `a|b` join made equal, each with its own value. */
 const ROWS: [string, string, number][] = [
@@ -67,7 +67,6 @@ Deno.test("pushRow keys a composite entity as materialisation does", () => {
 Deno.test({
   name:
     "materialize then serve: entities whose key values hold | or \\ each keep their own value; null keys are skipped",
-  ...integration,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "mf-pairs-" });
     const db = await openDuckDB();

@@ -6,13 +6,11 @@ import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import { FeatureServer, RedisOnlineStore, serveHttp, trainingSetHandler } from "@mercury/features";
 import { serveGrpc } from "@mercury/features/grpc";
 import { hostileHttpSuite, silentPeer } from "../_hostile.ts";
-import { integration } from "../_helpers.ts";
 import { grpcCaller, grpcError, servingFixture } from "./_serving.ts";
 import { fraudFixture } from "./_fixture.ts";
 
 Deno.test({
   name: "the HTTP feature server survives hostile clients (shared suite) and a silent Redis",
-  ...integration,
   async fn(t) {
     const fx = await servingFixture();
     const ids = Array.from({ length: 10_000 }, (_, i) => (i % 5) + 1);
@@ -66,7 +64,6 @@ Deno.test({
 
 Deno.test({
   name: "the gRPC feature server refuses malformed, oversized and too-large requests and keeps serving",
-  ...integration,
   async fn(t) {
     const fx = await servingFixture();
     const g = await serveGrpc(fx.server(), { port: 0 });
@@ -152,7 +149,6 @@ Deno.test({
 
 Deno.test({
   name: "POST /training-set survives hostile clients: each bad, unknown or huge field is a 400 naming it",
-  ...integration,
   async fn(t) {
     const fx = await fraudFixture({ cards: 10, days: 3 });
     const ts = new Date(Date.now() - 86_400_000).toISOString();

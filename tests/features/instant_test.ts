@@ -18,7 +18,7 @@ import {
 import { pushRow } from "@mercury/features/push";
 import { instantSql, parseInstant, toInstantString, useUtc } from "@mercury/features/instant";
 import { mulberry32 } from "@mercury/features/examples/fraud";
-import { integration, runScript, uniqueName } from "../_helpers.ts";
+import { runScript, uniqueName } from "../_helpers.ts";
 
 const HOUR = 3_600_000;
 
@@ -184,7 +184,6 @@ Deno.test("OfflineStore: a TypeScript transform may return times as offset text,
 
 Deno.test({
   name: "materialize(): TIMESTAMPTZ event times reach Redis as their epoch ms; the window and ttl count in UTC",
-  ...integration,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "mf-" });
     const project = uniqueName("tz");

@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { entity, type FeatureRepo, featureView, fileSource, openFeatureStore, serveHttp } from "@mercury/features";
 import { featureServerClient, fromProtoValue, serveGrpc } from "@mercury/features/grpc";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 import { END, fraudFixture } from "./_fixture.ts";
 
 Deno.test({
   name: "online: materialise, serve over HTTP and gRPC with statuses, metrics and clear errors",
-  ...integration,
   async fn(t) {
     const fx = await fraudFixture();
     const { fs } = fx;
@@ -163,7 +162,6 @@ async function writeSource(path: string, rows: [number, string, number][]) {
 
 Deno.test({
   name: "materialize(): incremental, idempotent, resumable after a crash, failures keep old values, drift flagged",
-  ...integration,
   async fn(t) {
     const dir = await Deno.makeTempDir({ prefix: "mf-" });
     const project = uniqueName("m");

@@ -12,7 +12,7 @@ import type { FeatureRepo } from "@mercury/features";
 import { mulberry32 } from "@mercury/features/examples/fraud";
 import postgres from "postgres";
 import { resolveEndpoints } from "@mercury/core";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2024-03-01T00:00:00Z");
@@ -395,7 +395,6 @@ Deno.test("OfflineStore: a CSV source whose times carry offsets reads them as in
 
 Deno.test({
   name: "OfflineStore: PostgreSQL timestamptz and timestamp sources are instants, whatever the session's time zone",
-  ...integration,
   async fn(t) {
     const dir = await Deno.makeTempDir();
     const db = await openDuckDB();

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import { connectKafka } from "@mercury/core/services/kafka";
 import { startPushIngestion } from "@mercury/features/push";
-import { integration } from "../_helpers.ts";
 import { type Fixture, fraudFixture } from "./_fixture.ts";
 
 Deno.test({
   name: "push source: Kafka events update the online store; late events never overwrite newer ones",
-  ...integration,
   async fn() {
     const fx = await fraudFixture({ cards: 10, days: 2 });
     try {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { type FeatureRepo, lineageGraph, lineageOf } from "@mercury/features";
-import { integration } from "../_helpers.ts";
 import { fraudFixture } from "./_fixture.ts";
 
 function withoutFeature(repo: FeatureRepo, view: string, feature: string): FeatureRepo {
@@ -14,7 +13,6 @@ function withoutFeature(repo: FeatureRepo, view: string, feature: string): Featu
 
 Deno.test({
   name: "registry: plan, apply with who/why, breaking changes, one transaction, environments, promote, lineage",
-  ...integration,
   async fn(t) {
     const fx = await fraudFixture({ cards: 30, days: 5 });
     const { fs } = fx;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { apply, type FeatureRepo, promote, repoFromRegistry, repoObjects, rollback } from "@mercury/features";
-import { integration, runScript } from "../_helpers.ts";
+import { runScript } from "../_helpers.ts";
 import { fraudFixture } from "./_fixture.ts";
 
 const TTL_1 = 7 * 86_400;
@@ -9,7 +9,6 @@ const TTL_1 = 7 * 86_400;
 Deno.test({
   name:
     "features registry releases: promote and rollback change what an environment serves; --repo is development mode",
-  ...integration,
   async fn(t) {
     const fx = await fraudFixture({ cards: 20, days: 6 });
     const dev = fx.fs.registry, staging = dev.forEnv("staging");

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { MercuryError } from "@mercury/core";
 import { DEFAULT_MAX_ENTITIES, type OnlineRequest } from "@mercury/features";
-import { integration } from "../_helpers.ts";
 import { grpcError, servedBoth, servingFixture } from "./_serving.ts";
 
 /** The MercuryError a library call is refused with. */
@@ -18,7 +17,6 @@ async function refusal(p: Promise<unknown>): Promise<MercuryError> {
 
 Deno.test({
   name: "getOnlineFeatures() checks entity keys and request data against their declared types, on HTTP and gRPC",
-  ...integration,
   async fn(t) {
     await using fx = await servingFixture();
     await using both = await servedBoth(fx);
@@ -141,7 +139,6 @@ Deno.test({
 
 Deno.test({
   name: "getOnlineFeatures() caps the entities of one request (default 10,000), on HTTP and gRPC",
-  ...integration,
   async fn(t) {
     await using fx = await servingFixture();
     await using both = await servedBoth(fx);
@@ -183,7 +180,6 @@ Deno.test({
 
 Deno.test({
   name: "feature servers cap the request size: HTTP 413, gRPC RESOURCE_EXHAUSTED, and keep serving",
-  ...integration,
   async fn(t) {
     await using fx = await servingFixture();
     await using both = await servedBoth(fx, { http: { maxBodyBytes: 2000 }, grpc: { maxMessageBytes: 2000 } });

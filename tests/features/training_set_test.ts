@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { serveHttp, trainingSetHandler, writeTrainingSet } from "@mercury/features";
-import { integration, runScript } from "../_helpers.ts";
+import { runScript } from "../_helpers.ts";
 import { fraudFixture } from "./_fixture.ts";
 
 /** Rows of a Parquet file as plain objects (bigints as numbers, timestamps as epoch ms). */
@@ -38,7 +38,6 @@ function assertSameRows(got: Record<string, unknown>[], want: Record<string, unk
 
 Deno.test({
   name: "features training-set: DuckDB writes the same rows as the JS path; CLI; bad input is one line, no file",
-  ...integration,
   async fn(t) {
     const fx = await fraudFixture({ cards: 30, days: 10 });
     const entities = `${fx.dir}/entities.parquet`;

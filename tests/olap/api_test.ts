@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { serve } from "@mercury/olap";
 import { tableFromIPC } from "apache-arrow";
 import ExcelJS from "exceljs";
-import { integration } from "../_helpers.ts";
 import { duck, salesEngine, until } from "./_fixtures.ts";
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -10,7 +9,6 @@ const post = (url: string, path: string, body: unknown, headers: Record<string, 
 
 Deno.test({
   name: "HTTP API: formats, errors, catalog routes, explain, token, cancellation, metrics",
-  ...integration,
   async fn(t) {
     const env = await salesEngine({ concurrency: 2 });
     const server = serve(env.olap, { port: 0, token: "s3cret" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Olap } from "@mercury/olap";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 import { salesCsv, salesEngine, tempDir } from "./_fixtures.ts";
 
 const text = async (a: { body: ReadableStream<Uint8Array> | Uint8Array }) =>
@@ -8,7 +8,6 @@ const text = async (a: { body: ReadableStream<Uint8Array> | Uint8Array }) =>
 
 Deno.test({
   name: "result cache: keyed by table versions, a write invalidates exactly the entries that read it",
-  ...integration,
   async fn(t) {
     const env = await salesEngine();
     const { olap } = env;
@@ -64,7 +63,6 @@ Deno.test({
 
 Deno.test({
   name: "result cache in Redis: two engines on one data dir share entries",
-  ...integration,
   async fn() {
     const [dir, rm] = await tempDir();
     const prefix = `${uniqueName("olaptest")}:`;
@@ -99,7 +97,6 @@ Deno.test({
 
 Deno.test({
   name: "rollups: queries a rollup answers are rewritten to it and give identical results",
-  ...integration,
   async fn(t) {
     const env = await salesEngine();
     const { olap } = env;

@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { Catalog, Olap, OlapError } from "@mercury/olap";
 import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { connectPostgres } from "@mercury/core/services/postgres";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 import { duck, salesCsv, tempDir } from "./_fixtures.ts";
 
 Deno.test({
   name: "Catalog: ingests each file format and PostgreSQL into versioned tables",
-  ...integration,
   async fn(t) {
     const [dir, rm] = await tempDir();
     const cat = await Catalog.open(dir);
@@ -87,7 +86,6 @@ Deno.test({
 
 Deno.test({
   name: "Catalog: a failed ingest leaves the catalog and the previous version untouched",
-  ...integration,
   async fn(t) {
     const [dir, rm] = await tempDir();
     const olap = await Olap.open({ dataDir: dir, restrictFiles: false });

@@ -3,7 +3,7 @@
  * per command): their output, exit codes and the one-line errors of bad input, with the catalog left unchanged.
  */
 import assert from "node:assert/strict";
-import { integration, ROOT, runScript } from "../_helpers.ts";
+import { ROOT, runScript } from "../_helpers.ts";
 import { tempDir } from "./_fixtures.ts";
 
 const olap = (...args: string[]) => runScript("tasks/mercury.ts", ["olap", ...args]);
@@ -13,7 +13,6 @@ const errors = (stderr: string) => stderr.split("\n").filter((l) => l.startsWith
 Deno.test({
   name:
     "olap CLI: tables, compact and rollup print their results; bad input is one line, a non-zero exit, nothing written",
-  ...integration,
   async fn() {
     const [dir, rm] = await tempDir();
     try {
@@ -128,7 +127,6 @@ async function lineMatching(reader: ReadableStreamDefaultReader<string>, re: Reg
 Deno.test({
   name:
     "olap CLI: serve answers over HTTP, is read-only without a token, stops on SIGTERM with exit 0; bad options are one line",
-  ...integration,
   async fn() {
     const [dir, rm] = await tempDir();
     try {

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { integration, runScript } from "../_helpers.ts";
+import { runScript } from "../_helpers.ts";
 import { tempDir } from "./_fixtures.ts";
 
 const olap = (...args: string[]) => runScript("tasks/mercury.ts", ["olap", ...args]);
 
 Deno.test({
   name: "olap CLI: setup and query; bad input is one line and a non-zero exit, the catalog unchanged",
-  ...integration,
   async fn() {
     const [dir, rm] = await tempDir();
     try {

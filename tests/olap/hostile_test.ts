@@ -8,14 +8,12 @@
  */
 import { serve } from "@mercury/olap";
 import { hostileHttpSuite } from "../_hostile.ts";
-import { integration } from "../_helpers.ts";
 import { salesEngine } from "./_fixtures.ts";
 
 const TOKEN = "hostile-token";
 
 Deno.test({
   name: "olap API survives hostile clients (oversized and malformed bodies, stalled senders, clients not reading)",
-  ...integration,
   async fn(t) {
     const env = await salesEngine({ concurrency: 2, spoolBytes: 1 << 20, stallMs: 500, timeoutMs: 0 });
     try {
@@ -56,7 +54,6 @@ const GAP_FILL = {
 
 Deno.test({
   name: "olap time-series routes survive hostile clients: each bad, unknown or huge field is a 400 naming it",
-  ...integration,
   async fn(t) {
     const env = await salesEngine({ concurrency: 2, spoolBytes: 1 << 20, stallMs: 500, timeoutMs: 0 });
     try {

@@ -1,7 +1,6 @@
 /** The hono routes of the olap API: every field of every body is checked, and the error names it in `where`. */
 import assert from "node:assert/strict";
 import { serve } from "@mercury/olap";
-import { integration } from "../_helpers.ts";
 import { salesEngine } from "./_fixtures.ts";
 
 const TOKEN = "routes-token";
@@ -9,7 +8,6 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 Deno.test({
   name: "olap API routes: a malformed field is a 400 whose `where` names it, on every route with a body",
-  ...integration,
   async fn() {
     const env = await salesEngine();
     const server = serve(env.olap, { port: 0, token: TOKEN });

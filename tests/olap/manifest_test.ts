@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { staticImportGraph } from "@mercury/core/testing";
 import { manifest } from "@mercury/olap/manifest";
-import { integration, ROOT, runScript } from "../_helpers.ts";
+import { ROOT, runScript } from "../_helpers.ts";
 
 /** Every module `entry` loads before any dynamic import runs (core's static-graph walk), as a set. */
 const staticGraph = async (entry: string) => new Set(await staticImportGraph(entry, ROOT));
@@ -28,7 +28,6 @@ Deno.test("olap manifest: every command has help and a lazily loaded run", () =>
 
 Deno.test({
   name: "olap CLI: typed options refuse a bad value before the command loads (one line, exit 64)",
-  ...integration,
   async fn() {
     const bad = await runScript("tasks/mercury.ts", ["olap", "serve", "--port", "eighty"]);
     assert.equal(bad.code, 64, bad.stderr);

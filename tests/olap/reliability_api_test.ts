@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Olap, resolveToken, serve, TokenCheck } from "@mercury/olap";
-import { integration, ROOT } from "../_helpers.ts";
+import { ROOT } from "../_helpers.ts";
 import { servedSales, tempDir, until } from "./_fixtures.ts";
 
 const TOKEN = "t0ken-for-tests";
@@ -51,7 +51,6 @@ async function raw(url: string, head: string, body: Uint8Array[], ms: number): P
 
 Deno.test({
   name: "olap API limits: body size, SQL length, bounded redacted log, log visibility",
-  ...integration,
   async fn(t) {
     await using served = await servedSales({ slowMs: 0 }, {
       token: TOKEN,
@@ -169,7 +168,6 @@ Deno.test({
 
 Deno.test({
   name: "olap API access: ingest sandbox, who cancels a query, the token on every write route",
-  ...integration,
   async fn(t) {
     await using served = await servedSales({}, { token: TOKEN });
     const { env, server } = served;
@@ -284,7 +282,6 @@ Deno.test({
 
 Deno.test({
   name: "olap API input: every route's malformed body is a 400 naming the field; /chart marks",
-  ...integration,
   async fn() {
     await using served = await servedSales({}, { token: TOKEN });
     const { server } = served;
@@ -349,7 +346,6 @@ Deno.test({
 
 Deno.test({
   name: "olap serve --token-file and --ingest-allow: the banner does not show the token; writes take it",
-  ...integration,
   async fn() {
     const [dir, rm] = await tempDir();
     const file = `${dir}/token.txt`;
