@@ -1,9 +1,9 @@
 /**
- * The messages coordinator and clients exchange over HTTP, and the checks a
- * coordinator applies to what a client sends before it counts. A client
- * long-polls `GET /task?client=<id>` and answers with
- * `POST /result?client=<id>&seq=<n>`; every answer is validated here, and one
- * that fails is a dropout with the reason recorded, never an exception.
+ * The messages coordinator and clients exchange (over a WebSocket per
+ * client, or HTTP: `GET /task`, `POST /result`; see `hub.ts`), and the
+ * checks a coordinator applies to what a client sends before it counts:
+ * every answer is validated here, and one that fails is a dropout with the
+ * reason recorded, never an exception.
  *
  * @example
  * ```ts
