@@ -14,7 +14,6 @@ const post = (url: string, body: unknown) => fetch(`${url}query`, { method: "POS
 
 Deno.test({
   name: "normalisation keeps every number: big integers get their own cache entries, 1e3 stays a DOUBLE",
-  ...integration,
   async fn(t) {
     await using served = await servedSales();
     const { env, server } = served;
@@ -91,6 +90,9 @@ Deno.test({
 
 Deno.test({
   name: "a timeout while the answer streams: every format ends in an error, nothing is cached",
+  // Sanitizers stay off here and in the two never-read tests below: under the shared machine's load (20–30 on 2
+  // cores) these timing-bound tests failed their own asserts with and without them, so a clean sanitizer run is
+  // still to be seen.
   ...integration,
   async fn(t) {
     await using served = await servedSales();
@@ -195,7 +197,6 @@ Deno.test({
 
 Deno.test({
   name: "per-client cap: past maxQueriesPerClient a client gets 429 with Retry-After, and its slots come back",
-  ...integration,
   async fn() {
     await using served = await servedSales({ concurrency: 4, spoolBytes: 1 << 20, stallMs: 60_000, timeoutMs: 0 }, {
       maxQueriesPerClient: 2,
@@ -276,7 +277,6 @@ Deno.test("readAhead: reads ahead up to its bound, hands out pieces, passes erro
 
 Deno.test({
   name: "a query refused for a bad field leaves neither its queryId nor its client slot behind",
-  ...integration,
   async fn() {
     await using served = await servedSales({}, { maxQueriesPerClient: 1 });
     const { server } = served;
@@ -293,7 +293,6 @@ Deno.test({
 
 Deno.test({
   name: "olap query CLI: stdout read slowly (a pager) still gets the whole answer, past the stall bound",
-  ...integration,
   async fn() {
     const env = await salesEngine();
     await env.olap.close();
