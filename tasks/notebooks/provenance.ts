@@ -51,7 +51,7 @@ function timed<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 async function httpJson(url: string): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   const text = await res.text();
   try {
     return JSON.parse(text);
@@ -83,7 +83,7 @@ async function serviceVersions(root: string): Promise<Record<string, ServiceReco
   const pg = timed(
     (async () => {
       const { connectPostgres } = await import("@mercury/core/services/postgres");
-      const c = await connectPostgres({ timeoutMs: 2000 });
+      const c = await connectPostgres({ timeoutMs: 5000 });
       try {
         const [row] = await c.sql`select current_setting('server_version') as v,
           exists(select 1 from pg_extension where extname = 'timescaledb') as ts`;
@@ -92,12 +92,12 @@ async function serviceVersions(root: string): Promise<Record<string, ServiceReco
         await c.close();
       }
     })(),
-    4000,
+    8000,
   );
   const redis = timed(
     (async () => {
       const { connectRedis } = await import("@mercury/core/services/redis");
-      const c = await connectRedis({ timeoutMs: 2000 });
+      const c = await connectRedis({ timeoutMs: 5000 });
       try {
         const info = await c.client.info("server");
         return `Redis ${/redis_version:([^\r\n]+)/.exec(info)?.[1] ?? "?"}`;
@@ -105,14 +105,14 @@ async function serviceVersions(root: string): Promise<Record<string, ServiceReco
         await c.close();
       }
     })(),
-    4000,
+    8000,
   );
-  const mlflow = timed(httpJson(`${eps.mlflow.url}/version`).then((v) => `MLflow ${String(v)}`), 3000);
+  const mlflow = timed(httpJson(`${eps.mlflow.url}/version`).then((v) => `MLflow ${String(v)}`), 6000);
   const prometheus = timed(
     httpJson(`${eps.prometheus.url}/api/v1/status/buildinfo`).then((v) =>
       `Prometheus ${(v as { data?: { version?: string } }).data?.version ?? "?"}`
     ),
-    3000,
+    6000,
   );
   // The launcher's install says nothing about a broker or cluster given by environment variable.
   const kafka = mode("kafka") === "external"
@@ -143,7 +143,7 @@ async function serviceVersions(root: string): Promise<Record<string, ServiceReco
   };
 }
 
-/** Gathers the run's provenance (about a second: a few local probes in parallel). */
+/** Gathers the run's provenance (a few local probes in parallel: under a second on an idle machine; each gives up after 5–8 s). */
 export async function provenance(root = projectRoot()): Promise<Provenance> {
   const [commit, status, branch, lock, services] = await Promise.all([
     git(root, ["rev-parse", "HEAD"]),
