@@ -96,6 +96,7 @@ export {
   type TrainingSetFile,
   trainingSetFormat,
   trainingSetHandler,
+  type TrainingSetHandlerOptions,
   type TrainingSetReport,
   type TrainingSetRequest,
   writeTrainingSet,

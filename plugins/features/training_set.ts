@@ -299,14 +299,39 @@ export function checkTrainingSetRequest(body: Record<string, unknown>, repo: Fea
   return body as unknown as TrainingSetRequest;
 }
 
+/** Options of {@linkcode trainingSetHandler}. */
+export interface TrainingSetHandlerOptions {
+  /**
+   * Requests that may be running or waiting at once (default 4); one more is refused at once (`unavailable`, a 503
+   * over HTTP) rather than queued, so a client sending many cannot grow the queue without bound.
+   */
+  maxPending?: number;
+}
+
 /**
- * The handler behind `POST /training-set`: the entity columns become a DuckDB
+ * The handler behind `POST /training-set`: the body is checked
+ * ({@linkcode checkTrainingSetRequest}), the entity columns become a DuckDB
  * table, DuckDB writes the training set to a temporary file, whose bytes are
- * the answer. Requests are served one at a time (one DuckDB connection).
+ * the answer. Requests are served one at a time (one DuckDB connection), at
+ * most `maxPending` running or waiting.
  */
-export function trainingSetHandler(store: OfflineStore): (body: Record<string, unknown>) => Promise<TrainingSetFile> {
+export function trainingSetHandler(
+  store: OfflineStore,
+  options: TrainingSetHandlerOptions = {},
+): (body: Record<string, unknown>) => Promise<TrainingSetFile> {
+  const maxPending = options.maxPending ?? 4;
   let queue: Promise<unknown> = Promise.resolve();
+  let pending = 0;
   return (body) => {
+    if (pending >= maxPending) {
+      return Promise.reject(
+        new MercuryError("unavailable", `the training-set queue is full (${pending} requests running or waiting)`, {
+          where: "POST /training-set",
+          hint: "retry when the running training sets have finished, or send fewer at once",
+        }),
+      );
+    }
+    pending++;
     const run = async (): Promise<TrainingSetFile> => {
       const req = checkTrainingSetRequest(body, store.repo);
       const hasService = req.featureService !== undefined;
@@ -333,7 +358,7 @@ export function trainingSetHandler(store: OfflineStore): (body: Record<string, u
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
     };
-    const p = queue.then(run, run);
+    const p = queue.then(run, run).finally(() => pending--);
     queue = p.catch(() => {});
     return p;
   };

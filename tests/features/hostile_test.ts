@@ -208,6 +208,16 @@ Deno.test({
           ],
         }],
       });
+      await t.step("a client sending many at once is refused past maxPending, not queued without bound", async () => {
+        const handle = trainingSetHandler(fx.fs.offline, { maxPending: 2 });
+        const answers = await Promise.allSettled(Array.from({ length: 5 }, () => handle(valid)));
+        const refused = answers.filter((a) => a.status === "rejected").map((a) => String(a.reason));
+        assert.equal(answers.filter((a) => a.status === "fulfilled").length, 2);
+        assert.equal(refused.length, 3);
+        for (const r of refused) assert.match(r, /training-set queue is full \(2 requests running or waiting\)/);
+        // Once they are done, the queue takes requests again.
+        assert.ok((await handle(valid)).bytes.length > 0);
+      });
     } finally {
       await fx.cleanup();
     }
