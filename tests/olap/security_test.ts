@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { Olap, OlapError, sandboxSource, serve } from "@mercury/olap";
-import { integration } from "../_helpers.ts";
 import { salesCsv, tempDir } from "./_fixtures.ts";
 
 Deno.test({
   name: "restricted engine (the default): catalog tables, pipes and profiles work; other files are refused",
-  ...integration,
   async fn() {
     const [dir, rm] = await tempDir();
     const csv = await salesCsv(dir, 500);

@@ -5,14 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { asofJoin, funnel, gapFill, serve } from "@mercury/olap";
-import { integration } from "../_helpers.ts";
 import { duck, salesEngine } from "./_fixtures.ts";
 
 type Answer = { columns: { name: string }[]; rows: unknown[][] };
 
 Deno.test({
   name: "olap time-series routes: gap fill, ASOF join, moving aggregate, sessions, retention and funnel over HTTP",
-  ...integration,
   async fn() {
     const env = await salesEngine();
     // Rates per region, one a day: the right side of the ASOF join.

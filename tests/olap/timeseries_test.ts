@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { asofJoin, funnel, gapFill, movingAggregate, Olap, retention, sessionize } from "@mercury/olap";
-import { integration } from "../_helpers.ts";
 import { tempDir } from "./_fixtures.ts";
 
 Deno.test({
   name: "time-series helpers run through the engine with exact answers",
-  ...integration,
   async fn(t) {
     const [dir, rm] = await tempDir();
     const olap = await Olap.open({ dataDir: dir, restrictFiles: false });

@@ -7,14 +7,13 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { serve } from "@mercury/olap";
-import { integration, ROOT } from "../_helpers.ts";
+import { ROOT } from "../_helpers.ts";
 import { salesEngine } from "./_fixtures.ts";
 
 const CHROMIUM = Deno.env.get("MERCURY_CHROMIUM") ?? "/usr/bin/chromium";
 
 Deno.test({
   name: "web UI: browse, run, page, cancel, explain, chart, export in headless Chromium",
-  ...integration,
   async fn(t) {
     const env = await salesEngine();
     await env.olap.declareRollup({

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { Catalog } from "@mercury/olap";
-import { integration } from "../_helpers.ts";
 import { tempDir } from "./_fixtures.ts";
 
 /** The pid of a process that has exited. */
@@ -17,7 +16,6 @@ async function deadPid(): Promise<number> {
 
 Deno.test({
   name: "catalog write lock: a stale lock is removed, a live holder is waited for, the lock is released after",
-  ...integration,
   async fn(t) {
     const [dir, rm] = await tempDir();
     const cat = await Catalog.open(dir);
