@@ -51,11 +51,17 @@ export async function buildReport(run: ValidationRun, options: BuildOptions = {}
   const input: ReportInput = { run, score };
   if (options.store) {
     const metrics = (await options.store.metricNames(run.suite_name))
-      .filter((m) => m === "row_count" || m.endsWith(".null_share") || m.endsWith(".mean"))
-      .slice(0, 8);
+      .filter((m) => m === "row_count" || m.endsWith(".null_share") || m.endsWith(".mean"));
     // The history of the same source: runs of the suite on other data are another series.
     const source = run.fingerprint.source;
-    const judged = await checkMetrics(options.store, run.suite_name, metrics, REPORT_STRATEGIES, source);
+    // Row count first, then the metrics whose newest value is anomalous, then the rest: eight charts at most.
+    const rank = (j: { metric: string; verdicts: { anomaly: boolean }[] }) =>
+      j.metric === "row_count" ? 0 : j.verdicts.some((v) => v.anomaly) ? 1 : 2;
+    const judged = (await checkMetrics(options.store, run.suite_name, metrics, REPORT_STRATEGIES, source))
+      .map((j, k) => ({ j, k }))
+      .sort((a, b) => rank(a.j) - rank(b.j) || a.k - b.k)
+      .slice(0, 8)
+      .map((x) => x.j);
     input.history = [];
     for (const j of judged) {
       const points = (await options.store.metricHistory(run.suite_name, j.metric, source)).map((p) => ({
