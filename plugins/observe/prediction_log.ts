@@ -81,6 +81,8 @@ export class PredictionLog {
   readonly #o: PredictionLogOptions;
   #queue: Entry[] = [];
   #kafkaQueue: Entry[] = [];
+  /** The Kafka send in flight and how many queued rows it carries. */
+  #kafkaSending: { promise: Promise<void>; rows: number } | undefined;
   /** The last feature names seen and their JSON keys (`"name":`), so the keys are quoted once per model. */
   #names: readonly string[] | undefined;
   #keys: string[] = [];
@@ -253,6 +255,12 @@ export class PredictionLog {
   async #toKafka(rows: Entry[]): Promise<void> {
     const k = this.#o.kafka!;
     try {
+      // A send that outlived its deadline is waited for again, not appended again: re-appending its rows would
+      // send them twice and run two sends on the producer at once.
+      if (this.#kafkaSending) {
+        await this.#awaitKafka();
+        return;
+      }
       let model = "", version = "", head = "";
       for (let i = 0; i < rows.length; i++) {
         if (i && i % 5000 === 0) await yieldToLoop();
@@ -269,19 +277,37 @@ export class PredictionLog {
           r.ts,
         );
       }
-      // Bounded: a send the broker never answers (a connection it closed) must not hold the flush round, which
-      // would stop the PostgreSQL writes and every caller waiting on a flush. Unsent rows stay queued.
-      await traced(
-        `prediction log: Kafka send of ${rows.length} rows`,
-        withTimeout(k.flush(), this.#o.kafkaTimeoutMs ?? 10_000, "the prediction log's Kafka send"),
-      );
-      this.#kafkaQueue.splice(0, rows.length);
-      this.sent += rows.length;
+      const sending = k.flush();
+      sending.catch(() => {}); // observed by #awaitKafka; a rejection after a timeout must not go unhandled
+      this.#kafkaSending = { promise: sending, rows: rows.length };
+      await this.#awaitKafka();
     } catch (err) {
       this.kafkaErrors++;
       this.lastError = `Kafka: ${(err as Error).message}`;
       this.#errorCounter?.inc({ sink: "kafka" });
     }
+  }
+
+  /**
+   * Waits for the send in flight, bounded: a send the broker never answers (a connection it closed) must not
+   * hold the flush round, which would stop the PostgreSQL writes and every caller waiting on a flush. After a
+   * timeout the send stays in flight (its rows queued) and the next round waits for it again; a failed send
+   * leaves its rows queued to be appended again.
+   */
+  async #awaitKafka(): Promise<void> {
+    const s = this.#kafkaSending!;
+    try {
+      await traced(
+        `prediction log: Kafka send of ${s.rows} rows`,
+        withTimeout(s.promise, this.#o.kafkaTimeoutMs ?? 10_000, "the prediction log's Kafka send"),
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== "timeout") this.#kafkaSending = undefined;
+      throw err;
+    }
+    this.#kafkaSending = undefined;
+    this.#kafkaQueue.splice(0, s.rows);
+    this.sent += s.rows;
   }
 
   /** Stops the timer and stores what is queued. */
