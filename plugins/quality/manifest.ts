@@ -58,7 +58,7 @@ export const manifest = definePlugin({
     profile: {
       summary: "profile a source: types, semantic types, nulls, distincts, quantiles, histograms, top values, patterns",
       usage: "--source URI",
-      description: "A few DuckDB passes over the source plus a 20,000-row sample; distinct counts are exact up to " +
+      description: "A sample drawn first, then two DuckDB passes over the source; distinct counts are exact up to " +
         "--exact-distinct-rows rows and HyperLogLog estimates above.",
       options: {
         source: { type: "string", value: "URI", description: "the data: a file (parquet, csv, json) or a source URI" },
