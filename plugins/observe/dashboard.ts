@@ -12,9 +12,16 @@
  */
 import { chartSvg, escapeHtml } from "@mercury/core/display";
 import type { TopLevelSpec } from "vega-lite";
-import { predictRows } from "./model.ts";
+import { type LoadedModel, predictRows } from "./model.ts";
 import type { ObserveServer } from "./server.ts";
-import { kernelShap, shapBarSpec, shapWaterfallSpec } from "./stats/mod.ts";
+import {
+  kernelShap,
+  permutationImportance,
+  regressionReport,
+  rocAuc,
+  shapBarSpec,
+  shapWaterfallSpec,
+} from "./stats/mod.ts";
 
 interface Sample {
   t: number;
@@ -114,7 +121,13 @@ export class Dashboard {
       }</small></h1>`,
       `<p>${s.predictions} predictions, ${s.labelled} labelled · current ${escapeHtml(s.current?.metric ?? "–")} ${
         fmt(s.current?.value)
-      } vs reference ${fmt(s.reference?.value)}${s.degraded ? ' · <b class="bad">degraded</b>' : ""}</p>`,
+      } vs reference ${fmt(s.reference?.value)}${s.degraded ? ' · <b class="bad">degraded</b>' : ""}${
+        s.estimated
+          ? ` · estimated without labels (CBPE) over the latest ${s.estimated.n}: ROC AUC ${
+            fmt(s.estimated.rocAuc)
+          }, accuracy ${fmt(s.estimated.accuracy)}`
+          : ""
+      }</p>`,
     ];
     const charts: string[] = [
       await this.#line("value", `${name}: window metric`, "metric", name),
@@ -151,7 +164,61 @@ export class Dashboard {
       charts.push(await svg(shapBarSpec(shap, m.meta.features, `${name}: mean |SHAP|`)));
       charts.push(await svg(shapWaterfallSpec(shap, m.meta.features, explain.length - 1)));
     }
+    const importance = await this.#importance(name, m);
+    if (importance) charts.push(importance);
     return parts.join("\n") + `<div class="charts">${charts.join("")}</div>`;
+  }
+
+  /**
+   * Permutation importance on the newest labelled predictions in PostgreSQL (the drop of ROC AUC, or the rise of
+   * MAE, when one feature's column is shuffled); nothing while fewer than 50 are labelled or PostgreSQL is slow.
+   */
+  async #importance(name: string, m: LoadedModel): Promise<string | undefined> {
+    let data: { x: number[][]; y: number[] };
+    try {
+      data = await this.server.labelledRows(name, m.version, m.meta.features);
+    } catch {
+      return `<div class="empty">${escapeHtml(name)}: permutation importance — PostgreSQL did not answer</div>`;
+    }
+    const classifier = m.meta.kind === "classifier";
+    if (data.y.length < 50 || (classifier && (!data.y.includes(0) || !data.y.includes(1)))) return undefined;
+    const score = classifier
+      ? (y: ArrayLike<number>, p: ArrayLike<number>) => rocAuc(y, p)
+      : (y: ArrayLike<number>, p: ArrayLike<number>) => -regressionReport(y, p).mae;
+    const imp = permutationImportance((rows) => predictRows(m.net, rows), data.x, data.y, score, {
+      repeats: 5,
+      seed: 1,
+    });
+    return await svg({
+      title: `${name}: permutation importance (${classifier ? "ROC AUC drop" : "MAE rise"}, ${data.y.length} labelled)`,
+      width: 360,
+      height: { step: 22 },
+      data: {
+        values: imp.map((f) => ({
+          feature: m.meta.features[f.feature] ?? `f${f.feature}`,
+          mean: f.mean,
+          lo: f.mean - f.std,
+          hi: f.mean + f.std,
+        })),
+      },
+      layer: [
+        {
+          mark: "bar",
+          encoding: {
+            y: { field: "feature", type: "nominal", title: null, sort: "-x" },
+            x: { field: "mean", type: "quantitative", title: "mean score drop (± sd over 5 shuffles)" },
+          },
+        },
+        {
+          mark: { type: "rule", color: "#222" },
+          encoding: {
+            y: { field: "feature", type: "nominal", sort: "-x" },
+            x: { field: "lo", type: "quantitative" },
+            x2: { field: "hi" },
+          },
+        },
+      ],
+    });
   }
 
   async #line(field: keyof Sample, title: string, axis: string, model?: string): Promise<string> {

@@ -278,6 +278,30 @@ export class ObserveServer {
     return out;
   }
 
+  /**
+   * The newest labelled predictions of one model version from PostgreSQL
+   * (features in the model's order, label), for permutation importance;
+   * bounded by `ioTimeoutMs` like every PostgreSQL step of a request.
+   */
+  async labelledRows(
+    model: string,
+    version: string,
+    features: readonly string[],
+    limit = 500,
+  ): Promise<{ x: number[][]; y: number[] }> {
+    const rows = await this.#io(
+      `GET /dashboard/${model}`,
+      "reading labelled predictions",
+      this.#o.sql<{ features: Record<string, number> | number[]; label: number }[]>`
+        select p.features, l.label from observe.predictions p join observe.labels l using (id)
+        where p.model = ${model} and p.version = ${version} order by p.ts desc limit ${limit}`,
+    );
+    return {
+      x: rows.map((r) => Array.isArray(r.features) ? r.features : features.map((f) => Number(r.features[f as never]))),
+      y: rows.map((r) => r.label),
+    };
+  }
+
   /** What the alert rules look at, one entry per served model (its served version). */
   alertInputs(): AlertInputs[] {
     const snaps = this.snapshots();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { resolveEndpoints } from "@mercury/core";
+import { resolveEndpoints, withTimeout } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import {
   basketData,
@@ -72,6 +72,8 @@ Deno.test({
         await server.addLabels(bids.map((id, i) => ({ id, label: b.y[at + i] })));
         dash.sample();
       }
+      // Permutation importance reads the labelled predictions from PostgreSQL: store the queued ones first.
+      await withTimeout(server.log.drain(), 30_000, "storing the dashboard test's predictions");
       const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
       await page.goto(`http://127.0.0.1:${server.port}/dashboard`);
       const rows = await page.$$eval("table tr", (trs) => trs.slice(1).map((tr) => tr.textContent ?? ""));
@@ -87,10 +89,15 @@ Deno.test({
       const text = (await page.textContent("body"))!;
       assert.match(text, /400 predictions, 400 labelled/);
       assert.match(text, /drift: \d+% of features/);
+      assert.match(text, /estimated without labels \(CBPE\) over the latest 100: ROC AUC 0\.\d+, accuracy 0\.\d+/);
       const titles = await page.$$eval("figure svg", (svgs) => svgs.map((s) => s.textContent ?? ""));
       assert.ok(titles.some((t) => t.includes("drift per feature")), titles.join(" | "));
       assert.ok(titles.some((t) => t.includes("mean |SHAP|")), titles.join(" | "));
-      assert.equal(titles.length, 5);
+      assert.ok(
+        titles.some((t) => t.includes("permutation importance (ROC AUC drop, 400 labelled)")),
+        titles.join(" | "),
+      );
+      assert.equal(titles.length, 6);
       await page.screenshot({ path: `${ROOT}/reports/observe-dashboard-model.png`, fullPage: true });
       const missing = await page.goto(`http://127.0.0.1:${server.port}/dashboard/nope`);
       assert.equal(missing?.status(), 404);
