@@ -59,3 +59,40 @@ export async function tpchParquet(sf: number): Promise<{ dir: string; python: st
   }
   return { dir: raw, python };
 }
+
+/** A peer process spoken to in JSON lines: one command written to its stdin, one answer line read from its stdout. */
+export interface JsonLinePeer {
+  // deno-lint-ignore no-explicit-any
+  ask(cmd: unknown): Promise<any>;
+  /** Closes its stdin and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `command args…` (stderr passed through) as a {@linkcode JsonLinePeer}; `what` names it in errors. */
+export function jsonLinePeer(command: string, args: string[], what: string): JsonLinePeer {
+  const child = new Deno.Command(command, { args, stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+  const writer = child.stdin.getWriter();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const enc = new TextEncoder();
+  let buf = "";
+  return {
+    async ask(cmd) {
+      await writer.write(enc.encode(JSON.stringify(cmd) + "\n"));
+      for (;;) {
+        const nl = buf.indexOf("\n");
+        if (nl >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          return JSON.parse(line);
+        }
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`the ${what} stopped`);
+        buf += value;
+      }
+    },
+    async stop() {
+      await writer.close();
+      await child.status;
+    },
+  };
+}

@@ -27,7 +27,7 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Catalog, jsonValue } from "@mercury/olap";
-import { CORES, load1, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet } from "./_tpch.ts";
+import { CORES, jsonLinePeer, load1, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet } from "./_tpch.ts";
 
 const arg = (name: string, d: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -159,38 +159,19 @@ for line in sys.stdin:
         out = {"error": str(e).split("\\n")[0][:200]}
     sys.stdout.write(json.dumps(out, default=str) + "\\n"); sys.stdout.flush()
 `;
-const polars = SKIP_POLARS ? undefined : (() => {
-  const child = new Deno.Command(python, {
-    args: ["-c", POLARS_WORKER, JSON.stringify(Object.fromEntries(TABLES.map((t) => [t, glob(t)])))],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  const enc = new TextEncoder();
-  return {
-    async run(sql: string, rows: boolean): Promise<{ ms?: number; rows?: unknown[][]; error?: string }> {
-      // Polars' SQL takes INTERVAL 'n unit' literals.
-      sql = sql.replace(/interval (\d+) (day|month|year)/g, (_m, n, u) => `interval '${n} ${u}s'`);
-      await writer.write(enc.encode(JSON.stringify({ sql, rows }) + "\n"));
-      while (!buf.includes("\n")) {
-        const { done, value } = await lines.read();
-        if (done) throw new Error("the Polars worker stopped");
-        buf += value;
-      }
-      const i = buf.indexOf("\n");
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      return JSON.parse(line);
-    },
-    async stop() {
-      await writer.close();
-      await child.status;
-    },
-  };
-})();
+const polarsPeer = SKIP_POLARS ? undefined : jsonLinePeer(
+  python,
+  ["-c", POLARS_WORKER, JSON.stringify(Object.fromEntries(TABLES.map((t) => [t, glob(t)])))],
+  "Polars worker",
+);
+const polars = polarsPeer && {
+  run(sql: string, rows: boolean): Promise<{ ms?: number; rows?: unknown[][]; error?: string }> {
+    // Polars' SQL takes INTERVAL 'n unit' literals.
+    sql = sql.replace(/interval (\d+) (day|month|year)/g, (_m, n, u) => `interval '${n} ${u}s'`);
+    return polarsPeer.ask({ sql, rows });
+  },
+  stop: () => polarsPeer.stop(),
+};
 
 const tpch: {
   q: number;

@@ -15,7 +15,7 @@
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { resolveEndpoints } from "@mercury/core";
 import { SparkSession, tableRows } from "@mercury/spark";
-import { load1, loadNote, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet } from "./_tpch.ts";
+import { jsonLinePeer, load1, loadNote, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet } from "./_tpch.ts";
 
 const SF = Number(Deno.env.get("SPARK_BENCH_SF") ?? "1");
 const RUNS = Number(Deno.env.get("SPARK_BENCH_RUNS") ?? "3");
@@ -60,30 +60,8 @@ const norm = (v: unknown): string => {
 
 // ---- PySpark peer: one warm Connect session for the whole run, a JSON line per command ----
 const python = `${ROOT}/.mercury/spark/venv/bin/python`;
-const peer = new Deno.Command(python, {
-  args: [`${ROOT}/bench/peers/pyspark/tpch.py`],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const peerIn = peer.stdin.getWriter();
-const peerOut = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let peerBuf = "";
-// deno-lint-ignore no-explicit-any
-async function ask(cmd: unknown): Promise<any> {
-  await peerIn.write(new TextEncoder().encode(JSON.stringify(cmd) + "\n"));
-  for (;;) {
-    const nl = peerBuf.indexOf("\n");
-    if (nl >= 0) {
-      const line = peerBuf.slice(0, nl);
-      peerBuf = peerBuf.slice(nl + 1);
-      return JSON.parse(line);
-    }
-    const { value, done } = await peerOut.read();
-    if (done) throw new Error("the PySpark peer exited");
-    peerBuf += value;
-  }
-}
+const peer = jsonLinePeer(python, [`${ROOT}/bench/peers/pyspark/tpch.py`], "PySpark peer");
+const ask = peer.ask;
 const ready = await ask({ remote, tables });
 log(`PySpark peer ready (Spark ${ready.spark_version})`);
 
@@ -185,8 +163,7 @@ const transfer = {
   pysparkToArrowMBps: denoBytes / 1048576 / (median(pyT.arrow) / 1000),
 };
 await spark.sql("UNCACHE TABLE bench_transfer");
-await peerIn.close();
-await peer.status;
+await peer.stop();
 
 await spark.close();
 duck.close();
