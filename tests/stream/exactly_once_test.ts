@@ -194,10 +194,12 @@ Deno.test({
         "produce",
         "--topic",
         topic,
+        // Long enough for the later workers to join while it streams: on a loaded machine a worker with two
+        // threads took 11 s from its start to joining the group, and a 12 s stream had ended by then.
         "--events-per-sec",
-        "30000",
+        "20000",
         "--duration",
-        "12s",
+        "25s",
         "--users",
         "300",
         "--seed",
