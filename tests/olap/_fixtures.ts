@@ -1,6 +1,7 @@
 /** Shared set-up for the olap tests: a temp data dir with a small events table. */
 import { Olap, type OlapServer, serve, type ServeOptions } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { ROOT } from "../_helpers.ts";
 
 /** A temp dir removed by the returned function. */
 export async function tempDir(): Promise<[string, () => Promise<void>]> {
@@ -81,4 +82,15 @@ export async function servedSales(
       await env.close();
     },
   };
+}
+
+/** `deno task mercury olap <args…>` as a child process from the project root, stdout and stderr piped, no stdin. */
+export function olapCli(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/tasks/mercury.ts`, "olap", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
 }

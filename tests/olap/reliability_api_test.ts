@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Olap, resolveToken, serve, TokenCheck } from "@mercury/olap";
-import { ROOT } from "../_helpers.ts";
-import { servedSales, tempDir, until } from "./_fixtures.ts";
+import { olapCli, servedSales, tempDir, until } from "./_fixtures.ts";
 
 const TOKEN = "t0ken-for-tests";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -353,29 +352,19 @@ Deno.test({
     await Deno.mkdir(`${dir}/a`);
     await Deno.mkdir(`${dir}/b`);
     await Deno.writeTextFile(`${dir}/b/in.csv`, "k,v\na,1\nb,2\n");
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${ROOT}/tasks/mercury.ts`,
-        "olap",
-        "serve",
-        "--data-dir",
-        `${dir}/data`,
-        "--port",
-        "0",
-        "--token-file",
-        file,
-        "--ingest-allow",
-        `${dir}/a`,
-        "--ingest-allow",
-        `${dir}/b`,
-      ],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    }).spawn();
+    const child = olapCli([
+      "serve",
+      "--data-dir",
+      `${dir}/data`,
+      "--port",
+      "0",
+      "--token-file",
+      file,
+      "--ingest-allow",
+      `${dir}/a`,
+      "--ingest-allow",
+      `${dir}/b`,
+    ]);
     try {
       const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
       let banner = "";

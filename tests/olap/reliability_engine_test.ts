@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { analyse } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { integration, ROOT } from "../_helpers.ts";
+import { integration } from "../_helpers.ts";
 import { readAhead } from "../../plugins/olap/spool.ts";
-import { salesEngine, servedSales, until } from "./_fixtures.ts";
+import { olapCli, salesEngine, servedSales, until } from "./_fixtures.ts";
 
 const post = (url: string, body: unknown) => fetch(`${url}query`, { method: "POST", body: JSON.stringify(body) });
 
@@ -297,24 +297,14 @@ Deno.test({
     const env = await salesEngine();
     await env.olap.close();
     try {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          `${ROOT}/tasks/mercury.ts`,
-          "olap",
-          "query",
-          "select range as i, md5(range::varchar) as h from range(1000000)",
-          "--data-dir",
-          env.dir,
-          "--format",
-          "csv",
-        ],
-        cwd: ROOT,
-        stdout: "piped",
-        stderr: "piped",
-        stdin: "null",
-      }).spawn();
+      const child = olapCli([
+        "query",
+        "select range as i, md5(range::varchar) as h from range(1000000)",
+        "--data-dir",
+        env.dir,
+        "--format",
+        "csv",
+      ]);
       // Nothing read for longer than the default stallMs (5 s), while ~40 MB wait: more than the spool and the pipe.
       await new Promise((r) => setTimeout(r, 6500));
       const [out, status, err] = await Promise.all([
