@@ -112,6 +112,9 @@ Deno.test({
       const served = new MlflowClient(ml.endpoint, { timeoutMs: 2000 });
       server = new ObserveServer({ sql: pg.sql, mlflow: served, models: [name], port: 0, refreshMs: 300 });
       await server.start();
+      // Under heavy load the first registry read can outlast the 2 s client timeout: the server then retries every
+      // 300 ms. The outage starts only once the model is served (it was a 404 at load average 44 otherwise).
+      await until("the model served", () => Promise.resolve(server!.registry.get(name)), 60_000);
       const port = server.port;
       await Deno.writeTextFile(
         `${prometheusDirs(state).targets}/observe.json`,
