@@ -12,6 +12,10 @@ export const Z_1E4 = 3.719;
 /**
  * The χ² statistic of integer samples against a pmf, on the bins lo…hi with
  * both tails merged into one bin each; returns statistic and degrees of freedom.
+ * Edge bins whose expected count is under 5 are merged into their tail first
+ * (the χ² approximation needs it: a tail bin expecting 0.03 draws turned a
+ * single draw at x = −8 of the discrete Gaussian σ² = 5/2 into χ² ≈ 80, about
+ * one run in thirty).
  */
 export function chi2Integer(
   samples: ArrayLike<number>,
@@ -21,6 +25,20 @@ export function chi2Integer(
   support = 200,
 ): { stat: number; df: number } {
   const n = samples.length;
+  let z0 = 0;
+  for (let x = -support; x <= support; x++) z0 += pmf(x);
+  const below = (b: number) => {
+    let t = 0;
+    for (let x = -support; x < b; x++) t += pmf(x) / z0;
+    return t;
+  };
+  const above = (b: number) => {
+    let t = 0;
+    for (let x = b + 1; x <= support; x++) t += pmf(x) / z0;
+    return t;
+  };
+  while (lo < hi && n * below(lo) < 5) lo++;
+  while (hi > lo && n * above(hi) < 5) hi--;
   const obs = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const x = Math.min(hi + 1, Math.max(lo - 1, samples[i]!));
