@@ -29,6 +29,7 @@
  *
  * @module
  */
+import { MercuryError, withTimeout } from "@mercury/core";
 import { BodyError, readJsonObject } from "@mercury/core/http_body";
 import { checkResult, type Op, type Task } from "./protocol.ts";
 
@@ -66,13 +67,14 @@ export interface HubOptions {
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
 
-/** Races `p` against a timer; undefined when the timer wins. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Waits for `p` at most `ms`; whether it settled in time (core `withTimeout`, its timeout error swallowed). */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   try {
-    return await Promise.race([p, new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), ms))]);
-  } finally {
-    clearTimeout(timer);
+    await withTimeout(p, ms, "step");
+    return true;
+  } catch (err) {
+    if (err instanceof MercuryError && err.code === "timeout") return false;
+    throw err;
   }
 }
 
@@ -192,8 +194,11 @@ export class Hub {
     let body: Record<string, unknown> | undefined;
     try {
       const ms = pending ? Math.max(0, pending.until - performance.now()) : this.#o.idleMs;
-      body = await within(readJsonObject(req, { maxBytes: this.#o.maxBytes }), ms);
+      body = await withTimeout(readJsonObject(req, { maxBytes: this.#o.maxBytes }), ms, "the update");
     } catch (err) {
+      if (err instanceof MercuryError && err.code === "timeout") {
+        return await refuse(408, "the update was not complete by the step's deadline");
+      }
       // A client that closes its connection half-way through the body.
       if (!(err instanceof BodyError)) {
         return await refuse(400, `the update could not be read: ${(err as Error).message}`);
@@ -203,7 +208,6 @@ export class Hub {
         : `malformed update: ${err.message}`;
       return await refuse(err.status, reason);
     }
-    if (body === undefined) return await refuse(408, "the update was not complete by the step's deadline");
     if (!pending || this.#pending.get(id) !== pending) return json({ error: "no such task (late or unknown)" }, 409);
     this.#pending.delete(id);
     const bad = checkResult(pending.op, body, this.#o.dim);
@@ -279,7 +283,7 @@ export class Hub {
         this.send(id, { op, round, ...payload(id) });
       })
     );
-    await within(Promise.all(waits), deadlineMs);
+    await settledWithin(Promise.all(waits), deadlineMs);
     for (const id of ids) {
       if (this.#pending.has(id)) {
         this.#pending.delete(id);
@@ -303,7 +307,7 @@ export class Hub {
   /** Resolves when `n` clients have polled or `ms` passes. */
   async waitSeen(n: number, ms: number): Promise<void> {
     if (this.seen.size >= n) return;
-    await within(new Promise<void>((r) => this.#onSeen = () => this.seen.size >= n && r()), ms);
+    await settledWithin(new Promise<void>((r) => this.#onSeen = () => this.seen.size >= n && r()), ms);
     this.#onSeen = undefined;
   }
 }
