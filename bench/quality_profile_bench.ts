@@ -16,6 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { profileRelation } from "../plugins/quality/profile/profile.ts";
 import { writeOrdersParquet } from "../plugins/quality/profile/sample_data.ts";
@@ -27,7 +28,7 @@ const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "10000000" },
     "peer-rows": { type: "string", default: "1000000" },
-    runs: { type: "string", default: "2" },
+    runs: { type: "string", default: "3" },
   },
 });
 const rows = Number(values.rows);
@@ -48,26 +49,46 @@ async function dataFile(n: number): Promise<string> {
   }
   return path;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    out.push((performance.now() - t) / 1000);
-  }
-  return out;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+/** Wall and CPU seconds (this process: DuckDB runs in it) of one call. */
+async function timeOnce(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number; load: string }> {
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t) / 1000, cpu: (c.user + c.system) / 1e6, load: load() };
 }
 
-// Mercury vs SUMMARIZE on the goal size.
+// Mercury vs SUMMARIZE on the goal size, interleaved.
 const big = await dataFile(rows);
 const rel = `read_parquet('${big}')`;
-const mercury = await timeIt(() => profileRelation(db.connection, rel));
-const summarize = await timeIt(() => db.connection.runAndReadAll(`summarize select * from ${rel}`));
+const mercuryRuns: { wall: number; cpu: number; load: string }[] = [];
+const summarizeRuns: { wall: number; cpu: number; load: string }[] = [];
+for (let i = 0; i < runs; i++) {
+  const m = await timeOnce(() => profileRelation(db.connection, rel));
+  mercuryRuns.push(m);
+  const s = await timeOnce(() => db.connection.runAndReadAll(`summarize select * from ${rel}`));
+  summarizeRuns.push(s);
+  console.log(
+    `run ${i + 1}: Mercury ${m.wall.toFixed(2)} s wall / ${m.cpu.toFixed(1)} s CPU (load ${m.load}); SUMMARIZE ${
+      s.wall.toFixed(2)
+    } s wall / ${s.cpu.toFixed(1)} s CPU (load ${s.load})`,
+  );
+}
+const mercury = mercuryRuns.map((r) => r.wall);
+const summarize = summarizeRuns.map((r) => r.wall);
+const mercuryCpu = median(mercuryRuns.map((r) => r.cpu));
+const summarizeCpu = median(summarizeRuns.map((r) => r.cpu));
 console.log(
-  `${rows} rows × 20 columns: Mercury profile median ${median(mercury).toFixed(2)} s, DuckDB SUMMARIZE ${
-    median(summarize).toFixed(2)
-  } s, ratio ${(median(summarize) / median(mercury)).toFixed(2)}× (goal: profile under 10 s)`,
+  `${rows} rows × 20 columns, median of ${runs}: Mercury profile ${median(mercury).toFixed(2)} s wall / ${
+    mercuryCpu.toFixed(1)
+  } s CPU, DuckDB SUMMARIZE ${median(summarize).toFixed(2)} s wall / ${summarizeCpu.toFixed(1)} s CPU, ratio ${
+    (median(summarize) / median(mercury)).toFixed(2)
+  }× wall, ${(summarizeCpu / mercuryCpu).toFixed(2)}× CPU (goal: profile under 10 s; load ${load()})`,
 );
 
 // Mercury vs whylogs on the peer size.
@@ -95,6 +116,7 @@ const peer = JSON.parse(new TextDecoder().decode(out.stdout)) as {
 const t0 = performance.now();
 const mine = await profileRelation(db.connection, `read_parquet('${small}')`);
 const mercurySmall = (performance.now() - t0) / 1000;
+const whylogsLoad = load();
 const disagreements: string[] = [];
 if (peer.rows !== mine.rows) disagreements.push(`rows ${mine.rows} vs ${peer.rows}`);
 for (const c of mine.columns) {
@@ -110,7 +132,9 @@ console.log(
     peer.read_s.toFixed(2)
   } + profile ${peer.profile_s.toFixed(2)}), ratio ${
     (peer.total_s / mercurySmall).toFixed(1)
-  }×; agreement on rows, nulls, distincts (±2 %): ${disagreements.length ? disagreements.join("; ") : "all columns"}`,
+  }×; agreement on rows, nulls, distincts (±2 %): ${
+    disagreements.length ? disagreements.join("; ") : "all columns"
+  } (load ${whylogsLoad})`,
 );
 
 const result = {
@@ -122,9 +146,13 @@ const result = {
     columns: 20,
     mercury_s: mercury,
     mercury_median_s: median(mercury),
+    mercury_median_cpu_s: mercuryCpu,
     summarize_s: summarize,
     summarize_median_s: median(summarize),
+    summarize_median_cpu_s: summarizeCpu,
     ratio: median(summarize) / median(mercury),
+    ratio_cpu: summarizeCpu / mercuryCpu,
+    per_run: { mercury: mercuryRuns, summarize: summarizeRuns },
   },
   whylogs: {
     rows: peerRows,
@@ -132,6 +160,7 @@ const result = {
     whylogs_total_s: peer.total_s,
     whylogs_profile_s: peer.profile_s,
     ratio: peer.total_s / mercurySmall,
+    load_average: whylogsLoad,
     disagreements,
   },
 };
