@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { integration } from "../_helpers.ts";
-import { checkArgs, dqProcess, dropSchema, testSchema } from "./_cli.ts";
+import { integration, runScript } from "../_helpers.ts";
+import { checkArgs, CLI, dqProcess, dropSchema, testSchema } from "./_cli.ts";
 
 Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, webhook", integration, async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "quality-cli-" });
@@ -93,6 +93,14 @@ Deno.test("dq-validate check: exit codes, result JSON, failing rows, explain, we
         assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
         assert.match(r.stderr, re);
       }
+      // The store unreachable: check says so before writing anything, and names the way out.
+      const down = await runScript(CLI, checkArgs(`${dir}/good.yaml`, csv, `${dir}/down.json`), {
+        MERCURY_PG_URL: "postgres://mercury@127.0.0.1:1/mercury",
+      });
+      assert.equal(down.code, 69, down.stderr);
+      assert.equal(down.stderr.trim().split("\n").length, 1, down.stderr);
+      assert.match(down.stderr, /cannot record the run: .*127\.0\.0\.1:1.*--no-store/);
+      await assert.rejects(Deno.stat(`${dir}/down.json`));
     });
     await t.step("deno task mercury quality check runs the same command", async () => {
       const r = await run(["quality", ...checkArgs(`${dir}/good.yaml`, csv, `${dir}/m.json`)], "tasks/mercury.ts");

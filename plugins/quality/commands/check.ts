@@ -117,5 +117,19 @@ export async function check(args: CommandArgs, ctx: CommandContext): Promise<num
     }
     return run.success ? 0 : 1;
   };
-  return record ? await withStore(ctx, go) : await go();
+  if (!record) return await go();
+  let connected = false;
+  try {
+    return await withStore(ctx, (store) => {
+      connected = true;
+      return go(store);
+    });
+  } catch (err) {
+    if (connected || !(err instanceof MercuryError) || err.code !== "unavailable") throw err;
+    throw new MercuryError("unavailable", `cannot record the run: ${err.message}`, {
+      where: err.where,
+      hint: "start PostgreSQL (deno task services up), set MERCURY_PG_URL, or run check with --no-store",
+      cause: err,
+    });
+  }
 }
