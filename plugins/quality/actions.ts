@@ -79,7 +79,7 @@ registerAction("webhook", async (cfg, ctx) => {
     statistics: run.statistics,
     failed: failed.map((r) => ({
       type: r.expectation_config.type,
-      column: r.expectation_config.kwargs.column ?? null,
+      column: target(r.expectation_config.kwargs) || null,
       unexpected_count: r.result.unexpected_count ?? null,
       observed_value: r.result.observed_value ?? null,
     })),
@@ -103,6 +103,13 @@ registerAction("webhook", async (cfg, ctx) => {
   if (!res.ok) throw new MercuryError("unavailable", `webhook ${url} answered ${res.status}`, { where: url });
 });
 
+/** The column(s) an expectation is about: `column`, `column_A`, or the `column_list` joined. */
+function target(k: Record<string, unknown>): string {
+  if (typeof k.column === "string") return k.column;
+  if (typeof k.column_A === "string") return k.column_A;
+  return Array.isArray(k.column_list) ? k.column_list.join(",") : "";
+}
+
 /** The text of a Slack message about a run: status line, then one bullet per failed expectation. */
 export function slackText(run: ActionContext["run"], failed: ActionContext["run"]["results"]): string {
   const s = run.statistics;
@@ -112,8 +119,7 @@ export function slackText(run: ActionContext["run"], failed: ActionContext["run"
     run.success ? "passed" : "failed"
   } on \`${run.fingerprint.source}\`: ${s.successful_expectations}/${s.evaluated_expectations} expectations (run ${run.run_id})`;
   const lines = failed.slice(0, 10).map((r) => {
-    const k = r.expectation_config.kwargs;
-    const col = k.column ?? k.column_A ?? (Array.isArray(k.column_list) ? k.column_list.join(",") : "");
+    const col = target(r.expectation_config.kwargs);
     const n = r.result.unexpected_count;
     return `• ${r.expectation_config.type}${col ? `(${col})` : ""}${
       n !== undefined ? `: ${n} unexpected of ${r.result.element_count}` : ""
