@@ -19,6 +19,8 @@ import { type HealthReport, unreachable, withTimeout } from "./health.ts";
 /** A `postgres` SQL tag function. */
 export type Sql = postgres.Sql;
 
+export { connectionLost, type Step, transaction, type Tx } from "./pg_transaction.ts";
+
 /** Options of {@linkcode connectPostgres}. */
 export interface PostgresOptions {
   /** Connection URL (default: the resolved endpoint). */

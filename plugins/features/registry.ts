@@ -6,7 +6,7 @@
  * @module
  */
 import { MercuryError } from "@mercury/core";
-import type { Sql } from "@mercury/core/services/postgres";
+import { type Sql, transaction } from "@mercury/core/services/postgres";
 import type { ObjectKind, StoredObject } from "./spec.ts";
 
 /** The environments, in promotion order. */
@@ -124,27 +124,27 @@ export class FeatureRegistry {
   /** Creates the schema and tables if missing. */
   async init(): Promise<void> {
     const s = this.schema;
-    await this.sql.begin(async (tx) => {
-      await tx.unsafe(`select pg_advisory_xact_lock(hashtext('${s}.init'))`);
-      await tx.unsafe(`create schema if not exists ${s}`);
-      await tx.unsafe(`create table if not exists ${s}.objects (
+    await transaction(this.sql, async (tx, step) => {
+      await step(tx.unsafe(`select pg_advisory_xact_lock(hashtext('${s}.init'))`));
+      await step(tx.unsafe(`create schema if not exists ${s}`));
+      await step(tx.unsafe(`create table if not exists ${s}.objects (
         project text not null, env text not null, kind text not null, name text not null, version int not null,
         spec jsonb not null, hash text not null, deleted boolean not null default false,
         created_by text not null, created_at timestamptz not null default now(), reason text not null default '',
-        primary key (project, env, kind, name, version))`);
-      await tx.unsafe(`create table if not exists ${s}.materializations (
+        primary key (project, env, kind, name, version))`));
+      await step(tx.unsafe(`create table if not exists ${s}.materializations (
         id bigserial primary key, project text not null, env text not null, view text not null,
         start_ts timestamptz not null, end_ts timestamptz not null, state text not null,
         rows_done bigint not null default 0, rows_total bigint not null default 0, keys_written bigint not null default 0,
-        error text, started_at timestamptz not null default now(), finished_at timestamptz)`);
-      await tx.unsafe(`create table if not exists ${s}.releases (
+        error text, started_at timestamptz not null default now(), finished_at timestamptz)`));
+      await step(tx.unsafe(`create table if not exists ${s}.releases (
         project text not null, env text not null, release int not null, objects jsonb not null,
         created_by text not null, created_at timestamptz not null default now(), reason text not null default '',
-        primary key (project, env, release))`);
-      await tx.unsafe(`create table if not exists ${s}.feature_stats (
+        primary key (project, env, release))`));
+      await step(tx.unsafe(`create table if not exists ${s}.feature_stats (
         run_id bigint not null, project text not null, env text not null, view text not null, feature text not null,
         stats jsonb not null, drift boolean not null, drift_reason text, created_at timestamptz not null default now(),
-        primary key (run_id, feature))`);
+        primary key (run_id, feature))`));
     });
   }
 
@@ -178,29 +178,29 @@ export class FeatureRegistry {
     decide: (current: RegistryObject[]) => { changed: StoredObject[]; removed: { kind: ObjectKind; name: string }[] },
   ): Promise<number> {
     const s = this.schema;
-    return await this.sql.begin(async (tx) => {
-      await tx.unsafe(`select pg_advisory_xact_lock(hashtext($1))`, [`${s}:${this.project}:${this.env}`]);
-      const rows = await tx.unsafe(
+    return await transaction(this.sql, async (tx, step) => {
+      await step(tx.unsafe(`select pg_advisory_xact_lock(hashtext($1))`, [`${s}:${this.project}:${this.env}`]));
+      const rows = await step(tx.unsafe(
         `select distinct on (kind, name) kind, name, version, spec, hash, deleted, created_by, created_at, reason
          from ${s}.objects where project = $1 and env = $2 order by kind, name, version desc`,
         [this.project, this.env],
-      );
+      ));
       const { changed, removed } = decide(rows.map(toObject).filter((o) => !o.deleted));
       let n = 0;
       const put = async (o: { kind: string; name: string; spec: unknown; hash: string }, deleted: boolean) => {
-        await tx.unsafe(
+        await step(tx.unsafe(
           `insert into ${s}.objects (project, env, kind, name, version, spec, hash, deleted, created_by, reason)
            select $1, $2, $3, $4, coalesce(max(version), 0) + 1, $5::text::jsonb, $6, $7, $8, $9
            from ${s}.objects where project = $1 and env = $2 and kind = $3 and name = $4`,
           [this.project, this.env, o.kind, o.name, JSON.stringify(o.spec), o.hash, deleted, meta.who, meta.why],
-        );
+        ));
         n++;
       };
       for (const o of changed) await put(o, false);
       for (const r of removed) await put({ ...r, spec: {}, hash: "" }, true);
       if (n > 0) {
         // A release: the environment's object versions after this write (what it serves from now on).
-        await tx.unsafe(
+        await step(tx.unsafe(
           `insert into ${s}.releases (project, env, release, objects, created_by, reason)
            select $1, $2, coalesce((select max(release) from ${s}.releases where project = $1 and env = $2), 0) + 1,
              coalesce((select jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'version', version)
@@ -209,7 +209,7 @@ export class FeatureRegistry {
                              where project = $1 and env = $2 order by kind, name, version desc) t
                        where not deleted), '[]'::jsonb), $3, $4`,
           [this.project, this.env, meta.who, meta.why],
-        );
+        ));
       }
       return n;
     });
@@ -315,14 +315,14 @@ export class FeatureRegistry {
 
   /** Stores the statistics of a run. */
   async saveStats(runId: number, view: string, rows: Omit<StatsRow, "runId" | "view" | "createdAt">[]): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await transaction(this.sql, async (tx, step) => {
       for (const r of rows) {
-        await tx.unsafe(
+        await step(tx.unsafe(
           `insert into ${this.schema}.feature_stats (run_id, project, env, view, feature, stats, drift, drift_reason)
            values ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8) on conflict (run_id, feature) do update
            set stats = excluded.stats, drift = excluded.drift, drift_reason = excluded.drift_reason`,
           [runId, this.project, this.env, view, r.feature, JSON.stringify(r.stats), r.drift, r.driftReason],
-        );
+        ));
       }
     });
   }

@@ -22,7 +22,7 @@
  * @module
  */
 import { MercuryError } from "@mercury/core";
-import type { Sql } from "@mercury/core/services/postgres";
+import { type Sql, transaction } from "@mercury/core/services/postgres";
 import type { ModelFile } from "./model_file.ts";
 
 /** The stages a version can be promoted to. */
@@ -118,25 +118,25 @@ export class ModelRegistry {
 
   /** Creates the schema and tables when missing (idempotent; serialised by an advisory lock). */
   async migrate(): Promise<void> {
-    await this.#sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext('forecast_registry.migrate'))`;
-      const [have] = await tx`select to_regclass('forecast_registry.stage_history') is not null as ok`;
-      if (!have?.ok) await tx.unsafe(DDL);
+    await transaction(this.#sql, async (tx, step) => {
+      await step(tx`select pg_advisory_xact_lock(hashtext('forecast_registry.migrate'))`);
+      const [have] = await step(tx`select to_regclass('forecast_registry.stage_history') is not null as ok`);
+      if (!have?.ok) await step(tx.unsafe(DDL));
     });
   }
 
   /** Records a model file as the next version of `name`; its parent is the latest version before it. */
   async register(name: string, path: string, file: ModelFile): Promise<RegistryEntry> {
     checkName(name);
-    return await this.#sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext(${"forecast_registry:" + name}))`;
-      const [last] = await tx`select max(version) as v from forecast_registry.models where name = ${name}`;
+    return await transaction(this.#sql, async (tx, step) => {
+      await step(tx`select pg_advisory_xact_lock(hashtext(${"forecast_registry:" + name}))`);
+      const [last] = await step(tx`select max(version) as v from forecast_registry.models where name = ${name}`);
       const parent = last?.v === null || last?.v === undefined ? null : Number(last.v);
-      const [row] = await tx`insert into forecast_registry.models
+      const [row] = await step(tx`insert into forecast_registry.models
         (name, version, parent, stage, path, algorithm, description, fingerprint, metrics, document)
         values (${name}, ${(parent ?? 0) + 1}, ${parent}, ${null}, ${path}, ${file.algorithm}, ${file.description},
           ${file.fingerprint}, ${tx.json(file.metrics as never)}, ${tx.json(file as never)})
-        returning name, version, parent, stage, path, algorithm, description, fingerprint, metrics, created_at`;
+        returning name, version, parent, stage, path, algorithm, description, fingerprint, metrics, created_at`);
       return entry(row!);
     });
   }
@@ -186,13 +186,17 @@ export class ModelRegistry {
     previous: number | null;
   }> {
     await this.get(name, { version }, `${name}@${version}`);
-    return await this.#sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext(${"forecast_registry:" + name}))`;
-      const [prev] = await tx`select version from forecast_registry.models where name = ${name} and stage = ${stage}`;
-      await tx`update forecast_registry.models set stage = null where name = ${name} and stage = ${stage}`;
-      await tx`update forecast_registry.models set stage = ${stage} where name = ${name} and version = ${version}`;
-      await tx`insert into forecast_registry.stage_history (name, version, stage, action)
-        values (${name}, ${version}, ${stage}, ${action})`;
+    return await transaction(this.#sql, async (tx, step) => {
+      await step(tx`select pg_advisory_xact_lock(hashtext(${"forecast_registry:" + name}))`);
+      const [prev] = await step(
+        tx`select version from forecast_registry.models where name = ${name} and stage = ${stage}`,
+      );
+      await step(tx`update forecast_registry.models set stage = null where name = ${name} and stage = ${stage}`);
+      await step(
+        tx`update forecast_registry.models set stage = ${stage} where name = ${name} and version = ${version}`,
+      );
+      await step(tx`insert into forecast_registry.stage_history (name, version, stage, action)
+        values (${name}, ${version}, ${stage}, ${action})`);
       return { previous: prev ? Number(prev.version) : null };
     });
   }

@@ -49,7 +49,7 @@
  */
 import { MercuryError } from "@mercury/core/plugin";
 import { quoteIdent } from "@mercury/core/sql";
-import { connectPostgres, type PostgresConnection, type Sql } from "@mercury/core/services/postgres";
+import { connectPostgres, type PostgresConnection, type Sql, transaction } from "@mercury/core/services/postgres";
 import { rhoForEpsilon, zcdpToEpsilon } from "./accounting/zcdp.ts";
 
 /** How a budget composes its queries; see the module doc. */
@@ -253,10 +253,10 @@ export class Ledger implements AsyncDisposable {
   async #ensureSchema(): Promise<void> {
     const sql = this.#sql;
     // Concurrent first uses race on CREATE … IF NOT EXISTS; an advisory lock makes them take turns.
-    await sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext(${"mercury-privacy-ledger:" + this.schema}))`;
-      await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
-      await tx.unsafe(`create table if not exists ${this.#t("budgets")} (
+    await transaction(sql, async (tx, step) => {
+      await step(tx`select pg_advisory_xact_lock(hashtext(${"mercury-privacy-ledger:" + this.schema}))`);
+      await step(tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`));
+      await step(tx.unsafe(`create table if not exists ${this.#t("budgets")} (
         dataset text not null,
         analyst text not null,
         epsilon double precision not null check (epsilon > 0),
@@ -264,8 +264,8 @@ export class Ledger implements AsyncDisposable {
         spent_epsilon double precision not null default 0,
         spent_delta double precision not null default 0,
         updated_at timestamptz not null default now(),
-        primary key (dataset, analyst))`);
-      await tx.unsafe(`create table if not exists ${this.#t("ledger")} (
+        primary key (dataset, analyst))`));
+      await step(tx.unsafe(`create table if not exists ${this.#t("ledger")} (
         id bigserial primary key,
         dataset text not null,
         analyst text not null,
@@ -274,19 +274,19 @@ export class Ledger implements AsyncDisposable {
         epsilon double precision not null check (epsilon > 0),
         delta double precision not null check (delta >= 0 and delta < 1),
         detail jsonb not null default '{}'::jsonb,
-        at timestamptz not null default now())`);
-      await tx.unsafe(`create index if not exists ledger_dataset_idx on ${this.#t("ledger")} (dataset, at)`);
+        at timestamptz not null default now())`));
+      await step(tx.unsafe(`create index if not exists ledger_dataset_idx on ${this.#t("ledger")} (dataset, at)`));
       // Columns of the zCDP composition, added to ledgers made before it.
-      await tx.unsafe(`alter table ${this.#t("budgets")}
+      await step(tx.unsafe(`alter table ${this.#t("budgets")}
         add column if not exists composition text not null default 'basic' check (composition in ('basic', 'zcdp')),
         add column if not exists approx_delta double precision not null default 0,
         add column if not exists rho_budget double precision,
         add column if not exists spent_rho double precision not null default 0,
-        add column if not exists spent_approx_delta double precision not null default 0`);
-      await tx.unsafe(`alter table ${this.#t("ledger")}
+        add column if not exists spent_approx_delta double precision not null default 0`));
+      await step(tx.unsafe(`alter table ${this.#t("ledger")}
         add column if not exists rho double precision not null default 0,
         add column if not exists approx_delta double precision not null default 0,
-        add column if not exists parts jsonb`);
+        add column if not exists parts jsonb`));
     });
   }
 
@@ -316,11 +316,11 @@ export class Ledger implements AsyncDisposable {
       }
       rhoBudget = rhoForEpsilon(budget.epsilon, budget.delta - approx);
     }
-    await this.#sql.begin(async (tx) => {
-      const [old] = await tx.unsafe(
+    await transaction(this.#sql, async (tx, step) => {
+      const [old] = await step(tx.unsafe(
         `select composition, spent_epsilon from ${this.#t("budgets")} where dataset = $1 and analyst = $2 for update`,
         [dataset, analyst],
-      );
+      ));
       if (old && old.composition !== composition && old.spent_epsilon > 0) {
         throw new MercuryError(
           "conflict",
@@ -330,14 +330,14 @@ export class Ledger implements AsyncDisposable {
           { where: `${this.schema}.budgets`, hint: "keep its composition, or start a new data set name" },
         );
       }
-      await tx.unsafe(
+      await step(tx.unsafe(
         `insert into ${this.#t("budgets")} (dataset, analyst, epsilon, delta, composition, approx_delta, rho_budget)
          values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (dataset, analyst) do update set epsilon = excluded.epsilon, delta = excluded.delta,
            composition = excluded.composition, approx_delta = excluded.approx_delta,
            rho_budget = excluded.rho_budget, updated_at = now()`,
         [dataset, analyst, budget.epsilon, budget.delta, composition, approx, rhoBudget],
-      );
+      ));
     });
   }
 
@@ -385,13 +385,13 @@ export class Ledger implements AsyncDisposable {
       });
     }
     const cost = chargeCost(charge);
-    return await this.#sql.begin(async (tx) => {
-      const rows = await tx.unsafe(
+    return await transaction(this.#sql, async (tx, step) => {
+      const rows = await step(tx.unsafe(
         `select analyst, epsilon, delta, composition, approx_delta, rho_budget, spent_epsilon, spent_delta, spent_rho,
            spent_approx_delta from ${this.#t("budgets")}
          where dataset = $1 and analyst in ('*', $2) order by analyst for update`,
         [charge.dataset, charge.analyst],
-      ) as unknown as BudgetRow[];
+      )) as unknown as BudgetRow[];
       if (!rows.some((r) => r.analyst === "*")) {
         throw new MercuryError("not_found", `no privacy budget is set for dataset '${charge.dataset}'`, {
           where: `${this.schema}.budgets`,
@@ -411,15 +411,15 @@ export class Ledger implements AsyncDisposable {
         }
         return { row: r, ...n };
       });
-      const value = await run();
+      const value = await step(run());
       for (const n of next) {
-        await tx.unsafe(
+        await step(tx.unsafe(
           `update ${this.#t("budgets")} set spent_epsilon = $3, spent_delta = $4, spent_rho = $5,
              spent_approx_delta = $6, updated_at = now() where dataset = $1 and analyst = $2`,
           [charge.dataset, n.row.analyst, n.spentEpsilon, n.spentDelta, n.spentRho, n.spentApprox],
-        );
+        ));
       }
-      const [e] = await tx.unsafe(
+      const [e] = await step(tx.unsafe(
         `insert into ${
           this.#t("ledger")
         } (dataset, analyst, query, mechanism, epsilon, delta, detail, rho, approx_delta,
@@ -436,7 +436,7 @@ export class Ledger implements AsyncDisposable {
           cost.delta,
           charge.parts ? JSON.stringify(charge.parts) : null,
         ],
-      );
+      ));
       const left = next.map((n) => ({
         epsilon: n.row.epsilon - n.spentEpsilon,
         delta: n.row.delta - n.spentDelta,
@@ -478,9 +478,9 @@ export class Ledger implements AsyncDisposable {
 
   /** Deletes a dataset's budgets and entries, in one transaction (demos and tests that start over). */
   async forget(dataset: string): Promise<void> {
-    await this.#sql.begin(async (tx) => {
-      await tx.unsafe(`delete from ${this.#t("ledger")} where dataset = $1`, [dataset]);
-      await tx.unsafe(`delete from ${this.#t("budgets")} where dataset = $1`, [dataset]);
+    await transaction(this.#sql, async (tx, step) => {
+      await step(tx.unsafe(`delete from ${this.#t("ledger")} where dataset = $1`, [dataset]));
+      await step(tx.unsafe(`delete from ${this.#t("budgets")} where dataset = $1`, [dataset]));
     });
   }
 

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Sql } from "@mercury/core/services/postgres";
+import { type Sql, transaction } from "@mercury/core/services/postgres";
 import type { AggregatorOptions, AggregatorSnapshot, WindowResult } from "./aggregator.ts";
 import {
   type CheckpointStore,
@@ -20,7 +20,6 @@ import {
   type LoadedPartition,
   type PartitionCheckpoint,
 } from "./checkpoint_store.ts";
-import { transaction } from "./pg_transaction.ts";
 
 export { FencedError, type LoadedPartition, type PartitionCheckpoint };
 
@@ -204,7 +203,7 @@ export class PostgresSink implements CheckpointStore {
       }
     }
     // Every await inside goes through `step`: a checkpoint whose connection is lost must not resume on the
-    // reconnected connection (in its own retry's transaction, say) — see pg_transaction.ts.
+    // reconnected connection (in its own retry's transaction, say) — see `transaction` in @mercury/core/services/postgres.
     await transaction(this.sql, async (tx, step) => {
       // Every statement below is sent at once (postgres.js pipelines queries issued without
       // awaiting): on a loaded machine each round trip waits for a time slice, so a checkpoint

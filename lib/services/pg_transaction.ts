@@ -24,7 +24,7 @@
  * @module
  */
 import type postgres from "postgres";
-import type { Sql } from "@mercury/core/services/postgres";
+import type { Sql } from "./postgres.ts";
 
 /** The transaction-scoped `sql` a {@linkcode transaction} callback gets. */
 export type Tx = postgres.TransactionSql;
@@ -46,6 +46,8 @@ export function connectionLost(err: unknown): boolean {
  *
  * @example
  * ```ts ignore
+ * import { transaction } from "@mercury/core/services/postgres";
+ *
  * await transaction(sql, async (tx, step) => {
  *   await step(tx`update t set n = n + 1 where id = 1`);
  *   await step(tx`insert into log values (1)`); // never sent once the connection was lost above
