@@ -29,3 +29,17 @@ export function uniqueName(prefix: string): string {
 
 /** Test options for suites whose clients keep sockets and timers between steps. */
 export const integration = { sanitizeOps: false, sanitizeResources: false } as const;
+
+/**
+ * A time bound for a test's timing assertion, stretched by the machine's load: `ms` on a machine whose 1-minute load
+ * average is at most its core count, `ms × load / cores` (up to 10×) above that. A bound that guards against a hang
+ * or starvation stays strict on a quiet machine, and a busy shared machine (load 30 on 2 cores) does not fail it.
+ */
+export function loadBound(ms: number): number {
+  let load = 0;
+  try {
+    load = Deno.loadavg()[0] ?? 0;
+  } catch { /* no sys permission: no stretch */ }
+  const cores = navigator.hardwareConcurrency || 1;
+  return Math.round(ms * Math.min(10, Math.max(1, load / cores)));
+}

@@ -37,6 +37,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { loadBound } from "./_helpers.ts";
 
 /** A request the suite sends; `path` is relative to the server's base URL (no leading slash). */
 export interface HostileRequest {
@@ -215,7 +216,8 @@ async function expectJsonError(res: Response, status: number, what: string): Pro
 }
 
 /** Times a probe; fails when it does not answer (< 500) within `ms`. */
-async function probeWithin(base: string, t: HostileTarget, ms: number, what: string): Promise<void> {
+async function probeWithin(base: string, t: HostileTarget, bound: number, what: string): Promise<void> {
+  const ms = loadBound(bound);
   const t0 = performance.now();
   const res = await fetch(new URL(t.probe.path, base), {
     method: t.probe.method ?? (t.probe.body === undefined ? "GET" : "POST"),

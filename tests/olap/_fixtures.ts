@@ -1,7 +1,7 @@
 /** Shared set-up for the olap tests: a temp data dir with a small events table. */
 import { Olap, type OlapServer, serve, type ServeOptions } from "@mercury/olap";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { ROOT } from "../_helpers.ts";
+import { loadBound, ROOT } from "../_helpers.ts";
 
 /** A temp dir removed by the returned function. */
 export async function tempDir(): Promise<[string, () => Promise<void>]> {
@@ -55,8 +55,9 @@ export async function salesEngine(opts: Partial<Parameters<typeof Olap.open>[0]>
   return { olap, dir, close, [Symbol.asyncDispose]: close };
 }
 
-/** Resolves once `ok()` holds (checked every 25 ms), or throws naming `what` after `ms`. */
-export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+/** Resolves once `ok()` holds (checked every 25 ms), or throws naming `what` after `ms` (stretched by the load). */
+export async function until(what: string, ok: () => boolean | Promise<boolean>, bound = 5000): Promise<void> {
+  const ms = loadBound(bound);
   const end = Date.now() + ms;
   while (!(await ok())) {
     if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
