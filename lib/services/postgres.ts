@@ -20,6 +20,7 @@ import { type HealthReport, unreachable, withTimeout } from "./health.ts";
 export type Sql = postgres.Sql;
 
 export { connectionLost, type Step, transaction, type Tx } from "./pg_transaction.ts";
+export { type CopyColumn, type CopyOutOptions, copyQueryToCsv } from "./pg_copy.ts";
 
 /** Options of {@linkcode connectPostgres}. */
 export interface PostgresOptions {

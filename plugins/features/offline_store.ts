@@ -12,7 +12,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { MercuryError, stateDir } from "@mercury/core";
-import type { Sql } from "@mercury/core/services/postgres";
+import { copyQueryToCsv, type Sql } from "@mercury/core/services/postgres";
 import type { DataSource, FeatureRepo, FeatureView } from "./definitions.ts";
 import type { Environment } from "./registry.ts";
 import { quoteIdent as ident, quoteLiteral as lit } from "@mercury/core/sql";
@@ -107,7 +107,7 @@ export class OfflineStore {
     }
   }
 
-  /** Copies a PostgreSQL table into DuckDB via `COPY … TO STDOUT (FORMAT csv)` into a temp file. */
+  /** Copies a PostgreSQL table into DuckDB through a temporary CSV file (a cursor read, {@linkcode copyQueryToCsv}). */
   async #copyFromPostgres(pgTable: string, duckTable: string): Promise<void> {
     const sql = this.sql!;
     const quoted = pgTable.split(".").map(ident).join(".");
@@ -137,11 +137,9 @@ export class OfflineStore {
       })[t] ?? "VARCHAR";
     const tmp = await Deno.makeTempFile({ suffix: ".csv" });
     try {
-      const file = await Deno.open(tmp, { write: true, truncate: true });
-      const readable = await sql.unsafe(`copy (select * from ${quoted}) to stdout with (format csv, header true)`)
-        .readable();
-      for await (const chunk of readable) await file.write(chunk as Uint8Array);
-      file.close();
+      // Not `COPY … TO STDOUT`: postgres.js 3.4.9's COPY readable can leave the pooled connection's socket paused
+      // (porsager/postgres#499) and the pool's next query never answers (tests/features/pg_copy_hazard_test.ts).
+      await copyQueryToCsv(sql, `select * from ${quoted}`, tmp);
       const spec = cols.map((c) => `${lit(c.column_name)}: ${lit(pgToDuck(c.data_type))}`).join(", ");
       await this.connection.run(
         `create or replace temp table ${ident(duckTable)} as select * from read_csv(${
