@@ -20,7 +20,7 @@
 import { quoteIdent, quoteLiteral } from "@mercury/core/sql";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { tableFromIPC } from "apache-arrow";
-import { connectPostgres } from "@mercury/core/services/postgres";
+import { connectPostgres, copyQueryToCsv } from "@mercury/core/services/postgres";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { OlapError } from "./errors.ts";
 
@@ -287,7 +287,7 @@ const PG_TYPES: Record<number, string> = {
   3802: "VARCHAR",
 };
 
-/** Streams a PostgreSQL table (or query) out with `COPY … TO STDOUT` into a staging CSV with PostgreSQL's types. */
+/** Reads a PostgreSQL table (or query) into a staging CSV ({@linkcode copyQueryToCsv}) with PostgreSQL's types. */
 async function preparePostgres(
   conn: DuckDBConnection,
   source: { postgres: string; query?: string },
@@ -308,11 +308,9 @@ async function preparePostgres(
       });
     }
     const columns = cols.map((c) => [c.name, PG_TYPES[c.type] ?? "VARCHAR"] as const);
-    const readable = await pg.sql.unsafe(`copy (${rel}) to stdout with (format csv, header true)`).readable();
-    const out = await Deno.open(file, { write: true, truncate: true });
-    const w = out.writable.getWriter();
-    for await (const chunk of readable as AsyncIterable<Uint8Array>) await w.write(chunk);
-    await w.close();
+    // Not `COPY … TO STDOUT`: postgres.js 3.4.9's COPY readable can leave the socket paused when the reader is
+    // behind (porsager/postgres#499); closing this pool then waited out its 5 s timeout. A cursor read instead.
+    await copyQueryToCsv(pg.sql, rel, file);
     const select = `select * from read_csv(${q(file)}, header = true, columns = {${
       columns.map(([n, t]) => `${q(n)}: ${q(t)}`).join(", ")
     }})`;
