@@ -58,6 +58,8 @@ export async function transaction<T>(sql: Sql, fn: (tx: Tx, step: Step) => Promi
   let over = false;
   const never = new Promise<never>(() => {});
   const step: Step = async (p) => {
+    // postgres.js sends a statement when it is first awaited: a dead transaction awaits nothing more.
+    if (over) return never;
     let value;
     try {
       value = await p;

@@ -16,10 +16,15 @@
  *
  * @module
  */
-import { connectPostgres, type PostgresConnection, type Sql } from "@mercury/core/services/postgres";
-import type postgres from "postgres";
+import {
+  connectPostgres,
+  type PostgresConnection,
+  type Sql,
+  type Step,
+  transaction,
+  type Tx,
+} from "@mercury/core/services/postgres";
 
-type Tx = postgres.TransactionSql;
 import type { CommandContext } from "@mercury/core/plugin";
 import type { ExpectationSuite, ValidationRun } from "../types.ts";
 import { type Change, diffSuites, stable } from "../diff.ts";
@@ -132,23 +137,30 @@ export class QualityStore {
 
   /** Creates the schema and tables when missing (idempotent; serialised by an advisory lock). */
   async migrate(): Promise<void> {
-    await this.#sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext('quality.migrate'))`;
-      const [have] = await tx`select to_regclass(${this.schema + ".audit_head"}) is not null as ok`;
+    await transaction(this.#sql, async (tx, step) => {
+      await step(tx`select pg_advisory_xact_lock(hashtext('quality.migrate'))`);
+      const [have] = await step(tx`select to_regclass(${this.schema + ".audit_head"}) is not null as ok`);
       if (!have?.ok) {
-        await tx.unsafe(
+        await step(tx.unsafe(
           DDL.replaceAll("quality.", `${this.schema}.`).replace(
             "schema if not exists quality",
             `schema if not exists ${this.schema}`,
           ),
-        );
+        ));
       }
     });
   }
 
-  async #append(tx: Tx, actor: string, action: string, subject: string, body: unknown): Promise<AuditEntry> {
-    await tx`select pg_advisory_xact_lock(hashtext('quality.audit'))`;
-    const [head] = await tx`select seq, hash from ${this.#id("audit_head")} where id = 1`;
+  async #append(
+    tx: Tx,
+    step: Step,
+    actor: string,
+    action: string,
+    subject: string,
+    body: unknown,
+  ): Promise<AuditEntry> {
+    await step(tx`select pg_advisory_xact_lock(hashtext('quality.audit'))`);
+    const [head] = await step(tx`select seq, hash from ${this.#id("audit_head")} where id = 1`);
     const seq = head ? Number(head.seq) + 1 : 1;
     const e = {
       seq,
@@ -160,15 +172,15 @@ export class QualityStore {
       prev_hash: head ? String(head.hash) : GENESIS,
     };
     const hash = await entryHash(e);
-    await tx`insert into ${this.#id("audit")} ${tx({ ...e, hash })}`;
-    await tx`insert into ${this.#id("audit_head")} (id, seq, hash) values (1, ${seq}, ${hash})
-      on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`;
+    await step(tx`insert into ${this.#id("audit")} ${tx({ ...e, hash })}`);
+    await step(tx`insert into ${this.#id("audit_head")} (id, seq, hash) values (1, ${seq}, ${hash})
+      on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`);
     return { ...e, hash };
   }
 
   /** Appends an audit entry of its own (e.g. a report written). */
   async audit(actor: string, action: string, subject: string, body: unknown): Promise<AuditEntry> {
-    return await this.#sql.begin((tx) => this.#append(tx, actor, action, subject, body));
+    return await transaction(this.#sql, (tx, step) => this.#append(tx, step, actor, action, subject, body));
   }
 
   /**
@@ -180,24 +192,24 @@ export class QualityStore {
     delete clean.version;
     const text = stable(clean);
     const digest = await sha256Hex(text);
-    return await this.#sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext(${"quality.suite:" + suite.name}))`;
-      const [last] = await tx`select version, suite, suite_sha256 from ${this.#id("suite_versions")}
-        where name = ${suite.name} order by version desc limit 1`;
+    return await transaction(this.#sql, async (tx, step) => {
+      await step(tx`select pg_advisory_xact_lock(hashtext(${"quality.suite:" + suite.name}))`);
+      const [last] = await step(tx`select version, suite, suite_sha256 from ${this.#id("suite_versions")}
+        where name = ${suite.name} order by version desc limit 1`);
       if (last && last.suite_sha256 === digest) {
-        const [row] = await tx`select * from ${
-          this.#id("suite_versions")
-        } where name = ${suite.name} and version = ${last.version}`;
+        const [row] = await step(
+          tx`select * from ${this.#id("suite_versions")} where name = ${suite.name} and version = ${last.version}`,
+        );
         return toVersion(row!);
       }
       const version = last ? Number(last.version) + 1 : 1;
       const diff = last ? diffSuites(last.suite as ExpectationSuite, clean) : [];
-      const [row] = await tx`insert into ${this.#id("suite_versions")}
+      const [row] = await step(tx`insert into ${this.#id("suite_versions")}
         (name, version, suite, author, reason, diff, suite_sha256)
         values (${suite.name}, ${version}, ${tx.json(JSON.parse(text))}, ${who.author}, ${who.reason},
           ${tx.json(JSON.parse(JSON.stringify(diff)))}, ${digest})
-        returning *`;
-      await this.#append(tx, who.author, "suite.save", `${suite.name}@${version}`, {
+        returning *`);
+      await this.#append(tx, step, who.author, "suite.save", `${suite.name}@${version}`, {
         reason: who.reason,
         suite_sha256: digest,
         changes: diff.length,
@@ -230,11 +242,11 @@ export class QualityStore {
    */
   async recordRun(run: ValidationRun, score: QualityScore | null, actor = "dq-validate"): Promise<void> {
     const metrics = runMetrics(run);
-    await this.#sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext(${"quality.run:" + run.run_id}))`;
-      const [seen] = await tx`select 1 from ${this.#id("runs")} where run_id = ${run.run_id}`;
+    await transaction(this.#sql, async (tx, step) => {
+      await step(tx`select pg_advisory_xact_lock(hashtext(${"quality.run:" + run.run_id}))`);
+      const [seen] = await step(tx`select 1 from ${this.#id("runs")} where run_id = ${run.run_id}`);
       if (seen) return; // recorded before: a run is stored once
-      const [row] = await tx`insert into ${this.#id("runs")} ${
+      const [row] = await step(tx`insert into ${this.#id("runs")} ${
         tx({
           run_id: run.run_id,
           suite: run.suite_name,
@@ -249,12 +261,14 @@ export class QualityStore {
           results: tx.json(JSON.parse(JSON.stringify(run.results))),
           meta: tx.json(JSON.parse(JSON.stringify(run.meta ?? {}))),
         })
-      } returning results`;
+      } returning results`);
       for (const [metric, value] of metrics) {
-        await tx`insert into ${this.#id("metrics")} values (${run.run_id}, ${run.suite_name}, ${run.fingerprint.source},
-          ${metric}, ${value}, ${run.started_at})`;
+        await step(
+          tx`insert into ${this.#id("metrics")} values (${run.run_id}, ${run.suite_name}, ${run.fingerprint.source},
+          ${metric}, ${value}, ${run.started_at})`,
+        );
       }
-      await this.#append(tx, actor, "run.record", `${run.suite_name}@${run.suite_version ?? "file"}`, {
+      await this.#append(tx, step, actor, "run.record", `${run.suite_name}@${run.suite_version ?? "file"}`, {
         run_id: run.run_id,
         fingerprint: run.fingerprint,
         success: run.success,
