@@ -269,41 +269,11 @@ export class PostgresSink implements CheckpointStore {
       mark("offsets + log + state");
 
       if (results.length) {
-        // COPY is the fastest way in: one text stream, no per-row parameters.
-        const lines: string[] = [];
-        const pipeline = copyText(this.pipeline);
-        for (const w of results) {
-          lines.push(
-            [
-              pipeline,
-              copyText(w.key),
-              new Date(w.start).toISOString(),
-              new Date(w.end).toISOString(),
-              w.count,
-              w.sum,
-              w.min,
-              w.max,
-              w.mean,
-              w.distinct,
-              w.p50,
-              w.p95,
-              w.p99,
-              w.attrs ? copyText(JSON.stringify(w.attrs)) : "\\N",
-            ].join("\t"),
-          );
-        }
-        const sink = await step(tx`
-          copy stream_windows (pipeline, key, window_start, window_end, count, sum, min, max, mean,
-                               distinct_count, p50, p95, p99, attrs) from stdin`.writable());
-        // "finish" is the server's completion of the COPY — or, after a lost connection, of the next statement
-        // on the reconnected one (postgres.js leaves the callback armed): `step` then never resumes.
-        await step(
-          new Promise<void>((resolve, reject) => {
-            sink.on("error", reject);
-            sink.on("finish", () => resolve());
-            sink.end(lines.join("\n") + "\n");
-          }),
-        );
+        // One statement with an array parameter per column, not postgres.js 3.4.9's COPY writable: that never
+        // settles when the server refuses the data after the COPY's end (a duplicate key: porsager/postgres#1173),
+        // holding this transaction and its connection forever. A refusal now fails the checkpoint with the
+        // server's error (tests/stream/sink_refused_copy_test.ts); bench/pg_copy_bench.ts compares the speed.
+        await step(insertResults(tx, this.pipeline, results));
       }
       mark("results");
       if (this.mode === "partitioned" && results.length) {
@@ -405,6 +375,35 @@ export class PostgresSink implements CheckpointStore {
 }
 
 /** Escapes a value for COPY's text format. */
-function copyText(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+/**
+ * The statement writing window results into `stream_windows`: one `insert … select from unnest(…)` with a
+ * parameter array per column (times as epoch milliseconds, non-finite doubles as PostgreSQL spells them).
+ */
+export function insertResults(tx: Pick<Sql, "unsafe">, pipeline: string, results: readonly WindowResult[]) {
+  const col = <T>(f: (w: WindowResult) => T) => results.map(f);
+  return tx.unsafe(
+    `insert into stream_windows (pipeline, key, window_start, window_end, count, sum, min, max, mean, distinct_count,
+      p50, p95, p99, attrs)
+    select $1, k, timestamptz 'epoch' + s * interval '1 millisecond', timestamptz 'epoch' + e * interval '1 millisecond',
+      c, su, mi, ma, me, d, q50, q95, q99, a::jsonb
+    from unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[],
+      $9::float8[], $10::bigint[], $11::float8[], $12::float8[], $13::float8[], $14::text[])
+      as r(k, s, e, c, su, mi, ma, me, d, q50, q95, q99, a)`,
+    [
+      pipeline,
+      col((w) => w.key),
+      col((w) => w.start),
+      col((w) => w.end),
+      col((w) => w.count),
+      col((w) => w.sum),
+      col((w) => w.min),
+      col((w) => w.max),
+      col((w) => w.mean),
+      col((w) => w.distinct),
+      col((w) => w.p50),
+      col((w) => w.p95),
+      col((w) => w.p99),
+      col((w) => (w.attrs ? JSON.stringify(w.attrs) : null)),
+    ] as never,
+  );
 }

@@ -128,16 +128,17 @@ Deno.test({
         retryable: (err) => !(err instanceof FencedError),
         onRetry: (err) => retried.push((err as Error).message),
       });
-      // The COPY's rows wait for the day's table: its data and CopyDone are sent, its completion is not.
+      // The results' insert (a COPY until the sink stopped using postgres.js's COPY writable) waits for the day's
+      // table: the statement is sent, its completion is not.
       let pid: number | undefined;
       for (let i = 0; i < 200 && pid === undefined; i++) {
         const [row] = await admin.sql`
           select pid from pg_stat_activity
-          where application_name = ${app} and wait_event_type = 'Lock' and query ilike '%copy stream_windows%'`;
+          where application_name = ${app} and wait_event_type = 'Lock' and query ilike '%into stream_windows (%'`;
         pid = row?.pid as number | undefined;
         if (pid === undefined) await new Promise((r) => setTimeout(r, 25));
       }
-      assert.ok(pid !== undefined, "the checkpoint's COPY never waited on the lock");
+      assert.ok(pid !== undefined, "the checkpoint's results insert never waited on the lock");
       net.cut();
       await new Promise((r) => setTimeout(r, 100));
       await locker`rollback`;
