@@ -111,8 +111,13 @@ export async function copyQueryToCsv(
     await writer.write(encodePage([columns.map((c) => enc.encode(c.name))]));
     // The callback form: postgres.js awaits each page's callback before asking for the next one, and a thrown
     // error (the file write failing) closes the portal and rejects the query.
+    // On a reserved connection: after a cursor fails, postgres.js 3.4.9 hands the rows counted so far to that
+    // connection's next query as empty leading items (`Result(100) [ <99 empty items>, { one: 1 } ]`); one
+    // throwaway statement absorbs them before the connection goes back to the pool.
+    const conn = await withTimeout(sql.reserve(), timeoutMs, "reserving a PostgreSQL connection");
     let last = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Armed only once the connection is ours, and never left unhandled: a rejection nobody awaits would end the process.
     const stalled = new Promise<never>((_, reject) => {
       const check = () => {
         if (performance.now() - last > timeoutMs) {
@@ -121,10 +126,7 @@ export async function copyQueryToCsv(
       };
       timer = setTimeout(check, Math.min(1000, timeoutMs));
     });
-    // On a reserved connection: after a cursor fails, postgres.js 3.4.9 hands the rows counted so far to that
-    // connection's next query as empty leading items (`Result(100) [ <99 empty items>, { one: 1 } ]`); one
-    // throwaway statement absorbs them before the connection goes back to the pool.
-    const conn = await withTimeout(sql.reserve(), timeoutMs, "reserving a PostgreSQL connection");
+    stalled.catch(() => {});
     try {
       await Promise.race([
         conn.unsafe(query).raw().cursor(pageRows, async (page) => {
