@@ -253,11 +253,21 @@ Deno.test({
     const c = worker("c"); // another rebalance
     await until("c", /assigned partitions: \d/);
     await new Promise((r) => setTimeout(r, 500));
-    c.kill("SIGTERM"); // leaves: its partitions move back
+    // c leaves: its partitions move back. With --until-done, c may already have left on its own (its partitions saw
+    // no data for a second while a loaded machine starved the producer): that is a rebalance too, so both count.
+    let cExited = false;
+    try {
+      c.kill("SIGTERM");
+    } catch (err) {
+      if (!(err instanceof TypeError && /already terminated/.test(err.message))) throw err;
+      cExited = true;
+    }
     const produced = await producer.output();
     assert.ok(produced.success, new TextDecoder().decode(produced.stderr));
     const statuses = await Promise.all([a.status, b.status, c.status]);
     assert.ok(statuses[0]!.success && statuses[1]!.success, all().slice(-3000));
+    // A c that left on its own must have left cleanly (a crash is not the rebalance this test means).
+    if (cExited) assert.ok(statuses[2]!.success, `c exited early with ${statuses[2]!.code}\n${all().slice(-3000)}`);
     // The rebalances moved work: a did not read everything, and b (on two threads) read some.
     const events = (id: string) => JSON.parse(outs[id]!.trim().split("\n").pop()!).events as number;
     const count = 100_000 + Number(/^(\d+) records/.exec(new TextDecoder().decode(produced.stdout))![1]);
