@@ -12,10 +12,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { type Consumer, Producer } from "@platformatic/kafka";
-import { kafkaClient } from "@mercury/core/services/kafka";
+import { Consumer, Producer } from "@platformatic/kafka";
+import { MercuryError } from "@mercury/core";
 import { retry } from "@mercury/core/retry";
-import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
+import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
+import { type Fetcher, FetchError } from "./fetcher.ts";
+import { topicFetcher } from "./fetch_pump.ts";
 import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
 import {
   type CheckpointStore,
@@ -48,12 +50,18 @@ interface ChangelogValue {
 }
 
 /**
- * Reads a whole topic with read_committed until it has been idle for `idleMs`.
+ * Reads a whole topic with read_committed: every partition from its start to
+ * its last stable offset (the end of the committed records when the call
+ * starts), through the stream worker's own {@linkcode Fetcher}, which drops an
+ * aborted transaction's records with the aborted-transactions list of each
+ * fetch response and skips control batches. `idleMs` bounds how long the read
+ * may make no progress before it fails (a broker that answers fetches with
+ * nothing).
  *
- * Done with kafkajs rather than @platformatic/kafka: kafkajs drops an aborted
- * transaction's records using the fetch response's aborted-transactions list;
- * earlier runs saw @platformatic/kafka 2.12 keep them when the abort marker
- * arrived in a later fetch.
+ * @example
+ * ```ts ignore
+ * for (const r of await readCommitted(["127.0.0.1:9092"], "pipeline.windows")) console.log(r.key, r.value);
+ * ```
  */
 export async function readCommitted(
   brokers: string[],
@@ -61,40 +69,63 @@ export async function readCommitted(
   idleMs = 1500,
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Promise<{ key: string; value: string; partition: number; offset: bigint }[]> {
-  const kafka = kafkaClient(brokers, "mercury-read-committed", requestTimeoutMs);
-  const consumer = kafka.consumer({
+  const consumer = new Consumer({
+    clientId: "mercury-read-committed",
     groupId: `mercury-read-${crypto.randomUUID()}`,
-    readUncommitted: false,
-    maxWaitTimeInMs: 100,
-    maxBytes: 64 * 1024 * 1024,
-    maxBytesPerPartition: 64 * 1024 * 1024,
+    bootstrapBrokers: brokers,
+    ...platformaticTimeouts(requestTimeoutMs),
   });
   const out: { key: string; value: string; partition: number; offset: bigint }[] = [];
+  let fetcher: Fetcher | undefined;
   try {
-    // Connecting and subscribing within the deadline: kafkajs's own request timeout and retries add up to minutes.
-    await withKafkaDeadline(consumer.connect(), requestTimeoutMs, brokers, "connecting");
-    await withKafkaDeadline(consumer.subscribe({ topic, fromBeginning: true }), requestTimeoutMs, brokers, "metadata");
-    await new Promise<void>((resolve, reject) => {
-      let timer = setTimeout(resolve, idleMs * 3);
-      consumer.run({
-        autoCommit: false,
-        eachBatch: ({ batch }) => {
-          for (const m of batch.messages) {
-            out.push({
-              key: m.key?.toString() ?? "",
-              value: m.value?.toString() ?? "",
-              partition: batch.partition,
-              offset: BigInt(m.offset),
-            });
-          }
-          clearTimeout(timer);
-          timer = setTimeout(resolve, idleMs);
-          return Promise.resolve();
-        },
-      }).catch(reject);
+    const unknown = () => new MercuryError("not_found", `unknown topic "${topic}"`, { where: brokers.join(",") });
+    const listed = consumer.listOffsets({ topics: [topic], isolationLevel: 1 }).catch((err: Error) => {
+      throw /unknown topic/i.test(err.message) ? unknown() : err;
     });
+    const ends = (await withKafkaDeadline(listed, requestTimeoutMs, brokers, "last stable offsets")).get(topic);
+    if (!ends) throw unknown();
+    const end = ends.map(Number);
+    const made = topicFetcher(consumer, {
+      topic,
+      clientId: "mercury-read-committed",
+      maxBytes: 64 * 1024 * 1024,
+      requestTimeoutMs,
+    });
+    fetcher = made.fetcher;
+    fetcher.assign(new Map(end.flatMap((e, p) => (e > 0 ? [[p, 0] as [number, number]] : []))));
+    const decoder = new TextDecoder();
+    const text = (buf: Uint8Array, s: number, e: number) => (s < 0 ? "" : decoder.decode(buf.subarray(s, e)));
+    const pending = () => [...fetcher!.positions].some(([p, at]) => at < end[p]!);
+    let lastProgress = Date.now();
+    let failures = 0;
+    while (pending()) {
+      let response;
+      try {
+        response = await fetcher.next();
+        failures = 0;
+      } catch (err) {
+        // A leader that moved or a broker restarting: refresh the leaders and retry, as the worker's pump does.
+        if (!(err instanceof FetchError && err.retriable) || ++failures >= 20) throw err;
+        made.forgetLeaders();
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * failures)));
+        continue;
+      }
+      fetcher.visit(response, (partition, offset, _ts, buf, ks, ke, vs, ve) => {
+        if (offset >= end[partition]!) return; // committed after this read began
+        out.push({ key: text(buf, ks, ke), value: text(buf, vs, ve), partition, offset: BigInt(offset) });
+      });
+      if (response.partitions.some((p) => p.nextOffset > p.fetchOffset)) lastProgress = Date.now();
+      else if (Date.now() - lastProgress > Math.max(idleMs, requestTimeoutMs)) {
+        throw new MercuryError(
+          "unavailable",
+          `reading ${topic} made no progress for ${Date.now() - lastProgress} ms`,
+          { where: brokers.join(","), hint: "is the broker overloaded, or a partition's leader away?" },
+        );
+      }
+    }
   } finally {
-    await closeWithin(() => consumer.disconnect(), requestTimeoutMs);
+    fetcher?.close();
+    await closeWithin(() => consumer.close(true), requestTimeoutMs);
   }
   return out;
 }
