@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { MercuryError } from "@mercury/core";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 Deno.test({
   name: "PostgreSQL: a transaction commits together or not at all",
-  ...integration,
   async fn(t) {
     const pg = await connectPostgres();
     const table = uniqueName("mercury_tx");
@@ -51,7 +50,6 @@ Deno.test({
 
 Deno.test({
   name: "connectPostgres() names the endpoint without its password when it cannot connect",
-  ...integration,
   async fn() {
     await assert.rejects(connectPostgres({ url: "postgres://u:s3cret@127.0.0.1:1/db", timeoutMs: 1500 }), (err) => {
       assert.ok(err instanceof MercuryError);

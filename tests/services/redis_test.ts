@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { connectRedis } from "@mercury/core/services/redis";
 import { MercuryError } from "@mercury/core";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 Deno.test({
   name: "Redis: a pipeline and a MULTI transaction run on the real server",
-  ...integration,
   async fn(t) {
     const r = await connectRedis();
     const prefix = uniqueName("mercury_test");
@@ -35,7 +34,6 @@ Deno.test({
 
 Deno.test({
   name: "connectRedis() fails with a hint when nothing listens",
-  ...integration,
   async fn() {
     await assert.rejects(connectRedis({ url: "redis://127.0.0.1:1", timeoutMs: 1500 }), (err) => {
       assert.ok(err instanceof MercuryError);
