@@ -42,6 +42,67 @@ async function javaMajor(): Promise<number | undefined> {
   return m[1] === "1" ? Number(m[2]) : Number(m[1]);
 }
 
+/** Where the broker jars are (filled by the `kafka` service's install, shared by every broker of the project). */
+export function kafkaLibs(state: string): string {
+  return `${servicePaths(state, "kafka").dir}/libs`;
+}
+
+/**
+ * Formats a broker's storage (`kafka.tools.StorageTool format`) unless `data`
+ * already holds a `meta.properties`; `extra` adds arguments such as
+ * `--add-scram`.
+ */
+export async function formatStorage(
+  libs: string,
+  props: string,
+  data: string,
+  clusterId: string,
+  log: string,
+  extra: string[] = [],
+): Promise<void> {
+  await Deno.mkdir(data, { recursive: true });
+  try {
+    Deno.statSync(`${data}/meta.properties`);
+    return;
+  } catch { /* not formatted yet */ }
+  await runOk(
+    "java",
+    ["-cp", `${libs}/*`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props, ...extra],
+    "Kafka storage format",
+    { logFile: log },
+  );
+}
+
+/** Starts `kafka.Kafka props` detached (stdout and stderr to `log`); returns its pid. */
+export async function startBroker(
+  root: string,
+  libs: string,
+  props: string,
+  log: string,
+  heap = "1g",
+): Promise<number> {
+  return await spawnDetached("java", [
+    "-Xms256m",
+    `-Xmx${heap}`,
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-Djava.awt.headless=true",
+    `-Dlog4j2.configurationFile=${root}/services/kafka/log4j2.yaml`,
+    "-cp",
+    `${libs}/*`,
+    "kafka.Kafka",
+    props,
+  ], log);
+}
+
+/** Installs Java 17+ (Debian's package) when missing. */
+export async function ensureJava(): Promise<void> {
+  const major = await javaMajor();
+  if (major === undefined || major < 17) {
+    await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for the Kafka broker (found ${major ?? "none"})`);
+  }
+}
+
 /** The native Kafka service. */
 export function kafkaService(
   root: string,
@@ -62,50 +123,19 @@ export function kafkaService(
     marker: "kafka.Kafka",
     endpoint: broker,
     async install() {
-      const major = await javaMajor();
-      if (major === undefined || major < 17) {
-        await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for the Kafka broker (found ${major ?? "none"})`);
-      }
+      await ensureJava();
       await Deno.mkdir(paths.dir, { recursive: true });
       await fetchJars(pom, libs, "the Kafka broker jars", paths.log);
     },
     async start() {
-      await Deno.mkdir(paths.data, { recursive: true });
       const template = await Deno.readTextFile(`${root}/services/kafka/server.properties`);
       const text = template
         .replaceAll("${PORT}", String(port))
         .replaceAll("${CONTROLLER_PORT}", String(controllerPort))
         .replaceAll("${LOG_DIRS}", paths.data);
       await writeAtomic(props, text);
-      const cp = `${libs}/*`;
-      let formatted = true;
-      try {
-        Deno.statSync(`${paths.data}/meta.properties`);
-      } catch {
-        formatted = false;
-      }
-      if (!formatted) {
-        await runOk(
-          "java",
-          ["-cp", cp, "kafka.tools.StorageTool", "format", "-t", newClusterId(), "-c", props],
-          "Kafka storage format",
-          {
-            logFile: paths.log,
-          },
-        );
-      }
-      return await spawnDetached("java", [
-        "-Xms256m",
-        "-Xmx1g",
-        "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20",
-        "-Djava.awt.headless=true",
-        `-Dlog4j2.configurationFile=${root}/services/kafka/log4j2.yaml`,
-        "-cp",
-        cp,
-        "kafka.Kafka",
-        props,
-      ], paths.log);
+      await formatStorage(libs, props, paths.data, newClusterId(), paths.log);
+      return await startBroker(root, libs, props, paths.log);
     },
     stop: (pid) => stopPid(pid, "SIGTERM", 30_000),
     async health(timeoutMs = 3000): Promise<HealthReport> {
