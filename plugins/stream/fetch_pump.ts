@@ -58,6 +58,9 @@ export function topicFetcher(
 ): { fetcher: Fetcher; forgetLeaders: () => void } {
   const { topic } = options;
   let leaders: Map<number, { host: string; port: number }> | undefined;
+  // Set once leaders were forgotten (a fetch failed: NOT_LEADER_OR_FOLLOWER, a broker gone): the next lookup
+  // must ask a broker, not the client's metadata cache, which still names the old leader.
+  let stale = false;
   const fetcher = new Fetcher({
     topic,
     clientId: options.clientId,
@@ -67,7 +70,8 @@ export function topicFetcher(
     requestTimeoutMs: options.requestTimeoutMs,
     leader: async (p) => {
       if (!leaders?.has(p)) {
-        const meta = await consumer.metadata({ topics: [topic], forceUpdate: leaders !== undefined });
+        const meta = await consumer.metadata({ topics: [topic], forceUpdate: stale || leaders !== undefined });
+        stale = false;
         leaders = new Map();
         meta.topics.get(topic)?.partitions.forEach((part, i) => {
           const b = meta.brokers.get(part.leader);
@@ -78,7 +82,13 @@ export function topicFetcher(
       return leaders.get(p)!;
     },
   });
-  return { fetcher, forgetLeaders: () => (leaders = undefined) };
+  return {
+    fetcher,
+    forgetLeaders: () => {
+      leaders = undefined;
+      stale = true;
+    },
+  };
 }
 
 /** What {@linkcode pump} asks of the worker. */

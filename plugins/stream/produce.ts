@@ -63,7 +63,8 @@ export async function ensureTopic(
     if (options.compact) configs.push({ name: "cleanup.policy", value: "compact" });
     if (options.maxMessageBytes) configs.push({ name: "max.message.bytes", value: String(options.maxMessageBytes) });
     try {
-      await deadline(admin.createTopics({ topics: [topic], partitions, replicas: 1, configs }), "creating a topic");
+      // replicas -1: the broker's default.replication.factor (1 on the default broker, 3 on the cluster).
+      await deadline(admin.createTopics({ topics: [topic], partitions, replicas: -1, configs }), "creating a topic");
     } catch (err) {
       // Another client (a worker starting beside this one) created it first.
       const now = await deadline(admin.listTopics(), "listing topics").catch(() => [] as string[]);
