@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { connectKafka } from "@mercury/core/services/kafka";
-import { integration, runScript, uniqueName } from "../_helpers.ts";
+import { runScript, uniqueName } from "../_helpers.ts";
 
 Deno.test("deno task mercury: lists plugins and explains bad input in one line", async (t) => {
   await t.step("plugins", async () => {
@@ -39,7 +39,6 @@ Deno.test("deno task mercury: lists plugins and explains bad input in one line",
 
 Deno.test({
   name: "deno task mercury stream topics lists a topic on the real broker",
-  ...integration,
   async fn() {
     const topic = uniqueName("mercury_cli");
     const k = await connectKafka();
@@ -62,7 +61,6 @@ Deno.test({
 
 Deno.test({
   name: "a command against a broker that is down fails with the endpoint and a hint",
-  ...integration,
   async fn() {
     const r = await runScript("tasks/mercury.ts", ["stream", "topics"], { MERCURY_KAFKA_BROKERS: "127.0.0.1:1" });
     assert.equal(r.code, 69);
