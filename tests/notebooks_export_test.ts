@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { exportNotebook } from "../tasks/notebooks/export.ts";
-import { integration, ROOT, runScript } from "./_helpers.ts";
+import { ROOT, runScript } from "./_helpers.ts";
 
 interface Output {
   output_type: string;
@@ -34,7 +34,6 @@ Deno.test("exportNotebook(): markdown as comments, cells in order, parameters as
 Deno.test({
   name:
     "nb:export: the exported tour runs with deno run, takes its parameter as a flag, and prints the notebook's tables",
-  ...integration,
   async fn(t) {
     // Inside the project, so Deno finds the workspace's import map from the script's folder.
     const dir = `${ROOT}/.mercury/tmp/nb-export-${crypto.randomUUID().slice(0, 8)}`;

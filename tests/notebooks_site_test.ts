@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { markdownToHtml, numbersSection, ratiosOf } from "../tasks/notebooks/site.ts";
-import { integration, ROOT, runScript } from "./_helpers.ts";
+import { ROOT, runScript } from "./_helpers.ts";
 
 const CHROMIUM = Deno.env.get("MERCURY_CHROMIUM") ?? "/usr/bin/chromium";
 
@@ -35,7 +35,6 @@ Deno.test("numbersSection() and ratiosOf() find a README's figures and a bench f
 
 Deno.test({
   name: "report site: index and plugin pages open offline in headless Chromium",
-  ...integration,
   async fn(t) {
     const reports = Deno.makeTempDirSync({ prefix: "mercury-site-" });
     const r = await runScript("tasks/nb.ts", [

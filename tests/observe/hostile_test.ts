@@ -8,14 +8,12 @@ import { resolveEndpoints } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { MlflowClient, ObserveServer, setupSchema } from "@mercury/observe";
 import { hostileHttpSuite } from "../_hostile.ts";
-import { integration } from "../_helpers.ts";
 
 const eps = resolveEndpoints();
 const MAX = 64 * 1024;
 
 Deno.test({
   name: "observe server survives hostile clients (oversized and malformed bodies, stalled senders)",
-  ...integration,
   async fn(t) {
     await using pg = await connectPostgres({ url: eps.postgres.url, max: 4 });
     await setupSchema(pg.sql);

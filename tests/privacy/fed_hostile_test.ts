@@ -9,7 +9,7 @@ import { MercuryError } from "@mercury/core";
 import { Hub } from "@mercury/privacy/federated/hub";
 import { runFederated } from "@mercury/privacy/federated/coordinator";
 import { hostileHttpSuite } from "../_hostile.ts";
-import { integration } from "../_helpers.ts";
+
 import { withLedger } from "./_setup.ts";
 
 const TOKENS = ["token-0", "token-1"];
@@ -23,7 +23,6 @@ function serveHub(): { url: string; close(): Promise<void> } {
 
 Deno.test({
   name: "federated hub survives hostile clients (oversized, malformed, stalled) and refuses strangers",
-  ...integration,
   async fn(t) {
     await hostileHttpSuite(t, {
       name: "privacy federated hub",
@@ -77,7 +76,6 @@ Deno.test({
 Deno.test({
   name:
     "privacy federated: wrong content type, malformed and slowloris clients are dropouts; the run ends in bounded time",
-  ...integration,
   async fn() {
     const t0 = performance.now();
     const r = await runFederated({
@@ -109,7 +107,6 @@ Deno.test({
 Deno.test({
   name:
     "privacy federated with the ledger: one entry for a finished DP run, refusal before start, none for a failed run",
-  ...integration,
   async fn() {
     await withLedger(async (ledger) => {
       const dp = { clip: 0.5, noiseMultiplier: 1.2, delta: 1e-5 };
