@@ -11,6 +11,9 @@
  * | `POST /timeseries/retention` | `user`, `time`, `period` (day, week, month) |
  * | `POST /timeseries/funnel` | `user`, `time`, `event`, `steps` (2 or more), `within?` |
  *
+ * `POST /timeseries/<route>/sql` takes the same body (checked the same way) and answers `{sql}`: the query the route
+ * runs, without running it.
+ *
  * Tables and columns are names (quoted as identifiers), at most 64 a list (32 funnel steps), intervals are
  * `<number> <unit>` up to 1,000 years: a body is checked by zod, and a bad or unknown field is a 400 naming it. A
  * gap fill that would make more than a million buckets is refused (400 naming `every`) before it is built. An unknown table is a 404, an unknown column a 400 from DuckDB's binder.
@@ -179,6 +182,12 @@ export function timeSeriesRoutes(s: ApiState): Hono<ApiEnv> {
         },
       });
     });
+    // The SQL the route above runs, so a client (the web UI's "open as SQL") can page, chart, export or edit it.
+    app.post(
+      `/timeseries/${op}/sql`,
+      jsonBody(s, timeSeriesBodies[op]),
+      (c) => Response.json({ sql: timeSeriesSql(op, c.get("body")) }),
+    );
   }
   return app;
 }
