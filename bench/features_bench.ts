@@ -10,6 +10,8 @@
  * 2. Training set: getHistoricalFeatures for E entity rows against 3 feature views
  *    of R rows each, Mercury (DuckDB ASOF) vs Feast `get_historical_features`; the
  *    rows of both are compared value by value.
+ * 2b. Training-set front door (`--only train`): writeTrainingSet → Parquet against a
+ *    plain DuckDB ASOF join → Parquet on the same data, wall and CPU time, rows compared.
  * 3. Materialisation: M rows (10 features) into Redis, Mercury vs Feast, each in its
  *    own process with its peak RSS.
  *
@@ -21,6 +23,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { resolveEndpoints } from "@mercury/core";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import {
@@ -50,8 +53,11 @@ const PIT_ROWS = arg("pit-rows", 1_000_000);
 const MAT_ROWS = arg("mat-rows", 2_000_000);
 const RUNS = arg("runs", 3);
 const onlyArg = Deno.args.indexOf("--only");
-/** Sections to run: online, pit, mat (default all); a partial run merges into the existing results file. */
-const ONLY = new Set(onlyArg >= 0 ? Deno.args[onlyArg + 1]!.split(",") : ["online", "pit", "mat"]);
+/**
+ * Sections to run: online, pit (Mercury vs Feast), train (the training-set front door vs a plain DuckDB ASOF join),
+ * mat (default all); a partial run merges into the existing results file.
+ */
+const ONLY = new Set(onlyArg >= 0 ? Deno.args[onlyArg + 1]!.split(",") : ["online", "pit", "train", "mat"]);
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const run = Date.now().toString(36);
 const project = `bench_${run}`;
@@ -123,24 +129,27 @@ async function py(args: string[]): Promise<Record<string, number>> {
   }
   return JSON.parse(text.split("\n").pop()!);
 }
-await py([
-  "setup",
-  feastRepo,
-  JSON.stringify({
-    project: `feast_${run}`,
-    redis: `${redisUrl.hostname}:${redisUrl.port}`,
-    views: [
-      { name: "wide", ttl: 7 * 86_400, features: WIDE_FEATURES, path: `${dir}/wide.parquet` },
-      ...[1, 2, 3].map((v) => ({
-        name: `fv${v}`,
-        ttl: 3 * 86_400,
-        features: PIT_FEATURES(v),
-        path: `${dir}/fv${v}.parquet`,
-      })),
-      { name: "mat", ttl: 60 * 86_400, features: MAT_FEATURES, path: `${dir}/mat.parquet` },
-    ],
-  }),
-]);
+// The train section (front door vs plain DuckDB) needs no Feast.
+if (ONLY.has("online") || ONLY.has("pit") || ONLY.has("mat")) {
+  await py([
+    "setup",
+    feastRepo,
+    JSON.stringify({
+      project: `feast_${run}`,
+      redis: `${redisUrl.hostname}:${redisUrl.port}`,
+      views: [
+        { name: "wide", ttl: 7 * 86_400, features: WIDE_FEATURES, path: `${dir}/wide.parquet` },
+        ...[1, 2, 3].map((v) => ({
+          name: `fv${v}`,
+          ttl: 3 * 86_400,
+          features: PIT_FEATURES(v),
+          path: `${dir}/fv${v}.parquet`,
+        })),
+        { name: "mat", ttl: 60 * 86_400, features: MAT_FEATURES, path: `${dir}/mat.parquet` },
+      ],
+    }),
+  ]);
+}
 
 // ---------------------------------------------------------------- Mercury set-up
 const repo = benchRepo(dir, project);
@@ -524,12 +533,30 @@ try {
     ) {
       throw new Error(`training sets differ: ${JSON.stringify(check)}`);
     }
-    // The front door (writeTrainingSet: the PIT join written by DuckDB straight to Parquet) against a plain DuckDB
-    // ASOF join written the same way, over the same computed view Parquet (run 1's), alternating; then the JS-rows
-    // path (getHistoricalFeatures) for the record. Rows of the two Parquet files are compared value by value.
+    result.trainingSet = {
+      mercurySeconds: median(mercuryTimes),
+      mercuryComputeSeconds: median(computeTimes),
+      mercuryJoinSeconds: median(mercuryTimes) - median(computeTimes),
+      feastSeconds: median(feastTimes),
+      speedup: median(feastTimes) / median(mercuryTimes),
+      check,
+      runs: { mercury: mercuryTimes, feast: feastTimes },
+    };
+  }
+
+  if (ONLY.has("train")) {
+    // ---------------------------------------------------------------- training-set front door vs plain ASOF
+    // The front door (writeTrainingSet: the PIT join written by DuckDB straight to Parquet, what `features
+    // training-set` and POST /training-set run) against a plain DuckDB three-ASOF-LEFT-JOIN query written the same
+    // way, over the same computed view Parquet, interleaved in one process with 2 DuckDB threads; then the front door
+    // with keepOrder (the entity file's order) and the JS-rows path (getHistoricalFeatures). Wall and process CPU
+    // time (DuckDB's threads run in this process; CPU time is what the other engineers' load disturbs least), the
+    // load average with each run. Rows of the two Parquet files are compared value by value.
+    const refs = [1, 2, 3].flatMap((v) => PIT_FEATURES(v).map((f) => `fv${v}:${f}`));
+    log(`training set front door: ${PIT_ENTITIES} entity rows × 3 views × ${PIT_ROWS} rows`);
     const frontDoor = await (async () => {
       const db = await openDuckDB({ config: { threads: "2" } });
-      const store = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/pit_offline_0` });
+      const store = new OfflineStore({ connection: db.connection, repo, env: "dev", root: `${dir}/train_offline` });
       const ent = `read_parquet('${dir}/entities.parquet')`;
       const rels = await Promise.all([1, 2, 3].map((v) => store.relation(`fv${v}`)));
       const ttl = 3 * 86_400;
@@ -545,64 +572,97 @@ try {
            on e.entity_id = a${v}.entity_id and e.event_timestamp >= a${v}.event_timestamp`
         ).join(" ")
       }`;
-      const front: number[] = [], plain: number[] = [], jsRows: number[] = [];
+      type Sample = { wall: number; cpu: number; load: number };
+      const runs: Record<string, Sample[]> = { plain: [], front: [], frontKeepOrder: [], jsRows: [] };
+      const plan: number[] = [];
+      const measure = async (name: string, f: () => Promise<unknown>) => {
+        const t0 = performance.now(), u0 = process.cpuUsage();
+        await f();
+        const u = process.cpuUsage(u0);
+        runs[name]!.push({
+          wall: (performance.now() - t0) / 1000,
+          cpu: (u.user + u.system) / 1e6,
+          load: Deno.loadavg()[0]!,
+        });
+      };
       for (let r = 0; r < RUNS; r++) {
-        let t0 = performance.now();
-        await writeTrainingSet(store, { relation: ent }, refs, `${dir}/front_door.parquet`);
-        front.push((performance.now() - t0) / 1000);
-        t0 = performance.now();
-        await db.connection.run(`copy (${plainSql}) to '${dir}/plain_asof.parquet' (format parquet)`);
-        plain.push((performance.now() - t0) / 1000);
-        log(`front door ${front.at(-1)!.toFixed(2)} s, plain ASOF ${plain.at(-1)!.toFixed(2)} s`);
-      }
-      for (let r = 0; r < Math.min(RUNS, 2); r++) {
+        await measure(
+          "plain",
+          () => db.connection.run(`copy (${plainSql}) to '${dir}/plain_asof.parquet' (format parquet)`),
+        );
+        await measure("front", () => writeTrainingSet(store, { relation: ent }, refs, `${dir}/front_door.parquet`));
+        await measure(
+          "frontKeepOrder",
+          () => writeTrainingSet(store, { relation: ent }, refs, `${dir}/front_ordered.parquet`, { keepOrder: true }),
+        );
+        await measure("jsRows", () => getHistoricalFeatures(store, { relation: ent }, refs));
+        // Where the front door's time goes: building the plan (the entity relation described, its time range read,
+        // the views' relations) apart from DuckDB's COPY.
         const t0 = performance.now();
-        await getHistoricalFeatures(store, { relation: ent }, refs);
-        jsRows.push((performance.now() - t0) / 1000);
+        await historicalSql(store, { relation: ent }, refs, { keepOrder: false });
+        plan.push((performance.now() - t0) / 1000);
+        const last = (k: string) => runs[k]!.at(-1)!;
+        log(
+          `run ${r + 1}: plain ${last("plain").wall.toFixed(2)} s (cpu ${last("plain").cpu.toFixed(2)}), front door ${
+            last("front").wall.toFixed(2)
+          } s (cpu ${last("front").cpu.toFixed(2)}), keepOrder ${last("frontKeepOrder").wall.toFixed(2)} s (cpu ${
+            last("frontKeepOrder").cpu.toFixed(2)
+          }), JS rows ${last("jsRows").wall.toFixed(2)} s (cpu ${last("jsRows").cpu.toFixed(2)}), plan ${
+            plan.at(-1)!.toFixed(3)
+          } s; load ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}`,
+        );
       }
       const cols = refs.map((x) => x.split(":")[1]!);
-      const c = await db.connection.runAndReadAll(`
-        with m as (select * from read_parquet('${dir}/front_door.parquet')),
+      const compare = async (file: string) => {
+        const c = await db.connection.runAndReadAll(`
+        with m as (select * from read_parquet('${dir}/${file}')),
              p as (select * from read_parquet('${dir}/plain_asof.parquet'))
         select (select count(*) from m) as front_rows, (select count(*) from p) as plain_rows,
           (select count(*) from m join p using (entity_id, event_timestamp)) as matched,
           (select count(*) from m join p using (entity_id, event_timestamp) where ${
-        cols.map((x) => `m.${x} is distinct from p.${x}`).join(" or ")
-      }) as differing,
+          cols.map((x) => `m.${x} is distinct from p.${x}`).join(" or ")
+        }) as differing,
           (select count(*) from m where ${
-        cols.map((x) => `${x} is not null`).join(" or ")
-      }) as front_rows_with_values`);
-      const check = Object.fromEntries(Object.entries(c.getRowObjectsJS()[0]!).map(([k, v]) => [k, Number(v)]));
+          cols.map((x) => `${x} is not null`).join(" or ")
+        }) as front_rows_with_values`);
+        const check = Object.fromEntries(Object.entries(c.getRowObjectsJS()[0]!).map(([k, v]) => [k, Number(v)]));
+        if (check.differing !== 0 || check.matched !== check.plain_rows || check.front_rows !== check.plain_rows) {
+          throw new Error(`front door (${file}) and plain ASOF differ: ${JSON.stringify(check)}`);
+        }
+        return check;
+      };
+      const check = await compare("front_door.parquet");
+      await compare("front_ordered.parquet");
       db.close();
-      if (check.differing !== 0 || check.matched !== check.plain_rows || check.front_rows !== check.plain_rows) {
-        throw new Error(`front door and plain ASOF differ: ${JSON.stringify(check)}`);
-      }
       log(`front door check: ${JSON.stringify(check)}`);
+      const med = (k: string, f: "wall" | "cpu") => median(runs[k]!.map((x) => x[f]));
+      const ratio = (k: string, f: "wall" | "cpu") => med(k, f) / med("plain", f);
       return {
-        frontDoorSeconds: median(front),
-        plainAsofSeconds: median(plain),
-        frontDoorOverPlain: median(front) / median(plain),
-        jsRowsSeconds: median(jsRows),
-        jsRowsOverPlain: median(jsRows) / median(plain),
+        plainAsofSeconds: med("plain", "wall"),
+        frontDoorSeconds: med("front", "wall"),
+        frontDoorOverPlain: ratio("front", "wall"),
+        frontDoorOverPlainCpu: ratio("front", "cpu"),
+        keepOrderOverPlain: ratio("frontKeepOrder", "wall"),
+        keepOrderOverPlainCpu: ratio("frontKeepOrder", "cpu"),
+        jsRowsOverPlain: ratio("jsRows", "wall"),
+        jsRowsOverPlainCpu: ratio("jsRows", "cpu"),
+        planSeconds: median(plan),
         check,
-        runs: { front, plain, jsRows },
+        runs,
       };
     })();
     log(
-      `training set front door / plain DuckDB ASOF: ${frontDoor.frontDoorOverPlain.toFixed(2)}× (JS rows ${
+      `training set / plain DuckDB ASOF (median of ${RUNS}): front door ${
+        frontDoor.frontDoorOverPlain.toFixed(2)
+      }× wall, ${frontDoor.frontDoorOverPlainCpu.toFixed(2)}× cpu; keepOrder ${
+        frontDoor.keepOrderOverPlain.toFixed(2)
+      }× wall, ${frontDoor.keepOrderOverPlainCpu.toFixed(2)}× cpu; JS rows ${
         frontDoor.jsRowsOverPlain.toFixed(2)
-      }×)`,
+      }× wall, ${frontDoor.jsRowsOverPlainCpu.toFixed(2)}× cpu; load ${
+        Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
+      }`,
     );
-    result.trainingSet = {
-      frontDoor,
-      mercurySeconds: median(mercuryTimes),
-      mercuryComputeSeconds: median(computeTimes),
-      mercuryJoinSeconds: median(mercuryTimes) - median(computeTimes),
-      feastSeconds: median(feastTimes),
-      speedup: median(feastTimes) / median(mercuryTimes),
-      check,
-      runs: { mercury: mercuryTimes, feast: feastTimes },
-    };
+    result.trainingSetFrontDoor = frontDoor;
   }
 
   if (ONLY.has("mat")) {

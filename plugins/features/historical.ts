@@ -31,6 +31,12 @@ export interface HistoricalOptions {
   /** Without an entity table: only feature rows in [start, end]. */
   start?: Date;
   end?: Date;
+  /**
+   * Keep the entity table's row order (default true). `false` leaves the rows in the order the joins produce them —
+   * like a plain ASOF join or Feast's offline stores — and saves the row numbering and the final sort (about a tenth
+   * of the join's CPU time in `bench:features`); {@linkcode writeTrainingSet} defaults to `false`.
+   */
+  keepOrder?: boolean;
 }
 
 interface Plan {
@@ -188,9 +194,19 @@ export async function historicalSql(
   }
   // __at: the entity time as an instant (a UTC TIMESTAMP), whatever the column's type; the column itself is kept.
   const at = instantSql(ident(tsField), entityTypes.get(tsField)!);
-  const ctes: string[] = [`__e as (select *, ${at} as __at, row_number() over () as __row from ${entity})`];
+  // The entity times' range, as literals: the views are read only within it (a Parquet scan skips row groups outside
+  // it), and the entity relation is read once by the join instead of again by a subquery per view.
+  const range = (await store.connection.runAndReadAll(
+    `select strftime(min(${at}), '%Y-%m-%d %H:%M:%S.%f') as lo, strftime(max(${at}), '%Y-%m-%d %H:%M:%S.%f') as hi from ${entity}`,
+  )).getRowObjectsJS()[0] ?? {};
+  const lo = range.lo == null ? "NULL::TIMESTAMP" : `TIMESTAMP '${range.lo}'`;
+  const hi = range.hi == null ? "NULL::TIMESTAMP" : `TIMESTAMP '${range.hi}'`;
+  const keepOrder = options.keepOrder ?? true;
+  const e = (withRow: boolean) =>
+    `__e as (select *, ${at} as __at${withRow ? ", row_number() over () as __row" : ""} from ${entity})`;
+  const ctes: string[] = [];
   const joins: string[] = [];
-  const selects: string[] = ["__e.* exclude (__row, __at)"];
+  const selects: string[] = ["__e.* exclude (__at)"];
   const columns = [...entityCols];
   const seen = new Set(entityCols);
   for (const [i, [view, feats]] of viewList.map((v) => [v, views.get(v)!] as const).entries()) {
@@ -208,8 +224,8 @@ export async function historicalSql(
     const featCols = feats.map(ident).join(", ");
     // The offline store keeps one row per (keys, event time) — the latest created — so ASOF has no ties to break.
     const bounds = view.ttlSeconds > 0
-      ? `where event_timestamp >= (select min(__at) from __e) - interval ${view.ttlSeconds} seconds and event_timestamp <= (select max(__at) from __e)`
-      : `where event_timestamp <= (select max(__at) from __e)`;
+      ? `where event_timestamp >= ${lo} - interval ${view.ttlSeconds} seconds and event_timestamp <= ${hi}`
+      : `where event_timestamp <= ${hi}`;
     ctes.push(
       `${a} as (select ${keys.map(ident).join(", ")}, event_timestamp as __ts, ${featCols} from ${rel} ${bounds})`,
     );
@@ -234,9 +250,17 @@ export async function historicalSql(
       selects.push(`case when ${fresh} then ${a}.${ident(f)} end as ${ident(out)}`);
     }
   }
-  const query = (sel: string[]) =>
-    `with ${ctes.join(",\n")}\nselect ${sel.join(", ")} from __e\n${joins.join("\n")}\norder by __e.__row`;
-  return { sql: query(selects), sqlWithRow: query(["__e.__row", ...selects]), columns, odfvs };
+  const query = (sel: string[], withRow: boolean) =>
+    `with ${[e(withRow), ...ctes].join(",\n")}\nselect ${sel.join(", ")} from __e\n${joins.join("\n")}${
+      withRow ? "\norder by __e.__row" : ""
+    }`;
+  const rowSelects = ["__e.__row", "__e.* exclude (__at, __row)", ...selects.slice(1)];
+  return {
+    sql: keepOrder ? query(["__e.* exclude (__at, __row)", ...selects.slice(1)], true) : query(selects, false),
+    sqlWithRow: query(rowSelects, true),
+    columns,
+    odfvs,
+  };
 }
 
 /**

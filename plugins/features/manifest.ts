@@ -171,6 +171,10 @@ export const manifest = definePlugin({
           default: "event_timestamp",
         },
         "full-feature-names": { type: "boolean", description: "name columns view__feature" },
+        "keep-order": {
+          type: "boolean",
+          description: "rows in the entity file's order (costs a sort); by default in the join's order",
+        },
       },
       run: lazy(() => import("./commands/training_set.ts"), "trainingSet"),
     },

@@ -67,8 +67,11 @@ export async function entityFile(path: string): Promise<EntityInput> {
 
 /**
  * Computes the training set and writes it to `path` (Parquet, or CSV for a
- * `.csv` path) with DuckDB's `COPY … TO`; the same rows, in the same order,
- * as {@linkcode getHistoricalFeatures} returns.
+ * `.csv` path) with DuckDB's `COPY … TO`; the same rows as
+ * {@linkcode getHistoricalFeatures} returns. The rows come in the joins' order
+ * (like a plain ASOF join, or Feast's offline stores): every entity row once,
+ * with its own columns (labels included), but not in the entity table's order
+ * unless `keepOrder: true`, which costs a row numbering and a sort.
  */
 export async function writeTrainingSet(
   store: OfflineStore,
@@ -80,7 +83,8 @@ export async function writeTrainingSet(
   const t0 = performance.now();
   const format = trainingSetFormat(path);
   const c = store.connection;
-  const plan = await historicalSql(store, entities, refs, options);
+  const keepOrder = options.keepOrder ?? false;
+  const plan = await historicalSql(store, entities, refs, { ...options, keepOrder });
   let query = plan.sql;
   const columns = [...plan.columns];
   if (plan.odfvs.length) {
@@ -132,7 +136,7 @@ export async function writeTrainingSet(
     columns.push(...odfvCols.filter((k) => !columns.includes(k)));
     query = `select __train.* exclude (__row), ${
       odfvCols.map((k) => `__odfv.${ident(k)}`).join(", ")
-    } from __train left join __odfv using (__row) order by __train.__row`;
+    } from __train left join __odfv using (__row)${keepOrder ? " order by __train.__row" : ""}`;
   }
   const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
   const tmp = `${dir}/.${path.slice(path.lastIndexOf("/") + 1)}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
@@ -172,6 +176,8 @@ export interface TrainingSetRequest {
   entities: Record<string, unknown[]>;
   timestampField?: string;
   fullFeatureNames?: boolean;
+  /** Rows in the entity columns' order (default false: the join's order). */
+  keepOrder?: boolean;
   /** `parquet` (default) or `csv`. */
   format?: "parquet" | "csv";
 }
@@ -182,7 +188,15 @@ export interface TrainingSetFile {
   contentType: string;
 }
 
-const TRAINING_SET_FIELDS = ["featureService", "features", "entities", "timestampField", "fullFeatureNames", "format"];
+const TRAINING_SET_FIELDS = [
+  "featureService",
+  "features",
+  "entities",
+  "timestampField",
+  "fullFeatureNames",
+  "keepOrder",
+  "format",
+];
 const TRAINING_SET_EXAMPLE =
   '{ "featureService": "fraud_v1", "entities": { "card_id": [1], "event_timestamp": ["2024-01-02T00:00:00Z"] } }';
 
@@ -225,7 +239,7 @@ export function checkTrainingSetRequest(body: Record<string, unknown>, repo: Fea
       );
     }
   }
-  const { featureService, features, fullFeatureNames, format, timestampField, entities } = body;
+  const { featureService, features, fullFeatureNames, keepOrder, format, timestampField, entities } = body;
   if ((featureService === undefined) === (features === undefined)) {
     badBody("body", "give one of featureService or features", TRAINING_SET_EXAMPLE);
   }
@@ -242,6 +256,9 @@ export function checkTrainingSetRequest(body: Record<string, unknown>, repo: Fea
   }
   if (fullFeatureNames !== undefined && typeof fullFeatureNames !== "boolean") {
     badBody("body.fullFeatureNames", "body.fullFeatureNames is not a boolean", "send true or false");
+  }
+  if (keepOrder !== undefined && typeof keepOrder !== "boolean") {
+    badBody("body.keepOrder", "body.keepOrder is not a boolean", "send true or false");
   }
   if (format !== undefined && format !== "parquet" && format !== "csv") {
     badBody("body.format", `body.format must be parquet or csv, got ${JSON.stringify(format)?.slice(0, 40)}`);
@@ -348,7 +365,11 @@ export function trainingSetHandler(
           rows,
           hasService ? { featureService: req.featureService! } : req.features!,
           path,
-          { timestampField: req.timestampField, fullFeatureNames: req.fullFeatureNames === true },
+          {
+            timestampField: req.timestampField,
+            fullFeatureNames: req.fullFeatureNames === true,
+            keepOrder: req.keepOrder === true,
+          },
         );
         return {
           bytes: await Deno.readFile(path),

@@ -23,8 +23,22 @@ function norm(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function assertSameRows(got: Record<string, unknown>[], want: Record<string, unknown>[]) {
+/** The entity columns of the fixture's rows, as a sort key. */
+const entityKey = (r: Record<string, unknown>) =>
+  JSON.stringify([r.event_timestamp, r.card_id, r.merchant_id, r.amount]);
+
+/**
+ * The same rows; in the same order when `ordered`, else after sorting both by their entity columns (the default
+ * training-set file is in the join's order, not the entity table's).
+ */
+function assertSameRows(got: Record<string, unknown>[], want: Record<string, unknown>[], ordered = false) {
   assert.equal(got.length, want.length);
+  if (!ordered) {
+    const by = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      entityKey(a) < entityKey(b) ? -1 : entityKey(a) > entityKey(b) ? 1 : 0;
+    got = [...got].sort(by);
+    want = [...want].sort(by);
+  }
   assert.deepEqual(Object.keys(got[0]!), Object.keys(want[0]!));
   for (let i = 0; i < want.length; i++) {
     for (const k of Object.keys(want[i]!)) {
@@ -78,6 +92,27 @@ Deno.test({
           const got = await readParquet(out);
           assert.ok(got.some((g) => typeof g.amount_to_limit === "number"));
           assertSameRows(got, want);
+          // keepOrder: the entity table's order, row for row.
+          const ordered = `${fx.dir}/lib_train_ordered.parquet`;
+          await writeTrainingSet(
+            fx.fs.offline,
+            { relation: `read_parquet('${entities}')` },
+            {
+              featureService: "fraud_v1",
+            },
+            ordered,
+            { keepOrder: true },
+          );
+          assertSameRows(await readParquet(ordered), want, true);
+          const one = `${fx.dir}/one_view_ordered.parquet`;
+          await writeTrainingSet(fx.fs.offline, { relation: `read_parquet('${entities}')` }, ["card_tx_stats:*"], one, {
+            keepOrder: true,
+          });
+          assert.deepEqual(
+            (await readParquet(one)).map(entityKey),
+            want.map(entityKey),
+            "keepOrder keeps the entity file's order without on-demand features too",
+          );
         },
       );
 

@@ -31,6 +31,7 @@ export async function trainingSet(args: CommandArgs, ctx: CommandContext): Promi
     const r = await writeTrainingSet(fs.offline, entities, refs, output, {
       timestampField: (args.values["timestamp-field"] as string | undefined) || undefined,
       fullFeatureNames: args.values["full-feature-names"] === true,
+      keepOrder: args.values["keep-order"] === true,
     });
     ctx.print(
       `${r.path}: ${r.rows} rows, ${r.columns.length} columns (${r.format}) in ${
