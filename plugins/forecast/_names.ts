@@ -20,4 +20,5 @@ export const ALGORITHM_NAMES: readonly string[] = [
   "prophet",
   "lstm",
   "transformer",
+  "nbeats",
 ];

@@ -17,6 +17,7 @@ import { LazyForecaster } from "./_lazy_model.ts";
 
 const augurs = () => import("./models/augurs.ts");
 const neural = () => import("./models/neural.ts");
+const nbeats = () => import("./models/nbeats.ts");
 
 /** What the registry knows about one algorithm. */
 export interface AlgorithmInfo {
@@ -124,7 +125,22 @@ const list: AlgorithmInfo[] = [
     minPoints: (m) => Math.max(2, 2 * m) + 2 * Math.max(2, m) + 25,
     grid: { units: [8, 16], epochs: [20, 40] },
   },
+  {
+    name: "nbeats",
+    description: "N-BEATS MLP stacks on TensorFlow.js (seeded), one network across all series of a batch, conformal intervals",
+    create: (p) => new LazyForecaster("nbeats", async () => new (await nbeats()).NBeats(p)),
+    restore: async (s) => (await nbeats()).NBeats.fromState(s),
+    // Shorter than its lookback, the input is padded with the first value; it trains on windows of the longer series.
+    minPoints: () => 3,
+    grid: { lookback: [2, 3, 5], units: [64, 128, 256], epochs: [5, 10, 20], blocks: [2, 3, 4] },
+  },
 ];
+
+/**
+ * Algorithms that train one model across every series of a batch: `forecastBatch` fits them once over all its
+ * series (an ensemble member of this kind too) instead of once a series.
+ */
+export const GLOBAL_ALGORITHMS: ReadonlySet<string> = new Set(["nbeats"]);
 
 /** The registered algorithms by name. */
 export const ALGORITHMS: ReadonlyMap<string, AlgorithmInfo> = new Map(list.map((a) => [a.name, a]));
@@ -136,6 +152,7 @@ const ALIASES: Record<string, string> = {
   arima: "auto_arima",
   autoarima: "auto_arima",
   otm: "optimized_theta",
+  n_beats: "nbeats",
   autotheta: "optimized_theta",
   rwd: "drift",
 };

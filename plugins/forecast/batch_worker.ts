@@ -6,9 +6,11 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import { algorithm, GLOBAL_ALGORITHMS } from "./algorithms.ts";
 import { createForecaster } from "./ensemble.ts";
 import { checkLength } from "./train.ts";
 import type { Series } from "./data.ts";
+import type { Forecast } from "./forecaster.ts";
 
 /** A job for the worker. */
 export interface BatchJob {
@@ -19,6 +21,8 @@ export interface BatchJob {
   stepMs: number;
   h: number;
   levels: number[];
+  /** Forecasts of global ensemble members (trained by the parent across the batch), by series id, then member. */
+  given?: Record<string, Record<string, Forecast>>;
 }
 
 /** What the worker sends back per series. */
@@ -39,7 +43,13 @@ self.onmessage = async (e: MessageEvent<BatchJob>) => {
     const t0 = performance.now();
     try {
       checkLength(s, job.algorithm, job.season, "data", job.params);
-      const m = createForecaster(job.algorithm, job.params);
+      const given = job.given?.[s.id];
+      for (const name of job.algorithm === "ensemble" ? (job.params.members as string[] | undefined) ?? [] : []) {
+        if (GLOBAL_ALGORITHMS.has(algorithm(name).name) && !given?.[name]) {
+          throw new Error(`ensemble member ${name} (trained across the batch) has no forecast for this series`);
+        }
+      }
+      const m = createForecaster(job.algorithm, given ? { ...job.params, given } : job.params);
       await m.fit(s.y, { season: job.season, ds: s.ds, stepMs: job.stepMs });
       const f = m.predict(job.h, job.levels);
       if (f.mean.some((v) => !Number.isFinite(v))) throw new Error("the model produced non-finite forecasts");

@@ -28,6 +28,42 @@ export interface EnsembleParams {
   horizon?: number;
   /** Per-member parameters. */
   memberParams?: Record<string, Record<string, unknown>>;
+  /**
+   * Forecasts of members computed elsewhere, by member name: `forecastBatch` trains a global member (N-BEATS) once
+   * over all series and hands each series' forecast in here. Such a member combines by mean or median only (its
+   * weight would need a per-series backtest).
+   */
+  given?: Record<string, Forecast>;
+}
+
+/** A member whose forecast was computed elsewhere (a global model); it only slices what it was given. */
+class GivenForecast implements Forecaster {
+  constructor(readonly algorithm: string, readonly f: Forecast, readonly n: number) {}
+  fit(): Promise<void> {
+    return Promise.resolve();
+  }
+  predict(h: number, levels: readonly number[] = DEFAULT_LEVELS): Forecast {
+    if (h > this.f.mean.length) {
+      throw new RangeError(`${this.algorithm} was given ${this.f.mean.length} steps, ${h} asked`);
+    }
+    return {
+      mean: this.f.mean.slice(0, h),
+      intervals: levels.map((level) => {
+        const iv = this.f.intervals.find((i) => i.level === level);
+        if (!iv) throw new RangeError(`${this.algorithm} was given no ${level}% interval`);
+        return { level, lower: iv.lower.slice(0, h), upper: iv.upper.slice(0, h) };
+      }),
+    };
+  }
+  fitted(): number[] {
+    return new Array(this.n).fill(NaN);
+  }
+  describe(): string {
+    return `${this.algorithm}(global)`;
+  }
+  toJSON(): ModelState {
+    throw new Error(`${this.algorithm}: a member given by a batch cannot be saved; train it on its own`);
+  }
 }
 
 const median = (v: number[]) => {
@@ -72,12 +108,16 @@ export class Ensemble implements Forecaster {
   async fit(y: number[], ctx: FitContext): Promise<void> {
     const make = (name: string) => algorithm(name).create(this.#p.memberParams?.[name] ?? {});
     this.#members = [];
+    const comb = this.#p.combination ?? "weighted";
     for (const name of this.members) {
-      const m = make(name);
+      const given = this.#p.given?.[name];
+      if (given && (comb === "weighted" || comb === "select")) {
+        throw new RangeError(`ensemble member ${name} is a global model: combine it by mean or median`);
+      }
+      const m = given ? new GivenForecast(name, given, y.length) : make(name);
       await m.fit(y, ctx);
       this.#members.push(m);
     }
-    const comb = this.#p.combination ?? "weighted";
     if (comb === "weighted" || comb === "select") {
       const h = this.#p.horizon ?? Math.max(1, 2 * ctx.season);
       const errs: number[] = [];
@@ -137,7 +177,7 @@ export class Ensemble implements Forecaster {
   toJSON(): ModelState {
     return {
       algorithm: this.algorithm,
-      params: { ...this.#p, members: this.members },
+      params: { ...this.#p, given: undefined, members: this.members },
       season: this.#members[0]?.toJSON().season ?? 1,
       state: { members: this.#members.map((m) => m.toJSON()), weights: this.#weights },
     };

@@ -1,6 +1,6 @@
 /**
- * `@mercury/forecast/neural`: the LSTM and Transformer forecasters on
- * TensorFlow.js. A separate entry point so `@mercury/forecast` never loads
+ * `@mercury/forecast/neural`: the LSTM and Transformer forecasters and the
+ * global N-BEATS model on TensorFlow.js. A separate entry point so `@mercury/forecast` never loads
  * TensorFlow; the registry (`createForecaster("lstm")`) loads this on first fit.
  *
  * @example
@@ -15,3 +15,11 @@
  * @module
  */
 export { initTf, NeuralForecaster, type NeuralParams } from "./models/neural.ts";
+export {
+  fitNBeats,
+  NBeats,
+  type NBeatsFit,
+  type NBeatsParams,
+  type NBeatsState,
+  restoreNBeats,
+} from "./models/nbeats.ts";
