@@ -301,7 +301,7 @@ function show(sql: string, page: number, a: Answer, res: Response, source?: stri
   const rollup = res.headers.get("x-olap-rollup");
   const status = byId("status");
   status.replaceChildren(
-    `${rows.length} rows · ${ms.toFixed(ms < 10 ? 2 : 0)} ms`,
+    `${rows.length}${state.more ? "+" : ""} rows · ${ms.toFixed(ms < 10 ? 2 : 0)} ms`,
     h("span", { class: `pill ${cache === "hit" ? "hit" : ""}` }, `cache ${cache ?? "–"}`),
     rollup ? h("span", { class: "pill" }, `rollup ${rollup}`) : "",
   );
