@@ -123,7 +123,14 @@ Deno.test({
         await page.click(".ts-op[data-op=funnel]");
         await page.selectOption("#ts-f-user", "product");
         await page.selectOption("#ts-f-event", "region");
-        await page.fill("#ts-f-steps", "eu, us, apac");
+        // The event column's values are offered as chips; each click appends a step.
+        await page.waitForSelector("#ts-step-values .chip[data-step=apac]");
+        assert.deepEqual(
+          await page.locator("#ts-step-values .chip").evaluateAll((c) => c.map((x) => x.getAttribute("data-step"))),
+          ["apac", "eu", "us"],
+        );
+        for (const step of ["eu", "us", "apac"]) await page.click(`#ts-step-values .chip[data-step=${step}]`);
+        assert.equal(await page.inputValue("#ts-f-steps"), "eu, us, apac");
         await page.screenshot({ path: `${SHOTS}/timeseries.png` });
         const body = await curlBody(page);
         await page.click("#ts-run");

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { quoteIdent } from "@mercury/core/sql";
 import { kindOf, type ResultColumn } from "./chart_pick.ts";
 import {
   curlFor,
@@ -91,18 +92,50 @@ export class TimeSeriesPanel {
           "data-key": f.key,
           class: "field",
           placeholder: f.placeholder ?? "",
-          value: f.optional ? "" : f.placeholder ?? "",
+          value: f.optional || f.kind !== "interval" ? "" : f.placeholder ?? "",
         });
       }
       input.addEventListener("change", () => this.refresh());
       input.addEventListener("input", () => this.refresh());
+      if (f.kind === "steps") {
+        // The event column's values, offered as chips that append a step.
+        const wrap = h("div", {}, input, h("div", { class: "chips", id: "ts-step-values", style: "margin-top:4px" }));
+        rows.push(h("label", { class: "k", for: id }, f.key, h("small", {}, f.help ?? "")), wrap);
+        continue;
+      }
       rows.push(
         h("label", { class: "k", for: id }, f.key, h("small", {}, f.optional ? "optional" : f.help ?? "")),
         input,
       );
     }
     byId("ts-fields").replaceChildren(...rows);
+    byId("ts-fields").querySelector("[data-key=event]")?.addEventListener("change", () => void this.stepValues());
+    void this.stepValues();
     this.refresh();
+  }
+
+  /** Lists the distinct values (at most 30) of the funnel's event column under its steps. */
+  private async stepValues(): Promise<void> {
+    const box = document.getElementById("ts-step-values");
+    const event = this.value("event");
+    if (!box || !event || !this.table) return;
+    const sql = `select distinct ${quoteIdent(event)} as v from ${quoteIdent(this.table)} where ${
+      quoteIdent(event)
+    } is not null order by 1 limit 30`;
+    const res = await fetch("/query", { method: "POST", body: JSON.stringify({ sql, format: "json" }) });
+    if (!res.ok || this.value("event") !== event) return void res.body?.cancel();
+    const { rows } = (await res.json()) as { rows: unknown[][] };
+    box.replaceChildren(
+      ...rows.map(([v]) => {
+        const chip = h("span", { class: "chip add", "data-step": String(v), title: "add as the next step" }, `+ ${v}`);
+        chip.addEventListener("click", () => {
+          const steps = byId<HTMLInputElement>("ts-f-steps");
+          steps.value = [...steps.value.split(",").map((x) => x.trim()).filter(Boolean), String(v)].join(", ");
+          this.refresh();
+        });
+        return chip;
+      }),
+    );
   }
 
   /** The form's values. */
