@@ -180,6 +180,21 @@ Deno.test({
         await page.keyboard.press("Escape");
         await page.waitForFunction(`/cancelled|499/.test(document.getElementById("status").textContent)`);
       });
+      await t.step("tour: a schema open, a grouped result with nulls, its chart (README screenshots)", async () => {
+        await page.click(".table-item[data-table=sales] .name");
+        await setSql(
+          page,
+          "select day, region,\n  count(*) as orders,\n  sum(qty) as qty,\n  round(avg(amount), 2) as avg_amount,\n" +
+            "  max(case when qty > 95 then amount end) as big_amount\nfrom sales\ngroup by all\norder by day, region",
+        );
+        await page.click("#run");
+        await page.waitForFunction(`document.getElementById("result-meta").textContent.includes("72 rows in all")`);
+        assert.match((await page.locator("#result-grid th").nth(5).textContent())!, /big_amountDOUBLE\d+ nulls/);
+        await page.screenshot({ path: `${SHOTS}/tour.png` });
+        await page.click(".tab[data-view=chart-view]");
+        await page.waitForSelector("#chart svg .mark-line path");
+        await page.screenshot({ path: `${SHOTS}/tour-chart.png` });
+      });
     } finally {
       await browser.close();
       await server.shutdown();

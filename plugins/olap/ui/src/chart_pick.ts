@@ -35,6 +35,8 @@ export interface Channel {
   /** A histogram's x is binned and its y is a count. */
   bin?: boolean;
   aggregate?: "count";
+  /** A time axis's label format (d3 time format): dates without a time of day. */
+  format?: string;
 }
 
 /** A chart picked for a result. */
@@ -76,10 +78,16 @@ export function pickChart(
   const kinds = columns.map((c) => kindOf(c.type));
   const of = (k: FieldKind) => columns.flatMap((c, i) => (kinds[i] === k ? [{ c, i }] : []));
   const time = of("temporal"), nums = of("quantitative"), cats = of("nominal");
-  const ch = (c: ResultColumn, type: FieldKind): Channel => ({ field: c.name, type });
+  const ch = (c: ResultColumn, type: FieldKind): Channel => ({
+    field: c.name,
+    type,
+    ...(type === "temporal" ? { format: /^DATE$/i.test(c.type) ? "%Y-%m-%d" : "%Y-%m-%d %H:%M" } : {}),
+  });
   const smallCat = (skip?: string) =>
     cats.find(({ c, i }) => c.name !== skip && distinct(rows, i) <= MAX_COLOR_VALUES && distinct(rows, i) > 1);
-  const measure = nums.at(-1);
+  // The measure: the first numeric column with the fewest nulls (a mostly-empty column makes a sparse chart).
+  const nullsOf = (i: number) => rows.reduce<number>((n, r) => n + (r[i] === null || r[i] === undefined ? 1 : 0), 0);
+  const measure = [...nums].sort((a, b) => nullsOf(a.i) - nullsOf(b.i))[0];
   if (time[0] && measure) {
     const color = smallCat();
     return {
@@ -136,7 +144,9 @@ export function chartSpec(choice: ChartChoice, rows: readonly Record<string, unk
     type: c.type,
     ...(c.bin ? { bin: { maxbins: 30 } } : {}),
     ...(c.aggregate ? { aggregate: c.aggregate, title: "rows" } : {}),
-    ...(c.type === "temporal" ? { scale: { type: "utc" }, axis: { format: "%Y-%m-%d %H:%M", labelAngle: -30 } } : {}),
+    ...(c.type === "temporal"
+      ? { scale: { type: "utc" }, axis: { format: c.format ?? "%Y-%m-%d %H:%M", labelAngle: -30 } }
+      : {}),
     ...(c.type === "nominal" && !c.aggregate ? { sort: null } : {}),
   });
   return {

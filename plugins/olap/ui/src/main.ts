@@ -203,7 +203,7 @@ function renderHistory(): void {
         h(
           "small",
           {},
-          [e.at ? ago(e.at) : "", e.at ? `${e.rows}${e.more ? "+" : ""} rows · ${e.ms} ms` : ""]
+          [e.at ? ago(e.at) : "", e.at ? `${e.rows}${e.more ? "+" : ""} rows · ${e.ms < 1 ? "<1" : e.ms} ms` : ""]
             .filter(Boolean).join(" · "),
         ),
       ),
@@ -395,7 +395,7 @@ function chosenByHand(): ChartChoice | undefined {
   const mark = byId<HTMLSelectElement>("mark").value as ChartChoice["mark"];
   return {
     mark,
-    x: { field: x.name, type: kx },
+    x: { field: x.name, type: kx, ...(/^DATE$/i.test(x.type) ? { format: "%Y-%m-%d" } : {}) },
     y: ky === "quantitative"
       ? { field: y.name, type: ky }
       : { field: y.name, type: "quantitative", aggregate: "count" },
