@@ -19,7 +19,11 @@
  * usage: deno task bench:forecast [--sets validation,test,dev] [--limit N] [--dev-count N] [--models a,b]
  *   [--ensembles weighted,median] [--members auto_arima,auto_ets,mstl,seasonal_naive] [--cv-windows K]
  *   [--peer-models AutoETS,AutoTheta,AutoARIMA] [--r-models ets,auto.arima] [--no-peers] [--peer-timeout SECONDS]
- *   [--neural N] [--study-only] [--in-process]
+ *   [--neural N] [--study-only] [--in-process] [--nbeats-params JSON] [--reuse a,b]
+ *
+ * `--members "auto_arima,mstl;auto_arima,mstl,nbeats"` runs one shipped ensemble per member set (N-BEATS as a member is
+ * trained once across each (m, h) group by `forecast batch`, with --nbeats-params). `--models …,nbeats` fits the global
+ * N-BEATS through `forecastBatch` (one network per (m, h) group) even with --in-process.
  *
  * @module
  */
@@ -43,7 +47,17 @@ const PEERS = !args.includes("--no-peers");
 const CV_WINDOWS = Number(opt("cv-windows") ?? 2);
 const PEER_TIMEOUT = Number(opt("peer-timeout") ?? 0);
 const MODELS = list("models", "naive2,seasonal_naive,theta,optimized_theta,auto_ets,auto_arima,mstl");
-const MEMBERS = list("members", "auto_arima,auto_ets,mstl,seasonal_naive");
+// --members a,b[;c,d,e]: one or more member sets; each runs as its own shipped ensemble (the study uses the first).
+const MEMBER_SETS = (opt("members") ?? "auto_arima,auto_ets,mstl,seasonal_naive").split(";").map((m) =>
+  m.split(",").filter(Boolean)
+);
+const MEMBERS = MEMBER_SETS[0]!;
+// --nbeats-params '{…}': the N-BEATS hyper-parameters (chosen on validation), for the model and as an ensemble member.
+const NBEATS_PARAMS = JSON.parse(opt("nbeats-params") ?? "{}") as Record<string, unknown>;
+// --reuse a,b: those models' forecasts are read from a previous run's saved files of the same set (not refitted; no
+// time), e.g. to add N-BEATS to a run whose statistical models were already fitted.
+const REUSE = list("reuse", "");
+const paramsOf = (name: string): Record<string, unknown> => (name === "nbeats" ? NBEATS_PARAMS : {});
 const ENSEMBLES = list("ensembles", "weighted,median");
 const PY_MODELS = list("peer-models", "AutoETS,AutoTheta,AutoARIMA");
 const R_MODELS = list("r-models", "ets,auto.arima");
@@ -142,7 +156,7 @@ async function runOurs(name: string, items: Item[], params: Record<string, unkno
   const forecasts: Forecasts = new Map();
   let seconds = 0, failed = 0;
   let first = "";
-  if (IN_PROCESS) {
+  if (IN_PROCESS && name !== "nbeats") {
     const t = performance.now();
     for (const it of items) {
       await new Promise((r) => setTimeout(r, 0)); // let the peers' start-up and timers run between fits
@@ -177,17 +191,18 @@ async function runOurs(name: string, items: Item[], params: Record<string, unkno
  * The shipped command: `forecast batch --algorithm ensemble --params '{"combination":C,"horizon":h,"windows":K}'
  * --freq index --season m --horizon h --workers 2`, one run per (m, h) group; wall time of the command.
  */
-async function runCli(combination: string, items: Item[], dir: string): Promise<Run> {
+async function runCli(combination: string, items: Item[], dir: string, members: string[], tag: string): Promise<Run> {
   const forecasts: Forecasts = new Map();
   let seconds = 0;
   for (const [gi, g] of byShape(items).entries()) {
     const data = `${dir}/cli_input_${gi}.csv`;
-    const out = `${dir}/cli_${combination}_${gi}.csv`;
+    const out = `${dir}/cli_${combination}${tag}_${gi}.csv`;
     Deno.writeTextFileSync(
       data,
       "unique_id,ds,y\n" + g.flatMap((it) => it.train.map((v, i) => `${it.id},${i},${v}`)).join("\n") + "\n",
     );
-    const params = { combination, horizon: g[0]!.h, windows: CV_WINDOWS, members: MEMBERS };
+    const memberParams = members.includes("nbeats") ? { memberParams: { nbeats: NBEATS_PARAMS } } : {};
+    const params = { combination, horizon: g[0]!.h, windows: CV_WINDOWS, members, ...memberParams };
     const cliArgs = [
       "run",
       "-A",
@@ -212,7 +227,7 @@ async function runCli(combination: string, items: Item[], dir: string): Promise<
       "--output",
       out,
       "--errors",
-      `${dir}/cli_${combination}_${gi}_errors.csv`,
+      `${dir}/cli_${combination}${tag}_${gi}_errors.csv`,
     ];
     if (gi === 0) console.error(`  deno ${cliArgs.slice(3).map((a) => (a.startsWith("{") ? `'${a}'` : a)).join(" ")}`);
     const t = performance.now();
@@ -227,7 +242,7 @@ async function runCli(combination: string, items: Item[], dir: string): Promise<
       forecasts.set(c[ci]!, [...(forecasts.get(c[ci]!) ?? []), Number(c[fi])]);
     }
   }
-  const name = `ensemble ${combination} (forecast batch)`;
+  const name = `ensemble ${combination}(${members.join(",")}) (forecast batch)`;
   console.error(`  ${name}: ${seconds.toFixed(1)} s, ${forecasts.size}/${items.length} series`);
   return { impl: "mercury", model: name, forecasts, seconds };
 }
@@ -446,8 +461,8 @@ for (const set of SETS) {
   console.error(`${set}: ${items.length} series`);
   const peersRunning = PEERS && !STUDY_ONLY ? runPeers(items, dir) : Promise.resolve([]);
   const runs = new Map<string, Run>();
-  for (const name of MODELS) {
-    if (!STUDY_ONLY) runs.set(name, await runOurs(name, items));
+  for (const name of [...MODELS, ...REUSE.filter((m) => !MODELS.includes(m))]) {
+    if (!STUDY_ONLY && !REUSE.includes(name)) runs.set(name, await runOurs(name, items, paramsOf(name)));
     else {
       const saved = JSON.parse(Deno.readTextFileSync(`${dir}/${name}.json`)) as Record<string, number[]>;
       runs.set(name, { impl: "mercury", model: name, forecasts: new Map(Object.entries(saved)), seconds: NaN });
@@ -464,10 +479,17 @@ for (const set of SETS) {
     }
     extra.push(...study(items, runs, cv).filter((r) => cv.size || /^(mean|median)/.test(r.model)));
   }
-  if (!STUDY_ONLY) { for (const c of ENSEMBLES) extra.push(await runCli(c, items, dir)); }
+  if (!STUDY_ONLY) {
+    for (const c of ENSEMBLES) {
+      for (const [k, members] of MEMBER_SETS.entries()) {
+        extra.push(await runCli(c, items, dir, members, k ? `_set${k}` : ""));
+      }
+    }
+  }
   const peers = await peersRunning;
   if (!STUDY_ONLY) {
     for (const [name, r] of runs) {
+      if (REUSE.includes(name)) continue;
       Deno.writeTextFileSync(`${dir}/${name}.json`, JSON.stringify(Object.fromEntries(r.forecasts)));
     }
   }

@@ -54,7 +54,7 @@ Deno.test("nbeats as an ensemble member of a batch: median works, weighted is re
 
 Deno.test("a trained N-BEATS network restores from its state to the same forecast", async () => {
   const ys = batchSeries().slice(0, 4).map((s) => s.y);
-  const fit = await fitNBeats(ys, 6, { ...TINY, horizon: 6 });
+  const fit = await fitNBeats(ys, 6, { ...TINY, lookback: [2, 3], horizon: 6 });
   const state = JSON.parse(JSON.stringify(fit.state()));
   const back = await restoreNBeats(state);
   const a = fit.forecast(ys[2]!, 9, [80]), b = back.forecast(ys[2]!, 9, [80]);

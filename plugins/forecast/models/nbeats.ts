@@ -26,8 +26,11 @@ import { initTf } from "./neural.ts";
 export interface NBeatsParams {
   /** Steps the network forecasts at once (default: the batch horizon, or 2 seasons clamped to 6–96). */
   horizon?: number;
-  /** Input length as a multiple of the horizon (default 3). */
-  lookback?: number;
+  /**
+   * Input length as a multiple of the horizon; a list trains one network per length and takes the median of their
+   * forecasts, as N-BEATS' ensembles do (default [3, 5], chosen on the validation set).
+   */
+  lookback?: number | number[];
   /** Blocks (default 3). */
   blocks?: number;
   /** Hidden layers per block (default 2). */
@@ -47,13 +50,13 @@ export interface NBeatsParams {
   seed?: number;
 }
 
-type Resolved = Required<NBeatsParams>;
+type Resolved = Required<Omit<NBeatsParams, "lookback">> & { lookback: number[] };
 
 function resolve(p: NBeatsParams, season: number): Resolved {
   const horizon = p.horizon ?? Math.min(96, Math.max(6, 2 * season));
   return {
     horizon,
-    lookback: p.lookback ?? 3,
+    lookback: typeof p.lookback === "number" ? [p.lookback] : p.lookback?.length ? p.lookback : [3, 5],
     blocks: p.blocks ?? 3,
     layers: p.layers ?? 2,
     units: p.units ?? 128,
@@ -133,22 +136,38 @@ export interface NBeatsFit {
 export interface NBeatsState {
   params: Resolved;
   season: number;
-  weights: { shape: number[]; values: number[] }[];
+  /** Per network (one per lookback), its weights. */
+  weights: { shape: number[]; values: number[] }[][];
   /** Per step: calibration errors in units of each series' MASE scale. */
   calib: number[][];
   trainedOn: number;
 }
 
-function makeFit(model: tf.LayersModel, st: Omit<NBeatsState, "weights">, seconds: number): NBeatsFit {
+const median = (v: number[]) => {
+  const s = v.slice().sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+};
+
+function makeFit(models: tf.LayersModel[], st: Omit<NBeatsState, "weights">, seconds: number): NBeatsFit {
   const { horizon: H } = st.params;
-  const L = st.params.lookback * H;
+  const Ls = st.params.lookback.map((k) => k * H);
   const direct = (ys: number[][]): number[][] => {
-    const ws = ys.map((y) => window(y, y.length, L));
-    const out = tf.tidy(() => {
-      const X = tf.tensor2d(ws.map((w) => w.x));
-      return (model.predict(X) as tf.Tensor).arraySync() as number[][];
+    const each = models.map((model, j) => {
+      const ws = ys.map((y) => window(y, y.length, Ls[j]!));
+      const out = tf.tidy(() => {
+        const X = tf.tensor2d(ws.map((w) => w.x));
+        return (model.predict(X) as tf.Tensor).arraySync() as number[][];
+      });
+      return out.map((row, i) => row.map((v) => v * ws[i]!.spread + ws[i]!.level));
     });
-    return out.map((row, i) => row.map((v) => v * ws[i]!.spread + ws[i]!.level));
+    // A series that never went below zero is not forecast below zero (chosen on validation: MASE 1.015 → 1.007).
+    return ys.map((y, i) =>
+      each[0]![i]!.map((_, k) => {
+        const v = median(each.map((e) => e[i]![k]!));
+        return v < 0 && y.every((x) => x >= 0) ? 0 : v;
+      })
+    );
   };
   const forecastMany = (ys: number[][], h: number, levels: readonly number[] = DEFAULT_LEVELS, season = st.season) => {
     const ext = ys.map((y) => y.slice());
@@ -171,7 +190,12 @@ function makeFit(model: tf.LayersModel, st: Omit<NBeatsState, "weights">, second
           const q = Math.min(1, Math.ceil((n + 1) * (level / 100)) / n);
           return quantile(errs, q) * scale * (k >= H ? Math.sqrt((k + 1) / H) : 1);
         });
-        return { level, lower: mean.map((m, k) => m - half[k]!), upper: mean.map((m, k) => m + half[k]!) };
+        const floor = y.every((x) => x >= 0) ? 0 : -Infinity;
+        return {
+          level,
+          lower: mean.map((m, k) => Math.max(floor, m - half[k]!)),
+          upper: mean.map((m, k) => m + half[k]!),
+        };
       });
       return { mean, intervals };
     });
@@ -181,14 +205,18 @@ function makeFit(model: tf.LayersModel, st: Omit<NBeatsState, "weights">, second
     forecastMany,
     describe: () => {
       const p = st.params;
-      return `N-BEATS(global over ${st.trainedOn} series, lookback=${L}, horizon=${H}, blocks=${p.blocks}×${p.layers}×${p.units}, epochs=${p.epochs}, seed=${p.seed})`;
+      return `N-BEATS(global over ${st.trainedOn} series, ${
+        models.length > 1 ? `median of ${models.length} networks, ` : ""
+      }lookback=${Ls.join("/")}, horizon=${H}, blocks=${p.blocks}×${p.layers}×${p.units}, epochs=${p.epochs}, seed=${p.seed})`;
     },
     state: () => ({
       ...st,
-      weights: model.getWeights().map((w) => ({ shape: w.shape, values: Array.from(w.dataSync()) })),
+      weights: models.map((model) =>
+        model.getWeights().map((w) => ({ shape: w.shape, values: Array.from(w.dataSync()) }))
+      ),
     }),
     seconds,
-    dispose: () => model.dispose(),
+    dispose: () => models.forEach((m) => m.dispose()),
   };
 }
 
@@ -212,7 +240,7 @@ export async function fitNBeats(series: number[][], season: number, params: NBea
   await initTf();
   const t0 = performance.now();
   const p = resolve(params, season);
-  const H = p.horizon, L = p.lookback * H;
+  const H = p.horizon, L = Math.max(...p.lookback) * H;
   if (!series.length) throw new RangeError("nbeats needs at least one series");
   for (const y of series) {
     if (y.length < 2) throw new RangeError(`nbeats needs at least 2 points a series, got ${y.length}`);
@@ -226,14 +254,16 @@ export async function fitNBeats(series: number[][], season: number, params: NBea
     const n = y.length;
     const lastEnd = n - H;
     if (lastEnd < 1) return; // too short to train on: forecast only (padded input)
-    let c = cPer;
-    while (c > 0 && lastEnd - c + 1 - H < minEnd(n) + 1) c--;
+    // At most a third of the usable window ends calibrate; the rest train.
+    const c = Math.max(0, Math.min(cPer, Math.floor((lastEnd - H - minEnd(n) + 2) / 3)));
     for (let j = 0; j < c; j++) calPairs.push([s, lastEnd - j]);
     const hi = c > 0 ? lastEnd - c + 1 - H : lastEnd;
     const lo = Math.max(minEnd(n), hi - p.history * H);
     for (let e = lo; e <= hi; e++) trainPairs.push([s, e]);
   });
-  if (!trainPairs.length) throw new RangeError(`nbeats: no series is long enough to train on (horizon ${H})`);
+  if (!trainPairs.length) {
+    throw new RangeError(`nbeats with horizon ${H} needs at least one series of at least ${H + 2} points`);
+  }
   const rand = seededRandom(p.seed);
   const picks: [number, number][] = [];
   if (trainPairs.length <= p.samples) picks.push(...trainPairs);
@@ -242,21 +272,25 @@ export async function fitNBeats(series: number[][], season: number, params: NBea
     const j = Math.floor(rand() * (i + 1));
     [picks[i], picks[j]] = [picks[j]!, picks[i]!];
   }
-  const xs: number[][] = [], ts: number[][] = [];
-  for (const [s, e] of picks) {
-    const y = series[s]!;
-    const w = window(y, e, L);
-    xs.push(w.x);
-    ts.push(y.slice(e, e + H).map((v) => (v - w.level) / w.spread));
+  const models: tf.LayersModel[] = [];
+  for (const [j, k] of p.lookback.entries()) {
+    const xs: number[][] = [], ts: number[][] = [];
+    for (const [s, e] of picks) {
+      const y = series[s]!;
+      const w = window(y, e, k * H);
+      xs.push(w.x);
+      ts.push(y.slice(e, e + H).map((v) => (v - w.level) / w.spread));
+    }
+    const model = build(k * H, H, { ...p, seed: p.seed + 1000 * j });
+    model.compile({ optimizer: tf.train.adam(p.learningRate), loss: "meanAbsoluteError" });
+    const X = tf.tensor2d(xs), Y = tf.tensor2d(ts);
+    await model.fit(X, Y, { epochs: p.epochs, batchSize: p.batchSize, shuffle: false, verbose: 0, yieldEvery: "never" });
+    X.dispose();
+    Y.dispose();
+    models.push(model);
   }
-  const model = build(L, H, p);
-  model.compile({ optimizer: tf.train.adam(p.learningRate), loss: "meanAbsoluteError" });
-  const X = tf.tensor2d(xs), Y = tf.tensor2d(ts);
-  await model.fit(X, Y, { epochs: p.epochs, batchSize: p.batchSize, shuffle: false, verbose: 0, yieldEvery: "never" });
-  X.dispose();
-  Y.dispose();
   const st = { params: p, season, calib: [] as number[][], trainedOn: series.length };
-  const fit = makeFit(model, st, 0);
+  const fit = makeFit(models, st, 0);
   const calib: number[][] = Array.from({ length: H }, () => []);
   if (calPairs.length) {
     const fs = fit.forecastMany(calPairs.map(([s, e]) => series[s]!.slice(0, e)), H, []);
@@ -267,16 +301,19 @@ export async function fitNBeats(series: number[][], season: number, params: NBea
     });
   }
   st.calib = calib;
-  return makeFit(model, st, (performance.now() - t0) / 1000);
+  return makeFit(models, st, (performance.now() - t0) / 1000);
 }
 
 /** Rebuilds a trained network from {@linkcode NBeatsFit.state} (no retraining). */
 export async function restoreNBeats(s: NBeatsState): Promise<NBeatsFit> {
   await initTf();
-  const H = s.params.horizon, L = s.params.lookback * H;
-  const model = build(L, H, s.params);
-  model.setWeights(s.weights.map((w) => tf.tensor(w.values, w.shape)));
-  return makeFit(model, { params: s.params, season: s.season, calib: s.calib, trainedOn: s.trainedOn }, 0);
+  const H = s.params.horizon;
+  const models = s.params.lookback.map((k, j) => {
+    const model = build(k * H, H, { ...s.params, seed: s.params.seed + 1000 * j });
+    model.setWeights(s.weights[j]!.map((w) => tf.tensor(w.values, w.shape)));
+    return model;
+  });
+  return makeFit(models, { params: s.params, season: s.season, calib: s.calib, trainedOn: s.trainedOn }, 0);
 }
 
 /**
@@ -309,7 +346,10 @@ export class NBeats implements Forecaster {
     this.#fit?.dispose();
     this.#y = y.slice();
     this.#m = ctx.season;
-    this.#fit = await fitNBeats([this.#y], ctx.season, this.#params);
+    // One series: a horizon of at most a third of it, so that enough windows remain to train on.
+    const horizon = this.#params.horizon ??
+      Math.max(1, Math.min(96, Math.max(6, 2 * ctx.season), Math.floor(y.length / 3)));
+    this.#fit = await fitNBeats([this.#y], ctx.season, { ...this.#params, horizon });
   }
 
   predict(h: number, levels: readonly number[] = DEFAULT_LEVELS): Forecast {
