@@ -12,6 +12,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { AccessError, type TokenAuth } from "./pii.ts";
 import { MercuryError } from "@mercury/core";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import type { FeatureServer, OnlineRequest } from "./online_features.ts";
@@ -84,6 +85,8 @@ export interface ServeGrpcOptions {
   env?: string;
   /** The largest request message accepted, in bytes (default 1 MiB); a larger one is RESOURCE_EXHAUSTED. */
   maxMessageBytes?: number;
+  /** Bearer tokens from the `authorization` metadata: PII features need a token with their scope (see `pii.ts`). */
+  auth?: TokenAuth;
 }
 
 /**
@@ -125,7 +128,10 @@ export async function serveGrpc(
         fullFeatureNames: r.full_feature_names === true,
         ...(r.feature_service ? { featureService: r.feature_service } : { features: r.features ?? [] }),
       };
-      server.getOnlineFeatures(req, "grpc").then((res) => {
+      const authorization = call.metadata.get("authorization")[0];
+      Promise.resolve(options.auth?.authenticate(typeof authorization === "string" ? authorization : undefined)).then(
+        (caller) => server.getOnlineFeatures(req, "grpc", caller),
+      ).then((res) => {
         cb(null, {
           feature_names: res.metadata.featureNames,
           results: res.results.map((c) => ({
@@ -135,7 +141,9 @@ export async function serveGrpc(
           })),
         });
       }, (err) => {
-        const code = err instanceof MercuryError
+        const code = err instanceof AccessError
+          ? (err.status === 401 ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED)
+          : err instanceof MercuryError
           ? (err.code === "input" || err.code === "usage"
             ? grpc.status.INVALID_ARGUMENT
             : err.code === "not_found"

@@ -10,6 +10,7 @@
 import { CONTENT_TYPE, MercuryError } from "@mercury/core";
 import { BodyError, DEFAULT_MAX_BODY_BYTES, readJsonObject } from "@mercury/core/http_body";
 import type { FeatureServer, OnlineRequest } from "./online_features.ts";
+import { AccessError, type Caller, type TokenAuth } from "./pii.ts";
 
 /** A running HTTP server. */
 export interface HttpFeatureServer {
@@ -36,6 +37,7 @@ export type MetricsHook = () => string;
  */
 export function httpStatus(err: unknown): number {
   if (err instanceof BodyError) return err.status;
+  if (err instanceof AccessError) return err.status;
   if (err instanceof MercuryError) {
     switch (err.code) {
       case "input":
@@ -72,8 +74,16 @@ export interface ServeHttpOptions {
   extraMetrics?: MetricsHook;
   /** The largest request body accepted, in bytes (default 1 MiB); a larger one is answered 413. */
   maxBodyBytes?: number;
+  /**
+   * Bearer tokens (`Authorization: Bearer …`): PII features are served only to a caller whose token carries their
+   * scope. Without it every request is anonymous (PII features are refused).
+   */
+  auth?: TokenAuth;
   /** Serves `POST /training-set` (see `trainingSetHandler`); without it the route is a 404. */
-  trainingSet?: (body: Record<string, unknown>) => Promise<{ bytes: Uint8Array<ArrayBuffer>; contentType: string }>;
+  trainingSet?: (
+    body: Record<string, unknown>,
+    caller?: Caller,
+  ) => Promise<{ bytes: Uint8Array<ArrayBuffer>; contentType: string }>;
 }
 
 /**
@@ -113,16 +123,18 @@ export function serveHttp(
       req.method === "POST" && (url.pathname === "/get-online-features" || url.pathname === "/v1/get-online-features")
     ) {
       try {
+        const caller = await options.auth?.authenticate(req.headers.get("authorization"));
         const body = await readJsonObject(req, { maxBytes });
-        return json(await server.getOnlineFeatures(body as unknown as OnlineRequest, "http"));
+        return json(await server.getOnlineFeatures(body as unknown as OnlineRequest, "http", caller));
       } catch (err) {
         return json(errorBody(err), httpStatus(err));
       }
     }
     if (req.method === "POST" && url.pathname === "/training-set" && options.trainingSet) {
       try {
+        const caller = await options.auth?.authenticate(req.headers.get("authorization"));
         const body = await readJsonObject(req, { maxBytes });
-        const file = await options.trainingSet(body);
+        const file = await options.trainingSet(body, caller);
         return new Response(file.bytes, { headers: { "content-type": file.contentType } });
       } catch (err) {
         return json(errorBody(err), httpStatus(err));

@@ -11,7 +11,8 @@
  *
  * assert.equal(manifest.name, "features");
  * assert.deepEqual(Object.keys(manifest.commands ?? {}).sort(), [
- *   "apply", "get", "lineage", "materialize", "plan", "promote", "releases", "rollback", "serve", "training-set",
+ *   "apply", "get", "lineage", "materialize", "pii-access", "plan", "promote", "releases", "rollback", "serve",
+ *   "training-set",
  * ]);
  * ```
  *
@@ -45,6 +46,14 @@ const count = (value: string, description: string, dflt?: number): OptionSpec =>
   description,
   ...(dflt === undefined ? {} : { default: dflt }),
 });
+
+/** Where drift alerts go. */
+const alertWebhook: OptionSpec = {
+  type: "string",
+  value: "URL",
+  description: "POST a JSON alert when a view's materialisation flags drift (and when it resolves)",
+  multiple: true,
+};
 
 const common: Record<string, OptionSpec> = {
   repo: {
@@ -108,6 +117,7 @@ export const manifest = definePlugin({
         recompute: { type: "boolean", description: "recompute the views' offline Parquet from their sources first" },
         "chunk-rows": count("N", "rows per Redis chunk", 20000),
         prune: { type: "boolean", description: "also prune offline partitions past each view's retentionDays" },
+        "alert-webhook": alertWebhook,
       },
       run: lazy(() => import("./commands/materialize.ts"), "materialize"),
     },
@@ -137,8 +147,35 @@ export const manifest = definePlugin({
           description: "also ingest the Kafka push source of VIEW",
           multiple: true,
         },
+        "alert-webhook": alertWebhook,
+        tokens: {
+          type: "string",
+          value: "FILE",
+          description:
+            'bearer tokens JSON ({"tokens": [{"who", "scopes", "sha256"}]}); PII features need scope features:pii',
+        },
+        "prune-every-minutes": {
+          type: "int",
+          min: 0,
+          value: "MIN",
+          description:
+            "prune offline partitions past each view's retentionDays at start and every MIN minutes (0: off)",
+          default: 60,
+        },
       },
       run: lazy(() => import("./commands/serve.ts"), "serve"),
+    },
+    "pii-access": {
+      summary: "who read which PII features when (granted and refused requests, newest first)",
+      options: {
+        ...common,
+        who: { type: "string", value: "NAME", description: "only this caller (anonymous: no token)" },
+        feature: { type: "string", value: "VIEW:FEATURE", description: "only requests that included this feature" },
+        since: { type: "string", value: "TIME", description: "only from this time (ISO; no offset = UTC)" },
+        limit: count("N", "at most N rows", 100),
+        json: { type: "boolean", description: "one JSON object per line" },
+      },
+      run: lazy(() => import("./commands/pii_access.ts"), "piiAccess"),
     },
     get: {
       summary: "look up online features: --service NAME or --features v:f,… for --entity key=v1,v2",

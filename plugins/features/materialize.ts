@@ -59,6 +59,8 @@ export interface MaterializeReport {
   /** Keys resumed past (done by a crashed run). */
   resumedFrom: number;
   seconds: number;
+  /** Features whose statistics were computed and compared (0 for an empty window). */
+  featuresChecked: number;
   drift: { feature: string; reason: string }[];
 }
 
@@ -105,6 +107,7 @@ export async function materialize(
       expired: 0,
       resumedFrom: 0,
       seconds: 0,
+      featuresChecked: 0,
       drift: [],
     };
   }
@@ -172,6 +175,7 @@ export async function materialize(
     await registry.progress(run.id, done, keysN, written);
     // Quality: statistics of every row in the window, compared with the previous run (an empty window has none).
     const drift: { feature: string; reason: string }[] = [];
+    let featuresChecked = 0;
     if (rowsN > 0) {
       const stats = await computeStats(c, view, "__mat");
       const previous = new Map((await registry.stats(viewName, run.id)).map((s) => [s.feature, s.stats]));
@@ -181,6 +185,7 @@ export async function materialize(
         return { feature, stats: s, drift: reason !== null, driftReason: reason };
       });
       await registry.saveStats(run.id, viewName, rows);
+      featuresChecked = rows.length;
     }
     await registry.finishRun(run.id);
     await c.run(`drop view if exists __mat`);
@@ -195,6 +200,7 @@ export async function materialize(
       expired,
       resumedFrom,
       seconds: (performance.now() - t0) / 1000,
+      featuresChecked,
       drift,
     };
   } catch (err) {

@@ -113,6 +113,27 @@ export { entityKey, entityKeySql } from "./entity_key.ts";
 export { materialize, type MaterializeOptions, type MaterializeReport } from "./materialize.ts";
 export { compareStats, computeStats, DEFAULT_THRESHOLDS, type DriftThresholds } from "./quality.ts";
 export {
+  type DriftAlertEvent,
+  type DriftAlertOptions,
+  DriftAlerts,
+  type DriftRun,
+  driftRunsFromStats,
+} from "./drift_alerts.ts";
+export { type PruneRound, type RetentionOptions, scheduleRetention } from "./retention.ts";
+export {
+  AccessError,
+  type Caller,
+  maskPii,
+  mayReadPii,
+  PII_SCOPE,
+  type PiiAccess,
+  PiiAccessLog,
+  type PiiAccessQuery,
+  piiFeatures,
+  TokenAuth,
+  type TokenEntry,
+} from "./pii.ts";
+export {
   DEFAULT_STORE_TIMEOUT_MS,
   FeatureServer,
   type FeatureServerOptions,

@@ -26,6 +26,7 @@ import {
 
 export { DEFAULT_STORE_TIMEOUT_MS, type ServingMetrics, servingMetrics };
 import { type ServingMetrics, servingMetrics } from "./serving_metrics.ts";
+import { authorizePii, type Caller, type PiiAccess, piiFeatures, piiViewsOf } from "./pii.ts";
 import { expandRefs, groupRefsByView } from "./validate.ts";
 
 /** A request, in Feast's columnar shape. */
@@ -66,6 +67,8 @@ interface Resolved {
   /** The declared type of each join key (its entity's valueType). */
   keyTypes: ValueType[];
   names: string[];
+  /** The PII features the request asks for (`view:feature`) and the views whose scope each needs. */
+  pii: { ref: string; views: string[] }[];
 }
 
 /** Options of {@linkcode FeatureServer}. */
@@ -79,6 +82,8 @@ export interface FeatureServerOptions {
    * UNAVAILABLE), so a stalled Redis cannot hang every request (default {@linkcode DEFAULT_STORE_TIMEOUT_MS}).
    */
   storeTimeoutMs?: number;
+  /** Where requests for PII features are recorded (granted or refused); see `pii.ts`. */
+  piiLog?: { record(access: PiiAccess): void };
 }
 
 /**
@@ -99,7 +104,9 @@ export class FeatureServer {
   readonly now: () => number;
   readonly maxEntities: number;
   readonly storeTimeoutMs: number;
+  readonly piiLog?: { record(access: PiiAccess): void };
   #cache = new Map<string, Resolved>();
+  #pii: Set<string>;
 
   constructor(repo: FeatureRepo, store: OnlineStore, options: FeatureServerOptions = {}) {
     this.repo = repo;
@@ -108,6 +115,8 @@ export class FeatureServer {
     this.now = options.now ?? Date.now;
     this.maxEntities = options.maxEntities ?? DEFAULT_MAX_ENTITIES;
     this.storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    this.piiLog = options.piiLog;
+    this.#pii = piiFeatures(repo);
   }
 
   #resolve(req: OnlineRequest): Resolved {
@@ -140,7 +149,7 @@ export class FeatureServer {
     const { views, odfvs } = groupRefsByView(expanded, this.repo.views, this.repo.onDemandViews ?? []);
     const names: string[] = [];
     const out = (view: string, f: string) => (req.fullFeatureNames ? `${view}__${f}` : f);
-    const resolved: Resolved = { views: [], odfvs: [], joinKeys: [], keyTypes: [], names };
+    const resolved: Resolved = { views: [], odfvs: [], joinKeys: [], keyTypes: [], names, pii: [] };
     for (const [view, feats] of views) {
       const ents = view.entities.map((e) => this.repo.entities.find((x) => x.name === e)!);
       const keys = ents.map((e) => e.joinKey);
@@ -164,6 +173,18 @@ export class FeatureServer {
         outNames: odfv.features.map((f) => (feats.includes(f.name) ? out(odfv.name, f.name) : "")),
       });
     }
+    for (const v of resolved.views) {
+      for (const [i, f] of v.features.entries()) {
+        const ref = `${v.view.name}:${f}`;
+        if (v.outNames[i] && this.#pii.has(ref)) resolved.pii.push({ ref, views: [v.view.name] });
+      }
+    }
+    for (const o of resolved.odfvs) {
+      for (const [i, f] of o.odfv.features.entries()) {
+        const ref = `${o.odfv.name}:${f.name}`;
+        if (o.outNames[i] && this.#pii.has(ref)) resolved.pii.push({ ref, views: piiViewsOf(this.repo, ref) });
+      }
+    }
     names.push(...resolved.joinKeys);
     for (const v of resolved.views) names.push(...v.outNames.filter(Boolean));
     for (const o of resolved.odfvs) names.push(...o.outNames.filter(Boolean));
@@ -172,14 +193,25 @@ export class FeatureServer {
     return resolved;
   }
 
+  /** PII features need a caller whose token carries their scope; every such request is recorded. */
+  #checkPii(req: OnlineRequest, r: Resolved, transport: string, caller: Caller | undefined): void {
+    const first = req.entities?.[r.joinKeys[0] ?? ""];
+    authorizePii(r.pii, caller, {
+      log: this.piiLog,
+      transport,
+      entities: Array.isArray(first) ? first.length : 0,
+    });
+  }
+
   /**
    * Answers one request; bad input (a wrong shape, a value not of its declared type, more than `maxEntities`
    * entities) is a MercuryError (`input`/`not_found`) naming the field and row, checked before any lookup.
    */
-  async getOnlineFeatures(req: OnlineRequest, transport = "library"): Promise<OnlineResponse> {
+  async getOnlineFeatures(req: OnlineRequest, transport = "library", caller?: Caller): Promise<OnlineResponse> {
     const t0 = performance.now();
     checkRequestShape(req);
     const r = this.#resolve(req);
+    if (r.pii.length) this.#checkPii(req, r, transport, caller);
     let n = -1;
     for (const k of r.joinKeys) {
       const vals = req.entities[k];
@@ -266,7 +298,13 @@ export class FeatureServer {
         byFeature.set(`${v.view.name}:${f}`, col.values);
         if (v.outNames[fi]) {
           results.push(col);
-          for (const s of col.statuses) statuses[s]++;
+          let notFound = 0, outside = 0;
+          for (const s of col.statuses) {
+            statuses[s]++;
+            if (s === "NOT_FOUND") notFound++;
+            else if (s === "OUTSIDE_MAX_AGE") outside++;
+          }
+          this.metrics.observeFeature(`${v.view.name}:${f}`, n, notFound, outside);
         }
       }
       if (ages.length) staleness.set(v.view.name, ages);

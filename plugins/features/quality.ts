@@ -33,7 +33,9 @@ export async function computeStats(
   const parts: string[] = ["count(*) as __n"];
   for (const [i, f] of view.features.entries()) {
     const col = ident(f.name);
-    const numeric = f.type === "int64" || f.type === "float64" || f.type === "bool" || f.type === "timestamp";
+    // A PII feature keeps no values in its statistics (no min, max, mean or quantiles): counts only.
+    const numeric = !f.pii &&
+      (f.type === "int64" || f.type === "float64" || f.type === "bool" || f.type === "timestamp");
     const x = f.type === "bool"
       ? `cast(${col} as DOUBLE)`
       : f.type === "timestamp"

@@ -145,6 +145,12 @@ export class FeatureRegistry {
         run_id bigint not null, project text not null, env text not null, view text not null, feature text not null,
         stats jsonb not null, drift boolean not null, drift_reason text, created_at timestamptz not null default now(),
         primary key (run_id, feature))`));
+      // Every request for PII features, granted or refused (pii.ts).
+      await step(tx.unsafe(`create table if not exists ${s}.pii_access (
+        id bigserial primary key, project text not null, env text not null, who text not null,
+        features text[] not null, entities int not null, transport text not null, granted boolean not null,
+        at timestamptz not null default now())`));
+      await step(tx.unsafe(`create index if not exists pii_access_by_time on ${s}.pii_access (project, env, at)`));
     });
   }
 

@@ -19,6 +19,8 @@ import type { FeatureRepo, ValueType } from "./definitions.ts";
 import { checkColumn } from "./online_request.ts";
 import { type EntityInput, type FeatureRefs, type HistoricalOptions, historicalSql } from "./historical.ts";
 import type { OfflineStore } from "./offline_store.ts";
+import { authorizePii, type Caller, type PiiAccess, piiRefs } from "./pii.ts";
+import { expandRefs } from "./validate.ts";
 
 /** What {@linkcode writeTrainingSet} wrote. */
 export interface TrainingSetReport {
@@ -318,6 +320,8 @@ export function checkTrainingSetRequest(body: Record<string, unknown>, repo: Fea
 
 /** Options of {@linkcode trainingSetHandler}. */
 export interface TrainingSetHandlerOptions {
+  /** Where requests for PII features are recorded (granted or refused); see `pii.ts`. */
+  piiLog?: { record(access: PiiAccess): void };
   /**
    * Requests that may be running or waiting at once (default 4); one more is refused at once (`unavailable`, a 503
    * over HTTP) rather than queued, so a client sending many cannot grow the queue without bound.
@@ -335,11 +339,11 @@ export interface TrainingSetHandlerOptions {
 export function trainingSetHandler(
   store: OfflineStore,
   options: TrainingSetHandlerOptions = {},
-): (body: Record<string, unknown>) => Promise<TrainingSetFile> {
+): (body: Record<string, unknown>, caller?: Caller) => Promise<TrainingSetFile> {
   const maxPending = options.maxPending ?? 4;
   let queue: Promise<unknown> = Promise.resolve();
   let pending = 0;
-  return (body) => {
+  return (body, caller) => {
     if (pending >= maxPending) {
       return Promise.reject(
         new MercuryError("unavailable", `the training-set queue is full (${pending} requests running or waiting)`, {
@@ -352,6 +356,15 @@ export function trainingSetHandler(
     const run = async (): Promise<TrainingSetFile> => {
       const req = checkTrainingSetRequest(body, store.repo);
       const hasService = req.featureService !== undefined;
+      // PII features in a training set need the caller's scope, as online.
+      const service = (store.repo.services ?? []).find((s) => s.name === req.featureService);
+      const refs = hasService ? service?.features ?? [] : req.features!;
+      const expanded = expandRefs(refs, store.repo.views, store.repo.onDemandViews ?? [], "training-set request");
+      authorizePii(piiRefs(store.repo, expanded), caller, {
+        log: options.piiLog,
+        transport: "http-training-set",
+        entities: Object.values(req.entities)[0]?.length ?? 0,
+      });
       const cols = req.entities;
       const names = Object.keys(cols);
       const n = cols[names[0]!]!.length;

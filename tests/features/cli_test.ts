@@ -53,7 +53,7 @@ Deno.test({
         assert.deepEqual(of.upstream, ["source:cards"]);
       });
       await t.step(
-        "serve: HTTP and gRPC from one process; /metrics carries the registry's drift gauges; SIGTERM stops it",
+        "serve: HTTP and gRPC from one process; /metrics carries the registry's drift gauges, per-feature serving checks and the pruning schedule; SIGTERM stops it",
         async () => {
           const child = new Deno.Command(Deno.execPath(), {
             args: ["run", "-A", "tasks/mercury.ts", "features", "serve", ...repo, "--port", "0", "--grpc-port", "0"],
@@ -79,6 +79,17 @@ Deno.test({
             body: JSON.stringify({ features: ["card_profile:credit_limit"], entities: { card_id: [3] } }),
           });
           assert.equal((await r.json()).results[1].statuses[0], "PRESENT");
+          // Serving-side checks per feature, and the retention schedule's first round (run at start).
+          let after = "";
+          for (let i = 0; i < 50 && !/mercury_features_prune_rounds_total/.test(after); i++) {
+            if (i) await new Promise((ok) => setTimeout(ok, 100));
+            after = await (await fetch(`http://127.0.0.1:${m[1]}/metrics`)).text();
+          }
+          assert.match(
+            after,
+            /mercury_features_feature_status_share\{feature="card_profile:credit_limit",status="NOT_FOUND"\} 0/,
+          );
+          assert.match(after, /mercury_features_prune_rounds_total\{result="ok"\} 1/);
           child.kill("SIGTERM");
           reader.releaseLock();
           await child.stdout.cancel().catch(() => {});

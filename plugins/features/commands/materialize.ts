@@ -20,6 +20,17 @@ export async function materialize(args: CommandArgs, ctx: CommandContext): Promi
       recompute: args.values.recompute === true,
       chunkRows: Number(args.values["chunk-rows"] ?? 20000),
     });
+    const webhooks = (args.values["alert-webhook"] as string[] | undefined) ?? [];
+    if (webhooks.length) {
+      const { DriftAlerts } = await import("../drift_alerts.ts");
+      const alerts = await DriftAlerts.create(fs.repo.project, fs.env, { webhooks });
+      for (const e of await alerts.report(reports)) {
+        if (e.state === "firing") {
+          ctx.print(`${e.view}: drift alert sent (${e.drift.map((d) => d.feature).join(", ")})`);
+        }
+      }
+      if (alerts.failedDeliveries) ctx.print(`warning: ${alerts.failedDeliveries} drift alert delivery(ies) failed`);
+    }
     for (const r of reports) {
       ctx.print(
         `${r.view}: ${r.rows} rows, ${r.keys} keys, ${r.written} written, ${r.expired} expired in ${

@@ -1,6 +1,7 @@
 /**
  * `serve`: the HTTP feature server, the gRPC one (loaded only when serving gRPC) and optionally Kafka push
- * ingestion (loaded only with `--push`), with drift and null-rate gauges refreshed from the registry every 30 s.
+ * ingestion (loaded only with `--push`), with drift and null-rate gauges refreshed from the registry every 30 s (and
+ * drift alerts to `--alert-webhook`), and retention pruning every `--prune-every-minutes`.
  * Runs until SIGINT or SIGTERM.
  *
  * @module
@@ -11,6 +12,8 @@ import { untilSignal } from "@mercury/core/signal";
 import { serveHttp } from "../http_server.ts";
 import { FeatureServer } from "../online_features.ts";
 import { DEFAULT_MAX_ENTITIES, DEFAULT_STORE_TIMEOUT_MS } from "../online_request.ts";
+import { PiiAccessLog, TokenAuth } from "../pii.ts";
+import { scheduleRetention } from "../retention.ts";
 import { trainingSetHandler } from "../training_set.ts";
 import { open } from "./_open.ts";
 
@@ -19,8 +22,12 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   const maxEntities = Number(args.values["max-entities"] ?? DEFAULT_MAX_ENTITIES);
   const maxBytes = Number(args.values["max-body-bytes"] ?? DEFAULT_MAX_BODY_BYTES);
   const storeTimeoutMs = Number(args.values["store-timeout-ms"] ?? DEFAULT_STORE_TIMEOUT_MS);
+  const tokensPath = args.values.tokens as string | undefined;
+  const auth = tokensPath ? await TokenAuth.fromFile(tokensPath) : undefined;
   const fs = await open(args, { served: true });
-  const server = new FeatureServer(fs.repo, fs.online, { maxEntities, storeTimeoutMs });
+  // Every request for PII features (granted or refused) is recorded in PostgreSQL; `features pii-access` reads it.
+  const piiLog = new PiiAccessLog(fs.pg.sql, { schema: fs.registry.schema, project: fs.repo.project, env: fs.env });
+  const server = new FeatureServer(fs.repo, fs.online, { maxEntities, storeTimeoutMs, piiLog });
   const labels = ["view", "feature"];
   const drift = server.metrics.registry.gauge(
     "mercury_features_drift",
@@ -32,20 +39,46 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
     "Null rate at the last materialisation",
     labels,
   );
+  // Drift flags of the latest materialisation runs (whichever process ran them) raise alerts with --alert-webhook.
+  const webhooks = (args.values["alert-webhook"] as string[] | undefined) ?? [];
+  const alerts = webhooks.length
+    ? await (await import("../drift_alerts.ts")).DriftAlerts.create(fs.repo.project, fs.env, { webhooks })
+    : undefined;
   const refresh = async () => {
-    for (const s of await fs.registry.latestStats()) {
+    const stats = await fs.registry.latestStats();
+    for (const s of stats) {
       drift.set({ view: s.view, feature: s.feature }, s.drift ? 1 : 0);
       nullRate.set({ view: s.view, feature: s.feature }, s.stats.nullRate);
+    }
+    if (alerts) {
+      const { driftRunsFromStats } = await import("../drift_alerts.ts");
+      for (const e of await alerts.report(driftRunsFromStats(stats))) {
+        if (e.state !== "pending") ctx.print(`drift alert ${e.state}: ${e.view} (run ${e.runId})`);
+      }
     }
   };
   await refresh();
   const timer = setInterval(() => refresh().catch(() => {}), 30_000);
+  const pruneMinutes = Number(args.values["prune-every-minutes"] ?? 60);
+  const retention = pruneMinutes > 0
+    ? scheduleRetention(fs.offline, {
+      everyMs: pruneMinutes * 60_000,
+      registry: server.metrics.registry,
+      onRound: (r) => {
+        for (const [view, days] of Object.entries(r.pruned)) {
+          ctx.print(`${view}: pruned ${days.length} partition(s) up to ${days.at(-1)}`);
+        }
+        if (r.error) ctx.print(`retention pruning failed: ${r.error}`);
+      },
+    })
+    : undefined;
   const host = (args.values.host as string | undefined) ?? "127.0.0.1";
   const http = serveHttp(server, {
     port: Number(args.values.port ?? 6566),
     hostname: host,
     maxBodyBytes: maxBytes,
-    trainingSet: trainingSetHandler(fs.offline),
+    trainingSet: trainingSetHandler(fs.offline, { piiLog }),
+    auth,
   });
   // The gRPC and Kafka clients load only when they are used.
   const grpc = args.values["no-grpc"] ? undefined : await (await import("../grpc_server.ts")).serveGrpc(server, {
@@ -53,6 +86,7 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
     host,
     env: fs.env,
     maxMessageBytes: maxBytes,
+    auth,
   });
   const pushViews = (args.values.push as string[] | undefined) ?? [];
   const pushes = [];
@@ -70,8 +104,10 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   );
   await untilSignal();
   clearInterval(timer);
+  await retention?.stop();
   for (const p of pushes) await p.stop();
   await http.close();
   await grpc?.close();
+  await piiLog.flush();
   await fs.close();
 }
