@@ -64,7 +64,7 @@ const list: AlgorithmInfo[] = [
     restore: (s) => AutoETS.fromState(s),
     // Shorter than two seasons (+2) it fits non-seasonal models only, as statsforecast does, and says so in describe().
     minPoints: () => 4,
-    grid: { model: ["ZZZ", "ZZN", "AAdA", "MAdM", "MNM"] },
+    grid: { model: ["ZZZ", "ZZN", "ANN", "AAN", "AAdN", "ANA", "AAA", "AAdA", "MNM", "MAM", "MAdM", "MNN", "MAdN"] },
   },
   {
     name: "auto_arima",
@@ -73,23 +73,23 @@ const list: AlgorithmInfo[] = [
     restore: (s) => AutoARIMA.fromState(s),
     // Shorter than two seasons (+3) it searches non-seasonal models only and says so in describe().
     minPoints: () => 8,
-    grid: { maxSP: [1, 2], maxOrder: [3, 5] },
+    grid: { maxP: [2, 5], maxQ: [2, 5], maxSP: [0, 1, 2], maxSQ: [1, 2], maxOrder: [3, 5] },
   },
   {
     name: "theta",
     description: "Theta method (θ=2, SES, M4 seasonal adjustment)",
-    create: () => new Theta(),
+    create: (p) => new Theta(p as { theta?: number; seasonal?: boolean }),
     restore: (s) => Theta.fromState(s),
     minPoints: () => 4,
-    grid: {},
+    grid: { theta: [1, 1.5, 2, 2.5, 3, 4], seasonal: [true, false] },
   },
   {
     name: "optimized_theta",
     description: "optimised Theta (θ, α, level by least squares)",
-    create: () => new Theta({ optimise: true }),
+    create: (p) => new Theta({ ...(p as { seasonal?: boolean }), optimise: true }),
     restore: (s) => Theta.fromState(s),
     minPoints: () => 4,
-    grid: {},
+    grid: { seasonal: [true, false] },
   },
   {
     name: "mstl",
@@ -98,7 +98,7 @@ const list: AlgorithmInfo[] = [
     restore: async (s) => (await augurs()).Mstl.fromState(s),
     // Shorter than two seasons it forecasts with a non-seasonal AutoETS and says so in describe().
     minPoints: () => 4,
-    grid: {},
+    grid: { multiples: [[1], [1, 7], [1, 2], [1, 7, 14]] },
   },
   {
     name: "prophet",
@@ -106,7 +106,11 @@ const list: AlgorithmInfo[] = [
     create: (p) => new LazyForecaster("prophet", async () => new (await augurs()).Prophet(p)),
     restore: async (s) => (await augurs()).Prophet.fromState(s),
     minPoints: () => 3,
-    grid: { changepointPriorScale: [0.01, 0.05, 0.5], seasonalityMode: ["additive", "multiplicative"] },
+    grid: {
+      changepointPriorScale: [0.001, 0.01, 0.05, 0.1, 0.5],
+      seasonalityPriorScale: [0.1, 1, 10],
+      seasonalityMode: ["additive", "multiplicative"],
+    },
   },
   {
     name: "lstm",

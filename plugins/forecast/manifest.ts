@@ -199,6 +199,19 @@ export const tuneOptions = {
   metric: { type: "enum", choices: METRICS, value: "M", description: "the metric to rank by", default: "mase" },
   horizon: { type: "int", min: 1, value: "H", description: "steps per window (default 2 seasons)" },
   windows: { type: "int", min: 1, value: "N", description: "number of origins", default: 2 },
+  budget: {
+    type: "duration",
+    min: 1,
+    value: "T",
+    description: "stop starting new backtests after this long (e.g. 60s); searches by successive halving unless --search",
+  },
+  search: {
+    type: "enum",
+    choices: ["grid", "random", "halving"],
+    value: "S",
+    description: "grid: every combination; random: a seeded order; halving: all on 1 window, the best third on 3×, …",
+  },
+  seed: { type: "int", min: 0, value: "N", description: "seed of the random order (random, halving)", default: 1 },
   output: { type: "string", value: "FILE", description: "train the winner on all data and save it here" },
   ...maxHorizonOption,
 } as const satisfies Options;

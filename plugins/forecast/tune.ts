@@ -1,9 +1,14 @@
 /**
- * Parameter search: every combination of an algorithm's grid (or the
- * algorithms given) backtested by rolling origin, ranked by a chosen metric.
+ * Parameter search: combinations of the algorithms' parameter grids
+ * backtested by rolling origin and ranked by a chosen metric — every
+ * combination (`grid`), or within a time budget a seeded random order
+ * (`random`) or successive halving (`halving`: every candidate on one
+ * backtest window, the best third on three times as many, … up to
+ * `windows`).
  *
  * @module
  */
+import { seededRandom } from "@mercury/core/random";
 import { ALGORITHMS } from "./algorithms.ts";
 import { backtest, type BacktestOptions } from "./backtest.ts";
 import { createForecaster } from "./ensemble.ts";
@@ -18,6 +23,20 @@ export interface LeaderboardRow {
   coverage: Record<string, number>;
   seconds: number;
   error?: string;
+  /** Backtest windows this row was scored on (successive halving scores the survivors on more). */
+  windows?: number;
+}
+
+/** How {@linkcode tune} searches. */
+export interface SearchOptions {
+  /** `grid` (default without a budget): every combination; `random`: a seeded order; `halving`: successive halving. */
+  strategy?: "grid" | "random" | "halving";
+  /** Stop starting new backtests after this many milliseconds (at least one always runs). */
+  budgetMs?: number;
+  /** Seed of the random order (default 1). */
+  seed?: number;
+  /** Candidates kept per halving rung: the best 1/eta (default 3). */
+  eta?: number;
 }
 
 /** Every combination of a grid. */
@@ -47,39 +66,61 @@ export async function tune(
   options: BacktestOptions,
   metric: MetricName = "mase",
   grids: Record<string, Record<string, unknown[]>> = {},
+  search: SearchOptions = {},
 ): Promise<LeaderboardRow[]> {
-  const rows: LeaderboardRow[] = [];
+  const t0 = performance.now();
+  const strategy = search.strategy ?? (search.budgetMs !== undefined ? "halving" : "grid");
+  const overBudget = () => search.budgetMs !== undefined && performance.now() - t0 >= search.budgetMs;
+  let candidates: { algorithm: string; params: Record<string, unknown> }[] = [];
   for (const name of algorithms) {
     const grid = grids[name] ??
       (name === "ensemble" ? { combination: ["weighted", "mean", "median"] } : ALGORITHMS.get(name)?.grid ?? {});
-    for (const params of gridCombinations(grid)) {
-      const t0 = performance.now();
-      try {
-        const r = await backtest(y, () => createForecaster(name, params), options);
-        rows.push({
-          rank: 0,
-          algorithm: name,
-          params,
-          metrics: r.metrics,
-          coverage: r.coverage,
-          seconds: (performance.now() - t0) / 1000,
-        });
-      } catch (err) {
-        const nan = { mase: NaN, smape: NaN, rmse: NaN, mape: NaN, crps: NaN };
-        rows.push({
-          rank: 0,
-          algorithm: name,
-          params,
-          metrics: nan,
-          coverage: {},
-          seconds: (performance.now() - t0) / 1000,
-          error: (err as Error).message,
-        });
-      }
+    for (const params of gridCombinations(grid)) candidates.push({ algorithm: name, params });
+  }
+  if (strategy !== "grid") {
+    const rand = seededRandom(search.seed ?? 1);
+    for (let i = candidates.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
     }
   }
+  const evaluate = async (c: (typeof candidates)[number], windows: number): Promise<LeaderboardRow> => {
+    const t = performance.now();
+    try {
+      const r = await backtest(y, () => createForecaster(c.algorithm, c.params), { ...options, windows });
+      return { rank: 0, ...c, metrics: r.metrics, coverage: r.coverage, seconds: (performance.now() - t) / 1000, windows };
+    } catch (err) {
+      const nan = { mase: NaN, smape: NaN, rmse: NaN, mape: NaN, crps: NaN };
+      const error = (err as Error).message;
+      return { rank: 0, ...c, metrics: nan, coverage: {}, seconds: (performance.now() - t) / 1000, error, windows };
+    }
+  };
   const key = (r: LeaderboardRow) => (Number.isFinite(r.metrics[metric]) ? r.metrics[metric] : Infinity);
-  rows.sort((a, b) => key(a) - key(b));
+  const maxWindows = options.windows ?? 3;
+  const best = new Map<(typeof candidates)[number], LeaderboardRow>();
+  if (strategy === "halving") {
+    const eta = Math.max(2, search.eta ?? 3);
+    let windows = Math.min(1, maxWindows);
+    for (;;) {
+      for (const c of candidates) {
+        if (best.size && overBudget()) break;
+        best.set(c, await evaluate(c, windows));
+      }
+      if (windows >= maxWindows || overBudget()) break;
+      const scored = candidates.filter((c) => best.get(c)?.windows === windows && !best.get(c)!.error);
+      scored.sort((a, b) => key(best.get(a)!) - key(best.get(b)!));
+      candidates = scored.slice(0, Math.max(1, Math.ceil(scored.length / eta)));
+      windows = Math.min(maxWindows, windows * eta);
+    }
+  } else {
+    for (const c of candidates) {
+      if (best.size && overBudget()) break;
+      best.set(c, await evaluate(c, maxWindows));
+    }
+  }
+  const rows = [...best.values()];
+  // Scored on more windows ranks first (the survivors of a halving rung), then by the metric.
+  rows.sort((a, b) => (b.windows ?? 0) - (a.windows ?? 0) || key(a) - key(b));
   rows.forEach((r, i) => (r.rank = i + 1));
   return rows;
 }

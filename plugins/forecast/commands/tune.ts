@@ -4,18 +4,22 @@
  *
  * @module
  */
-import type { CommandArgs, CommandContext, OptionValues } from "@mercury/core";
+import { type CommandArgs, type CommandContext, formatDuration, type OptionValues } from "@mercury/core";
 import { tableText } from "@mercury/core/display";
 import { stepMs } from "../data.ts";
 import { type MetricName, METRICS } from "../metrics.ts";
 import { encodeModel } from "../model_file.ts";
 import { OutputFiles } from "../output_files.ts";
 import { trainModel } from "../train.ts";
-import { tune as runTune } from "../tune.ts";
+import { gridCombinations, tune as runTune } from "../tune.ts";
+import { ALGORITHMS } from "../algorithms.ts";
 import type { tuneOptions } from "../manifest.ts";
 import { checkAlgorithm, horizonOf } from "./_args.ts";
 import { fmt } from "./_format.ts";
 import { pickSeries, readData } from "./_input.ts";
+
+const gridSize = (name: string) =>
+  name === "ensemble" ? 3 : gridCombinations(ALGORITHMS.get(name)?.grid ?? {}).length;
 
 /** Runs `forecast tune`. */
 export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
@@ -34,8 +38,14 @@ export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
       season: d.seasonUsed,
       ds: s.ds,
       stepMs: stepMs(d.freq),
-    }, metric);
-    ctx.print(`leaderboard for series ${s.id} by ${metric.toUpperCase()} (${v.windows} windows × ${h} steps)`);
+    }, metric, {}, { strategy: v.search, budgetMs: v.budget, seed: v.seed });
+    const search = v.search ?? (v.budget !== undefined ? "halving" : "grid");
+    const total = algos.reduce((n, a) => n + gridSize(a), 0);
+    ctx.print(
+      `leaderboard for series ${s.id} by ${metric.toUpperCase()} (${v.windows} windows × ${h} steps; ${search} search, ${board.length} of ${total} candidates${
+        v.budget !== undefined ? ` within ${formatDuration(v.budget)}` : ""
+      })`,
+    );
     ctx.print(tableText(
       board.map((r) => ({
         rank: r.rank,
@@ -43,6 +53,7 @@ export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
         params: JSON.stringify(r.params),
         ...Object.fromEntries(METRICS.map((k) => [k, fmt(r.metrics[k])])),
         cov95: fmt(r.coverage["95"] ?? NaN),
+        windows: r.windows ?? v.windows,
         seconds: r.seconds.toFixed(2),
         ...(r.error ? { error: r.error } : {}),
       })),

@@ -142,6 +142,8 @@ export class Prophet implements Forecaster {
 export interface MstlParams {
   /** Seasonal periods (default: the series' season, plus 7× it when the data is hourly-like and long enough). */
   periods?: number[];
+  /** Periods as multiples of the series' season (e.g. [1, 7]: daily and weekly on hourly data); `periods` wins. */
+  multiples?: number[];
 }
 
 /**
@@ -178,6 +180,7 @@ export class Mstl implements Forecaster {
     this.#y = y.slice();
     this.#m = ctx.season;
     const periods = this.#params.periods ??
+      this.#params.multiples?.map((k) => Math.round(k * ctx.season)) ??
       (ctx.season > 1 ? (ctx.season === 24 && y.length >= 3 * 168 ? [24, 168] : [ctx.season]) : []);
     this.#periods = periods.filter((p) => p > 1 && y.length >= 2 * p);
     this.#model = null;

@@ -66,19 +66,31 @@ export class Theta implements Forecaster {
   #m = 1;
   #fit: ThetaFit | null = null;
 
-  constructor(params: { optimise?: boolean } = {}) {
+  #theta: number;
+  #seasonal: boolean;
+
+  /**
+   * `theta`: the fixed θ of the classic method (default 2, M4's; ignored when optimised); `seasonal: false` skips the
+   * seasonal adjustment even when the 90% ACF test asks for it (both searched by `tune`).
+   */
+  constructor(params: { optimise?: boolean; theta?: number; seasonal?: boolean } = {}) {
     this.algorithm = params.optimise ? "optimized_theta" : "theta";
+    this.#theta = params.theta ?? 2;
+    this.#seasonal = params.seasonal ?? true;
+    if (!(this.#theta >= 1 && this.#theta <= 10)) throw new RangeError(`theta must be in [1, 10], got ${params.theta}`);
   }
 
   fit(y: number[], ctx: FitContext): Promise<void> {
     this.#y = y.slice();
     this.#m = Math.max(1, ctx.season);
-    const indices = seasonalityTest(y, this.#m) && y.every((v) => v > 0) ? classicalIndices(y, this.#m) : null;
+    const indices = this.#seasonal && seasonalityTest(y, this.#m) && y.every((v) => v > 0)
+      ? classicalIndices(y, this.#m)
+      : null;
     const x = indices ? y.map((v, t) => v / indices[t % this.#m]!) : y.slice();
     const [a, b] = linearFit(x);
     const optimise = this.algorithm === "optimized_theta";
     const sse = (p: number[]) => {
-      const [theta, alpha, l0] = optimise ? p : [2, p[0]!, p[1]!];
+      const [theta, alpha, l0] = optimise ? p : [this.#theta, p[0]!, p[1]!];
       if (!(alpha! > 1e-4 && alpha! < 0.9999) || !(theta! >= 1 && theta! <= 10)) return Infinity;
       const c = combine(x, { theta: theta!, alpha: alpha!, l0: l0!, a, b });
       let s = 0;
@@ -87,7 +99,7 @@ export class Theta implements Forecaster {
     };
     const x0 = optimise ? [2, 0.3, x[0]!] : [0.3, x[0]!];
     const r = nelderMead(sse, x0, { maxEval: 600, tol: 1e-9 });
-    const p = optimise ? r.x : [2, ...r.x];
+    const p = optimise ? r.x : [this.#theta, ...r.x];
     this.#fit = { theta: p[0]!, alpha: p[1]!, l0: p[2]!, a, b, indices };
     return Promise.resolve();
   }
