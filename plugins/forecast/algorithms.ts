@@ -131,7 +131,8 @@ const list: AlgorithmInfo[] = [
   },
   {
     name: "nbeats",
-    description: "N-BEATS MLP stacks on TensorFlow.js (seeded), one network across all series of a batch, conformal intervals",
+    description:
+      "N-BEATS MLP stacks on TensorFlow.js (seeded), one network across all series of a batch, conformal intervals",
     create: (p) => new LazyForecaster("nbeats", async () => new (await nbeats()).NBeats(p)),
     restore: async (s) => (await nbeats()).NBeats.fromState(s),
     // Shorter than its lookback, the input is padded with the first value; it trains on windows of the longer series.

@@ -203,7 +203,8 @@ export const tuneOptions = {
     type: "duration",
     min: 1,
     value: "T",
-    description: "stop starting new backtests after this long (e.g. 60s); searches by successive halving unless --search",
+    description:
+      "stop starting new backtests after this long (e.g. 60s); searches by successive halving unless --search",
   },
   search: {
     type: "enum",

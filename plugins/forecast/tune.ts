@@ -88,7 +88,14 @@ export async function tune(
     const t = performance.now();
     try {
       const r = await backtest(y, () => createForecaster(c.algorithm, c.params), { ...options, windows });
-      return { rank: 0, ...c, metrics: r.metrics, coverage: r.coverage, seconds: (performance.now() - t) / 1000, windows };
+      return {
+        rank: 0,
+        ...c,
+        metrics: r.metrics,
+        coverage: r.coverage,
+        seconds: (performance.now() - t) / 1000,
+        windows,
+      };
     } catch (err) {
       const nan = { mase: NaN, smape: NaN, rmse: NaN, mape: NaN, crps: NaN };
       const error = (err as Error).message;

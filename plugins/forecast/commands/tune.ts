@@ -18,8 +18,7 @@ import { checkAlgorithm, horizonOf } from "./_args.ts";
 import { fmt } from "./_format.ts";
 import { pickSeries, readData } from "./_input.ts";
 
-const gridSize = (name: string) =>
-  name === "ensemble" ? 3 : gridCombinations(ALGORITHMS.get(name)?.grid ?? {}).length;
+const gridSize = (name: string) => name === "ensemble" ? 3 : gridCombinations(ALGORITHMS.get(name)?.grid ?? {}).length;
 
 /** Runs `forecast tune`. */
 export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
@@ -32,13 +31,20 @@ export function tune(args: CommandArgs, ctx: CommandContext): Promise<void> {
     const d = await readData(v);
     const s = pickSeries(d, v.series);
     const h = v.horizon ?? 2 * Math.max(1, d.seasonUsed);
-    const board = await runTune(s.y, algos, {
-      h,
-      windows: v.windows,
-      season: d.seasonUsed,
-      ds: s.ds,
-      stepMs: stepMs(d.freq),
-    }, metric, {}, { strategy: v.search, budgetMs: v.budget, seed: v.seed });
+    const board = await runTune(
+      s.y,
+      algos,
+      {
+        h,
+        windows: v.windows,
+        season: d.seasonUsed,
+        ds: s.ds,
+        stepMs: stepMs(d.freq),
+      },
+      metric,
+      {},
+      { strategy: v.search, budgetMs: v.budget, seed: v.seed },
+    );
     const search = v.search ?? (v.budget !== undefined ? "halving" : "grid");
     const total = algos.reduce((n, a) => n + gridSize(a), 0);
     ctx.print(

@@ -207,7 +207,9 @@ function makeFit(models: tf.LayersModel[], st: Omit<NBeatsState, "weights">, sec
       const p = st.params;
       return `N-BEATS(global over ${st.trainedOn} series, ${
         models.length > 1 ? `median of ${models.length} networks, ` : ""
-      }lookback=${Ls.join("/")}, horizon=${H}, blocks=${p.blocks}×${p.layers}×${p.units}, epochs=${p.epochs}, seed=${p.seed})`;
+      }lookback=${
+        Ls.join("/")
+      }, horizon=${H}, blocks=${p.blocks}×${p.layers}×${p.units}, epochs=${p.epochs}, seed=${p.seed})`;
     },
     state: () => ({
       ...st,
@@ -284,7 +286,13 @@ export async function fitNBeats(series: number[][], season: number, params: NBea
     const model = build(k * H, H, { ...p, seed: p.seed + 1000 * j });
     model.compile({ optimizer: tf.train.adam(p.learningRate), loss: "meanAbsoluteError" });
     const X = tf.tensor2d(xs), Y = tf.tensor2d(ts);
-    await model.fit(X, Y, { epochs: p.epochs, batchSize: p.batchSize, shuffle: false, verbose: 0, yieldEvery: "never" });
+    await model.fit(X, Y, {
+      epochs: p.epochs,
+      batchSize: p.batchSize,
+      shuffle: false,
+      verbose: 0,
+      yieldEvery: "never",
+    });
     X.dispose();
     Y.dispose();
     models.push(model);
@@ -370,7 +378,12 @@ export class NBeats implements Forecaster {
 
   toJSON(): ModelState {
     if (!this.#fit) throw new Error("nbeats: fit() first");
-    return { algorithm: this.algorithm, params: { ...this.#params }, season: this.#m, state: { y: this.#y, nbeats: this.#fit.state() } };
+    return {
+      algorithm: this.algorithm,
+      params: { ...this.#params },
+      season: this.#m,
+      state: { y: this.#y, nbeats: this.#fit.state() },
+    };
   }
 
   /** Restores the network from its stored weights. */
