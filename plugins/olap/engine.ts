@@ -28,11 +28,11 @@ import { connectRedis } from "@mercury/core/services/redis";
 import { join } from "node:path";
 import { cacheKey, MemoryCache, RedisCache, type ResultCache } from "./cache.ts";
 import { Catalog, type IngestOptions, type TableMeta } from "./catalog.ts";
-import { DuckDBExecutor, type Executor, type Params, toValues } from "./executor.ts";
+import { type ColumnInfo, DuckDBExecutor, type Executor, type Params, toValues } from "./executor.ts";
 import { explainQuery, type Explanation, type PlanNode } from "./explain.ts";
-import { estimateRowGroups } from "./row_groups.ts";
+import { estimateNativeRowGroups, estimateRowGroups } from "./row_groups.ts";
 import { OlapError } from "./errors.ts";
-import { CONTENT_TYPES, COPY_FORMATS, copyStream, encode, type Format } from "./formats.ts";
+import { closePipes, CONTENT_TYPES, COPY_FORMATS, copyStream, encode, type Format, jsonCopyStream } from "./formats.ts";
 import {
   checkRollup,
   rewriteForRollup,
@@ -134,6 +134,8 @@ export interface LogEntry {
 
 interface Memo {
   analysis: Analysis;
+  /** A SELECT's columns as DuckDB bound them (for DuckDB-written JSON); undefined when unknown. */
+  columns?: ColumnInfo[];
   runSql: string;
   rollup?: string;
   gen: number;
@@ -380,7 +382,7 @@ export class Olap {
       {
         rollupOf: spec.table,
         sortBy: [...spec.dimensions],
-        setup: src.storage === "duckdb" ? this.catalog.viewStatements(src).slice(0, 1) : [],
+        setup: src.storage !== "parquet" ? this.catalog.viewStatements(src).slice(0, 1) : [],
       },
     );
     state.built[spec.name] = src.version;
@@ -425,12 +427,21 @@ export class Olap {
           }
         }
       }
+      let columns: ColumnInfo[] | undefined;
       if (analysis.kind === "select") {
         // Binding errors (unknown table or column, parameter count) surface here with their position.
         const p = await c.prepare(sql);
+        try {
+          columns = Array.from({ length: p.columnCount }, (_, i) => ({
+            name: p.columnName(i),
+            type: p.columnType(i).toString(),
+          }));
+        } catch {
+          columns = undefined; // types left to the parameters' values: the JS encoder
+        }
         p.destroySync?.();
       }
-      return { analysis, runSql, rollup, gen: this.#gen };
+      return { analysis, columns, runSql, rollup, gen: this.#gen };
     }, { timeoutMs: opts.timeoutMs ?? this.options.timeoutMs });
     if (this.#memo.size > 10_000) this.#memo.clear();
     this.#memo.set(key, fresh);
@@ -552,13 +563,15 @@ export class Olap {
         entry.cache = "miss";
       }
       const runOpts = { params: opts.params, timeoutMs: opts.timeoutMs ?? this.options.timeoutMs, signal: opts.signal };
-      let body: ReadableStream<Uint8Array>;
+      let body: ReadableStream<Uint8Array> | undefined;
+      const pipes = join(this.catalog.dir, ".pipes");
       if (COPY_FORMATS.has(format)) {
-        body = await copyStream(this.executor, runSql, format, { ...runOpts, dir: join(this.catalog.dir, ".pipes") });
-      } else {
-        const qs = await this.executor.stream(runSql, runOpts);
-        body = encode(format, qs);
+        body = await copyStream(this.executor, runSql, format, { ...runOpts, dir: pipes });
+      } else if (format === "json" && memo.columns) {
+        // JSON rows written by DuckDB when every column type allows it: no JS value per cell.
+        body = await jsonCopyStream(this.executor, runSql, memo.columns, { ...runOpts, dir: pipes });
       }
+      body ??= encode(format, await this.executor.stream(runSql, runOpts));
       if (key) body = this.#tee(body, key, deps);
       let ended!: (how: "done" | "failed" | "cancelled" | "stalled") => void;
       const endedP = new Promise<"done" | "failed" | "cancelled" | "stalled">((resolve) => (ended = resolve));
@@ -659,10 +672,10 @@ export class Olap {
           params: toValues(opts.params),
           dir: join(this.catalog.dir, ".pipes"),
         });
-        if (!ex.profile || only?.storage !== "parquet") return ex;
+        if (!ex.profile || !only) return ex;
         const scans: string[] = [];
         const walk = (n: PlanNode) => {
-          if (/PARQUET|READ_/.test(n.operator)) {
+          if (/PARQUET|READ_|TABLE_SCAN|SEQ_SCAN/.test(n.operator)) {
             for (const f of [n.details["Filters"], n.details["File Filters"]]) {
               scans.push(...(Array.isArray(f) ? f.map(String) : f ? [String(f)] : []));
             }
@@ -670,11 +683,17 @@ export class Olap {
           n.children.forEach(walk);
         };
         ex.plan.forEach(walk);
-        const glob = quoteLiteral(`${join(this.catalog.dir, only.path)}/**/*.parquet`);
-        const rowGroups = await estimateRowGroups(c, glob, scans, { hivePartitioning: !!only.partitionBy })
-          .catch(() => undefined);
+        // Parquet: the files' row-group statistics; DuckDB storage: the serving table's row groups (zone maps).
+        const rowGroups =
+          await (only.storage === "parquet"
+            ? estimateRowGroups(c, quoteLiteral(`${join(this.catalog.dir, only.path)}/**/*.parquet`), scans, {
+              hivePartitioning: !!only.partitionBy,
+            })
+            : estimateNativeRowGroups(c, this.catalog.relation(only), scans)).catch(() => undefined);
         if (!rowGroups) return ex;
-        const line = `~${rowGroups.prunedEstimate}/${rowGroups.total} row groups pruned by statistics (estimate)`;
+        const line = `~${rowGroups.prunedEstimate}/${rowGroups.total} row groups pruned by ${
+          only.storage === "parquet" ? "statistics" : "zone maps"
+        } (estimate)`;
         const [head, ...rest] = ex.text.split("\n");
         return { ...ex, profile: { ...ex.profile, rowGroups }, text: [`${head}, ${line}`, ...rest].join("\n") };
       },
@@ -698,24 +717,28 @@ export class Olap {
     const v = ident(name);
     const stats = await this.executor.rows(`summarize select * from ${v}`);
     let partitions: Record<string, unknown>[] = [];
-    if (t.partitionBy) {
+    const parquetDir = this.catalog.parquetDir(t);
+    if (t.partitionBy && parquetDir) {
       partitions = await this.executor.rows(
         `select ${
           ident(t.partitionBy.name)
         } as value, count(*) as rows, count(distinct filename) as files from read_parquet(${
-          quoteLiteral(`${join(this.catalog.dir, t.path)}/**/*.parquet`)
+          quoteLiteral(`${parquetDir}/**/*.parquet`)
         }, hive_partitioning = true, filename = true) group by 1 order by 1`,
       );
     }
-    const rowGroups = t.storage === "parquet"
-      ? Number(
-        (await this.executor.rows(
-          `select count(distinct (file_name, row_group_id)) as n from parquet_metadata(${
-            quoteLiteral(`${join(this.catalog.dir, t.path)}/**/*.parquet`)
+    // Row groups of what queries read: the Parquet files, or the DuckDB serving table.
+    const rowGroups = Number(
+      (await this.executor.rows(
+        t.storage === "parquet"
+          ? `select count(distinct (file_name, row_group_id)) as n from parquet_metadata(${
+            quoteLiteral(`${parquetDir}/**/*.parquet`)
+          })`
+          : `select count(distinct row_group_id) as n from pragma_storage_info(${
+            quoteLiteral(this.catalog.relation(t))
           })`,
-        ).catch(() => [{ n: 0 }]))[0]?.n ?? 0,
-      )
-      : undefined;
+      ).catch(() => [{ n: 0 }]))[0]?.n ?? 0,
+    );
     const out = {
       ...t,
       rowGroups,
@@ -738,6 +761,7 @@ export class Olap {
   /** Closes the executor, the catalog's writer and Redis. */
   async close(): Promise<void> {
     await this.executor.close();
+    await closePipes(join(this.catalog.dir, ".pipes"));
     await this.catalog.close();
     await this.#closeRedis?.();
   }

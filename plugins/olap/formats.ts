@@ -3,7 +3,10 @@
  * xlsx. Every encoder pulls the result chunk by chunk, so memory stays bounded
  * however many rows there are. CSV, NDJSON and Parquet are written by DuckDB's
  * own `COPY` into a named pipe that the response reads as DuckDB writes it
- * ({@linkcode copyStream}); JSON, Arrow and xlsx are encoded here from chunks.
+ * ({@linkcode copyStream}); so are JSON answers, as one line of JSON text per
+ * row ({@linkcode jsonCopyStream}), when every column's type has an exact
+ * DuckDB expression ({@linkcode jsonRowsSql}); otherwise JSON is encoded here
+ * value by value, like Arrow and xlsx.
  *
  * @example Encode a result as the JSON envelope
  * ```ts
@@ -27,7 +30,7 @@ import { PassThrough, Readable } from "node:stream";
 import { join } from "node:path";
 import { arrowSchema, chunksToArrow, typeIdOf } from "./arrow.ts";
 import { classifyError, OlapError } from "./errors.ts";
-import type { Executor, Params, QueryStream, RunOptions } from "./executor.ts";
+import type { ColumnInfo, Executor, Params, QueryStream, RunOptions } from "./executor.ts";
 import { toValues } from "./executor.ts";
 
 /** Formats `POST /query` answers in. */
@@ -164,6 +167,56 @@ export function encode(
   }
 }
 
+const MAX_SAFE = "9007199254740991";
+
+/**
+ * A DuckDB expression that gives column `col` (an identifier) of type `type` as the JSON text (a VARCHAR; NULL for
+ * null) of the value {@linkcode jsonValue} gives it on the JS path, or undefined when there is none for that type
+ * (then the JS path encodes the answer). Plain casts and concatenation, not DuckDB's JSON functions: building rows
+ * with `json_array`/`to_json` on every column ran at about a third of this speed.
+ */
+export function jsonExpr(col: string, type: string): string | undefined {
+  if (/^(BOOLEAN|TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT|UINTEGER)$/.test(type)) return `${col}::varchar`;
+  if (type === "VARCHAR") return `to_json(${col})::varchar`;
+  if (/^(BIGINT|UBIGINT|HUGEINT|UHUGEINT)$/.test(type)) {
+    // Exact integers stay numbers; past 2^53 they are strings (jsonValue).
+    return `case when ${col} between -${MAX_SAFE} and ${MAX_SAFE} then ${col}::varchar else '"' || ${col} || '"' end`;
+  }
+  if (/^(DOUBLE|FLOAT|DECIMAL\(\d+,\d+\))$/.test(type)) {
+    // FLOAT and DECIMAL widen to DOUBLE as the JS converter does; non-finite doubles are strings (jsonValue);
+    // + 0.0 turns -0 into 0, as JSON.stringify does.
+    const d = `${col}::double`;
+    return `case when ${col} is null then null when isfinite(${d}) then (${d} + 0.0)::varchar ` +
+      `when isnan(${d}) then '"NaN"' when ${d} > 0 then '"Infinity"' else '"-Infinity"' end`;
+  }
+  if (type === "UUID" || type.startsWith("ENUM(")) return `to_json(${col}::varchar)::varchar`;
+  // JS Dates print as ISO 8601 in UTC with milliseconds.
+  const iso = (ts: string) => `'"' || strftime(${ts}, '%Y-%m-%dT%H:%M:%S.%gZ') || '"'`;
+  if (type === "DATE") return `case when isfinite(${col}) then ${iso(`${col}::timestamp`)} end`;
+  if (type === "TIMESTAMP") return `case when isfinite(${col}) then ${iso(col)} end`;
+  if (type === "TIMESTAMP WITH TIME ZONE") {
+    return `case when isfinite(${col}) then ${iso(`timezone('UTC', ${col})`)} end`;
+  }
+  return undefined;
+}
+
+/**
+ * `sql` rewritten to answer one VARCHAR column holding each row as a JSON array (written by DuckDB), or undefined
+ * when a column's type has no {@linkcode jsonExpr}. Columns are renamed by position, so duplicate names are fine.
+ */
+export function jsonRowsSql(sql: string, columns: readonly ColumnInfo[]): string | undefined {
+  if (columns.length === 0) return undefined;
+  const exprs: string[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const e = jsonExpr(`c${i}`, columns[i]!.type);
+    if (e === undefined) return undefined;
+    exprs.push(`coalesce(${e}, 'null')`);
+  }
+  return `select '[' || concat_ws(',', ${exprs.join(", ")}) || ']' as row from (${sql}) as q(${
+    columns.map((_, i) => `c${i}`).join(", ")
+  })`;
+}
+
 async function* jsonChunks(qs: QueryStream, extra: Record<string, unknown>): AsyncGenerator<Uint8Array> {
   let n = 0;
   let buf = `{"columns":${JSON.stringify(qs.columns)},"rows":[`;
@@ -267,24 +320,29 @@ export async function copyStream(
   executor: Executor,
   sql: string,
   format: Format,
-  options: RunOptions & { dir?: string } = {},
+  options: RunOptions & { dir?: string; copyOptions?: string } = {},
 ): Promise<ReadableStream<Uint8Array>> {
-  const dir = await Deno.makeTempDir({ prefix: "olap-pipe-", dir: options.dir });
-  const fifo = join(dir, `out.${EXTENSIONS[format]}`);
-  const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
-  if (!mk.success) throw new OlapError(500, "internal", `mkfifo failed: ${new TextDecoder().decode(mk.stderr)}`);
-  const copyOpts = format === "csv"
-    ? "format csv, header true"
-    : format === "ndjson"
-    ? "format json"
-    : "format parquet, compression zstd";
+  const fifo = await fifos.acquire(options.dir ?? Deno.env.get("TMPDIR") ?? "/tmp");
+  const copyOpts = options.copyOptions ??
+    (format === "csv"
+      ? "format csv, header true"
+      : format === "ndjson"
+      ? "format json"
+      : "format parquet, compression zstd");
   const copy = `copy (${sql}) to '${fifo}' (${copyOpts}, use_tmp_file false)`;
   let readerOpen = false;
   const reader = Deno.open(fifo, { read: true }).then((f) => {
     readerOpen = true;
     return f;
   });
-  const cleanup = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  // The pipe goes back to the pool once its COPY is over (never while a writer may still hold it).
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    await failedEarly;
+    fifos.release(fifo);
+  };
   const query = executor.withConnection(async (c) => {
     await c.run(copy, toValues(options.params));
   }, options);
@@ -297,16 +355,21 @@ export async function copyStream(
     return err as Error;
   });
   const file = await reader;
-  const first = await Promise.race([
-    file.read(new Uint8Array(0)).then(() => undefined),
-    failedEarly.then((e) => e),
-  ]);
-  if (first instanceof Error) {
+  // Wait for the first bytes (or the end): an error before them (binding, a timeout or cancel while the first
+  // rows are computed) is thrown here, so it becomes a proper 4xx rather than a cut-off 200.
+  const buf = new Uint8Array(1 << 20);
+  const firstRead = file.read(buf.subarray(0, 65_536)).catch(() => null);
+  const first = await Promise.race([firstRead.then((k) => ({ k })), failedEarly.then((e) => ({ e }))]);
+  // The end before any byte: the COPY is over (or failed: a timeout closes the pipe too); its outcome decides.
+  const early = "e" in first ? first.e : first.k === null ? await failedEarly : undefined;
+  if (early) {
     file.close();
     await cleanup();
-    throw classifyError(first, options.params);
+    throw classifyError(early, options.params);
   }
-  const buf = new Uint8Array(1 << 20);
+  const firstBytes = "k" in first ? first.k : await firstRead;
+  let filledAhead = firstBytes ?? 0;
+  let eofAhead = firstBytes === null;
   let closed = false;
   const closeFile = () => {
     if (!closed) {
@@ -319,9 +382,11 @@ export async function copyStream(
       try {
         // A pipe hands over at most 64 KiB a read; gather ~1 MiB per chunk so the HTTP layer's per-chunk cost
         // is paid 16 times less often.
-        let filled = 0;
-        let eof = false;
-        while (filled < buf.length - 65_536) {
+        let filled = filledAhead;
+        let eof = eofAhead;
+        filledAhead = 0;
+        eofAhead = false;
+        while (!eof && filled < buf.length - 65_536) {
           const k = await file.read(buf.subarray(filled));
           if (k === null) {
             eof = true;
@@ -350,6 +415,98 @@ export async function copyStream(
       await cleanup();
     },
   }, { highWaterMark: 0 });
+}
+
+/**
+ * Named pipes for `COPY`, made a few at a time and reused: spawning `mkfifo` cost about 4 ms per answer (most of
+ * a small answer's time), reusing a pipe nothing. A pipe is handed out to one COPY at a time.
+ */
+class FifoPool {
+  #free = new Map<string, string[]>();
+  #made = new Map<string, string>();
+
+  async acquire(dir: string): Promise<string> {
+    const free = this.#free.get(dir) ?? [];
+    this.#free.set(dir, free);
+    const got = free.pop();
+    if (got) return got;
+    let home = this.#made.get(dir);
+    if (!home) {
+      await Deno.mkdir(dir, { recursive: true });
+      home = await Deno.makeTempDir({ prefix: `fifos-${Deno.pid}-`, dir });
+      this.#made.set(dir, home);
+    }
+    const names = Array.from({ length: 4 }, () => join(home, crypto.randomUUID()));
+    const mk = await new Deno.Command("mkfifo", { args: names }).output();
+    if (!mk.success) throw new OlapError(500, "internal", `mkfifo failed: ${new TextDecoder().decode(mk.stderr)}`);
+    free.push(...names.slice(1));
+    return names[0]!;
+  }
+
+  release(fifo: string): void {
+    for (const [dir, home] of this.#made) {
+      if (fifo.startsWith(`${home}/`)) this.#free.get(dir)?.push(fifo);
+    }
+  }
+
+  /** Removes the pipes made under `dir` (when the engine using it closes). */
+  async close(dir: string): Promise<void> {
+    const home = this.#made.get(dir);
+    this.#made.delete(dir);
+    this.#free.delete(dir);
+    if (home) await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+}
+
+const fifos = new FifoPool();
+
+/** Removes the named pipes {@linkcode copyStream} made under `dir`. */
+export function closePipes(dir: string): Promise<void> {
+  return fifos.close(dir);
+}
+
+/**
+ * Streams `sql`'s answer as the JSON envelope (`columns`, `rows` as arrays, `rowCount`) with every row written by
+ * DuckDB ({@linkcode jsonRowsSql}) and copied into a pipe as one line each: JS only turns line ends into commas.
+ * Undefined when a column's type has no DuckDB expression (use {@linkcode encode}).
+ */
+export async function jsonCopyStream(
+  executor: Executor,
+  sql: string,
+  columns: readonly ColumnInfo[],
+  options: RunOptions & { dir?: string } = {},
+): Promise<ReadableStream<Uint8Array> | undefined> {
+  const rowsSql = jsonRowsSql(sql, columns);
+  if (!rowsSql) return undefined;
+  // One VARCHAR column, never quoted: its JSON text holds no raw tab, newline or control character.
+  const body = await copyStream(executor, rowsSql, "json", {
+    ...options,
+    copyOptions: "format csv, header false, delim '\t', quote '\u0001', escape '\u0001'",
+  });
+  let n = 0;
+  let comma = false;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      start(ctl) {
+        ctl.enqueue(enc.encode(`{"columns":${JSON.stringify(columns)},"rows":[`));
+      },
+      transform(chunk, ctl) {
+        // Each row ends with a newline: every one becomes the comma before the next row; the last is dropped.
+        if (comma) ctl.enqueue(new Uint8Array([44]));
+        for (let i = 0; i < chunk.length; i++) {
+          if (chunk[i] === 10) {
+            chunk[i] = 44;
+            n++;
+          }
+        }
+        comma = chunk.length > 0 && chunk[chunk.length - 1] === 44;
+        ctl.enqueue(comma ? chunk.subarray(0, chunk.length - 1) : chunk);
+      },
+      flush(ctl) {
+        ctl.enqueue(enc.encode(`],"rowCount":${n}}`));
+      },
+    }),
+  );
 }
 
 /** Params of a request, re-exported for callers building requests. */

@@ -133,7 +133,7 @@ export const ingestBody = z.object({
   partitionBy: optStr(),
   sortBy: optional(stringList()),
   mode: oneOf(["replace", "append"]),
-  storage: oneOf(["parquet", "duckdb"]),
+  storage: oneOf(["duckdb+parquet", "parquet", "duckdb"]),
 });
 
 const AGGS = ["sum", "count", "min", "max", "avg"] as const;

@@ -65,9 +65,9 @@ export const manifest = definePlugin({
         "sort-by": { type: "list", value: "COLS", description: "comma-separated sort key" },
         storage: {
           type: "enum",
-          choices: ["parquet", "duckdb"],
-          description: "how the table is stored",
-          default: "parquet",
+          choices: ["duckdb+parquet", "parquet", "duckdb"],
+          description: "DuckDB serving copy + Parquet lake copy, Parquet only, or DuckDB only (default: a new " +
+            "table duckdb+parquet, an existing one keeps its storage)",
         },
         append: { type: "boolean", description: "add files to the table instead of replacing it" },
       },

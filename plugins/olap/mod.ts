@@ -31,6 +31,7 @@ export { classifyError, errorPosition, OlapError, type SqlPosition } from "./err
 export {
   Catalog,
   type CatalogFile,
+  DEFAULT_STORAGE,
   type IngestOptions,
   parsePartition,
   type Storage,
@@ -56,12 +57,16 @@ export {
 export { LOG_SQL_CHARS, logText, type LogTextOptions, redactLiterals } from "./query_log.ts";
 export { arrowSchema, chunksToArrow, typeIdOf } from "./arrow.ts";
 export {
+  closePipes,
   CONTENT_TYPES,
   COPY_FORMATS,
   copyStream,
   encode,
   EXTENSIONS,
   type Format,
+  jsonCopyStream,
+  jsonExpr,
+  jsonRowsSql,
   jsonValue,
   parseFormat,
 } from "./formats.ts";
@@ -78,7 +83,7 @@ export {
   suggestRollups,
 } from "./rollups.ts";
 export { explainQuery, type Explanation, type PlanNode, renderTree } from "./explain.ts";
-export { estimateRowGroups, type RowGroupEstimate } from "./row_groups.ts";
+export { estimateNativeRowGroups, estimateRowGroups, type RowGroupEstimate } from "./row_groups.ts";
 export {
   asofJoin,
   type AsofJoinOptions,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { serve } from "@mercury/olap";
 import { tableFromIPC } from "apache-arrow";
 import ExcelJS from "exceljs";
-import { duck, salesEngine, until } from "./_fixtures.ts";
+import { duck, salesCsv, salesEngine, until } from "./_fixtures.ts";
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}${path.replace(/^\//, "")}`, { method: "POST", body: JSON.stringify(body), headers });
@@ -173,7 +173,13 @@ Deno.test({
         await missing.body?.cancel();
       });
       await t.step("explain: estimates; analyze: operator times, rows and pruned partitions", async () => {
-        const sql = "select product, sum(qty) from sales where day = date '2024-01-03' group by product";
+        // A parquet table: Hive partitions pruned as files.
+        await env.olap.ingest("sales_pq", { file: await salesCsv(env.dir, 2000, "pq.csv") }, {
+          partitionBy: "day=cast(ts as date)",
+          sortBy: ["ts"],
+          storage: "parquet",
+        });
+        const sql = "select product, sum(qty) from sales_pq where day = date '2024-01-03' group by product";
         const plan = await (await post(url, "/explain", { sql })).json();
         assert.ok(plan.text.includes("READ_PARQUET"));
         const scan = JSON.stringify(plan.plan);
@@ -185,6 +191,12 @@ Deno.test({
         assert.equal(typeof an.profile.bytesRead, "number"); // 0 when DuckDB's file cache already holds the data
         assert.match(an.text, /23\/24 files pruned/);
         assert.match(an.text, /READ_PARQUET.*ms.*rows/);
+        // The default storage: the DuckDB serving table, its row groups skipped by zone maps.
+        const native = await (await post(url, "/explain", { sql: sql.replace("sales_pq", "sales"), analyze: true }))
+          .json();
+        assert.equal(native.profile.rowsReturned, 4);
+        assert.match(native.text, /SEQ_SCAN/);
+        assert.match(native.text.split("\n")[0], /row groups pruned by zone maps \(estimate\)/);
       });
       await t.step("cancellation by queryId, and /metrics counts", async () => {
         const runningNow = async () =>

@@ -13,7 +13,11 @@ Deno.test({
     try {
       await t.step("CSV, partitioned by day and sorted: Hive folders, one version", async () => {
         const csv = await salesCsv(dir);
-        const m = await cat.ingest("sales", { file: csv }, { partitionBy: "day=cast(ts as date)", sortBy: ["ts"] });
+        const m = await cat.ingest("sales", { file: csv }, {
+          partitionBy: "day=cast(ts as date)",
+          sortBy: ["ts"],
+          storage: "parquet",
+        });
         assert.equal(m.version, 1);
         assert.equal(m.rows, 2000);
         assert.equal(m.partitions, 24); // 2000 * 17 min ≈ 23.6 days
@@ -23,6 +27,29 @@ Deno.test({
         const rows = await duck(`select ts from read_parquet('${dir}/${m.path}/day=2024-01-02/*.parquet')`);
         const ts = rows.map((r) => (r.ts as Date).getTime());
         assert.deepEqual(ts, [...ts].sort((a, b) => a - b));
+      });
+      await t.step("the default storage: a sorted DuckDB serving file and a Parquet lake, one version", async () => {
+        const csv = await salesCsv(dir, 2000, "both.csv");
+        const m = await cat.ingest("both", { file: csv }, { partitionBy: "day=cast(ts as date)", sortBy: ["ts"] });
+        assert.equal(m.storage, "duckdb+parquet");
+        assert.equal(m.path, "tables/both/v1/data.duckdb");
+        assert.equal(m.lake, "tables/both/v1/lake");
+        assert.equal(m.rows, 2000);
+        assert.equal(m.partitions, 24);
+        assert.equal(m.files, 24);
+        const [lake] = await duck(
+          `select count(*) as n, count(distinct day) as days from read_parquet('${dir}/${m.lake}/*/*.parquet', hive_partitioning = true)`,
+        );
+        assert.deepEqual(lake, { n: 2000n, days: 24n });
+        const served = await duck(
+          `attach '${dir}/${m.path}' as s (read_only); select ts from s.main.data`,
+        );
+        const ts = served.map((r) => (r.ts as Date).getTime());
+        assert.equal(ts.length, 2000);
+        assert.deepEqual(ts, [...ts].sort((a, b) => a - b));
+        const again = await cat.ingest("both", { file: csv });
+        assert.equal(again.version, 2);
+        assert.equal(again.storage, "duckdb+parquet");
       });
       await t.step("Parquet, JSON, NDJSON, TSV", async () => {
         await duck(

@@ -24,7 +24,7 @@ Deno.test({
       const row = tables.stdout.trim().split("\n").find((l) => l.startsWith("events\t"));
       assert.ok(row, tables.stdout);
       const [, version, rows, files, partitions, storage] = row.split("\t");
-      assert.deepEqual([version, rows, partitions, storage], ["v1", "3000 rows", "14 partitions", "parquet"]);
+      assert.deepEqual([version, rows, partitions, storage], ["v1", "3000 rows", "14 partitions", "duckdb+parquet"]);
       assert.match(files!, /^\d+ files$/);
 
       const compact = await olap("compact", "events", "--data-dir", dir);

@@ -301,7 +301,12 @@ Deno.test({
       ["/tables/x/ingest", { source: 5 }, 400, /^source must be a path/],
       ["/tables/x/ingest", { source: "a.csv", sortBy: "ts" }, 400, /^sortBy must be a list of strings/],
       ["/tables/x/ingest", { source: "a.csv", mode: "upsert" }, 400, /^mode must be one of replace, append/],
-      ["/tables/x/ingest", { source: "a.csv", storage: "s3" }, 400, /^storage must be one of parquet, duckdb/],
+      [
+        "/tables/x/ingest",
+        { source: "a.csv", storage: "s3" },
+        400,
+        /^storage must be one of duckdb\+parquet, parquet, duckdb/,
+      ],
       ["/tables/x/ingest", { source: "a.csv", partitionBy: 1 }, 400, /^partitionBy must be a string/],
       ["/rollups", { name: "R-1", table: "sales", dimensions: ["region"] }, 400, /^name must be an identifier/],
       ["/rollups", { name: "r", table: "sales", dimensions: "region" }, 400, /^dimensions must be/],

@@ -10,8 +10,11 @@ Deno.test({
     const olap = await Olap.open({ dataDir: dir });
     const server = serve(olap, { port: 0 });
     try {
-      await olap.ingest("sales", { file: csv }, { partitionBy: "region" });
+      await olap.ingest("sales", { file: csv }, { partitionBy: "region", storage: "parquet" });
       assert.deepEqual(await olap.rows("select count(*) as n from sales"), [{ n: 500 }]);
+      // The default storage's DuckDB serving file, attached after the engine was locked down, is readable too.
+      await olap.ingest("sales_db", { file: csv }, { partitionBy: "region" });
+      assert.deepEqual(await olap.rows("select count(*) as n from sales_db"), [{ n: 500 }]);
       const res = await fetch(`${server.url}query`, {
         method: "POST",
         body: JSON.stringify({ sql: "select region, count(*) as n from sales group by 1 order by 1", format: "csv" }),

@@ -5,6 +5,7 @@
  */
 import type { CommandArgs, CommandContext } from "@mercury/core";
 import { MercuryError } from "@mercury/core";
+import type { Storage } from "../catalog.ts";
 import { Olap } from "../engine.ts";
 import { parseSource } from "../sources.ts";
 
@@ -12,7 +13,7 @@ import { parseSource } from "../sources.ts";
 export async function ingest(args: CommandArgs, ctx: CommandContext): Promise<void> {
   const [table, source] = args.positionals;
   if (!table || !source) throw new MercuryError("usage", "ingest needs <table> <source>");
-  const storage = args.values.storage as "parquet" | "duckdb";
+  const storage = args.values.storage as Storage | undefined;
   const olap = await Olap.open({ dataDir: String(args.values["data-dir"] ?? ""), restrictFiles: false });
   try {
     const t = await olap.ingest(table, parseSource(source, args.values.format as string | undefined), {
