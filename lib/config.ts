@@ -98,7 +98,8 @@ export type EndpointSource = "env" | "file" | "default";
 
 /** Resolved endpoints of all services. */
 export interface Endpoints {
-  kafka: { brokers: string[]; source: EndpointSource };
+  /** `security`: TLS and SASL settings of every Kafka client, when the brokers ask for them. */
+  kafka: { brokers: string[]; source: EndpointSource; security?: KafkaSecurity };
   postgres: { url: string; source: EndpointSource };
   redis: { url: string; source: EndpointSource };
   mlflow: { url: string; source: EndpointSource };
@@ -108,7 +109,7 @@ export interface Endpoints {
 
 /** The shape of `.mercury/services.json`. */
 export interface ServicesFile {
-  kafka?: { brokers: string[]; mode?: string };
+  kafka?: { brokers: string[]; mode?: string; security?: KafkaSecurity };
   postgres?: { url: string; mode?: string; timescaledb?: boolean };
   redis?: { url: string; mode?: string };
   mlflow?: { url: string; mode?: string };
@@ -213,7 +214,141 @@ export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
     ? { remote: checkUrl(file.spark.remote, ["sc:"], path), source: "file" as const }
     : { remote: defaults.spark, source: "default" as const };
 
-  return { kafka, postgres, redis, mlflow: http("mlflow"), prometheus: http("prometheus"), spark };
+  const security = kafkaSecurityFromEnv(env) ??
+    (kafka.source === "file" && file.kafka?.security ? checkKafkaSecurity(file.kafka.security, path) : undefined);
+  return {
+    kafka: security ? { ...kafka, security } : kafka,
+    postgres,
+    redis,
+    mlflow: http("mlflow"),
+    prometheus: http("prometheus"),
+    spark,
+  };
+}
+
+/**
+ * How Kafka clients connect when the brokers ask for more than plaintext:
+ * TLS (the server's certificate checked against `ca`, a PEM file, or the
+ * system's roots; a client certificate when `cert` and `key` are given) and
+ * SASL (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512), each optional.
+ */
+export interface KafkaSecurity {
+  tls?: {
+    /** PEM file of the certificate authorities to trust (default: the system's). */
+    ca?: string;
+    /** PEM files of a client certificate and its private key. */
+    cert?: string;
+    key?: string;
+  };
+  sasl?: { mechanism: KafkaSaslMechanism; username: string; password: string };
+}
+
+/** The SASL mechanisms Mercury's Kafka clients speak. */
+export type KafkaSaslMechanism = "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
+
+/** Environment variables of {@linkcode KafkaSecurity}; any one set makes the environment the source. */
+export const KAFKA_SECURITY_ENV = {
+  /** `1`/`true`: TLS with the system's roots (implied by any other `MERCURY_KAFKA_TLS_*`). */
+  tls: "MERCURY_KAFKA_TLS",
+  ca: "MERCURY_KAFKA_TLS_CA",
+  cert: "MERCURY_KAFKA_TLS_CERT",
+  key: "MERCURY_KAFKA_TLS_KEY",
+  mechanism: "MERCURY_KAFKA_SASL_MECHANISM",
+  username: "MERCURY_KAFKA_SASL_USERNAME",
+  password: "MERCURY_KAFKA_SASL_PASSWORD",
+} as const;
+
+/**
+ * The Kafka security settings named by the environment ({@linkcode KAFKA_SECURITY_ENV}),
+ * or undefined when none is set. A wrong value is a {@linkcode MercuryError} naming the variable.
+ *
+ * @example
+ * ```ts
+ * import { kafkaSecurityFromEnv } from "@mercury/core";
+ * import assert from "node:assert/strict";
+ *
+ * const env = new Map([["MERCURY_KAFKA_SASL_MECHANISM", "scram-sha-512"], ["MERCURY_KAFKA_SASL_USERNAME", "u"],
+ *   ["MERCURY_KAFKA_SASL_PASSWORD", "p"], ["MERCURY_KAFKA_TLS", "1"]]);
+ * assert.deepEqual(kafkaSecurityFromEnv((k) => env.get(k)), {
+ *   tls: {},
+ *   sasl: { mechanism: "SCRAM-SHA-512", username: "u", password: "p" },
+ * });
+ * assert.equal(kafkaSecurityFromEnv(() => undefined), undefined);
+ * assert.throws(() => kafkaSecurityFromEnv((k) => (k === "MERCURY_KAFKA_SASL_MECHANISM" ? "GSSAPI" : undefined)),
+ *   /MERCURY_KAFKA_SASL_MECHANISM/);
+ * ```
+ */
+export function kafkaSecurityFromEnv(env: (name: string) => string | undefined = readEnv): KafkaSecurity | undefined {
+  const v = Object.fromEntries(
+    Object.entries(KAFKA_SECURITY_ENV).map(([k, name]) => [k, nonEmpty(env(name))]),
+  ) as Record<keyof typeof KAFKA_SECURITY_ENV, string | undefined>;
+  if (Object.values(v).every((x) => x === undefined)) return undefined;
+  const security: KafkaSecurity = {};
+  const tlsOn = v.tls !== undefined && !/^(0|false|no|off)$/i.test(v.tls);
+  if (tlsOn || v.ca || v.cert || v.key) {
+    security.tls = {};
+    if (v.ca) security.tls.ca = v.ca;
+    if (v.cert) security.tls.cert = v.cert;
+    if (v.key) security.tls.key = v.key;
+  }
+  if (v.mechanism || v.username || v.password) {
+    security.sasl = {
+      mechanism: (v.mechanism ?? "").toUpperCase() as KafkaSaslMechanism,
+      username: v.username ?? "",
+      password: v.password ?? "",
+    };
+  }
+  return checkKafkaSecurity(security, "the MERCURY_KAFKA_TLS_* / MERCURY_KAFKA_SASL_* variables", {
+    ca: KAFKA_SECURITY_ENV.ca,
+    cert: KAFKA_SECURITY_ENV.cert,
+    key: KAFKA_SECURITY_ENV.key,
+    mechanism: KAFKA_SECURITY_ENV.mechanism,
+    username: KAFKA_SECURITY_ENV.username,
+    password: KAFKA_SECURITY_ENV.password,
+  });
+}
+
+/** Checks a {@linkcode KafkaSecurity} (mechanism, credentials, cert/key pairs, readable PEM files). */
+function checkKafkaSecurity(
+  security: KafkaSecurity,
+  where: string,
+  names: Record<"ca" | "cert" | "key" | "mechanism" | "username" | "password", string> = {
+    ca: `${where} kafka.security.tls.ca`,
+    cert: `${where} kafka.security.tls.cert`,
+    key: `${where} kafka.security.tls.key`,
+    mechanism: `${where} kafka.security.sasl.mechanism`,
+    username: `${where} kafka.security.sasl.username`,
+    password: `${where} kafka.security.sasl.password`,
+  },
+): KafkaSecurity {
+  const fail = (field: keyof typeof names, message: string, hint: string): never => {
+    throw new MercuryError("config", `${names[field]}: ${message}`, { where: names[field], hint });
+  };
+  const tls = security.tls;
+  if (tls) {
+    if (typeof tls !== "object") fail("ca", "tls must be an object", 'e.g. { "ca": "/path/ca.pem" }');
+    if (tls.cert && !tls.key) fail("key", "a client certificate needs its key", "give the key's PEM file too");
+    if (tls.key && !tls.cert) fail("cert", "a client key needs its certificate", "give the certificate's PEM file too");
+    for (const field of ["ca", "cert", "key"] as const) {
+      const file = tls[field];
+      if (file === undefined) continue;
+      try {
+        if (!Deno.statSync(file).isFile) throw new Error("not a file");
+      } catch (err) {
+        fail(field, `cannot read "${file}": ${(err as Error).message}`, "give the path of a PEM file");
+      }
+    }
+  }
+  const sasl = security.sasl;
+  if (sasl) {
+    const mechanisms = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+    if (!mechanisms.includes(sasl.mechanism)) {
+      fail("mechanism", `"${sasl.mechanism ?? ""}" is not a SASL mechanism Mercury speaks`, mechanisms.join(", "));
+    }
+    if (!sasl.username) fail("username", "SASL needs a user name", "set the user the broker knows");
+    if (!sasl.password) fail("password", "SASL needs a password", "set the user's password");
+  }
+  return security;
 }
 
 /**

@@ -12,7 +12,9 @@
  *
  * @module
  */
-import { MercuryError } from "@mercury/core";
+import { type KafkaSecurity, MercuryError, resolveEndpoints } from "@mercury/core";
+import type { ConnectionOptions as TlsOptions } from "node:tls";
+import type { SASLOptions } from "@platformatic/kafka";
 import { parseDuration } from "./window.ts";
 
 export { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutOption } from "./command_options.ts";
@@ -125,18 +127,72 @@ export async function closeWithin(close: () => Promise<unknown>, ms: number): Pr
 /**
  * Connection options of a `@platformatic/kafka` client (Admin, Consumer,
  * Producer) for a request deadline: connect and request timeouts of `ms`, one
- * retry.
+ * retry — and the resolved endpoint's TLS and SASL settings, when it has any
+ * ({@linkcode platformaticSecurity}).
  *
  * @example
  * ```ts
  * import { platformaticTimeouts } from "@mercury/stream";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(platformaticTimeouts(3000), { timeout: 3000, connectTimeout: 3000, retries: 1, retryDelay: 250 });
+ * // With no MERCURY_KAFKA_TLS* / MERCURY_KAFKA_SASL_* set and none in the services file:
+ * const { timeout, connectTimeout, retries, retryDelay } = platformaticTimeouts(3000);
+ * assert.deepEqual({ timeout, connectTimeout, retries, retryDelay }, {
+ *   timeout: 3000, connectTimeout: 3000, retries: 1, retryDelay: 250,
+ * });
  * ```
  */
 export function platformaticTimeouts(
   ms: number,
-): { timeout: number; connectTimeout: number; retries: number; retryDelay: number } {
-  return { timeout: ms, connectTimeout: ms, retries: 1, retryDelay: 250 };
+): {
+  timeout: number;
+  connectTimeout: number;
+  retries: number;
+  retryDelay: number;
+  tls?: TlsOptions;
+  sasl?: SASLOptions;
+} {
+  return { timeout: ms, connectTimeout: ms, retries: 1, retryDelay: 250, ...platformaticSecurity() };
+}
+
+/**
+ * The resolved Kafka endpoint's TLS and SASL settings (environment >
+ * services file), or undefined for plaintext.
+ */
+export function kafkaSecurity(): KafkaSecurity | undefined {
+  return resolveEndpoints().kafka.security;
+}
+
+/**
+ * `@platformatic/kafka` connection options (`tls`, `sasl`) for `security`
+ * (default: the resolved endpoint's); empty for plaintext.
+ *
+ * @example
+ * ```ts
+ * import { platformaticSecurity } from "@mercury/stream";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(platformaticSecurity({ sasl: { mechanism: "PLAIN", username: "u", password: "p" } }), {
+ *   sasl: { mechanism: "PLAIN", username: "u", password: "p" },
+ * });
+ * assert.deepEqual(platformaticSecurity({ tls: {} }), { tls: { rejectUnauthorized: true } });
+ * ```
+ */
+export function platformaticSecurity(
+  security: KafkaSecurity | undefined = kafkaSecurity(),
+): { tls?: TlsOptions; sasl?: SASLOptions } {
+  const out: { tls?: TlsOptions; sasl?: SASLOptions } = {};
+  if (security?.tls) {
+    const { ca, cert, key } = security.tls;
+    out.tls = {
+      rejectUnauthorized: true,
+      ...(ca ? { ca: Deno.readTextFileSync(ca) } : {}),
+      ...(cert && key ? { cert: Deno.readTextFileSync(cert), key: Deno.readTextFileSync(key) } : {}),
+    };
+  }
+  if (security?.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    out.sasl = { mechanism, username, password };
+  }
+  return out;
 }

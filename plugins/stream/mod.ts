@@ -87,13 +87,16 @@ export { type MetricsServer, serveMetrics } from "./metrics_server.ts";
 export {
   closeWithin,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  kafkaSecurity,
   kafkaUnavailable,
+  platformaticSecurity,
   platformaticTimeouts,
   requestTimeoutMs,
   requestTimeoutOption,
   withKafkaDeadline,
 } from "./kafka_deadline.ts";
 export { LagReader, noTableYet, type PartitionLag } from "./lag.ts";
+export { plainSession, type SaslCredentials, type SaslSession, saslSession, scramSession } from "./kafka_sasl.ts";
 export {
   announceWorker,
   bucketQuantile,

@@ -22,7 +22,7 @@ import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./c
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
 import type { Fetcher, FetchResponse } from "./fetcher.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "./kafka_deadline.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
 import { recordCommit, type WorkerMetrics, workerMetrics } from "./worker_metrics.ts";
 import type { ProcessorOptions, ProcessorStats } from "./processor_options.ts";
 import { loadPartition, type PartitionState } from "./partition_state.ts";
@@ -366,7 +366,8 @@ export class Processor<E> {
         ![...this.#parts.values()].some((p) => p.dirty)
       ) {
         // A broker that is away now is retried on the next tick.
-        await this.#checkDone().catch((err) => this.#log(`end-of-input check failed: ${(err as Error).message}`));
+        await withKafkaDeadline(this.#checkDone(), this.#timeoutMs, this.options.brokers, "the end-of-input check")
+          .catch((err) => this.#log(`end-of-input check failed: ${(err as Error).message}`));
       }
     } catch (err) {
       if (DEBUG) console.error("tick failed:", err);
@@ -490,9 +491,18 @@ export class Processor<E> {
     this.options.onCommit?.(checkpoints.map((c) => ({ partition: c.partition, nextOffset: c.nextOffset })));
     // Kafka's offsets follow the database's (never ahead of them), so a restart re-reads little.
     if (this.#sink.commitsGroupOffsets || this.options.assignment === "manual") return;
-    await this.#consumer?.commit({
-      offsets: checkpoints.map((c) => ({ topic, partition: c.partition, offset: c.nextOffset, leaderEpoch: -1 })),
-    }).catch(() => {});
+    // Under the deadline: with the group coordinator's broker just killed the client's commit can wait
+    // for ever, and this commit in flight would hold every later checkpoint (seen in the cluster fault test).
+    const consumer = this.#consumer;
+    if (!consumer) return;
+    await withKafkaDeadline(
+      consumer.commit({
+        offsets: checkpoints.map((c) => ({ topic, partition: c.partition, offset: c.nextOffset, leaderEpoch: -1 })),
+      }),
+      this.#timeoutMs,
+      this.options.brokers,
+      "committing the group's offsets",
+    ).catch(() => {});
   }
 
   async #checkDone(): Promise<void> {

@@ -5,18 +5,32 @@
  * big-endian / varint helpers. Connecting and every request run under a
  * deadline (default {@linkcode DEFAULT_REQUEST_TIMEOUT_MS}): a broker that
  * does not answer in time has its connection closed and every request on it
- * fails with an error naming its address. Everything else of the protocol (group
+ * fails with an error naming its address. Connections use TLS
+ * (`Deno.connectTls`: the server verified, a client certificate when given)
+ * and SASL (PLAIN, SCRAM-SHA-256/512, see `kafka_sasl.ts`) when the resolved
+ * endpoint's `security` says so (environment > services file); a plaintext
+ * client against a TLS or SASL listener fails at once with a hint. Everything else of the protocol (group
  * membership, admin, metadata) is `@platformatic/kafka`'s.
  *
  * @module
  */
 
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "./kafka_deadline.ts";
+import type { KafkaSecurity } from "@mercury/core";
+import { DEFAULT_REQUEST_TIMEOUT_MS, kafkaSecurity } from "./kafka_deadline.ts";
+import { saslSession } from "./kafka_sasl.ts";
+
+/** What a broker that closed the connection before its first answer probably wanted, as a hint. */
+const LISTENER_HINT = "is it a TLS or SASL listener? set MERCURY_KAFKA_TLS=1 (and MERCURY_KAFKA_TLS_CA) or " +
+  "MERCURY_KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, or use the broker's plaintext port";
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
 
 /** A Kafka connection: requests are written in order and their responses read in the same order. */
 export class KafkaConnection {
-  #conn: Deno.TcpConn;
+  #conn: Deno.Conn;
   #address: string;
+  /** Whether a whole response arrived on this connection (a close before the first one hints at a wrong listener). */
+  #answered = false;
   #timeoutMs: number;
   #stage = new Uint8Array(64 * 1024);
   #have = 0;
@@ -24,7 +38,7 @@ export class KafkaConnection {
   #reads: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(conn: Deno.TcpConn, address: string, timeoutMs: number) {
+  private constructor(conn: Deno.Conn, address: string, timeoutMs: number) {
     this.#conn = conn;
     this.#address = address;
     this.#timeoutMs = timeoutMs;
@@ -35,18 +49,96 @@ export class KafkaConnection {
    * request then has `timeoutMs` (plus what it asks the broker to wait, see
    * {@linkcode KafkaConnection.request}) to be answered.
    */
-  static async open(hostname: string, port: number, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<KafkaConnection> {
+  static async open(
+    hostname: string,
+    port: number,
+    timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    security: KafkaSecurity | undefined = kafkaSecurity(),
+  ): Promise<KafkaConnection> {
     const address = `${hostname}:${port}`;
     const abort = AbortSignal.timeout(timeoutMs);
-    let conn: Deno.TcpConn;
-    try {
-      conn = await Deno.connect({ hostname, port, signal: abort });
-    } catch (err) {
-      const why = abort.aborted ? `no connection within ${timeoutMs} ms` : (err as Error).message;
-      throw new Error(`cannot connect to ${address}: ${why}`, { cause: err });
+    let conn: Deno.Conn;
+    if (security?.tls) {
+      conn = await connectTls(hostname, port, security.tls, timeoutMs);
+    } else {
+      try {
+        const tcp = await Deno.connect({ hostname, port, signal: abort });
+        tcp.setNoDelay(true);
+        conn = tcp;
+      } catch (err) {
+        const why = abort.aborted ? `no connection within ${timeoutMs} ms` : (err as Error).message;
+        throw new Error(`cannot connect to ${address}: ${why}`, { cause: err });
+      }
     }
-    conn.setNoDelay(true);
-    return new KafkaConnection(conn, address, timeoutMs);
+    const kc = new KafkaConnection(conn, address, timeoutMs);
+    if (security?.sasl) {
+      try {
+        await kc.#authenticate(security.sasl);
+      } catch (err) {
+        kc.close();
+        throw err;
+      }
+    }
+    return kc;
+  }
+
+  /** SaslHandshake v1, then SaslAuthenticate v1 rounds until the mechanism's exchange is over. */
+  async #authenticate(sasl: NonNullable<KafkaSecurity["sasl"]>): Promise<void> {
+    const client = new TextEncoder().encode("mercury-sasl");
+    const mechanism = new TextEncoder().encode(sasl.mechanism);
+    const hs = new DataView(
+      (await this.request(new RequestWriter(SASL_HANDSHAKE, 1, 1, client).string(mechanism).done())).buffer,
+    );
+    const hsError = hs.getInt16(4);
+    if (hsError !== 0) {
+      const offered: string[] = [];
+      let i = 6;
+      const n = hs.getInt32(i);
+      i += 4;
+      for (let k = 0; k < n && i + 2 <= hs.byteLength; k++) {
+        const len = hs.getInt16(i);
+        offered.push(new TextDecoder().decode(new Uint8Array(hs.buffer, i + 2, len)));
+        i += 2 + len;
+      }
+      throw new Error(
+        `${this.#address} does not accept SASL ${sasl.mechanism} (Kafka error ${hsError}; it offers ${
+          offered.join(", ") || "none"
+        })`,
+      );
+    }
+    const session = saslSession(sasl);
+    let server: Uint8Array | undefined;
+    for (let round = 2;; round++) {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await session.next(server);
+      } catch (err) {
+        throw new Error(
+          `SASL ${sasl.mechanism} as "${sasl.username}" at ${this.#address} failed: ${(err as Error).message}`,
+        );
+      }
+      if (bytes === undefined) return;
+      const frame = await this.request(
+        new RequestWriter(SASL_AUTHENTICATE, 1, round, client, 64 + bytes.length).int32(bytes.length).bytes(bytes)
+          .done(),
+      );
+      const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+      const error = v.getInt16(4);
+      let i = 6;
+      const msgLen = v.getInt16(i);
+      i += 2;
+      const message = msgLen >= 0 ? new TextDecoder().decode(frame.subarray(i, i + msgLen)) : "";
+      i += Math.max(0, msgLen);
+      if (error !== 0) {
+        throw new Error(
+          `SASL ${sasl.mechanism} as "${sasl.username}" at ${this.#address} was refused: ${
+            message || `Kafka error ${error}`
+          }`,
+        );
+      }
+      const len = v.getInt32(i);
+      server = frame.slice(i + 4, i + 4 + Math.max(0, len));
+    }
   }
 
   /** The broker's `host:port`. */
@@ -96,6 +188,11 @@ export class KafkaConnection {
 
   async #readFrame(): Promise<Uint8Array> {
     while (this.#have < 4) await this.#fill();
+    if (!this.#answered && (this.#stage[0] === 0x15 || this.#stage[0] === 0x16) && this.#stage[1] === 3) {
+      // A TLS record (an alert or a handshake) where a Kafka response was expected.
+      this.close();
+      throw new Error(`${this.#address} answered with TLS: it is a TLS listener (set MERCURY_KAFKA_TLS=1)`);
+    }
     const size = new DataView(this.#stage.buffer).getInt32(0);
     if (size < 4 || size > 1 << 30) {
       this.close();
@@ -109,16 +206,25 @@ export class KafkaConnection {
     this.#have -= 4 + already;
     for (let got = already; got < size;) {
       const n = await this.#conn.read(frame.subarray(got));
-      if (n === null) throw new Error(`connection closed by ${this.#address}`);
+      if (n === null) throw this.#closedError();
       got += n;
     }
+    this.#answered = true;
     return frame;
   }
 
   async #fill(): Promise<void> {
     const n = await this.#conn.read(this.#stage.subarray(this.#have));
-    if (n === null) throw new Error(`connection closed by ${this.#address}`);
+    if (n === null) throw this.#closedError();
     this.#have += n;
+  }
+
+  #closedError(): Error {
+    return new Error(
+      this.#answered
+        ? `connection closed by ${this.#address}`
+        : `connection closed by ${this.#address} before it answered (${LISTENER_HINT})`,
+    );
   }
 
   close(): void {
@@ -129,6 +235,62 @@ export class KafkaConnection {
     } catch {
       // already closed
     }
+  }
+}
+
+/**
+ * Opens a TLS connection and completes the handshake within `timeoutMs`: the
+ * server's certificate is checked against `tls.ca` (or the system's roots) and
+ * the host name; `tls.cert`/`tls.key` are presented when the broker asks.
+ */
+async function connectTls(
+  hostname: string,
+  port: number,
+  tls: NonNullable<KafkaSecurity["tls"]>,
+  timeoutMs: number,
+): Promise<Deno.TlsConn> {
+  const address = `${hostname}:${port}`;
+  const read = (path: string) => Deno.readTextFileSync(path);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let late = false;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late = true;
+      reject(
+        new Error(`cannot connect to ${address} with TLS: no handshake within ${timeoutMs} ms (${LISTENER_HINT})`),
+      );
+    }, timeoutMs);
+  });
+  const opening = (async () => {
+    const conn = await Deno.connectTls({
+      hostname,
+      port,
+      ...(tls.ca ? { caCerts: [read(tls.ca)] } : {}),
+      ...(tls.cert && tls.key ? { cert: read(tls.cert), key: read(tls.key) } : {}),
+    });
+    try {
+      await conn.handshake();
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    if (late) conn.close();
+    return conn;
+  })();
+  try {
+    return await Promise.race([opening, expired]);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message.startsWith("cannot connect")) throw err;
+    const hint = /InvalidContentType|corrupt message|unexpected eof|peer closed|bad record/i.test(message)
+      ? " (is it a plaintext listener? unset MERCURY_KAFKA_TLS for it)"
+      : /certificate|UnknownIssuer|NotValidForName/i.test(message)
+      ? " (does MERCURY_KAFKA_TLS_CA name the CA that signed the broker's certificate?)"
+      : "";
+    throw new Error(`TLS handshake with ${address} failed: ${message}${hint}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    opening.catch(() => {});
   }
 }
 
@@ -146,10 +308,12 @@ export interface BrokerAddress {
 export class ConnectionPool {
   #conns = new Map<string, Promise<KafkaConnection>>();
   #timeoutMs: number;
+  #security: KafkaSecurity | undefined;
 
-  /** Connections connect, and answer each request, within `timeoutMs`. */
-  constructor(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  /** Connections connect (with `security`'s TLS and SASL), and answer each request, within `timeoutMs`. */
+  constructor(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, security: KafkaSecurity | undefined = kafkaSecurity()) {
     this.#timeoutMs = timeoutMs;
+    this.#security = security;
   }
 
   /** The key of a broker (`host:port`), for grouping partitions by leader. */
@@ -162,7 +326,7 @@ export class ConnectionPool {
     const key = ConnectionPool.key(b);
     let conn = this.#conns.get(key);
     if (!conn) {
-      conn = KafkaConnection.open(b.host, b.port, this.#timeoutMs);
+      conn = KafkaConnection.open(b.host, b.port, this.#timeoutMs, this.#security);
       this.#conns.set(key, conn);
       // A failed attempt is not kept: the next use tries again.
       conn.catch(() => this.#conns.get(key) === conn && this.#conns.delete(key));
