@@ -514,11 +514,25 @@ try {
   previous = JSON.parse(Deno.readTextFileSync(file));
 } catch { /* first run */ }
 const sets: Record<string, unknown> = { ...(previous.sets ?? {}) };
+// A run replaces the rows it measured (same group, impl and model) and keeps the others, each row dated by its run.
+const now = new Date().toISOString();
 for (const set of SETS) {
+  const prev = (sets[set] ?? {}) as {
+    date?: string;
+    command?: string;
+    runs?: unknown[];
+    rows?: (Row & { date?: string })[];
+  };
+  const fresh = results.filter((r) => r.set === set).map((r) => ({ ...r, date: now }));
+  const key = (r: Row) => `${r.group}|${r.impl}|${r.model}`;
+  const seen = new Set(fresh.map(key));
+  const kept = (prev.rows ?? []).filter((r) => !seen.has(key(r))).map((r) => ({ ...r, date: r.date ?? prev.date }));
   sets[set] = {
-    date: new Date().toISOString(),
-    command: commands[set],
-    rows: results.filter((r) => r.set === set),
+    runs: [...(prev.runs ?? (prev.command ? [{ date: prev.date, command: prev.command }] : [])), {
+      date: now,
+      command: commands[set],
+    }],
+    rows: [...kept, ...fresh],
   };
 }
 await Deno.writeTextFile(`${file}.tmp`, JSON.stringify({ sets }, null, 2));
