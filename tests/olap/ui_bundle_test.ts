@@ -1,14 +1,20 @@
 /**
  * The web UI's committed bundles (`plugins/olap/ui/dist/`) are what the sources build to, and the server serves
- * them (and the page) with the right types: a change to `ui/src/` without `deno task olap:ui-build` fails here.
+ * them (and the page) with the right types: a change to `ui/src/` without `deno task olap:ui-build` fails here. The
+ * page's DOM code (`ui/src/browser/`, outside the workspace's type-check program) is checked, linted and
+ * format-checked here.
  */
 import assert from "node:assert/strict";
 import { serve } from "@mercury/olap";
-import { buildUi, BUNDLES } from "../../plugins/olap/ui/build.ts";
+import { buildUi, BUNDLES, checkBrowserSources } from "../../plugins/olap/ui/build.ts";
 import { ROOT } from "../_helpers.ts";
 import { salesEngine, tempDir } from "./_fixtures.ts";
 
 const DIST = `${ROOT}/plugins/olap/ui/dist`;
+
+Deno.test("olap UI sources: the page's DOM code type-checks, lints and is formatted (in a program of its own)", async () => {
+  await checkBrowserSources();
+});
 
 Deno.test("olap UI bundles: the committed dist/ is what ui/src builds to", async () => {
   const [dir, rm] = await tempDir();

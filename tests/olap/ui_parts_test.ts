@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { serve } from "@mercury/olap";
 import { examplesFor } from "../../plugins/olap/ui/src/examples.ts";
 import { kindOf, pickChart } from "../../plugins/olap/ui/src/chart_pick.ts";
-import { nullCountSql } from "../../plugins/olap/ui/src/results.ts";
+import { nullCountSql } from "../../plugins/olap/ui/src/null_counts.ts";
 import { formBody, TIME_SERIES_FORMS } from "../../plugins/olap/ui/src/timeseries_forms.ts";
 import { HISTORY_SIZE, QueryHistory } from "../../plugins/olap/ui/src/history.ts";
 import { queryFromHash, shareHash } from "../../plugins/olap/ui/src/share.ts";

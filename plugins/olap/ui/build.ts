@@ -12,7 +12,7 @@
 const UI = new URL(".", import.meta.url).pathname;
 
 /** The bundles: output name → entry. */
-export const BUNDLES: Record<string, string> = { "app.js": "src/main.ts", "chart.js": "src/chart.ts" };
+export const BUNDLES: Record<string, string> = { "app.js": "src/browser/main.ts", "chart.js": "src/browser/chart.ts" };
 
 /** Builds every bundle into `outDir` (default `ui/dist`); throws with deno bundle's output when one fails. */
 export async function buildUi(outDir = `${UI}dist`): Promise<string[]> {
@@ -36,6 +36,42 @@ export async function buildUi(outDir = `${UI}dist`): Promise<string[]> {
   return written;
 }
 
+/**
+ * The page's own sources (`src/browser/`) use the DOM's types, which must not enter the workspace's one type-check
+ * program (the DOM's `BufferSource` streams clash with Deno's: a `TextDecoderStream` pipe elsewhere stops
+ * type-checking). So the root `deno.json` excludes that folder and this function checks it in a program of its own:
+ * a config made from the root's (same imports and compiler options, plus the DOM libs) runs `deno check`,
+ * `deno lint` and `deno fmt --check` over it. Throws with their output when one fails.
+ */
+export async function checkBrowserSources(): Promise<void> {
+  const root = new URL("../../../", import.meta.url);
+  const rootConfig = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const dir = new URL(".mercury/olap-ui-check/", root).pathname;
+  await Deno.mkdir(dir, { recursive: true });
+  const config = {
+    compilerOptions: { ...rootConfig.compilerOptions, lib: ["deno.ns", "dom", "dom.iterable", "esnext"] },
+    imports: { ...rootConfig.imports, "@mercury/core/sql": new URL("lib/sql.ts", root).href },
+    nodeModulesDir: "none",
+    fmt: { lineWidth: rootConfig.fmt?.lineWidth },
+    lint: { rules: rootConfig.lint?.rules },
+  };
+  await Deno.writeTextFile(`${dir}deno.json`, JSON.stringify(config, null, 2));
+  const src = `${UI}src/browser/`;
+  for (const args of [["check", "--no-lock", src], ["lint", src], ["fmt", "--check", src]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [args[0]!, "--config", `${dir}deno.json`, ...args.slice(1)],
+      cwd: UI,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+      throw new Error(`olap UI: deno ${args[0]} of src/browser failed:\n${text.trim()}`);
+    }
+  }
+}
+
 if (import.meta.main) {
+  await checkBrowserSources();
   for (const f of await buildUi(Deno.args[0])) console.log(`wrote ${f} (${(await Deno.stat(f)).size} bytes)`);
 }

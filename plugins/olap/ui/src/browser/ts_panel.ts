@@ -6,7 +6,7 @@
  * @module
  */
 import { quoteIdent } from "@mercury/core/sql";
-import { kindOf, type ResultColumn } from "./chart_pick.ts";
+import { kindOf, type ResultColumn } from "../chart_pick.ts";
 import {
   curlFor,
   formBody,
@@ -14,7 +14,7 @@ import {
   type FormValues,
   TIME_SERIES_FORMS,
   type TimeSeriesOp,
-} from "./timeseries_forms.ts";
+} from "../timeseries_forms.ts";
 import { byId, h } from "./_dom.ts";
 
 /** A catalog table as the forms need it. */

@@ -1,17 +1,19 @@
 /// <reference lib="dom" />
 /**
- * The web UI's page script (bundled with CodeMirror into `ui/dist/app.js` by `ui/build.ts`): table browser,
+ * The web UI's page script (bundled with CodeMirror into `ui/dist/app.js` by `ui/build.ts`; type-checked, linted and format-checked by
+ * `tests/olap/ui_bundle_test.ts` in a program of its own with the DOM's types, see `ui/build.ts`): table browser,
  * examples, history, the SQL editor, results with types and null counts, charts picked from the result's types,
  * time-series actions, explain, exports and shareable links.
  *
  * @module
  */
-import { type ChartChoice, chartSpec, kindOf, pickChart, type ResultColumn } from "./chart_pick.ts";
+import { type ChartChoice, chartSpec, kindOf, pickChart, type ResultColumn } from "../chart_pick.ts";
 import { createEditor } from "./editor.ts";
-import { examplesFor, sqlName } from "./examples.ts";
-import { type HistoryEntry, QueryHistory } from "./history.ts";
-import { type Answer, countNulls, grid, type NullCounts, nullCountSql } from "./results.ts";
-import { queryFromHash, shareHash } from "./share.ts";
+import { examplesFor, sqlName } from "../examples.ts";
+import { type HistoryEntry, QueryHistory } from "../history.ts";
+import { type Answer, countNulls, type NullCounts, nullCountSql } from "../null_counts.ts";
+import { grid } from "./results.ts";
+import { queryFromHash, shareHash } from "../share.ts";
 import { TimeSeriesPanel } from "./ts_panel.ts";
 import { ago, byId, h, post } from "./_dom.ts";
 

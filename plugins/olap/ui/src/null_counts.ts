@@ -1,12 +1,19 @@
-/// <reference lib="dom" />
 /**
- * The result grid: column names with their DuckDB types and null counts in the header, numbers right-aligned,
- * NULL shown as such, nested values as JSON.
+ * What the result grid shows besides the values: null counts per column (of the rows shown, or of the whole answer
+ * through one `count(columns(*))` query), and values printed readably. Pure: the page and the tests use it.
+ *
+ * @example Nulls of a page, and the query that counts them over the whole answer
+ * ```ts
+ * import { countNulls, nullCountSql } from "./null_counts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(countNulls([{ name: "a", type: "INTEGER" }], [[1], [null], [null]]), [2]);
+ * assert.equal(nullCountSql("select 1 as a;"), "select count(*) as __rows, count(columns(*)) from (\nselect 1 as a\n) as __q");
+ * ```
  *
  * @module
  */
-import { kindOf, type ResultColumn } from "./chart_pick.ts";
-import { h } from "./_dom.ts";
+import type { ResultColumn } from "./chart_pick.ts";
 
 /** A `POST /query` JSON answer. */
 export interface Answer {
@@ -50,46 +57,4 @@ export function display(v: unknown, type: string): string {
     return String(Number(v.toPrecision(12)));
   }
   return typeof v === "object" ? JSON.stringify(v) : String(v);
-}
-
-function cell(v: unknown, type: string): Node {
-  if (v === null || v === undefined) return h("span", { class: "null" }, "NULL");
-  return document.createTextNode(display(v, type));
-}
-
-/** The grid of `a`'s first `limit` rows. */
-export function grid(a: Answer, limit: number, nulls?: NullCounts): HTMLElement {
-  const numeric = a.columns.map((c) => kindOf(c.type) === "quantitative");
-  const head = h(
-    "tr",
-    {},
-    ...a.columns.map((c, i) => {
-      const n = nulls?.nulls[i];
-      const label = n === undefined ? "" : n === 0 ? "no nulls" : `${n.toLocaleString()} null${n === 1 ? "" : "s"}`;
-      return h(
-        "th",
-        { class: numeric[i] ? "num" : "", title: nulls && !nulls.exact ? "nulls among the rows shown" : "" },
-        c.name,
-        h("span", { class: "ty" }, c.type),
-        h("span", { class: `nulls${n ? " some" : ""}` }, label + (nulls && !nulls.exact && label ? " (shown)" : "")),
-      );
-    }),
-  );
-  const body = h(
-    "tbody",
-    {},
-    ...a.rows.slice(0, limit).map((r) =>
-      h(
-        "tr",
-        {},
-        ...r.map((v, i) =>
-          h("td", {
-            class: numeric[i] ? "num" : "",
-            title: v !== null && typeof v === "object" ? JSON.stringify(v) : String(v),
-          }, cell(v, a.columns[i]!.type))
-        ),
-      )
-    ),
-  );
-  return h("table", { class: "grid", id: "result-grid" }, h("thead", {}, head), body);
 }
