@@ -478,7 +478,8 @@ export async function jsonCopyStream(
 ): Promise<ReadableStream<Uint8Array> | undefined> {
   const rowsSql = jsonRowsSql(sql, columns);
   if (!rowsSql) return undefined;
-  // One VARCHAR column, never quoted: its JSON text holds no raw tab, newline or control character.
+  // One VARCHAR column whose JSON text holds no raw newline or control character: DuckDB's CSV writer still wraps
+  // some values in its quote character (here \u0001), which is dropped below.
   const body = await copyStream(executor, rowsSql, "json", {
     ...options,
     copyOptions: "format csv, header false, delim '\t', quote '\u0001', escape '\u0001'",
@@ -493,14 +494,17 @@ export async function jsonCopyStream(
       transform(chunk, ctl) {
         // Each row ends with a newline: every one becomes the comma before the next row; the last is dropped.
         if (comma) ctl.enqueue(new Uint8Array([44]));
+        let j = 0;
         for (let i = 0; i < chunk.length; i++) {
-          if (chunk[i] === 10) {
-            chunk[i] = 44;
+          const b = chunk[i]!;
+          if (b === 1) continue;
+          if (b === 10) {
+            chunk[j++] = 44;
             n++;
-          }
+          } else chunk[j++] = b;
         }
-        comma = chunk.length > 0 && chunk[chunk.length - 1] === 44;
-        ctl.enqueue(comma ? chunk.subarray(0, chunk.length - 1) : chunk);
+        comma = j > 0 && chunk[j - 1] === 44;
+        ctl.enqueue(chunk.subarray(0, comma ? j - 1 : j));
       },
       flush(ctl) {
         ctl.enqueue(enc.encode(`],"rowCount":${n}}`));
