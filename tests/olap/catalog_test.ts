@@ -149,6 +149,16 @@ Deno.test({
         assert.equal(v2.version, v1.version + 1);
         assert.equal(v2.rows, 2300);
         assert.equal(v2.files, 6);
+        // Both copies of the default storage moved together: the lake holds the serving file's rows.
+        assert.equal(v2.storage, "duckdb+parquet");
+        const [lake] = await duck(
+          `select count(*) as n from read_parquet('${dir}/${v2.lake}/**/*.parquet', hive_partitioning = true)`,
+        );
+        assert.equal(lake!.n, 2300n);
+        await assert.rejects(
+          olap.ingest("sales", { file: csv2 }, { mode: "append", storage: "parquet" }),
+          /cannot append to "sales" as parquet: it is stored as duckdb\+parquet/,
+        );
         const v3 = await olap.compact("sales");
         assert.equal(v3.version, v2.version + 1);
         assert.equal(v3.files, 3);
