@@ -58,7 +58,8 @@ Deno.test({
         await page.click("#editor .cm-content");
         await page.keyboard.type("select * from sa");
         await page.keyboard.press("Control+Space");
-        await page.waitForSelector(".cm-tooltip-autocomplete li");
+        // The list opened while typing may still show an earlier prefix's keywords: wait for this prefix's list.
+        await page.waitForSelector(".cm-tooltip-autocomplete li .cm-completionLabel >> text=sales");
         const tables = await page.locator(".cm-tooltip-autocomplete li .cm-completionLabel").allTextContents();
         assert.ok(tables.includes("sales"), `completions: ${tables}`);
         // CodeMirror ignores Enter in the first 75 ms of a completion list (its interactionDelay).
@@ -70,7 +71,7 @@ Deno.test({
         await page.keyboard.press("End");
         await page.keyboard.type("q");
         await page.keyboard.press("Control+Space");
-        await page.waitForSelector(".cm-tooltip-autocomplete li");
+        await page.waitForSelector(".cm-tooltip-autocomplete li .cm-completionLabel >> text=qty");
         const option = page.locator(".cm-tooltip-autocomplete li", { hasText: "qty" });
         assert.equal(await option.locator(".cm-completionDetail").textContent(), "BIGINT");
         await page.screenshot({ path: `${SHOTS}/completion.png` });
@@ -170,6 +171,21 @@ Deno.test({
         assert.match(await getSql(page), /^select i, case when/);
         assert.match((await page.locator(".history-item .q").first().textContent())!, /^select i, case when/);
         await page.screenshot({ path: `${SHOTS}/results.png` });
+      });
+
+      await t.step("a syntax error is shown with its position and the cursor is put there", async () => {
+        await setSql(page, "select region,\n  count(*) from sales grop by 1");
+        await page.click("#run");
+        await page.waitForSelector("#error:not([hidden])");
+        const m = /at line (\d+), column (\d+)/.exec((await page.textContent("#error"))!);
+        assert.ok(m, "the error names a position");
+        const cursor = await page.evaluate<[number, number]>(`(() => {
+          const v = globalThis.olapUi.editor.view, head = v.state.selection.main.head, line = v.state.doc.lineAt(head);
+          return [line.number, head - line.from + 1];
+        })()`);
+        assert.deepEqual(cursor, [Number(m[1]), Number(m[2])]);
+        assert.equal(cursor[0], 2);
+        await page.screenshot({ path: `${SHOTS}/error.png` });
       });
 
       await t.step("Esc in the editor cancels a running query", async () => {

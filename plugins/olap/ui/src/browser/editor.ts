@@ -97,6 +97,8 @@ export interface SqlEditor {
   runnable(): string;
   setSchema(schema: CompletionSchema): void;
   focus(): void;
+  /** Puts the cursor at a 1-based line and column (an error's position) and scrolls to it. */
+  goto(line: number, column: number): void;
 }
 
 function language(schema: CompletionSchema) {
@@ -175,5 +177,12 @@ export function createEditor(parent: HTMLElement, actions: EditorActions, doc = 
     runnable,
     setSchema: (schema) => view.dispatch({ effects: lang.reconfigure(language(schema)) }),
     focus: () => view.focus(),
+    goto(line: number, column: number) {
+      const doc = view.state.doc;
+      const l = doc.line(Math.min(Math.max(1, line), doc.lines));
+      const pos = Math.min(l.from + Math.max(0, column - 1), l.to);
+      view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
+      view.focus();
+    },
   };
 }

@@ -253,6 +253,9 @@ async function run(sql = editor.runnable(), page = 0): Promise<void> {
     if (!res.ok) {
       showError(body);
       byId("status").textContent = `failed (${res.status})`;
+      // A position is in the text that ran: point at it when that is the whole editor.
+      const at = (body as ApiError).error?.position;
+      if (at && sql === editor.get().trim() && !/^\s/.test(editor.get())) editor.goto(at.line, at.column);
       return;
     }
     show(sql, page, body as Answer, res, page === 0 ? undefined : state.source);
