@@ -101,6 +101,9 @@ export interface FetcherOptions {
   requestTimeoutMs?: number;
 }
 
+/** A leader's fetch once it settled: its response or its failure. */
+type Settled = { ok: true; response: FetchResponse } | { ok: false; error: unknown };
+
 const FETCH = 1;
 const FETCH_VERSION = 11;
 const RETRIABLE = new Set([3, 5, 6, 9, 13, 56, 74, 75]); // unknown partition, leader moves, replica away, network
@@ -110,7 +113,16 @@ export class Fetcher {
   readonly options: FetcherOptions;
   #offsets = new Map<number, number>();
   #pool: ConnectionPool;
-  #pending = new Map<string, Promise<FetchResponse>>();
+  #pending = new Map<string, Promise<void>>();
+  /**
+   * Fetches that settled, in the order they did, waiting to be handed out. A
+   * response that settles while no caller is waiting must wait here: its
+   * partitions' positions have already moved past its records (before, a
+   * response that settled right after another leader's failure was dropped, and
+   * its partition stalled for good — seen when a cluster's leader was killed).
+   */
+  #settled: Settled[] = [];
+  #wake: (() => void) | undefined;
   #correlation = 0;
   #topicBytes: Uint8Array;
   #clientBytes: Uint8Array;
@@ -153,18 +165,24 @@ export class Fetcher {
     for (const { broker, items: parts } of groupByBroker(leaders)) {
       const id = ConnectionPool.key(broker);
       if (this.#pending.has(id)) continue;
-      // Settled either way, a leader's fetch leaves the map before anyone sees it settle:
-      // a response is handed out once, a failure is reported once and the next call retries.
+      // Settled either way, a leader's fetch leaves the map and joins the settled queue:
+      // each response is handed out once, in order, and a failure is reported once (the next call retries).
+      const settle = (outcome: Settled) => {
+        this.#pending.delete(id);
+        this.#settled.push(outcome);
+        this.#wake?.();
+      };
       const fetch = this.#fetchFrom(broker, parts).then(
-        (r) => (this.#pending.delete(id), r),
-        (err) => {
-          this.#pending.delete(id);
-          throw err;
-        },
+        (response) => settle({ ok: true, response }),
+        (error) => settle({ ok: false, error }),
       );
       this.#pending.set(id, fetch);
     }
-    return await Promise.race(this.#pending.values());
+    while (this.#settled.length === 0) await new Promise<void>((resolve) => (this.#wake = resolve));
+    this.#wake = undefined;
+    const outcome = this.#settled.shift()!;
+    if (!outcome.ok) throw outcome.error;
+    return outcome.response;
   }
 
   async #fetchFrom(broker: BrokerAddress, partitions: number[]): Promise<FetchResponse> {
