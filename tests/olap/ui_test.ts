@@ -5,21 +5,11 @@
  * reports/olap-ui.png.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
+import { chromium } from "playwright-core";
 import { serve } from "@mercury/olap";
 import { ROOT } from "../_helpers.ts";
 import { salesEngine } from "./_fixtures.ts";
-
-const CHROMIUM = Deno.env.get("MERCURY_CHROMIUM") ?? "/usr/bin/chromium";
-
-/** Replaces the editor's text (CodeMirror: typing is tested in ui_editor_test.ts). */
-const setSql = (page: Page, sql: string) =>
-  page.evaluate(
-    (s) => (globalThis as unknown as { olapUi: { editor: { set(s: string): void } } }).olapUi.editor.set(s),
-    sql,
-  );
-const getSql = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { olapUi: { editor: { get(): string } } }).olapUi.editor.get());
+import { CHROMIUM, getSql, setSql } from "./_ui.ts";
 
 Deno.test({
   name: "web UI: browse, run, page, cancel, explain, chart, export in headless Chromium",
