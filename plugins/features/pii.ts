@@ -63,8 +63,8 @@ async function sha256Hex(text: string): Promise<string> {
  * ```ts
  * import { TokenAuth } from "@mercury/features";
  * import assert from "node:assert/strict";
- * const auth = await TokenAuth.fromEntries([{ who: "alice", scopes: ["features:pii"], token: "s3cret" }]);
- * assert.deepEqual(await auth.authenticate("Bearer s3cret"), { who: "alice", scopes: ["features:pii"] });
+ * const auth = await TokenAuth.fromEntries([{ who: "alice", scopes: ["features:pii"], token: "s3cret-token" }]);
+ * assert.deepEqual(await auth.authenticate("Bearer s3cret-token"), { who: "alice", scopes: ["features:pii"] });
  * assert.equal(await auth.authenticate(null), undefined);
  * await assert.rejects(auth.authenticate("Bearer nope"), /unknown token/);
  * ```
