@@ -90,6 +90,9 @@ Deno.test({
         const hist = await pick("select amount from sales");
         assert.deepEqual([hist?.mark, hist?.x.bin, hist?.y.aggregate], ["bar", true, "count"]);
         assert.equal(await pick("select [1, 2] as l"), undefined);
+        const moving = await query("select ts, qty, avg(qty) over (order by ts) as avg_qty from sales");
+        assert.equal(pickChart(moving.columns, moving.rows)?.y.field, "qty");
+        assert.equal(pickChart(moving.columns, moving.rows, "avg_qty")?.y.field, "avg_qty");
         assert.equal(kindOf("TIMESTAMP WITH TIME ZONE"), "temporal");
         assert.equal(kindOf("DECIMAL(10,2)"), "quantitative");
         assert.equal(kindOf("STRUCT(a INTEGER)"), undefined);

@@ -86,6 +86,8 @@ Deno.test({
         await page.waitForFunction(`document.getElementById("result-meta").textContent.includes("moving")`);
         const answer = await route("moving", { ...body, limit: 100 });
         assert.deepEqual(answer.columns.map((c) => c.name).at(-1), "sum_qty");
+        // The chart picked for it plots what the builder added.
+        assert.equal(await page.inputValue("#cy"), "sum_qty");
         assert.deepEqual(await gridRows(page), answer.rows.map((r) => r.map((v) => String(v))));
       });
 
@@ -137,6 +139,7 @@ Deno.test({
         await page.waitForFunction(`document.getElementById("result-meta").textContent.includes("funnel")`);
         const answer = await route("funnel", body);
         assert.deepEqual(await gridRows(page), answer.rows.map((r) => r.map((v) => String(v))));
+        assert.deepEqual([await page.inputValue("#cx"), await page.inputValue("#cy")], ["event", "users"]);
         await page.click(".tab[data-view=ts-view]");
         await page.click("#ts-sql");
         await page.waitForFunction(`globalThis.olapUi.editor.get().startsWith("with s1 as")`);

@@ -70,10 +70,14 @@ function distinct(rows: readonly (readonly unknown[])[], i: number): number {
   return seen.size;
 }
 
-/** The chart for `columns` (with `rows` to size the colour channel), or undefined when nothing is chartable. */
+/**
+ * The chart for `columns` (with `rows` to size the colour channel), or undefined when nothing is chartable.
+ * `measure` names the column to plot when the caller knows it (a moving aggregate's output, a funnel's users).
+ */
 export function pickChart(
   columns: readonly ResultColumn[],
   rows: readonly (readonly unknown[])[] = [],
+  measure?: string,
 ): ChartChoice | undefined {
   const kinds = columns.map((c) => kindOf(c.type));
   const of = (k: FieldKind) => columns.flatMap((c, i) => (kinds[i] === k ? [{ c, i }] : []));
@@ -85,27 +89,29 @@ export function pickChart(
   });
   const smallCat = (skip?: string) =>
     cats.find(({ c, i }) => c.name !== skip && distinct(rows, i) <= MAX_COLOR_VALUES && distinct(rows, i) > 1);
-  // The measure: the first numeric column with the fewest nulls (a mostly-empty column makes a sparse chart).
+  // The measure: the one named, else the first numeric column with the fewest nulls (a mostly-empty column makes a
+  // sparse chart).
   const nullsOf = (i: number) => rows.reduce<number>((n, r) => n + (r[i] === null || r[i] === undefined ? 1 : 0), 0);
-  const measure = [...nums].sort((a, b) => nullsOf(a.i) - nullsOf(b.i))[0];
-  if (time[0] && measure) {
+  const named = nums.find(({ c }) => c.name === measure);
+  const m = named ?? [...nums].sort((a, b) => nullsOf(a.i) - nullsOf(b.i))[0];
+  if (time[0] && m) {
     const color = smallCat();
     return {
       mark: "line",
       x: ch(time[0].c, "temporal"),
-      y: ch(measure.c, "quantitative"),
+      y: ch(m.c, "quantitative"),
       ...(color ? { color: ch(color.c, "nominal") } : {}),
-      reason: `${time[0].c.name} is ${time[0].c.type} and ${measure.c.name} is ${measure.c.type}: a line over time`,
+      reason: `${time[0].c.name} is ${time[0].c.type} and ${m.c.name} is ${m.c.type}: a line over time`,
     };
   }
-  if (cats[0] && measure) {
+  if (cats[0] && m) {
     const color = smallCat(cats[0].c.name);
     return {
       mark: "bar",
       x: ch(cats[0].c, "nominal"),
-      y: ch(measure.c, "quantitative"),
+      y: ch(m.c, "quantitative"),
       ...(color ? { color: ch(color.c, "nominal") } : {}),
-      reason: `${cats[0].c.name} is a category and ${measure.c.name} a measure: bars`,
+      reason: `${cats[0].c.name} is a category and ${m.c.name} a measure: bars`,
     };
   }
   if (nums.length >= 2) {

@@ -269,7 +269,7 @@ async function run(sql = editor.runnable(), page = 0): Promise<void> {
 }
 
 /** Shows an answer of `sql` (page `page`); `source` names a time-series route when one answered it. */
-function show(sql: string, page: number, a: Answer, res: Response, source?: string): void {
+function show(sql: string, page: number, a: Answer, res: Response, source?: string, measure?: string): void {
   const fresh = page === 0 || sql !== state.sql;
   state.sql = sql;
   state.page = page;
@@ -285,7 +285,7 @@ function show(sql: string, page: number, a: Answer, res: Response, source?: stri
       state.nulls = { nulls: countNulls(a.columns, rows), rows: rows.length, exact: false };
       void exactNulls(sql, a.columns.length, gen);
     }
-    state.choice = pickChart(a.columns, rows);
+    state.choice = pickChart(a.columns, rows, measure);
     state.chartRows = state.more
       ? undefined
       : rows.map((r) => Object.fromEntries(a.columns.map((c, i) => [c.name, r[i]])));
@@ -470,7 +470,16 @@ async function runTimeSeries(): Promise<void> {
       return;
     }
     const { sql } = (await sqlRes.json()) as { sql: string };
-    show(sql, 0, answer as Answer, res, `POST /timeseries/${op} over ${body.table}`);
+    // What a builder adds is what to plot: the moving aggregate's column, a funnel's users, retention's share.
+    const cols = (answer as Answer).columns;
+    const measure = op === "moving"
+      ? cols.at(-1)?.name
+      : op === "funnel"
+      ? "users"
+      : op === "retention"
+      ? "share"
+      : undefined;
+    show(sql, 0, answer as Answer, res, `POST /timeseries/${op} over ${body.table}`, measure);
     tab("results");
   } catch (err) {
     showError(err as Error);
