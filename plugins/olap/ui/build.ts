@@ -4,7 +4,8 @@
  * committed, so the UI needs no network and no build step when it is served; `tests/olap/ui_bundle_test.ts`
  * fails when the committed files are not what the sources build to.
  *
- * `deno task olap:ui-build` writes them; `buildUi(dir)` writes them elsewhere (the test).
+ * `deno task olap:ui-build [--fmt]` checks `src/browser/` (formatting it first with `--fmt`) and writes them;
+ * `buildUi(dir)` writes them elsewhere (the test).
  *
  * @module
  */
@@ -43,7 +44,7 @@ export async function buildUi(outDir = `${UI}dist`): Promise<string[]> {
  * a config made from the root's (same imports and compiler options, plus the DOM libs) runs `deno check`,
  * `deno lint` and `deno fmt --check` over it. Throws with their output when one fails.
  */
-export async function checkBrowserSources(): Promise<void> {
+export async function checkBrowserSources(options: { format?: boolean } = {}): Promise<void> {
   const root = new URL("../../../", import.meta.url);
   const rootConfig = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
   const dir = new URL(".mercury/olap-ui-check/", root).pathname;
@@ -57,7 +58,8 @@ export async function checkBrowserSources(): Promise<void> {
   };
   await Deno.writeTextFile(`${dir}deno.json`, JSON.stringify(config, null, 2));
   const src = `${UI}src/browser/`;
-  for (const args of [["check", "--no-lock", src], ["lint", src], ["fmt", "--check", src]]) {
+  const fmt = options.format ? ["fmt", src] : ["fmt", "--check", src];
+  for (const args of [fmt, ["check", "--no-lock", src], ["lint", src]]) {
     const out = await new Deno.Command(Deno.execPath(), {
       args: [args[0]!, "--config", `${dir}deno.json`, ...args.slice(1)],
       cwd: UI,
@@ -72,6 +74,8 @@ export async function checkBrowserSources(): Promise<void> {
 }
 
 if (import.meta.main) {
-  await checkBrowserSources();
-  for (const f of await buildUi(Deno.args[0])) console.log(`wrote ${f} (${(await Deno.stat(f)).size} bytes)`);
+  // `--fmt` formats src/browser/ first (the workspace's `deno fmt` leaves that folder out).
+  await checkBrowserSources({ format: Deno.args.includes("--fmt") });
+  const out = Deno.args.find((a) => !a.startsWith("--"));
+  for (const f of await buildUi(out)) console.log(`wrote ${f} (${(await Deno.stat(f)).size} bytes)`);
 }
