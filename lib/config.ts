@@ -72,8 +72,8 @@ export const DEFAULT_PORTS = {
   /** The three-broker cluster (`services up kafka --brokers 3`): brokers, then their controllers. */
   kafkaCluster: [59192 + OFFSET, 59193 + OFFSET, 59194 + OFFSET],
   kafkaClusterController: [59195 + OFFSET, 59196 + OFFSET, 59197 + OFFSET],
-  /** The TLS/SASL broker (`services up kafka-secure`): SSL, SASL_SSL, SASL_PLAINTEXT, controller. */
-  kafkaSecure: [59292 + OFFSET, 59293 + OFFSET, 59294 + OFFSET, 59295 + OFFSET],
+  /** The TLS/SASL broker (`services up kafka-secure`): SSL, SASL_SSL, SASL_PLAINTEXT, internal plaintext, controller. */
+  kafkaSecure: [59292 + OFFSET, 59293 + OFFSET, 59294 + OFFSET, 59295 + OFFSET, 59296 + OFFSET],
   mlflow: 55000 + OFFSET,
   prometheus: 59090 + OFFSET,
   spark: 55002 + OFFSET,

@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { type Admin, Kafka, logLevel } from "kafkajs";
-import { ENV_VARS, resolveEndpoints } from "../config.ts";
+import { type Admin, Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { ENV_VARS, type KafkaSecurity, resolveEndpoints } from "../config.ts";
 import { type HealthReport, unreachable, withTimeout } from "./health.ts";
 import process from "node:process";
 
@@ -36,6 +36,8 @@ export interface KafkaOptions {
   clientId?: string;
   /** Connection timeout in milliseconds (default 5000). */
   timeoutMs?: number;
+  /** TLS and SASL (default: the resolved endpoint's, see `KafkaSecurity`); `null` for plaintext. */
+  security?: KafkaSecurity | null;
 }
 
 /** A connected Kafka client; `await using` disconnects it (`Symbol.asyncDispose` is {@linkcode KafkaConnection.close}). */
@@ -51,8 +53,18 @@ export interface KafkaConnection extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Makes a kafkajs client for `brokers` without connecting; quiet by default. */
-export function kafkaClient(brokers: string[], clientId = "mercury", timeoutMs = 5000): Kafka {
+/**
+ * Makes a kafkajs client for `brokers` without connecting; quiet by default.
+ * `security` (default: the resolved endpoint's) turns on TLS (`ssl`: the
+ * server verified against its CA file, a client certificate when given) and
+ * SASL (`plain`, `scram-sha-256`, `scram-sha-512`); `null` is plaintext.
+ */
+export function kafkaClient(
+  brokers: string[],
+  clientId = "mercury",
+  timeoutMs = 5000,
+  security: KafkaSecurity | null = resolveEndpoints().kafka.security ?? null,
+): Kafka {
   return new Kafka({
     clientId,
     brokers,
@@ -60,14 +72,40 @@ export function kafkaClient(brokers: string[], clientId = "mercury", timeoutMs =
     requestTimeout: Math.max(timeoutMs, 30000),
     logLevel: logLevel.NOTHING,
     retry: { retries: 2, initialRetryTime: 100 },
+    ...kafkajsSecurity(security),
   });
+}
+
+/** kafkajs's `ssl` and `sasl` options for `security` (none for plaintext). */
+function kafkajsSecurity(security: KafkaSecurity | null): Pick<KafkaConfig, "ssl" | "sasl"> {
+  if (!security) return {};
+  const out: Pick<KafkaConfig, "ssl" | "sasl"> = {};
+  if (security.tls) {
+    const { ca, cert, key } = security.tls;
+    out.ssl = {
+      rejectUnauthorized: true,
+      ...(ca ? { ca: [Deno.readTextFileSync(ca)] } : {}),
+      ...(cert && key ? { cert: Deno.readTextFileSync(cert), key: Deno.readTextFileSync(key) } : {}),
+    };
+  }
+  if (security.sasl) {
+    const { username, password } = security.sasl;
+    const mechanism = security.sasl.mechanism.toLowerCase() as "plain" | "scram-sha-256" | "scram-sha-512";
+    out.sasl = mechanism === "plain"
+      ? { mechanism, username, password }
+      : mechanism === "scram-sha-256"
+      ? { mechanism, username, password }
+      : { mechanism, username, password };
+  }
+  return out;
 }
 
 /** Connects to Kafka; throws an `unavailable` MercuryError when no broker answers. */
 export async function connectKafka(options: KafkaOptions = {}): Promise<KafkaConnection> {
   const brokers = options.brokers ?? resolveEndpoints().kafka.brokers;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const kafka = kafkaClient(brokers, options.clientId, timeoutMs);
+  const security = options.security === undefined ? resolveEndpoints().kafka.security ?? null : options.security;
+  const kafka = kafkaClient(brokers, options.clientId, timeoutMs, security);
   const admin = kafka.admin();
   const endpoint = brokers.join(",");
   try {

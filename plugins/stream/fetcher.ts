@@ -31,7 +31,8 @@
 import { Buffer } from "node:buffer";
 import { compressionsAlgorithmsByBitmask } from "@platformatic/kafka";
 import { type BrokerAddress, ConnectionPool, groupByBroker, int64, RequestWriter } from "./wire.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "./kafka_deadline.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, kafkaSecurity } from "./kafka_deadline.ts";
+import type { KafkaSecurity } from "@mercury/core";
 
 /**
  * Called once per record of a response, in offset order within a partition.
@@ -99,6 +100,8 @@ export interface FetcherOptions {
    * 10 s): a silent broker fails the fetch (retriable) and its connection is dropped.
    */
   requestTimeoutMs?: number;
+  /** TLS and SASL (default: the resolved endpoint's, environment > services file). */
+  security?: KafkaSecurity;
 }
 
 /** A leader's fetch once it settled: its response or its failure. */
@@ -129,7 +132,10 @@ export class Fetcher {
 
   constructor(options: FetcherOptions) {
     this.options = options;
-    this.#pool = new ConnectionPool(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    this.#pool = new ConnectionPool(
+      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      "security" in options ? options.security : kafkaSecurity(),
+    );
     this.#topicBytes = new TextEncoder().encode(options.topic);
     this.#clientBytes = new TextEncoder().encode(options.clientId);
   }

@@ -16,6 +16,7 @@ import {
   closeWithin,
   DEFAULT_REQUEST_TIMEOUT_MS,
   kafkaUnavailable,
+  platformaticSecurity,
   platformaticTimeouts,
   withKafkaDeadline,
 } from "./kafka_deadline.ts";
@@ -50,6 +51,7 @@ export function groupConsumer(
     groupId: group,
     ...(instanceId ? { groupInstanceId: instanceId } : {}),
     bootstrapBrokers: brokers,
+    ...platformaticSecurity(),
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
     rebalanceTimeout: 20_000,

@@ -59,12 +59,22 @@ export function kafkaUnavailable(brokers: readonly string[], what: string, cause
   if (cause instanceof MercuryError && cause.code === "unavailable") return cause;
   const endpoint = brokers.join(",");
   let reason = cause instanceof Error ? cause.message : String(cause);
-  // @platformatic/kafka says "Listing topics failed." and keeps the reason in `errors`.
-  const inner = (cause as { errors?: unknown[] } | undefined)?.errors?.[0];
-  if (inner instanceof Error && !reason.includes(inner.message)) reason += ` (${inner.message})`;
+  // @platformatic/kafka says "Listing topics failed." and keeps the reason in `errors`, nested
+  // ("metadata failed 2 times." → the SASL refusal): the innermost one says what went wrong.
+  // A connection's failure keeps its reason (an AuthenticationError) in `cause`.
+  const next = (e: unknown) => (e as { errors?: unknown[] }).errors?.[0] ?? (e as { cause?: unknown }).cause;
+  let inner = cause instanceof Error ? next(cause) : undefined;
+  for (let depth = 0; inner instanceof Error && depth < 6; depth++) {
+    if (!reason.includes(inner.message)) reason += ` (${inner.message})`;
+    inner = next(inner);
+  }
+  const security = /SASL|[Aa]uthenticat|TLS|SSL|certificate|handshake/.test(reason);
   return new MercuryError("unavailable", `cannot reach Kafka at ${endpoint} (${what}): ${reason}`, {
     where: endpoint,
-    hint: "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS (or raise --request-timeout)",
+    hint: security
+      ? "check MERCURY_KAFKA_TLS_CA / _TLS_CERT / _TLS_KEY and MERCURY_KAFKA_SASL_MECHANISM / _USERNAME / _PASSWORD " +
+        "(or kafka.security in .mercury/services.json) against the broker's listener"
+      : "start it with `deno task services up kafka`, or set MERCURY_KAFKA_BROKERS (or raise --request-timeout)",
     cause,
   });
 }

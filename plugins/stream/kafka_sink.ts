@@ -15,7 +15,13 @@ import { Buffer } from "node:buffer";
 import { Consumer, Producer } from "@platformatic/kafka";
 import { MercuryError } from "@mercury/core";
 import { retry } from "@mercury/core/retry";
-import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
+import {
+  closeWithin,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  platformaticSecurity,
+  platformaticTimeouts,
+  withKafkaDeadline,
+} from "./kafka_deadline.ts";
 import { type Fetcher, FetchError } from "./fetcher.ts";
 import { topicFetcher } from "./fetch_pump.ts";
 import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
@@ -156,6 +162,7 @@ export class KafkaTransactionalSink implements CheckpointStore {
     readonly changelogTopic: string,
     private producer: Producer,
     private readonly makeProducer: () => Producer,
+    private readonly timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {}
 
   /** Creates the output and changelog topics if needed and a transactional producer. */
@@ -183,8 +190,10 @@ export class KafkaTransactionalSink implements CheckpointStore {
         producerId: -1n,
         producerEpoch: -1,
         connectTimeout: ms,
+        timeout: ms,
+        ...platformaticSecurity(),
       });
-    return new KafkaTransactionalSink(options.brokers, outputTopic, changelogTopic, makeProducer(), makeProducer);
+    return new KafkaTransactionalSink(options.brokers, outputTopic, changelogTopic, makeProducer(), makeProducer, ms);
   }
 
   describe(): string {
@@ -220,43 +229,66 @@ export class KafkaTransactionalSink implements CheckpointStore {
 
   async commit(results: WindowResult[], checkpoints: PartitionCheckpoint[], consumer: Consumer): Promise<void> {
     let tx: Awaited<ReturnType<Producer["beginTransaction"]>> | undefined;
+    // The whole transaction under a deadline: with a cluster's leader or transaction coordinator just
+    // killed, a step of the client's can wait for ever (the cluster fault test saw every later
+    // checkpoint held behind one). Timed out, it is aborted and retried with a fresh producer, whose
+    // InitProducerId fences the stuck one.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ms = 3 * this.timeoutMs;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the checkpoint's transaction did not finish within ${ms} ms`)), ms);
+    });
     try {
-      tx = await this.producer.beginTransaction();
-      const out = results.map((w) => ({
-        topic: this.outputTopic,
-        key: Buffer.from(w.key),
-        value: Buffer.from(JSON.stringify(w)),
-      }));
-      // Batches stay under the broker's default message.max.bytes (1 MB per record batch).
-      for (let i = 0; i < out.length; i += 1000) await tx.send({ messages: out.slice(i, i + 1000) });
-      for (const c of checkpoints) {
-        const value: ChangelogValue = { nextOffset: c.nextOffset.toString(), state: c.state };
-        await tx.send({
-          messages: [{
-            topic: this.changelogTopic,
-            key: Buffer.from(`${c.topic}/${c.partition}`),
-            value: Buffer.from(JSON.stringify(value)),
-          }],
-        });
-      }
-      await tx.addConsumer(consumer);
-      for (const c of checkpoints) if (c.lastMessage) await tx.addOffset(c.lastMessage);
-      await tx.commit();
+      await Promise.race([this.#transaction(results, checkpoints, consumer, (t) => (tx = t)), expired]);
     } catch (err) {
-      await tx?.abort().catch(() => {});
+      await closeWithin(() => tx?.abort() ?? Promise.resolve(), this.timeoutMs);
       // A fresh producer re-initialises the transactional id: the broker aborts whatever
       // was left open (also by a killed predecessor) and bumps the epoch.
-      await this.producer.close().catch(() => {});
+      const old = this.producer;
+      await closeWithin(() => old.close(), this.timeoutMs);
       this.producer = this.makeProducer();
       const text = JSON.stringify(err, Object.getOwnPropertyNames(err as object)) + String(err);
       if (/FENCED|ILLEGAL_GENERATION|INVALID_PRODUCER_EPOCH|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS/.test(text)) {
         throw new FencedError(`transaction fenced: ${(err as Error).message}`);
       }
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     for (const c of checkpoints) {
       this.#state.set(`${c.topic}/${c.partition}`, { nextOffset: c.nextOffset.toString(), state: c.state });
     }
+  }
+
+  /** One checkpoint's transaction: results, changelog, the group's offsets, commit. */
+  async #transaction(
+    results: WindowResult[],
+    checkpoints: PartitionCheckpoint[],
+    consumer: Consumer,
+    begun: (tx: Awaited<ReturnType<Producer["beginTransaction"]>>) => void,
+  ): Promise<void> {
+    const tx = await this.producer.beginTransaction();
+    begun(tx);
+    const out = results.map((w) => ({
+      topic: this.outputTopic,
+      key: Buffer.from(w.key),
+      value: Buffer.from(JSON.stringify(w)),
+    }));
+    // Batches stay under the broker's default message.max.bytes (1 MB per record batch).
+    for (let i = 0; i < out.length; i += 1000) await tx.send({ messages: out.slice(i, i + 1000) });
+    for (const c of checkpoints) {
+      const value: ChangelogValue = { nextOffset: c.nextOffset.toString(), state: c.state };
+      await tx.send({
+        messages: [{
+          topic: this.changelogTopic,
+          key: Buffer.from(`${c.topic}/${c.partition}`),
+          value: Buffer.from(JSON.stringify(value)),
+        }],
+      });
+    }
+    await tx.addConsumer(consumer);
+    for (const c of checkpoints) if (c.lastMessage) await tx.addOffset(c.lastMessage);
+    await tx.commit();
   }
 
   close(): Promise<void> {

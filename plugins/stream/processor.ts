@@ -22,7 +22,7 @@ import { type CheckpointStore, FencedError, type PartitionCheckpoint } from "./c
 import { PostgresSink } from "./postgres_sink.ts";
 import { ensureTopic } from "./produce.ts";
 import type { Fetcher, FetchResponse } from "./fetcher.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, withKafkaDeadline } from "./kafka_deadline.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, platformaticSecurity, withKafkaDeadline } from "./kafka_deadline.ts";
 import { recordCommit, type WorkerMetrics, workerMetrics } from "./worker_metrics.ts";
 import type { ProcessorOptions, ProcessorStats } from "./processor_options.ts";
 import { loadPartition, type PartitionState } from "./partition_state.ts";
@@ -120,6 +120,7 @@ export class Processor<E> {
       idempotent: true,
       timeout: this.#timeoutMs,
       connectTimeout: this.#timeoutMs,
+      ...platformaticSecurity(),
     });
     await ensureTopic(this.options.brokers, this.#dlqTopic, { partitions: 1, requestTimeoutMs: this.#timeoutMs });
     await this.#start();

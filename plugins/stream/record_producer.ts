@@ -37,7 +37,20 @@
 import { Buffer } from "node:buffer";
 import { Admin, type CompressionAlgorithmValue, compressionsAlgorithms } from "@platformatic/kafka";
 import { type BrokerAddress, ConnectionPool, groupByBroker, KafkaConnection, RequestWriter } from "./wire.ts";
-import { closeWithin, DEFAULT_REQUEST_TIMEOUT_MS, platformaticTimeouts, withKafkaDeadline } from "./kafka_deadline.ts";
+import {
+  closeWithin,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  kafkaSecurity,
+  platformaticSecurity,
+  platformaticTimeouts,
+  withKafkaDeadline,
+} from "./kafka_deadline.ts";
+import type { KafkaSecurity } from "@mercury/core";
+
+/** The options' security, or the resolved endpoint's when none was given. */
+function securityOf(options: RecordProducerOptions): KafkaSecurity | undefined {
+  return "security" in options ? options.security : kafkaSecurity();
+}
 import { retry } from "@mercury/core/retry";
 
 /** Options of {@linkcode RecordProducer.open}. */
@@ -65,6 +78,8 @@ export interface RecordProducerOptions {
    * to the next partition.
    */
   batchBytes?: number;
+  /** TLS and SASL (default: the resolved endpoint's, environment > services file). */
+  security?: KafkaSecurity;
 }
 
 /** A broker refused a batch (or the connection failed); nothing after it was counted as sent. */
@@ -134,6 +149,7 @@ async function leadersOf(options: RecordProducerOptions): Promise<{ host: string
     clientId: options.clientId ?? "mercury-producer",
     bootstrapBrokers: options.brokers,
     ...platformaticTimeouts(ms),
+    ...platformaticSecurity(securityOf(options)),
   });
   try {
     // A missing leader (LEADER_NOT_AVAILABLE, 5) is asked again every 200 ms, 50 times; other errors end it.
@@ -192,7 +208,7 @@ export class RecordProducer {
     epoch: number,
   ) {
     this.options = options;
-    this.#pool = new ConnectionPool(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    this.#pool = new ConnectionPool(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, securityOf(options));
     this.#partitions = leaders.length;
     this.#leaders = leaders;
     this.#producerId = producerId;
@@ -217,7 +233,7 @@ export class RecordProducer {
     return await retry(async () => {
       let v: DataView;
       try {
-        const conn = await KafkaConnection.open(first.host, first.port, ms);
+        const conn = await KafkaConnection.open(first.host, first.port, ms, securityOf(options));
         try {
           const req = new RequestWriter(INIT_PRODUCER_ID, 1, 1, new TextEncoder().encode(options.clientId ?? "mercury"))
             .int16(-1) // transactional id: null

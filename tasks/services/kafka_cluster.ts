@@ -148,11 +148,12 @@ export class KafkaCluster {
     const running = this.pid(id);
     if (running !== undefined) return running;
     for (const port of [node.port, node.controllerPort]) {
-      if (!portFree(port)) {
-        const holder = await portHolder(port);
+      // A port that only has connections in TIME-WAIT (a broker just stopped) binds fine: only a listener is a conflict.
+      const holder = portFree(port) ? undefined : await portHolder(port);
+      if (holder !== undefined) {
         throw new MercuryError(
           "conflict",
-          `port ${port} for kafka-cluster node ${id} is already taken${holder ? ` by ${holder}` : ""}`,
+          `port ${port} for kafka-cluster node ${id} is already taken by ${holder}`,
           {
             where: `127.0.0.1:${port}`,
             hint: "stop what holds it, or move every port with MERCURY_PORT_OFFSET",
