@@ -12,7 +12,7 @@
  * assert.equal(manifest.name, "features");
  * assert.deepEqual(Object.keys(manifest.commands ?? {}).sort(), [
  *   "apply", "get", "lineage", "materialize", "pii-access", "plan", "promote", "releases", "rollback", "serve",
- *   "training-set",
+ *   "stream", "training-set",
  * ]);
  * ```
  *
@@ -164,6 +164,25 @@ export const manifest = definePlugin({
         },
       },
       run: lazy(() => import("./commands/serve.ts"), "serve"),
+    },
+    stream: {
+      summary: "stream features: a Kafka topic through the stream plugin's windows into Redis and the view's history",
+      options: {
+        ...common,
+        ...served,
+        view: { type: "string", value: "VIEW", description: "the stream feature view (a count and a sum feature)" },
+        topic: { type: "string", value: "TOPIC", description: "Kafka topic of JSON events" },
+        "history-dir": {
+          type: "string",
+          value: "DIR",
+          description: "where history parts go (default the directory of the view's <dir>/*.parquet source)",
+        },
+        "key-field": { type: "string", value: "NAME", description: "event field of the key (default the join key)" },
+        "value-field": { type: "string", value: "NAME", description: "event field summed (default amount)" },
+        "time-field": { type: "string", value: "NAME", description: "event time field (default ts)" },
+        group: { type: "string", value: "NAME", description: "Kafka consumer group" },
+      },
+      run: lazy(() => import("./commands/stream.ts"), "stream"),
     },
     "pii-access": {
       summary: "who read which PII features when (granted and refused requests, newest first)",

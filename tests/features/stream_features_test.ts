@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { resolveEndpoints } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
-import { entity, type FeatureRepo, featureView, fileSource, openFeatureStore } from "@mercury/features";
+import { openFeatureStore } from "@mercury/features";
+import { cardStreamRepo } from "../../plugins/features/examples/card_stream.ts";
 import { startStreamFeatures, type StreamEvent, StreamFeatureView } from "@mercury/features/stream";
-import { uniqueName } from "../_helpers.ts";
+import { ROOT, uniqueName } from "../_helpers.ts";
 
 const SIZE = 600_000, SLIDE = 60_000;
 
@@ -16,32 +17,12 @@ function expected(events: StreamEvent[], key: number): { count: number; sum: num
   return { count: inWin.length, sum: inWin.reduce((s, e) => s + e.value, 0), at };
 }
 
-function repoFor(project: string, dir: string): FeatureRepo {
-  return {
-    project,
-    entities: [entity({ name: "card", joinKey: "card_id", valueType: "int64" })],
-    views: [featureView({
-      name: "card_tx_10m",
-      entities: ["card"],
-      ttlSeconds: 600,
-      source: fileSource({
-        name: "card_tx_10m_history",
-        format: "parquet",
-        path: `${dir}/stream_history/*.parquet`,
-        timestampField: "event_timestamp",
-        createdTimestampField: "created",
-      }),
-      features: [{ name: "tx_count_10m", type: "int64" }, { name: "amount_sum_10m", type: "float64" }],
-    })],
-  };
-}
-
 Deno.test({
   name: "stream features: the stream plugin's windows feed the online store as events arrive, history serves PIT",
   async fn(t) {
     const dir = await Deno.makeTempDir({ prefix: "mf-stream-" });
     const project = uniqueName("sf");
-    const repo = repoFor(project, dir);
+    const repo = cardStreamRepo(dir, project);
     const fs = await openFeatureStore({ repo, offlineRoot: `${dir}/off` });
     try {
       await t.step("windows → Redis per batch; a PIT training set reads what Redis held at each time", async () => {
@@ -160,6 +141,76 @@ Deno.test({
         }
         const parts = [...Deno.readDirSync(`${dir}/stream_history_kafka`)].filter((e) => e.name.endsWith(".parquet"));
         assert.ok(parts.length >= 1, "stop() writes the remaining history");
+      });
+
+      await t.step("the CLI: features stream until SIGTERM, then the remaining history is written", async () => {
+        await fs.online.clear();
+        const topic = `${project}-cli`;
+        const k = await connectKafka();
+        await k.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "tasks/mercury.ts",
+            "features",
+            "stream",
+            "--repo",
+            "plugins/features/examples/card_stream.ts",
+            "--view",
+            "card_tx_10m",
+            "--topic",
+            topic,
+            "--group",
+            `${project}-cli`,
+          ],
+          cwd: ROOT,
+          env: { MERCURY_FEATURES_DATA: `${dir}/cli`, MERCURY_FEATURES_PROJECT: project },
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        try {
+          while (!text.includes("\n")) {
+            const { value, done } = await out.read();
+            if (done) break;
+            text += value;
+          }
+          assert.match(text, /^streaming .* into .* card_tx_10m \(development mode/);
+          const producer = k.kafka.producer();
+          await producer.connect();
+          const now = Date.now();
+          await producer.send({
+            topic,
+            messages: [1, 2, 3].map((i) => ({ value: JSON.stringify({ card_id: 7, amount: i, ts: now - 1000 * i }) })),
+          });
+          await producer.disconnect();
+          let hit;
+          for (let i = 0; i < 300; i++) {
+            [hit] = await fs.online.read("card_tx_10m", ["7"], ["tx_count_10m", "amount_sum_10m"]);
+            if (Number(hit?.values[0]) === 3) break;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          assert.deepEqual(hit!.values.map(Number), [3, 6]);
+          child.kill("SIGTERM");
+          while (true) {
+            const { value, done } = await out.read();
+            if (done) break;
+            text += value;
+          }
+          assert.equal((await child.status).code, 0);
+          assert.match(text, /card_tx_10m: 3 events in \d+ batches, 0 rejected/);
+          const parts = [...Deno.readDirSync(`${dir}/cli/stream_history`)].filter((e) => e.name.endsWith(".parquet"));
+          assert.ok(parts.length >= 1, "the history is written (at the latest at stop)");
+        } finally {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* exited */ }
+          await child.stderr.cancel().catch(() => {});
+          await k.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+          await k.close();
+        }
       });
     } finally {
       await fs.online.clear();

@@ -1,0 +1,56 @@
+/**
+ * `stream`: a stream feature view fed from a Kafka topic by the stream plugin's windows, into Redis and the view's
+ * Parquet history, until SIGINT or SIGTERM (then the remaining history is written).
+ *
+ * @module
+ */
+import { type CommandArgs, type CommandContext, MercuryError } from "@mercury/core";
+import { untilSignal } from "@mercury/core/signal";
+import { open } from "./_open.ts";
+
+/** `stream --view VIEW --topic TOPIC [--history-dir DIR]`. */
+export async function stream(args: CommandArgs, ctx: CommandContext): Promise<void> {
+  const viewName = args.values.view as string | undefined;
+  const topic = args.values.topic as string | undefined;
+  if (!viewName) throw new MercuryError("usage", "--view is required", { hint: "--view card_tx_10m" });
+  if (!topic) throw new MercuryError("usage", "--topic is required", { hint: "--topic transactions" });
+  const fs = await open(args, { served: true });
+  try {
+    const view = fs.offline.view(viewName);
+    let historyDir = args.values["history-dir"] as string | undefined;
+    if (!historyDir) {
+      const m = view.source.kind === "file_source" ? /^(.*)\/\*\.parquet$/.exec(view.source.path) : null;
+      if (!m) {
+        throw new MercuryError("usage", `feature view "${viewName}" does not read a directory of Parquet parts`, {
+          where: "--history-dir",
+          hint: "give --history-dir, or a fileSource whose path is <dir>/*.parquet",
+        });
+      }
+      historyDir = m[1]!;
+    }
+    const { startStreamFeatures } = await import("../stream_features.ts");
+    let batches = 0;
+    const job = await startStreamFeatures({
+      repo: fs.repo,
+      view: viewName,
+      online: fs.online,
+      connection: fs.duck.connection,
+      historyDir,
+      brokers: ctx.endpoints().kafka.brokers,
+      topic,
+      keyField: (args.values["key-field"] as string | undefined) || undefined,
+      valueField: (args.values["value-field"] as string | undefined) || undefined,
+      timeField: (args.values["time-field"] as string | undefined) || undefined,
+      group: (args.values.group as string | undefined) || undefined,
+      onBatch: () => void batches++,
+    });
+    ctx.print(
+      `streaming ${topic} into ${fs.repo.project}/${fs.env} ${viewName} (${fs.source.describe}); history ${historyDir}`,
+    );
+    await untilSignal();
+    await job.stop();
+    ctx.print(`${viewName}: ${job.received} events in ${batches} batches, ${job.rejected} rejected`);
+  } finally {
+    await fs.close();
+  }
+}
