@@ -6,6 +6,7 @@
 import { commandHelp, main, MercuryError, parseCommandArgs, projectRoot } from "@mercury/core";
 import type { CommandSpec } from "@mercury/core";
 import { Launcher, plainUpServices, statusTable } from "./services/launcher.ts";
+import { extraDown, extraFor, extraStatus, extraUp, isExtraKafka } from "./services/kafka_extras.ts";
 
 const PROG = "deno task services";
 
@@ -16,12 +17,27 @@ const common = {
 const commands: Record<string, CommandSpec> = {
   up: {
     summary: "start services (all by default) and wait until each answers a real request",
-    usage: "[kafka|postgres|redis|mlflow|prometheus…]",
-    options: common,
+    usage: "[kafka|postgres|redis|mlflow|prometheus|kafka-cluster|kafka-secure…]",
+    options: {
+      ...common,
+      brokers: {
+        type: "int",
+        min: 1,
+        value: "N",
+        description: "with kafka: 3 starts the three-broker cluster (kafka-cluster) beside the default broker",
+      },
+    },
     async run(args) {
       const l = launcher(args.values.timeout);
+      // kafka-cluster (or kafka --brokers 3) and kafka-secure run beside the default broker.
+      const extras = args.positionals.map((n) => extraFor(n, args.values.brokers as number | undefined));
+      const plain = args.positionals.filter((_, i) => extras[i] === undefined);
+      for (const extra of extras) {
+        if (extra) { for (const line of await extraUp(l.root, extra, l.timeoutSec)) console.log(line); }
+      }
+      if (args.positionals.length && !plain.length) return;
       // A plain `up` starts the core services and those the plugins' manifests declare.
-      const names = args.positionals.length ? l.select(args.positionals) : await plainUpServices(l.root);
+      const names = plain.length ? l.select(plain) : await plainUpServices(l.root);
       const rows = await l.up(names);
       console.log(statusTable(rows));
     },
@@ -32,7 +48,13 @@ const commands: Record<string, CommandSpec> = {
     options: { ...common, purge: { type: "boolean", description: "also delete their data under .mercury/" } },
     async run(args) {
       const l = launcher(args.values.timeout);
-      for (const line of await l.down(l.select(args.positionals), args.values.purge === true)) console.log(line);
+      const purge = args.values.purge === true;
+      for (const extra of args.positionals.filter(isExtraKafka)) {
+        for (const line of await extraDown(l.root, extra, purge)) console.log(line);
+      }
+      const plain = args.positionals.filter((n) => !isExtraKafka(n));
+      if (args.positionals.length && !plain.length) return;
+      for (const line of await l.down(l.select(plain), purge)) console.log(line);
     },
   },
   status: {
@@ -41,7 +63,11 @@ const commands: Record<string, CommandSpec> = {
     options: { json: { type: "boolean", description: "print JSON" } },
     async run(args) {
       const l = launcher(undefined);
-      const rows = await l.status(args.positionals.length ? l.select(args.positionals) : await plainUpServices(l.root));
+      const extras = await Promise.all(args.positionals.filter(isExtraKafka).map((n) => extraStatus(l.root, n)));
+      for (const e of extras) console.log(e.line);
+      const plain = args.positionals.filter((n) => !isExtraKafka(n));
+      if (args.positionals.length && !plain.length) return extras.every((e) => e.ok) ? 0 : 69;
+      const rows = await l.status(plain.length ? l.select(plain) : await plainUpServices(l.root));
       console.log(args.values.json ? JSON.stringify(rows, null, 2) : statusTable(rows));
       return rows.every((r) => r.health.ok) ? 0 : 69;
     },

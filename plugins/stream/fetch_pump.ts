@@ -115,6 +115,8 @@ export interface PumpHooks {
 /** Fetches into the queue while `hooks.running()`, pausing while the queue is full. */
 export async function pump(fetcher: Fetcher, hooks: PumpHooks): Promise<void> {
   let failures = 0;
+  // One leader away while the others answer resets `failures` on every response: say it at most once a second.
+  let loggedAt = 0;
   while (hooks.running()) {
     if (hooks.queue.full) {
       await new Promise((r) => setTimeout(r, 2));
@@ -136,7 +138,10 @@ export async function pump(fetcher: Fetcher, hooks: PumpHooks): Promise<void> {
         continue;
       }
       if (e instanceof FetchError && e.retriable && ++failures < 60) {
-        if (failures === 1 || failures % 10 === 0) hooks.log(`${e.message}; retrying`);
+        if ((failures === 1 && Date.now() - loggedAt >= 1000) || failures % 10 === 0) {
+          loggedAt = Date.now();
+          hooks.log(`${e.message}; retrying`);
+        }
         hooks.forgetLeaders();
         await new Promise((r) => setTimeout(r, Math.min(1000, 100 * failures)));
         continue;
