@@ -118,6 +118,31 @@ Deno.test({
         assert.equal(await page.locator("#result-grid td .null").count(), 34);
       });
 
+      await t.step(
+        "a header click sorts the whole answer on the server; a second click reverses; paging keeps it",
+        async () => {
+          await setSql(page, "select ts, region, qty from sales");
+          await page.click("#run");
+          await page.waitForSelector("#result-grid");
+          await page.click("#result-grid th >> nth=2");
+          await page.waitForFunction(
+            `document.querySelector("#result-grid th:nth-child(3) .arrow")?.textContent === " ▼"`,
+          );
+          const firstQty = () => page.textContent("#result-grid tbody tr:first-child td:nth-child(3)");
+          assert.equal(await firstQty(), "96");
+          await page.click("#result-grid th >> nth=2");
+          await page.waitForFunction(
+            `document.querySelector("#result-grid th:nth-child(3) .arrow")?.textContent === " ▲"`,
+          );
+          assert.equal(await firstQty(), "0");
+          await page.click("#next");
+          await page.waitForFunction(`document.getElementById("page-info").textContent.startsWith("rows 101")`);
+          // 2,000 rows of i % 97: values 0–59 occur 21 times each, so row 101 of the ascending order is a 4.
+          assert.equal(await firstQty(), "4");
+          assert.equal(await getSql(page), "select ts, region, qty from sales");
+        },
+      );
+
       await t.step("a time and a measure are drawn as a line; a category and a measure as bars", async () => {
         await setSql(
           page,

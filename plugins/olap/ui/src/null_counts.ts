@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { quoteIdent } from "@mercury/core/sql";
 import type { ResultColumn } from "./chart_pick.ts";
 
 /** A `POST /query` JSON answer. */
@@ -57,4 +58,21 @@ export function display(v: unknown, type: string): string {
     return String(Number(v.toPrecision(12)));
   }
   return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+/** The order a header click asks for. */
+export interface SortOrder {
+  column: string;
+  desc: boolean;
+}
+
+/**
+ * `sql` ordered by one of its result's columns (nulls last), as the grid's header clicks ask: the query runs as a
+ * subquery, so paging, exports and charts of the sorted answer go through the server like any query.
+ */
+export function sortedSql(sql: string, order: SortOrder): string {
+  const body = sql.trim().replace(/;+\s*$/, "");
+  return `select * from (\n${body}\n) as __q order by ${quoteIdent(order.column)} ${
+    order.desc ? "desc" : "asc"
+  } nulls last`;
 }

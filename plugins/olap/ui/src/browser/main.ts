@@ -11,7 +11,7 @@ import { type ChartChoice, chartSpec, kindOf, pickChart, type ResultColumn } fro
 import { createEditor } from "./editor.ts";
 import { examplesFor, sqlName } from "../examples.ts";
 import { type HistoryEntry, QueryHistory } from "../history.ts";
-import { type Answer, countNulls, type NullCounts, nullCountSql } from "../null_counts.ts";
+import { type Answer, countNulls, type NullCounts, nullCountSql, sortedSql, type SortOrder } from "../null_counts.ts";
 import { grid } from "./results.ts";
 import { queryFromHash, shareHash } from "../share.ts";
 import { TimeSeriesPanel } from "./ts_panel.ts";
@@ -44,6 +44,8 @@ const CHART_ROWS = 5000;
 
 const state = {
   sql: "",
+  /** The order of the grid's header clicks, applied to `sql` (which stays the query as written). */
+  sort: undefined as SortOrder | undefined,
   page: 0,
   answer: undefined as Answer | undefined,
   more: false,
@@ -233,23 +235,37 @@ function busy(on: boolean): void {
   byId<HTMLButtonElement>("cancel").disabled = !on;
 }
 
-async function run(sql = editor.runnable(), page = 0): Promise<void> {
+/** The query the grid shows: `state.sql` in the order of the header clicks. */
+function shownSql(): string {
+  return state.sort ? sortedSql(state.sql, state.sort) : state.sql;
+}
+
+/** Runs `sql`; `keepSort` (paging, a header click) keeps the grid's order, a new run drops it. */
+async function run(sql = editor.runnable(), page = 0, keepSort = false): Promise<void> {
   sql = sql.trim();
   if (!sql) return;
+  if (!keepSort) state.sort = undefined;
   showError(undefined);
   state.ctl = new AbortController();
   state.queryId = "ui-" + Math.random().toString(36).slice(2);
   busy(true);
-  byId("status").textContent = "running…";
+  const started = performance.now();
+  const status = byId("status");
+  status.textContent = "running…";
+  const ticker = setInterval(
+    () => (status.textContent = `running… ${((performance.now() - started) / 1000).toFixed(1)} s`),
+    200,
+  );
   try {
     const res = await post("/query", {
-      sql,
+      sql: state.sort ? sortedSql(sql, state.sort) : sql,
       format: "json",
       limit: PAGE + 1,
       offset: page * PAGE,
       queryId: state.queryId,
     }, state.ctl.signal);
     const body = await res.json();
+    clearInterval(ticker);
     if (!res.ok) {
       showError(body);
       byId("status").textContent = `failed (${res.status})`;
@@ -263,9 +279,16 @@ async function run(sql = editor.runnable(), page = 0): Promise<void> {
     if ((err as Error).name === "AbortError") byId("status").textContent = "cancelled";
     else showError(err as Error);
   } finally {
+    clearInterval(ticker);
     busy(false);
     state.ctl = undefined;
   }
+}
+
+function sortBy(column: string): void {
+  const desc = state.sort?.column === column ? !state.sort.desc : true;
+  state.sort = { column, desc };
+  void run(state.sql, 0, true);
 }
 
 /** Shows an answer of `sql` (page `page`); `source` names a time-series route when one answered it. */
@@ -327,7 +350,7 @@ function renderGrid(): void {
       : h("span", {}, "counting rows…"),
   );
   byId("grid").replaceChildren(
-    a.rows.length ? grid(a, PAGE, state.nulls) : h("div", { class: "empty" }, "No rows."),
+    a.rows.length ? grid(a, PAGE, state.nulls, state.sort, sortBy) : h("div", { class: "empty" }, "No rows."),
   );
 }
 
@@ -411,7 +434,7 @@ function chosenByHand(): ChartChoice | undefined {
 
 async function chartRows(gen: number): Promise<Record<string, unknown>[] | undefined> {
   if (state.chartRows) return state.chartRows;
-  const res = await post("/query", { sql: state.sql, format: "json", limit: CHART_ROWS });
+  const res = await post("/query", { sql: shownSql(), format: "json", limit: CHART_ROWS });
   if (!res.ok || gen !== state.generation) return undefined;
   const a = (await res.json()) as Answer;
   state.chartRows = a.rows.map((r) => Object.fromEntries(a.columns.map((c, i) => [c.name, r[i]])));
@@ -470,6 +493,7 @@ async function runTimeSeries(): Promise<void> {
       return;
     }
     const { sql } = (await sqlRes.json()) as { sql: string };
+    state.sort = undefined;
     // What a builder adds is what to plot: the moving aggregate's column, a funnel's users, retention's share.
     const cols = (answer as Answer).columns;
     const measure = op === "moving"
@@ -503,15 +527,15 @@ byId("ts-sql").addEventListener("click", async () => {
 
 byId("run").addEventListener("click", () => void run());
 byId("cancel").addEventListener("click", cancel);
-byId("prev").addEventListener("click", () => void run(state.sql, state.page - 1));
-byId("next").addEventListener("click", () => void run(state.sql, state.page + 1));
+byId("prev").addEventListener("click", () => void run(state.sql, state.page - 1, true));
+byId("next").addEventListener("click", () => void run(state.sql, state.page + 1, true));
 byId("explain").addEventListener("click", () => void explain(editor.runnable(), false));
 byId("analyze").addEventListener("click", () => void explain(editor.runnable(), true));
 byId("share").addEventListener("click", () => void share());
 byId("keys").addEventListener("click", () => byId<HTMLDialogElement>("keys-dialog").showModal());
 document.querySelectorAll<HTMLAnchorElement>("#exports a").forEach((a) =>
   a.addEventListener("click", () => {
-    const sql = state.sql || editor.get().trim();
+    const sql = state.sql ? shownSql() : editor.get().trim();
     a.href = `/query?download=1&format=${a.dataset.format}&sql=${encodeURIComponent(sql)}`;
   })
 );

@@ -6,7 +6,7 @@
  * @module
  */
 import { kindOf } from "../chart_pick.ts";
-import { type Answer, display, type NullCounts } from "../null_counts.ts";
+import { type Answer, display, type NullCounts, type SortOrder } from "../null_counts.ts";
 import { h } from "./_dom.ts";
 
 function cell(v: unknown, type: string): Node {
@@ -15,7 +15,13 @@ function cell(v: unknown, type: string): Node {
 }
 
 /** The grid of `a`'s first `limit` rows. */
-export function grid(a: Answer, limit: number, nulls?: NullCounts): HTMLElement {
+export function grid(
+  a: Answer,
+  limit: number,
+  nulls?: NullCounts,
+  sort?: SortOrder,
+  onSort?: (column: string) => void,
+): HTMLElement {
   const numeric = a.columns.map((c) => kindOf(c.type) === "quantitative");
   const head = h(
     "tr",
@@ -23,13 +29,16 @@ export function grid(a: Answer, limit: number, nulls?: NullCounts): HTMLElement 
     ...a.columns.map((c, i) => {
       const n = nulls?.nulls[i];
       const label = n === undefined ? "" : n === 0 ? "no nulls" : `${n.toLocaleString()} null${n === 1 ? "" : "s"}`;
-      return h(
+      const th = h(
         "th",
-        { class: numeric[i] ? "num" : "", title: nulls && !nulls.exact ? "nulls among the rows shown" : "" },
+        { class: numeric[i] ? "num" : "", title: `sort by ${c.name}` },
         c.name,
+        sort?.column === c.name ? h("span", { class: "arrow" }, sort.desc ? " ▼" : " ▲") : "",
         h("span", { class: "ty" }, c.type),
         h("span", { class: `nulls${n ? " some" : ""}` }, label + (nulls && !nulls.exact && label ? " (shown)" : "")),
       );
+      if (onSort) th.addEventListener("click", () => onSort(c.name));
+      return th;
     }),
   );
   const body = h(
