@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { serve } from "@mercury/olap";
 import { examplesFor } from "../../plugins/olap/ui/src/examples.ts";
 import { kindOf, pickChart } from "../../plugins/olap/ui/src/chart_pick.ts";
-import { nullCountSql } from "../../plugins/olap/ui/src/null_counts.ts";
+import { nullCountSql, sortedSql } from "../../plugins/olap/ui/src/null_counts.ts";
 import { formBody, TIME_SERIES_FORMS } from "../../plugins/olap/ui/src/timeseries_forms.ts";
 import { HISTORY_SIZE, QueryHistory } from "../../plugins/olap/ui/src/history.ts";
 import { queryFromHash, shareHash } from "../../plugins/olap/ui/src/share.ts";
@@ -43,6 +43,16 @@ Deno.test({
         assert.equal(counted[0], full.rows.length);
         assert.deepEqual(counted.slice(1).map((n) => counted[0]! - n), nulls);
         assert.ok(nulls[1]! > 0 && nulls[2]! > 0 && nulls[0] === 0);
+      });
+
+      await t.step("the sorted query orders the whole answer by a column, quoted, nulls last", async () => {
+        const base = 'select qty as "odd ""name""", nullif(qty, 96) as n from sales -- note\n;';
+        const desc = await query(sortedSql(base, { column: 'odd "name"', desc: true }));
+        assert.equal(desc.rows.length, 2000);
+        assert.equal(desc.rows[0]![0], 96);
+        const byN = await query(sortedSql(base, { column: "n", desc: true }));
+        assert.equal(byN.rows[0]![1], 95);
+        assert.equal(byN.rows.at(-1)![1], null);
       });
 
       await t.step("each form's default body is accepted by its route", async () => {
