@@ -18,12 +18,17 @@ export const getSql = (page: Page): Promise<string> =>
 export const setSql = (page: Page, sql: string): Promise<void> =>
   page.evaluate((s) => (globalThis as unknown as Ui).olapUi.editor.set(s), sql);
 
-/** A page on `url` that refuses (and records in `outside`) every request not to `url`'s host; `errors` collects page errors. */
+/**
+ * A page on `url` (in a context of its own, allowed to use the clipboard) that refuses (and records in `outside`) every
+ * request not to `url`'s host; `errors` collects page errors.
+ */
 export async function offlinePage(
   browser: Browser,
   url: string,
 ): Promise<{ page: Page; outside: string[]; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(url).origin });
+  const page = await context.newPage();
   const host = new URL(url).host;
   const outside: string[] = [];
   await page.route("**/*", (route) => {

@@ -139,6 +139,11 @@ Deno.test({
           await page.waitForFunction(`document.getElementById("page-info").textContent.startsWith("rows 101")`);
           // 2,000 rows of i % 97: values 0–59 occur 21 times each, so row 101 of the ascending order is a 4.
           assert.equal(await firstQty(), "4");
+          // A double click copies a cell's value.
+          await page.dblclick("#result-grid tbody tr:first-child td:nth-child(2)");
+          await page.waitForFunction(`document.getElementById("toast").textContent.startsWith("Copied ")`);
+          const region = await page.textContent("#result-grid tbody tr:first-child td:nth-child(2)");
+          assert.equal(await page.evaluate("navigator.clipboard.readText()"), region);
           assert.equal(await getSql(page), "select ts, region, qty from sales");
         },
       );

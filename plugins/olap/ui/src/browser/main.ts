@@ -525,6 +525,19 @@ byId("ts-sql").addEventListener("click", async () => {
 
 // ---- wiring -----------------------------------------------------------------------------------------------------
 
+// A double click on a cell copies its value as the server sent it (the cell's tooltip), NULL as an empty string.
+byId("grid").addEventListener("dblclick", async (e) => {
+  const td = (e.target as HTMLElement).closest("td");
+  if (!td) return;
+  const value = td.querySelector(".null") ? "" : td.title;
+  try {
+    await navigator.clipboard.writeText(value);
+    toast(`Copied ${value.length > 40 ? value.slice(0, 40) + "…" : value || "NULL"}`);
+  } catch {
+    toast("The browser did not allow copying");
+  }
+});
+
 byId("run").addEventListener("click", () => void run());
 byId("cancel").addEventListener("click", cancel);
 byId("prev").addEventListener("click", () => void run(state.sql, state.page - 1, true));
