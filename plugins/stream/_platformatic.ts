@@ -62,6 +62,20 @@ export function offsetCommitMessage(
   };
 }
 
+/**
+ * `message` with the group coordinator's node id replaced: `addOffset` sends the
+ * offset commit to `metadata.consumer.coordinatorId`, and one taken when the
+ * checkpoint was cut names a dead broker once the coordinator's broker is
+ * killed (its retries then never reached the new coordinator).
+ */
+export function withCoordinator(message: Message, coordinatorId: number): Message {
+  const m = message as unknown as OffsetCommitMessage;
+  return {
+    ...m,
+    metadata: { ...m.metadata, consumer: { ...m.metadata.consumer, coordinatorId } },
+  } as unknown as Message;
+}
+
 /** The library's type for {@linkcode offsetCommitMessage}'s result (the only cast of a hand-built object). */
 export function asMessage(m: OffsetCommitMessage): Message {
   return m as unknown as Message;

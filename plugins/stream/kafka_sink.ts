@@ -24,6 +24,7 @@ import {
 } from "./kafka_deadline.ts";
 import { type Fetcher, FetchError } from "./fetcher.ts";
 import { topicFetcher } from "./fetch_pump.ts";
+import { withCoordinator } from "./_platformatic.ts";
 import type { AggregatorSnapshot, WindowResult } from "./aggregator.ts";
 import {
   type CheckpointStore,
@@ -287,7 +288,9 @@ export class KafkaTransactionalSink implements CheckpointStore {
       });
     }
     await tx.addConsumer(consumer);
-    for (const c of checkpoints) if (c.lastMessage) await tx.addOffset(c.lastMessage);
+    // The coordinator as the consumer knows it now (it looks it up again after its broker failed).
+    const coordinatorId = await consumer.findGroupCoordinator();
+    for (const c of checkpoints) if (c.lastMessage) await tx.addOffset(withCoordinator(c.lastMessage, coordinatorId));
     await tx.commit();
   }
 
