@@ -76,9 +76,7 @@ export function groundTruth(
   now = Date.now(),
 ): { totals: Totals; events: number; late: number; malformed: number } {
   if (window.kind === "session") {
-    throw new MercuryError("usage", "verify recomputes tumbling and hopping windows only", {
-      hint: "verify a session pipeline against a tumbling one over the same topic",
-    });
+    return sessionTruth(partitions, window.gap, maxOutOfOrdernessMs, allowedLatenessMs, now);
   }
   const totals: Totals = new Map();
   let events = 0;
@@ -108,6 +106,79 @@ export function groundTruth(
         totals.set(k, t);
       }
       if (ev.ts > maxTs) maxTs = ev.ts;
+    }
+  }
+  return { totals, events, late, malformed };
+}
+
+/**
+ * Session windows recomputed per partition in offset order, written from the
+ * pipeline's documented rule rather than its code: an event is late when its
+ * session would end (`ts + gap`) at or before max event time − out-of-orderness
+ * − lateness; otherwise it opens a session `[ts, ts + gap)` that absorbs every
+ * session of its user it touches that is not final yet (one ending after that
+ * bound), chaining until nothing more touches; a final session is never
+ * reopened. Both final and still-open sessions are counted.
+ */
+function sessionTruth(
+  partitions: Map<number, Uint8Array[]>,
+  gap: number,
+  maxOutOfOrdernessMs: number,
+  allowedLatenessMs: number,
+  now: number,
+): { totals: Totals; events: number; late: number; malformed: number } {
+  type Session = { start: number; end: number; count: number; sum: number };
+  const totals: Totals = new Map();
+  let events = 0;
+  let late = 0;
+  let malformed = 0;
+  for (const values of partitions.values()) {
+    let maxTs = -Infinity;
+    const byUser = new Map<string, Session[]>();
+    for (const v of values) {
+      const e = parseEvent(v, { now: () => now });
+      if (isRejected(e)) {
+        malformed++;
+        continue;
+      }
+      const ev = e as Event;
+      const closed = maxTs - maxOutOfOrdernessMs - allowedLatenessMs;
+      if (ev.ts + gap <= closed) {
+        late++;
+        continue;
+      }
+      events++;
+      const all = byUser.get(ev.user) ?? [];
+      const merged: Session = { start: ev.ts, end: ev.ts + gap, count: 1, sum: ev.amount };
+      let rest = all;
+      for (let absorbed = true; absorbed;) {
+        absorbed = false;
+        const next: Session[] = [];
+        for (const x of rest) {
+          if (x.end > closed && x.start <= merged.end && merged.start <= x.end) {
+            merged.start = Math.min(merged.start, x.start);
+            merged.end = Math.max(merged.end, x.end);
+            merged.count += x.count;
+            merged.sum += x.sum;
+            absorbed = true;
+          } else {
+            next.push(x);
+          }
+        }
+        rest = next;
+      }
+      rest.push(merged);
+      byUser.set(ev.user, rest);
+      if (ev.ts > maxTs) maxTs = ev.ts;
+    }
+    for (const [user, sessions] of byUser) {
+      for (const x of sessions) {
+        const k = `${user}|${x.start}|${x.end}`;
+        const t = totals.get(k) ?? { count: 0, sum: 0 };
+        t.count += x.count;
+        t.sum += x.sum;
+        totals.set(k, t);
+      }
     }
   }
   return { totals, events, late, malformed };
