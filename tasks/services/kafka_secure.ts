@@ -125,6 +125,15 @@ export class KafkaSecureBroker {
     return env;
   }
 
+  /** Whether the recorded pid still exists (no marker check: a process caught in exec has an empty command line). */
+  #running(): boolean {
+    try {
+      return alive(Number(Deno.readTextFileSync(`${this.dir}/pid`)));
+    } catch {
+      return false;
+    }
+  }
+
   #pid(): number | undefined {
     try {
       const pid = Number(Deno.readTextFileSync(`${this.dir}/pid`));
@@ -206,7 +215,7 @@ export class KafkaSecureBroker {
     const deadline = Date.now() + timeoutSec * 1000;
     let last: HealthReport | undefined;
     while (Date.now() < deadline) {
-      if (this.#pid() === undefined) {
+      if (!this.#running()) {
         const lines = tail(this.log, 40).split("\n").filter((l) => /ERROR|FATAL|Exception/.test(l));
         throw new MercuryError("unavailable", `kafka-secure exited: ${(lines.pop() ?? "").slice(0, 300)}`, {
           where: this.log,
