@@ -14,6 +14,8 @@ import assert from "node:assert/strict";
 import {
   compareTotals,
   ensureTopic,
+  Fetcher,
+  FetchError,
   groundTruth,
   kafkaSinkTotals,
   PostgresSink,
@@ -208,6 +210,46 @@ Deno.test({
         assert.equal(resources[0]!.configEntries[0]!.configValue, "2");
         await k.admin.deleteTopics({ topics: [topic] });
       });
+
+      await t.step(
+        "a fetch sent to a broker that is not the leader is NOT_LEADER_OR_FOLLOWER (retriable); asked again at the leader, it reads",
+        async () => {
+          const topic = uniqueName("cluster-nl");
+          // One replica: the other brokers hold no copy (a follower of a replicated partition would serve the read).
+          {
+            await using k = await connectKafka({ brokers: cluster.brokers, timeoutMs: 5000 });
+            await k.admin.createTopics({
+              topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+              waitForLeaders: true,
+            });
+          }
+          await produceEvents({ brokers: cluster.brokers, topic, count: 100, seed: 3, users: 10 });
+          const [part] = await partitions(topic);
+          const leader = cluster.node(part!.leader);
+          const follower = cluster.nodes.find((n) => n.id !== leader.id)!;
+          let asked = 0;
+          // Stale metadata first (another broker), then what a refresh returns: how the worker's fetch pump uses it.
+          const fetcher = new Fetcher({
+            topic,
+            clientId: "cluster-test",
+            leader: () => Promise.resolve({ host: "127.0.0.1", port: asked++ === 0 ? follower.port : leader.port }),
+          });
+          try {
+            fetcher.assign(new Map([[0, 0]]));
+            await assert.rejects(fetcher.next(), (err: unknown) => {
+              assert.ok(err instanceof FetchError);
+              assert.equal(err.code, 6); // NOT_LEADER_OR_FOLLOWER
+              assert.equal(err.retriable, true);
+              return true;
+            });
+            let records = 0;
+            for (let i = 0; i < 50 && records < 100; i++) fetcher.visit(await fetcher.next(), () => records++);
+            assert.equal(records, 100);
+          } finally {
+            fetcher.close();
+          }
+        },
+      );
 
       await t.step("PostgreSQL sink", async () => {
         const topic = uniqueName("cluster-pg");
