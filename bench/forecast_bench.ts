@@ -454,11 +454,13 @@ function table(set: string, items: Item[], runs: Run[]): Row[] {
 
 const results: Row[] = [];
 const commands: Record<string, string> = {};
+const loads: Record<string, number[][]> = {};
 for (const set of SETS) {
   const items = loadSet(set);
   const dir = `${root}.mercury/bench/forecast/${set}`;
   Deno.mkdirSync(dir, { recursive: true });
-  console.error(`${set}: ${items.length} series`);
+  const loadAtStart = Deno.loadavg();
+  console.error(`${set}: ${items.length} series; load average ${loadAtStart.map((v) => v.toFixed(2)).join(" ")}`);
   const peersRunning = PEERS && !STUDY_ONLY ? runPeers(items, dir) : Promise.resolve([]);
   const runs = new Map<string, Run>();
   for (const name of [...MODELS, ...REUSE.filter((m) => !MODELS.includes(m))]) {
@@ -500,7 +502,12 @@ for (const set of SETS) {
   results.push(...rows);
   const label = { validation: "VALIDATION (M4 Hourly train, last 48 held out)", test: "TEST (M4 Hourly test)" }[set] ??
     "DEVELOPMENT (synthetic + R data sets, last horizon held out)";
-  console.log(`\n${label}: ${items.length} series`);
+  loads[set] = [loadAtStart, Deno.loadavg()];
+  console.log(
+    `\n${label}: ${items.length} series (load average at start ${loadAtStart[0]!.toFixed(2)}, at end ${
+      Deno.loadavg()[0]!.toFixed(2)
+    } on ${navigator.hardwareConcurrency} cores)`,
+  );
   const cols = ["group", "impl", "model", "series", "smape", "mase", "owa", "vsSnaive", "seconds"] as const;
   console.log(cols.join("\t"));
   for (const r of rows) console.log(cols.map((c) => r[c] ?? "").join("\t") + (r.partial ? "\t(partial)" : ""));
@@ -531,6 +538,7 @@ for (const set of SETS) {
     runs: [...(prev.runs ?? (prev.command ? [{ date: prev.date, command: prev.command }] : [])), {
       date: now,
       command: commands[set],
+      loadAverage: { start: loads[set]?.[0], end: loads[set]?.[1] },
     }],
     rows: [...kept, ...fresh],
   };
