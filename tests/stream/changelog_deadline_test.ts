@@ -7,11 +7,9 @@ import assert from "node:assert/strict";
 import { resolveEndpoints } from "@mercury/core";
 import { openChangelog } from "@mercury/stream";
 import { silentPeer } from "../_hostile.ts";
-import { integration } from "../_helpers.ts";
 
 Deno.test({
   name: "openChangelog against a silent broker: unavailable naming it within the request deadline",
-  ...integration,
   async fn() {
     const peer = silentPeer();
     try {
@@ -31,7 +29,6 @@ Deno.test({
 
 Deno.test({
   name: "openChangelog of an unknown topic on the real broker is not_found",
-  ...integration,
   async fn() {
     const topic = `no_such_changelog_${crypto.randomUUID().slice(0, 8)}`;
     await assert.rejects(

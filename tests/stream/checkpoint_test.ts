@@ -12,7 +12,7 @@ import { defaultTopology, FencedError, PostgresSink, tumbling } from "@mercury/s
 import { commitCheckpoint, takeCheckpoint } from "../../plugins/stream/checkpoint.ts";
 import { loadPartition, type PartitionState } from "../../plugins/stream/partition_state.ts";
 import { QUEUE_BYTES, ResponseQueue } from "../../plugins/stream/fetch_pump.ts";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 const topology = defaultTopology(tumbling(60_000), { maxOutOfOrdernessMs: 5000, allowedLatenessMs: 0 });
 const T0 = Date.UTC(2026, 0, 1);
@@ -31,7 +31,6 @@ function feed(s: PartitionState, n: number, from: number): void {
 
 Deno.test({
   name: "takeCheckpoint: a new partition snapshots, a stored one logs until its snapshot is due, final snapshots all",
-  ...integration,
   async fn() {
     const pg = await connectPostgres({ max: 2 });
     const pipeline = uniqueName("ckpt");
@@ -78,7 +77,6 @@ Deno.test({
 
 Deno.test({
   name: "commitCheckpoint: a fenced checkpoint fails at once (no retry), nothing written",
-  ...integration,
   async fn() {
     const pg = await connectPostgres({ max: 2 });
     const pipeline = uniqueName("ckpt_fence");

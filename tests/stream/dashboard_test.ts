@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { bucketQuantile, Dashboard, PostgresSink, recentBuckets } from "@mercury/stream";
 import { connectPostgres } from "@mercury/core/services/postgres";
 import { connectRedis } from "@mercury/core/services/redis";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 /** Prometheus text of the worker latency histogram with these cumulative bucket counts. */
 function metrics(counts: Record<string, number>): string {
@@ -27,7 +27,6 @@ Deno.test("recentBuckets(): per worker now minus then; a new or restarted worker
 
 Deno.test({
   name: "Dashboard: latency over the last seconds from the workers' /metrics, numeric window columns, page",
-  ...integration,
   async fn() {
     const pg = await connectPostgres({ max: 2 });
     const redis = await connectRedis();

@@ -4,14 +4,13 @@ import { resolveEndpoints } from "@mercury/core";
 import { connectRedis } from "@mercury/core/services/redis";
 import { changelogDimension, type EnrichedEvent, ensureTopic, openChangelog, redisDimension } from "@mercury/stream";
 import { Admin, Producer } from "@platformatic/kafka";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 const event = (user: string): EnrichedEvent => ({ id: user, user, device: "d", amount: 1, ts: 0 });
 
 Deno.test({
   name: "a compacted Kafka topic as a changelog: latest value per key, tombstones delete, updates follow",
-  ...integration,
   async fn() {
     const topic = uniqueName("regions");
     await ensureTopic(brokers, topic, { partitions: 2, compact: true });
@@ -48,7 +47,6 @@ Deno.test({
 
 Deno.test({
   name: "redisDimension(): one pipelined lookup per batch, cached, with a default for unknown keys",
-  ...integration,
   async fn() {
     const redis = await connectRedis();
     const prefix = uniqueName("dim");

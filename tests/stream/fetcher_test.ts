@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import { resolveEndpoints } from "@mercury/core";
 import { ensureTopic, Fetcher, FetchError } from "@mercury/stream";
 import { Producer } from "@platformatic/kafka";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 import { readWithClient, type Rec } from "./_kafka.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;

@@ -13,11 +13,10 @@ import { Dashboard, ensureTopic, LagReader, PostgresSink, serveMetrics } from "@
 import { connectKafka } from "@mercury/core/services/kafka";
 import { resolveEndpoints } from "@mercury/core";
 import { hostileHttpSuite } from "../_hostile.ts";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 Deno.test({
   name: "stream metrics server: the shared hostile-input suite",
-  ...integration,
   async fn(t) {
     const registry = new Registry();
     // A large exposition (about 2 MB), for clients that never read it.
@@ -37,7 +36,6 @@ Deno.test({
 
 Deno.test({
   name: "stream dashboard: the shared hostile-input suite",
-  ...integration,
   async fn(t) {
     const pg = await connectPostgres({ max: 2 });
     const redis = await connectRedis();

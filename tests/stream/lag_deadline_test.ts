@@ -11,11 +11,10 @@ import { resolveEndpoints } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
 import { connectRedis } from "@mercury/core/services/redis";
 import { silentPeer } from "../_hostile.ts";
-import { integration, runScript, uniqueName } from "../_helpers.ts";
+import { runScript, uniqueName } from "../_helpers.ts";
 
 Deno.test({
   name: "LagReader.read() against a silent broker: unavailable naming it within the request deadline",
-  ...integration,
   async fn() {
     const peer = silentPeer();
     const pg = await connectPostgres({ max: 1 });
@@ -39,7 +38,6 @@ Deno.test({
 
 Deno.test({
   name: "stream dashboard and autoscale against a silent broker exit 69 naming it within 20 s",
-  ...integration,
   async fn(t) {
     const peer = silentPeer();
     const pipeline = uniqueName("lagdl");
@@ -75,7 +73,6 @@ Deno.test({
 
 Deno.test({
   name: "Dashboard.start(): with a silent broker the samples wait for each other instead of piling up",
-  ...integration,
   async fn() {
     const peer = silentPeer();
     const pipeline = uniqueName("lagpile");
@@ -117,7 +114,6 @@ Deno.test({
 
 Deno.test({
   name: "Dashboard.sample() and LagReader.read() on a database no worker has used yet: zero events, lag = end offsets",
-  ...integration,
   async fn() {
     const main = await connectPostgres({ max: 1 });
     const db = `mercury_fresh_${crypto.randomUUID().slice(0, 8)}`;

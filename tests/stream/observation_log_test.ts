@@ -19,7 +19,7 @@ import {
   type WindowResult,
 } from "@mercury/stream";
 import { connectPostgres } from "@mercury/core/services/postgres";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 function observations(n: number): Observation[] {
   const tiers = [{ tier: "gold" }, { tier: "std\tx" }, { tier: "ünï\n" }];
@@ -129,7 +129,6 @@ function chunkOf(all: Observation[]): Uint8Array {
 
 Deno.test({
   name: "PostgresSink: stores binary log chunks and still loads text lines written before them",
-  ...integration,
   async fn() {
     const pg = await connectPostgres({ max: 2 });
     const pipeline = uniqueName("obslog");
@@ -160,7 +159,6 @@ Deno.test({
 
 Deno.test({
   name: "PostgresSink: two workers logging a partition to the same offset — the second is fenced, nothing doubled",
-  ...integration,
   async fn() {
     const pg = await connectPostgres({ max: 2 });
     const pipeline = uniqueName("obsfence");

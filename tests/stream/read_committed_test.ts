@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { Producer } from "@platformatic/kafka";
 import { ensureTopic, readCommitted } from "@mercury/stream";
 import { resolveEndpoints } from "@mercury/core";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
 
@@ -36,7 +36,6 @@ const msgs = (topic: string, tag: string, n: number, partition: number) =>
 
 Deno.test({
   name: "readCommitted: aborted transactions dropped, committed and plain records kept, open transactions not awaited",
-  ...integration,
   async fn() {
     const topic = uniqueName("readcommitted");
     await ensureTopic(brokers, topic, { partitions: 2 });

@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { resolveEndpoints } from "@mercury/core";
 import { crc32c, ensureTopic, ProduceError, RecordProducer } from "@mercury/stream";
 import { murmur2 } from "@platformatic/kafka";
-import { integration, uniqueName } from "../_helpers.ts";
+import { uniqueName } from "../_helpers.ts";
 import { readWithClient } from "./_kafka.ts";
 
 const brokers = resolveEndpoints().kafka.brokers;
@@ -27,7 +27,6 @@ Deno.test("crc32c(): the Castagnoli check values", () => {
 
 Deno.test({
   name: "RecordProducer: records read back exactly, keys partitioned as Kafka's Java client, every codec",
-  ...integration,
   async fn() {
     for (const compression of ["none", "gzip", "snappy", "lz4", "zstd"] as const) {
       const topic = uniqueName(`produce-${compression}`);
@@ -74,7 +73,6 @@ Deno.test({
 
 Deno.test({
   name: "RecordProducer: a burst bigger than a batch is split (one hot key, and keyless), order kept",
-  ...integration,
   async fn() {
     const topic = uniqueName("produce-burst");
     await ensureTopic(brokers, topic, { partitions: 3 });
@@ -94,7 +92,6 @@ Deno.test({
 
 Deno.test({
   name: "RecordProducer: an unknown topic and a refused batch are clear errors",
-  ...integration,
   async fn() {
     await assert.rejects(
       RecordProducer.open({ brokers, topic: uniqueName("no-such-topic") }),

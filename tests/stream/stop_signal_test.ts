@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ensureTopic, PostgresSink } from "@mercury/stream";
 import { resolveEndpoints } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
-import { integration, ROOT, uniqueName } from "../_helpers.ts";
+import { ROOT, uniqueName } from "../_helpers.ts";
 
 /** Starts `mercury stream …args`, waits for `ready` on stdout or stderr, and returns the child. */
 async function start(args: string[], ready: RegExp) {
@@ -38,7 +38,6 @@ async function start(args: string[], ready: RegExp) {
 
 Deno.test({
   name: "stream dashboard and autoscale exit 0 on SIGTERM / SIGINT; autoscale also at the end of --duration",
-  ...integration,
   async fn(t) {
     const pipeline = uniqueName("stopsig");
     const pg = await connectPostgres({ max: 1 });

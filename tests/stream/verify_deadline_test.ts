@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { kafkaSinkTotals, KafkaTransactionalSink, readCommitted, readTopic } from "@mercury/stream";
 import { silentPeer } from "../_hostile.ts";
-import { integration, runScript } from "../_helpers.ts";
+import { runScript } from "../_helpers.ts";
 
 /** Rejects with `unavailable` naming `broker`, within `boundMs`. */
 async function rejectsUnavailable(p: Promise<unknown>, broker: string, boundMs: number): Promise<void> {
@@ -23,7 +23,6 @@ async function rejectsUnavailable(p: Promise<unknown>, broker: string, boundMs: 
 
 Deno.test({
   name: "readTopic, readCommitted and kafkaSinkTotals against a silent broker: unavailable within the deadline",
-  ...integration,
   async fn(t) {
     const peer = silentPeer();
     try {
@@ -47,7 +46,6 @@ Deno.test({
 
 Deno.test({
   name: "stream verify against a silent broker exits 69 naming it within 20 s (both sinks)",
-  ...integration,
   async fn(t) {
     const peer = silentPeer();
     try {
@@ -77,7 +75,6 @@ Deno.test({
 
 Deno.test({
   name: "readTopic of an unknown topic on the real broker is not_found (not a broker that cannot be reached)",
-  ...integration,
   async fn() {
     const { resolveEndpoints } = await import("@mercury/core");
     const topic = `no_such_topic_${crypto.randomUUID().slice(0, 8)}`;
@@ -91,7 +88,6 @@ Deno.test({
 
 Deno.test({
   name: "KafkaTransactionalSink.open against a silent broker: unavailable within its requestTimeoutMs",
-  ...integration,
   async fn() {
     const peer = silentPeer();
     try {
