@@ -109,9 +109,9 @@ export class DriftAlerts {
 
   /** Sets up the alerts (loads `@mercury/observe`). */
   static async create(project: string, env: string, options: DriftAlertOptions): Promise<DriftAlerts> {
-    const { AlertEngine } = await import("@mercury/observe");
+    const { AlertEngine, postWebhook } = await import("@mercury/observe");
     const pending = new Map<string, DriftRun>();
-    const send = options.send ?? postJson;
+    const send = options.send ?? postWebhook;
     const engine = new AlertEngine([{
       name: "feature_drift",
       kind: "drift",
@@ -173,15 +173,4 @@ export class DriftAlerts {
   get failedDeliveries(): number {
     return this.#engine.failedDeliveries;
   }
-}
-
-async function postJson(url: string, payload: unknown): Promise<void> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(payload),
-    signal: AbortSignal.timeout(5000),
-  });
-  await res.body?.cancel();
-  if (!res.ok) throw new Error(`webhook ${url} answered ${res.status}`);
 }

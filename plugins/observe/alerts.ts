@@ -214,7 +214,8 @@ export class AlertEngine {
   }
 }
 
-async function postWebhook(url: string, payload: unknown): Promise<void> {
+/** POSTs `payload` as JSON to `url` within 5 s; a non-2xx answer is an error. The engine's default delivery. */
+export async function postWebhook(url: string, payload: unknown): Promise<void> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -28,6 +28,7 @@ export {
   type AlertRule,
   checkRules,
   DEFAULT_RULES,
+  postWebhook,
   prometheusRules,
   promqlOf,
 } from "./alerts.ts";
