@@ -76,6 +76,16 @@ interface Entry {
   fj: string;
 }
 
+/** A PostgreSQL batch in flight: its rows (from the queue's head, in order) and how its write ended. */
+interface Slot {
+  rows: Entry[];
+  ok: boolean | undefined;
+  done: Promise<void>;
+}
+
+/** Rows built into a batch's text between two yields to the event loop (about 1–3 ms of work). */
+const BUILD_SLICE = 1000;
+
 /** Batches predictions to PostgreSQL and Kafka. */
 export class PredictionLog {
   readonly #o: PredictionLogOptions;
@@ -87,7 +97,16 @@ export class PredictionLog {
   #names: readonly string[] | undefined;
   #keys: string[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
-  #flushing: Promise<void> | undefined;
+  /** The PostgreSQL pump while it runs, and the Kafka round while it runs. */
+  #pumping: Promise<void> | undefined;
+  #kafkaRound: Promise<void> | undefined;
+  /** PostgreSQL batches in flight, oldest first; the queue's first `#pgSent` rows are in them. */
+  #slots: Slot[] = [];
+  #pgSent = 0;
+  /** Rows ever queued and rows ever stored (stored ones leave the queue's head), for `flush()`'s waiters. */
+  #queuedTotal = 0;
+  #storedTotal = 0;
+  #waiters: { target: number; resolve: () => void }[] = [];
   #closed = false;
   /** Rows stored in PostgreSQL. */
   stored = 0;
@@ -124,19 +143,35 @@ export class PredictionLog {
     }
     const e: Entry = { r: rec, fj: "" };
     this.#queue.push(e);
+    this.#queuedTotal++;
     if (this.#o.kafka) this.#kafkaQueue.push(e);
-    if (this.#queue.length >= (this.#o.batchRows ?? 5000) * 2) void this.flush().catch(() => {});
+    if (!this.#pumping && this.#queue.length >= (this.#o.batchRows ?? 5000)) void this.flush().catch(() => {});
     return true;
   }
 
-  /** Writes what is queued (one flush at a time); resolves when this round is done. */
+  /**
+   * Writes what is queued; resolves when the rows queued before the call are stored in PostgreSQL (or the
+   * PostgreSQL pump stopped on a failed write, to retry on the next flush) and the Kafka round is done.
+   */
   flush(): Promise<void> {
-    if (this.#flushing) return this.#flushing;
-    this.#flushing = this.#flushRound().finally(() => {
-      this.#flushing = undefined;
-      this.#queueGauge?.set({}, this.#queue.length);
-    });
-    return this.#flushing;
+    const target = this.#queuedTotal;
+    if (!this.#pumping) {
+      this.#pumping = this.#pump().finally(() => {
+        this.#pumping = undefined;
+        this.#queueGauge?.set({}, this.#queue.length);
+        for (const w of this.#waiters.splice(0)) w.resolve();
+      });
+    }
+    const pg = this.#storedTotal >= target
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => this.#waiters.push({ target, resolve }));
+    if (!this.#o.kafka || (!this.#kafkaQueue.length && !this.#kafkaRound)) return pg;
+    if (!this.#kafkaRound) {
+      this.#kafkaRound = this.#toKafka(this.#kafkaQueue.slice(0, (this.#o.batchRows ?? 5000) * 4)).finally(() => {
+        this.#kafkaRound = undefined;
+      });
+    }
+    return Promise.all([pg, this.#kafkaRound]).then(() => {});
   }
 
   /** Flushes until the queue is empty or a write fails. */
@@ -144,51 +179,103 @@ export class PredictionLog {
     while (this.#queue.length || this.#kafkaQueue.length) {
       const before = this.#queue.length + this.#kafkaQueue.length;
       await this.flush();
+      if (this.#pumping) await this.#pumping;
       if (this.#queue.length + this.#kafkaQueue.length >= before) throw new Error(this.lastError || "no progress");
     }
   }
 
-  async #flushRound(): Promise<void> {
+  /**
+   * The PostgreSQL pump: keeps up to `parallel` (4) batches in flight over the pool and sends the next batch as
+   * soon as one slot frees (no round waiting for its slowest write), building each batch's text in slices that
+   * let waiting requests run in between. The queue advances by the batches stored in order; on a failed write
+   * the pump waits for the others, stops, and the rows not advanced are sent again on the next flush (ids
+   * already stored are skipped).
+   */
+  async #pump(): Promise<void> {
     const n = this.#o.batchRows ?? 5000;
-    const work: Promise<void>[] = [];
-    if (this.#queue.length) work.push(this.#toPostgres(this.#queue.slice(0, n * 4), n));
-    if (this.#kafkaQueue.length && this.#o.kafka) work.push(this.#toKafka(this.#kafkaQueue.slice(0, n * 4)));
-    await Promise.all(work);
+    const parallel = 4;
+    let failed = false;
+    while (!failed && (this.#pgSent < this.#queue.length || this.#slots.length)) {
+      while (!failed && this.#slots.length < parallel && this.#pgSent < this.#queue.length) {
+        const rows = this.#queue.slice(this.#pgSent, this.#pgSent + n);
+        this.#pgSent += rows.length;
+        const text = await this.#build(rows);
+        const slot: Slot = { rows, ok: undefined, done: Promise.resolve() };
+        slot.done = this.#insert(text, rows.length).then(
+          () => {
+            slot.ok = true;
+            this.#advance();
+          },
+          (err) => {
+            slot.ok = false;
+            failed = true;
+            this.pgErrors++;
+            this.lastError = `PostgreSQL: ${(err as Error).message}`;
+            this.#errorCounter?.inc({ sink: "postgres" });
+          },
+        );
+        this.#slots.push(slot);
+      }
+      // Waits for a write in flight to end (a batch stored out of order stays in its slot until those before it end).
+      const running = this.#slots.filter((s) => s.ok === undefined);
+      if (running.length) await Promise.race(running.map((s) => s.done));
+    }
+    if (failed) {
+      await Promise.all(this.#slots.map((s) => s.done));
+      this.#slots = [];
+      this.#pgSent = 0;
+    }
   }
 
-  async #toPostgres(rows: Entry[], n: number): Promise<void> {
-    const batches: Entry[][] = [];
-    for (let i = 0; i < rows.length; i += n) batches.push(rows.slice(i, i + n));
-    let done = 0;
-    try {
-      // Batches in parallel over the pool; the queue advances by what finished in order.
-      // Each batch's text is built synchronously: a macrotask between them lets waiting requests be answered
-      // (a 20,000-row round built in one go held the event loop for tens of milliseconds).
-      const writes: Promise<void>[] = [];
-      for (let i = 0; i < batches.length; i++) {
-        if (i) await yieldToLoop();
-        writes.push(this.#insert(batches[i]!));
-      }
-      const results = await Promise.allSettled(writes);
-      for (const r of results) {
-        if (r.status === "rejected") throw r.reason;
-        done++;
-      }
-    } catch (err) {
-      this.pgErrors++;
-      this.lastError = `PostgreSQL: ${(err as Error).message}`;
-      this.#errorCounter?.inc({ sink: "postgres" });
-    }
+  /** Takes the stored batches at the head of the in-flight list off the queue. */
+  #advance(): void {
     let stored = 0;
-    for (let i = 0; i < done; i++) stored += batches[i]!.length;
+    while (this.#slots.length && this.#slots[0]!.ok === true) stored += this.#slots.shift()!.rows.length;
     if (stored === 0) return;
     const now = Date.now();
     const e2e = new Float64Array(stored);
-    for (let i = 0; i < stored; i++) e2e[i] = now - rows[i]!.r.ts;
+    for (let i = 0; i < stored; i++) e2e[i] = now - this.#queue[i]!.r.ts;
     this.#queue.splice(0, stored);
+    this.#pgSent -= stored;
+    this.#storedTotal += stored;
     this.stored += stored;
     this.#counter?.inc({}, stored);
     this.#o.onStored?.(stored, e2e);
+    if (this.#waiters.length) {
+      this.#waiters = this.#waiters.filter((w) => w.target > this.#storedTotal || (w.resolve(), false));
+    }
+  }
+
+  /**
+   * One batch's text: the rows as one JSON array, built in slices of `BUILD_SLICE` rows with a yield to the
+   * event loop between them (a 5,000-row batch built in one go held it for several milliseconds, which a
+   * request arriving then waited). Rows of a batch mostly share model, version, timestamp and segment: each is
+   * formatted once per run of equals.
+   */
+  async #build(rows: Entry[]): Promise<string> {
+    const parts: string[] = [];
+    let model = "", modelJson = "", version = "", versionJson = "", segment = "", segmentJson = '""';
+    let ts = NaN, tsIso = "";
+    for (let start = 0; start < rows.length; start += BUILD_SLICE) {
+      if (start) await yieldToLoop();
+      let text = "";
+      const end = Math.min(rows.length, start + BUILD_SLICE);
+      for (let i = start; i < end; i++) {
+        const e = rows[i]!, r = e.r;
+        if (r.model !== model) modelJson = JSON.stringify(model = r.model);
+        if (r.version !== version) versionJson = JSON.stringify(version = r.version);
+        if (r.segment !== segment) segmentJson = JSON.stringify(segment = r.segment);
+        if (r.ts !== ts) tsIso = new Date(ts = r.ts).toISOString();
+        if (!e.fj) e.fj = this.#featuresJson(r);
+        text +=
+          `${i ? "," : ""}{"id":${
+            JSON.stringify(r.id)
+          },"model":${modelJson},"version":${versionJson},"ts":"${tsIso}",` +
+          `"features":${e.fj},"output":${num(r.output)},"latency_ms":${num(r.latencyMs)},"segment":${segmentJson}}`;
+      }
+      parts.push(text);
+    }
+    return `[${parts.join("")}]`;
   }
 
   /**
@@ -201,26 +288,10 @@ export class PredictionLog {
    * never settles when the server refuses the COPY after its end (its
    * transaction then never returns: porsager/postgres#1173).
    */
-  async #insert(rows: Entry[]): Promise<void> {
-    // Rows of a batch mostly share model, version, timestamp and segment: each is formatted once per run of equals.
-    let text = "[";
-    let model = "", modelJson = "", version = "", versionJson = "", segment = "", segmentJson = '""';
-    let ts = NaN, tsIso = "";
-    for (let i = 0; i < rows.length; i++) {
-      const e = rows[i]!, r = e.r;
-      if (r.model !== model) modelJson = JSON.stringify(model = r.model);
-      if (r.version !== version) versionJson = JSON.stringify(version = r.version);
-      if (r.segment !== segment) segmentJson = JSON.stringify(segment = r.segment);
-      if (r.ts !== ts) tsIso = new Date(ts = r.ts).toISOString();
-      if (!e.fj) e.fj = this.#featuresJson(r);
-      text +=
-        `${i ? "," : ""}{"id":${JSON.stringify(r.id)},"model":${modelJson},"version":${versionJson},"ts":"${tsIso}",` +
-        `"features":${e.fj},"output":${num(r.output)},"latency_ms":${num(r.latencyMs)},"segment":${segmentJson}}`;
-    }
-    text += "]";
+  async #insert(text: string, rows: number): Promise<void> {
     const ms = this.#o.pgTimeoutMs ?? 10_000;
     await traced(
-      `prediction log: insert ${rows.length} rows`,
+      `prediction log: insert ${rows} rows`,
       withTimeout(
         this.#o.sql.unsafe(
           `insert into observe.predictions select * from json_populate_recordset(null::observe.predictions, $1::text::json)
@@ -228,7 +299,7 @@ export class PredictionLog {
           [text],
         ),
         ms,
-        `the prediction log's PostgreSQL write of ${rows.length} rows`,
+        `the prediction log's PostgreSQL write of ${rows} rows`,
       ),
     );
   }
@@ -263,7 +334,7 @@ export class PredictionLog {
       }
       let model = "", version = "", head = "";
       for (let i = 0; i < rows.length; i++) {
-        if (i && i % 5000 === 0) await yieldToLoop();
+        if (i && i % BUILD_SLICE === 0) await yieldToLoop();
         const e = rows[i]!, r = e.r;
         if (r.model !== model || r.version !== version) {
           head = `,"model":${JSON.stringify(model = r.model)},"version":${JSON.stringify(version = r.version)},"ts":`;
