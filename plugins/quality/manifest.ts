@@ -59,7 +59,7 @@ export const manifest = definePlugin({
       summary: "profile a source: types, semantic types, nulls, distincts, quantiles, histograms, top values, patterns",
       usage: "--source URI",
       description: "A sample drawn first, then two DuckDB passes over the source; distinct counts are exact up to " +
-        "--exact-distinct-rows rows and HyperLogLog estimates above.",
+        "--exact-distinct-rows rows and hash-sketch estimates above.",
       options: {
         source: { type: "string", value: "URI", description: "the data: a file (parquet, csv, json) or a source URI" },
         output: { type: "string", value: "FILE", description: "write the profile as JSON here (atomically)" },

@@ -19,8 +19,10 @@
  * Up to `exactDistinctRows` rows (default 1,000,000) distinct counts are
  * exact (`count(distinct …)`), quantiles exact (`quantile_cont`) and
  * correlations DuckDB's `corr()` over every row. Above it, distinct counts
- * are HyperLogLog estimates (`approx_count_distinct`; exact for categorical
- * columns), quantiles are t-digest estimates (`approx_quantile`) over a
+ * come from a hash sketch (the values whose 64-bit hash falls below a
+ * threshold chosen from the sample, counted exactly and scaled up; exact for
+ * categorical columns and columns whose estimated distinct count is at most
+ * `sketchSize`), quantiles are t-digest estimates (`approx_quantile`) over a
  * uniform Bernoulli subset of ~200,000 rows, and correlations come from the
  * sample; each column says whether its distinct count is exact. These choices
  * were measured on 10 M rows × 20 columns (CPU seconds, 2 cores):
@@ -64,7 +66,7 @@ export interface ColumnProfile {
   emptyCount: number;
   emptyShare: number;
   distinct: number;
-  /** Whether `distinct` is exact or a HyperLogLog estimate. */
+  /** Whether `distinct` is exact or a hash-sketch estimate (relative standard error ≈ 1/√ values kept). */
   distinctExact: boolean;
   /** Minimum, maximum: numbers for numeric columns, ISO text for dates, text for strings. */
   min: number | string | null;
@@ -111,6 +113,12 @@ export interface ProfileOptions {
   source?: string;
   /** Only these columns (default: all). */
   columns?: string[];
+  /**
+   * Above `exactDistinctRows`, the distinct values a column's hash sketch aims to keep (default 65,536): the
+   * estimate's relative standard error is about 1/√(values kept), and a column whose estimated distinct count is
+   * at most this is counted exactly.
+   */
+  sketchSize?: number;
 }
 
 const QUANTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
@@ -139,6 +147,10 @@ const CATEGORICAL_SHARE = 0.05;
 const STAT_SAMPLE_ROWS = 100_000;
 /** Rows (a uniform Bernoulli subset) the t-digest quantiles read above `exactDistinctRows`. */
 const QUANTILE_ROWS = 200_000;
+/** Distinct values a column's hash sketch aims to keep (see {@linkcode ProfileOptions.sketchSize}). */
+const SKETCH_SIZE = 65_536;
+/** 2^64: hashes are uniform over [0, 2^64). */
+const HASH_SPACE = 18446744073709551616;
 
 type Kind = "numeric" | "string" | "temporal" | "boolean" | "other";
 
@@ -241,6 +253,9 @@ export async function profileRelation(
     { sem: SemanticType | null; share: number; patterns: { pattern: string; share: number }[]; inferred: InferredType }
   >();
   const shape = new Map<number, { categorical: boolean; unique: boolean }>();
+  // Above exactLimit, the share of the hash space each non-categorical column's sketch keeps (1: counted exactly).
+  const keepShare = new Map<number, number>();
+  const sketchSize = options.sketchSize ?? SKETCH_SIZE;
   let sampleRows = 0;
   let sampledCorr: Record<string, unknown> = {};
   await conn.run(
@@ -264,6 +279,30 @@ export async function profileRelation(
         });
       }
       sampledCorr = s;
+      // A hash sketch (a theta sketch with a fixed threshold, as in Apache DataSketches) for every column that is
+      // neither categorical nor small: DuckDB's approx_count_distinct was as costly here (≈ 3.5 s CPU for 11
+      // columns of 10 M rows) and 10–15 % off (customer_id 45,115 for 50,001; ip 11.6 M for 10 M). The threshold
+      // is chosen from the sample by the GEE estimator (Charikar et al. 2000: √(N/n)·f1 + the values seen twice or
+      // more), which overestimates by at most √(N/n) in expectation, so a sketch keeps about sketchSize values
+      // and rarely fewer than sketchSize/√(N/n); the error is then measured by what it kept, not assumed.
+      const n = num(s.n) ?? 0;
+      const toSketch = exact || whole ? [] : counted.filter((c) => !shape.get(c.i)?.categorical);
+      if (toSketch.length && n > 0) {
+        const f1 = (await rows(
+          conn,
+          `select ${
+            toSketch.map((c) =>
+              `(select count(*) from (select ${c.q} from ${tmp} where ${c.q} is not null group by all having count(*) = 1)) as c${c.i}_f1`
+            ).join(", ")
+          }`,
+        ))[0] ?? {};
+        for (const c of toSketch) {
+          const d = num(s[`c${c.i}_d`]) ?? 0;
+          const once = num(f1[`c${c.i}_f1`]) ?? 0;
+          const guess = Math.sqrt(total / n) * once + (d - once);
+          keepShare.set(c.i, guess <= sketchSize ? 1 : sketchSize / guess);
+        }
+      }
     }
     if (textCols.length) {
       const sel: string[] = ["count(*) as n"];
@@ -316,12 +355,19 @@ export async function profileRelation(
   // of the other text and date columns.
   const aggs: string[] = [];
   const sketched: typeof cols = [];
+  const shareOf = (i: number) => exact || shape.get(i)?.categorical ? 1 : keepShare.get(i) ?? 1;
+  const distinctOf = (i: number) => Math.round((num(one[`c${i}_d`]) ?? 0) / shareOf(i));
   for (const c of cols) {
     const p = `c${c.i}_`;
     const sh = shape.get(c.i);
     aggs.push(`count(${c.q}) as ${p}nn`);
+    const share = shareOf(c.i);
     aggs.push(
-      exact || sh?.categorical ? `count(distinct ${c.q}) as ${p}d` : `approx_count_distinct(${c.q}) as ${p}d`,
+      share >= 1
+        ? `count(distinct ${c.q}) as ${p}d`
+        : `count(distinct hash(${c.q})) filter (where ${c.q} is not null and hash(${c.q}) < ${
+          BigInt(Math.floor(share * HASH_SPACE))
+        }::ubigint) as ${p}d`,
     );
     if (sh && !sh.categorical && !sh.unique && c.kind !== "numeric") {
       aggs.push(`approx_top_k(${c.q}, ${topN}) as ${p}top`);
@@ -377,7 +423,7 @@ export async function profileRelation(
   for (const c of sketched) {
     const p = `c${c.i}_`;
     const values = ((one[`${p}top`] as unknown[] | null | undefined) ?? []).filter((v) => v !== null);
-    const d = num(one[`${p}d`]) ?? 0;
+    const d = distinctOf(c.i);
     const nonNull = num(one[`${p}nn`]) ?? 0;
     if (!values.length || d >= NEAR_UNIQUE * nonNull) continue;
     const inList = values.map((v) => quoteLiteral(String(v))).join(", ");
@@ -441,8 +487,8 @@ export async function profileRelation(
       nullShare: total ? nullCount / total : 0,
       emptyCount,
       emptyShare: total ? emptyCount / total : 0,
-      distinct: num(one[`${p}d`]) ?? 0,
-      distinctExact: exact || (shape.get(c.i)?.categorical ?? false),
+      distinct: distinctOf(c.i),
+      distinctExact: shareOf(c.i) >= 1,
       min: c.kind === "numeric" ? num(minV) : minV == null ? null : String(minV),
       max: c.kind === "numeric" ? num(maxV) : maxV == null ? null : String(maxV),
       mean: num(one[`${p}mean`]),
