@@ -82,3 +82,68 @@ Deno.test("PredictionLog: a batch PostgreSQL refuses ends the flush with a count
   await pg.sql`delete from observe.predictions where model = ${`log-test-${run}`}`;
   await withTimeout(log.close(), 20_000, "close()");
 });
+
+Deno.test("PredictionLog: the separated-values batch and its JSON fallback (a separator in an id) store the same rows", async () => {
+  await using pg = await connectPostgres({ url: resolveEndpoints().postgres.url });
+  await setupSchema(pg.sql);
+  const run = crypto.randomUUID().slice(0, 8);
+  const model = `log-test-${run}`;
+  const ts = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+  const rows = (tag: string, sep: string) => [
+    { id: `${run}-${tag}-a${sep}`, output: 0.125, latencyMs: 1.5, segment: "web\tmobile", features: [1e-7, -2.5e21] },
+    { id: `${run}-${tag}-b`, output: Infinity, latencyMs: 0, segment: "", features: [0, NaN] },
+    { id: `${run}-${tag}-c`, output: -Infinity, latencyMs: 3, segment: 'q"\\', features: [123456789.125, -0] },
+  ];
+  for (const [tag, sep] of [["plain", ""], ["json", "\x1f"]] as const) {
+    // One batch per form: the "json" batch's first id holds the field separator, so that whole batch goes as JSON.
+    const log = new PredictionLog({ sql: pg.sql, flushMs: 10_000, featureNames: () => ["x", "y"] });
+    for (const r of rows(tag, sep)) log.log({ ...r, model, version: "7", ts });
+    await withTimeout(log.drain(), 20_000, `drain() of the ${tag} batch`);
+    await log.close();
+    assert.equal(log.stored, 3);
+    assert.equal(log.pgErrors, 0);
+  }
+  const got = await pg.sql<
+    { id: string; version: string; ts: Date; features: unknown; output: number; latency_ms: number; segment: string }[]
+  >`
+    select id, version, ts, features, output, latency_ms, segment from observe.predictions where model = ${model} order by id`;
+  assert.equal(got.length, 6);
+  const norm = (tag: string) =>
+    got.filter((g) => g.id.startsWith(`${run}-${tag}-`)).map((g) => ({
+      ...g,
+      id: g.id.slice(`${run}-${tag}-`.length),
+    }));
+  const expected = [
+    {
+      id: "a",
+      version: "7",
+      ts: new Date(ts),
+      features: { x: 1e-7, y: -2.5e21 },
+      output: 0.125,
+      latency_ms: 1.5,
+      segment: "web\tmobile",
+    },
+    {
+      id: "b",
+      version: "7",
+      ts: new Date(ts),
+      features: { x: 0, y: null },
+      output: Infinity,
+      latency_ms: 0,
+      segment: "",
+    },
+    {
+      id: "c",
+      version: "7",
+      ts: new Date(ts),
+      features: { x: 123456789.125, y: 0 },
+      output: -Infinity,
+      latency_ms: 3,
+      segment: 'q"\\',
+    },
+  ];
+  assert.deepEqual(norm("plain"), expected);
+  assert.deepEqual(norm("json").map((g) => ({ ...g, id: g.id.replace("\x1f", "") })), expected);
+  assert.ok(norm("json")[0]!.id.endsWith("\x1f"), "the separator is kept in the id");
+  await pg.sql`delete from observe.predictions where model = ${model}`;
+});
