@@ -10,8 +10,10 @@
  *    does), for 2 s at full speed.
  * 2. Endpoint overhead: HTTP `POST /predict/<model>` at 1,000 requests/s for
  *    5 s against the observe server, and against a bare `Deno.serve` that only
- *    parses the body and runs the same tfjs model (the peer); the overhead is
- *    the difference of the latency percentiles.
+ *    parses the body and runs the same tfjs model (the peer), in 1 s phases
+ *    alternating between the two; the overhead is the difference of the
+ *    latency percentiles (all phases pooled). The same for the handlers called
+ *    in-process.
  *
  * Results go to `bench/results/observe.json`. Options: `--rate N`,
  * `--seconds S`, `--quick` (1 s phases).
@@ -228,10 +230,24 @@ const reqRate = 1000;
 const httpSecs = values.quick ? 1 : 5;
 await load(`http://127.0.0.1:${bare.addr.port}/`, reqRate, 0.5); // warm-up
 await load(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, 0.5);
-const bareLat = await load(`http://127.0.0.1:${bare.addr.port}/`, reqRate, httpSecs);
-const obsLat = await load(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, httpSecs);
-const bareIn = await inProcess(bareHandler, reqRate, httpSecs);
-const obsIn = await inProcess((r) => server.handle(r), reqRate, httpSecs);
+// Interleaved: 1-second phases alternating bare and observe (the load on the shared machine changes from one second
+// to the next, so back-to-back 5 s phases compared two different machines); the latencies of all phases pooled.
+type Lat = number[] & { failed?: number; rate?: number };
+const pool = (a: Lat, b: Lat): Lat => {
+  const out: Lat = [...a, ...b];
+  out.failed = (a.failed ?? 0) + (b.failed ?? 0);
+  out.rate = a.rate === undefined ? b.rate : Math.round(((a.rate ?? 0) + (b.rate ?? 0)) / 2);
+  return out;
+};
+let bareLat: Lat = [], obsLat: Lat = [], bareIn: number[] = [], obsIn: number[] = [];
+for (let i = 0; i < httpSecs; i++) {
+  bareLat = pool(bareLat, await load(`http://127.0.0.1:${bare.addr.port}/`, reqRate, 1));
+  obsLat = pool(obsLat, await load(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, 1));
+}
+for (let i = 0; i < httpSecs; i++) {
+  bareIn = bareIn.concat(await inProcess(bareHandler, reqRate, 1));
+  obsIn = obsIn.concat(await inProcess((r) => server.handle(r), reqRate, 1));
+}
 const endpoint = {
   requestsPerSec: reqRate,
   achievedBare: bareLat.rate,
