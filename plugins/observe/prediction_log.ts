@@ -3,8 +3,9 @@
  * timestamp, features, output, latency, segment) is queued in columns and
  * written in batches to Kafka (topic `observe.predictions`, the stream
  * plugin's idempotent `RecordProducer`) and to PostgreSQL
- * (`observe.predictions`, one `insert … select from json_populate_recordset($1)`
- * per batch, several batches in parallel over the pool). A batch leaves the
+ * (`observe.predictions`, one `insert … select` per batch from one text
+ * parameter of separated values split by `string_to_table`; up to 4 batches
+ * in flight over the pool, the next sent as soon as one ends). A batch leaves the
  * queue only when stored; a failed write is retried on the next flush, so a
  * PostgreSQL or Kafka hiccup delays rows and loses none (up to `maxQueue`
  * rows; beyond that new rows are counted as dropped, never buffered without
