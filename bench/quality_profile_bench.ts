@@ -11,7 +11,8 @@
  *   take half an hour), with Mercury's profile of the same M-row file, and a
  *   check that row, null and (within 2 %) distinct counts agree.
  *
- * Prints medians and ratios; writes bench/results/quality_profile.json.
+ * Prints medians and ratios; writes bench/results/quality_profile.json
+ * (`--peer-rows 0` skips whylogs).
  *
  * @module
  */
@@ -91,52 +92,7 @@ console.log(
   }× wall, ${(summarizeCpu / mercuryCpu).toFixed(2)}× CPU (goal: profile under 10 s; load ${load()})`,
 );
 
-// Mercury vs whylogs on the peer size.
-const small = await dataFile(peerRows);
-const python = await ensureVenv(
-  `${ROOT}/.mercury/peers/whylogs/venv`,
-  `${ROOT}/bench/peers/whylogs/requirements.txt`,
-  "whylogs",
-);
-const out = await new Deno.Command(python, {
-  args: [`${ROOT}/bench/peers/whylogs/profile_peer.py`, small],
-  stdout: "piped",
-  stderr: "piped",
-}).output();
-if (!out.success) {
-  throw new Error(`whylogs peer failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").pop()}`);
-}
-const peer = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-  read_s: number;
-  profile_s: number;
-  total_s: number;
-  rows: number;
-  columns: Record<string, { count: number; nulls: number; distinct: number | null }>;
-};
-const t0 = performance.now();
-const mine = await profileRelation(db.connection, `read_parquet('${small}')`);
-const mercurySmall = (performance.now() - t0) / 1000;
-const whylogsLoad = load();
-const disagreements: string[] = [];
-if (peer.rows !== mine.rows) disagreements.push(`rows ${mine.rows} vs ${peer.rows}`);
-for (const c of mine.columns) {
-  const w = peer.columns[c.name];
-  if (!w) continue;
-  if (Number(w.nulls) !== c.nullCount) disagreements.push(`${c.name} nulls ${c.nullCount} vs ${w.nulls}`);
-  if (w.distinct && Number(w.distinct) > 0 && Math.abs(Number(w.distinct) - c.distinct) / c.distinct > 0.02) {
-    disagreements.push(`${c.name} distinct ${c.distinct} vs ${Math.round(Number(w.distinct))}`);
-  }
-}
-console.log(
-  `${peerRows} rows: Mercury ${mercurySmall.toFixed(2)} s, whylogs ${peer.total_s.toFixed(2)} s (read ${
-    peer.read_s.toFixed(2)
-  } + profile ${peer.profile_s.toFixed(2)}), ratio ${
-    (peer.total_s / mercurySmall).toFixed(1)
-  }×; agreement on rows, nulls, distincts (±2 %): ${
-    disagreements.length ? disagreements.join("; ") : "all columns"
-  } (load ${whylogsLoad})`,
-);
-
+// Mercury vs whylogs on the peer size (`--peer-rows 0` skips it).
 const result = {
   date: new Date().toISOString(),
   command: `deno task bench:quality-profile --rows ${rows} --peer-rows ${peerRows} --runs ${runs}`,
@@ -154,7 +110,59 @@ const result = {
     ratio_cpu: summarizeCpu / mercuryCpu,
     per_run: { mercury: mercuryRuns, summarize: summarizeRuns },
   },
-  whylogs: {
+  whylogs: peerRows > 0 ? await whylogs() : null,
+};
+await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
+await Deno.writeTextFile(`${ROOT}/bench/results/quality_profile.json.tmp`, JSON.stringify(result, null, 2) + "\n");
+await Deno.rename(`${ROOT}/bench/results/quality_profile.json.tmp`, `${ROOT}/bench/results/quality_profile.json`);
+
+async function whylogs() {
+  const small = await dataFile(peerRows);
+  const python = await ensureVenv(
+    `${ROOT}/.mercury/peers/whylogs/venv`,
+    `${ROOT}/bench/peers/whylogs/requirements.txt`,
+    "whylogs",
+  );
+  const out = await new Deno.Command(python, {
+    args: [`${ROOT}/bench/peers/whylogs/profile_peer.py`, small],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`whylogs peer failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").pop()}`);
+  }
+  const peer = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    read_s: number;
+    profile_s: number;
+    total_s: number;
+    rows: number;
+    columns: Record<string, { count: number; nulls: number; distinct: number | null }>;
+  };
+  const t0 = performance.now();
+  const mine = await profileRelation(db.connection, `read_parquet('${small}')`);
+  const mercurySmall = (performance.now() - t0) / 1000;
+  const whylogsLoad = load();
+  const disagreements: string[] = [];
+  if (peer.rows !== mine.rows) disagreements.push(`rows ${mine.rows} vs ${peer.rows}`);
+  for (const c of mine.columns) {
+    const w = peer.columns[c.name];
+    if (!w) continue;
+    if (Number(w.nulls) !== c.nullCount) disagreements.push(`${c.name} nulls ${c.nullCount} vs ${w.nulls}`);
+    if (w.distinct && Number(w.distinct) > 0 && Math.abs(Number(w.distinct) - c.distinct) / c.distinct > 0.02) {
+      disagreements.push(`${c.name} distinct ${c.distinct} vs ${Math.round(Number(w.distinct))}`);
+    }
+  }
+  console.log(
+    `${peerRows} rows: Mercury ${mercurySmall.toFixed(2)} s, whylogs ${peer.total_s.toFixed(2)} s (read ${
+      peer.read_s.toFixed(2)
+    } + profile ${peer.profile_s.toFixed(2)}), ratio ${
+      (peer.total_s / mercurySmall).toFixed(1)
+    }×; agreement on rows, nulls, distincts (±2 %): ${
+      disagreements.length ? disagreements.join("; ") : "all columns"
+    } (load ${whylogsLoad})`,
+  );
+
+  return {
     rows: peerRows,
     mercury_s: mercurySmall,
     whylogs_total_s: peer.total_s,
@@ -162,7 +170,5 @@ const result = {
     ratio: peer.total_s / mercurySmall,
     load_average: whylogsLoad,
     disagreements,
-  },
-};
-await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
-await Deno.writeTextFile(`${ROOT}/bench/results/quality_profile.json`, JSON.stringify(result, null, 2) + "\n");
+  };
+}
