@@ -12,8 +12,9 @@
  *    5 s against the observe server, and against a bare `Deno.serve` that only
  *    parses the body and runs the same tfjs model (the peer), in 1 s phases
  *    alternating between the two; the overhead is the difference of the
- *    latency percentiles (all phases pooled). The same for the handlers called
- *    in-process.
+ *    latency percentiles (all phases pooled). The same with the client in a
+ *    separate process (`observe_bench_loader.ts`, off the servers' event
+ *    loop), and for the handlers called in-process.
  *
  * Results go to `bench/results/observe.json`. Options: `--rate N`,
  * `--seconds S`, `--quick` (1 s phases).
@@ -168,6 +169,8 @@ const bareHandler = async (req: Request) => {
 };
 const bare = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, bareHandler);
 
+type Lat = number[] & { failed?: number; rate?: number };
+
 /** Paced requests (at most 128 in flight; a slow server makes the achieved rate lower, reported). */
 async function load(
   url: string,
@@ -205,6 +208,34 @@ async function load(
   return lat;
 }
 
+/** The same paced requests from a separate process (`observe_bench_loader.ts`): the client off the server's event loop. */
+async function loadOut(url: string, reqPerSec: number, secs: number): Promise<Lat> {
+  const body = JSON.stringify({ rows: [d.x[0]] });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./observe_bench_loader.ts", import.meta.url).pathname,
+      url,
+      String(reqPerSec),
+      String(secs),
+      body,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`the load generator failed (exit ${out.code}) on ${url}`);
+  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!) as {
+    lat: number[];
+    failed: number;
+    rate: number;
+  };
+  const lat: Lat = r.lat;
+  lat.failed = r.failed;
+  lat.rate = r.rate;
+  return lat;
+}
+
 /** The handlers called in-process (no sockets), paced: the time spent in each handler alone. */
 async function inProcess(
   handle: (r: Request) => Promise<Response>,
@@ -232,7 +263,6 @@ await load(`http://127.0.0.1:${bare.addr.port}/`, reqRate, 0.5); // warm-up
 await load(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, 0.5);
 // Interleaved: 1-second phases alternating bare and observe (the load on the shared machine changes from one second
 // to the next, so back-to-back 5 s phases compared two different machines); the latencies of all phases pooled.
-type Lat = number[] & { failed?: number; rate?: number };
 const pool = (a: Lat, b: Lat): Lat => {
   const out: Lat = [...a, ...b];
   out.failed = (a.failed ?? 0) + (b.failed ?? 0);
@@ -240,9 +270,14 @@ const pool = (a: Lat, b: Lat): Lat => {
   return out;
 };
 let bareLat: Lat = [], obsLat: Lat = [], bareIn: number[] = [], obsIn: number[] = [];
+let bareOut: Lat = [], obsOut: Lat = [];
 for (let i = 0; i < httpSecs; i++) {
   bareLat = pool(bareLat, await load(`http://127.0.0.1:${bare.addr.port}/`, reqRate, 1));
   obsLat = pool(obsLat, await load(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, 1));
+}
+for (let i = 0; i < httpSecs; i++) {
+  bareOut = pool(bareOut, await loadOut(`http://127.0.0.1:${bare.addr.port}/`, reqRate, 1));
+  obsOut = pool(obsOut, await loadOut(`http://127.0.0.1:${server.port}/predict/${name}`, reqRate, 1));
 }
 for (let i = 0; i < httpSecs; i++) {
   bareIn = bareIn.concat(await inProcess(bareHandler, reqRate, 1));
@@ -265,6 +300,19 @@ const endpoint = {
   observeP99Ms: pct(obsLat, 0.99),
   overheadP50Ms: pct(obsLat, 0.5) - pct(bareLat, 0.5),
   overheadP99Ms: pct(obsLat, 0.99) - pct(bareLat, 0.99),
+  /** The client in a separate process. */
+  outOfProcess: {
+    achievedBare: bareOut.rate,
+    achievedObserve: obsOut.rate,
+    failedBare: bareOut.failed,
+    failedObserve: obsOut.failed,
+    bareP50Ms: pct(bareOut, 0.5),
+    bareP99Ms: pct(bareOut, 0.99),
+    observeP50Ms: pct(obsOut, 0.5),
+    observeP99Ms: pct(obsOut, 0.99),
+    overheadP50Ms: pct(obsOut, 0.5) - pct(bareOut, 0.5),
+    overheadP99Ms: pct(obsOut, 0.99) - pct(bareOut, 0.99),
+  },
 };
 console.log(
   `endpoint at ${reqRate} req/s: bare p50 ${endpoint.bareP50Ms.toFixed(2)} p99 ${endpoint.bareP99Ms.toFixed(2)} ms; ` +
@@ -273,6 +321,18 @@ console.log(
       endpoint.overheadP99Ms.toFixed(2)
     } ms (achieved ${endpoint.achievedBare} / ${endpoint.achievedObserve} req/s, ` +
     `failed ${endpoint.failedBare} / ${endpoint.failedObserve}); load average ${Deno.loadavg().join(", ")}`,
+);
+const o = endpoint.outOfProcess;
+console.log(
+  `endpoint at ${reqRate} req/s, client in its own process: bare p50 ${o.bareP50Ms.toFixed(2)} p99 ${
+    o.bareP99Ms.toFixed(2)
+  } ms; observe p50 ${o.observeP50Ms.toFixed(2)} p99 ${o.observeP99Ms.toFixed(2)} ms; overhead p50 ${
+    o.overheadP50Ms.toFixed(2)
+  } p99 ${
+    o.overheadP99Ms.toFixed(2)
+  } ms (achieved ${o.achievedBare} / ${o.achievedObserve} req/s, failed ${o.failedBare} / ${o.failedObserve}); load average ${
+    Deno.loadavg().map((x) => x.toFixed(1)).join(", ")
+  }`,
 );
 console.log(
   `handlers in-process at ${reqRate}/s: bare p99 ${endpoint.inProcessBareP99Ms.toFixed(3)} ms, observe p99 ` +
