@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { resolveEndpoints } from "@mercury/core";
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { connectRedis } from "@mercury/core/services/redis";
 import { openFeatureStore } from "@mercury/features";
