@@ -13,7 +13,8 @@
  * 3. Export: a 10,000,000-row result as Arrow IPC and as CSV over HTTP; MB/s
  *    and the server's peak RSS (a fresh server per format).
  *
- * Writes bench/results/olap.json (olap-parquet.json, olap-duckdb.json for the other storages).
+ * Writes bench/results/olap.json (olap-parquet.json, olap-duckdb.json for the other storages; -sf10 etc. for
+ * other scale factors).
  *
  * The engines are interleaved per query (API, DuckDB, Polars in a rotating order, `--reps` times, then the
  * next query), so a change of load between phases cannot skew their ratio. The 1-minute load average is
@@ -408,8 +409,8 @@ const result = {
 await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
 await Deno.writeTextFile(
   `${ROOT}/bench/results/olap${STORAGE === DEFAULT_STORAGE ? "" : `-${STORAGE.replace("+", "-")}`}${
-    PARTIAL ? "-partial" : ""
-  }.json`,
+    SF === 1 ? "" : `-sf${SF}`
+  }${PARTIAL ? "-partial" : ""}.json`,
   JSON.stringify(result, null, 2) + "\n",
 );
 console.log(JSON.stringify(result.totals, null, 2));
