@@ -89,9 +89,18 @@ export const manifest = definePlugin({
       run: lazyRun(() => import("./commands/tune.ts"), "tune"),
     },
     analyze: {
-      summary: "time split, skew, heuristics, what-if and cost of an application from Spark's REST API",
+      summary: "time split, skew, heuristics, what-if and cost of an application from Spark's REST API or event log",
       options: {
-        "job-id": { type: "string", value: "APP", description: "application id (app-…); default the first listed" },
+        "job-id": {
+          type: "string",
+          value: "APP",
+          description: "application id (app-…), live or from its event log; default the first listed",
+        },
+        "event-log": {
+          type: "string",
+          value: "PATH",
+          description: "analyse this event log (file or eventlog_v2_… folder)",
+        },
         tag: { type: "string", description: "only jobs whose Spark job tags contain this" },
         jobs: { type: "list", value: "IDS", description: "only these job ids" },
         html: { type: "string", value: "FILE", description: "write the HTML report here" },

@@ -1,6 +1,6 @@
 /**
- * The Spark job analyser: read an application from Spark's REST API, analyse
- * it, and write the report.
+ * The Spark job analyser: read an application from Spark's REST API or its
+ * event log, analyse it, and write the report.
  *
  * @example
  * ```ts
@@ -26,5 +26,13 @@ export {
   summarizeStage,
   whatIf,
 } from "./analysis.ts";
-export { type AppRecord, fetchApplication, listApplications, type StageRecord, type TaskRecord } from "./rest.ts";
+export { type EventLogEntry, findEventLog, listEventLogs, parseEventLines, readEventLog } from "./event_log.ts";
+export {
+  type AppFilter,
+  type AppRecord,
+  fetchApplication,
+  listApplications,
+  type StageRecord,
+  type TaskRecord,
+} from "./rest.ts";
 export { reportHtml, summaryLines } from "./report.ts";
