@@ -81,6 +81,8 @@ export const DEFAULT_PORTS = {
   sparkMaster: 57077 + OFFSET,
   sparkMasterUi: 58080 + OFFSET,
   sparkWorkerUi: [58081 + OFFSET, 58082 + OFFSET],
+  /** The OpenLineage collector (`spark lineage`) the Connect server's listener posts to. */
+  sparkLineage: 55003 + OFFSET,
 } as const;
 
 /** Environment variables that name an endpoint; a set one wins over everything. */

@@ -8,7 +8,9 @@
  * runtime and the OpenLineage listener come from Maven Central
  * (`services/spark/pom.xml`); Spark Connect's `.proto` files are extracted
  * from the wheel's `spark-connect` jar into `.mercury/spark/proto` for the
- * Deno client. Health is a real query (`SELECT 1`) through that client.
+ * Deno client. Health is a real query (`SELECT 1`) through that client. The
+ * OpenLineage listener posts each job's events over HTTP to the `spark lineage`
+ * collector on `DEFAULT_PORTS.sparkLineage`.
  *
  * @module
  */
@@ -242,6 +244,14 @@ export function sparkService(root: string, state: string): NativeService {
         "spark.eventLog.dir": `file://${dir}/events`,
         "spark.pyspark.python": `${venv}/bin/python`,
         "spark.jars": extra.join(","),
+        // OpenLineage: every job's START/COMPLETE events go to `spark lineage` (plugins/spark/lineage/); while no
+        // collector listens the listener logs a refused connection and the job is unaffected.
+        "spark.extraListeners": "io.openlineage.spark.agent.OpenLineageSparkListener",
+        "spark.openlineage.namespace": "mercury",
+        "spark.openlineage.transport.type": "http",
+        "spark.openlineage.transport.url": `http://127.0.0.1:${DEFAULT_PORTS.sparkLineage}`,
+        "spark.openlineage.transport.endpoint": "/api/v1/lineage",
+        "spark.openlineage.transport.timeoutInMillis": "2000",
       };
       const connect = await spawnDetached("env", [
         ...env(),
