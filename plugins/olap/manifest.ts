@@ -124,6 +124,14 @@ export const manifest = definePlugin({
           default: "csv",
         },
         explain: { type: "boolean", description: "print the profile tree instead (runs the query)" },
+        executor: {
+          type: "enum",
+          choices: ["duckdb", "spark"],
+          description:
+            "where the query runs: in-process DuckDB, or the Spark cluster over the tables' Parquet copies " +
+            "(deno task services up spark)",
+          default: "duckdb",
+        },
       },
       run: lazy(() => import("./commands/query.ts"), "query"),
     },
