@@ -63,6 +63,8 @@ export async function processResponse<E>(ctx: ProcessContext<E>, response: Fetch
   const parseAt = t.parseAt;
   // The partitions this worker still reads: records of any other are left to their new owner.
   const owned = ctx.fetcher.positions;
+  const stage = ctx.metrics.stage;
+  const visitStart = performance.now();
   ctx.fetcher.visit(response, (p, offset, timestamp, buf, ks, ke, vs, ve) => {
     if (p !== currentP) {
       current = ctx.parts.get(p)!;
@@ -85,6 +87,7 @@ export async function processResponse<E>(ctx: ProcessContext<E>, response: Fetch
     bufs.push(buf);
     spans.push(offset, ks, ke, vs, ve);
   });
+  stage.inc({ stage: "parse" }, (performance.now() - visitStart) / 1000);
   for (const [s, n] of before) {
     if (s.events > n) ctx.metrics.eventsIn.inc({ partition: String(s.partition) }, s.events - n);
   }
@@ -92,7 +95,10 @@ export async function processResponse<E>(ctx: ProcessContext<E>, response: Fetch
   const size = ctx.batchSize;
   for (let from = 0; from < events.length; from += size) {
     let batch = events.slice(from, from + size);
+    const enrichStart = performance.now();
     for (const enrich of t.enrichers) batch = await enrich(batch);
+    const aggregateStart = performance.now();
+    if (t.enrichers.length) stage.inc({ stage: "enrich" }, (aggregateStart - enrichStart) / 1000);
     const now = Date.now();
     const touched = new Set<PartitionState>();
     // One observation object, refilled per event (the aggregator and the log encoder keep none of it).
@@ -128,6 +134,7 @@ export async function processResponse<E>(ctx: ProcessContext<E>, response: Fetch
       touched.add(s);
     }
     for (const s of touched) s.pending.push(...s.agg.advance());
+    stage.inc({ stage: "aggregate" }, (performance.now() - aggregateStart) / 1000);
     // Yield to I/O between steps, or the commit in flight would wait for the whole backlog.
     if (from + size < events.length) await new Promise((r) => setTimeout(r, 0));
   }

@@ -429,6 +429,7 @@ export class Processor<E> {
    * so each checkpoint's expected offsets are the previous one's.
    */
   #checkpoint(final = false): void {
+    const takeStart = performance.now();
     const { results, checkpoints } = takeCheckpoint(this.#parts, final, {
       topic: this.options.topic,
       topology: this.options.topology,
@@ -436,6 +437,7 @@ export class Processor<E> {
       snapshotMs: this.options.snapshotMs,
       lastMessage: (p, offset) => asMessage(offsetCommitMessage(this.#consumer!, this.options.topic, p, offset)),
     });
+    this.#metrics.stage.inc({ stage: "checkpoint" }, (performance.now() - takeStart) / 1000);
     const dead = this.#dead;
     this.#dead = [];
     const samples = this.#latencySamples;

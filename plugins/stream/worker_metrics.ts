@@ -46,6 +46,13 @@ export function workerMetrics(r: Registry) {
     ]),
     rebalances: r.counter("mercury_stream_rebalances_total", "Consumer group rebalances seen"),
     fenced: r.counter("mercury_stream_fenced_total", "Checkpoints refused because another worker moved a partition"),
+    // Two clock reads per fetch response or batch, not per event: cheap enough to keep on.
+    stage: r.counter(
+      "mercury_stream_stage_seconds_total",
+      "Worker time per stage: parse (walking and parsing the records of fetch responses), enrich (wall, with its " +
+        "round trips), aggregate (window updates and closes), checkpoint (taking one; the commit is commit_seconds)",
+      ["stage"],
+    ),
   };
 }
 
