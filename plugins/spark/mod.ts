@@ -31,3 +31,18 @@ export {
   processEvents,
 } from "./jobs/events.ts";
 export { type Experiment, tuningExperiments, type Variant } from "./jobs/tuning.ts";
+export {
+  compact,
+  type CompactOptions,
+  type ExpireOptions,
+  expireSnapshots,
+  fileCount,
+  type LakeFormat,
+  type LakeTable,
+  lakeTable,
+  mergeInto,
+  type MergeOptions,
+  readAsOf,
+  type Snapshot,
+  snapshots,
+} from "./jobs/lake.ts";
