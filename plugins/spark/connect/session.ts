@@ -66,6 +66,8 @@ export interface ExecResult {
   arrowBytes: number;
   /** Per-plan-node metrics Spark sent with the last response. */
   metrics: unknown[];
+  /** Spark's `ml_command_result` when the plan was an `ml_command` (a fitted model's reference, a metric…). */
+  mlResult?: Record<string, unknown>;
 }
 
 /** Resolves the Connect endpoint: env > services.json > default. */
@@ -199,6 +201,7 @@ export class SparkSession {
       let arrowBytes = 0;
       let sqlRelation: Relation | undefined;
       let metrics: unknown[] = [];
+      let mlResult: Record<string, unknown> | undefined;
       let settled = false;
       let interruptedBy: "timeout" | "abort" | undefined;
       const call = this.#client.ExecutePlan(req, new Metadata()) as grpc.ClientReadableStream<Reply>;
@@ -221,7 +224,7 @@ export class SparkSession {
           : batches.length === 1
           ? batches[0]
           : batches[0]!.concat(...batches.slice(1));
-        resolve({ table, operationId, sqlRelation, arrowBytes, metrics });
+        resolve({ table, operationId, sqlRelation, arrowBytes, metrics, mlResult });
       };
       if (options.signal?.aborted) stop("abort");
       call.on("data", (res) => {
@@ -233,6 +236,7 @@ export class SparkSession {
         }
         if (res.sql_command_result?.relation) sqlRelation = res.sql_command_result.relation;
         if (res.metrics?.metrics) metrics = res.metrics.metrics;
+        if (res.ml_command_result) mlResult = res.ml_command_result;
       });
       call.on("error", (err: grpc.ServiceError) => {
         if (interruptedBy === "timeout") {
