@@ -118,6 +118,13 @@ export const manifest = definePlugin({
         "chunk-rows": count("N", "rows per Redis chunk", 20000),
         prune: { type: "boolean", description: "also prune offline partitions past each view's retentionDays" },
         "alert-webhook": alertWebhook,
+        engine: {
+          type: "enum",
+          choices: ["duckdb", "spark"],
+          description: "where the latest values per entity are computed: DuckDB in-process, or Spark SQL on the " +
+            "cluster (deno task services up spark)",
+          default: "duckdb",
+        },
       },
       run: lazy(() => import("./commands/materialize.ts"), "materialize"),
     },

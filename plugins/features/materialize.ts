@@ -40,6 +40,41 @@ export interface MaterializeOptions {
   onChunk?: (done: number, total: number) => void | Promise<void>;
   /** The clock, for expiry decisions (default Date.now). */
   now?: () => number;
+  /**
+   * Computes the latest row per entity somewhere else (default: DuckDB in-process). The Spark engine
+   * (`materialize_spark.ts`) runs it as Spark SQL on the cluster; writing, expiry, progress and statistics stay here.
+   */
+  engine?: LatestEngine;
+}
+
+/** One entity's latest row in a window, as the online store gets it; `key` is null when a join key is null. */
+export interface LatestRow {
+  key: string | null;
+  eventMs: number;
+  createdMs: number;
+  /** The features as a JSON object (timestamps as epoch milliseconds, nulls kept). */
+  payload: string;
+}
+
+/** What an engine is asked: one view's rows in `[start, end)` of its offline Parquet folder `dir`. */
+export interface LatestQuery {
+  view: FeatureView;
+  /** Join key columns, in entity order. */
+  keys: string[];
+  /** The view's date-partitioned offline Parquet folder. */
+  dir: string;
+  start: Date;
+  end: Date;
+  /** Latest rows to skip (a resumed run), in the order of their entity key text (nulls last). */
+  offset: number;
+}
+
+/** Computes the latest row per entity of a window: rows and entities in it, and the rows ordered by entity key. */
+export interface LatestEngine {
+  readonly name: string;
+  latest(
+    q: LatestQuery,
+  ): Promise<{ rows: number; keys: number; values: AsyncIterable<LatestRow> | Iterable<LatestRow> }>;
 }
 
 /** What one run did. */
@@ -126,20 +161,9 @@ export async function materialize(
   try {
     // A view, not a table: each pass streams the Parquet, so memory stays bounded by the chunk size.
     await c.run(`create or replace temp view __mat as select * from ${rel} where ${window}`);
-    const countR = await c.runAndReadAll(
-      `select count(*), count(distinct (${keys.map(ident).join(", ")})) from __mat`,
-    );
-    const [rowsN, keysN] = countR.getRows()[0]!.map(Number) as [number, number];
-    const keyExpr = entityKeySql(keys.map(ident));
-    const sql = `select ${keyExpr} as __key, epoch_ms(event_timestamp) as __ts,
-        coalesce(epoch_ms(created_timestamp), 0) as __cr,
-        json_object(${
-      view.features.map((f) => `${lit(f.name)}, ${jsonExpr(f.type, ident(f.name))}`).join(", ")
-    })::VARCHAR as __v
-      from __mat qualify row_number() over (partition by ${keys.map(ident).join(", ")}
-        order by event_timestamp desc, created_timestamp desc nulls last) = 1
-      order by __key offset ${done}`;
-    const result = await c.stream(sql);
+    const { rows: rowsN, keys: keysN, values } = options.engine
+      ? await options.engine.latest({ view, keys, dir: offline.dir(viewName), start, end: run.end, offset: done })
+      : await duckdbLatest(c, view, keys, done);
     const ttlMs = view.ttlSeconds * 1000;
     let batch: OnlineRow[] = [];
     const flush = async () => {
@@ -150,26 +174,20 @@ export async function materialize(
       await registry.progress(run.id, done, keysN, written);
       await options.onChunk?.(done, keysN);
     };
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const cols = chunk.getColumns();
-      for (let i = 0; i < chunk.rowCount; i++) {
-        if (cols[0]![i] === null) {
-          // A null join key names no entity a request can ask for (String(null) would be the string key "null").
-          done++;
-          continue;
-        }
-        const eventMs = Number(cols[1]![i]);
-        if (ttlMs > 0 && eventMs + ttlMs <= now()) {
-          // Already past its ttl: it would be served as OUTSIDE_MAX_AGE and expire at once.
-          expired++;
-          done++;
-          continue;
-        }
-        batch.push({ key: String(cols[0]![i]), eventMs, createdMs: Number(cols[2]![i]), payload: String(cols[3]![i]) });
-        if (batch.length >= chunkRows) await flush();
+    for await (const row of values) {
+      if (row.key === null) {
+        // A null join key names no entity a request can ask for (String(null) would be the string key "null").
+        done++;
+        continue;
       }
+      if (ttlMs > 0 && row.eventMs + ttlMs <= now()) {
+        // Already past its ttl: it would be served as OUTSIDE_MAX_AGE and expire at once.
+        expired++;
+        done++;
+        continue;
+      }
+      batch.push(row as OnlineRow);
+      if (batch.length >= chunkRows) await flush();
     }
     await flush();
     await registry.progress(run.id, done, keysN, written);
@@ -207,4 +225,41 @@ export async function materialize(
     await registry.finishRun(run.id, (err as Error).message).catch(() => {});
     throw err;
   }
+}
+
+/** The default engine: the latest row per entity of `__mat` (the window's view) in DuckDB, streamed in chunks. */
+async function duckdbLatest(
+  c: OfflineStore["connection"],
+  view: FeatureView,
+  keys: string[],
+  offset: number,
+): Promise<{ rows: number; keys: number; values: AsyncIterable<LatestRow> | Iterable<LatestRow> }> {
+  const countR = await c.runAndReadAll(`select count(*), count(distinct (${keys.map(ident).join(", ")})) from __mat`);
+  const [rows, keysN] = countR.getRows()[0]!.map(Number) as [number, number];
+  const keyExpr = entityKeySql(keys.map(ident));
+  const sql = `select ${keyExpr} as __key, epoch_ms(event_timestamp) as __ts,
+      coalesce(epoch_ms(created_timestamp), 0) as __cr,
+      json_object(${view.features.map((f) => `${lit(f.name)}, ${jsonExpr(f.type, ident(f.name))}`).join(", ")})::VARCHAR
+        as __v
+    from __mat qualify row_number() over (partition by ${keys.map(ident).join(", ")}
+      order by event_timestamp desc, created_timestamp desc nulls last) = 1
+    order by __key offset ${offset}`;
+  const result = await c.stream(sql);
+  const values = async function* (): AsyncGenerator<LatestRow> {
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      const cols = chunk.getColumns();
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const key = cols[0]![i];
+        yield {
+          key: key === null ? null : String(key),
+          eventMs: Number(cols[1]![i]),
+          createdMs: Number(cols[2]![i]),
+          payload: String(cols[3]![i]),
+        };
+      }
+    }
+  };
+  return { rows, keys: keysN, values: values() };
 }

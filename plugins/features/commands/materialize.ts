@@ -9,6 +9,13 @@ import { date, open } from "./_open.ts";
 /** `materialize [view…]`: offline → Redis, full or `--incremental`, optionally pruning old partitions. */
 export async function materialize(args: CommandArgs, ctx: CommandContext): Promise<void> {
   const fs = await open(args, { served: true });
+  // Connected before anything is computed, so Spark not running fails at once with nothing written.
+  const engine = args.values.engine === "spark"
+    ? await (await import("../materialize_spark.ts")).SparkLatest.connect().catch(async (err) => {
+      await fs.close();
+      throw err;
+    })
+    : undefined;
   try {
     ctx.print(`definitions: ${fs.source.describe}`);
     const names = args.positionals.length ? args.positionals : undefined;
@@ -19,6 +26,7 @@ export async function materialize(args: CommandArgs, ctx: CommandContext): Promi
       end: date(args.values.end, "end"),
       recompute: args.values.recompute === true,
       chunkRows: Number(args.values["chunk-rows"] ?? 20000),
+      engine,
     });
     const webhooks = (args.values["alert-webhook"] as string[] | undefined) ?? [];
     if (webhooks.length) {
@@ -46,6 +54,7 @@ export async function materialize(args: CommandArgs, ctx: CommandContext): Promi
       }
     }
   } finally {
+    await engine?.close();
     await fs.close();
   }
 }
