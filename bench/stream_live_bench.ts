@@ -15,7 +15,7 @@
  * run two `Processor`s over the topic, as two pipelines and two consumer
  * groups: 1-minute tumbling windows and hopping windows (`--hop`, default 1
  * minute every 30 s), both the default pipeline (parse → Redis tier join →
- * key by user → windows with 5 s out-of-orderness → count, sum, min, max,
+ * key by user → windows with 5 s out-of-orderness; `--no-enrich` drops the join → count, sum, min, max,
  * mean, distinct devices, p50/p95/p99) into the exactly-once PostgreSQL sink,
  * checkpointing every 250 ms (as the latency figure of `bench:stream`).
  *
@@ -57,7 +57,7 @@
  *
  * usage: deno task bench:stream:live [--rates 100000,250000,500000,750000,1000000] [--workers 1,2,3]
  *        [--hold 60] [--warmup 10] [--keys 100000] [--hop 1m/30s] [--tumbling 1m] [--drain 60]
- *        [--producer-rate 300000] [--out bench/results/stream-live.json]
+ *        [--producer-rate 300000] [--no-enrich] [--out bench/results/stream-live.json]
  *
  * @module
  */
@@ -156,10 +156,13 @@ if (args[0] === "--produce") {
 // ---------------------------------------------------------------------------------------------------------------
 // Worker child: --work TOPIC PREFIX TUMBLING_MS HOP_SIZE_MS HOP_SLIDE_MS
 if (args[0] === "--work") {
-  const [topic, prefix, tumblingText, hopSizeText, hopSlideText] = args.slice(1);
+  const [topic, prefix, tumblingText, hopSizeText, hopSlideText, enrichText] = args.slice(1);
   const pg = await connectPostgres({ max: 4 });
   const redis = await connectRedis();
-  const enrich = redisDimension({ redis: redis.client, keyOf: (u) => `dim:user:${u}`, fields: { tier: "unknown" } });
+  // One join (and so one cache) shared by both pipelines of the process.
+  const enrich = enrichText === "enrich"
+    ? redisDimension({ redis: redis.client, keyOf: (u) => `dim:user:${u}`, fields: { tier: "unknown" } })
+    : undefined;
   const windows = {
     tumbling: tumbling(Number(tumblingText)),
     hopping: hopping(Number(hopSizeText), Number(hopSlideText)),
@@ -210,6 +213,7 @@ const TUMBLING_MS = parseDuration(opt("tumbling", "1m"), "--tumbling");
 const [hopSizeText, hopSlideText] = opt("hop", "1m/30s").split("/");
 const HOP_SIZE = parseDuration(hopSizeText ?? "", "--hop");
 const HOP_SLIDE = parseDuration(hopSlideText ?? "", "--hop");
+const ENRICH = !args.includes("--no-enrich");
 const OUT = opt("out", `${projectRoot()}/bench/results/stream-live.json`);
 for (const [name, values] of [["rates", RATES], ["workers", WORKERS]] as const) {
   if (values.some((v) => !(Number.isInteger(v) && v > 0))) {
@@ -374,7 +378,16 @@ async function step(rate: number, workers: number) {
     }));
   const workerChildren = Array.from(
     { length: workers },
-    () => spawn(["--work", topic, topic, String(TUMBLING_MS), String(HOP_SIZE), String(HOP_SLIDE)]),
+    () =>
+      spawn([
+        "--work",
+        topic,
+        topic,
+        String(TUMBLING_MS),
+        String(HOP_SIZE),
+        String(HOP_SLIDE),
+        ENRICH ? "enrich" : "no-enrich",
+      ]),
   );
   const ports: number[] = [];
   for (const w of workerChildren) ports.push(Number((await nextLine(w))?.split(" ")[1]));
@@ -569,6 +582,10 @@ async function step(rate: number, workers: number) {
     cpuMicrosPerEvent,
     lagTimeline,
     load: Deno.loadavg().map((x) => Number(x.toFixed(2))),
+    // Share of the last 60 s in which some runnable task waited for a core (Linux PSI).
+    cpuPressureSome60: Number(
+      /some avg10=[\d.]+ avg60=([\d.]+)/.exec(Deno.readTextFileSync("/proc/pressure/cpu"))?.[1] ?? NaN,
+    ),
     drained,
     drainSeconds: Number(drainSeconds.toFixed(1)),
     check,
@@ -598,6 +615,7 @@ const result = {
   shape: {
     keys: KEYS,
     skew: "user = floor(K * r^2.2): hottest 1% of keys ~12% of events, hottest 10% ~35%",
+    enrich: ENRICH ? "Redis tier join (dim:user:<user>, cached 60 s, up to 100,000 rows)" : "none (--no-enrich)",
     windows: [`tumbling ${TUMBLING_MS} ms`, `hopping ${HOP_SIZE} ms every ${HOP_SLIDE} ms`],
     outOfOrdernessMs: OUT_OF_ORDERNESS_MS,
     disorderMs: DISORDER_MS,
