@@ -75,6 +75,11 @@ export const manifest = definePlugin({
           description: "run every strategy (into <output>-<strategy>) and compare files and a query",
         },
         "no-broadcast": { type: "boolean", description: "join the dimension with a sort-merge join instead" },
+        udf: {
+          type: "enum",
+          choices: ["zscore"],
+          description: "add a vectorised Python UDF step: zscore = robust z-score of amount per category (pandas UDF)",
+        },
       },
       run: lazyRun(() => import("./commands/process.ts"), "processCommand"),
     },

@@ -46,3 +46,4 @@ export {
   type Snapshot,
   snapshots,
 } from "./jobs/lake.ts";
+export { applyInPandas, type GroupedMapUdf, robustZScore, udfPython, type ZScoreOptions } from "./jobs/udf.ts";

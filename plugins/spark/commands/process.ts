@@ -47,6 +47,7 @@ export async function processCommand(args: CommandArgs, ctx: CommandContext): Pr
         format,
         strategy,
         broadcast: !v["no-broadcast"],
+        udf: v.udf as "zscore" | undefined,
         exec: { signal },
       });
       const q = await downstreamQuery(spark, out, format);

@@ -6,7 +6,8 @@
  * dimension, written partitioned by `date`, `region` and `category`, and
  * aggregated per day, region and category. Writes are atomic: Parquet goes to
  * a staging folder that replaces the output in one rename (local paths),
- * Delta commits through its transaction log.
+ * Delta commits through its transaction log. `--udf zscore` adds a robust
+ * z-score of the amount per category, computed by a pandas UDF (`udf.ts`).
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { MercuryError } from "@mercury/core";
 import { col, fn } from "../connect/column.ts";
 import type { DataFrame } from "../connect/dataframe.ts";
 import type { ExecOptions, SparkSession } from "../connect/session.ts";
+import { robustZScore } from "./udf.ts";
 
 /** Options of {@linkcode generateEvents}. */
 export interface GenerateOptions {
@@ -88,6 +90,12 @@ export interface ProcessOptions {
   strategy?: Strategy;
   /** Broadcast the dimension (default true); false forces a sort-merge join. */
   broadcast?: boolean;
+  /**
+   * An opt-in vectorised Python UDF step: `zscore` appends `amount_robust_z`,
+   * the robust z-score of the amount per category (a pandas UDF on the
+   * executors, {@linkcode robustZScore}).
+   */
+  udf?: "zscore";
   exec?: ExecOptions;
 }
 
@@ -203,6 +211,7 @@ export async function processEvents(spark: SparkSession, o: ProcessOptions): Pro
   const products = spark.read.parquet(o.products);
   const rawRows = await raw.count(o.exec);
   let enriched = cleanAndEnrich(raw, products, o.broadcast ?? true);
+  if (o.udf === "zscore") enriched = await robustZScore(enriched, { groupBy: ["category"], column: "amount" });
   const strategy = o.strategy ?? "by-columns";
   if (strategy === "by-columns") enriched = enriched.repartition(o.partitions, ...PARTITION_COLUMNS);
   else if (strategy === "fixed") enriched = enriched.repartition(o.partitions);
