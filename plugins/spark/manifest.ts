@@ -161,5 +161,24 @@ export const manifest = definePlugin({
       },
       run: lazyRun(() => import("./commands/train.ts"), "trainCommand"),
     },
+    lineage: {
+      summary: "collect OpenLineage events from the Spark listener (HTTP), store them in PostgreSQL, draw the graph",
+      options: {
+        port: {
+          type: "int",
+          min: 0,
+          max: 65535,
+          description: "collector port (default DEFAULT_PORTS.sparkLineage, 55003)",
+        },
+        graph: { type: "string", value: "FILE", description: "write the lineage graph as SVG and exit (no collector)" },
+        features: {
+          type: "string",
+          value: "PROJECT[:ENV]",
+          description: "with --graph: join this feature store project's lineage (views reading Spark outputs)",
+        },
+        limit: { type: "int", min: 1, description: "newest runs in the graph", default: 200 },
+      },
+      run: lazyRun(() => import("./commands/lineage.ts"), "lineageCommand"),
+    },
   },
 });
