@@ -8,7 +8,7 @@
  * import assert from "node:assert/strict";
  *
  * assert.equal(manifest.name, "spark");
- * assert.deepEqual(manifest.services, ["spark"]);
+ * assert.deepEqual(manifest.services, ["spark", "postgres", "mlflow"]);
  * ```
  *
  * @module
@@ -21,7 +21,8 @@ export const manifest = definePlugin({
   title: "Spark",
   version: "0.1.0",
   description: "Apache Spark from Deno: a Spark Connect client, partitioned lake ETL, job analysis and cost",
-  services: ["spark"],
+  // PostgreSQL stores the lineage events (`spark lineage`); MLflow takes the models of `spark train`.
+  services: ["spark", "postgres", "mlflow"],
   notebook: "notebooks/08-spark.ipynb",
   commands: {
     sql: {

@@ -8,7 +8,15 @@ Deno.test("spark follows the plugin contract", async (t) => {
   await pluginConformance(t, { module: new URL("../../plugins/spark/manifest.ts", import.meta.url).href, root });
 });
 
-Deno.test("spark declares the spark service and its five commands", () => {
-  assert.deepEqual(manifest.services, ["spark"]);
-  assert.deepEqual(Object.keys(manifest.commands).sort(), ["analyze", "generate", "process", "sql", "tune"]);
+Deno.test("spark declares its services (Spark; PostgreSQL for lineage, MLflow for models) and its seven commands", () => {
+  assert.deepEqual(manifest.services, ["spark", "postgres", "mlflow"]);
+  assert.deepEqual(Object.keys(manifest.commands).sort(), [
+    "analyze",
+    "generate",
+    "lineage",
+    "process",
+    "sql",
+    "train",
+    "tune",
+  ]);
 });
