@@ -64,6 +64,8 @@ export function latestSparkSql(view: FeatureView, keys: readonly string[], from:
 export interface SparkLatestOptions {
   /** `sc://host:port` (default: MERCURY_SPARK_REMOTE, then `.mercury/services.json`, then `sc://127.0.0.1:55002`). */
   remote?: string;
+  /** Wait this long for Spark to answer the connection (default 10 s). */
+  connectTimeoutMs?: number;
   /** Deadline of each Spark operation in ms (default none). */
   timeoutMs?: number;
 }
@@ -82,7 +84,10 @@ export class SparkLatest implements LatestEngine {
   /** Connects; Spark not answering is one line naming the service and how to start it. */
   static async connect(options: SparkLatestOptions = {}): Promise<SparkLatest> {
     try {
-      const session = await SparkSession.connect({ remote: options.remote });
+      const session = await SparkSession.connect({
+        remote: options.remote,
+        connectTimeoutMs: options.connectTimeoutMs,
+      });
       await session.setConf({ "spark.sql.session.timeZone": "UTC" });
       return new SparkLatest(session, options.timeoutMs);
     } catch (err) {

@@ -42,6 +42,8 @@ export interface SparkExecutorOptions {
   catalog?: Catalog;
   /** `sc://host:port` (default: MERCURY_SPARK_REMOTE, then `.mercury/services.json`, then `sc://127.0.0.1:55002`). */
   remote?: string;
+  /** Wait this long for Spark to answer the connection (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /** Runs olap queries on Spark over the catalog's Parquet lake copies. */
@@ -69,7 +71,7 @@ export class SparkExecutor implements Executor {
     const catalog = options.catalog ?? (options.dataDir ? await Catalog.open(options.dataDir) : undefined);
     let session: SparkSession;
     try {
-      session = await SparkSession.connect({ remote: options.remote });
+      session = await SparkSession.connect({ remote: options.remote, connectTimeoutMs: options.connectTimeoutMs });
       await session.setConf({ "spark.sql.session.timeZone": "UTC" });
     } catch (err) {
       if (!options.catalog) await catalog?.close();

@@ -178,7 +178,7 @@ Deno.test({
 });
 
 Deno.test("SparkLatest.connect(): Spark not running names the service and `deno task services up spark`", async () => {
-  await assert.rejects(SparkLatest.connect({ remote: "sc://127.0.0.1:9" }), (e: unknown) => {
+  await assert.rejects(SparkLatest.connect({ remote: "sc://127.0.0.1:9", connectTimeoutMs: 2000 }), (e: unknown) => {
     assert.ok(e instanceof MercuryError);
     assert.equal(e.code, "unavailable");
     assert.match(e.message, /spark service is not answering at sc:\/\/127\.0\.0\.1:9/);

@@ -4,8 +4,7 @@
  * Spark's error classes for bad input.
  */
 import assert from "node:assert/strict";
-import { Olap } from "@mercury/olap";
-import { encode } from "../../plugins/olap/formats.ts";
+import { encode, Olap } from "@mercury/olap";
 import { SparkExecutor } from "@mercury/olap/spark_executor";
 import { SparkError } from "@mercury/spark";
 import { ROOT, TPCH_TABLES, tpchParquet } from "../../bench/_tpch.ts";
@@ -78,7 +77,7 @@ Deno.test("SparkExecutor: TPC-H over the catalog equals the DuckDB executor, err
 });
 
 Deno.test("SparkExecutor: Spark not answering is one `unavailable` line with the services hint", async () => {
-  await assert.rejects(SparkExecutor.create({ remote: "sc://127.0.0.1:9" }), (e: unknown) => {
+  await assert.rejects(SparkExecutor.create({ remote: "sc://127.0.0.1:9", connectTimeoutMs: 2000 }), (e: unknown) => {
     assert.ok(e instanceof SparkError);
     assert.equal(e.code, "unavailable");
     assert.match(e.message, /sc:\/\/127\.0\.0\.1:9 is not answering/);
