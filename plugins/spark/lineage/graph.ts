@@ -4,9 +4,9 @@
  * and each output column with the input columns its `columnLineage` facet
  * derives it from. Events of one job are merged (START names the datasets,
  * COMPLETE adds the facets). The Spark application's own run event (no inputs,
- * no outputs) is left out, and a dataset a job both reads and writes is kept
- * as an output only (the Spark listener reports the written table as an input
- * of the follow-up job that lists it).
+ * no outputs) is left out, and so is a job that reads exactly the datasets it
+ * writes (the listener reports the file listing after a write that way); a
+ * dataset a job both reads and writes among others is kept as an output only.
  *
  * @example Two events of one job become two edges
  * ```ts
@@ -126,6 +126,7 @@ export function lineageFromEvents(events: OlEvent[]): SparkLineage {
     const outIds = new Set(outs.map(datasetId));
     const ins = (e.inputs ?? []).filter((d) => !outIds.has(datasetId(d)));
     if (ins.length === 0 && outs.length === 0) continue;
+    if (ins.length === 0 && (e.inputs ?? []).length === outs.length && outs.length > 0) continue;
     const j = jobId(e.job);
     const job = nodes.get(j) ?? { id: j, kind: "job" as const, namespace: e.job.namespace, name: e.job.name };
     job.state = e.eventType;

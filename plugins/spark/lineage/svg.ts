@@ -41,6 +41,11 @@ const W = 250, GX = 90, GY = 22, PAD = 20, HEAD = 34, ROW = 14, MAX_COLS = 12;
 
 /** A dataset's last path segment (its folder goes on the second line). */
 function label(n: LineageNode): string {
+  if (n.kind === "job") {
+    // Spark's job names are <app>.<operation>.<target>: the app and the target on top, the operation below.
+    const parts = n.name.split(".");
+    return parts.length > 2 ? `${parts[0]} → ${parts.at(-1)}` : n.name;
+  }
   if (n.kind !== "dataset") return n.name;
   return n.name.split("/").filter(Boolean).at(-1) ?? n.name;
 }
@@ -127,14 +132,16 @@ export function lineageSvg(g: SparkLineage): string {
   for (const n of g.nodes) {
     const p = pos.get(n.id)!;
     const sub = n.kind === "job"
-      ? `job · ${n.state ?? ""}${n.runs ? ` · ${n.runs} run${n.runs > 1 ? "s" : ""}` : ""}`
+      ? `${n.name.split(".").length > 2 ? n.name.split(".").slice(1, -1).join(".") + " · " : ""}${n.state ?? ""}${
+        n.runs ? ` · ${n.runs} run${n.runs > 1 ? "s" : ""}` : ""
+      }`
       : n.kind === "dataset"
       ? `${n.namespace} · ${folder(n)}`
       : `${n.kind.replace(/_/g, " ")}`;
     out.push(
       `<rect x="${p.x}" y="${p.y}" width="${W}" height="${p.h}" rx="6" fill="${COLORS[n.kind]}" stroke="#999"/>`,
       `<text x="${p.x + 8}" y="${p.y + 15}" font-weight="bold">${escapeHtml(shorten(label(n), 38))}</text>`,
-      `<text x="${p.x + 8}" y="${p.y + 28}" fill="#555" font-size="10">${escapeHtml(shortenLeft(sub, 44))}</text>`,
+      `<text x="${p.x + 8}" y="${p.y + 28}" fill="#555" font-size="10">${escapeHtml(shortenLeft(sub, 42))}</text>`,
     );
     shown(n).forEach((c, i) =>
       out.push(
