@@ -3,9 +3,15 @@
 //
 //   parse and validate (Jackson) → key by user (the records' key: no repartition)
 //   → tumbling 1-minute event-time windows, 5 s grace (= Mercury's 5 s bound on
-//     disorder, 0 allowed lateness) → count, sum, min, max, distinct devices,
-//     percentile bins (DDSketch's log mapping, 1 % relative accuracy)
-//   → final window results only (suppress until the window closes) → a results topic.
+//     disorder, 0 allowed lateness) → count, sum, min, max, distinct devices
+//     (Apache DataSketches HLL, 2^10 registers), percentiles (Datadog's DDSketch for
+//     Java, 2 % relative accuracy): the same sketches as Mercury's aggregates
+//   → final window results only (suppress until the window closes) → a results topic,
+//     one JSON value per window (key, start, end, count, sum, min, max, distinct, p50, p95, p99).
+//
+// The DSL's `aggregate` keeps the aggregate in its store as bytes: every event reads
+// the window's aggregate through the record cache, deserialises it, adds the event
+// and serialises it back (here the sketches' compact forms, small for small windows).
 //
 // Mercury's pipeline also joins each event with a Redis dimension table; this one
 // does not (it is the lighter of the two). Throughput is measured the way the bench
@@ -13,21 +19,26 @@
 // assigned) until its committed offsets reach the end of the input topic.
 //
 // usage: java -cp 'libs/*:classes' StreamsPeer BROKERS TOPIC APP_ID STATE_DIR THREADS CACHE_MB
-// prints one JSON line: {"events":…,"seconds":…,"eventsPerSec":…,"threads":…}
+// prints one JSON line: {"events":…,"aggregated":…,"seconds":…,"eventsPerSec":…,"threads":…}
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.DDSketches;
+import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
+import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
+import com.datadoghq.sketch.ddsketch.store.UnboundedSizeDenseStore;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import org.apache.datasketches.hll.HllSketch;
+import org.apache.datasketches.hll.TgtHllType;
+import org.apache.datasketches.memory.Memory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -52,8 +63,8 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
 
 public final class StreamsPeer {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final double GAMMA = 1.02 / 0.98;
-  static final double LOG_GAMMA = Math.log(GAMMA);
+  static final double ACCURACY = 0.02;
+  static final int HLL_LG_K = 10;
   static final AtomicLong aggregated = new AtomicLong();
 
   /** A parsed, valid event (null for a malformed one). */
@@ -88,12 +99,16 @@ public final class StreamsPeer {
     }
   }
 
-  /** The window aggregate: count, sum, min, max, distinct devices (exact), percentile bins. */
+  /**
+   * The window aggregate, as Mercury's: count, sum, min, max, distinct devices (Apache DataSketches' HllSketch with 2^10
+   * registers, Mercury's HyperLogLog precision), percentiles (Datadog's DDSketch for Java, logarithmic mapping, 2 %
+   * relative accuracy: the sketch Mercury's QuantileSketch ports).
+   */
   static final class Agg {
     long count;
     double sum, min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
-    final HashSet<String> devices = new HashSet<>();
-    final HashMap<Integer, Long> bins = new HashMap<>();
+    HllSketch devices = new HllSketch(HLL_LG_K, TgtHllType.HLL_8);
+    DDSketch amounts = DDSketches.logarithmicUnboundedDense(ACCURACY);
 
     Agg add(Event e) {
       aggregated.incrementAndGet();
@@ -101,57 +116,65 @@ public final class StreamsPeer {
       sum += e.amount();
       min = Math.min(min, e.amount());
       max = Math.max(max, e.amount());
-      devices.add(e.device());
-      if (e.amount() > 0) bins.merge((int) Math.ceil(Math.log(e.amount()) / LOG_GAMMA), 1L, Long::sum);
+      devices.update(e.device());
+      amounts.accept(e.amount());
       return this;
     }
 
-    String toJson() {
-      return "{\"count\":" + count + ",\"sum\":" + sum + ",\"min\":" + min + ",\"max\":" + max + ",\"distinct\":"
-          + devices.size() + ",\"bins\":" + bins.size() + "}";
+    /** The final result, the same fields as the Flink peer writes. */
+    String toJson(String key, long start, long end) {
+      double[] q = amounts.getValuesAtQuantiles(new double[] {0.5, 0.95, 0.99});
+      return "{\"key\":\"" + key + "\",\"start\":" + start + ",\"end\":" + end + ",\"count\":" + count + ",\"sum\":"
+          + sum + ",\"min\":" + min + ",\"max\":" + max + ",\"distinct\":" + Math.round(devices.getEstimate())
+          + ",\"p50\":" + q[0] + ",\"p95\":" + q[1] + ",\"p99\":" + q[2] + "}";
     }
   }
 
+  /** DDSketch's own binary encoding (what {@code DDSketch.decode} reads; {@code serialize()} is the protobuf form). */
+  static byte[] encode(DDSketch s) {
+    GrowingByteArrayOutput o = GrowingByteArrayOutput.withInitialCapacity(64);
+    try {
+      s.encode(o, false);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return o.trimmedCopy();
+  }
+
+  /** The aggregate in the store: the sketches' compact binary forms (what Mercury checkpoints, as JSON). */
   static final class AggSerde implements Serde<Agg> {
     public Serializer<Agg> serializer() {
       return (topic, a) -> {
-        try {
-          ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 16 * a.devices.size());
-          DataOutputStream out = new DataOutputStream(bytes);
-          out.writeLong(a.count);
-          out.writeDouble(a.sum);
-          out.writeDouble(a.min);
-          out.writeDouble(a.max);
-          out.writeInt(a.devices.size());
-          for (String d : a.devices) out.writeUTF(d);
-          out.writeInt(a.bins.size());
-          for (Map.Entry<Integer, Long> b : a.bins.entrySet()) {
-            out.writeInt(b.getKey());
-            out.writeLong(b.getValue());
-          }
-          return bytes.toByteArray();
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
+        byte[] h = a.devices.toCompactByteArray();
+        byte[] d = encode(a.amounts);
+        ByteBuffer out = ByteBuffer.allocate(40 + h.length + d.length);
+        out.putLong(a.count).putDouble(a.sum).putDouble(a.min).putDouble(a.max);
+        out.putInt(h.length).put(h).putInt(d.length).put(d);
+        return out.array();
       };
     }
 
     public Deserializer<Agg> deserializer() {
       return (topic, data) -> {
         if (data == null) return null;
+        ByteBuffer in = ByteBuffer.wrap(data);
+        Agg a = new Agg();
+        a.count = in.getLong();
+        a.sum = in.getDouble();
+        a.min = in.getDouble();
+        a.max = in.getDouble();
+        int hl = in.getInt();
+        a.devices = HllSketch.heapify(Memory.wrap(data).region(in.position(), hl));
+        in.position(in.position() + hl);
+        int dl = in.getInt();
         try {
-          DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data));
-          Agg a = new Agg();
-          a.count = in.readLong();
-          a.sum = in.readDouble();
-          a.min = in.readDouble();
-          a.max = in.readDouble();
-          for (int n = in.readInt(); n > 0; n--) a.devices.add(in.readUTF());
-          for (int n = in.readInt(); n > 0; n--) a.bins.put(in.readInt(), in.readLong());
-          return a;
+          a.amounts = DDSketch.decode(
+              ByteArrayInput.wrap(Arrays.copyOfRange(data, in.position(), in.position() + dl)),
+              UnboundedSizeDenseStore::new);
         } catch (IOException e) {
           throw new RuntimeException(e);
         }
+        return a;
       };
     }
   }
@@ -170,7 +193,7 @@ public final class StreamsPeer {
         .aggregate(Agg::new, (k, e, a) -> a.add(e), Materialized.with(Serdes.String(), new AggSerde()))
         .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
         .toStream()
-        .map((w, a) -> KeyValue.pair(w.key() + "@" + w.window().start(), a.toJson()))
+        .map((w, a) -> KeyValue.pair(w.key() + "@" + w.window().start(), a.toJson(w.key(), w.window().start(), w.window().end())))
         .to(topic + ".peer-windows", Produced.with(Serdes.String(), Serdes.String()));
 
     Properties p = new Properties();
@@ -201,7 +224,9 @@ public final class StreamsPeer {
       CountDownLatch running = new CountDownLatch(1);
       KafkaStreams streams = new KafkaStreams(b.build(), p);
       streams.setStateListener((now, before) -> {
-        if (now == KafkaStreams.State.RUNNING) running.countDown();
+        // A failure before RUNNING must not leave the peer waiting for it.
+        if (now == KafkaStreams.State.RUNNING || now == KafkaStreams.State.PENDING_ERROR
+            || now == KafkaStreams.State.ERROR || now == KafkaStreams.State.PENDING_SHUTDOWN) running.countDown();
       });
       long started = System.nanoTime();
       streams.start();
@@ -220,7 +245,11 @@ public final class StreamsPeer {
           doneAt = System.nanoTime();
           break;
         }
-        if (streams.state() == KafkaStreams.State.ERROR) throw new IllegalStateException("Kafka Streams failed");
+        if (!streams.state().isRunningOrRebalancing()) {
+          System.err.println("Kafka Streams stopped (" + streams.state() + ") before the end of the input");
+          streams.close(Duration.ofSeconds(10));
+          System.exit(1);
+        }
       }
       streams.close(Duration.ofSeconds(30));
       double seconds = (doneAt - runningAt) / 1e9;
