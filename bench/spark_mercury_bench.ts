@@ -7,7 +7,8 @@
  *    with the DuckDB engine and with the Spark engine, Redis cleared before each run.
  *
  * Runs alternate per item (`SPARK_MERCURY_RUNS`, default 3, after one warm-up each); medians, the ratio and the
- * 1-minute load average are printed and written to `bench/results/spark_mercury.json`. Needs `deno task services up`
+ * 1-minute load average are printed and written to `bench/results/spark_mercury.json` (`-sf<N>` for other scale
+ * factors). Needs `deno task services up`
  * (postgres, redis, spark).
  *
  * @module
@@ -126,7 +127,9 @@ const summary = {
   },
   load: loadNote(),
 };
-await Deno.writeTextFile(`${ROOT}/bench/results/spark_mercury.json`, JSON.stringify(summary, null, 2) + "\n");
+// The default scale factor writes spark_mercury.json, others spark_mercury-sf<N>.json.
+const out = `${ROOT}/bench/results/spark_mercury${SF === 0.01 ? "" : `-sf${SF}`}.json`;
+await Deno.writeTextFile(out, JSON.stringify(summary, null, 2) + "\n");
 console.log(JSON.stringify(summary, null, 2));
 console.log(
   `olap TPC-H SF${SF} Q${QUERIES.join("/Q")}: DuckDB ${duckTotal.toFixed(0)} ms, Spark ${sparkTotal.toFixed(0)} ms ` +
