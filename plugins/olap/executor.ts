@@ -1,6 +1,7 @@
 /**
- * Where queries run. {@linkcode Executor} is the seam a later Spark executor
- * plugs into; {@linkcode DuckDBExecutor} runs them in-process on a small pool of
+ * Where queries run. {@linkcode Executor} is the seam; `SparkExecutor`
+ * (`spark_executor.ts`) runs queries on the Spark cluster behind it, and
+ * {@linkcode DuckDBExecutor} runs them in-process on a small pool of
  * DuckDB connections (the pool size is the concurrency limit), with a timeout
  * and cancellation by `connection.interrupt()`.
  *
@@ -53,8 +54,8 @@ export interface QueryStream {
 }
 
 /**
- * What the query service needs from an engine. Local DuckDB implements it now;
- * a Spark Connect executor can implement the same interface later.
+ * What the query service needs from an engine. Local DuckDB implements all of it; `SparkExecutor` implements it on
+ * the Spark cluster except `withConnection` (no DuckDB connection to lend).
  */
 export interface Executor {
   /** Engine name for logs and metrics. */
