@@ -10,10 +10,19 @@ import { MercuryError } from "./errors.ts";
 /** The real services Mercury's plugins talk to. */
 /** `mlflow` and `prometheus` are the observe plugin's (started by a plain `services up` when a plugin declares them). */
 /** `spark` is the spark plugin's (a standalone cluster with a Spark Connect server). */
-export type ServiceName = "kafka" | "postgres" | "redis" | "mlflow" | "prometheus" | "spark";
+/** `hdfs` is a distributed store for the lake (Hadoop's MiniDFSCluster), started only when named. */
+export type ServiceName = "kafka" | "postgres" | "redis" | "mlflow" | "prometheus" | "spark" | "hdfs";
 
 /** Every service name, in start order. */
-export const SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka", "mlflow", "prometheus", "spark"];
+export const SERVICE_NAMES: readonly ServiceName[] = [
+  "postgres",
+  "redis",
+  "kafka",
+  "mlflow",
+  "prometheus",
+  "spark",
+  "hdfs",
+];
 
 /** The services a plain `services up` always starts; the others only when a plugin's manifest declares them. */
 export const CORE_SERVICE_NAMES: readonly ServiceName[] = ["postgres", "redis", "kafka"];
@@ -83,6 +92,9 @@ export const DEFAULT_PORTS = {
   sparkWorkerUi: [58081 + OFFSET, 58082 + OFFSET],
   /** The OpenLineage collector (`spark lineage`) the Connect server's listener posts to. */
   sparkLineage: 55003 + OFFSET,
+  /** HDFS (`services up hdfs`): the NameNode's RPC port, then its web UI / JMX. */
+  hdfs: 59820 + OFFSET,
+  hdfsHttp: 59870 + OFFSET,
 } as const;
 
 /** Environment variables that name an endpoint; a set one wins over everything. */
@@ -93,6 +105,7 @@ export const ENV_VARS: Readonly<Record<ServiceName, string>> = {
   mlflow: "MERCURY_MLFLOW_URL",
   prometheus: "MERCURY_PROMETHEUS_URL",
   spark: "MERCURY_SPARK_REMOTE",
+  hdfs: "MERCURY_HDFS_URL",
 };
 
 /** Where an endpoint came from. */
@@ -107,6 +120,8 @@ export interface Endpoints {
   mlflow: { url: string; source: EndpointSource };
   prometheus: { url: string; source: EndpointSource };
   spark: { remote: string; source: EndpointSource };
+  /** `hdfs://host:port` of the NameNode. */
+  hdfs: { url: string; source: EndpointSource };
 }
 
 /** The shape of `.mercury/services.json`. */
@@ -126,6 +141,7 @@ export interface ServicesFile {
     rest?: string;
     eventLogDir?: string;
   };
+  hdfs?: { url: string; mode?: string };
 }
 
 /** Inputs of {@linkcode resolveEndpoints}; all optional so tests can hand in fakes. */
@@ -144,6 +160,7 @@ export function defaultEndpoints(): {
   mlflow: string;
   prometheus: string;
   spark: string;
+  hdfs: string;
 } {
   return {
     kafka: [`127.0.0.1:${DEFAULT_PORTS.kafka}`],
@@ -152,6 +169,7 @@ export function defaultEndpoints(): {
     mlflow: `http://127.0.0.1:${DEFAULT_PORTS.mlflow}`,
     prometheus: `http://127.0.0.1:${DEFAULT_PORTS.prometheus}`,
     spark: `sc://127.0.0.1:${DEFAULT_PORTS.spark}`,
+    hdfs: `hdfs://127.0.0.1:${DEFAULT_PORTS.hdfs}`,
   };
 }
 
@@ -216,6 +234,13 @@ export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
     ? { remote: checkUrl(file.spark.remote, ["sc:"], path), source: "file" as const }
     : { remote: defaults.spark, source: "default" as const };
 
+  const hdfsEnv = nonEmpty(env(ENV_VARS.hdfs));
+  const hdfs = hdfsEnv !== undefined
+    ? { url: checkUrl(hdfsEnv, ["hdfs:"], ENV_VARS.hdfs), source: "env" as const }
+    : file.hdfs
+    ? { url: checkUrl(file.hdfs.url, ["hdfs:"], path), source: "file" as const }
+    : { url: defaults.hdfs, source: "default" as const };
+
   const security = kafkaSecurityFromEnv(env) ??
     (kafka.source === "file" && file.kafka?.security ? checkKafkaSecurity(file.kafka.security, path) : undefined);
   return {
@@ -225,6 +250,7 @@ export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
     mlflow: http("mlflow"),
     prometheus: http("prometheus"),
     spark,
+    hdfs,
   };
 }
 

@@ -26,6 +26,7 @@ import { kafkaService } from "./kafka.ts";
 import { httpHealth, mlflowService } from "./mlflow.ts";
 import { prometheusService } from "./prometheus.ts";
 import { sparkEndpoints, sparkService } from "./spark.ts";
+import { hdfsHealth, hdfsService } from "./hdfs.ts";
 import type { NativeService } from "./native.ts";
 import { postgresService } from "./postgres.ts";
 import { redisService } from "./redis.ts";
@@ -90,6 +91,7 @@ export class Launcher {
       mlflow: mlflowService(this.root, this.state, options.ports?.mlflow),
       prometheus: prometheusService(this.state, options.ports?.prometheus),
       spark: sparkService(this.root, this.state),
+      hdfs: hdfsService(this.root, this.state),
     };
   }
 
@@ -311,6 +313,11 @@ export class Launcher {
     if (name === "prometheus") {
       return await httpHealth(name, eps.prometheus.url, `${eps.prometheus.url}/-/ready`, 3000);
     }
+    if (name === "hdfs") {
+      // An external NameNode's web UI is assumed on its default port beside the RPC port's host.
+      const host = new URL(eps.hdfs.url).hostname;
+      return await hdfsHealth(eps.hdfs.url, `http://${host}:9870`, 3000);
+    }
     if (name === "kafka") {
       const { connectKafka } = await import("@mercury/core/services/kafka");
       return await probe(name, eps.kafka.brokers.join(","), async () => {
@@ -377,6 +384,7 @@ export class Launcher {
     if (state.redis) file.redis = { url: state.redis.endpoint, mode: state.redis.mode };
     if (state.mlflow) file.mlflow = { url: state.mlflow.endpoint, mode: state.mlflow.mode };
     if (state.prometheus) file.prometheus = { url: state.prometheus.endpoint, mode: state.prometheus.mode };
+    if (state.hdfs) file.hdfs = { url: state.hdfs.endpoint, mode: state.hdfs.mode };
     if (state.spark) {
       file.spark = { ...sparkEndpoints(this.state), remote: state.spark.endpoint, mode: state.spark.mode };
     }
