@@ -15,6 +15,7 @@ import {
   readEventLog,
 } from "@mercury/spark/analyze";
 import { fn, SparkSession } from "@mercury/spark";
+import { zstdCompressSync } from "node:zlib";
 import { eventLogDir, loadApplication, restBase } from "../../plugins/spark/commands/analyze.ts";
 
 const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol;
@@ -36,10 +37,12 @@ Deno.test("an application read from its event log agrees with Spark's REST API",
   assert.ok(log, `the live application's event log is in ${dir}`);
   assert.ok(listEventLogs(dir).some((e) => e.appId === appId && e.inProgress));
 
-  // The listener bus writes asynchronously: wait until the log holds every tagged job's end.
+  // The listener bus writes asynchronously: wait (up to 60 s) until the log holds every tagged job's end.
+  const complete = (app: typeof fromRest) =>
+    app.jobs.length === fromRest.jobs.length && app.jobs.every((j) => j.status === "SUCCEEDED");
   let fromLog = readEventLog(log, { tag });
-  for (let i = 0; i < 40 && !fromLog.jobs.every((j) => j.status === "SUCCEEDED"); i++) {
-    await new Promise((r) => setTimeout(r, 500));
+  for (const deadline = Date.now() + 60_000; !complete(fromLog) && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 1000));
     fromLog = readEventLog(log, { tag });
   }
 
@@ -103,8 +106,12 @@ Deno.test("readEventLog() refuses a missing, foreign or corrupt log with one lin
   const dir = await Deno.makeTempDir();
   try {
     assert.throws(() => readEventLog(`${dir}/nope`), /no event log at/);
-    await Deno.writeTextFile(`${dir}/app-20260101000000-0001`, '{"Event":"SparkListenerLogStart"}\n{"a":1}\n');
+    await Deno.writeTextFile(
+      `${dir}/app-20260101000000-0001`,
+      '{"Event":"SparkListenerLogStart"}\n{"Event":"SparkListenerJobEnd","Job ID":1}\n',
+    );
     assert.throws(() => readEventLog(`${dir}/app-20260101000000-0001`), /has no SparkListenerApplicationStart/);
+    assert.throws(() => parseEventLines(['{"a":1}'], "y.log"), /y\.log:1 is not a JSON event/);
     assert.throws(
       () => parseEventLines(['{"Event":"SparkListenerLogStart"}', "{oops"], "x.log"),
       /x\.log:2 is not a JSON event/,
@@ -112,6 +119,29 @@ Deno.test("readEventLog() refuses a missing, foreign or corrupt log with one lin
     await Deno.writeTextFile(`${dir}/app-20260101000000-0002.lz4`, "xx");
     assert.throws(() => readEventLog(`${dir}/app-20260101000000-0002.lz4`), /codec is not supported/);
     assert.deepEqual(listEventLogs(dir).map((e) => e.appId), ["app-20260101000000-0002", "app-20260101000000-0001"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readEventLog() reads a log of many zstd frames, the last one cut short, as Spark leaves it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const events = [
+      { Event: "SparkListenerApplicationStart", "App Name": "frames", "App ID": "app-20260101000000-0003" },
+      { Event: "SparkListenerJobStart", "Job ID": 0, "Submission Time": 1000, "Stage IDs": [0], Properties: {} },
+      { Event: "SparkListenerJobEnd", "Job ID": 0, "Completion Time": 3000, "Job Result": { Result: "JobSucceeded" } },
+    ].map((e) => JSON.stringify(e) + "\n");
+    // One frame per flush, as Spark's writer does; a partial fourth frame (the writer mid-flush).
+    const frames = events.map((e) => zstdCompressSync(new TextEncoder().encode(e)));
+    const partial = zstdCompressSync(new TextEncoder().encode('{"Event":"SparkListenerJobStart","Job ID":1}\n'));
+    const all = new Uint8Array([...frames.flatMap((f) => [...f]), ...partial.subarray(0, partial.length - 3)]);
+    const path = `${dir}/app-20260101000000-0003.zstd.inprogress`;
+    await Deno.writeFile(path, all);
+    const app = readEventLog(path);
+    assert.equal(app.name, "frames");
+    assert.deepEqual(app.jobs.map((j) => [j.jobId, j.status, j.completedMs - j.submittedMs]), [[0, "SUCCEEDED", 2000]]);
+    assert.deepEqual(listEventLogs(dir), [{ appId: "app-20260101000000-0003", path, inProgress: true }]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,10 +8,12 @@
  * Spark 4 writes rolling logs by default: a folder `eventlog_v2_<appId>/`
  * holding `events_<n>_<appId>[.zstd]` parts (read in order) and an
  * `appstatus_…` marker; single-file logs (`<appId>[.zstd][.inprogress]`) are
- * read too. zstd parts are decoded by `fzstd` (a pure-JS decoder; Deno's
- * `node:zlib` decodes only the first of the concatenated frames Spark
- * flushes). A log still being written may end inside a frame or a line:
- * what was decoded up to there is used, the partial last line is dropped.
+ * read too. zstd parts are split into the frames Spark flushes and decoded
+ * frame by frame with `node:zlib` (`_zstd_frames.ts`), a frame at a time, so
+ * a long application's log (hundreds of MB of JSON) is never held whole;
+ * events the analyser does not read (SQL plans, Connect operations: most of
+ * the bytes) are skipped without parsing. A log still being written may end
+ * inside a frame or a line: what was complete up to there is used.
  *
  * The mapping follows what the REST API serves: successful tasks only, task
  * duration = finish − launch, scheduler delay = duration − run −
@@ -36,8 +38,8 @@
  *
  * @module
  */
-import { Decompress } from "fzstd";
 import { MercuryError } from "@mercury/core";
+import { zstdDecodeFrames } from "./_zstd_frames.ts";
 import { type AppFilter, type AppRecord, parseMemoryMb, type StageRecord, type TaskRecord } from "./rest.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -108,8 +110,15 @@ function logFiles(path: string): string[] {
   return parts.map((p) => `${path}/${p.name}`);
 }
 
-/** Decodes one part: zstd by extension (or magic number), plain text otherwise; lz4/snappy are refused. */
-function decodePart(file: string): string {
+const CHUNK = 1 << 20;
+
+/**
+ * The lines of one part, decoded a frame (zstd) or a megabyte (plain) at a
+ * time. lz4/snappy are refused. A trailing partial line is yielded only when
+ * `keepTail` (a finished part ends with a newline; one still being written
+ * may not).
+ */
+function* partLines(file: string, keepTail: boolean): Generator<string> {
   const bytes = Deno.readFileSync(file);
   const name = file.replace(/\.inprogress$/, "");
   if (/\.(lz4|lzf|snappy)$/.test(name)) {
@@ -120,43 +129,50 @@ function decodePart(file: string): string {
   }
   const zstd = name.endsWith(".zstd") ||
     (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd);
-  if (!zstd) return new TextDecoder().decode(bytes);
-  const chunks: Uint8Array[] = [];
-  const d = new Decompress((c) => void chunks.push(c));
+  function* plain(): Generator<Uint8Array> {
+    for (let off = 0; off < bytes.length; off += CHUNK) yield bytes.subarray(off, off + CHUNK);
+  }
+  const text = new TextDecoder();
+  let rest = "";
   try {
-    // Not marked final: a log still being written ends inside a frame; keep what decoded.
-    d.push(bytes);
-  } catch (err) {
-    if (chunks.length === 0) {
-      throw new MercuryError("input", `${file} is not a readable zstd event log: ${(err as Error).message}`, {
-        where: file,
-        cause: err,
-      });
+    for (const chunk of zstd ? zstdDecodeFrames(bytes) : plain()) {
+      rest += text.decode(chunk, { stream: true });
+      const lines = rest.split("\n");
+      rest = lines.pop() ?? "";
+      yield* lines;
     }
+  } catch (err) {
+    if (err instanceof MercuryError) throw err;
+    throw new MercuryError("input", `${file} is not a readable zstd event log: ${(err as Error).message}`, {
+      where: file,
+      cause: err,
+    });
   }
-  const total = chunks.reduce((s, c) => s + c.length, 0);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return new TextDecoder().decode(all);
+  rest += text.decode();
+  if (keepTail && rest !== "") yield rest;
 }
 
 /** Reads an event log (a file or a rolling-log folder) into an {@linkcode AppRecord}, filtered as the REST path is. */
 export function readEventLog(path: string, filter: AppFilter = {}): AppRecord {
-  const lines: string[] = [];
   const files = logFiles(path);
-  for (const [i, f] of files.entries()) {
-    const text = decodePart(f);
-    const ls = text.split("\n");
-    // A part still being written (the last) may end mid-line.
-    if (i === files.length - 1 && ls.length > 0 && !text.endsWith("\n")) ls.pop();
-    lines.push(...ls);
+  function* all(): Generator<string> {
+    for (const [i, f] of files.entries()) yield* partLines(f, i < files.length - 1);
   }
-  return parseEventLines(lines, path, filter);
+  return parseEventLines(all(), path, filter);
 }
+
+/** The events the analyser reads; the others (SQL plans, Connect operations: most of the bytes) are not parsed. */
+const WANTED = new Set([
+  "SparkListenerApplicationStart",
+  "SparkListenerEnvironmentUpdate",
+  "SparkListenerExecutorAdded",
+  "SparkListenerBlockManagerAdded",
+  "SparkListenerJobStart",
+  "SparkListenerJobEnd",
+  "SparkListenerTaskEnd",
+  "SparkListenerStageCompleted",
+]);
+const EVENT_PREFIX = '{"Event":"';
 
 const tagsOf = (props: Json): string[] =>
   String(props?.["spark.job.tags"] ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
@@ -177,9 +193,13 @@ export function parseEventLines(lines: Iterable<string>, where: string, filter: 
   for (const line of lines) {
     n++;
     if (line.trim() === "") continue;
+    // Spark writes the event's name first: skip the events not read without parsing them.
+    const kind = line.startsWith(EVENT_PREFIX) ? line.slice(EVENT_PREFIX.length, line.indexOf('"', 10)) : undefined;
+    if (kind !== undefined && !WANTED.has(kind)) continue;
     let e: Json;
     try {
       e = JSON.parse(line);
+      if (kind === undefined) throw new SyntaxError('not an object starting with its "Event"');
     } catch (err) {
       throw new MercuryError("input", `${where}:${n} is not a JSON event: ${(err as Error).message}`, {
         where: `${where}:${n}`,
