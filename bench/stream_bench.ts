@@ -25,8 +25,17 @@
  *    fetched into `.mercury/peers/kafka_streams/libs`: exactly-once v2, 1-minute windows
  *    with 5 s grace, count/sum/min/max/distinct/percentile bins, final results
  *    only, 2 stream threads, a 512 MB record cache), timed the same way (from
- *    RUNNING to committed offsets at the end). Its pipeline has no Redis join,
- *    so the comparison favours it. `--no-peer` skips it.
+ *    RUNNING to committed offsets at the end); then **Apache Flink** 1.20 over the
+ *    same topic (`bench/peers/flink/`: a DataStream job in a local MiniCluster,
+ *    parallelism 2, hashmap state backend, event-time 1-minute windows, exactly-once
+ *    `KafkaSink`, timed from RUNNING to FINISHED). Both peers compute Mercury's
+ *    aggregates with the same sketches (HyperLogLog with 2^10 registers from Apache
+ *    DataSketches, DDSketch at 2 % from Datadog's Java library). Neither has the
+ *    Redis join, so the comparison favours them. Each peer's results (read back
+ *    read-committed from its output topic) are checked against the one-thread
+ *    worker's `stream_windows`: the same windows, the same counts and sums, distinct
+ *    counts and p50 within the sketches' error bounds.
+ *    `--peer kafka-streams|flink|all` (default all) picks them; `--no-peer` skips both.
  * 2. Latency at steady rates (default 20,000, 50,000 and 100,000 events/s,
  *    produced by another process, for 5 s of warm-up and then 15 s measured):
  *    p50/p99 from append-to-Kafka to the checkpoint holding the event
@@ -38,7 +47,7 @@
  * cores. Writes bench/results/stream.json.
  *
  * usage: deno task bench:stream [--events 2000000] [--event-rate 500000] [--rates 20000,50000,100000|none] [--seconds 15]
- *        [--warmup 5] [--no-peer]
+ *        [--warmup 5] [--peer kafka-streams|flink|all] [--no-peer]
  *
  * @module
  */
@@ -54,11 +63,13 @@ import {
   PostgresSink,
   Processor,
   produceEvents,
+  readCommitted,
   redisDimension,
   ThreadedProcessor,
   tumbling,
 } from "@mercury/stream";
 import { Admin } from "@platformatic/kafka";
+import { cleanFlinkPeer, flink } from "./peers/flink/run.ts";
 import { aptInstall, onPath } from "../tasks/services/_process.ts";
 import { fetchJars } from "../tasks/services/_maven.ts";
 
@@ -76,7 +87,16 @@ const ratesText = ratesArg >= 0 ? Deno.args[ratesArg + 1]! : "20000,50000,100000
 const RATES = ratesText === "none" ? [] : ratesText.split(",").map(Number);
 const brokers = resolveEndpoints().kafka.brokers;
 
-const PEER = !Deno.args.includes("--no-peer");
+const peerArg = Deno.args.indexOf("--peer");
+const peerChoice = Deno.args.includes("--no-peer") ? "none" : peerArg >= 0 ? Deno.args[peerArg + 1]! : "all";
+if (!["kafka-streams", "flink", "all", "none"].includes(peerChoice)) {
+  console.error(
+    `bench:stream: --peer ${peerChoice}: expected kafka-streams, flink or all (hint: --no-peer skips both)`,
+  );
+  Deno.exit(2);
+}
+const PEER_KS = peerChoice === "kafka-streams" || peerChoice === "all";
+const PEER_FLINK = peerChoice === "flink" || peerChoice === "all";
 
 // The producing child of a throughput run: --produce TOPIC SPAN_MS.
 const produceArg = Deno.args.indexOf("--produce");
@@ -235,8 +255,17 @@ async function kafkaStreams(topic: string, events: number) {
   if (!out.success || !line.startsWith("{")) {
     throw new Error(`Kafka Streams peer failed: ${new TextDecoder().decode(out.stderr).slice(-1500)}`);
   }
-  const r = JSON.parse(line) as { events: number; aggregated: number; seconds: number; eventsPerSec: number };
-  if (r.events !== events || r.aggregated !== events) {
+  const r = JSON.parse(line) as {
+    events: number;
+    aggregated: number;
+    seconds: number;
+    eventsPerSec: number;
+    outputTopic: string;
+  };
+  r.outputTopic = `${topic}.peer-windows`;
+  // `aggregated` counts calls of the aggregator: above `events` when a task re-processed records after an aborted
+  // transaction (exactly-once v2 rolls the state back; the committed results are checked against Mercury's below).
+  if (r.events !== events || r.aggregated < events) {
     throw new Error(`Kafka Streams peer saw ${r.events} events and aggregated ${r.aggregated}, expected ${events}`);
   }
   peerTopics.push(appId, `${topic}.peer-windows`);
@@ -246,6 +275,83 @@ async function kafkaStreams(topic: string, events: number) {
 const peerTopics: string[] = [];
 const pipelines: string[] = [];
 
+/** A peer's window result, as both peers write it (one JSON value per window). */
+interface PeerWindow {
+  key: string;
+  start: number;
+  count: number;
+  sum: number;
+  distinct: number;
+  p50: number;
+}
+
+/**
+ * A peer's committed results against the one-thread worker's `stream_windows`
+ * for the same topic: every window Mercury wrote is in the peer's output with
+ * the same count and sum (exact), a distinct count within 3 standard errors of
+ * a 2^10-register HyperLogLog (both sides estimate; small counts are exact on
+ * both) and a p50 within 4.1 % (each side's DDSketch is within 2 % of the same
+ * rank). Windows only the peer wrote are the ones still open in Mercury's state
+ * at the end (Flink's end of input fires every window).
+ */
+async function checkAgainstMercury(pipeline: string, outputTopic: string) {
+  const rows = await pg.sql`select key, (extract(epoch from window_start) * 1000)::bigint as start, count::int as count,
+      sum, distinct_count::int as distinct, p50 from stream_windows where pipeline = ${pipeline}` as unknown as {
+    key: string;
+    start: string | number;
+    count: number;
+    sum: number;
+    distinct: number;
+    p50: number;
+  }[];
+  const peer = new Map<string, PeerWindow>();
+  for (const r of await readCommitted(brokers, outputTopic)) {
+    const w = JSON.parse(r.value) as PeerWindow;
+    peer.set(`${w.key}@${w.start}`, w);
+  }
+  const hll = 3 * 1.04 / Math.sqrt(1024);
+  let missing = 0, countDiff = 0, sumDiff = 0, distinctOut = 0, p50Out = 0, exactDistinct = 0, exactP50 = 0, events = 0;
+  for (const m of rows) {
+    const p = peer.get(`${m.key}@${Number(m.start)}`);
+    if (!p) {
+      missing++;
+      continue;
+    }
+    events += m.count;
+    if (p.count !== m.count) countDiff++;
+    if (Math.abs(p.sum - m.sum) > 1e-6 * Math.max(1, Math.abs(m.sum))) sumDiff++;
+    if (p.distinct === m.distinct) exactDistinct++;
+    else if (Math.abs(p.distinct - m.distinct) > hll * Math.max(m.distinct, p.distinct)) distinctOut++;
+    if (p.p50 === m.p50) exactP50++;
+    else if (Math.abs(p.p50 - m.p50) > 0.041 * Math.max(Math.abs(m.p50), Math.abs(p.p50))) p50Out++;
+  }
+  const check = {
+    mercuryWindows: rows.length,
+    peerWindows: peer.size,
+    matched: rows.length - missing,
+    missingInPeer: missing,
+    onlyInPeer: peer.size - (rows.length - missing),
+    eventsInMatched: events,
+    countMismatches: countDiff,
+    sumMismatches: sumDiff,
+    distinctEqual: exactDistinct,
+    distinctOutsideBound: distinctOut,
+    p50Equal: exactP50,
+    p50OutsideBound: p50Out,
+    ok: missing === 0 && countDiff === 0 && sumDiff === 0 && distinctOut === 0 && p50Out === 0,
+  };
+  console.error(`${outputTopic} vs Mercury's ${pipeline}: ${JSON.stringify(check)}`);
+  return check;
+}
+
+/** The Flink peer over `topic`, its output topic and consumer group noted for cleanup. */
+async function flinkPeer(topic: string, events: number) {
+  const r = await flink(topic, events, { brokers });
+  peerTopics.push(r.outputTopic);
+  console.error(`${topic}: Flink ${r.events} events in ${r.seconds}s (${r.eventsPerSec}/s), ${r.windows} windows`);
+  return r;
+}
+
 /**
  * One backlog, processed by a one-thread worker and by a two-thread worker
  * (`--threads 2`), then by the peer; each with its ratio to the peer.
@@ -254,14 +360,23 @@ async function throughputWithPeer(name: string, spanMs: number) {
   const topic = await produceBacklog(name, spanMs);
   const mercury = await throughput(name, topic, spanMs, 1);
   const twoThreads = await throughput(name, topic, spanMs, 2);
-  if (!PEER) return { ...mercury, twoThreads };
-  const peer = await kafkaStreams(topic, mercury.events);
-  const ratio = (r: { eventsPerSec: number }) => Number((r.eventsPerSec / peer.eventsPerSec).toFixed(2));
+  const ratio = (r: { eventsPerSec: number }, peer: { eventsPerSec: number }) =>
+    Number((r.eventsPerSec / peer.eventsPerSec).toFixed(2));
+  const ks = PEER_KS ? await kafkaStreams(topic, mercury.events) : undefined;
+  const ksCheck = ks ? await checkAgainstMercury(topic, ks.outputTopic) : undefined;
+  const fl = PEER_FLINK ? await flinkPeer(topic, mercury.events) : undefined;
+  const flCheck = fl ? await checkAgainstMercury(topic, fl.outputTopic) : undefined;
   return {
     ...mercury,
-    ratioToKafkaStreams: ratio(mercury),
-    twoThreads: { ...twoThreads, ratioToKafkaStreams: ratio(twoThreads) },
-    kafkaStreams: peer,
+    ...(ks ? { ratioToKafkaStreams: ratio(mercury, ks) } : {}),
+    ...(fl ? { ratioToFlink: ratio(mercury, fl) } : {}),
+    twoThreads: {
+      ...twoThreads,
+      ...(ks ? { ratioToKafkaStreams: ratio(twoThreads, ks) } : {}),
+      ...(fl ? { ratioToFlink: ratio(twoThreads, fl) } : {}),
+    },
+    ...(ks ? { kafkaStreams: { ...ks, check: ksCheck } } : {}),
+    ...(fl ? { flink: { ...fl, check: flCheck } } : {}),
   };
 }
 
@@ -351,6 +466,7 @@ for (const p of [...topics, ...pipelines]) {
   await (await PostgresSink.open(pg.sql, p)).reset();
 }
 if (peerClasses) await Deno.remove(peerClasses, { recursive: true }).catch(() => {});
+await cleanFlinkPeer();
 await pg.close();
 await redis.close();
 Deno.exit(0);

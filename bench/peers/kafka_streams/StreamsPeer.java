@@ -41,6 +41,7 @@ import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.memory.Memory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -220,6 +221,12 @@ public final class StreamsPeer {
           x -> new TopicPartition(topic, x.partition()), x -> OffsetSpec.latest()))).all().get().entrySet().stream()
           .collect(Collectors.toMap(Map.Entry::getKey, x -> x.getValue().offset()));
       long total = end.values().stream().mapToLong(Long::longValue).sum();
+      // The results topic up front (a backlog whose windows never close writes none; the bench still reads it).
+      try {
+        admin.createTopics(java.util.List.of(new NewTopic(topic + ".peer-windows", parts.size(), (short) 1))).all().get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) throw e;
+      }
 
       CountDownLatch running = new CountDownLatch(1);
       KafkaStreams streams = new KafkaStreams(b.build(), p);
