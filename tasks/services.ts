@@ -17,7 +17,7 @@ const common = {
 const commands: Record<string, CommandSpec> = {
   up: {
     summary: "start services (all by default) and wait until each answers a real request",
-    usage: "[kafka|postgres|redis|mlflow|prometheus|kafka-cluster|kafka-secure…]",
+    usage: "[kafka|postgres|redis|mlflow|prometheus|spark|hdfs|kafka-cluster|kafka-secure…]",
     options: {
       ...common,
       brokers: {
@@ -102,7 +102,7 @@ function help(): string {
     ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`),
     "",
     "Environment: MERCURY_KAFKA_BROKERS, MERCURY_PG_URL, MERCURY_REDIS_URL, MERCURY_MLFLOW_URL,",
-    "MERCURY_PROMETHEUS_URL (use that server as is),",
+    "MERCURY_PROMETHEUS_URL, MERCURY_SPARK_REMOTE, MERCURY_HDFS_URL (use that server as is),",
     "MERCURY_SERVICES_MODE=native|compose|auto.",
   ].join("\n");
 }
