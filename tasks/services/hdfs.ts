@@ -64,6 +64,7 @@ export function hdfsService(
     paths,
     marker,
     endpoint,
+    nativeOnly: true,
     // One JVM formatting and starting two daemons: 32 s measured at a load average of 20.
     minStartSec: 180,
     async install() {

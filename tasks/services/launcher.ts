@@ -123,8 +123,9 @@ export class Launcher {
     });
   }
 
-  async #upOne(name: ServiceName, mode: "native" | "compose"): Promise<ServiceStatus> {
+  async #upOne(name: ServiceName, composeOrNative: "native" | "compose"): Promise<ServiceStatus> {
     const svc = this.services[name];
+    const mode = svc.nativeOnly ? "native" : composeOrNative;
     const external = Deno.env.get(ENV_VARS[name]);
     if (external) {
       const health = await this.#externalHealth(name);

@@ -39,6 +39,8 @@ export interface NativeService {
   notes?(): Promise<string>;
   /** Seconds the launcher waits for a first answer at least, whatever --timeout says (default none). */
   minStartSec?: number;
+  /** Run natively even where Docker Compose runs the others (it has no compose service). */
+  nativeOnly?: boolean;
   /** Runs once after the first healthy start (create the database…). */
   afterStart?(): Promise<void>;
 }
