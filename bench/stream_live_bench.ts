@@ -80,6 +80,7 @@ import {
 } from "@mercury/stream";
 import { Registry } from "@mercury/core";
 import { seededRandom } from "@mercury/core/random";
+import { onSignal } from "@mercury/core/signal";
 import { Admin } from "@platformatic/kafka";
 
 const args = Deno.args;
@@ -189,7 +190,7 @@ if (args[0] === "--work") {
   );
   console.log(`port ${server.addr.port}`);
   const stopped = Promise.withResolvers<void>();
-  Deno.addSignalListener("SIGTERM", () => stopped.resolve());
+  using _stopping = onSignal(() => stopped.resolve(), ["SIGTERM"]);
   await Promise.race([stopped.promise, ...workers.map((w) => w.running)]);
   for (const w of workers) w.processor.stop();
   const stats = Object.fromEntries(await Promise.all(workers.map(async (w) => [w.name, await w.running])));

@@ -87,7 +87,8 @@ export const manifest = definePlugin({
   title: "Feature store",
   version: "0.1.0",
   description: "Feature definitions, registry, point-in-time training sets, Redis materialisation, HTTP/gRPC serving",
-  services: ["postgres", "redis", "kafka"],
+  // Spark only for materialize --engine spark.
+  services: ["postgres", "redis", "kafka", "spark"],
   notebook: "notebooks/06-features.ipynb",
   commands: {
     plan: {

@@ -34,8 +34,9 @@ export const manifest = definePlugin({
   title: "Analytics platform",
   version: "0.1.0",
   description: "DuckDB/Arrow analytics: catalog, query API, cost analysis, cache, rollups, time series, web UI",
-  // Both optional: PostgreSQL tables as an ingest source, Redis as a shared result cache (--redis).
-  services: ["postgres", "redis"],
+  // All optional: PostgreSQL tables as an ingest source, Redis as a shared result cache (--redis),
+  // Spark as the scale-out executor (SparkExecutor, query --engine spark).
+  services: ["postgres", "redis", "spark"],
   notebook: "notebooks/05-olap.ipynb",
   commands: {
     setup: {

@@ -191,12 +191,23 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
 }
 
 let aptUpdated = false;
+/** apt-get runs one at a time: services start in parallel, and dpkg takes one lock for the machine. */
+let aptQueue: Promise<unknown> = Promise.resolve();
+/** Options that make apt-get wait for a lock another program holds (up to 5 minutes) instead of failing at once. */
+const APT_WAIT = ["-o", "DPkg::Lock::Timeout=300"];
 
 /**
  * Installs Debian packages when running as root with apt-get; otherwise
- * throws a `not_found` error that says exactly what to install.
+ * throws a `not_found` error that says exactly what to install. Calls are
+ * serialised, and apt-get waits for a dpkg lock held elsewhere.
  */
-export async function aptInstall(packages: string[], why: string): Promise<void> {
+export function aptInstall(packages: string[], why: string): Promise<void> {
+  const next = aptQueue.then(() => aptInstallNow(packages, why));
+  aptQueue = next.catch(() => {});
+  return next;
+}
+
+async function aptInstallNow(packages: string[], why: string): Promise<void> {
   const hint = `install it: sudo apt-get install -y ${packages.join(" ")}`;
   if (!isRoot() || !(await onPath("apt-get"))) {
     throw new MercuryError("not_found", `${why} is not installed`, { hint });
@@ -204,10 +215,12 @@ export async function aptInstall(packages: string[], why: string): Promise<void>
   console.error(`installing ${packages.join(" ")} with apt-get (${why})…`);
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   if (!aptUpdated) {
-    await run("apt-get", ["update", "-q"], { env });
+    await run("apt-get", [...APT_WAIT, "update", "-q"], { env });
     aptUpdated = true;
   }
-  const r = await run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...packages], { env });
+  const r = await run("apt-get", [...APT_WAIT, "install", "-y", "-q", "--no-install-recommends", ...packages], {
+    env,
+  });
   if (r.code !== 0) {
     throw new MercuryError(
       "unavailable",

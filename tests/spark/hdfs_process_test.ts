@@ -20,7 +20,8 @@ async function webhdfs(path: string, op: string, method = "GET"): Promise<Record
 }
 
 Deno.test("spark process reads raw events from hdfs:// and writes the lake table to hdfs://", async () => {
-  const [status] = await new Launcher({ root: projectRoot(), log: () => {} }).up(["hdfs"]);
+  const launcher = new Launcher({ root: projectRoot(), log: () => {} });
+  const [status] = await launcher.up(["hdfs"]);
   assert.ok(status?.health.ok, `hdfs is up: ${status?.health.detail}`);
   const hdfs = resolveEndpoints().hdfs.url;
   assert.match(hdfs, /^hdfs:\/\/127\.0\.0\.1:\d+$/);
@@ -79,5 +80,7 @@ Deno.test("spark process reads raw events from hdfs:// and writes the lake table
     assert.equal(await spark.read.parquet(`${hdfs}${base}/events-daily`).count(), Number(m[4]));
   } finally {
     await webhdfs(base, "DELETE", "DELETE").catch(() => {});
+    // A plain `services up` does not run hdfs: leave the services as this test found them.
+    if (status?.notes !== "already running") await launcher.down(["hdfs"]);
   }
 });
