@@ -57,7 +57,7 @@
  *
  * usage: deno task bench:stream:live [--rates 100000,250000,500000,750000,1000000] [--workers 1,2,3]
  *        [--hold 60] [--warmup 10] [--keys 100000] [--hop 1m/30s] [--tumbling 1m] [--drain 60]
- *        [--producer-rate 300000] [--no-enrich] [--out bench/results/stream-live.json]
+ *        [--producer-rate 300000] [--no-enrich] [--snapshot-ms 10000] [--out bench/results/stream-live.json]
  *
  * @module
  */
@@ -157,7 +157,7 @@ if (args[0] === "--produce") {
 // ---------------------------------------------------------------------------------------------------------------
 // Worker child: --work TOPIC PREFIX TUMBLING_MS HOP_SIZE_MS HOP_SLIDE_MS
 if (args[0] === "--work") {
-  const [topic, prefix, tumblingText, hopSizeText, hopSlideText, enrichText] = args.slice(1);
+  const [topic, prefix, tumblingText, hopSizeText, hopSlideText, enrichText, snapshotText] = args.slice(1);
   const pg = await connectPostgres({ max: 4 });
   const redis = await connectRedis();
   // One join (and so one cache) shared by both pipelines of the process.
@@ -177,6 +177,7 @@ if (args[0] === "--work") {
       topology: defaultTopology(window, { maxOutOfOrdernessMs: OUT_OF_ORDERNESS_MS, allowedLatenessMs: 0, enrich }),
       sql: pg.sql,
       checkpointMs: 250,
+      snapshotMs: snapshotText ? Number(snapshotText) : undefined,
       registry,
       log: (l) => {
         if (/error|fenced/i.test(l)) console.error(`[${Deno.pid} ${name}] ${l}`);
@@ -209,6 +210,9 @@ const HOLD = Number(opt("hold", "60"));
 const WARMUP = Number(opt("warmup", "10"));
 const KEYS = Number(opt("keys", "100000"));
 const DRAIN = Number(opt("drain", "60"));
+/** How often the PostgreSQL sink writes the open windows themselves (the Processor's `snapshotMs`; default 10 s). */
+const SNAPSHOT_TEXT = opt("snapshot-ms", "");
+const SNAPSHOT_MS = SNAPSHOT_TEXT === "" ? undefined : Number(SNAPSHOT_TEXT);
 const PRODUCER_RATE = Number(opt("producer-rate", "300000"));
 const TUMBLING_MS = parseDuration(opt("tumbling", "1m"), "--tumbling");
 const [hopSizeText, hopSlideText] = opt("hop", "1m/30s").split("/");
@@ -388,6 +392,7 @@ async function step(rate: number, workers: number) {
         String(HOP_SIZE),
         String(HOP_SLIDE),
         ENRICH ? "enrich" : "no-enrich",
+        SNAPSHOT_MS === undefined ? "" : String(SNAPSHOT_MS),
       ]),
   );
   const ports: number[] = [];
@@ -622,6 +627,7 @@ const result = {
     disorderMs: DISORDER_MS,
     partitions: 12,
     checkpointMs: 250,
+    snapshotMs: SNAPSHOT_MS ?? 10_000,
     warmupSeconds: WARMUP,
     holdSeconds: HOLD,
   },

@@ -79,7 +79,7 @@ export const manifest = definePlugin({
           type: "duration",
           min: 1,
           description: "write the open windows this often; checkpoints in between log observations",
-          default: "10s",
+          default: "60s",
         },
         "until-done": { type: "boolean", description: "exit once every partition is checkpointed to the topic's end" },
         "no-enrich": { type: "boolean", description: "skip the Redis join (dim:user:<id> → tier)" },

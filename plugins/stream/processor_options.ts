@@ -33,7 +33,7 @@ export interface ProcessorOptions<E> {
   checkpointMs?: number;
   /**
    * With a store that logs observations (PostgreSQL), write the open windows
-   * themselves only this often (default 10 s); checkpoints in between append
+   * themselves only this often (default 60 s); checkpoints in between append
    * the observations taken, and a restart replays them.
    */
   snapshotMs?: number;
