@@ -221,13 +221,14 @@ Deno.test({
         async () => {
           const topic = uniqueName("cluster-nl");
           // One replica: the other brokers hold no copy (a follower of a replicated partition would serve the read).
-          {
+          // A new topic's metadata can lag on the broker asked ("does not host this topic-partition"): ask again.
+          await retry(async () => {
             await using k = await connectKafka({ brokers: cluster.brokers, timeoutMs: 5000 });
             await k.admin.createTopics({
               topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
               waitForLeaders: true,
             });
-          }
+          }, { attempts: 5, baseMs: 500, retryable: (err) => /does not host|leader/i.test(String(err)) });
           await produceEvents({ brokers: cluster.brokers, topic, count: 100, seed: 3, users: 10 });
           const [part] = await partitions(topic);
           const leader = cluster.node(part!.leader);
