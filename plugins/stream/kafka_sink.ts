@@ -65,6 +65,14 @@ interface ChangelogValue {
  * may make no progress before it fails (a broker that answers fetches with
  * nothing).
  *
+ * `settleMs` (default 0: off) first waits, up to that long, until each
+ * partition's last stable offset has reached its high watermark. A
+ * transaction's commit markers are written to its partitions after `EndTxn`
+ * returns, so right after a writer stops, one partition may already show its
+ * last transaction while another does not yet: a verifier reading both the
+ * results and the changelog of that transaction must settle first. A
+ * transaction still open after the deadline is not awaited further.
+ *
  * @example
  * ```ts ignore
  * for (const r of await readCommitted(["127.0.0.1:9092"], "pipeline.windows")) console.log(r.key, r.value);
@@ -75,6 +83,7 @@ export async function readCommitted(
   topic: string,
   idleMs = 1500,
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  settleMs = 0,
 ): Promise<{ key: string; value: string; partition: number; offset: bigint }[]> {
   const consumer = new Consumer({
     clientId: "mercury-read-committed",
@@ -86,11 +95,22 @@ export async function readCommitted(
   let fetcher: Fetcher | undefined;
   try {
     const unknown = () => new MercuryError("not_found", `unknown topic "${topic}"`, { where: brokers.join(",") });
-    const listed = consumer.listOffsets({ topics: [topic], isolationLevel: 1 }).catch((err: Error) => {
-      throw /unknown topic/i.test(err.message) ? unknown() : err;
-    });
-    const ends = (await withKafkaDeadline(listed, requestTimeoutMs, brokers, "last stable offsets")).get(topic);
-    if (!ends) throw unknown();
+    const list = async (isolationLevel: 0 | 1) => {
+      const listed = consumer.listOffsets({ topics: [topic], isolationLevel }).catch((err: Error) => {
+        throw /unknown topic/i.test(err.message) ? unknown() : err;
+      });
+      const what = isolationLevel ? "last stable offsets" : "high watermarks";
+      const got = (await withKafkaDeadline(listed, requestTimeoutMs, brokers, what)).get(topic);
+      if (!got) throw unknown();
+      return got;
+    };
+    let ends = await list(1);
+    for (const until = Date.now() + settleMs; Date.now() < until;) {
+      const high = await list(0);
+      if (high.every((h, p) => h === ends[p])) break;
+      await new Promise((r) => setTimeout(r, 100));
+      ends = await list(1);
+    }
     const end = ends.map(Number);
     const made = topicFetcher(consumer, {
       topic,
@@ -299,6 +319,8 @@ export class KafkaTransactionalSink implements CheckpointStore {
   }
 }
 
+const SETTLE_MS = 10_000;
+
 /** Count and sum per `key|start|end` from the output topic (read_committed) plus the changelog's open windows. */
 export async function kafkaSinkTotals(
   brokers: string[],
@@ -313,12 +335,16 @@ export async function kafkaSinkTotals(
     t.sum += sum;
     totals.set(k, t);
   };
-  for (const r of await readCommitted(brokers, outputTopic, 1500, requestTimeoutMs)) {
+  // Both topics are written in the same transactions: settle (up to 10 s) so that no transaction's markers are
+  // visible in one and still in flight in the other.
+  for (const r of await readCommitted(brokers, outputTopic, 1500, requestTimeoutMs, SETTLE_MS)) {
     const w = JSON.parse(r.value) as WindowResult;
     add(`${w.key}|${w.start}|${w.end}`, w.count, w.sum);
   }
   const latest = new Map<string, string>();
-  for (const r of await readCommitted(brokers, changelogTopic, 500, requestTimeoutMs)) latest.set(r.key, r.value);
+  for (const r of await readCommitted(brokers, changelogTopic, 500, requestTimeoutMs, SETTLE_MS)) {
+    latest.set(r.key, r.value);
+  }
   for (const v of latest.values()) {
     if (!v) continue;
     for (const [key, start, end, acc] of (JSON.parse(v) as ChangelogValue).state.open) {

@@ -35,7 +35,7 @@ const msgs = (topic: string, tag: string, n: number, partition: number) =>
   }));
 
 Deno.test({
-  name: "readCommitted: aborted transactions dropped, committed and plain records kept, open transactions not awaited",
+  name: "readCommitted: aborted transactions dropped, committed and plain records kept, open transactions not awaited unless settling",
   async fn() {
     const topic = uniqueName("readcommitted");
     await ensureTopic(brokers, topic, { partitions: 2 });
@@ -70,9 +70,20 @@ Deno.test({
         }
         assert.equal(JSON.parse(read.find((r) => r.key === "c2-19")!.value).i, 19);
         assert.ok(ms < 5000, `took ${Math.round(ms)} ms with a transaction open`);
+        // Settling waits for the open transaction up to its deadline, then reads without it.
+        const s0 = performance.now();
+        const settled = await readCommitted(brokers, topic, 500, 5000, 800);
+        const settleMs = performance.now() - s0;
+        assert.ok(settleMs >= 800, `settled in ${Math.round(settleMs)} ms with a transaction open`);
+        assert.equal(settled.filter((r) => r.key.startsWith("o-")).length, 0);
       } finally {
         await o.abort();
       }
+      // Nothing open: settling costs nothing and sees every committed record.
+      const s1 = performance.now();
+      const after = await readCommitted(brokers, topic, 500, 5000, 5000);
+      assert.ok(performance.now() - s1 < 3000, `settled in ${Math.round(performance.now() - s1)} ms with nothing open`);
+      assert.equal(after.length, 50 + 20 + 30 + 10);
     } finally {
       await Promise.all([tx.close(), open.close(), plain.close()]);
     }
