@@ -11,7 +11,8 @@ import { MercuryError } from "./errors.ts";
 /** `mlflow` and `prometheus` are the observe plugin's (started by a plain `services up` when a plugin declares them). */
 /** `spark` is the spark plugin's (a standalone cluster with a Spark Connect server). */
 /** `hdfs` is a distributed store for the lake (Hadoop's MiniDFSCluster), started only when named. */
-export type ServiceName = "kafka" | "postgres" | "redis" | "mlflow" | "prometheus" | "spark" | "hdfs";
+/** `s3` is an S3-compatible object store for the lake (S3Proxy on local disk), started only when named. */
+export type ServiceName = "kafka" | "postgres" | "redis" | "mlflow" | "prometheus" | "spark" | "hdfs" | "s3";
 
 /** Every service name, in start order. */
 export const SERVICE_NAMES: readonly ServiceName[] = [
@@ -22,6 +23,7 @@ export const SERVICE_NAMES: readonly ServiceName[] = [
   "prometheus",
   "spark",
   "hdfs",
+  "s3",
 ];
 
 /** The services a plain `services up` always starts; the others only when a plugin's manifest declares them. */
@@ -95,7 +97,15 @@ export const DEFAULT_PORTS = {
   /** HDFS (`services up hdfs`): the NameNode's RPC port, then its web UI / JMX. */
   hdfs: 59820 + OFFSET,
   hdfsHttp: 59870 + OFFSET,
+  /** The S3-compatible store (`services up s3`): its HTTP endpoint. */
+  s3: 59900 + OFFSET,
 } as const;
+
+/**
+ * The access key pair of the native S3 store (a local development store: fixed, like PostgreSQL's trust auth);
+ * `MERCURY_S3_ACCESS_KEY` and `MERCURY_S3_SECRET_KEY` name another store's.
+ */
+export const S3_DEV_CREDENTIALS = { accessKey: "mercury", secretKey: "mercury-secret" } as const;
 
 /** Environment variables that name an endpoint; a set one wins over everything. */
 export const ENV_VARS: Readonly<Record<ServiceName, string>> = {
@@ -106,6 +116,7 @@ export const ENV_VARS: Readonly<Record<ServiceName, string>> = {
   prometheus: "MERCURY_PROMETHEUS_URL",
   spark: "MERCURY_SPARK_REMOTE",
   hdfs: "MERCURY_HDFS_URL",
+  s3: "MERCURY_S3_URL",
 };
 
 /** Where an endpoint came from. */
@@ -122,6 +133,8 @@ export interface Endpoints {
   spark: { remote: string; source: EndpointSource };
   /** `hdfs://host:port` of the NameNode. */
   hdfs: { url: string; source: EndpointSource };
+  /** `http(s)://host:port` of an S3-compatible store (path-style buckets) and its access key pair. */
+  s3: { url: string; accessKey: string; secretKey: string; source: EndpointSource };
 }
 
 /** The shape of `.mercury/services.json`. */
@@ -142,6 +155,7 @@ export interface ServicesFile {
     eventLogDir?: string;
   };
   hdfs?: { url: string; mode?: string };
+  s3?: { url: string; mode?: string };
 }
 
 /** Inputs of {@linkcode resolveEndpoints}; all optional so tests can hand in fakes. */
@@ -161,6 +175,7 @@ export function defaultEndpoints(): {
   prometheus: string;
   spark: string;
   hdfs: string;
+  s3: string;
 } {
   return {
     kafka: [`127.0.0.1:${DEFAULT_PORTS.kafka}`],
@@ -170,6 +185,7 @@ export function defaultEndpoints(): {
     prometheus: `http://127.0.0.1:${DEFAULT_PORTS.prometheus}`,
     spark: `sc://127.0.0.1:${DEFAULT_PORTS.spark}`,
     hdfs: `hdfs://127.0.0.1:${DEFAULT_PORTS.hdfs}`,
+    s3: `http://127.0.0.1:${DEFAULT_PORTS.s3}`,
   };
 }
 
@@ -241,6 +257,17 @@ export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
     ? { url: checkUrl(file.hdfs.url, ["hdfs:"], path), source: "file" as const }
     : { url: defaults.hdfs, source: "default" as const };
 
+  const s3Env = nonEmpty(env(ENV_VARS.s3));
+  const s3 = {
+    ...(s3Env !== undefined
+      ? { url: checkUrl(s3Env, ["http:", "https:"], ENV_VARS.s3), source: "env" as const }
+      : file.s3
+      ? { url: checkUrl(file.s3.url, ["http:", "https:"], path), source: "file" as const }
+      : { url: defaults.s3, source: "default" as const }),
+    accessKey: nonEmpty(env("MERCURY_S3_ACCESS_KEY")) ?? S3_DEV_CREDENTIALS.accessKey,
+    secretKey: nonEmpty(env("MERCURY_S3_SECRET_KEY")) ?? S3_DEV_CREDENTIALS.secretKey,
+  };
+
   const security = kafkaSecurityFromEnv(env) ??
     (kafka.source === "file" && file.kafka?.security ? checkKafkaSecurity(file.kafka.security, path) : undefined);
   return {
@@ -251,6 +278,7 @@ export function resolveEndpoints(options: ResolveOptions = {}): Endpoints {
     prometheus: http("prometheus"),
     spark,
     hdfs,
+    s3,
   };
 }
 

@@ -42,6 +42,7 @@ export {
   redact,
   resolveEndpoints,
   type ResolveOptions,
+  S3_DEV_CREDENTIALS,
   SERVICE_NAMES,
   type ServiceName,
   type ServicesFile,

@@ -17,7 +17,7 @@ const common = {
 const commands: Record<string, CommandSpec> = {
   up: {
     summary: "start services (all by default) and wait until each answers a real request",
-    usage: "[kafka|postgres|redis|mlflow|prometheus|spark|hdfs|kafka-cluster|kafka-secure…]",
+    usage: "[kafka|postgres|redis|mlflow|prometheus|spark|hdfs|s3|kafka-cluster|kafka-secure…]",
     options: {
       ...common,
       brokers: {
@@ -94,15 +94,17 @@ function help(): string {
   return [
     `${PROG} <command> [kafka|postgres|redis|mlflow|prometheus…] [options]`,
     "",
-    "Runs Kafka (KRaft), PostgreSQL and Redis (and MLflow and Prometheus when a plugin declares them,",
+    "Runs Kafka (KRaft), PostgreSQL and Redis (and MLflow, Prometheus and Spark when a plugin declares them,",
     "or when named): with Docker Compose where a Docker engine",
     "runs, otherwise natively under .mercury/ on loopback. Endpoints go to .mercury/services.json.",
+    "Only when named: hdfs (a NameNode and a DataNode) and s3 (an S3-compatible store, bucket lake) for the lake.",
     "",
     "Commands:",
     ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`),
     "",
     "Environment: MERCURY_KAFKA_BROKERS, MERCURY_PG_URL, MERCURY_REDIS_URL, MERCURY_MLFLOW_URL,",
-    "MERCURY_PROMETHEUS_URL, MERCURY_SPARK_REMOTE, MERCURY_HDFS_URL (use that server as is),",
+    "MERCURY_PROMETHEUS_URL, MERCURY_SPARK_REMOTE, MERCURY_HDFS_URL, MERCURY_S3_URL (use that server as is;",
+    "MERCURY_S3_ACCESS_KEY and MERCURY_S3_SECRET_KEY its keys),",
     "MERCURY_SERVICES_MODE=native|compose|auto.",
   ].join("\n");
 }

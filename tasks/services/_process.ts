@@ -237,3 +237,20 @@ export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** The major version of the `java` on the PATH (8 for `1.8.0_…`), or undefined when there is none. */
+export async function javaMajor(): Promise<number | undefined> {
+  if (!(await onPath("java"))) return undefined;
+  const r = await run("java", ["-version"]);
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(r.stderr + r.stdout);
+  if (!m) return undefined;
+  return m[1] === "1" ? Number(m[2]) : Number(m[1]);
+}
+
+/** Installs Java 17+ (Debian's `openjdk-17-jre-headless`) when `java` is missing or older; `what` says who needs it. */
+export async function ensureJava(what: string): Promise<void> {
+  const major = await javaMajor();
+  if (major === undefined || major < 17) {
+    await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for ${what} (found ${major ?? "none"})`);
+  }
+}

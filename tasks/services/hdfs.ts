@@ -13,7 +13,7 @@
  */
 import { DEFAULT_PORTS, type HealthReport } from "@mercury/core";
 import { fetchJars } from "./_maven.ts";
-import { aptInstall, onPath, run, spawnDetached, stopPid } from "./_process.ts";
+import { ensureJava, spawnDetached, stopPid } from "./_process.ts";
 import { type NativeService, servicePaths } from "./native.ts";
 
 /** The NameNode's health from its JMX servlet: out of safe mode, with a live DataNode. */
@@ -68,10 +68,7 @@ export function hdfsService(
     // One JVM formatting and starting two daemons: 32 s measured at a load average of 20.
     minStartSec: 180,
     async install() {
-      const java = await onPath("java");
-      const version = java ? (await run("java", ["-version"])).stderr : "";
-      const major = Number(/version "(\d+)/.exec(version)?.[1] ?? 0);
-      if (major < 17) await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for HDFS (found ${major || "none"})`);
+      await ensureJava("HDFS");
       await fetchJars(`${root}/services/hdfs/pom.xml`, libs, "the HDFS mini cluster jars (Hadoop 3.4.1)", paths.log);
     },
     async start() {

@@ -9,7 +9,7 @@
  */
 import { DEFAULT_PORTS, type HealthReport } from "@mercury/core";
 import { connectKafka } from "@mercury/core/services/kafka";
-import { aptInstall, onPath, run, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
+import { ensureJava, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
 import { fetchJars } from "./_maven.ts";
 import { type NativeService, servicePaths } from "./native.ts";
 
@@ -32,14 +32,6 @@ export function newClusterId(): string {
     const id = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     if (!id.startsWith("-")) return id;
   }
-}
-
-async function javaMajor(): Promise<number | undefined> {
-  if (!(await onPath("java"))) return undefined;
-  const r = await run("java", ["-version"]);
-  const m = /version "(\d+)(?:\.(\d+))?/.exec(r.stderr + r.stdout);
-  if (!m) return undefined;
-  return m[1] === "1" ? Number(m[2]) : Number(m[1]);
 }
 
 /** Where the broker jars are (filled by the `kafka` service's install, shared by every broker of the project). */
@@ -95,14 +87,6 @@ export async function startBroker(
   ], log);
 }
 
-/** Installs Java 17+ (Debian's package) when missing. */
-export async function ensureJava(): Promise<void> {
-  const major = await javaMajor();
-  if (major === undefined || major < 17) {
-    await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for the Kafka broker (found ${major ?? "none"})`);
-  }
-}
-
 /** The native Kafka service. */
 export function kafkaService(
   root: string,
@@ -123,7 +107,7 @@ export function kafkaService(
     marker: "kafka.Kafka",
     endpoint: broker,
     async install() {
-      await ensureJava();
+      await ensureJava("the Kafka broker");
       await Deno.mkdir(paths.dir, { recursive: true });
       await fetchJars(pom, libs, "the Kafka broker jars", paths.log);
     },

@@ -27,6 +27,7 @@ import { httpHealth, mlflowService } from "./mlflow.ts";
 import { prometheusService } from "./prometheus.ts";
 import { sparkEndpoints, sparkService } from "./spark.ts";
 import { hdfsHealth, hdfsService } from "./hdfs.ts";
+import { s3Health, s3Service } from "./s3.ts";
 import type { NativeService } from "./native.ts";
 import { postgresService } from "./postgres.ts";
 import { redisService } from "./redis.ts";
@@ -92,6 +93,7 @@ export class Launcher {
       prometheus: prometheusService(this.state, options.ports?.prometheus),
       spark: sparkService(this.root, this.state),
       hdfs: hdfsService(this.root, this.state),
+      s3: s3Service(this.root, this.state),
     };
   }
 
@@ -319,6 +321,7 @@ export class Launcher {
       const host = new URL(eps.hdfs.url).hostname;
       return await hdfsHealth(eps.hdfs.url, `http://${host}:9870`, 3000);
     }
+    if (name === "s3") return await s3Health(eps.s3.url, eps.s3, 3000);
     if (name === "kafka") {
       const { connectKafka } = await import("@mercury/core/services/kafka");
       return await probe(name, eps.kafka.brokers.join(","), async () => {
@@ -386,6 +389,7 @@ export class Launcher {
     if (state.mlflow) file.mlflow = { url: state.mlflow.endpoint, mode: state.mlflow.mode };
     if (state.prometheus) file.prometheus = { url: state.prometheus.endpoint, mode: state.prometheus.mode };
     if (state.hdfs) file.hdfs = { url: state.hdfs.endpoint, mode: state.hdfs.mode };
+    if (state.s3) file.s3 = { url: state.s3.endpoint, mode: state.s3.mode };
     if (state.spark) {
       file.spark = { ...sparkEndpoints(this.state), remote: state.spark.endpoint, mode: state.spark.mode };
     }

@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { DEFAULT_PORTS, MercuryError } from "@mercury/core";
-import { alive, aptInstall, onPath, run, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
+import { DEFAULT_PORTS, MercuryError, resolveEndpoints } from "@mercury/core";
+import { alive, ensureJava, runOk, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
 import { fetchJars } from "./_maven.ts";
 import { type NativeService, servicePaths } from "./native.ts";
 import { ensureVenv } from "../python.ts";
@@ -63,6 +63,7 @@ export function sparkService(root: string, state: string): NativeService {
   const dir = paths.dir;
   const venv = `${dir}/venv`;
   const jars = `${dir}/jars`;
+  const s3aJars = `${dir}/jars-s3a`;
   const proto = `${dir}/proto`;
   const pidsFile = `${dir}/pids.json`;
   const eps = sparkEndpoints(state);
@@ -126,18 +127,14 @@ export function sparkService(root: string, state: string): NativeService {
     minStartSec: 300,
     endpoint: eps.remote,
     async install() {
-      const java = await onPath("java");
-      const version = java ? (await run("java", ["-version"])).stderr : "";
-      const major = Number(/version "(\d+)/.exec(version)?.[1] ?? 0);
-      if (major < 17) {
-        await aptInstall(["openjdk-17-jre-headless"], `Java 17+ for Spark (found ${major || "none"})`);
-      }
+      await ensureJava("Spark");
       await Deno.mkdir(dir, { recursive: true });
       const python = await ensureVenv(venv, `${root}/services/spark/requirements.txt`, "PySpark (Spark's jars)");
       sparkHome =
         (await runOk(python, ["-c", "import pyspark, os; print(os.path.dirname(pyspark.__file__))"], "find pyspark"))
           .trim();
       await fetchJars(`${root}/services/spark/pom.xml`, jars, "Delta, Iceberg and OpenLineage jars", paths.log);
+      await fetchJars(`${root}/services/spark/s3a/pom.xml`, s3aJars, "Hadoop's S3A connector", paths.log);
       // Spark Connect's protocol, exactly as this server speaks it, for the Deno client.
       try {
         Deno.statSync(`${proto}/spark/connect/base.proto`);
@@ -205,8 +202,14 @@ export function sparkService(root: string, state: string): NativeService {
         await save();
       }
 
-      const extra = [...Deno.readDirSync(jars)].filter((e) => e.name.endsWith(".jar")).map((e) => `${jars}/${e.name}`)
-        .sort();
+      const extra = [jars, s3aJars].flatMap((d) =>
+        [...Deno.readDirSync(d)].filter((e) => e.name.endsWith(".jar")).map((e) => `${d}/${e.name}`).sort()
+      );
+      const s3 = resolveEndpoints().s3;
+      // The AWS SDK's default integrity checksums (trailing CRCs in aws-chunked bodies) are what S3 itself
+      // supports; S3-compatible stores need them only when an operation requires one.
+      const sdkChecksums =
+        "-Daws.requestChecksumCalculation=when_required -Daws.responseChecksumValidation=when_required";
       const conf: Record<string, string> = {
         "spark.master": eps.master,
         "spark.app.name": "mercury-connect",
@@ -244,6 +247,15 @@ export function sparkService(root: string, state: string): NativeService {
         "spark.eventLog.dir": `file://${dir}/events`,
         "spark.pyspark.python": `${venv}/bin/python`,
         "spark.jars": extra.join(","),
+        "spark.driver.extraJavaOptions": sdkChecksums,
+        "spark.executor.extraJavaOptions": sdkChecksums,
+        // s3a:// is the S3-compatible store (`services up s3`, or MERCURY_S3_URL and its keys), path-style.
+        "spark.hadoop.fs.s3a.endpoint": s3.url,
+        "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": String(s3.url.startsWith("https:")),
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+
         // OpenLineage: every job's START/COMPLETE events go to `spark lineage` (plugins/spark/lineage/); while no
         // collector listens the listener logs a refused connection and the job is unaffected.
         "spark.extraListeners": "io.openlineage.spark.agent.OpenLineageSparkListener",
@@ -253,6 +265,14 @@ export function sparkService(root: string, state: string): NativeService {
         "spark.openlineage.transport.endpoint": "/api/v1/lineage",
         "spark.openlineage.transport.timeoutInMillis": "2000",
       };
+      // The store's keys go in a properties file only this user reads, not on a command line `ps` shows.
+      const secrets = `${dir}/s3a.properties`;
+      await Deno.remove(secrets).catch(() => {});
+      await Deno.writeTextFile(
+        secrets,
+        `spark.hadoop.fs.s3a.access.key=${s3.accessKey}\nspark.hadoop.fs.s3a.secret.key=${s3.secretKey}\n`,
+        { mode: 0o600 },
+      );
       const connect = await spawnDetached("env", [
         ...env(),
         `${sparkHome}/bin/spark-submit`,
@@ -260,6 +280,8 @@ export function sparkService(root: string, state: string): NativeService {
         "org.apache.spark.sql.connect.service.SparkConnectServer",
         "--driver-memory",
         "1g",
+        "--properties-file",
+        secrets,
         ...Object.entries(conf).flatMap(([k, v]) => ["--conf", `${k}=${v}`]),
         "--name",
         "mercury-connect",

@@ -1,0 +1,103 @@
+/**
+ * An S3-compatible object store for the lake: S3Proxy (`org.gaul:s3proxy`,
+ * Apache-2.0; the S3 REST API over Apache jclouds' filesystem blob store),
+ * jars from Maven Central (`services/s3/pom.xml`, fetched into
+ * `.mercury/s3/libs`), objects under `.mercury/s3/data/<bucket>/`, on
+ * loopback at `http://127.0.0.1:59900`, requests signed (AWS Signature V2 or
+ * V4) with the access key pair `mercury` / `mercury-secret`. The bucket `lake`
+ * exists from the first start. Spark's executors reach it through Hadoop's
+ * S3A connector (`s3a://lake/…`, see `tasks/services/spark.ts`); Deno code
+ * through `@mercury/core/services/s3`. Health is a signed ListBuckets.
+ *
+ * @module
+ */
+import { DEFAULT_PORTS, type HealthReport, S3_DEV_CREDENTIALS } from "@mercury/core";
+import { fetchJars } from "./_maven.ts";
+import { ensureJava, spawnDetached, stopPid, writeAtomic } from "./_process.ts";
+import { type NativeService, servicePaths } from "./native.ts";
+
+/** The bucket every start makes sure of. */
+export const LAKE_BUCKET = "lake";
+
+/** A signed ListBuckets against `url`: ok with the bucket names, or the failure. */
+export async function s3Health(
+  url: string,
+  credentials: { accessKey: string; secretKey: string } = S3_DEV_CREDENTIALS,
+  timeoutMs = 3000,
+): Promise<HealthReport> {
+  const t0 = performance.now();
+  try {
+    const { connectS3 } = await import("@mercury/core/services/s3");
+    const s3 = await connectS3({ url, ...credentials, timeoutMs });
+    return await s3.health();
+  } catch (err) {
+    return {
+      service: "s3",
+      endpoint: url,
+      ok: false,
+      latencyMs: performance.now() - t0,
+      detail: (err as Error).message,
+    };
+  }
+}
+
+/** The native S3 store. */
+export function s3Service(root: string, state: string, port: number = DEFAULT_PORTS.s3): NativeService {
+  const paths = servicePaths(state, "s3");
+  const libs = `${paths.dir}/libs`;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const marker = `-Dmercury.s3.dir=${paths.dir}`;
+  return {
+    name: "s3",
+    ports: [port],
+    paths,
+    marker,
+    endpoint,
+    nativeOnly: true,
+    // One small JVM: 5 s on a quiet machine; room for a busy one.
+    minStartSec: 120,
+    async install() {
+      await ensureJava("S3Proxy");
+      await fetchJars(`${root}/services/s3/pom.xml`, libs, "the S3Proxy jars", paths.log);
+    },
+    async start() {
+      // A bucket of the filesystem store is a folder of its base directory.
+      await Deno.mkdir(`${paths.data}/${LAKE_BUCKET}`, { recursive: true });
+      const conf = `${paths.dir}/s3proxy.properties`;
+      await writeAtomic(
+        conf,
+        [
+          `s3proxy.endpoint=${endpoint}`,
+          "s3proxy.authorization=aws-v2-or-v4",
+          `s3proxy.identity=${S3_DEV_CREDENTIALS.accessKey}`,
+          `s3proxy.credential=${S3_DEV_CREDENTIALS.secretKey}`,
+          "jclouds.provider=filesystem-nio2",
+          `jclouds.identity=${S3_DEV_CREDENTIALS.accessKey}`,
+          `jclouds.credential=${S3_DEV_CREDENTIALS.secretKey}`,
+          `jclouds.filesystem.basedir=${paths.data}`,
+          "",
+        ].join("\n"),
+      );
+      return await spawnDetached(
+        "java",
+        [
+          "-Xmx256m",
+          marker,
+          `-Dlogback.configurationFile=${root}/services/s3/logback.xml`,
+          "-cp",
+          `${libs}/*`,
+          "org.gaul.s3proxy.Main",
+          "--properties",
+          conf,
+        ],
+        paths.log,
+        { cwd: paths.dir },
+      );
+    },
+    stop: (pid) => stopPid(pid, "SIGTERM"),
+    health: (timeoutMs = 3000) => s3Health(endpoint, S3_DEV_CREDENTIALS, timeoutMs),
+    prepare: async () => void await import("@mercury/core/services/s3"),
+    notes: () =>
+      Promise.resolve(`bucket ${LAKE_BUCKET}; key ${S3_DEV_CREDENTIALS.accessKey}; objects in ${paths.data}`),
+  };
+}
