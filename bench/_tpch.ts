@@ -60,6 +60,15 @@ export async function tpchParquet(sf: number): Promise<{ dir: string; python: st
   return { dir: raw, python };
 }
 
+/**
+ * TPC-H query `q` (1–22, from `bench/tpch/`) with its scale-dependent substitution for scale factor `sf`: Q11's
+ * FRACTION is 0.0001 / SF (TPC-H 2.4.11.3), so the files' SF1 value would return no rows at SF10.
+ */
+export async function tpchQuery(q: number, sf: number): Promise<string> {
+  const sql = await Deno.readTextFile(`${ROOT}/bench/tpch/q${String(q).padStart(2, "0")}.sql`);
+  return q === 11 ? sql.replace("* 0.0001", `* ${0.0001 / sf}`) : sql;
+}
+
 /** A peer process spoken to in JSON lines: one command written to its stdin, one answer line read from its stdout. */
 export interface JsonLinePeer {
   // deno-lint-ignore no-explicit-any

@@ -15,7 +15,7 @@
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { resolveEndpoints } from "@mercury/core";
 import { SparkSession, tableRows } from "@mercury/spark";
-import { jsonLinePeer, load1, loadNote, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet } from "./_tpch.ts";
+import { jsonLinePeer, load1, loadNote, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet, tpchQuery } from "./_tpch.ts";
 
 const SF = Number(Deno.env.get("SPARK_BENCH_SF") ?? "1");
 const RUNS = Number(Deno.env.get("SPARK_BENCH_RUNS") ?? "3");
@@ -33,7 +33,7 @@ const QUERIES = pickQueries(Deno.env.get("SPARK_BENCH_QUERIES") ?? "1-22");
 const { dir: raw } = await tpchParquet(SF);
 const tables = Object.fromEntries(TABLES.map((t) => [t, `${raw}/${t}.parquet`]));
 const sql = await Promise.all(
-  QUERIES.map((q) => Deno.readTextFile(`${ROOT}/bench/tpch/q${String(q).padStart(2, "0")}.sql`)),
+  QUERIES.map((q) => tpchQuery(q, SF)),
 );
 
 // ---- Deno client ----
