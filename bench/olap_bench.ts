@@ -30,7 +30,17 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Catalog, DEFAULT_STORAGE, jsonValue, type Storage } from "@mercury/olap";
-import { CORES, jsonLinePeer, load1, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet, tpchQuery } from "./_tpch.ts";
+import {
+  CORES,
+  jsonLinePeer,
+  load1,
+  log,
+  median,
+  ROOT,
+  TPCH_TABLES as TABLES,
+  tpchParquet,
+  tpchQuery,
+} from "./_tpch.ts";
 
 const arg = (name: string, d: number) => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -171,7 +181,8 @@ const inOrder = (a: unknown[][], b: unknown[][]) =>
 /** Equal row by row, or, where ORDER BY leaves ties (Q11 at SF10 has equal `value`s), equal once both are sorted. */
 const sameRows = (a: unknown[][], b: unknown[][]) => {
   if (inOrder(a, b)) return true;
-  const key = (r: unknown[]) => JSON.stringify(r.map((v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v)));
+  const key = (r: unknown[]) =>
+    JSON.stringify(r.map((v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v)));
   const sort = (rows: unknown[][]) => [...rows].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
   return inOrder(sort(a), sort(b));
 };

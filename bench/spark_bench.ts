@@ -15,7 +15,17 @@
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { resolveEndpoints } from "@mercury/core";
 import { SparkSession, tableRows } from "@mercury/spark";
-import { jsonLinePeer, load1, loadNote, log, median, ROOT, TPCH_TABLES as TABLES, tpchParquet, tpchQuery } from "./_tpch.ts";
+import {
+  jsonLinePeer,
+  load1,
+  loadNote,
+  log,
+  median,
+  ROOT,
+  TPCH_TABLES as TABLES,
+  tpchParquet,
+  tpchQuery,
+} from "./_tpch.ts";
 
 const SF = Number(Deno.env.get("SPARK_BENCH_SF") ?? "1");
 const RUNS = Number(Deno.env.get("SPARK_BENCH_RUNS") ?? "3");

@@ -1,13 +1,19 @@
 /**
  * An S3-compatible object store for the lake: S3Proxy (`org.gaul:s3proxy`,
- * Apache-2.0; the S3 REST API over Apache jclouds' filesystem blob store),
- * jars from Maven Central (`services/s3/pom.xml`, fetched into
- * `.mercury/s3/libs`), objects under `.mercury/s3/data/<bucket>/`, on
+ * Apache-2.0; the S3 REST API over an Apache jclouds blob store), jars from
+ * Maven Central (`services/s3/pom.xml`, fetched into `.mercury/s3/libs`), on
  * loopback at `http://127.0.0.1:59900`, requests signed (AWS Signature V2 or
- * V4) with the access key pair `mercury` / `mercury-secret`. The bucket `lake`
- * exists from the first start. Spark's executors reach it through Hadoop's
- * S3A connector (`s3a://lake/…`, see `tasks/services/spark.ts`); Deno code
+ * V4) with the access key pair `mercury` / `mercury-secret`; every start makes
+ * the bucket `lake`. Spark's executors reach it through Hadoop's S3A
+ * connector (`s3a://lake/…`, see `tasks/services/spark.ts`); Deno code
  * through `@mercury/core/services/s3`. Health is a signed ListBuckets.
+ *
+ * The blob store is jclouds' `transient` one: a flat key space in the JVM's
+ * memory (heap up to 1 GB), so objects last until the store stops. S3Proxy's
+ * file-system stores map keys to folders, and refuse to delete a directory
+ * marker (`dir/`) before the keys under it (`DirectoryNotEmptyException`, a
+ * 500): S3A deletes markers in key order, so every Spark job commit failed on
+ * them. A store that keeps objects across restarts is `MERCURY_S3_URL`'s job.
  *
  * @module
  */
@@ -61,8 +67,6 @@ export function s3Service(root: string, state: string, port: number = DEFAULT_PO
       await fetchJars(`${root}/services/s3/pom.xml`, libs, "the S3Proxy jars", paths.log);
     },
     async start() {
-      // A bucket of the filesystem store is a folder of its base directory.
-      await Deno.mkdir(`${paths.data}/${LAKE_BUCKET}`, { recursive: true });
       const conf = `${paths.dir}/s3proxy.properties`;
       await writeAtomic(
         conf,
@@ -71,17 +75,16 @@ export function s3Service(root: string, state: string, port: number = DEFAULT_PO
           "s3proxy.authorization=aws-v2-or-v4",
           `s3proxy.identity=${S3_DEV_CREDENTIALS.accessKey}`,
           `s3proxy.credential=${S3_DEV_CREDENTIALS.secretKey}`,
-          "jclouds.provider=filesystem-nio2",
+          "jclouds.provider=transient",
           `jclouds.identity=${S3_DEV_CREDENTIALS.accessKey}`,
           `jclouds.credential=${S3_DEV_CREDENTIALS.secretKey}`,
-          `jclouds.filesystem.basedir=${paths.data}`,
           "",
         ].join("\n"),
       );
-      return await spawnDetached(
+      const pid = await spawnDetached(
         "java",
         [
-          "-Xmx256m",
+          "-Xmx1g",
           marker,
           `-Dlogback.configurationFile=${root}/services/s3/logback.xml`,
           "-cp",
@@ -93,11 +96,22 @@ export function s3Service(root: string, state: string, port: number = DEFAULT_PO
         paths.log,
         { cwd: paths.dir },
       );
+      // The in-memory store starts empty: make the lake's bucket as soon as it answers.
+      const { connectS3 } = await import("@mercury/core/services/s3");
+      for (const until = Date.now() + 60_000;;) {
+        try {
+          await (await connectS3({ url: endpoint, ...S3_DEV_CREDENTIALS, timeoutMs: 2000 })).createBucket(LAKE_BUCKET);
+          return pid;
+        } catch (err) {
+          if (Date.now() > until) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     },
     stop: (pid) => stopPid(pid, "SIGTERM"),
     health: (timeoutMs = 3000) => s3Health(endpoint, S3_DEV_CREDENTIALS, timeoutMs),
     prepare: async () => void await import("@mercury/core/services/s3"),
     notes: () =>
-      Promise.resolve(`bucket ${LAKE_BUCKET}; key ${S3_DEV_CREDENTIALS.accessKey}; objects in ${paths.data}`),
+      Promise.resolve(`bucket ${LAKE_BUCKET}; key ${S3_DEV_CREDENTIALS.accessKey}; objects in memory until it stops`),
   };
 }

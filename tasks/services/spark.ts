@@ -253,6 +253,8 @@ export function sparkService(root: string, state: string): NativeService {
         "spark.hadoop.fs.s3a.endpoint": s3.url,
         "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
         "spark.hadoop.fs.s3a.path.style.access": "true",
+        // S3Proxy answers 501 to the CRC32 checksum this AWS SDK puts on bulk deletes: one DELETE per object.
+        "spark.hadoop.fs.s3a.multiobjectdelete.enable": "false",
         "spark.hadoop.fs.s3a.connection.ssl.enabled": String(s3.url.startsWith("https:")),
         "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
 

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_PORTS, projectRoot, resolveEndpoints } from "@mercury/core";
 import { generateEvents, SparkSession } from "@mercury/spark";
 import { Launcher } from "../../tasks/services/launcher.ts";
+import { runProcess } from "./_process_cli.ts";
 
 const WEBHDFS = `http://127.0.0.1:${DEFAULT_PORTS.hdfsHttp}/webhdfs/v1`;
 
@@ -35,31 +36,9 @@ Deno.test("spark process reads raw events from hdfs:// and writes the lake table
       products: 40,
       files: 2,
     });
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "tasks/mercury.ts",
-        "spark",
-        "process",
-        "--input",
-        gen.events,
-        "--products",
-        gen.products,
-        "--output",
-        `${hdfs}${base}/events`,
-        "--partitions",
-        "2",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const m = /(\d+) raw → (\d+) clean rows → (\S+) \((\d+) daily rows/.exec(text);
-    assert.ok(m, text);
-    assert.equal(Number(m[1]), 4_000);
-    const clean = Number(m[2]);
+    const m = await runProcess(gen.events, gen.products, `${hdfs}${base}/events`);
+    assert.equal(m.raw, 4_000);
+    const clean = m.clean;
     assert.ok(clean > 3_800 && clean < 4_000, `clean rows ${clean}`);
 
     // The files are in HDFS (the NameNode lists them), partitioned by date, region and category.
@@ -77,7 +56,7 @@ Deno.test("spark process reads raw events from hdfs:// and writes the lake table
 
     // Read back through Spark from HDFS.
     assert.equal(await spark.read.parquet(`${hdfs}${base}/events`).count(), clean);
-    assert.equal(await spark.read.parquet(`${hdfs}${base}/events-daily`).count(), Number(m[4]));
+    assert.equal(await spark.read.parquet(`${hdfs}${base}/events-daily`).count(), m.daily);
   } finally {
     await webhdfs(base, "DELETE", "DELETE").catch(() => {});
     // A plain `services up` does not run hdfs: leave the services as this test found them.

@@ -35,7 +35,8 @@ const msgs = (topic: string, tag: string, n: number, partition: number) =>
   }));
 
 Deno.test({
-  name: "readCommitted: aborted transactions dropped, committed and plain records kept, open transactions not awaited unless settling",
+  name:
+    "readCommitted: aborted transactions dropped, committed and plain records kept, open transactions not awaited unless settling",
   async fn() {
     const topic = uniqueName("readcommitted");
     await ensureTopic(brokers, topic, { partitions: 2 });
