@@ -15,6 +15,8 @@
 import { openDuckDB } from "@mercury/core/services/duckdb";
 import { resolveEndpoints } from "@mercury/core";
 import { SparkSession, tableRows } from "@mercury/spark";
+import { listApplications, stageTotals } from "@mercury/spark/analyze";
+import { restBase } from "../plugins/spark/commands/analyze.ts";
 import {
   jsonLinePeer,
   load1,
@@ -75,6 +77,13 @@ const ask = peer.ask;
 const ready = await ask({ remote, tables });
 log(`PySpark peer ready (Spark ${ready.spark_version})`);
 
+// What the cluster did (task time, shuffle, spill) for the queries, from the driver's REST API: stage totals
+// taken before and after, divided by the passes over the 22 queries (2 warm-ups and 2 × RUNS timed runs).
+const rest = restBase();
+const appId = (await listApplications(rest))[0]!.id;
+const seenStages = new Set<string>();
+await stageTotals(rest, appId, seenStages);
+
 type Row = {
   q: number;
   denoMs: number;
@@ -91,19 +100,32 @@ for (let i = 0; i < QUERIES.length; i++) {
   const text = sql[i]!;
   const load = load1();
   try {
-    // Deno and PySpark alternate per query, each warmed once, so both see the same cluster state.
+    // Both clients warmed once, then they take turns, run by run, in an order that alternates with the query and
+    // the run, so neither always runs first (on the colder cache) or right after the other's warm-up.
     await (await spark.sql(text)).toArrow();
+    await ask({ query: text, runs: 0 });
     const denoTimes: number[] = [];
+    const pyTimes: number[] = [];
     let sparkRows: string[] = [];
     let nrows = 0;
     for (let r = 0; r < RUNS; r++) {
-      const t0 = performance.now();
-      const t = await (await spark.sql(text)).toArrow();
-      denoTimes.push(performance.now() - t0);
-      nrows = t.numRows;
-      if (r === 0) sparkRows = tableRows(t).map((row) => Object.values(row).map(norm).join("|"));
+      const deno = async () => {
+        const t0 = performance.now();
+        const t = await (await spark.sql(text)).toArrow();
+        denoTimes.push(performance.now() - t0);
+        nrows = t.numRows;
+        if (r === 0) sparkRows = tableRows(t).map((row) => Object.values(row).map(norm).join("|"));
+      };
+      const pyspark = async () => pyTimes.push(...(await ask({ query: text, runs: 1, warm: false })).ms);
+      if ((i + r) % 2 === 0) {
+        await deno();
+        await pyspark();
+      } else {
+        await pyspark();
+        await deno();
+      }
     }
-    const py = await ask({ query: text, runs: RUNS });
+    const py = { ms: pyTimes };
     const d0 = performance.now();
     const reader = await duck.connection.runAndReadAll(text);
     const duckMs = performance.now() - d0;
@@ -139,6 +161,25 @@ for (let i = 0; i < QUERIES.length; i++) {
     }), duckdb ${r.duckdbMs.toFixed(0)} ms, rows ${r.rows}, equal ${r.equal}, load ${r.load.toFixed(1)}`,
   );
 }
+
+const passes = 2 + 2 * RUNS;
+const stages = await stageTotals(rest, appId, seenStages);
+const inputGB = TABLES.reduce((a, t) => a + Deno.statSync(`${raw}/${t}.parquet`).size, 0) / 1e9;
+/** One pass over the queries, as the cluster saw it (averaged over every pass of both clients). */
+const perPass = {
+  inputGB,
+  executorCores: 2,
+  taskCoreS: stages.executorRunMs / 1000 / passes,
+  taskCpuCoreS: stages.executorCpuMs / 1000 / passes,
+  shuffleWriteGB: stages.shuffleWriteBytes / 1e9 / passes,
+  diskSpillGB: stages.diskSpillBytes / 1e9 / passes,
+  stages: stages.stages / passes,
+};
+log(
+  `per pass: ${perPass.taskCoreS.toFixed(0)} task core-s, shuffle ${perPass.shuffleWriteGB.toFixed(2)} GB, spill ${
+    perPass.diskSpillGB.toFixed(2)
+  } GB over ${inputGB.toFixed(2)} GB of Parquet`,
+);
 
 // ---- Arrow transfer: a cached result, so the scan is not what is timed ----
 log("Arrow transfer…");
@@ -195,6 +236,7 @@ const summary = {
   sparkVsDuckDB: denoTotal / duckTotal,
   /** 1-minute load averages at the start of each query's runs, and the load at the end. */
   load: { perQuery: rows.map((r) => r.load), end: loadNote() },
+  perPass,
   transfer,
 };
 console.log(JSON.stringify(summary, null, 2));

@@ -3,7 +3,8 @@
 A line protocol on stdin/stdout so one warm session serves the whole run:
 first line {"remote", "tables": {name: parquet path}}; then one JSON command per
 line, answered by one JSON line:
-  {"query": sql, "runs": n}      -> {"ms": [...], "rows": r}   (df.toArrow(), after one warm-up)
+  {"query": sql, "runs": n, "warm": true} -> {"ms": [...], "rows": r}   (df.toArrow(), after one warm-up unless
+                                   "warm" is false)
   {"transfer": sql, "setup": sql?, "runs": n} -> {"pandas_ms": [...], "arrow_ms": [...], "rows": r}
 Runs against the same Connect server as the Deno client, in the same benchmark run.
 """
@@ -22,7 +23,8 @@ print(json.dumps({"ready": True, "spark_version": spark.version}), flush=True)
 for line in sys.stdin:
     cmd = json.loads(line)
     if "query" in cmd:
-        spark.sql(cmd["query"]).toArrow()  # warm-up, as the Deno side does
+        if cmd.get("warm", True):
+            spark.sql(cmd["query"]).toArrow()  # warm-up, as the Deno side does
         times, rows = [], 0
         for _ in range(cmd["runs"]):
             t0 = time.perf_counter()

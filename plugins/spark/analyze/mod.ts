@@ -33,6 +33,16 @@ export {
   fetchApplication,
   listApplications,
   type StageRecord,
+  type StageTotals,
+  stageTotals,
   type TaskRecord,
 } from "./rest.ts";
+export {
+  extrapolate,
+  fitScale,
+  type ScaleEstimate,
+  type ScaleModel,
+  type ScaleSample,
+  type ScaleTarget,
+} from "./scale.ts";
 export { reportHtml, summaryLines } from "./report.ts";

@@ -160,6 +160,55 @@ export async function fetchApplication(rest: string, appId: string, filter: AppF
   };
 }
 
+/** Sums over an application's completed stages, from the stage list alone (no task lists): cheap to take often. */
+export interface StageTotals {
+  stages: number;
+  /** Executor run time of all tasks (ms of one core each). */
+  executorRunMs: number;
+  executorCpuMs: number;
+  inputBytes: number;
+  shuffleReadBytes: number;
+  shuffleWriteBytes: number;
+  diskSpillBytes: number;
+}
+
+/**
+ * {@linkcode StageTotals} of `appId`'s completed stages whose ids are not in `seen` (filled as it goes), so two calls
+ * around a workload give the workload's own totals.
+ *
+ * @example
+ * ```ts ignore
+ * const seen = new Set<string>();
+ * await stageTotals(rest, app, seen); // what ran before
+ * await runWorkload();
+ * const w = await stageTotals(rest, app, seen); // only the workload's stages
+ * ```
+ */
+export async function stageTotals(rest: string, appId: string, seen: Set<string> = new Set()): Promise<StageTotals> {
+  const t: StageTotals = {
+    stages: 0,
+    executorRunMs: 0,
+    executorCpuMs: 0,
+    inputBytes: 0,
+    shuffleReadBytes: 0,
+    shuffleWriteBytes: 0,
+    diskSpillBytes: 0,
+  };
+  for (const s of (await get(rest, `/applications/${appId}/stages?status=complete`)) as Json[]) {
+    const id = `${s.stageId}.${s.attemptId}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    t.stages++;
+    t.executorRunMs += Number(s.executorRunTime ?? 0);
+    t.executorCpuMs += Number(s.executorCpuTime ?? 0) / 1e6;
+    t.inputBytes += Number(s.inputBytes ?? 0);
+    t.shuffleReadBytes += Number(s.shuffleReadBytes ?? 0);
+    t.shuffleWriteBytes += Number(s.shuffleWriteBytes ?? 0);
+    t.diskSpillBytes += Number(s.diskBytesSpilled ?? 0);
+  }
+  return t;
+}
+
 /** `"1g"` → 1024, `"1536m"` → 1536. */
 export function parseMemoryMb(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(s.trim());

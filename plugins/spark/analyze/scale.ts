@@ -1,0 +1,132 @@
+/**
+ * Scale beyond this machine, on paper: a model fitted to a workload measured
+ * at several input sizes on the local cluster, extrapolated to terabytes and
+ * petabytes on N executors, with its assumptions stated.
+ *
+ * The model, per pass of the workload (e.g. TPC-H's 22 queries):
+ *
+ *     wall(D, N) = fixed + work(D) / (N · c · e) + shuffle(D) / (N · bandwidth)
+ *     work(D)    = w · D           (task core-seconds, linear in the input)
+ *     shuffle(D) = h · D           (bytes written to shuffle, linear in the input)
+ *
+ * `fixed` is what more executors do not shorten (planning, scheduling, the
+ * driver, result collection: the wall time not covered by task time on the
+ * measured cores), `w` and `h` are least-squares slopes through the origin of
+ * the measured task core-seconds and shuffle bytes against input GB, `c` the
+ * cores per executor, `e` the parallel efficiency assumed at that scale, and
+ * the shuffle crosses the network at `bandwidth` per executor. Cost is what
+ * {@linkcode cost} charges for holding N executors for that wall time.
+ *
+ * @example
+ * ```ts
+ * import { extrapolate, fitScale } from "@mercury/spark/analyze";
+ * import assert from "node:assert/strict";
+ *
+ * const model = fitScale([
+ *   { label: "SF1", inputGB: 1, cores: 2, wallS: 60, taskCoreS: 100, shuffleGB: 0.5 },
+ *   { label: "SF10", inputGB: 10, cores: 2, wallS: 530, taskCoreS: 1000, shuffleGB: 5 },
+ * ]);
+ * assert.equal(model.coreSPerGB, 100);
+ * const tb = extrapolate(model, { inputGB: 1000, executors: 100, coresPerExecutor: 4, memoryGbPerExecutor: 16 });
+ * assert.ok(tb.wallS > model.fixedS);
+ * ```
+ *
+ * @module
+ */
+import { cost, DEFAULT_PRICES, type Prices } from "./analysis.ts";
+
+/** One measured size of the workload on the local cluster. */
+export interface ScaleSample {
+  label: string;
+  /** Size of the input read (e.g. the Parquet files), GB. */
+  inputGB: number;
+  /** Executor cores of the cluster it ran on. */
+  cores: number;
+  /** Wall time of one pass, seconds. */
+  wallS: number;
+  /** Task run time of one pass, core-seconds (Spark's executorRunTime summed). */
+  taskCoreS: number;
+  /** Shuffle bytes written in one pass, GB. */
+  shuffleGB: number;
+}
+
+/** The fitted model. */
+export interface ScaleModel {
+  /** Seconds per pass that more executors do not shorten (mean over the samples). */
+  fixedS: number;
+  /** Task core-seconds per input GB. */
+  coreSPerGB: number;
+  /** Shuffle GB written per input GB. */
+  shufflePerInputGB: number;
+  /** Each sample's residual: measured wall / modelled wall on its own cluster. */
+  fit: { label: string; measuredS: number; modelS: number }[];
+}
+
+/** Where the model is asked to go. */
+export interface ScaleTarget {
+  inputGB: number;
+  executors: number;
+  coresPerExecutor: number;
+  memoryGbPerExecutor: number;
+  /** Parallel efficiency assumed at that scale (default 0.7: stragglers, skew, scheduling). */
+  efficiency?: number;
+  /** Network bandwidth per executor for the shuffle, GB/s (default 1.25: 10 Gbit/s). */
+  networkGBps?: number;
+  prices?: Prices;
+}
+
+/** One extrapolated point. */
+export interface ScaleEstimate {
+  inputGB: number;
+  executors: number;
+  wallS: number;
+  computeS: number;
+  shuffleS: number;
+  shuffleGB: number;
+  coreHours: number;
+  money: number;
+  currency: string;
+}
+
+const slope = (xs: number[], ys: number[]) =>
+  xs.reduce((a, x, i) => a + x * ys[i]!, 0) / xs.reduce((a, x) => a + x * x, 0);
+
+/** Fits the model to two or more sizes (it refuses fewer: one size cannot tell fixed from per-GB time). */
+export function fitScale(samples: ScaleSample[]): ScaleModel {
+  const sizes = new Set(samples.map((s) => s.inputGB));
+  if (sizes.size < 2) throw new RangeError("fitScale needs samples at two or more input sizes");
+  const gb = samples.map((s) => s.inputGB);
+  const coreSPerGB = slope(gb, samples.map((s) => s.taskCoreS));
+  const shufflePerInputGB = slope(gb, samples.map((s) => s.shuffleGB));
+  const fixedS = samples.reduce((a, s) => a + Math.max(0, s.wallS - s.taskCoreS / s.cores), 0) / samples.length;
+  const fit = samples.map((s) => ({
+    label: s.label,
+    measuredS: s.wallS,
+    modelS: fixedS + (coreSPerGB * s.inputGB) / s.cores,
+  }));
+  return { fixedS, coreSPerGB, shufflePerInputGB, fit };
+}
+
+/** Wall time, shuffle and cost of one pass at `target`, by the fitted model. */
+export function extrapolate(model: ScaleModel, target: ScaleTarget): ScaleEstimate {
+  const e = target.efficiency ?? 0.7;
+  const bw = target.networkGBps ?? 1.25;
+  const prices = target.prices ?? DEFAULT_PRICES;
+  const slots = target.executors * target.coresPerExecutor;
+  const computeS = (model.coreSPerGB * target.inputGB) / (slots * e);
+  const shuffleGB = model.shufflePerInputGB * target.inputGB;
+  const shuffleS = shuffleGB / (target.executors * bw);
+  const wallS = model.fixedS + computeS + shuffleS;
+  const c = cost(wallS * 1000, target.executors, target.coresPerExecutor, target.memoryGbPerExecutor * 1024, prices);
+  return {
+    inputGB: target.inputGB,
+    executors: target.executors,
+    wallS,
+    computeS,
+    shuffleS,
+    shuffleGB,
+    coreHours: c.coreHours,
+    money: c.money,
+    currency: prices.currency,
+  };
+}
