@@ -6,9 +6,10 @@
  * and through DuckDB in-process on one machine; answers are compared (Spark vs
  * DuckDB, rounded). Then the Arrow transfer of a large result: Deno
  * `toArrow()` MB/s vs PySpark `toPandas()` (Arrow-based in Spark Connect).
- * Results go to bench/results/spark.json.
+ * Results go to bench/results/spark.json (spark-sf10.json for SF10, and so on).
  *
- * Env: SPARK_BENCH_SF (1), SPARK_BENCH_QUERIES ("1-22" or "1,3,6"), SPARK_BENCH_RUNS (3).
+ * Env: SPARK_BENCH_SF (1), SPARK_BENCH_QUERIES ("1-22" or "1,3,6"), SPARK_BENCH_RUNS (3), SPARK_BENCH_WARM (1;
+ * 0 skips the warm-up runs).
  *
  * @module
  */
@@ -31,6 +32,8 @@ import {
 
 const SF = Number(Deno.env.get("SPARK_BENCH_SF") ?? "1");
 const RUNS = Number(Deno.env.get("SPARK_BENCH_RUNS") ?? "3");
+/** Warm each query once per client before timing (default 1; 0 at SF10, where one query reads gigabytes). */
+const WARM = Deno.env.get("SPARK_BENCH_WARM") !== "0";
 
 function pickQueries(spec: string): number[] {
   if (/^\d+-\d+$/.test(spec)) {
@@ -102,8 +105,10 @@ for (let i = 0; i < QUERIES.length; i++) {
   try {
     // Both clients warmed once, then they take turns, run by run, in an order that alternates with the query and
     // the run, so neither always runs first (on the colder cache) or right after the other's warm-up.
-    await (await spark.sql(text)).toArrow();
-    await ask({ query: text, runs: 0 });
+    if (WARM) {
+      await (await spark.sql(text)).toArrow();
+      await ask({ query: text, runs: 0 });
+    }
     const denoTimes: number[] = [];
     const pyTimes: number[] = [];
     let sparkRows: string[] = [];
@@ -162,7 +167,7 @@ for (let i = 0; i < QUERIES.length; i++) {
   );
 }
 
-const passes = 2 + 2 * RUNS;
+const passes = (WARM ? 2 : 0) + 2 * RUNS;
 const stages = await stageTotals(rest, appId, seenStages);
 const inputGB = TABLES.reduce((a, t) => a + Deno.statSync(`${raw}/${t}.parquet`).size, 0) / 1e9;
 /** One pass over the queries, as the cluster saw it (averaged over every pass of both clients). */
@@ -226,6 +231,7 @@ const duckTotal = ok.reduce((s, r) => s + r.duckdbMs, 0);
 const summary = {
   sf: SF,
   runs: RUNS,
+  warm: WARM,
   queries: QUERIES.length,
   answered: ok.length,
   allEqualToDuckDB: rows.every((r) => r.equal === true),
@@ -250,8 +256,11 @@ console.log(
       Math.max(...rows.map((r) => r.load)).toFixed(2)
     }`,
 );
+const command = `SPARK_BENCH_SF=${SF} SPARK_BENCH_RUNS=${RUNS}${
+  WARM ? "" : " SPARK_BENCH_WARM=0"
+} deno task bench:spark`;
 await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
 await Deno.writeTextFile(
-  `${ROOT}/bench/results/spark.json`,
-  JSON.stringify({ date: new Date().toISOString(), command: "deno task bench:spark", summary, rows }, null, 2) + "\n",
+  `${ROOT}/bench/results/spark${SF === 1 ? "" : `-sf${SF}`}.json`,
+  JSON.stringify({ date: new Date().toISOString(), command, summary, rows }, null, 2) + "\n",
 );

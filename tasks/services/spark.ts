@@ -243,6 +243,8 @@ export function sparkService(root: string, state: string): NativeService {
         "spark.sql.catalog.lake.type": "hadoop",
         "spark.sql.catalog.lake.warehouse": `${dir}/iceberg`,
         "spark.databricks.delta.retentionDurationCheck.enabled": "false",
+        // Delta rebuilds a table's state from its log in 50 partitions by default: 2 on this 2-core cluster.
+        "spark.databricks.delta.snapshotPartitions": "2",
         "spark.eventLog.enabled": "true",
         "spark.eventLog.dir": `file://${dir}/events`,
         "spark.pyspark.python": `${venv}/bin/python`,
