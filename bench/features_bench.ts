@@ -307,6 +307,19 @@ async function closedLoop(send: Send, concurrency: number, seconds: number): Pro
   return done / seconds;
 }
 
+/** A single client: one request at a time, the next sent when the last is answered, for `seconds`; its latencies. */
+async function sequential(send: Send, seconds: number): Promise<{ requests: number; p50: number; p99: number }> {
+  const lat: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  for (let i = 0; performance.now() < end; i++) {
+    const s = performance.now();
+    await send(i);
+    lat.push(performance.now() - s);
+  }
+  lat.sort((a, b) => a - b);
+  return { requests: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+}
+
 const wideRefs = WIDE_FEATURES.map((f) => `wide:${f}`);
 const key = (i: number) => 1 + ((i * 7919) % KEYS);
 const batchKeys = (i: number) => Array.from({ length: 100 }, (_, j) => key(i * 100 + j));
@@ -400,6 +413,7 @@ try {
       const batch: LoadResult[] = [];
       const tput: number[] = [];
       const low: LoadResult[] = [];
+      const seq: { requests: number; p50: number; p99: number }[] = [];
       for (let r = 0; r < RUNS; r++) {
         const port = name === "feast_http" ? FEAST_PORT : HTTP_PORT;
         await settle(port);
@@ -410,12 +424,16 @@ try {
         batch.push(await openLoop(send(true), BATCH_RATE, SECONDS));
         await settle(port);
         tput.push(await closedLoop(send(false), 16, 5));
+        await settle(port);
+        seq.push(await sequential(send(false), 5));
         log(
           `${name} run ${r + 1}: 1×50 at ${LOW_RATE}/s p99 ${low.at(-1)!.p99.toFixed(2)} ms; 1×50 p50 ${
             single.at(-1)!.p50.toFixed(2)
           } p99 ${single.at(-1)!.p99.toFixed(2)} ms (${single.at(-1)!.achievedRps.toFixed(0)} req/s, ${
             single.at(-1)!.errors
-          } errors); 100×50 p99 ${batch.at(-1)!.p99.toFixed(2)} ms; max ${tput.at(-1)!.toFixed(0)} req/s`,
+          } errors); 100×50 p99 ${batch.at(-1)!.p99.toFixed(2)} ms; max ${tput.at(-1)!.toFixed(0)} req/s; one client, ${
+            seq.at(-1)!.requests
+          } sequential requests: p50 ${seq.at(-1)!.p50.toFixed(2)} p99 ${seq.at(-1)!.p99.toFixed(2)} ms`,
         );
       }
       const med = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((x) => x[k] as number));
@@ -441,7 +459,8 @@ try {
         },
         unanswered: single.reduce((s, x) => s + x.unanswered, 0) + batch.reduce((s, x) => s + x.unanswered, 0),
         maxRps: median(tput),
-        runs: { low, single, batch, tput },
+        sequential: { p50: median(seq.map((x) => x.p50)), p99: median(seq.map((x) => x.p99)) },
+        runs: { low, single, batch, tput, seq },
       };
     }
     const o = (n: string) =>

@@ -17,6 +17,7 @@ Deno.test("fitScale recovers the fixed time, core-seconds and shuffle per GB; re
   assert.ok(Math.abs(m.fixedS - 20) < 1e-9, String(m.fixedS));
   assert.ok(Math.abs(m.coreSPerGB - 90) < 1e-9);
   assert.ok(Math.abs(m.shufflePerInputGB - 0.3) < 1e-9);
+  assert.ok(Math.abs(m.localEfficiency - 1) < 1e-9, String(m.localEfficiency));
   for (const f of m.fit) assert.ok(Math.abs(f.modelS - f.measuredS) < 1e-9, f.label);
   assert.throws(() => fitScale([sample("a", 1, 2), sample("b", 1, 4)]), /two or more input sizes/);
 });

@@ -9,13 +9,16 @@
  *     work(D)    = w · D           (task core-seconds, linear in the input)
  *     shuffle(D) = h · D           (bytes written to shuffle, linear in the input)
  *
- * `fixed` is what more executors do not shorten (planning, scheduling, the
- * driver, result collection: the wall time not covered by task time on the
- * measured cores), `w` and `h` are least-squares slopes through the origin of
- * the measured task core-seconds and shuffle bytes against input GB, `c` the
- * cores per executor, `e` the parallel efficiency assumed at that scale, and
- * the shuffle crosses the network at `bandwidth` per executor. Cost is what
- * {@linkcode cost} charges for holding N executors for that wall time.
+ * `fixed` is what does not grow with the data (planning, scheduling, the
+ * driver, result collection): the intercept of the measured wall times
+ * against input GB. `w` and `h` are least-squares slopes through the origin
+ * of the measured task core-seconds and shuffle bytes against input GB. `c`
+ * is the cores per executor and `e` the parallel efficiency assumed at the
+ * target's scale (the measured cluster's own is reported as
+ * `localEfficiency`: task core-seconds over cores × the wall time beyond
+ * `fixed`); the shuffle crosses the network at `bandwidth` per executor.
+ * Cost is what {@linkcode cost} charges for holding N executors for that wall
+ * time.
  *
  * @example
  * ```ts
@@ -52,8 +55,10 @@ export interface ScaleSample {
 
 /** The fitted model. */
 export interface ScaleModel {
-  /** Seconds per pass that more executors do not shorten (mean over the samples). */
+  /** Seconds per pass that do not grow with the data: the intercept of wall time against input GB (≥ 0). */
   fixedS: number;
+  /** How well the measured cluster kept its cores busy beyond `fixedS` (1 = every core busy all the time). */
+  localEfficiency: number;
   /** Task core-seconds per input GB. */
   coreSPerGB: number;
   /** Shuffle GB written per input GB. */
@@ -98,13 +103,21 @@ export function fitScale(samples: ScaleSample[]): ScaleModel {
   const gb = samples.map((s) => s.inputGB);
   const coreSPerGB = slope(gb, samples.map((s) => s.taskCoreS));
   const shufflePerInputGB = slope(gb, samples.map((s) => s.shuffleGB));
-  const fixedS = samples.reduce((a, s) => a + Math.max(0, s.wallS - s.taskCoreS / s.cores), 0) / samples.length;
+  // Ordinary least squares of wall time on input GB: its intercept is the part that does not grow with the data.
+  const n = samples.length;
+  const mx = gb.reduce((a, x) => a + x, 0) / n;
+  const my = samples.reduce((a, s) => a + s.wallS, 0) / n;
+  const b = samples.reduce((a, s) => a + (s.inputGB - mx) * (s.wallS - my), 0) /
+    gb.reduce((a, x) => a + (x - mx) ** 2, 0);
+  const fixedS = Math.max(0, my - b * mx);
+  const localEfficiency = samples.reduce((a, s) => a + s.taskCoreS / s.cores / Math.max(1e-9, s.wallS - fixedS), 0) /
+    n;
   const fit = samples.map((s) => ({
     label: s.label,
     measuredS: s.wallS,
-    modelS: fixedS + (coreSPerGB * s.inputGB) / s.cores,
+    modelS: fixedS + (coreSPerGB * s.inputGB) / (s.cores * localEfficiency),
   }));
-  return { fixedS, coreSPerGB, shufflePerInputGB, fit };
+  return { fixedS, localEfficiency, coreSPerGB, shufflePerInputGB, fit };
 }
 
 /** Wall time, shuffle and cost of one pass at `target`, by the fitted model. */

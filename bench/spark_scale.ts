@@ -1,0 +1,82 @@
+/**
+ * `deno task bench:spark-scale`: the scale model of `@mercury/spark/analyze`
+ * fitted to the TPC-H runs of `bench:spark` at two or more scale factors
+ * (`bench/results/spark.json` for SF1, `spark-sf10.json` for SF10, …: wall
+ * time of the Deno client, the cluster's task core-seconds and shuffle per
+ * pass), then extrapolated to 1 TB, 10 TB and 1 PB of Parquet on clusters of
+ * 4-core, 16 GB executors. Prints the table the spark README shows and writes
+ * `bench/results/spark-scale.json`.
+ *
+ * @module
+ */
+import { DEFAULT_PRICES, extrapolate, fitScale, type ScaleSample } from "@mercury/spark/analyze";
+import { ROOT } from "./_tpch.ts";
+
+interface Result {
+  command: string;
+  summary: {
+    sf: number;
+    denoTotalMs: number;
+    perPass?: { inputGB: number; executorCores: number; taskCoreS: number; shuffleWriteGB: number };
+  };
+}
+
+const samples: ScaleSample[] = [];
+for (const entry of Deno.readDirSync(`${ROOT}/bench/results`)) {
+  if (!/^spark(-sf\d+)?\.json$/.test(entry.name)) continue;
+  const r = JSON.parse(Deno.readTextFileSync(`${ROOT}/bench/results/${entry.name}`)) as Result;
+  const p = r.summary.perPass;
+  if (!p) continue; // a run from before the bench recorded the cluster's totals
+  samples.push({
+    label: `SF${r.summary.sf}`,
+    inputGB: p.inputGB,
+    cores: p.executorCores,
+    wallS: r.summary.denoTotalMs / 1000,
+    taskCoreS: p.taskCoreS,
+    shuffleGB: p.shuffleWriteGB,
+  });
+}
+samples.sort((a, b) => a.inputGB - b.inputGB);
+const model = fitScale(samples);
+const fmtS = (
+  s: number,
+) => (s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
+console.log(
+  `fitted on ${samples.map((s) => `${s.label} (${s.inputGB.toFixed(2)} GB, ${s.wallS.toFixed(0)} s)`).join(", ")}: ` +
+    `fixed ${model.fixedS.toFixed(1)} s, ${model.coreSPerGB.toFixed(0)} task core-s per GB (local efficiency ${
+      model.localEfficiency.toFixed(2)
+    }), ` +
+    `${model.shufflePerInputGB.toFixed(2)} GB shuffled per GB`,
+);
+for (const f of model.fit) {
+  console.log(`  ${f.label}: measured ${f.measuredS.toFixed(1)} s, model ${f.modelS.toFixed(1)} s`);
+}
+const rows = [];
+for (const inputGB of [1_000, 10_000, 1_000_000]) {
+  for (const executors of [50, 200, 1_000]) {
+    const e = extrapolate(model, { inputGB, executors, coresPerExecutor: 4, memoryGbPerExecutor: 16 });
+    rows.push(e);
+    console.log(
+      `| ${inputGB >= 1e6 ? `${inputGB / 1e6} PB` : `${inputGB / 1e3} TB`} | ${executors} × 4 cores | ${
+        fmtS(e.wallS)
+      } | ${fmtS(e.computeS)} | ${fmtS(e.shuffleS)} | ${e.shuffleGB.toFixed(0)} GB | ${e.coreHours.toFixed(0)} | ${
+        e.money.toFixed(0)
+      } ${e.currency} |`,
+    );
+  }
+}
+await Deno.writeTextFile(
+  `${ROOT}/bench/results/spark-scale.json`,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      command: "deno task bench:spark-scale",
+      samples,
+      model,
+      assumptions: { efficiency: 0.7, networkGBpsPerExecutor: 1.25, prices: DEFAULT_PRICES },
+      rows,
+    },
+    null,
+    2,
+  ) + "\n",
+);
