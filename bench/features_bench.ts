@@ -308,16 +308,25 @@ async function closedLoop(send: Send, concurrency: number, seconds: number): Pro
 }
 
 /** A single client: one request at a time, the next sent when the last is answered, for `seconds`; its latencies. */
-async function sequential(send: Send, seconds: number): Promise<{ requests: number; p50: number; p99: number }> {
+async function sequential(
+  send: Send,
+  seconds: number,
+): Promise<{ requests: number; errors: number; p50: number; p99: number }> {
   const lat: number[] = [];
+  let errors = 0;
   const end = performance.now() + seconds * 1000;
   for (let i = 0; performance.now() < end; i++) {
     const s = performance.now();
-    await send(i);
-    lat.push(performance.now() - s);
+    try {
+      await send(i);
+      lat.push(performance.now() - s);
+    } catch {
+      errors++; // a failed request counts as slower than every answered one
+    }
   }
   lat.sort((a, b) => a - b);
-  return { requests: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+  for (let k = 0; k < errors; k++) lat.push(Infinity);
+  return { requests: lat.length, errors, p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
 }
 
 const wideRefs = WIDE_FEATURES.map((f) => `wide:${f}`);
@@ -413,7 +422,7 @@ try {
       const batch: LoadResult[] = [];
       const tput: number[] = [];
       const low: LoadResult[] = [];
-      const seq: { requests: number; p50: number; p99: number }[] = [];
+      const seq: { requests: number; errors: number; p50: number; p99: number }[] = [];
       for (let r = 0; r < RUNS; r++) {
         const port = name === "feast_http" ? FEAST_PORT : HTTP_PORT;
         await settle(port);
@@ -433,7 +442,9 @@ try {
             single.at(-1)!.errors
           } errors); 100×50 p99 ${batch.at(-1)!.p99.toFixed(2)} ms; max ${tput.at(-1)!.toFixed(0)} req/s; one client, ${
             seq.at(-1)!.requests
-          } sequential requests: p50 ${seq.at(-1)!.p50.toFixed(2)} p99 ${seq.at(-1)!.p99.toFixed(2)} ms`,
+          } sequential requests (${seq.at(-1)!.errors} failed): p50 ${seq.at(-1)!.p50.toFixed(2)} p99 ${
+            seq.at(-1)!.p99.toFixed(2)
+          } ms`,
         );
       }
       const med = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((x) => x[k] as number));
@@ -459,7 +470,11 @@ try {
         },
         unanswered: single.reduce((s, x) => s + x.unanswered, 0) + batch.reduce((s, x) => s + x.unanswered, 0),
         maxRps: median(tput),
-        sequential: { p50: median(seq.map((x) => x.p50)), p99: median(seq.map((x) => x.p99)) },
+        sequential: {
+          p50: median(seq.map((x) => x.p50)),
+          p99: median(seq.map((x) => x.p99)),
+          errors: seq.reduce((a, x) => a + x.errors, 0),
+        },
         runs: { low, single, batch, tput, seq },
       };
     }
