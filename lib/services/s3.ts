@@ -68,6 +68,24 @@ const tag = (xml: string, name: string) => {
 const tags = (xml: string, name: string) =>
   [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, "g"))].map((m) => m[1]!);
 
+const failedHealth = (url: string, t0: number, err: unknown): HealthReport => ({
+  service: "s3",
+  endpoint: url,
+  ok: false,
+  latencyMs: performance.now() - t0,
+  detail: (err as Error).message,
+});
+
+/** A signed ListBuckets at the store `options` name (default: the resolved one); never throws. */
+export async function s3Health(options: S3Options = {}): Promise<HealthReport> {
+  const t0 = performance.now();
+  try {
+    return await (await connectS3(options)).health();
+  } catch (err) {
+    return failedHealth(options.url ?? resolveEndpoints().s3.url, t0, err);
+  }
+}
+
 /**
  * A client of the store at the resolved endpoint (or `options`); checks it answers (ListBuckets) and refuses
  * with an `unavailable` or `auth` MercuryError naming the endpoint when it does not.
@@ -165,13 +183,7 @@ export async function connectS3(options: S3Options = {}): Promise<S3Store> {
           detail: `${buckets.length} bucket(s): ${buckets.join(", ") || "none"}`,
         };
       } catch (err) {
-        return {
-          service: "s3",
-          endpoint: url,
-          ok: false,
-          latencyMs: performance.now() - t0,
-          detail: (err as Error).message,
-        };
+        return failedHealth(url, t0, err);
       }
     },
     [Symbol.asyncDispose]: () => Promise.resolve(),

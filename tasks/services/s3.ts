@@ -31,20 +31,8 @@ export async function s3Health(
   credentials: { accessKey: string; secretKey: string } = S3_DEV_CREDENTIALS,
   timeoutMs = 3000,
 ): Promise<HealthReport> {
-  const t0 = performance.now();
-  try {
-    const { connectS3 } = await import("@mercury/core/services/s3");
-    const s3 = await connectS3({ url, ...credentials, timeoutMs });
-    return await s3.health();
-  } catch (err) {
-    return {
-      service: "s3",
-      endpoint: url,
-      ok: false,
-      latencyMs: performance.now() - t0,
-      detail: (err as Error).message,
-    };
-  }
+  const { s3Health } = await import("@mercury/core/services/s3");
+  return await s3Health({ url, ...credentials, timeoutMs });
 }
 
 /** The native S3 store. */
