@@ -71,7 +71,10 @@ interface ChangelogValue {
  * returns, so right after a writer stops, one partition may already show its
  * last transaction while another does not yet: a verifier reading both the
  * results and the changelog of that transaction must settle first. A
- * transaction still open after the deadline is not awaited further.
+ * transaction still open after the deadline is not awaited further. Once read
+ * to the end, a settling read also asks for the last stable offsets again and
+ * reads on if they moved (up to three times): the first answer may have come
+ * from a partition leader that had just taken over.
  *
  * @example
  * ```ts ignore
@@ -125,7 +128,22 @@ export async function readCommitted(
     const pending = () => [...fetcher!.positions].some(([p, at]) => at < end[p]!);
     let lastProgress = Date.now();
     let failures = 0;
-    while (pending()) {
+    // A settling read checks, once read to the end, that the end has not moved on meanwhile (a partition's
+    // leader moved and the first answer was a new leader's, not yet caught up): then it reads on to the new end.
+    let recheck = settleMs > 0 ? 3 : 0;
+    for (;;) {
+      if (!pending()) {
+        if (recheck-- <= 0) break;
+        const now = (await list(1)).map(Number);
+        if (!now.some((e, p) => e > (end[p] ?? 0))) break;
+        const positions = new Map(fetcher.positions);
+        now.forEach((e, p) => {
+          if (e > 0 && !positions.has(p)) positions.set(p, 0);
+          end[p] = Math.max(e, end[p] ?? 0);
+        });
+        fetcher.assign(positions);
+        continue;
+      }
       let response;
       try {
         response = await fetcher.next();
