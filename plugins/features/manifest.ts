@@ -212,6 +212,11 @@ export const manifest = definePlugin({
         ...lookup,
         entity: { type: "string", value: "K=V,…", description: "join key values", multiple: true },
         request: { type: "string", value: "K=V,…", description: "request data of on-demand views", multiple: true },
+        tokens: {
+          type: "string",
+          value: "FILE",
+          description: "the server's tokens file: PII features need MERCURY_FEATURES_TOKEN with scope features:pii",
+        },
       },
       run: lazy(() => import("./commands/get.ts"), "get"),
     },

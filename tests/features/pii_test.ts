@@ -141,6 +141,58 @@ Deno.test({
         assert.ok(lines.every((l) => l.who === "alice" && l.granted === true));
       });
 
+      await t.step(
+        "the get command: anonymous refused, the scope from MERCURY_FEATURES_TOKEN reads, recorded",
+        async () => {
+          const env = {
+            MERCURY_FEATURES_DATA: fx.dir,
+            MERCURY_FEATURES_PROJECT: fx.project,
+            MERCURY_FEATURES_CARDS_TABLE: fx.cardsTable,
+          };
+          const cli = (extra: string[], token?: string) =>
+            runScript("tasks/mercury.ts", [
+              "features",
+              "get",
+              "--repo",
+              "plugins/features/examples/fraud_repo.ts",
+              "--offline-root",
+              `${fx.dir}/offline`,
+              "--features",
+              "card_profile:holder_name",
+              "--entity",
+              "card_id=1,2",
+              ...extra,
+            ], token ? { ...env, MERCURY_FEATURES_TOKEN: token } : env);
+          const before = (await log.query({ who: "alice" })).length;
+          const anon = await cli(["--tokens", tokensFile]);
+          assert.notEqual(anon.code, 0);
+          assert.match(anon.stderr, /card_profile:holder_name is PII: no token was sent/);
+          assert.equal(anon.stdout, "");
+          const bob = await cli(["--tokens", tokensFile], "bob-token-2");
+          assert.notEqual(bob.code, 0);
+          assert.match(bob.stderr, /"bob" has no scope/);
+          const stranger = await cli(["--tokens", tokensFile], "not-a-token");
+          assert.notEqual(stranger.code, 0);
+          assert.match(stranger.stderr, /unknown token/);
+          const noFile = await cli([], "alice-token-1");
+          assert.notEqual(noFile.code, 0);
+          assert.match(noFile.stderr, /MERCURY_FEATURES_TOKEN is set but no --tokens file/);
+          const alice = await cli(["--tokens", tokensFile], "alice-token-1");
+          assert.equal(alice.code, 0, alice.stderr);
+          const rows = alice.stdout.trim().split("\n").map((l) => JSON.parse(l));
+          assert.deepEqual(rows.map((r) => r.card_id), [1, 2]);
+          assert.ok(rows.every((r) => typeof r.holder_name === "string" && !r.holder_name.includes("(")), alice.stdout);
+          assert.doesNotMatch(alice.stdout + alice.stderr, /alice-token-1/, "the token is not echoed");
+          const cliAccesses = (await log.query()).filter((a) => a.transport === "cli");
+          assert.deepEqual(cliAccesses.map((a) => `${a.who}:${a.granted}`).sort(), [
+            "alice:true",
+            "anonymous:false",
+            "bob:false",
+          ]);
+          assert.equal((await log.query({ who: "alice" })).length, before + 1);
+        },
+      );
+
       await t.step("reports mask PII values; materialisation statistics keep none of them", async () => {
         const rows = await fs.getHistoricalFeatures(
           [{ card_id: 1, event_timestamp: new Date(END.getTime() - 1) }],
