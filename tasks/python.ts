@@ -15,7 +15,7 @@
  */
 import { MercuryError } from "@mercury/core";
 import { dirname } from "node:path";
-import { aptInstall, onPath, run, runOk, sha256Hex } from "./services/_process.ts";
+import { aptInstall, onPath, run, runOk, sha256Hex, withFileLock } from "./services/_process.ts";
 
 /**
  * Makes (or reuses) the venv at `venv` with the packages of `requirements`
@@ -25,12 +25,19 @@ export async function ensureVenv(venv: string, requirements: string, label: stri
   const python = `${venv}/bin/python`;
   const stampFile = `${venv}/.requirements-sha256`;
   const stamp = await sha256Hex(await Deno.readTextFile(requirements));
-  let have = "";
-  try {
-    have = (await Deno.readTextFile(stampFile)).trim();
-  } catch { /* not installed yet */ }
-  if (have === stamp) return python;
+  const installed = async () => (await Deno.readTextFile(stampFile).catch(() => "")).trim() === stamp;
+  if (await installed()) return python;
+  // One installer at a time (test files run in parallel share the peers' venvs); the others then find it made.
+  return await withFileLock(`${venv}.lock`, async () => {
+    if (await installed()) return python;
+    await makeVenv(venv, requirements, label);
+    await Deno.writeTextFile(stampFile, stamp);
+    return python;
+  });
+}
 
+async function makeVenv(venv: string, requirements: string, label: string): Promise<void> {
+  const python = `${venv}/bin/python`;
   const system = (await onPath("python3")) ?? (await aptInstall(["python3", "python3-venv"], "Python 3"), "python3");
   await Deno.mkdir(dirname(venv), { recursive: true });
   let made = await run(system, ["-m", "venv", "--clear", venv]);
@@ -53,6 +60,4 @@ export async function ensureVenv(venv: string, requirements: string, label: stri
       logFile: `${dirname(venv)}/pip.log`,
     },
   );
-  await Deno.writeTextFile(stampFile, stamp);
-  return python;
 }

@@ -20,7 +20,7 @@ const conflict = (option: string, path: string, what: string, hint: string, caus
 export interface OutputTarget {
   /** The file to replace: the path, or what an existing symlink points to (so the link survives). */
   target: string;
-  /** An existing target that is not a regular file (`/dev/stdout`, a FIFO): written in place, never renamed over. */
+  /** An existing target that is not a regular file (a FIFO), or any under /dev or /proc: written in place, never renamed over. */
   direct: boolean;
 }
 
@@ -36,7 +36,7 @@ export interface OutputTarget {
  *
  * const dir = await Deno.makeTempDir();
  * assert.deepEqual(await checkOutputPath("--output", `${dir}/f.csv`), { target: `${dir}/f.csv`, direct: false });
- * assert.equal((await checkOutputPath("--output", "/dev/stdout")).direct, true);
+ * assert.equal((await checkOutputPath("--output", "/dev/null")).direct, true); // a device: written in place
  * await assert.rejects(() => checkOutputPath("--output", dir), /--output .*: is a folder/);
  * await assert.rejects(() => checkOutputPath("--chart", `${dir}/nodir/c.svg`), /--chart .*: folder .* does not exist/);
  * await Deno.remove(dir);
@@ -48,6 +48,8 @@ export async function checkOutputPath(option: string, path: string): Promise<Out
   const found = await Deno.stat(path).catch(() => null);
   if (found?.isDirectory) throw conflict(option, path, "is a folder, not a file", hint);
   if (found && !found.isFile) return { target: path, direct: true };
+  // /dev/stdout is a regular file when the shell redirects to one (`> out.csv`, `>> log`): write through, never rename.
+  if (found && /^\/(dev|proc)\//.test(path)) return { target: path, direct: true };
   const target = found ? await Deno.realPath(path) : path;
   const dir = dirname(target);
   const folder = await Deno.stat(dir).catch(() => null);
@@ -156,7 +158,8 @@ export class OutputFiles {
       const p = this.#planned.get(key)!;
       try {
         if (staged.tmp !== undefined) await Deno.rename(staged.tmp, p.target);
-        else await Deno.writeFile(p.target, staged.bytes!);
+        // Appending: a redirected /dev/stdout (`>> log`) keeps what is already there.
+        else await Deno.writeFile(p.target, staged.bytes!, { append: true });
       } catch (err) {
         throw conflict(p.option, p.path, `cannot write (${(err as Error).message})`, "check the path", err);
       }

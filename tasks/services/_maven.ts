@@ -12,17 +12,21 @@
  *
  * @module
  */
-import { aptInstall, onPath, runOk, sha256Hex } from "./_process.ts";
+import { aptInstall, onPath, runOk, sha256Hex, withFileLock } from "./_process.ts";
 
 /** Fills `libs` with the jars `pom` names (and their dependencies); a no-op when they are there. */
 export async function fetchJars(pom: string, libs: string, what: string, logFile?: string): Promise<void> {
   if (!(await onPath("mvn"))) await aptInstall(["maven"], `Maven (fetches ${what})`);
   const stamp = await sha256Hex(await Deno.readTextFile(pom));
-  let have = "";
-  try {
-    have = (await Deno.readTextFile(`${libs}/.pom-sha256`)).trim();
-  } catch { /* not fetched yet */ }
-  if (have === stamp) return;
+  const fetched = async () => (await Deno.readTextFile(`${libs}/.pom-sha256`).catch(() => "")).trim() === stamp;
+  if (await fetched()) return;
+  // One fetch at a time (test files run in parallel may want the same jars); the others then find them there.
+  await withFileLock(`${libs}.lock`, async () => {
+    if (!(await fetched())) await fetchInto(pom, libs, what, stamp, logFile);
+  });
+}
+
+async function fetchInto(pom: string, libs: string, what: string, stamp: string, logFile?: string): Promise<void> {
   const parent = libs.slice(0, libs.lastIndexOf("/")) || ".";
   await Deno.mkdir(parent, { recursive: true });
   const tmp = `${libs}.tmp-${Deno.pid}`;

@@ -232,6 +232,26 @@ async function aptInstallNow(packages: string[], why: string): Promise<void> {
   }
 }
 
+/**
+ * Runs `fn` holding an exclusive lock on the file `path` (created if missing): other processes, and other test files
+ * of a parallel `deno test` run, wait for it. The kernel releases the lock if the holder dies, so none is left stale.
+ *
+ * @example
+ * ```ts ignore
+ * await withFileLock(".mercury/peers/polars/venv.lock", () => installPolars());
+ * ```
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || ".", { recursive: true });
+  const file = await Deno.open(path, { create: true, write: true });
+  try {
+    await file.lock(true);
+    return await fn();
+  } finally {
+    file.close();
+  }
+}
+
 /** Hex SHA-256 of a text (stamps for installed jars and packages). */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
