@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { normal, seededRandom } from "@mercury/core/random";
 import { type ColumnKind, dataDrift } from "@mercury/observe/stats";
 import { ensureVenv } from "../tasks/python.ts";
@@ -142,9 +143,7 @@ const result = {
   tests: [...new Set(report.columns.map((c) => c.test))],
 };
 await Deno.mkdir(`${ROOT}/bench/results`, { recursive: true });
-const tmp = `${ROOT}/bench/results/observe_drift.json.tmp`;
-await Deno.writeTextFile(tmp, JSON.stringify(result, null, 2) + "\n");
-await Deno.rename(tmp, `${ROOT}/bench/results/observe_drift.json`);
+await writeFileAtomic(`${ROOT}/bench/results/observe_drift.json`, JSON.stringify(result, null, 2) + "\n");
 console.log(
   `drift report ${ROWS.toLocaleString()} rows × ${columns.length} features (reference and current each): ` +
     `mercury ${m.toFixed(2)} s, Evidently ${e.toFixed(2)} s wall (medians of ${REPS}) → ${

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { parseArgs } from "node:util";
 import { runFederated } from "@mercury/privacy/federated/coordinator";
 import { makeDataset, splitClients } from "@mercury/privacy/federated/data";
@@ -186,6 +187,4 @@ const resultsFile = new URL("./results/privacy_federated.json", import.meta.url)
 const previous = ONLY.size < 3
   ? JSON.parse(await Deno.readTextFile(resultsFile).catch(() => "{}")) as Record<string, unknown>
   : {};
-const tmp = `${resultsFile.pathname}.tmp`;
-await Deno.writeTextFile(tmp, JSON.stringify({ ...previous, ...result }, null, 2) + "\n");
-await Deno.rename(tmp, resultsFile.pathname);
+await writeFileAtomic(resultsFile.pathname, JSON.stringify({ ...previous, ...result }, null, 2) + "\n");

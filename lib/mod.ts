@@ -8,7 +8,8 @@
  * Small shared helpers each have a light subpath too (and are re-exported
  * here): `@mercury/core/sql` (quoteIdent, quoteLiteral), `…/random`
  * (seededRandom, normal), `…/html` (escapeHtml), `…/retry` (retry, sleep),
- * `…/signal` (untilSignal, onSignal), `…/options` (typed command options).
+ * `…/signal` (untilSignal, onSignal), `…/options` (typed command options),
+ * `…/files` (writeFileAtomic).
  *
  * @example
  * ```ts
@@ -87,6 +88,7 @@ export { type HealthReport, withTimeout } from "./services/health.ts";
 export { quoteIdent, quoteLiteral } from "./sql.ts";
 export { normal, seededRandom } from "./random.ts";
 export { escapeHtml } from "./html.ts";
+export { type WriteAtomicOptions, writeFileAtomic } from "./files.ts";
 export { backoffDelay, retry, type RetryOptions, sleep } from "./retry.ts";
 export { onSignal, STOP_SIGNALS, untilSignal } from "./signal.ts";
 export {

@@ -7,17 +7,12 @@
  *
  * @module
  */
+import { writeFileAtomic as writeAtomic } from "@mercury/core/files";
 import { MercuryError } from "@mercury/core/plugin";
 
 /** Where the native Prometheus reads targets and rules (the launcher's layout). */
 export function prometheusPaths(root: string): { targets: string; rules: string } {
   return { targets: `${root}/.mercury/prometheus/targets`, rules: `${root}/.mercury/prometheus/rules` };
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
 }
 
 /** Writes the file_sd list `<name>.json` with `targets` (host:port) and labels. */

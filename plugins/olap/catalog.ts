@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { quoteIdent as ident, quoteLiteral } from "@mercury/core/sql";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { join, relative } from "node:path";
@@ -177,9 +178,7 @@ export class Catalog {
   }
 
   async #save(file: CatalogFile): Promise<void> {
-    const tmp = `${this.file}.tmp-${crypto.randomUUID()}`;
-    await Deno.writeTextFile(tmp, JSON.stringify(file, null, 2) + "\n");
-    await Deno.rename(tmp, this.file);
+    await writeFileAtomic(this.file, JSON.stringify(file, null, 2) + "\n");
   }
 
   /** Serialises writers in this process; a lock file guards against other processes. */

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { quoteIdent as ident, quoteLiteral } from "@mercury/core/sql";
 import { Registry } from "@mercury/core";
 import { connectRedis } from "@mercury/core/services/redis";
@@ -323,9 +324,7 @@ export class Olap {
   }
 
   async #saveRollups(state: RollupState): Promise<void> {
-    const tmp = `${this.#rollupFile}.tmp-${crypto.randomUUID()}`;
-    await Deno.writeTextFile(tmp, JSON.stringify(state, null, 2));
-    await Deno.rename(tmp, this.#rollupFile);
+    await writeFileAtomic(this.#rollupFile, JSON.stringify(state, null, 2));
     this.#rollups = state;
   }
 

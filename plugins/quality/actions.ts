@@ -18,8 +18,8 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { MercuryError } from "@mercury/core/plugin";
-import { dirname } from "node:path";
 import type { ActionConfig, ActionContext, ActionFn } from "./types.ts";
 
 const actions = new Map<string, ActionFn>();
@@ -34,23 +34,8 @@ export function actionTypes(): string[] {
   return [...actions.keys()].sort();
 }
 
-/** Writes text to `path` through a temp file in the same folder and a rename. */
-export async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
-  await Deno.mkdir(dirname(path) || ".", { recursive: true });
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  try {
-    if (typeof text === "string") await Deno.writeTextFile(tmp, text);
-    else await Deno.writeFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new MercuryError("conflict", `cannot write ${path}: ${(err as Error).message}`, {
-      where: path,
-      hint: "check that the folder is writable",
-      cause: err,
-    });
-  }
-}
+/** Writes text to `path` through a temp file in the same folder and a rename (core's `writeFileAtomic`). */
+export const writeAtomic: (path: string, text: string | Uint8Array) => Promise<void> = writeFileAtomic;
 
 /** Thrown by `fail_step` so a pipeline step stops; carries exit code 1. */
 export class ValidationFailed extends Error {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import process from "node:process";
 import { MercuryError } from "@mercury/core";
 import { sleep } from "@mercury/core/retry";
@@ -183,12 +184,8 @@ export function isRoot(): boolean {
   return Deno.uid?.() === 0;
 }
 
-/** Writes a file atomically: a temp file beside it, then rename. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
-}
+/** Writes a file atomically: a temp file beside it, then rename (core's `writeFileAtomic`). */
+export const writeAtomic: (path: string, text: string) => Promise<void> = writeFileAtomic;
 
 let aptUpdated = false;
 /** apt-get runs one at a time: services start in parallel, and dpkg takes one lock for the machine. */

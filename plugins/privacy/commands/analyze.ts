@@ -5,12 +5,13 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { MercuryError } from "@mercury/core/plugin";
 import { quoteLiteral } from "@mercury/core/sql";
 import { tableText } from "@mercury/core/display";
 import { openDuckDB } from "@mercury/core/services/duckdb";
-import { basename, dirname, join } from "node:path";
+import { basename } from "node:path";
 import { analyzeTable, summaryRows, type TableSummary } from "../analyze.ts";
 import { Ledger } from "../ledger.ts";
 
@@ -28,21 +29,6 @@ export function parseBounds(items: readonly string[]): Record<string, [number, n
     out[m[1]!.trim()] = [lo, hi];
   }
   return out;
-}
-
-/** Writes text to `path` through a temporary file and a rename: never half-written. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new MercuryError("input", `cannot write ${path}: ${(err as Error).message}`, {
-      where: path,
-      hint: "check that the directory exists and is writable",
-    });
-  }
 }
 
 /** Runs `privacy analyze`. */
@@ -108,7 +94,7 @@ export async function analyze(args: CommandArgs, ctx: CommandContext): Promise<n
       `remaining ε=${+r.remaining.epsilon.toFixed(6)}, δ=${r.remaining.delta.toExponential(2)}`;
   }
   const json = JSON.stringify({ data, spent, ...summary }, null, 2);
-  if (v.output) await writeAtomic(String(v.output), json + "\n");
+  if (v.output) await writeFileAtomic(String(v.output), json + "\n", { mkdir: false });
   if (v.json) ctx.print(json);
   else {
     ctx.print(tableText(summaryRows(summary), { maxRows: 1000, title: `DP summary of ${data}` }));

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { MercuryError } from "@mercury/core";
 import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { type FederatedOptions, runFederated } from "../federated/coordinator.ts";
@@ -72,10 +73,8 @@ export async function federated(args: CommandArgs, ctx: CommandContext): Promise
     for (const [id, text] of Object.entries(result.clientStderr)) ctx.print(`client ${id} stderr: ${text}`);
   }
   if (typeof v.json === "string") {
-    const tmp = `${v.json}.tmp-${Deno.pid}`;
     const { lastMasked: _m, ...rest } = result;
-    await Deno.writeTextFile(tmp, JSON.stringify({ options: { ...options, onRound: undefined }, ...rest }, null, 1));
-    await Deno.rename(tmp, v.json);
+    await writeFileAtomic(v.json, JSON.stringify({ options: { ...options, onRound: undefined }, ...rest }, null, 1));
   }
   return failed === result.rounds.length ? 1 : 0;
 }

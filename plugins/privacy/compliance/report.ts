@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { escapeHtml } from "@mercury/core/html";
 import type { DatasetAnalysis } from "./analyze.ts";
 
@@ -257,12 +258,7 @@ ${ledger}
 </body></html>`;
 }
 
-async function atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-  else await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
-}
+const atomicWrite = (path: string, data: string | Uint8Array) => writeFileAtomic(path, data, { mkdir: false });
 
 /** Writes the report as JSON, HTML and/or PDF (each atomically). */
 export async function writeReport(

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import { seededRandom } from "@mercury/core/random";
 import { clinicalRows } from "../federated/data.ts";
 
@@ -65,7 +66,5 @@ export async function writeSensitiveCsv(path: string, n: number, seed: number): 
   const cell = (v: string | number) =>
     typeof v === "number" ? String(v) : /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
   const text = [cols.join(","), ...rows.map((r) => cols.map((c) => cell(r[c]!)).join(","))].join("\n") + "\n";
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(path, text);
 }

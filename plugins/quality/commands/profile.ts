@@ -7,7 +7,7 @@
 import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { MercuryError } from "@mercury/core/plugin";
 import { profileSource, profileText } from "../profile/mod.ts";
-import { writeFileAtomic } from "../report/atomic.ts";
+import { writeFileAtomic } from "@mercury/core/files";
 
 /** Runs `profile`. */
 export async function profile(args: CommandArgs, ctx: CommandContext): Promise<number> {

@@ -9,7 +9,7 @@ import { MercuryError } from "@mercury/core/plugin";
 import { stringify } from "yaml";
 import { type Profile, profileSource } from "../profile/mod.ts";
 import { suggestSuite } from "../suggest.ts";
-import { writeFileAtomic } from "../report/atomic.ts";
+import { writeFileAtomic } from "@mercury/core/files";
 
 /** Reads a profile JSON written by `profile --output`. */
 export async function readProfile(path: string): Promise<Profile> {

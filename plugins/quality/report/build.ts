@@ -16,7 +16,7 @@ import { profileSource } from "../profile/mod.ts";
 import type { Profile } from "../profile/profile.ts";
 import { renderHtml, type ReportInput } from "./html.ts";
 import { htmlToPdf, renderJson, renderJunit } from "./formats.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "@mercury/core/files";
 
 /** Report formats. */
 export type ReportFormat = "html" | "pdf" | "json" | "junit";

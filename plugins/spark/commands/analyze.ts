@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { DEFAULT_PORTS, MercuryError, resolveEndpoints } from "@mercury/core";
 import { readServicesFile, servicesFilePath, stateDir } from "@mercury/core";
@@ -121,9 +122,7 @@ export async function analyzeCommand(args: CommandArgs, ctx: CommandContext): Pr
   for (const line of summaryLines(a)) ctx.print(line);
   if (v.html) {
     const path = String(v.html);
-    const tmp = `${path}.tmp-${Deno.pid}`;
-    await Deno.writeTextFile(tmp, await reportHtml(a));
-    await Deno.rename(tmp, path);
+    await writeFileAtomic(path, await reportHtml(a));
     ctx.print(`report: ${path}`);
   }
 }

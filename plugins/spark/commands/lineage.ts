@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "@mercury/core/files";
 import type { CommandArgs, CommandContext } from "@mercury/core/plugin";
 import { DEFAULT_PORTS, MercuryError } from "@mercury/core";
 import { connectPostgres } from "@mercury/core/services/postgres";
@@ -37,9 +38,7 @@ export async function lineageCommand(args: CommandArgs, ctx: CommandContext): Pr
     const file = String(v.graph);
     let g: SparkLineage = lineageFromEvents(await store.events({ limit: Number(v.limit) }));
     if (v.features !== undefined) g = joinFeatureLineage(g, await featureObjects(pg.sql, String(v.features)));
-    const tmp = `${file}.tmp-${Deno.pid}`;
-    await Deno.writeTextFile(tmp, lineageSvg(g) + "\n");
-    await Deno.rename(tmp, file);
+    await writeFileAtomic(file, lineageSvg(g) + "\n");
     const count = (k: string) => g.nodes.filter((n) => n.kind === k).length;
     ctx.print(
       `${file}: ${count("dataset")} datasets, ${
