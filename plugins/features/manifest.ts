@@ -189,6 +189,13 @@ export const manifest = definePlugin({
         "value-field": { type: "string", value: "NAME", description: "event field summed (default amount)" },
         "time-field": { type: "string", value: "NAME", description: "event time field (default ts)" },
         group: { type: "string", value: "NAME", description: "Kafka consumer group" },
+        "checkpoint-every": {
+          type: "duration",
+          min: 100,
+          value: "DUR",
+          description: "write the history and a checkpoint this often (and at stop); a restart resumes from it",
+          default: "5s",
+        },
       },
       run: lazy(() => import("./commands/stream.ts"), "stream"),
     },

@@ -1,6 +1,7 @@
 /**
  * `stream`: a stream feature view fed from a Kafka topic by the stream plugin's windows, into Redis and the view's
- * Parquet history, until SIGINT or SIGTERM (then the remaining history is written).
+ * Parquet history, until SIGINT or SIGTERM (then the remaining history and a checkpoint are written). A restart
+ * resumes from the checkpoint in the history directory (also after a crash).
  *
  * @module
  */
@@ -42,14 +43,25 @@ export async function stream(args: CommandArgs, ctx: CommandContext): Promise<vo
       valueField: (args.values["value-field"] as string | undefined) || undefined,
       timeField: (args.values["time-field"] as string | undefined) || undefined,
       group: (args.values.group as string | undefined) || undefined,
+      historyEveryMs: args.values["checkpoint-every"] as number,
       onBatch: () => void batches++,
     });
+    const r = job.resumed;
     ctx.print(
-      `streaming ${topic} into ${fs.repo.project}/${fs.env} ${viewName} (${fs.source.describe}); history ${historyDir}`,
+      `streaming ${topic} into ${fs.repo.project}/${fs.env} ${viewName} (${fs.source.describe}); history ${historyDir}; ` +
+        (r
+          ? `resumed from the checkpoint of ${r.at} (${r.events} events, offsets ${
+            Object.entries(r.offsets).map(([p, o]) => `${p}:${o}`).join(" ") || "none"
+          })`
+          : "no checkpoint: empty windows"),
     );
     await untilSignal();
     await job.stop();
-    ctx.print(`${viewName}: ${job.received} events in ${batches} batches, ${job.rejected} rejected`);
+    ctx.print(
+      `${viewName}: ${job.received} events in ${batches} batches, ${job.rejected} rejected` +
+        (job.skipped ? `, ${job.skipped} skipped (already in the checkpoint)` : "") +
+        `; checkpoint ${historyDir}/_checkpoint.json`,
+    );
   } finally {
     await fs.close();
   }
