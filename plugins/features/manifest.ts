@@ -155,6 +155,12 @@ export const manifest = definePlugin({
           description: "also ingest the Kafka push source of VIEW",
           multiple: true,
         },
+        stream: {
+          type: "string",
+          value: "VIEW=TOPIC",
+          description: "also feed the stream feature view VIEW from the Kafka topic TOPIC (checkpointed; see stream)",
+          multiple: true,
+        },
         "alert-webhook": alertWebhook,
         tokens: {
           type: "string",

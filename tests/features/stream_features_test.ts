@@ -381,6 +381,89 @@ Deno.test({
           }
         },
       );
+
+      await t.step(
+        "serve --stream VIEW=TOPIC: the server feeds the view and serves it; bad specs refused first",
+        async () => {
+          await fs.online.clear();
+          const topic = `${project}-serve`;
+          const data = `${dir}/serve`;
+          const k = await connectKafka();
+          await k.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+          const serve = (...more: string[]) =>
+            new Deno.Command(Deno.execPath(), {
+              args: [
+                "run",
+                "-A",
+                "tasks/mercury.ts",
+                "features",
+                "serve",
+                "--repo",
+                "plugins/features/examples/card_stream.ts",
+              ]
+                .concat(["--port", "0", "--no-grpc", "--prune-every-minutes", "0", ...more]),
+              cwd: ROOT,
+              env: { MERCURY_FEATURES_DATA: data, MERCURY_FEATURES_PROJECT: project },
+              stdout: "piped",
+              stderr: "piped",
+            });
+          const bad = await serve("--stream", "card_tx_10m").output();
+          assert.equal(bad.code, 64);
+          assert.match(new TextDecoder().decode(bad.stderr), /--stream card_tx_10m: expected VIEW=TOPIC/);
+          const child = serve("--stream", `card_tx_10m=${topic}`).spawn();
+          const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+          let text = "";
+          try {
+            while (!/get-online-features/.test(text)) {
+              const { value, done } = await out.read();
+              if (done) break;
+              text += value;
+            }
+            assert.match(text, new RegExp(`streaming ${topic} into card_tx_10m: no checkpoint`));
+            const port = /http:\/\/127\.0\.0\.1:(\d+)\/get-online-features/.exec(text)?.[1];
+            assert.ok(port, text);
+            const producer = k.kafka.producer();
+            await producer.connect();
+            const now = Date.now();
+            await producer.send({
+              topic,
+              messages: [5, 6].map((i) => ({ value: JSON.stringify({ card_id: 9, amount: i, ts: now - 1000 * i }) })),
+            });
+            await producer.disconnect();
+            let values: unknown[] = [];
+            for (let i = 0; i < 300 && values[0] !== 2; i++) {
+              if (i) await new Promise((r) => setTimeout(r, 100));
+              const r = await fetch(`http://127.0.0.1:${port}/get-online-features`, {
+                method: "POST",
+                body: JSON.stringify({
+                  features: ["card_tx_10m:tx_count_10m", "card_tx_10m:amount_sum_10m"],
+                  entities: { card_id: [9] },
+                }),
+              });
+              const body = await r.json();
+              values = [body.results[1].values[0], body.results[2].values[0]];
+            }
+            assert.deepEqual(values, [2, 11], "served over HTTP as the events arrive");
+            child.kill("SIGTERM");
+            while (true) {
+              const { value, done } = await out.read();
+              if (done) break;
+              text += value;
+            }
+            assert.equal((await child.status).code, 0, text);
+            assert.match(text, /card_tx_10m: 2 events, 0 rejected; checkpoint written/);
+            const ckpt = JSON.parse(await Deno.readTextFile(`${data}/stream_history/_checkpoint.json`));
+            assert.deepEqual([ckpt.topic, ckpt.offsets], [topic, { "0": "2" }]);
+          } finally {
+            try {
+              child.kill("SIGKILL");
+            } catch { /* exited */ }
+            await child.stderr.cancel().catch(() => {});
+            await k.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+            await k.close();
+          }
+        },
+      );
     } finally {
       await fs.online.clear();
       for (const tbl of ["objects", "materializations", "feature_stats", "releases"]) {

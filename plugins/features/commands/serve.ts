@@ -1,12 +1,13 @@
 /**
  * `serve`: the HTTP feature server, the gRPC one (loaded only when serving gRPC) and optionally Kafka push
  * ingestion (loaded only with `--push`), with drift and null-rate gauges refreshed from the registry every 30 s (and
- * drift alerts to `--alert-webhook`), and retention pruning every `--prune-every-minutes`.
+ * drift alerts to `--alert-webhook`), retention pruning every `--prune-every-minutes`, and stream feature views fed
+ * from Kafka (`--stream VIEW=TOPIC`, loaded only then; checkpointed as by the `stream` command).
  * Runs until SIGINT or SIGTERM.
  *
  * @module
  */
-import type { CommandArgs, CommandContext } from "@mercury/core";
+import { type CommandArgs, type CommandContext, MercuryError } from "@mercury/core";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import { untilSignal } from "@mercury/core/signal";
 import { serveHttp } from "../http_server.ts";
@@ -24,7 +25,23 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   const storeTimeoutMs = Number(args.values["store-timeout-ms"] ?? DEFAULT_STORE_TIMEOUT_MS);
   const tokensPath = args.values.tokens as string | undefined;
   const auth = tokensPath ? await TokenAuth.fromFile(tokensPath) : undefined;
+  const streamArgs = ((args.values.stream as string[] | undefined) ?? []).map((spec) => {
+    const m = /^([^=]+)=(.+)$/.exec(spec);
+    if (!m) {
+      throw new MercuryError("usage", `--stream ${spec}: expected VIEW=TOPIC`, {
+        where: "--stream",
+        hint: "--stream card_tx_10m=transactions",
+      });
+    }
+    return { view: m[1]!, topic: m[2]! };
+  });
   const fs = await open(args, { served: true });
+  // Checked before anything listens: the views exist and read a directory of Parquet parts.
+  const streamSpecs = streamArgs.length
+    ? await import("./stream.ts").then(({ historyDirOf }) =>
+      streamArgs.map((a) => ({ ...a, historyDir: historyDirOf(fs, a.view, undefined, "--stream") }))
+    )
+    : [];
   // Every request for PII features (granted or refused) is recorded in PostgreSQL; `features pii-access` reads it.
   const piiLog = new PiiAccessLog(fs.pg.sql, { schema: fs.registry.schema, project: fs.repo.project, env: fs.env });
   const server = new FeatureServer(fs.repo, fs.online, { maxEntities, storeTimeoutMs, piiLog });
@@ -98,6 +115,27 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
       );
     }
   }
+  // Stream feature views fed in this process (the stream command's job, checkpointed the same way).
+  const streams = [];
+  if (streamSpecs.length) {
+    const { startStreamFeatures } = await import("../stream_features.ts");
+    for (const { view, topic, historyDir } of streamSpecs) {
+      const job = await startStreamFeatures({
+        repo: fs.repo,
+        view,
+        online: fs.online,
+        connection: fs.duck.connection,
+        historyDir,
+        brokers: ctx.endpoints().kafka.brokers,
+        topic,
+      });
+      streams.push(job);
+      ctx.print(
+        `streaming ${topic} into ${view}: ` +
+          (job.resumed ? `resumed from the checkpoint of ${job.resumed.at}` : "no checkpoint: empty windows"),
+      );
+    }
+  }
   ctx.print(
     `serving ${fs.repo.project}/${fs.env} (${fs.source.describe}): http://${host}:${http.port}/get-online-features` +
       (grpc ? `, grpc ${host}:${grpc.port}` : "") + `; training sets: POST http://${host}:${http.port}/training-set`,
@@ -106,6 +144,10 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
   clearInterval(timer);
   await retention?.stop();
   for (const p of pushes) await p.stop();
+  for (const j of streams) {
+    await j.stop(); // the last history and checkpoint
+    ctx.print(`${j.view.view.name}: ${j.received} events, ${j.rejected} rejected; checkpoint written`);
+  }
   await http.close();
   await grpc?.close();
   await piiLog.flush();

@@ -7,7 +7,25 @@
  */
 import { type CommandArgs, type CommandContext, MercuryError } from "@mercury/core";
 import { untilSignal } from "@mercury/core/signal";
+import type { FeatureStore } from "../feature_store.ts";
 import { open } from "./_open.ts";
+
+/**
+ * Where a stream feature view's history parts go: `given`, or the directory of the view's `<dir>/*.parquet` file
+ * source (a usage error naming `where` otherwise).
+ */
+export function historyDirOf(fs: FeatureStore, viewName: string, given?: string, where = "--history-dir"): string {
+  if (given) return given;
+  const view = fs.offline.view(viewName);
+  const m = view.source.kind === "file_source" ? /^(.*)\/\*\.parquet$/.exec(view.source.path) : null;
+  if (!m) {
+    throw new MercuryError("usage", `feature view "${viewName}" does not read a directory of Parquet parts`, {
+      where,
+      hint: "give --history-dir, or a fileSource whose path is <dir>/*.parquet",
+    });
+  }
+  return m[1]!;
+}
 
 /** `stream --view VIEW --topic TOPIC [--history-dir DIR]`. */
 export async function stream(args: CommandArgs, ctx: CommandContext): Promise<void> {
@@ -17,18 +35,7 @@ export async function stream(args: CommandArgs, ctx: CommandContext): Promise<vo
   if (!topic) throw new MercuryError("usage", "--topic is required", { hint: "--topic transactions" });
   const fs = await open(args, { served: true });
   try {
-    const view = fs.offline.view(viewName);
-    let historyDir = args.values["history-dir"] as string | undefined;
-    if (!historyDir) {
-      const m = view.source.kind === "file_source" ? /^(.*)\/\*\.parquet$/.exec(view.source.path) : null;
-      if (!m) {
-        throw new MercuryError("usage", `feature view "${viewName}" does not read a directory of Parquet parts`, {
-          where: "--history-dir",
-          hint: "give --history-dir, or a fileSource whose path is <dir>/*.parquet",
-        });
-      }
-      historyDir = m[1]!;
-    }
+    const historyDir = historyDirOf(fs, viewName, args.values["history-dir"] as string | undefined);
     const { startStreamFeatures } = await import("../stream_features.ts");
     let batches = 0;
     const job = await startStreamFeatures({
