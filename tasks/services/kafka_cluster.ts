@@ -215,6 +215,7 @@ export class KafkaCluster {
   /** Waits until {@linkcode KafkaCluster.health} is ok; a node that exits meanwhile is an error naming its log. */
   async waitHealthy(timeoutSec = 120): Promise<HealthReport> {
     const deadline = Date.now() + timeoutSec * 1000;
+    const bindRetries = new Map<number, number>();
     let last: HealthReport | undefined;
     while (Date.now() < deadline) {
       const state = this.#read();
@@ -223,7 +224,18 @@ export class KafkaCluster {
         // The pid alone: a process caught in exec has an empty command line for a moment, and the marker check
         // took a node just started for one that had exited (seen once on `up`, once on a restart in the fault test).
         if (pid !== undefined && !alive(pid)) {
-          throw new MercuryError("unavailable", `kafka-cluster node ${n.id} exited: ${lastError(n.log)}`, {
+          const why = lastError(n.log);
+          // The ports are in Linux's ephemeral range (32768–60999): a client's outgoing connection can hold a node's
+          // port (seen once in CI), and after it closes its TIME-WAIT keeps the broker from binding for up to 60 s
+          // (tried: five restarts ~10 s apart). Transient: start the node again until the deadline.
+          if (/BindException/.test(why) && (bindRetries.get(n.id) ?? 0) < 15) {
+            bindRetries.set(n.id, (bindRetries.get(n.id) ?? 0) + 1);
+            this.#log(`kafka-cluster node ${n.id}: ${why.slice(0, 120)}; starting it again`);
+            await sleep(1000);
+            await this.startNode(n.id);
+            continue;
+          }
+          throw new MercuryError("unavailable", `kafka-cluster node ${n.id} exited: ${why}`, {
             where: n.log,
             hint: `read ${n.log}`,
           });

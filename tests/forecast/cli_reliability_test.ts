@@ -202,7 +202,17 @@ Deno.test("forecast CLI: outputs are checked first and written all or nothing", 
 });
 
 Deno.test("forecast CLI: an ensemble on too short a series names the member that needs more", async () => {
-  const r = await forecast(["train", "--data", `${dir}long.csv`, "--series", "H3", "--algorithm", "ensemble"]);
+  const r = await forecast([
+    "train",
+    "--data",
+    `${dir}long.csv`,
+    "--series",
+    "H3",
+    "--algorithm",
+    "ensemble",
+    "--params",
+    '{"members":["auto_arima","seasonal_naive"]}',
+  ]);
   failsFast(
     r,
     65,

@@ -211,8 +211,8 @@ Deno.test({
     "loses nothing and counts nothing twice (PostgreSQL and Kafka sinks)",
   ...integration,
   async fn(t) {
-    await cluster.up(180);
     try {
+      await cluster.up(180); // inside: a node that fails to start must not leave the others running
       await t.step("the cluster replicates topics three times, two in sync required", async () => {
         const topic = uniqueName("cluster-rf");
         await ensureTopic(cluster.brokers, topic, { partitions: 2 });

@@ -87,8 +87,8 @@ Deno.test({
   name: "Kafka over TLS and SASL: the wire client, @platformatic/kafka, kafkajs and the CLI; clear refusals",
   ...integration,
   async fn(t) {
-    await secure.up(180);
     try {
+      await secure.up(180); // inside: a broker that starts but never answers is stopped too
       await t.step("SSL with a client certificate (the listener requires one)", async () => {
         const { broker, security } = secure.client("ssl");
         await roundTrip(broker, security, 500);
