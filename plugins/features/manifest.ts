@@ -257,6 +257,11 @@ export const manifest = definePlugin({
           type: "boolean",
           description: "rows in the entity file's order (costs a sort); by default in the join's order",
         },
+        tokens: {
+          type: "string",
+          value: "FILE",
+          description: "the server's tokens file: PII features need MERCURY_FEATURES_TOKEN with scope features:pii",
+        },
       },
       run: lazy(() => import("./commands/training_set.ts"), "trainingSet"),
     },

@@ -52,7 +52,7 @@ export function trainingSetFormat(path: string): "parquet" | "csv" {
  * await writeTrainingSet(store, await entityFile("entities.parquet"), { featureService: "fraud_v1" }, "train.parquet");
  * ```
  */
-export async function entityFile(path: string): Promise<EntityInput> {
+export async function entityFile(path: string): Promise<{ relation: string }> {
   try {
     const st = await Deno.stat(path);
     if (!st.isFile) throw new Error("not a file");
@@ -65,6 +65,31 @@ export async function entityFile(path: string): Promise<EntityInput> {
   }
   if (/\.csv$/i.test(path)) return { relation: `read_csv(${lit(path)}, header = true)` };
   return { relation: `read_parquet(${lit(path)})` };
+}
+
+/**
+ * PII features among a training set's features (a service's, or a list) need the caller's scope, as online
+ * (`AccessError` 401/403 otherwise); every such request, granted or not, is recorded in `record.log`.
+ */
+export function authorizeTrainingSet(
+  repo: FeatureRepo,
+  refs: FeatureRefs,
+  caller: Caller | undefined,
+  record: { log?: { record(access: PiiAccess): void }; transport: string; entities: number },
+): void {
+  const list = Array.isArray(refs)
+    ? refs
+    : (repo.services ?? []).find((s) => s.name === refs.featureService)?.features ?? [];
+  const expanded = expandRefs(list, repo.views, repo.onDemandViews ?? [], "training set");
+  authorizePii(piiRefs(repo, expanded), caller, record);
+}
+
+/** Whether any of a training set's features is PII (then the entity rows are counted for the access log). */
+export function trainingSetHasPii(repo: FeatureRepo, refs: FeatureRefs): boolean {
+  const list = Array.isArray(refs)
+    ? refs
+    : (repo.services ?? []).find((s) => s.name === refs.featureService)?.features ?? [];
+  return piiRefs(repo, expandRefs(list, repo.views, repo.onDemandViews ?? [], "training set")).length > 0;
 }
 
 /**
@@ -357,10 +382,7 @@ export function trainingSetHandler(
       const req = checkTrainingSetRequest(body, store.repo);
       const hasService = req.featureService !== undefined;
       // PII features in a training set need the caller's scope, as online.
-      const service = (store.repo.services ?? []).find((s) => s.name === req.featureService);
-      const refs = hasService ? service?.features ?? [] : req.features!;
-      const expanded = expandRefs(refs, store.repo.views, store.repo.onDemandViews ?? [], "training-set request");
-      authorizePii(piiRefs(store.repo, expanded), caller, {
+      authorizeTrainingSet(store.repo, hasService ? { featureService: req.featureService! } : req.features!, caller, {
         log: options.piiLog,
         transport: "http-training-set",
         entities: Object.values(req.entities)[0]?.length ?? 0,

@@ -193,6 +193,56 @@ Deno.test({
         },
       );
 
+      await t.step("the training-set command: PII features need the token's scope too, recorded", async () => {
+        const env = {
+          MERCURY_FEATURES_DATA: fx.dir,
+          MERCURY_FEATURES_PROJECT: fx.project,
+          MERCURY_FEATURES_CARDS_TABLE: fx.cardsTable,
+        };
+        const entities = `${fx.dir}/pii_entities.parquet`;
+        const at = new Date(END.getTime() - 1).toISOString();
+        await fs.duck.connection.run(
+          `copy (select * from (values (1::bigint, '${at}'::timestamptz), (2::bigint, '${at}'::timestamptz)) ` +
+            `t(card_id, event_timestamp)) to '${entities}' (format parquet)`,
+        );
+        const out = `${fx.dir}/pii_train.parquet`;
+        const cli = (token?: string) =>
+          runScript("tasks/mercury.ts", [
+            "features",
+            "training-set",
+            "--repo",
+            "plugins/features/examples/fraud_repo.ts",
+            "--offline-root",
+            `${fx.dir}/offline`,
+            "--features",
+            "card_profile:holder_name,card_profile:credit_limit",
+            "--entities",
+            entities,
+            "--output",
+            out,
+            "--tokens",
+            tokensFile,
+          ], token ? { ...env, MERCURY_FEATURES_TOKEN: token } : env);
+        const anon = await cli();
+        assert.notEqual(anon.code, 0);
+        assert.match(anon.stderr, /card_profile:holder_name is PII: no token was sent/);
+        assert.equal(await Deno.stat(out).catch(() => null), null, "no file written when refused");
+        const bob = await cli("bob-token-2");
+        assert.match(bob.stderr, /"bob" has no scope/);
+        const alice = await cli("alice-token-1");
+        assert.equal(alice.code, 0, alice.stderr);
+        const rows = (await fs.duck.connection.runAndReadAll(`select card_id, holder_name from '${out}' order by 1`))
+          .getRowObjectsJS();
+        assert.deepEqual(rows.map((r) => Number(r.card_id)), [1, 2]);
+        assert.ok(rows.every((r) => typeof r.holder_name === "string"), String(rows.map((r) => r.holder_name)));
+        const accesses = (await log.query()).filter((a) => a.transport === "cli-training-set");
+        assert.deepEqual(accesses.map((a) => `${a.who}:${a.granted}:${a.entities}`).sort(), [
+          "alice:true:2",
+          "anonymous:false:2",
+          "bob:false:2",
+        ]);
+      });
+
       await t.step("reports mask PII values; materialisation statistics keep none of them", async () => {
         const rows = await fs.getHistoricalFeatures(
           [{ card_id: 1, event_timestamp: new Date(END.getTime() - 1) }],

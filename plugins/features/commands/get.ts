@@ -7,27 +7,12 @@
 import { type CommandArgs, type CommandContext, MercuryError } from "@mercury/core";
 import type { FeatureRepo, ValueType } from "../definitions.ts";
 import { FeatureServer } from "../online_features.ts";
-import { type Caller, PiiAccessLog, TokenAuth } from "../pii.ts";
+import { PiiAccessLog } from "../pii.ts";
+import { commandCaller } from "./_caller.ts";
 import { open } from "./_open.ts";
 
 /** The environment variable `get` reads its bearer token from (never an argument: `ps` would show it). */
-export const TOKEN_ENV = "MERCURY_FEATURES_TOKEN";
-
-/**
- * The caller `get` asks as: the owner of the token in {@linkcode TOKEN_ENV}, looked up in the `--tokens` file as
- * the server does; anonymous (PII refused) without a token.
- */
-async function caller(tokensPath: string | undefined): Promise<Caller | undefined> {
-  const token = Deno.env.get(TOKEN_ENV);
-  if (!token) return undefined;
-  if (!tokensPath) {
-    throw new MercuryError("usage", `${TOKEN_ENV} is set but no --tokens file says whose it is`, {
-      where: "--tokens",
-      hint: "pass the tokens file the feature server uses: --tokens tokens.json",
-    });
-  }
-  return await (await TokenAuth.fromFile(tokensPath)).authenticate(`Bearer ${token}`);
-}
+export { TOKEN_ENV } from "./_caller.ts";
 
 /** The declared type of each join key and request field of a repo, to read command-line values as. */
 function declaredTypes(repo: FeatureRepo): Map<string, ValueType> {
@@ -63,7 +48,7 @@ function parseColumns(
 
 /** `get`: one online lookup from the command line. */
 export async function get(args: CommandArgs, ctx: CommandContext): Promise<void> {
-  const who = await caller(args.values.tokens as string | undefined);
+  const who = await commandCaller(args.values.tokens as string | undefined);
   const fs = await open(args, { served: true });
   // PII features need a token with the scope, as from the server; every such request is recorded (transport "cli").
   const piiLog = new PiiAccessLog(fs.pg.sql, { schema: fs.registry.schema, project: fs.repo.project, env: fs.env });
