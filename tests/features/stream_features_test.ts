@@ -17,6 +17,88 @@ function expected(events: StreamEvent[], key: number): { count: number; sum: num
   return { count: inWin.length, sum: inWin.reduce((s, e) => s + e.value, 0), at };
 }
 
+/** A `features` command (card stream repo) in its own process; its standard output read as it comes. */
+class CliRun {
+  readonly child: Deno.ChildProcess;
+  #out: ReadableStreamDefaultReader<string>;
+  text = "";
+
+  constructor(args: string[], env: Record<string, string>) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "tasks/mercury.ts",
+        "features",
+        ...args,
+        "--repo",
+        "plugins/features/examples/card_stream.ts",
+      ],
+      cwd: ROOT,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#out = this.child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** Reads until the output so far matches `re` (or ends); returns it. */
+  async until(re: RegExp): Promise<string> {
+    while (!re.test(this.text)) {
+      const { value, done } = await this.#out.read();
+      if (done) break;
+      this.text += value;
+    }
+    return this.text;
+  }
+
+  /** Sends SIGTERM (unless `signal` is false: it ends by itself), reads the rest; the exit code and all output. */
+  async stop(signal = true): Promise<{ code: number; text: string; stderr: string }> {
+    if (signal) this.child.kill("SIGTERM");
+    const [stderr] = await Promise.all([new Response(this.child.stderr).text(), this.until(/(?!)/)]);
+    return { code: (await this.child.status).code, text: this.text, stderr };
+  }
+
+  /** SIGKILL (a crash), then waits for the process. */
+  async kill(): Promise<void> {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await this.child.stderr.cancel().catch(() => {});
+    await this.#out.cancel().catch(() => {});
+    await this.child.status;
+  }
+}
+
+/** Runs `fn` with a new one-partition topic, deleted after. */
+async function withTopic(
+  topic: string,
+  fn: (topic: string, k: Awaited<ReturnType<typeof connectKafka>>) => Promise<void>,
+): Promise<void> {
+  const k = await connectKafka();
+  try {
+    await k.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await fn(topic, k);
+  } finally {
+    await k.admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await k.close();
+  }
+}
+
+/** Produces card events as the stream job reads them (JSON: card_id, amount, ts). */
+async function sendEvents(k: Awaited<ReturnType<typeof connectKafka>>, topic: string, es: StreamEvent[]) {
+  const producer = k.kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      messages: es.map((e) => ({ value: JSON.stringify({ card_id: e.key, amount: e.value, ts: e.ts }) })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 Deno.test({
   name: "stream features: the stream plugin's windows feed the online store as events arrive, history serves PIT",
   async fn(t) {
@@ -24,6 +106,16 @@ Deno.test({
     const project = uniqueName("sf");
     const repo = cardStreamRepo(dir, project);
     const fs = await openFeatureStore({ repo, offlineRoot: `${dir}/off` });
+    /** Waits until Redis holds a count of `n` for `card`; returns its [count, sum]. */
+    const waitForCount = async (card: number, n: number): Promise<number[]> => {
+      for (let i = 0; i < 300; i++) {
+        const [hit] = await fs.online.read("card_tx_10m", [String(card)], ["tx_count_10m", "amount_sum_10m"]);
+        if (Number(hit?.values[0]) === n) return hit!.values.map(Number);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const [hit] = await fs.online.read("card_tx_10m", [String(card)], ["tx_count_10m"]);
+      throw new Error(`card ${card}: count ${hit?.values[0]}, waited for ${n}`);
+    };
     try {
       await t.step("windows → Redis per batch; a PIT training set reads what Redis held at each time", async () => {
         const sfv = new StreamFeatureView({
@@ -199,186 +291,80 @@ Deno.test({
 
       await t.step("the CLI: features stream until SIGTERM, then the remaining history is written", async () => {
         await fs.online.clear();
-        const topic = `${project}-cli`;
-        const k = await connectKafka();
-        await k.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-        const child = new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            "tasks/mercury.ts",
-            "features",
-            "stream",
-            "--repo",
-            "plugins/features/examples/card_stream.ts",
-            "--view",
-            "card_tx_10m",
-            "--topic",
-            topic,
-            "--group",
-            `${project}-cli`,
-          ],
-          cwd: ROOT,
-          env: { MERCURY_FEATURES_DATA: `${dir}/cli`, MERCURY_FEATURES_PROJECT: project },
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-        let text = "";
-        try {
-          while (!text.includes("\n")) {
-            const { value, done } = await out.read();
-            if (done) break;
-            text += value;
-          }
-          assert.match(text, /^streaming .* into .* card_tx_10m \(development mode/);
-          const producer = k.kafka.producer();
-          await producer.connect();
-          const now = Date.now();
-          await producer.send({
-            topic,
-            messages: [1, 2, 3].map((i) => ({ value: JSON.stringify({ card_id: 7, amount: i, ts: now - 1000 * i }) })),
+        await withTopic(`${project}-cli`, async (topic, k) => {
+          const run = new CliRun(["stream", "--view", "card_tx_10m", "--topic", topic, "--group", `${project}-cli`], {
+            MERCURY_FEATURES_DATA: `${dir}/cli`,
+            MERCURY_FEATURES_PROJECT: project,
           });
-          await producer.disconnect();
-          let hit;
-          for (let i = 0; i < 300; i++) {
-            [hit] = await fs.online.read("card_tx_10m", ["7"], ["tx_count_10m", "amount_sum_10m"]);
-            if (Number(hit?.values[0]) === 3) break;
-            await new Promise((r) => setTimeout(r, 100));
-          }
-          assert.deepEqual(hit!.values.map(Number), [3, 6]);
-          child.kill("SIGTERM");
-          while (true) {
-            const { value, done } = await out.read();
-            if (done) break;
-            text += value;
-          }
-          assert.equal((await child.status).code, 0);
-          assert.match(text, /card_tx_10m: 3 events in \d+ batches, 0 rejected/);
-          const parts = [...Deno.readDirSync(`${dir}/cli/stream_history`)].filter((e) => e.name.endsWith(".parquet"));
-          assert.ok(parts.length >= 1, "the history is written (at the latest at stop)");
-        } finally {
           try {
-            child.kill("SIGKILL");
-          } catch { /* exited */ }
-          await child.stderr.cancel().catch(() => {});
-          await k.admin.deleteTopics({ topics: [topic] }).catch(() => {});
-          await k.close();
-        }
+            assert.match(await run.until(/\n/), /^streaming .* into .* card_tx_10m \(development mode/);
+            const now = Date.now();
+            await sendEvents(k, topic, [1, 2, 3].map((i) => ({ key: 7, ts: now - 1000 * i, value: i })));
+            assert.deepEqual(await waitForCount(7, 3), [3, 6]);
+            const { code, text } = await run.stop();
+            assert.equal(code, 0);
+            assert.match(text, /card_tx_10m: 3 events in \d+ batches, 0 rejected/);
+            const parts = [...Deno.readDirSync(`${dir}/cli/stream_history`)].filter((e) => e.name.endsWith(".parquet"));
+            assert.ok(parts.length >= 1, "the history is written (at the latest at stop)");
+          } finally {
+            await run.kill();
+          }
+        });
       });
 
       await t.step(
         "the CLI killed with SIGKILL resumes from its checkpoint: no count lost, no history row twice",
         async () => {
           await fs.online.clear();
-          const topic = `${project}-crash`;
           const data = `${dir}/crash`;
-          const k = await connectKafka();
-          await k.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-          const producer = k.kafka.producer();
-          await producer.connect();
-          const start = () => {
-            const child = new Deno.Command(Deno.execPath(), {
-              args: [
-                "run",
-                "-A",
-                "tasks/mercury.ts",
-                "features",
-                "stream",
-                "--repo",
-                "plugins/features/examples/card_stream.ts",
-              ]
-                .concat([
-                  "--view",
-                  "card_tx_10m",
-                  "--topic",
-                  topic,
-                  "--group",
-                  `${project}-crash`,
-                  "--checkpoint-every",
-                  "3s",
-                ]),
-              cwd: ROOT,
-              env: { MERCURY_FEATURES_DATA: data, MERCURY_FEATURES_PROJECT: project },
-              stdout: "piped",
-              stderr: "piped",
-            }).spawn();
-            const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-            const firstLine = (async () => {
-              let text = "";
-              while (!text.includes("\n")) {
-                const { value, done } = await out.read();
-                if (done) break;
-                text += value;
-              }
-              return text;
-            })();
-            return { child, out, firstLine };
-          };
-          const now = Date.now();
-          const events = [1, 2, 3, 4, 5].map((i) => ({ key: 8, ts: now - 60_000 + i * 1000, value: i * 10 }));
-          const send = (es: StreamEvent[]) =>
-            producer.send({
-              topic,
-              messages: es.map((e) => ({ value: JSON.stringify({ card_id: e.key, amount: e.value, ts: e.ts }) })),
-            });
-          const countIs = async (n: number) => {
-            for (let i = 0; i < 300; i++) {
-              const [hit] = await fs.online.read("card_tx_10m", ["8"], ["tx_count_10m", "amount_sum_10m"]);
-              if (Number(hit?.values[0]) === n) return hit!.values.map(Number);
-              await new Promise((r) => setTimeout(r, 100));
-            }
-            const [hit] = await fs.online.read("card_tx_10m", ["8"], ["tx_count_10m"]);
-            throw new Error(`card 8: count ${hit?.values[0]}, waited for ${n}`);
-          };
-          let run = start();
-          try {
-            assert.match(await run.firstLine, /no checkpoint: empty windows/);
-            await new Promise((r) => setTimeout(r, 3_500)); // the first batch is then due for a checkpoint
-            await send(events.slice(0, 3));
-            await countIs(3);
-            const ckptFile = `${data}/stream_history/_checkpoint.json`;
-            for (let i = 0; i < 100 && !(await Deno.stat(ckptFile).catch(() => null)); i++) {
-              await new Promise((r) => setTimeout(r, 100));
-            }
-            assert.deepEqual(JSON.parse(await Deno.readTextFile(ckptFile)).offsets, { "0": "3" });
-            await send(events.slice(3, 4)); // processed, most likely not yet checkpointed: read again after the crash
-            await countIs(4);
-            run.child.kill("SIGKILL");
-            await run.child.status;
-            await run.child.stderr.cancel().catch(() => {});
-            await send(events.slice(4));
-
-            run = start();
-            assert.match(await run.firstLine, /resumed from the checkpoint of .* offsets 0:(3|4)\)/);
-            assert.deepEqual(await countIs(5), [5, 150], "the windows held the first events: the count goes on to 5");
-            run.child.kill("SIGTERM");
-            let text = "";
-            while (true) {
-              const { value, done } = await run.out.read();
-              if (done) break;
-              text += value;
-            }
-            assert.equal((await run.child.status).code, 0, text);
-            const rows = await fs.duck.connection.runAndReadAll(
-              `select card_id, epoch_ms(event_timestamp) as t, tx_count_10m as n from read_parquet('${data}/stream_history/*.parquet') order by t`,
-            );
-            const history = rows.getRowObjects().map((r) => [Number(r.t) - now, Number(r.n)]);
-            // One row per batch and card, at its latest event: each row's count is the events up to it, no time twice
-            // (rows lost with the killed process are written again; the part after the checkpoint is removed).
-            const times = history.map(([t]) => t);
-            assert.equal(new Set(times).size, times.length, `no history row twice: ${JSON.stringify(history)}`);
-            for (const [t, n] of history) assert.equal(n, events.filter((e) => e.ts - now <= t!).length, `row at ${t}`);
-            assert.deepEqual(history.at(-1), [events[4]!.ts - now, 5]);
-          } finally {
+          await withTopic(`${project}-crash`, async (topic, k) => {
+            const start = () =>
+              new CliRun(
+                ["stream", "--view", "card_tx_10m", "--topic", topic, "--group", `${project}-crash`]
+                  .concat(["--checkpoint-every", "3s"]),
+                { MERCURY_FEATURES_DATA: data, MERCURY_FEATURES_PROJECT: project },
+              );
+            const now = Date.now();
+            const events = [1, 2, 3, 4, 5].map((i) => ({ key: 8, ts: now - 60_000 + i * 1000, value: i * 10 }));
+            let run = start();
             try {
-              run.child.kill("SIGKILL");
-            } catch { /* exited */ }
-            await run.child.stderr.cancel().catch(() => {});
-            await producer.disconnect();
-            await k.admin.deleteTopics({ topics: [topic] }).catch(() => {});
-            await k.close();
-          }
+              assert.match(await run.until(/\n/), /no checkpoint: empty windows/);
+              await new Promise((r) => setTimeout(r, 3_500)); // the first batch is then due for a checkpoint
+              await sendEvents(k, topic, events.slice(0, 3));
+              await waitForCount(8, 3);
+              const ckptFile = `${data}/stream_history/_checkpoint.json`;
+              for (let i = 0; i < 100 && !(await Deno.stat(ckptFile).catch(() => null)); i++) {
+                await new Promise((r) => setTimeout(r, 100));
+              }
+              assert.deepEqual(JSON.parse(await Deno.readTextFile(ckptFile)).offsets, { "0": "3" });
+              // Processed, most likely not yet checkpointed: read again after the crash.
+              await sendEvents(k, topic, events.slice(3, 4));
+              await waitForCount(8, 4);
+              await run.kill();
+              await sendEvents(k, topic, events.slice(4));
+
+              run = start();
+              assert.match(await run.until(/\n/), /resumed from the checkpoint of .* offsets 0:(3|4)\)/);
+              assert.deepEqual(await waitForCount(8, 5), [5, 150], "the windows held the first events: on to 5");
+              const { code, text } = await run.stop();
+              assert.equal(code, 0, text);
+              const rows = await fs.duck.connection.runAndReadAll(
+                `select epoch_ms(event_timestamp) as t, tx_count_10m as n ` +
+                  `from read_parquet('${data}/stream_history/*.parquet') order by t`,
+              );
+              const history = rows.getRowObjects().map((r) => [Number(r.t) - now, Number(r.n)]);
+              // One row per batch and card, at its latest event: each row's count is the events up to it, no time
+              // twice (rows lost with the killed process are written again; the part after the checkpoint is removed).
+              const times = history.map(([t]) => t);
+              assert.equal(new Set(times).size, times.length, `no history row twice: ${JSON.stringify(history)}`);
+              for (const [t, n] of history) {
+                assert.equal(n, events.filter((e) => e.ts - now <= t!).length, `row at ${t}`);
+              }
+              assert.deepEqual(history.at(-1), [events[4]!.ts - now, 5]);
+            } finally {
+              await run.kill();
+            }
+          });
         },
       );
 
@@ -386,82 +372,45 @@ Deno.test({
         "serve --stream VIEW=TOPIC: the server feeds the view and serves it; bad specs refused first",
         async () => {
           await fs.online.clear();
-          const topic = `${project}-serve`;
           const data = `${dir}/serve`;
-          const k = await connectKafka();
-          await k.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-          const serve = (...more: string[]) =>
-            new Deno.Command(Deno.execPath(), {
-              args: [
-                "run",
-                "-A",
-                "tasks/mercury.ts",
-                "features",
-                "serve",
-                "--repo",
-                "plugins/features/examples/card_stream.ts",
-              ]
-                .concat(["--port", "0", "--no-grpc", "--prune-every-minutes", "0", ...more]),
-              cwd: ROOT,
-              env: { MERCURY_FEATURES_DATA: data, MERCURY_FEATURES_PROJECT: project },
-              stdout: "piped",
-              stderr: "piped",
-            });
-          const bad = await serve("--stream", "card_tx_10m").output();
-          assert.equal(bad.code, 64);
-          assert.match(new TextDecoder().decode(bad.stderr), /--stream card_tx_10m: expected VIEW=TOPIC/);
-          const child = serve("--stream", `card_tx_10m=${topic}`).spawn();
-          const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-          let text = "";
-          try {
-            while (!/get-online-features/.test(text)) {
-              const { value, done } = await out.read();
-              if (done) break;
-              text += value;
-            }
-            assert.match(text, new RegExp(`streaming ${topic} into card_tx_10m: no checkpoint`));
-            const port = /http:\/\/127\.0\.0\.1:(\d+)\/get-online-features/.exec(text)?.[1];
-            assert.ok(port, text);
-            const producer = k.kafka.producer();
-            await producer.connect();
-            const now = Date.now();
-            await producer.send({
-              topic,
-              messages: [5, 6].map((i) => ({ value: JSON.stringify({ card_id: 9, amount: i, ts: now - 1000 * i }) })),
-            });
-            await producer.disconnect();
-            let values: unknown[] = [];
-            for (let i = 0; i < 300 && values[0] !== 2; i++) {
-              if (i) await new Promise((r) => setTimeout(r, 100));
-              const r = await fetch(`http://127.0.0.1:${port}/get-online-features`, {
-                method: "POST",
-                body: JSON.stringify({
-                  features: ["card_tx_10m:tx_count_10m", "card_tx_10m:amount_sum_10m"],
-                  entities: { card_id: [9] },
-                }),
-              });
-              const body = await r.json();
-              values = [body.results[1].values[0], body.results[2].values[0]];
-            }
-            assert.deepEqual(values, [2, 11], "served over HTTP as the events arrive");
-            child.kill("SIGTERM");
-            while (true) {
-              const { value, done } = await out.read();
-              if (done) break;
-              text += value;
-            }
-            assert.equal((await child.status).code, 0, text);
-            assert.match(text, /card_tx_10m: 2 events, 0 rejected; checkpoint written/);
-            const ckpt = JSON.parse(await Deno.readTextFile(`${data}/stream_history/_checkpoint.json`));
-            assert.deepEqual([ckpt.topic, ckpt.offsets], [topic, { "0": "2" }]);
-          } finally {
+          const env = { MERCURY_FEATURES_DATA: data, MERCURY_FEATURES_PROJECT: project };
+          const serve = ["serve", "--port", "0", "--no-grpc", "--prune-every-minutes", "0", "--stream"];
+          const bad = new CliRun([...serve, "card_tx_10m"], env);
+          const refused = await bad.stop(false);
+          assert.equal(refused.code, 64);
+          assert.match(refused.stderr, /--stream card_tx_10m: expected VIEW=TOPIC/);
+          await withTopic(`${project}-serve`, async (topic, k) => {
+            const run = new CliRun([...serve, `card_tx_10m=${topic}`], env);
             try {
-              child.kill("SIGKILL");
-            } catch { /* exited */ }
-            await child.stderr.cancel().catch(() => {});
-            await k.admin.deleteTopics({ topics: [topic] }).catch(() => {});
-            await k.close();
-          }
+              const text = await run.until(/get-online-features/);
+              assert.match(text, new RegExp(`streaming ${topic} into card_tx_10m: no checkpoint`));
+              const port = /http:\/\/127\.0\.0\.1:(\d+)\/get-online-features/.exec(text)?.[1];
+              assert.ok(port, text);
+              const now = Date.now();
+              await sendEvents(k, topic, [5, 6].map((i) => ({ key: 9, ts: now - 1000 * i, value: i })));
+              let values: unknown[] = [];
+              for (let i = 0; i < 300 && values[0] !== 2; i++) {
+                if (i) await new Promise((r) => setTimeout(r, 100));
+                const r = await fetch(`http://127.0.0.1:${port}/get-online-features`, {
+                  method: "POST",
+                  body: JSON.stringify({
+                    features: ["card_tx_10m:tx_count_10m", "card_tx_10m:amount_sum_10m"],
+                    entities: { card_id: [9] },
+                  }),
+                });
+                const body = await r.json();
+                values = [body.results[1].values[0], body.results[2].values[0]];
+              }
+              assert.deepEqual(values, [2, 11], "served over HTTP as the events arrive");
+              const stopped = await run.stop();
+              assert.equal(stopped.code, 0, stopped.text);
+              assert.match(stopped.text, /card_tx_10m: 2 events, 0 rejected; checkpoint written/);
+              const ckpt = JSON.parse(await Deno.readTextFile(`${data}/stream_history/_checkpoint.json`));
+              assert.deepEqual([ckpt.topic, ckpt.offsets], [topic, { "0": "2" }]);
+            } finally {
+              await run.kill();
+            }
+          });
         },
       );
     } finally {
