@@ -2,9 +2,8 @@
  * Lake-table maintenance on the real cluster: an Iceberg table in the `lake`
  * catalog gets a MERGE upsert, compaction (rewrite_data_files) and snapshot
  * expiry (expire_snapshots), and time travel to an expired snapshot is one
- * clear line. (The Delta branches — MERGE, OPTIMIZE, DESCRIBE HISTORY — passed
- * the same kind of check once by hand in 49 s on this loaded machine; they are
- * left out of the suite to keep it fast, the notebook exercises Delta.)
+ * clear line. A Delta table (by path) gets the same: MERGE, OPTIMIZE ZORDER BY,
+ * VACUUM, its history and time travel.
  */
 import assert from "node:assert/strict";
 import {
@@ -75,6 +74,66 @@ Deno.test("Iceberg: MERGE upsert, rewrite_data_files, expire_snapshots, time tra
     });
   } finally {
     await spark.sql(`DROP TABLE IF EXISTS ${table.name} PURGE`);
+  }
+});
+
+Deno.test("Delta: MERGE upsert, OPTIMIZE ZORDER BY, VACUUM, history and time travel", async (t) => {
+  await using spark = await SparkSession.connect();
+  const dir = await Deno.makeTempDir({ prefix: "mercury-delta-" });
+  const table = lakeTable(`${dir}/orders`, "delta");
+  try {
+    await spark.sql(`CREATE TABLE ${table.name} (id BIGINT, v STRING) USING delta`);
+    for (let i = 0; i < 3; i++) {
+      await spark.sql(`INSERT INTO ${table.name} VALUES (${2 * i}, 'a'), (${2 * i + 1}, 'b')`);
+    }
+    const versions = await snapshots(spark, table);
+    assert.deepEqual(versions.map((s) => s.id), ["0", "1", "2", "3"], "create and three inserts");
+
+    await t.step(
+      "MERGE updates matched rows and inserts new ones; an older version still reads as it was",
+      async () => {
+        const source = await spark.sql("SELECT * FROM VALUES (1L, 'x'), (4L, 'y'), (100L, 'new') AS s(id, v)");
+        const { snapshot } = await mergeInto(spark, table, source, ["id"]);
+        assert.deepEqual(
+          ids(await spark.sql(`SELECT * FROM ${table.name}`).then((df) => df.collect())),
+          ["0:a", "100:new", "1:x", "2:a", "3:b", "4:y", "5:b"],
+        );
+        assert.equal((await snapshots(spark, table)).at(-1)!.id, snapshot);
+        assert.deepEqual(ids(await (await readAsOf(spark, table, 1)).collect()), ["0:a", "1:b"]);
+      },
+    );
+
+    await t.step("OPTIMIZE ZORDER BY compacts the small files; the rows stay", async () => {
+      const { filesBefore, filesAfter } = await compact(spark, table, { zorderBy: ["id"] });
+      assert.ok(filesBefore >= 3, `files before: ${filesBefore}`);
+      assert.ok(filesAfter < filesBefore, `${filesBefore} → ${filesAfter}`);
+      assert.equal((await spark.sql(`SELECT count(*) AS n FROM ${table.name}`).then((df) => df.collect()))[0]!.n, 7n);
+    });
+
+    await t.step("VACUUM deletes the files no current version needs; the history stays", async () => {
+      const parquet = () => [...Deno.readDirSync(`${dir}/orders`)].filter((e) => e.name.endsWith(".parquet")).length;
+      const before = parquet();
+      const { kept } = await expireSnapshots(spark, table, { olderThan: new Date() });
+      assert.ok(parquet() < before, `parquet files ${before} → ${parquet()}`);
+      assert.ok(kept.length >= 6, "Delta keeps its history after VACUUM");
+      assert.deepEqual(
+        ids(await spark.sql(`SELECT * FROM ${table.name}`).then((df) => df.collect())),
+        ["0:a", "100:new", "1:x", "2:a", "3:b", "4:y", "5:b"],
+      );
+    });
+
+    await t.step("time travel to a version that never existed is a clear not_found", async () => {
+      await assert.rejects(
+        () => readAsOf(spark, table, 99),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, "not_found");
+          assert.match(err.message, /has no snapshot 99/);
+          return true;
+        },
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
 
