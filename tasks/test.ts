@@ -29,6 +29,7 @@ export const SOLO: Record<string, string> = {
   "tests/stream/exactly_once_kafka_test.ts": "kills the shared Kafka broker mid-stream",
   "tests/observe/services_test.ts": "stops and restarts the shared MLflow and Prometheus",
   "tests/stream/cluster_fault_test.ts": "runs a three-broker cluster and kills its leaders; 300,000 events",
+  "tests/spark/oom_test.ts": "runs the shared Spark cluster's executors out of memory (they may die and restart)",
 };
 
 /** What deno.json's `test.exclude` leaves out (an `--ignore` on the command line replaces it). */

@@ -55,6 +55,38 @@ export function shortMessage(details: string): string {
   return line.length > 400 ? line.slice(0, 400) + "…" : line;
 }
 
+/**
+ * When a job failed because a task ran out of memory: the JVM's error and how often the task was tried, from Spark's
+ * "Job aborted due to stage failure" message (an OutOfMemoryError in the task, or an executor lost to one).
+ *
+ * @example
+ * ```ts
+ * import { outOfMemory } from "@mercury/spark/connect/errors";
+ * import assert from "node:assert/strict";
+ *
+ * const msg = "Job aborted due to stage failure: Task 1 in stage 416.0 failed 4 times, most recent failure: Lost " +
+ *   "task 1.3 in stage 416.0 (TID 355) (127.0.0.1 executor 2): java.lang.OutOfMemoryError: Java heap space";
+ * assert.equal(outOfMemory(msg), "java.lang.OutOfMemoryError: Java heap space; task 1 of stage 416 tried 4 times");
+ * const lost = "Job aborted due to stage failure: Task 1 in stage 418.0 failed 4 times, most recent failure: Lost " +
+ *   "task 1.4 in stage 418.0 (TID 362) (127.0.0.1 executor 5): ExecutorLostFailure (executor 5 exited caused by one " +
+ *   "of the running tasks) Reason: Command exited with code 52";
+ * assert.equal(outOfMemory(lost), "an executor died of memory exhaustion; task 1 of stage 418 tried 4 times");
+ * assert.equal(outOfMemory("[PARSE_SYNTAX_ERROR] Syntax error"), undefined);
+ * ```
+ */
+export function outOfMemory(details: string): string | undefined {
+  const jvm = /java\.lang\.OutOfMemoryError(?::[^\n(]*[^\s(])?/.exec(details)?.[0] ??
+    // Exit code 52 is Spark's own for an executor that died of an OutOfMemoryError; 137, a kill by the kernel's OOM killer.
+    (/ExecutorLostFailure[^\n]*(?:OutOfMemory|exceeding memory limits|exit(?:ed with)? code (?:52|137)\b|OOM)/i.test(
+        details,
+      )
+      ? "an executor died of memory exhaustion"
+      : undefined);
+  if (!jvm) return undefined;
+  const tried = /Task (\d+) in stage (\d+)(?:\.\d+)? failed (\d+) times/.exec(details);
+  return tried ? `${jvm}; task ${tried[1]} of stage ${tried[2]} tried ${tried[3]} times` : jvm;
+}
+
 /** Maps a grpc-js error (status code + details) to a one-line {@linkcode SparkError}. */
 export function fromGrpcError(
   err: { code?: number; details?: string; message?: string },
@@ -84,6 +116,17 @@ export function fromGrpcError(
   }
   if (grpcCode === 1) {
     return new SparkError("timeout", `${what} was cancelled`, { grpcCode, errorClass, where: remote, cause: err });
+  }
+  const oom = outOfMemory(details);
+  if (oom) {
+    return new SparkError("unavailable", `a task ran out of memory (${oom})`, {
+      grpcCode,
+      errorClass,
+      where: what,
+      hint: "give the executors more memory (spark.executor.memory), spread the work over more partitions " +
+        "(repartition, spark.sql.shuffle.partitions), or build smaller values per row",
+      cause: err,
+    });
   }
   const code = grpcCode === 3 || grpcCode === 5 || grpcCode === 9 || grpcCode === 6 || errorClass !== undefined
     ? (errorClass && /NOT_FOUND|PATH_NOT_FOUND/.test(errorClass) ? "not_found" : "input")
