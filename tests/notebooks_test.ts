@@ -100,6 +100,29 @@ Deno.test({
 });
 
 Deno.test({
+  name: "runners started at once each get a kernel (the Deno kernel's ports do not collide)",
+  ...integration,
+  async fn() {
+    // jupyter_client hands concurrent runners the same just-freed ports; without the start lock and
+    // retry in execute.py about half of these kernels died with AddrInUse before kernel_info.
+    const runs = await Promise.all([1, 2, 3, 4, 5].map(() => {
+      const reports = Deno.makeTempDirSync({ prefix: "mercury-reports-" });
+      return runScript("tasks/nb.ts", [
+        "4-good",
+        "--notebooks-dir",
+        `${ROOT}/tests/testdata/bad_notebooks`,
+        "--reports-dir",
+        reports,
+      ]).finally(() => Deno.removeSync(reports, { recursive: true }));
+    }));
+    for (const r of runs) {
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^4-good\s+ok/m);
+    }
+  },
+});
+
+Deno.test({
   name: "a missing kernel or an unknown notebook is a clear error",
   ...integration,
   async fn(t) {

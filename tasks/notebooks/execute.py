@@ -18,11 +18,13 @@ be read or the kernel could not start.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 import nbformat
@@ -92,6 +94,51 @@ def drain_late_outputs(client, cell, index, msg_id, quiet=0.2, limit=3.0):
 
     run_sync(collect)()
     return kept
+
+
+def start_kernel(client, attempts=5):
+    """Starts the client's kernel, retrying when it dies before it answers.
+
+    jupyter_client picks the kernel's five ZMQ ports by binding port 0 and closing it; the Deno
+    kernel binds them a second later. Two runners starting at once (`deno task test` runs files
+    in parallel, `nb -p` runs two notebooks) are often handed the same just-freed ports, and the
+    loser dies with AddrInUse (reproduced: 9 of 18 starts, six at a time). So runners on this
+    machine take turns from port choice to the kernel's first reply (a file lock, ~1 s each), and a
+    kernel that still dies (a port taken by some other process) is started again on new ports.
+    The kernel's stderr goes to a file so its last error line can be reported."""
+    lock_path = os.path.join(tempfile.gettempdir(), "mercury-kernel-start.lock")
+    last = None
+    for attempt in range(1, attempts + 1):
+        err = tempfile.TemporaryFile(mode="w+b")
+        try:
+            with open(lock_path, "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    client.km = client.create_kernel_manager()
+                    client.start_new_kernel(stderr=err)
+                    client.start_new_kernel_client()
+                    return
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+        except Exception as e:
+            if type(e).__name__ == "NoSuchKernel":
+                raise
+            err.seek(0)
+            said = [l for l in re.sub(r"\x1b\[[0-9;]*m", "", err.read().decode("utf-8", "replace")).splitlines()
+                    if "error" in l.lower()]
+            last = first_line(e) + (f" ({said[-1].strip()[:200]})" if said else "")
+            print(f"kernel start {attempt}/{attempts} failed: {last}", file=sys.stderr)
+            if client.km is not None:
+                try:
+                    client._cleanup_kernel()
+                except Exception:
+                    pass
+            client.km = None
+            client.kc = None
+            time.sleep(0.2 * attempt)
+        finally:
+            err.close()
+    raise RuntimeError(f"{last}; tried {attempts} times")
 
 
 def offline(html):
@@ -178,6 +225,7 @@ def main():
     cell_seconds = result["cell_seconds"] = []
     code = 0
     try:
+        start_kernel(client)
         with client.setup_kernel():
             result["kernel_start"] = round(time.monotonic() - t0, 3)
             # The id of each execute request, to match outputs that arrive after the cell finished.
