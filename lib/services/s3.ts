@@ -53,6 +53,10 @@ export interface S3Store extends AsyncDisposable {
   put(bucket: string, key: string, body: string | Uint8Array): Promise<void>;
   /** The object's bytes; a `not_found` MercuryError when it is not there. */
   get(bucket: string, key: string): Promise<Uint8Array>;
+  /** Copies one object inside the store (CopyObject, server-side: the bytes do not come through here). */
+  copy(bucket: string, fromKey: string, toKey: string): Promise<void>;
+  /** Deletes one object (no error when it is not there). */
+  delete(bucket: string, key: string): Promise<void>;
   /** Deletes every object under `prefix`; returns how many. */
   deletePrefix(bucket: string, prefix: string): Promise<number>;
   /** ListBuckets as one real request. */
@@ -104,11 +108,18 @@ export async function connectS3(options: S3Options = {}): Promise<S3Store> {
   const path = (bucket: string, key = "") =>
     `${url}/${encodeURIComponent(bucket)}${key ? "/" + key.split("/").map(encodeURIComponent).join("/") : ""}`;
 
-  async function call(method: string, target: string, what: string, body?: string | Uint8Array): Promise<Response> {
+  async function call(
+    method: string,
+    target: string,
+    what: string,
+    body?: string | Uint8Array,
+    headers?: Record<string, string>,
+  ): Promise<Response> {
     let r: Response;
     try {
       r = await aws.fetch(target, {
         method,
+        headers,
         body: body as BodyInit | undefined,
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -164,11 +175,25 @@ export async function connectS3(options: S3Options = {}): Promise<S3Store> {
     async get(bucket, key) {
       return new Uint8Array(await (await call("GET", path(bucket, key), `GetObject ${bucket}/${key}`)).arrayBuffer());
     },
+    async copy(bucket, fromKey, toKey) {
+      const source = `/${encodeURIComponent(bucket)}/${fromKey.split("/").map(encodeURIComponent).join("/")}`;
+      const r = await call("PUT", path(bucket, toKey), `CopyObject ${bucket}/${fromKey} → ${toKey}`, undefined, {
+        "x-amz-copy-source": source,
+      });
+      // S3 can answer 200 with an <Error> body when a copy fails part-way.
+      const xml = await r.text();
+      if (xml.includes("<Error>")) {
+        throw new MercuryError("unavailable", `S3 CopyObject ${bucket}/${fromKey}: ${tag(xml, "Message") ?? xml}`, {
+          where: path(bucket, toKey),
+        });
+      }
+    },
+    async delete(bucket, key) {
+      await (await call("DELETE", path(bucket, key), `DeleteObject ${bucket}/${key}`)).body?.cancel();
+    },
     async deletePrefix(bucket, prefix) {
       const objects = await store.list(bucket, prefix);
-      for (const o of objects) {
-        await (await call("DELETE", path(bucket, o.key), `DeleteObject ${bucket}/${o.key}`)).body?.cancel();
-      }
+      for (const o of objects) await store.delete(bucket, o.key);
       return objects.length;
     },
     async health() {

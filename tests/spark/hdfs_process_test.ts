@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_PORTS, projectRoot, resolveEndpoints } from "@mercury/core";
 import { generateEvents, SparkSession } from "@mercury/spark";
 import { Launcher } from "../../tasks/services/launcher.ts";
+import { checkStagedWrite } from "./_atomic.ts";
 import { runProcess } from "./_process_cli.ts";
 
 const WEBHDFS = `http://127.0.0.1:${DEFAULT_PORTS.hdfsHttp}/webhdfs/v1`;
@@ -57,6 +58,12 @@ Deno.test("spark process reads raw events from hdfs:// and writes the lake table
     // Read back through Spark from HDFS.
     assert.equal(await spark.read.parquet(`${hdfs}${base}/events`).count(), clean);
     assert.equal(await spark.read.parquet(`${hdfs}${base}/events-daily`).count(), m.daily);
+
+    // A job that fails part-way leaves the old output whole (WebHDFS renames publish the staged folder).
+    await checkStagedWrite(spark, `${hdfs}${base}/staged`, async () => {
+      const list = (await webhdfs(base, "LISTSTATUS")) as { FileStatuses: { FileStatus: { pathSuffix: string }[] } };
+      return list.FileStatuses.FileStatus.map((f) => f.pathSuffix);
+    });
   } finally {
     await webhdfs(base, "DELETE", "DELETE").catch(() => {});
     // A plain `services up` does not run hdfs: leave the services as this test found them.

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { openDuckDB } from "@mercury/core/services/duckdb";
+import { checkStagedWrite } from "./_atomic.ts";
 import { fileStats, generateEvents, processEvents, SparkError, SparkSession, tableRows } from "@mercury/spark";
 
 Deno.test("spark process: partitioned output equal to DuckDB's on the same raw events; atomic on failure", async (t) => {
@@ -66,6 +67,14 @@ Deno.test("spark process: partitioned output equal to DuckDB's on the same raw e
       assert.deepEqual(await fileStats(out), before);
       const leftovers = [...Deno.readDirSync(dir)].filter((e) => /staging|\.old-/.test(e.name));
       assert.deepEqual(leftovers, []);
+    });
+
+    await t.step("a job that fails part-way leaves the old output whole; a good one replaces it", async () => {
+      await checkStagedWrite(
+        spark,
+        `${dir}/staged`,
+        () => Promise.resolve([...Deno.readDirSync(dir)].map((e) => e.name)),
+      );
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -11,6 +11,7 @@ import { projectRoot } from "@mercury/core";
 import { connectS3 } from "@mercury/core/services/s3";
 import { generateEvents, SparkSession } from "@mercury/spark";
 import { Launcher } from "../../tasks/services/launcher.ts";
+import { checkStagedWrite } from "./_atomic.ts";
 import { runProcess } from "./_process_cli.ts";
 
 Deno.test("spark process reads raw events from s3a:// and writes the lake table to s3a://", async () => {
@@ -42,6 +43,14 @@ Deno.test("spark process reads raw events from s3a:// and writes the lake table 
     // Read back through Spark from the store.
     assert.equal(await spark.read.parquet(`${base}/events`).count(), m.clean);
     assert.equal(await spark.read.parquet(`${base}/events-daily`).count(), m.daily);
+
+    // A job that fails part-way leaves the old output whole (S3 has no rename: staged, then copied into place).
+    await checkStagedWrite(spark, `${base}/staged`, async () => {
+      const keys = (await s3.list("lake", `${prefix}/`)).map((o) => o.key.slice(prefix.length + 1));
+      return [...new Set(keys.map((k) => k.split("/")[0]!))];
+    });
+    const staged = await s3.list("lake", `${prefix}/staged/`);
+    assert.ok(staged.some((o) => o.key.endsWith("/_SUCCESS")), "the new output has its _SUCCESS marker");
   } finally {
     await s3.deletePrefix("lake", `${prefix}/`).catch(() => {});
     // A plain `services up` does not run s3: leave the services as this test found them.

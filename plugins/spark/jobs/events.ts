@@ -4,9 +4,10 @@
  * lower-cased regions, amounts cast with bad ones dropped, duplicates by
  * `event_id` removed), enriched with a broadcast join against the products
  * dimension, written partitioned by `date`, `region` and `category`, and
- * aggregated per day, region and category. Writes are atomic: Parquet goes to
- * a staging folder that replaces the output in one rename (local paths),
- * Delta commits through its transaction log. `--udf zscore` adds a robust
+ * aggregated per day, region and category. A failed job leaves the old
+ * output whole: Parquet goes to a staging folder that replaces the output when
+ * the job has succeeded (`lake_fs.ts`: renames on local paths and HDFS, a
+ * server-side copy on S3), Delta commits through its transaction log. `--udf zscore` adds a robust
  * z-score of the amount per category, computed by a pandas UDF (`udf.ts`).
  *
  * @module
@@ -15,6 +16,7 @@ import { MercuryError } from "@mercury/core";
 import { col, fn } from "../connect/column.ts";
 import type { DataFrame } from "../connect/dataframe.ts";
 import type { ExecOptions, SparkSession } from "../connect/session.ts";
+import { isLocal, lakeFs, localPath, stagingPath } from "./lake_fs.ts";
 import { robustZScore } from "./udf.ts";
 
 /** Options of {@linkcode generateEvents}. */
@@ -147,19 +149,14 @@ export function aggregate(enriched: DataFrame): DataFrame {
   );
 }
 
-/** Whether a path is on this machine's file system (no scheme, or `file:`). */
-export function isLocal(path: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || path.startsWith("file://");
-}
-
-function localPath(path: string): string {
-  return path.startsWith("file://") ? path.slice("file://".length) : path;
-}
+export { isLocal } from "./lake_fs.ts";
 
 /**
- * Writes `df` to `output` atomically: a local Parquet output goes to a staging
- * folder next to it and replaces the old output in one rename; a Delta table
- * commits through its log (readers see the old or the new version, never half).
+ * Writes `df` to `output` atomically for a failed job: Parquet goes to a
+ * staging folder next to the output and replaces it only when the job has
+ * succeeded ({@linkcode lakeFs}: two renames on local paths and HDFS, a
+ * server-side copy on S3); a Delta table commits through its log (readers see
+ * the old or the new version, never half).
  */
 export async function atomicWrite(
   df: DataFrame,
@@ -168,29 +165,20 @@ export async function atomicWrite(
   partitionBy: string[],
   exec: ExecOptions = {},
 ): Promise<void> {
-  if (format === "delta" || !isLocal(output)) {
+  if (format === "delta") {
     await df.write.format(format).mode("overwrite").option("overwriteSchema", "true").partitionBy(...partitionBy)
       .save(output, exec);
     return;
   }
-  const target = localPath(output);
-  const staging = `${target}.staging-${crypto.randomUUID().slice(0, 8)}`;
+  const fs = lakeFs(output);
+  const staging = stagingPath(output);
   try {
     await df.write.format(format).mode("error").partitionBy(...partitionBy).save(staging, exec);
   } catch (err) {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await fs.remove(staging).catch(() => {});
     throw err;
   }
-  const old = `${target}.old-${crypto.randomUUID().slice(0, 8)}`;
-  let hadOld = true;
-  try {
-    await Deno.rename(target, old);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-    hadOld = false;
-  }
-  await Deno.rename(staging, target);
-  if (hadOld) await Deno.remove(old, { recursive: true });
+  await fs.publish(staging, output);
 }
 
 /** Runs the whole job; returns row counts, time and the output's file statistics. */
