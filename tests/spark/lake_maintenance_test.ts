@@ -14,6 +14,7 @@ import {
   mergeInto,
   readAsOf,
   snapshots,
+  type SparkError,
   SparkSession,
 } from "@mercury/spark";
 
@@ -141,4 +142,86 @@ Deno.test("lakeTable() refuses names that are not tables", () => {
   assert.throws(() => lakeTable("lake.db"), /not catalog\.db\.table/);
   assert.throws(() => lakeTable("a b"), /not a table name/);
   assert.equal(lakeTable("db.t").format, "delta");
+});
+
+Deno.test("Iceberg schema evolution: add, rename, widen, drop and re-add; old snapshots keep their schema", async (t) => {
+  await using spark = await SparkSession.connect();
+  const table = lakeTable(`lake.mercury_test.evolve_${crypto.randomUUID().slice(0, 8).replaceAll("-", "")}`);
+  const q = async (sql: string) => await (await spark.sql(sql)).collect();
+  try {
+    await spark.sql(`CREATE TABLE ${table.name} (id BIGINT, v STRING, n INT) USING iceberg`);
+    await spark.sql(`INSERT INTO ${table.name} VALUES (1, 'a', 10), (2, 'b', 20)`);
+    const first = (await snapshots(spark, table)).at(-1)!.id;
+
+    await t.step("ADD COLUMN: old rows read NULL, new rows carry it", async () => {
+      await spark.sql(`ALTER TABLE ${table.name} ADD COLUMN score DOUBLE`);
+      await spark.sql(`INSERT INTO ${table.name} VALUES (3, 'c', 30, 0.5)`);
+      const rows = await q(`SELECT id, score FROM ${table.name} ORDER BY id`);
+      assert.deepEqual(rows.map((r) => [r.id, r.score]), [[1n, null], [2n, null], [3n, 0.5]]);
+    });
+
+    await t.step("RENAME COLUMN keeps the data (columns are matched by id, not name)", async () => {
+      await spark.sql(`ALTER TABLE ${table.name} RENAME COLUMN v TO label`);
+      const rows = await q(`SELECT id, label FROM ${table.name} ORDER BY id`);
+      assert.deepEqual(rows.map((r) => r.label), ["a", "b", "c"]);
+      await assert.rejects(() => q(`SELECT v FROM ${table.name}`), /UNRESOLVED_COLUMN|cannot be resolved/);
+    });
+
+    await t.step("INT widens to BIGINT in place; narrowing is refused with Spark's error class", async () => {
+      await spark.sql(`ALTER TABLE ${table.name} ALTER COLUMN n TYPE BIGINT`);
+      await spark.sql(`INSERT INTO ${table.name} VALUES (4, 'd', 5000000000, 1.5)`);
+      const rows = await q(`SELECT n FROM ${table.name} ORDER BY id`);
+      assert.deepEqual(rows.map((r) => r.n), [10n, 20n, 30n, 5000000000n]);
+      await assert.rejects(
+        () => spark.sql(`ALTER TABLE ${table.name} ALTER COLUMN n TYPE INT`),
+        (e: SparkError) => e.sparkErrorClass === "NOT_SUPPORTED_CHANGE_COLUMN" && /BIGINT.*INT/.test(e.message),
+      );
+    });
+
+    await t.step("DROP then ADD a column of the same name does not bring the old values back", async () => {
+      await spark.sql(`ALTER TABLE ${table.name} DROP COLUMN score`);
+      await spark.sql(`ALTER TABLE ${table.name} ADD COLUMN score DOUBLE`);
+      const rows = await q(`SELECT id, score FROM ${table.name} ORDER BY id`);
+      assert.deepEqual(rows.map((r) => r.score), [null, null, null, null]);
+    });
+
+    await t.step("time travel reads the first snapshot with the schema it was written with", async () => {
+      const old = await (await readAsOf(spark, table, first)).collect();
+      assert.deepEqual(Object.keys(old[0]!).sort(), ["id", "n", "v"]);
+      assert.deepEqual(old.map((r) => `${r.id}:${r.v}:${r.n}`).sort(), ["1:a:10", "2:b:20"]);
+    });
+  } finally {
+    await spark.sql(`DROP TABLE IF EXISTS ${table.name} PURGE`);
+  }
+});
+
+Deno.test("Iceberg z-order compaction: rows are laid out by interleaved x and y, not insertion order", async () => {
+  await using spark = await SparkSession.connect();
+  const table = lakeTable(`lake.mercury_test.zorder_${crypto.randomUUID().slice(0, 8).replaceAll("-", "")}`);
+  try {
+    await spark.sql(`CREATE TABLE ${table.name} (x INT, y INT) USING iceberg`);
+    // A 16 × 16 grid in a shuffled order, over four inserts (four small files).
+    for (let part = 0; part < 4; part++) {
+      await spark.sql(
+        `INSERT INTO ${table.name} SELECT x, y FROM (SELECT id % 16 AS x, id DIV 16 AS y FROM range(256)) ` +
+          `WHERE (x * 7 + y * 3) % 4 = ${part} ORDER BY hash(x, y)`,
+      );
+    }
+    const { filesBefore, filesAfter } = await compact(spark, table, { zorderBy: ["x", "y"] });
+    assert.ok(filesBefore >= 4 && filesAfter === 1, `${filesBefore} → ${filesAfter}`);
+    const [file] = await (await spark.sql(`SELECT file_path FROM ${table.name}.files`)).collect();
+    const rows = await spark.read.parquet(String(file!.file_path)).collect();
+    assert.equal(rows.length, 256);
+    // Z-order: the first quarter of the file is one quadrant, the last quarter the opposite one.
+    const quadrant = (r: Record<string, unknown>) => `${Number(r.x) < 8 ? 0 : 1}${Number(r.y) < 8 ? 0 : 1}`;
+    assert.deepEqual(new Set(rows.slice(0, 64).map(quadrant)), new Set(["00"]));
+    assert.deepEqual(new Set(rows.slice(192).map(quadrant)), new Set(["11"]));
+    // And neighbours in the file are neighbours on the grid (mean step ≤ 2; a linear sort by x has |Δy| up to 15).
+    const steps = rows.slice(1).map((r, i) =>
+      Math.abs(Number(r.x) - Number(rows[i]!.x)) + Math.abs(Number(r.y) - Number(rows[i]!.y))
+    );
+    assert.ok(steps.reduce((s, d) => s + d, 0) / steps.length <= 2, `mean step ${steps}`);
+  } finally {
+    await spark.sql(`DROP TABLE IF EXISTS ${table.name} PURGE`);
+  }
 });
