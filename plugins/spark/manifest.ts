@@ -86,10 +86,16 @@ export const manifest = definePlugin({
     },
     tune: {
       summary:
-        "measure broadcast vs sort-merge join, AQE on/off on a skewed join, and salting, with the analyser's advice",
+        "measure join strategies, AQE skew joins, salting, AQE coalescing and spill (1 vs 16 partitions), with advice",
       options: {
         rows: { type: "int", min: 1000, description: "fact rows (70 % on one key)", default: 1_000_000 },
-        only: { type: "list", value: "EXPS", description: "join, aqe, salting (default all)" },
+        only: { type: "list", value: "EXPS", description: "join, aqe, salting, coalesce, spill (default all)" },
+        "spill-mb": {
+          type: "int",
+          min: 1,
+          value: "MB",
+          description: "data the spill experiment sorts (default 768, over a 1 GB executor's memory)",
+        },
         rest: { type: "string", value: "URL", description: "Spark REST API base (default from services.json)" },
       },
       run: lazyRun(() => import("./commands/tune.ts"), "tune"),

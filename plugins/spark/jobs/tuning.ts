@@ -4,7 +4,9 @@
  * analysed, so the wall time, shuffle bytes and the analyser's findings of
  * every variant are measured, not assumed. Experiments: broadcast vs
  * sort-merge join, a skewed join with AQE off vs on (skew-join splitting),
- * and salting the hot key.
+ * salting the hot key, AQE's partition coalescing on its own (200 shuffle
+ * partitions of a small aggregate), and memory: one large sort in 1 shuffle
+ * partition (one task holds it all and spills) vs 16.
  *
  * @module
  */
@@ -21,6 +23,10 @@ export interface Variant {
   shuffleMB: number;
   stages: number;
   maxTaskSkew: number;
+  /** Tasks of all the variant's stages. */
+  tasks: number;
+  /** Bytes spilled to disk (all stages). */
+  spillDiskMB: number;
   findings: string[];
   analysis: Analysis;
 }
@@ -47,20 +53,32 @@ async function measure(
     shuffleMB: a.totals.shuffleWriteBytes / 1048576,
     stages: a.stages.length,
     maxTaskSkew: Math.max(1, ...a.stages.map((s) => s.durationSkew)),
+    tasks: a.stages.reduce((n, s) => n + s.tasks, 0),
+    spillDiskMB: a.stages.reduce((n, s) => n + s.spillDiskBytes, 0) / 1048576,
     findings: a.findings.filter((f) => f.severity !== "LOW").map((f) => `[${f.severity}] ${f.heuristic}: ${f.advice}`),
     analysis: a,
   };
 }
 
 /** The experiments {@linkcode tuningExperiments} knows. */
-export type Experiment = "join" | "aqe" | "salting";
+export type Experiment = "join" | "aqe" | "salting" | "coalesce" | "spill";
 
-/** Runs the experiments (all three by default) on `rows` fact rows; returns every variant measured. */
+/** Every experiment, in the order they run. */
+export const EXPERIMENTS: readonly Experiment[] = ["join", "aqe", "salting", "coalesce", "spill"];
+
+/** Options of {@linkcode tuningExperiments}. */
+export interface TuningOptions {
+  /** The spill experiment's data volume in MB (default 768: over one 1 GB executor's execution memory). */
+  spillMB?: number;
+}
+
+/** Runs the experiments (all by default) on `rows` fact rows; returns every variant measured. */
 export async function tuningExperiments(
   spark: SparkSession,
   rest: string,
   rows = 2_000_000,
-  only: Experiment[] = ["join", "aqe", "salting"],
+  only: readonly Experiment[] = EXPERIMENTS,
+  o: TuningOptions = {},
 ): Promise<Variant[]> {
   const out: Variant[] = [];
   const facts = () =>
@@ -139,6 +157,50 @@ export async function tuningExperiments(
       ),
     );
   }
-  await spark.setConf({ "spark.sql.adaptive.enabled": true, "spark.sql.autoBroadcastJoinThreshold": "10MB" });
+  if (only.includes("coalesce")) {
+    // A small aggregate (97 groups) over 200 shuffle partitions: without AQE, 200 reduce tasks of almost nothing.
+    const agg = (tag: string) => facts().groupBy("v").agg(fn.count().alias("n")).toArrow({ tags: [tag] });
+    const coalesceBase = { ...base, "spark.sql.shuffle.partitions": 200, "spark.sql.adaptive.skewJoin.enabled": false };
+    out.push(
+      await measure(spark, rest, "partition coalescing", "AQE off (200 partitions)", {
+        ...coalesceBase,
+        "spark.sql.adaptive.enabled": false,
+      }, agg),
+    );
+    out.push(
+      await measure(spark, rest, "partition coalescing", "AQE coalescing only", {
+        ...coalesceBase,
+        "spark.sql.adaptive.enabled": true,
+        "spark.sql.adaptive.coalescePartitions.enabled": true,
+        "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64MB",
+      }, agg),
+    );
+  }
+  if (only.includes("spill")) {
+    // A sort-based aggregation (max of a string) over ~spillMB of rows: in 1 shuffle partition one task sorts it
+    // all (more than a 1 GB executor's execution memory, so it spills to disk); in 16 each sorts a sixteenth.
+    const payload = Math.max(16, Math.round((o.spillMB ?? 768) * 1048576 / rows));
+    const sortAgg = (tag: string) =>
+      spark.range(0, rows, 1, 4).withColumns({
+        r: "hash(id)",
+        p: `repeat(CAST(id % 10 AS STRING), ${payload})`,
+      })
+        .groupBy("r").agg(fn.max("p").alias("m")).selectExpr("sum(length(m)) AS bytes").toArrow({ tags: [tag] });
+    for (const partitions of [1, 16]) {
+      out.push(
+        await measure(spark, rest, "memory (sort-based aggregation)", `${partitions} shuffle partition(s)`, {
+          ...base,
+          "spark.sql.adaptive.enabled": false,
+          "spark.sql.shuffle.partitions": partitions,
+        }, sortAgg),
+      );
+    }
+  }
+  await spark.setConf({
+    "spark.sql.adaptive.enabled": true,
+    "spark.sql.autoBroadcastJoinThreshold": "10MB",
+    "spark.sql.shuffle.partitions": 200,
+    "spark.sql.adaptive.skewJoin.enabled": true,
+  });
   return out;
 }
