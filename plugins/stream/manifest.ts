@@ -81,6 +81,12 @@ export const manifest = definePlugin({
           description: "write the open windows this often; checkpoints in between log observations",
           default: "60s",
         },
+        "max-rate": {
+          type: "int",
+          min: 1,
+          value: "N",
+          description: "process at most N events/s (a backfill that must not starve what runs beside it)",
+        },
         "until-done": { type: "boolean", description: "exit once every partition is checkpointed to the topic's end" },
         "no-enrich": { type: "boolean", description: "skip the Redis join (dim:user:<id> → tier)" },
         sink: {

@@ -54,6 +54,8 @@ export class Processor<E> {
   #stopped = false;
   #lastCheckpoint = Date.now();
   #lastData = Date.now();
+  /** When processing started, for `maxEventsPerSecond`. */
+  #rateStart = performance.now();
   #done!: PromiseWithResolvers<void>;
   #timer?: ReturnType<typeof setInterval>;
   #inflight?: Promise<void>;
@@ -357,6 +359,7 @@ export class Processor<E> {
       while (this.#queue.length && !this.#stopped && !this.#needRestart && !this.#needReload) {
         await this.#process(this.#queue.shift()!);
         if (due()) this.#checkpoint();
+        await this.#throttle(() => due() && this.#checkpoint());
         // Yield to I/O between responses, or the commit in flight would wait for the whole backlog.
         await new Promise((r) => setTimeout(r, 0));
       }
@@ -375,6 +378,21 @@ export class Processor<E> {
       this.#done.reject(err);
     } finally {
       this.#busy = false;
+    }
+  }
+
+  /**
+   * Waits while processing is ahead of `maxEventsPerSecond`, a second at most between looks (so a stop is not delayed
+   * and `each` can take a checkpoint that falls due meanwhile).
+   */
+  async #throttle(each: () => void): Promise<void> {
+    const rate = this.options.maxEventsPerSecond;
+    if (!rate) return;
+    for (;;) {
+      const ahead = (this.stats.events / rate) * 1000 - (performance.now() - this.#rateStart);
+      if (ahead <= 1 || this.#stopped) return;
+      await new Promise((r) => setTimeout(r, Math.min(ahead, 1000)));
+      each();
     }
   }
 

@@ -41,6 +41,11 @@ export interface ProcessorOptions<E> {
   batchSize?: number;
   /** Bytes per fetch response (default 1 MiB, ~8,000 events): a checkpoint can follow each response. */
   fetchMaxBytes?: number;
+  /**
+   * Process at most this many events per second, on average since the worker started (default: no limit) — a
+   * backfill or replay that must not starve the database, the broker or the live pipelines beside it.
+   */
+  maxEventsPerSecond?: number;
   /** Stop once every partition's checkpoint reached the topic's end. */
   untilDone?: boolean;
   /**

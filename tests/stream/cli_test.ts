@@ -66,6 +66,46 @@ Deno.test({
 });
 
 Deno.test({
+  name: "stream CLI: --max-rate holds a worker to N events/s and it still counts every event",
+  ...integration,
+  async fn() {
+    const topic = uniqueName("rate");
+    const p = await stream(
+      "produce",
+      "--topic",
+      topic,
+      "--partitions",
+      "2",
+      "--count",
+      "20000",
+      "--events-per-sec",
+      "0",
+    );
+    assert.equal(p.code, 0, p.stderr);
+    const started = performance.now();
+    // 20,000 events at 2,000/s: at least 10 s less the first response's worth; unthrottled this takes 3–4 s here.
+    const w = await stream("process", "--topic", topic, "--until-done", "--no-enrich", "--max-rate", "2000");
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(JSON.parse(w.stdout.trim().split("\n").pop()!).events, 20000);
+    assert.ok(seconds >= 9, `20,000 events at --max-rate 2000 took ${seconds.toFixed(1)} s`);
+    const k = await connectKafka();
+    try {
+      await k.admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => {});
+    } finally {
+      await k.close();
+    }
+    const { connectPostgres } = await import("@mercury/core/services/postgres");
+    const pg = await connectPostgres({ max: 1 });
+    try {
+      await (await PostgresSink.open(pg.sql, topic)).reset();
+    } finally {
+      await pg.close();
+    }
+  },
+});
+
+Deno.test({
   name: "stream CLI: bad input is one clear line and a non-zero exit",
   ...integration,
   async fn(t) {
@@ -91,6 +131,14 @@ Deno.test({
       const k = await stream("process", "--threads", "2", "--sink", "kafka", "--no-enrich");
       assert.equal(k.code, 64);
       assert.match(k.stderr, /--threads needs --sink postgres/);
+    });
+    await t.step("a bad --max-rate, and --max-rate with threads", async () => {
+      const z = await stream("process", "--max-rate", "0", "--no-enrich");
+      assert.equal(z.code, 64);
+      assert.match(z.stderr, /--max-rate must be an integer ≥ 1, got '0'/);
+      const k = await stream("process", "--threads", "2", "--max-rate", "100", "--no-enrich");
+      assert.equal(k.code, 64);
+      assert.match(k.stderr, /--max-rate works on one thread.*hint: /);
     });
     await t.step("an unreachable broker", async () => {
       const r = await runScript("tasks/mercury.ts", ["stream", "topics"], { MERCURY_KAFKA_BROKERS: "127.0.0.1:1" });
