@@ -67,6 +67,7 @@ type ThreadProcessorOptions = Pick<
   | "fetchMaxBytes"
   | "untilDone"
   | "requestTimeoutMs"
+  | "maxEventsPerSecond"
 >;
 
 /** Options of {@linkcode ThreadedProcessor}. */
@@ -229,6 +230,8 @@ export class ThreadedProcessor {
         fetchMaxBytes: this.options.fetchMaxBytes,
         untilDone: this.options.untilDone,
         requestTimeoutMs: this.options.requestTimeoutMs,
+        // The process's limit, shared evenly: each thread holds to its part.
+        maxEventsPerSecond: this.options.maxEventsPerSecond && this.options.maxEventsPerSecond / this.options.threads,
       },
       topology: this.options.topology,
     };

@@ -34,10 +34,6 @@ const WORKER = [
   "--no-enrich",
   "--instance-id",
   "kafka-fault-worker",
-  // A quiet machine's worker read the last 480,000 events in under a second, before the kill meant for it (CI: "only
-  // 4 kills"); at 50,000 events/s each killed worker gets through tens of thousands and the last one ~10 s.
-  "--max-rate",
-  "50000",
 ];
 
 /** Offsets the worker's group has committed (in its transactions), summed over partitions. */

@@ -30,11 +30,6 @@ export async function process(args: CommandArgs, ctx: CommandContext): Promise<n
   const window = parseWindowSpec(v.window as string);
   const threads = n(v.threads);
   const sink = v.sink as string;
-  if (threads > 1 && v["max-rate"] !== undefined) {
-    throw new MercuryError("usage", "--max-rate works on one thread", {
-      hint: "drop --threads, or run several processes each with its own --max-rate",
-    });
-  }
   if (threads > 1 && sink === "kafka") {
     throw new MercuryError("usage", "--threads needs --sink postgres", {
       hint: "the Kafka sink commits the group's offsets in its transactions; run more processes instead",
@@ -60,6 +55,7 @@ export async function process(args: CommandArgs, ctx: CommandContext): Promise<n
     instanceId: (v["instance-id"] as string | undefined) || undefined,
     sql: pg.sql,
     checkpointMs: n(v.checkpoint),
+    maxEventsPerSecond: v["max-rate"] as number | undefined,
     snapshotMs: n(v.snapshot),
     untilDone: v["until-done"] === true,
     log: (l: string) => console.error(`[${new Date().toISOString()}] ${l}`),
@@ -72,7 +68,6 @@ export async function process(args: CommandArgs, ctx: CommandContext): Promise<n
     })
     : new Processor({
       ...common,
-      maxEventsPerSecond: v["max-rate"] as number | undefined,
       store: sink === "kafka"
         ? (pipeline) =>
           KafkaTransactionalSink.open({
