@@ -165,6 +165,8 @@ if (ONLY.has("online")) await py(["materialize", feastRepo, wideStart, wideEnd, 
 const HTTP_PORT = 16566 + Math.floor(Math.random() * 1000);
 const GRPC_PORT = HTTP_PORT + 1000;
 const FEAST_PORT = HTTP_PORT + 2000;
+// A second Mercury server whose gRPC runs on @grpc/grpc-js, to compare the two gRPC engines in one run.
+const GRPC_JS_PORT = HTTP_PORT + 3000;
 const children: Deno.ChildProcess[] = [];
 const mercuryServer = new Deno.Command(ONLY.has("online") ? Deno.execPath() : "true", {
   args: [
@@ -186,6 +188,28 @@ const mercuryServer = new Deno.Command(ONLY.has("online") ? Deno.execPath() : "t
   stderr: "inherit",
 }).spawn();
 children.push(mercuryServer);
+const mercuryGrpcJs = new Deno.Command(ONLY.has("online") ? Deno.execPath() : "true", {
+  args: [
+    "run",
+    "-A",
+    "tasks/mercury.ts",
+    "features",
+    "serve",
+    "--repo",
+    "bench/features_repo.ts",
+    "--port",
+    String(GRPC_JS_PORT + 1),
+    "--grpc-port",
+    String(GRPC_JS_PORT),
+    "--grpc-engine",
+    "grpc-js",
+  ],
+  cwd: ROOT,
+  env: { MERCURY_FEATURES_BENCH_DIR: dir, MERCURY_FEATURES_BENCH_PROJECT: project },
+  stdout: "null",
+  stderr: "inherit",
+}).spawn();
+children.push(mercuryGrpcJs);
 const feastServer = new Deno.Command(ONLY.has("online") ? feastBin : "true", {
   args: ["-c", feastRepo, "serve", "-h", "127.0.0.1", "-p", String(FEAST_PORT), "--no-access-log"],
   stdout: "null",
@@ -344,10 +368,11 @@ const httpSend = (port: number, batch: boolean): Send => (i, signal) =>
     return body;
   });
 const grpcClient = featureServerClient(`127.0.0.1:${GRPC_PORT}`);
-const grpcSend = (batch: boolean): Send => (i) =>
+const grpcJsClient = featureServerClient(`127.0.0.1:${GRPC_JS_PORT}`);
+const grpcSend = (batch: boolean, client = grpcClient): Send => (i) =>
   new Promise((resolve, reject) =>
-    (grpcClient.GetOnlineFeatures as (r: unknown, cb: (e: Error | null, v: unknown) => void) => void).call(
-      grpcClient,
+    (client.GetOnlineFeatures as (r: unknown, cb: (e: Error | null, v: unknown) => void) => void).call(
+      client,
       {
         features: wideRefs,
         entities: { entity_id: { val: (batch ? batchKeys(i) : [key(i)]).map((k) => ({ int64_val: k })) } },
@@ -377,6 +402,7 @@ try {
   if (ONLY.has("online")) {
     await waitHealth(`http://127.0.0.1:${HTTP_PORT}/health`, "Mercury server");
     await waitHealth(`http://127.0.0.1:${FEAST_PORT}/health`, "Feast server");
+    await waitHealth(`http://127.0.0.1:${GRPC_JS_PORT + 1}/health`, "Mercury server (gRPC on grpc-js)");
 
     // Same answer from both servers.
     {
@@ -413,6 +439,7 @@ try {
     const targets: [string, (batch: boolean) => Send][] = [
       ["mercury_http", (b) => httpSend(HTTP_PORT, b)],
       ["mercury_grpc", (b) => grpcSend(b)],
+      ["mercury_grpc_js", (b) => grpcSend(b, grpcJsClient)],
       ["feast_http", (b) => httpSend(FEAST_PORT, b)],
     ];
     const online: Record<string, Record<string, unknown>> = {};
@@ -489,11 +516,14 @@ try {
     result.onlineRatios = {
       throughputHttpVsFeast: o("mercury_http").maxRps / o("feast_http").maxRps,
       throughputGrpcVsFeast: o("mercury_grpc").maxRps / o("feast_http").maxRps,
+      throughputGrpcVsHttp: o("mercury_grpc").maxRps / o("mercury_http").maxRps,
+      throughputGrpcH2VsGrpcJs: o("mercury_grpc").maxRps / o("mercury_grpc_js").maxRps,
       p99SingleFeastOverHttp: o("feast_http").single.p99 / o("mercury_http").single.p99,
       p99BatchFeastOverHttp: o("feast_http").batch100.p99 / o("mercury_http").batch100.p99,
       p99LowRateFeastOverHttp: o("feast_http").singleLowRate.p99 / o("mercury_http").singleLowRate.p99,
     };
     grpcClient.close();
+    grpcJsClient.close();
     await cleanup();
     children.length = 0;
   }
@@ -800,6 +830,7 @@ try {
   }
 } finally {
   grpcClient.close();
+  grpcJsClient.close();
   await cleanup();
   await fs.online.clear();
   for (const t of ["objects", "materializations", "feature_stats"]) {

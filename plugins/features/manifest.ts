@@ -138,6 +138,12 @@ export const manifest = definePlugin({
         "grpc-port": { type: "int", min: 0, max: 65535, value: "PORT", description: "gRPC port", default: 50051 },
         host: { type: "string", value: "HOST", description: "listen address", default: "127.0.0.1" },
         "no-grpc": { type: "boolean", description: "HTTP only" },
+        "grpc-engine": {
+          type: "enum",
+          choices: ["h2", "grpc-js"],
+          description: "gRPC server: h2 (Mercury's unary layer on node:http2, faster) or grpc-js",
+          default: "h2",
+        },
         "max-entities": count("N", "entities one request may ask for", DEFAULT_MAX_ENTITIES),
         "store-timeout-ms": count(
           "MS",

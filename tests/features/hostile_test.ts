@@ -148,6 +148,72 @@ Deno.test({
 });
 
 Deno.test({
+  name: "gRPC engines: h2 (default) and grpc-js give the same answers and statuses; h2 refuses what is not gRPC",
+  async fn(t) {
+    const fx = await servingFixture();
+    const h2 = await serveGrpc(fx.server(), { port: 0 });
+    const js = await serveGrpc(fx.server(), { port: 0, engine: "grpc-js" });
+    const a = grpcCaller(`127.0.0.1:${h2.port}`);
+    const b = grpcCaller(`127.0.0.1:${js.port}`);
+    try {
+      await t.step("the same answer, and the same error for a bad request", async () => {
+        const req = {
+          features: ["card_v:limit"],
+          entities: { card_id: { val: [1, 2, 99].map((k) => ({ int64_val: k })) } },
+        };
+        const [ra, rb] = [await a.call("GetOnlineFeatures", req), await b.call("GetOnlineFeatures", req)];
+        assert.deepEqual(ra, rb);
+        // The entity key column, then the feature: three values each.
+        assert.deepEqual((ra.results as { values: unknown[] }[]).map((r) => r.values.length), [3, 3]);
+        const bad = { features: ["card_v:nope"], entities: { card_id: { val: [{ int64_val: 1 }] } } };
+        const [ea, eb] = [
+          await grpcError(a.call("GetOnlineFeatures", bad)),
+          await grpcError(b.call("GetOnlineFeatures", bad)),
+        ];
+        assert.equal(ea.code, eb.code);
+        assert.equal(ea.details, eb.details);
+        assert.deepEqual(await a.call("Health", {}), await b.call("Health", {}));
+      });
+      await t.step("an unknown method is UNIMPLEMENTED; a plain HTTP/2 POST is a 415", async () => {
+        const e = await grpcError(
+          new Promise((resolve, reject) =>
+            a.client.makeUnaryRequest(
+              "/mercury.features.v1.FeatureServer/Nope",
+              (x: Buffer) => x,
+              (x: Buffer) => x,
+              Buffer.from([]),
+              (err, v) => (err ? reject(err) : resolve(v)),
+            )
+          ),
+        );
+        assert.equal(e.code, grpc.status.UNIMPLEMENTED);
+        assert.match(e.details, /unknown method \/mercury\.features\.v1\.FeatureServer\/Nope/);
+        const http2 = await import("node:http2");
+        const session = http2.connect(`http://127.0.0.1:${h2.port}`);
+        try {
+          const status = await new Promise<number>((resolve, reject) => {
+            const req = session.request({ ":method": "POST", ":path": "/", "content-type": "application/json" });
+            req.on("response", (h) => resolve(Number(h[":status"])));
+            req.on("error", reject);
+            req.end("{}");
+          });
+          assert.equal(status, 415);
+        } finally {
+          session.close();
+        }
+        assert.equal((await a.call("Health", {})).status, "ok");
+      });
+    } finally {
+      a.client.close();
+      b.client.close();
+      await h2.close();
+      await js.close();
+      await fx.close();
+    }
+  },
+});
+
+Deno.test({
   name: "POST /training-set survives hostile clients: each bad, unknown or huge field is a 400 naming it",
   async fn(t) {
     const fx = await fraudFixture({ cards: 10, days: 3 });

@@ -104,6 +104,7 @@ export async function serve(args: CommandArgs, ctx: CommandContext): Promise<voi
     env: fs.env,
     maxMessageBytes: maxBytes,
     auth,
+    engine: args.values["grpc-engine"] as "h2" | "grpc-js" | undefined,
   });
   const pushViews = (args.values.push as string[] | undefined) ?? [];
   const pushes = [];
