@@ -20,6 +20,7 @@
  *
  * usage: deno task bench:features [--keys 10000] [--rate 1000] [--seconds 10] [--batch-rate 100]
  *          [--pit-entities 100000] [--pit-rows 1000000] [--mat-rows 2000000] [--runs 3]
+ *          [--only online,pit,train,mat] [--targets mercury_http,mercury_grpc_lean,…] [--feast-workers 2]
  *
  * @module
  */
@@ -35,7 +36,7 @@ import {
   RedisOnlineStore,
   writeTrainingSet,
 } from "@mercury/features";
-import { featureServerClient } from "@mercury/features/grpc";
+import { featureServerClient, leanFeatureClient } from "@mercury/features/grpc";
 import { ensureVenv } from "../tasks/python.ts";
 import { benchRepo, MAT_FEATURES, PIT_FEATURES, WIDE_FEATURES } from "./features_repo.ts";
 
@@ -58,6 +59,15 @@ const onlyArg = Deno.args.indexOf("--only");
  * mat (default all); a partial run merges into the existing results file.
  */
 const ONLY = new Set(onlyArg >= 0 ? Deno.args[onlyArg + 1]!.split(",") : ["online", "pit", "train", "mat"]);
+const targetsArg = Deno.args.indexOf("--targets");
+/**
+ * Online targets to measure (default all: mercury_http, mercury_grpc, mercury_grpc_lean, mercury_grpc_js,
+ * feast_http); the others keep their figures from the results file, each target stamped with its own date.
+ */
+const workersArg = Deno.args.indexOf("--feast-workers");
+/** Worker processes of `feast serve` (default: one per core). */
+const FEAST_WORKERS = workersArg >= 0 ? Number(Deno.args[workersArg + 1]) : navigator.hardwareConcurrency;
+const TARGETS = targetsArg >= 0 ? new Set(Deno.args[targetsArg + 1]!.split(",")) : undefined;
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const run = Date.now().toString(36);
 const project = `bench_${run}`;
@@ -211,7 +221,19 @@ const mercuryGrpcJs = new Deno.Command(ONLY.has("online") ? Deno.execPath() : "t
 }).spawn();
 children.push(mercuryGrpcJs);
 const feastServer = new Deno.Command(ONLY.has("online") ? feastBin : "true", {
-  args: ["-c", feastRepo, "serve", "-h", "127.0.0.1", "-p", String(FEAST_PORT), "--no-access-log"],
+  // Its fair configuration on this machine: one worker process per core (`--workers`, default 1).
+  args: [
+    "-c",
+    feastRepo,
+    "serve",
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(FEAST_PORT),
+    "--no-access-log",
+    "--workers",
+    String(FEAST_WORKERS),
+  ],
   stdout: "null",
   stderr: "null",
 }).spawn();
@@ -381,6 +403,15 @@ const grpcSend = (batch: boolean, client = grpcClient): Send => (i) =>
     )
   );
 
+// The same server (h2 engine) through Mercury's lean HTTP/2 client, which like `httpSend` takes the answer's bytes
+// without decoding them: the server's cost, not grpc-js's client stack.
+const leanClient = leanFeatureClient(`127.0.0.1:${GRPC_PORT}`);
+const leanSend = (batch: boolean): Send => (i) =>
+  leanClient.getOnlineFeaturesBytes({
+    features: wideRefs,
+    entities: { entity_id: { val: (batch ? batchKeys(i) : [key(i)]).map((k) => ({ int64_val: k })) } },
+  });
+
 const result: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: `${navigator.hardwareConcurrency} cores (shared)`,
@@ -394,6 +425,7 @@ const result: Record<string, unknown> = {
     pitRows: PIT_ROWS,
     matRows: MAT_ROWS,
     runs: RUNS,
+    feastWorkers: FEAST_WORKERS,
   },
   feast: "0.67.0 (redis online store, file offline store, `feast serve`)",
 };
@@ -439,11 +471,15 @@ try {
     const targets: [string, (batch: boolean) => Send][] = [
       ["mercury_http", (b) => httpSend(HTTP_PORT, b)],
       ["mercury_grpc", (b) => grpcSend(b)],
+      ["mercury_grpc_lean", (b) => leanSend(b)],
       ["mercury_grpc_js", (b) => grpcSend(b, grpcJsClient)],
       ["feast_http", (b) => httpSend(FEAST_PORT, b)],
     ];
-    const online: Record<string, Record<string, unknown>> = {};
-    for (const [name, send] of targets) {
+    const resultsPath = new URL("./results/features.json", import.meta.url);
+    const online: Record<string, Record<string, unknown>> = TARGETS
+      ? (JSON.parse(await Deno.readTextFile(resultsPath).catch(() => "{}")).online ?? {})
+      : {};
+    for (const [name, send] of targets.filter(([n]) => !TARGETS || TARGETS.has(n))) {
       await openLoop(send(false), 200, 1); // warm-up
       const single: LoadResult[] = [];
       const batch: LoadResult[] = [];
@@ -476,6 +512,7 @@ try {
       }
       const med = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((x) => x[k] as number));
       online[name] = {
+        date: new Date().toISOString(),
         single: {
           p50: med(single, "p50"),
           p90: med(single, "p90"),
@@ -513,17 +550,24 @@ try {
         maxRps: number;
       };
     result.online = online;
+    // A ratio is recorded when both of its targets ran (`--targets` may leave some out).
+    const ratio = (a: string, b: string, f: (x: ReturnType<typeof o>, y: ReturnType<typeof o>) => number) =>
+      online[a] && online[b] ? f(o(a), o(b)) : undefined;
+    const rps = (x: ReturnType<typeof o>, y: ReturnType<typeof o>) => x.maxRps / y.maxRps;
     result.onlineRatios = {
-      throughputHttpVsFeast: o("mercury_http").maxRps / o("feast_http").maxRps,
-      throughputGrpcVsFeast: o("mercury_grpc").maxRps / o("feast_http").maxRps,
-      throughputGrpcVsHttp: o("mercury_grpc").maxRps / o("mercury_http").maxRps,
-      throughputGrpcH2VsGrpcJs: o("mercury_grpc").maxRps / o("mercury_grpc_js").maxRps,
-      p99SingleFeastOverHttp: o("feast_http").single.p99 / o("mercury_http").single.p99,
-      p99BatchFeastOverHttp: o("feast_http").batch100.p99 / o("mercury_http").batch100.p99,
-      p99LowRateFeastOverHttp: o("feast_http").singleLowRate.p99 / o("mercury_http").singleLowRate.p99,
+      throughputHttpVsFeast: ratio("mercury_http", "feast_http", rps),
+      throughputGrpcVsFeast: ratio("mercury_grpc", "feast_http", rps),
+      throughputGrpcVsHttp: ratio("mercury_grpc", "mercury_http", rps),
+      throughputGrpcLeanVsHttp: ratio("mercury_grpc_lean", "mercury_http", rps),
+      throughputGrpcH2VsGrpcJs: ratio("mercury_grpc", "mercury_grpc_js", rps),
+      p99SingleGrpcLeanOverHttp: ratio("mercury_grpc_lean", "mercury_http", (x, y) => x.single.p99 / y.single.p99),
+      p99SingleFeastOverHttp: ratio("feast_http", "mercury_http", (x, y) => x.single.p99 / y.single.p99),
+      p99BatchFeastOverHttp: ratio("feast_http", "mercury_http", (x, y) => x.batch100.p99 / y.batch100.p99),
+      p99LowRateFeastOverHttp: ratio("feast_http", "mercury_http", (x, y) => x.singleLowRate.p99 / y.singleLowRate.p99),
     };
     grpcClient.close();
     grpcJsClient.close();
+    leanClient.close();
     await cleanup();
     children.length = 0;
   }

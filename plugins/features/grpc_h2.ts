@@ -193,3 +193,96 @@ export function serveUnary(
     });
   });
 }
+
+/** A unary gRPC client over one cleartext HTTP/2 connection ({@linkcode unaryClient}). */
+export interface UnaryClient {
+  /**
+   * Calls `path` (`/<package>.<Service>/<Method>`) with one encoded request message and resolves to the encoded
+   * answer; a non-OK status rejects with a {@linkcode GrpcCallError}.
+   */
+  call(path: string, message: Uint8Array, metadata?: Record<string, string>): Promise<Uint8Array>;
+  close(): void;
+}
+
+/**
+ * A unary gRPC client on `node:http2`: the same framing as {@linkcode serveUnary}, one connection, calls
+ * multiplexed as streams. Lighter than `@grpc/grpc-js`'s client (no channel, resolver or filter stack) — the
+ * bench's "lean client" (features README, "gRPC").
+ *
+ * @example
+ * ```ts ignore
+ * const c = unaryClient("127.0.0.1:50051");
+ * const answer = await c.call("/pkg.Svc/Echo", request);
+ * c.close();
+ * ```
+ */
+export function unaryClient(address: string): UnaryClient {
+  let session: http2.ClientHttp2Session | undefined;
+  const connect = () => {
+    if (session && !session.closed && !session.destroyed) return session;
+    const s = http2.connect(`http://${address}`);
+    s.on("error", () => {});
+    s.on("close", () => {
+      if (session === s) session = undefined;
+    });
+    return (session = s);
+  };
+  return {
+    call(path, message, metadata = {}) {
+      return new Promise((resolve, reject) => {
+        const frame = Buffer.alloc(5 + message.length);
+        frame.writeUInt32BE(message.length, 1);
+        frame.set(message, 5);
+        let req: http2.ClientHttp2Stream;
+        try {
+          req = connect().request({
+            ":method": "POST",
+            ":path": path,
+            "content-type": "application/grpc+proto",
+            te: "trailers",
+            ...metadata,
+          });
+        } catch (err) {
+          reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, String((err as Error).message)));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let status: string | undefined;
+        let detail = "";
+        const take = (h: http2.IncomingHttpHeaders) => {
+          if (h["grpc-status"] !== undefined) {
+            status = String(h["grpc-status"]);
+            detail = decodeURIComponent(String(h["grpc-message"] ?? ""));
+          }
+        };
+        req.on("response", (h) => {
+          if (h[":status"] !== 200) {
+            status = String(GrpcStatus.UNKNOWN);
+            detail = `HTTP ${h[":status"]}`;
+          }
+          take(h);
+        });
+        req.on("trailers", take);
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("error", (err) => reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, err.message)));
+        req.on("end", () => {
+          if (status !== "0") {
+            reject(new GrpcCallError(Number(status ?? GrpcStatus.UNKNOWN), detail || "no grpc-status"));
+            return;
+          }
+          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          if (body.length < 5 || body.length !== 5 + body.readUInt32BE(1)) {
+            reject(new GrpcCallError(GrpcStatus.INTERNAL, "an answer must be one length-prefixed message"));
+            return;
+          }
+          resolve(body.subarray(5));
+        });
+        req.end(frame);
+      });
+    },
+    close() {
+      session?.close();
+      session = undefined;
+    },
+  };
+}

@@ -1,19 +1,25 @@
 /**
- * The gRPC feature server (npm `@grpc/grpc-js` under Deno), serving
- * `proto/feature_server.proto` on port 50051 by default. Bad input answers
- * INVALID_ARGUMENT (NOT_FOUND for an unknown service, UNAVAILABLE when the
- * online store is down or misses its deadline) with the same message
- * the HTTP server gives, naming the field and row; a message over
- * `maxMessageBytes` (default 1 MiB, as the HTTP body limit) is refused by
- * grpc-js with RESOURCE_EXHAUSTED before it is decoded, and one that does not
- * decode answers INTERNAL ("Error deserializing request", as gRPC specifies).
+ * The gRPC feature server, serving `proto/feature_server.proto` on port 50051
+ * by default, on one of two engines: `h2` (the default) is Mercury's own
+ * unary layer on `node:http2` with protobufjs codecs (`grpc_h2.ts`), `grpc-js`
+ * is npm `@grpc/grpc-js`'s server (kept for comparison and as a fallback;
+ * `features serve --grpc-engine grpc-js`). Both give the same answers and
+ * statuses: bad input answers INVALID_ARGUMENT (NOT_FOUND for an unknown
+ * service, UNAVAILABLE when the online store is down or misses its deadline)
+ * with the same message the HTTP server gives, naming the field and row; a
+ * message over `maxMessageBytes` (default 1 MiB, as the HTTP body limit) is
+ * refused with RESOURCE_EXHAUSTED before it is read or decoded, and one that
+ * does not decode answers INTERNAL ("Error deserializing request", as gRPC
+ * specifies). Clients (`featureServerClient`) use `@grpc/grpc-js`.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
-import { GrpcCallError, GrpcStatus, serveUnary } from "./grpc_h2.ts";
+import { GrpcCallError, GrpcStatus, serveUnary, unaryClient } from "./grpc_h2.ts";
+import { encodeOnlineResponse } from "./grpc_codec.ts";
+export { GrpcCallError, GrpcStatus } from "./grpc_h2.ts";
 import { AccessError, type TokenAuth } from "./pii.ts";
 import { MercuryError } from "@mercury/core";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
@@ -135,9 +141,14 @@ function onlineRequest(r: DecodedRequest): OnlineRequest {
 }
 
 /** Answers `req` as the proto's response message (plain object). */
-async function answer(server: FeatureServer, options: ServeGrpcOptions, req: OnlineRequest, authorization: unknown) {
+async function lookup(server: FeatureServer, options: ServeGrpcOptions, req: OnlineRequest, authorization: unknown) {
   const caller = await options.auth?.authenticate(typeof authorization === "string" ? authorization : undefined);
-  const res = await server.getOnlineFeatures(req, "grpc", caller);
+  return await server.getOnlineFeatures(req, "grpc", caller);
+}
+
+/** The answer as proto-loader's message object (the grpc-js engine; `h2` writes bytes with `grpc_codec.ts`). */
+async function answer(server: FeatureServer, options: ServeGrpcOptions, req: OnlineRequest, authorization: unknown) {
+  const res = await lookup(server, options, req, authorization);
   return {
     feature_names: res.metadata.featureNames,
     results: res.results.map((c) => ({
@@ -169,30 +180,71 @@ const bindError = (host: string, port: number | undefined, err: Error) =>
     hint: "pick another --grpc-port",
   });
 
-/** The FeatureServer on Mercury's own unary gRPC layer (`grpc_h2.ts`). */
-async function serveGrpcH2(server: FeatureServer, options: ServeGrpcOptions): Promise<GrpcFeatureServer> {
+/** The proto's messages as protobufjs types (field names as in the `.proto`). */
+function protoTypes() {
   const root = new protobuf.Root().loadSync(PROTO_PATH, { keepCase: true });
   const type = (name: string) => root.lookupType(`mercury.features.v1.${name}`);
-  const [Req, Res, HealthReq, HealthRes] = [
-    type("GetOnlineFeaturesRequest"),
-    type("GetOnlineFeaturesResponse"),
-    type("HealthRequest"),
-    type("HealthResponse"),
-  ];
+  return {
+    Req: type("GetOnlineFeaturesRequest"),
+    Res: type("GetOnlineFeaturesResponse"),
+    HealthReq: type("HealthRequest"),
+    HealthRes: type("HealthResponse"),
+  };
+}
+
+const SERVICE = "/mercury.features.v1.FeatureServer";
+
+/** A FeatureServer client on {@linkcode unaryClient} (one HTTP/2 connection, no gRPC library). */
+export interface LeanFeatureClient {
+  /** A `GetOnlineFeaturesRequest` as a plain object (proto-loader's shape); the answer likewise. */
+  getOnlineFeatures(request: Record<string, unknown>, metadata?: Record<string, string>): Promise<unknown>;
+  /** The same call, answering the encoded `GetOnlineFeaturesResponse` undecoded (a proxy, a load client). */
+  getOnlineFeaturesBytes(request: Record<string, unknown>, metadata?: Record<string, string>): Promise<Uint8Array>;
+  close(): void;
+}
+
+/**
+ * A light FeatureServer client: protobufjs codecs over Mercury's own unary HTTP/2 client, for callers that make
+ * many small calls (the bench's load client). Errors reject with `GrpcCallError` (`code`, message).
+ *
+ * @example
+ * ```ts ignore
+ * const c = leanFeatureClient("127.0.0.1:50051");
+ * const res = await c.getOnlineFeatures({ features: ["v:f"], entities: { id: { val: [{ int64_val: 1 }] } } });
+ * c.close();
+ * ```
+ */
+export function leanFeatureClient(address: string): LeanFeatureClient {
+  const { Req, Res } = protoTypes();
+  const client = unaryClient(address);
+  const bytesOf = (request: Record<string, unknown>, metadata?: Record<string, string>) =>
+    client.call(`${SERVICE}/GetOnlineFeatures`, Req.encode(Req.fromObject(request)).finish(), metadata);
+  return {
+    async getOnlineFeatures(request, metadata) {
+      const bytes = await bytesOf(request, metadata);
+      return Res.toObject(Res.decode(bytes), { longs: Number, enums: String, oneofs: true });
+    },
+    getOnlineFeaturesBytes: bytesOf,
+    close: () => client.close(),
+  };
+}
+
+/** The FeatureServer on Mercury's own unary gRPC layer (`grpc_h2.ts`). */
+async function serveGrpcH2(server: FeatureServer, options: ServeGrpcOptions): Promise<GrpcFeatureServer> {
+  const { Req, HealthReq, HealthRes } = protoTypes();
   const host = options.host ?? "127.0.0.1";
-  const service = "/mercury.features.v1.FeatureServer";
   try {
     return await serveUnary({
-      [`${service}/GetOnlineFeatures`]: {
+      [`${SERVICE}/GetOnlineFeatures`]: {
         decode: (b) => Req.toObject(Req.decode(b), { longs: Number, enums: String, oneofs: true }),
-        encode: (m) => Res.encode(m).finish(),
+        encode: encodeOnlineResponse,
         handle: (r: DecodedRequest, headers) =>
-          answer(server, options, onlineRequest(r), headers["authorization"]).catch((err) => {
+          lookup(server, options, onlineRequest(r), headers["authorization"]).catch((err) => {
             const { code, details } = statusOf(err);
             throw new GrpcCallError(code, details);
           }),
       },
-      [`${service}/Health`]: {
+      [`${SERVICE}/Health`]: {
         decode: (b) => HealthReq.decode(b),
         encode: (m) => HealthRes.encode(m).finish(),
         handle: () => ({ status: "ok", project: server.repo.project, env: options.env ?? "" }),

@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Redis } from "ioredis";
 import { DEFAULT_MAX_BODY_BYTES } from "@mercury/core/http_body";
 import { FeatureServer, RedisOnlineStore, serveHttp, trainingSetHandler } from "@mercury/features";
-import { serveGrpc } from "@mercury/features/grpc";
+import { GrpcCallError, leanFeatureClient, serveGrpc } from "@mercury/features/grpc";
 import { hostileHttpSuite, silentPeer } from "../_hostile.ts";
 import { grpcCaller, grpcError, servingFixture } from "./_serving.ts";
 import { fraudFixture } from "./_fixture.ts";
@@ -173,6 +173,20 @@ Deno.test({
         assert.equal(ea.code, eb.code);
         assert.equal(ea.details, eb.details);
         assert.deepEqual(await a.call("Health", {}), await b.call("Health", {}));
+        // The lean client (no gRPC library) reads both engines' answers and statuses the same way.
+        for (const port of [h2.port, js.port]) {
+          const lean = leanFeatureClient(`127.0.0.1:${port}`);
+          try {
+            assert.deepEqual(await lean.getOnlineFeatures(req), ra);
+            assert.ok((await lean.getOnlineFeaturesBytes(req)).length > 20);
+            const e = await lean.getOnlineFeatures(bad).then(() => null, (err) => err);
+            assert.ok(e instanceof GrpcCallError, String(e));
+            assert.equal(e.code, ea.code);
+            assert.equal(e.message, ea.details);
+          } finally {
+            lean.close();
+          }
+        }
       });
       await t.step("an unknown method is UNIMPLEMENTED; a plain HTTP/2 POST is a 415", async () => {
         const e = await grpcError(
