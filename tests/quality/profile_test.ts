@@ -149,3 +149,45 @@ Deno.test("the profile agrees with the benchmark's peer, DuckDB SUMMARIZE, on co
     }
   }
 });
+
+Deno.test("categorical columns: statistics from exact value counts equal DuckDB's aggregates", async () => {
+  using db = await openDuckDB();
+  // 3,000 rows, every column with few values (categorical): text with blanks, accents, an emoji and a
+  // code point above U+FFFF that JS's `<` would order before U+FFxx; numbers with a skew; booleans.
+  await db.connection.run(`create table t as select
+      (['b', '  ', '', 'é', '😀', 'ｚ', 'Zed', null])[1 + (range * 7 % 8)::int] as s,
+      case when range % 11 = 0 then null else (range * range % 37)::int end as k,
+      ((range % 13) * 0.25)::double as x,
+      range % 3 = 0 as flag
+    from range(3000)`);
+  const p = await profileRelation(db.connection, "t");
+  const col = (n: string) => p.columns.find((c) => c.name === n)!;
+  const truth = (await db.connection.runAndReadAll(`select
+      count(distinct s) sd, count_if(trim(s) = '') sb, min(s) smin, max(s) smax,
+      min(length(s)) slmin, max(length(s)) slmax, avg(length(s)) slmean,
+      count(distinct k) kd, avg(k) kmean, stddev_samp(k) ksd, quantile_cont(k, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]) kq,
+      avg(x) xmean, stddev_samp(x) xsd, quantile_cont(x, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]) xq,
+      avg(flag::int) fmean
+    from t`)).getRowObjectsJson()[0]!;
+  const close = (a: number | null, b: unknown, what: string) =>
+    assert.ok(a !== null && Math.abs(a - Number(b)) <= 1e-9 * Math.max(1, Math.abs(a)), `${what}: ${a} vs ${b}`);
+  assert.equal(col("s").distinct, Number(truth.sd));
+  assert.equal(col("s").distinctExact, true);
+  assert.equal(col("s").emptyCount, Number(truth.sb));
+  assert.equal(col("s").min, truth.smin);
+  assert.equal(col("s").max, truth.smax);
+  assert.deepEqual(col("s").length, {
+    min: Number(truth.slmin),
+    max: Number(truth.slmax),
+    mean: col("s").length!.mean,
+  });
+  close(col("s").length!.mean, truth.slmean, "s length mean");
+  assert.equal(col("k").distinct, Number(truth.kd));
+  close(col("k").mean, truth.kmean, "k mean");
+  close(col("k").stdev, truth.ksd, "k stdev");
+  (truth.kq as number[]).forEach((q, i) => close(col("k").quantiles[i]!.value, q, `k q${i}`));
+  close(col("x").mean, truth.xmean, "x mean");
+  close(col("x").stdev, truth.xsd, "x stdev");
+  (truth.xq as number[]).forEach((q, i) => close(col("x").quantiles[i]!.value, q, `x q${i}`));
+  close(col("flag").mean, truth.fmean, "flag mean");
+});

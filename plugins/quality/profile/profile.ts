@@ -8,13 +8,16 @@
  *    are categorical (≤ 1,000 distinct values, each seen ≥ 20 times in the
  *    sample) and which look unique, and gives semantic types, pattern
  *    classes and the types text holds (from its first `sampleRows` rows);
- * 3. one aggregate pass: counts, nulls, empties, distinct counts, min/max/
- *    mean/stdev, quantiles, string lengths, exact value counts of the
- *    categorical columns (`histogram()`), a top-k sketch (`approx_top_k`) of
- *    the other text and date columns, and correlations;
- * 4. one pass for equi-width histograms over [min, max] (categorical numbers
- *    are binned from their exact value counts instead) and exact counts of
- *    the sketch's candidates (none for near-unique columns).
+ * 3. one aggregate pass over the non-categorical columns: counts, nulls,
+ *    empties, distinct counts, min/max/mean/stdev, quantiles, string
+ *    lengths, a top-k sketch (`approx_top_k`) of text and date columns, and
+ *    correlations (of categorical columns, only the min/max their bins need);
+ * 4. one GROUP BY GROUPING SETS pass: exact value counts of the categorical
+ *    columns — from which their distinct count, mean, stdev, exact
+ *    quantiles, blanks, lengths and text min/max follow ({@linkcode fromCounts})
+ *    — equi-width histograms over [min, max] (categorical numbers are binned
+ *    from their value counts) and exact counts of the sketch's candidates
+ *    (none for near-unique columns).
  *
  * Up to `exactDistinctRows` rows (default 1,000,000) distinct counts are
  * exact (`count(distinct …)`), quantiles exact (`quantile_cont`) and
@@ -361,6 +364,17 @@ export async function profileRelation(
     const p = `c${c.i}_`;
     const sh = shape.get(c.i);
     aggs.push(`count(${c.q}) as ${p}nn`);
+    // A categorical column's values are counted exactly in pass 2: its distinct count, mean, spread, quantiles,
+    // blanks, lengths and text min/max follow from those counts (`fromCounts`), so pass 1 computes only the
+    // min/max its histogram bins need.
+    if (sh?.categorical) {
+      if (c.kind === "numeric") aggs.push(`min(${c.q}::double) as ${p}min`, `max(${c.q}::double) as ${p}max`);
+      if (c.kind === "temporal") {
+        aggs.push(`min(${c.q})::varchar as ${p}min`, `max(${c.q})::varchar as ${p}max`);
+        aggs.push(`min(epoch(${c.q}))::double as ${p}emin`, `max(epoch(${c.q}))::double as ${p}emax`);
+      }
+      continue;
+    }
     const share = shareOf(c.i);
     aggs.push(
       share >= 1
@@ -369,7 +383,7 @@ export async function profileRelation(
           BigInt(Math.floor(share * HASH_SPACE))
         }::ubigint) as ${p}d`,
     );
-    if (sh && !sh.categorical && !sh.unique && c.kind !== "numeric") {
+    if (sh && !sh.unique && c.kind !== "numeric") {
       aggs.push(`approx_top_k(${c.q}, ${topN}) as ${p}top`);
       sketched.push(c);
     }
@@ -451,6 +465,22 @@ export async function profileRelation(
     }
   }
 
+  // Categorical columns: their statistics from the exact value counts.
+  for (const c of cols) {
+    if (!shape.get(c.i)?.categorical) continue;
+    const f = fromCounts(c.kind, two[`c${c.i}_tc`] ?? []);
+    const p = `c${c.i}_`;
+    one[`${p}d`] = f.distinct;
+    if (c.kind === "numeric") {
+      Object.assign(one, { [`${p}mean`]: f.mean, [`${p}sd`]: f.sd, [`${p}q`]: f.quantiles });
+    } else if (c.kind === "string") {
+      Object.assign(one, { [`${p}e`]: f.blank, [`${p}min`]: f.min, [`${p}max`]: f.max });
+      Object.assign(one, { [`${p}lmin`]: f.lmin, [`${p}lmax`]: f.lmax, [`${p}lmean`]: f.lmean });
+    } else if (c.kind === "boolean") {
+      one[`${p}mean`] = f.mean;
+    }
+  }
+
   const columns: ColumnProfile[] = cols.map((c) => {
     const p = `c${c.i}_`;
     const nonNull = num(one[`${p}nn`]) ?? 0;
@@ -511,6 +541,94 @@ export async function profileRelation(
     createdAt: new Date().toISOString(),
     elapsedMs: performance.now() - t0,
   };
+}
+
+/** Code point order (UTF-8 byte order, as DuckDB compares text); JS's `<` compares UTF-16 code units. */
+function byCodePoint(a: string, b: string): number {
+  const [x, y] = [[...a], [...b]];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d) return d;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * A categorical column's statistics from its exact value counts (pass 2's groups, nulls left out), as the SQL
+ * aggregates would give them: `avg`, `stddev_samp`, `quantile_cont` at {@linkcode QUANTILES}, `length()` in code
+ * points, text min/max in code point order, blanks as `trim(x) = ''` (spaces only).
+ *
+ * @example
+ * ```ts ignore
+ * fromCounts("numeric", [{ key: 1, value: 3 }, { key: 2, value: 1 }]).mean; // 1.25
+ * ```
+ */
+export function fromCounts(kind: string, groups: readonly { key: unknown; value: number }[]): {
+  distinct: number;
+  mean: number | null;
+  sd: number | null;
+  quantiles: number[] | null;
+  blank: number;
+  min: string | null;
+  max: string | null;
+  lmin: number | null;
+  lmax: number | null;
+  lmean: number | null;
+} {
+  const out = {
+    distinct: groups.length,
+    mean: null as number | null,
+    sd: null as number | null,
+    quantiles: null as number[] | null,
+    blank: 0,
+    min: null as string | null,
+    max: null as string | null,
+    lmin: null as number | null,
+    lmax: null as number | null,
+    lmean: null as number | null,
+  };
+  const n = groups.reduce((s, g) => s + g.value, 0);
+  if (!n) return out;
+  if (kind === "numeric" || kind === "boolean") {
+    const xs = groups.map((g) => ({
+      x: kind === "boolean" ? (g.key === true || g.key === "true" ? 1 : 0) : Number(g.key),
+      c: g.value,
+    }))
+      .sort((a, b) => a.x - b.x);
+    const mean = xs.reduce((s, g) => s + g.x * g.c, 0) / n;
+    out.mean = mean;
+    if (kind === "boolean") return out;
+    out.sd = n > 1 ? Math.sqrt(xs.reduce((s, g) => s + g.c * (g.x - mean) ** 2, 0) / (n - 1)) : null;
+    // The value at 0-based rank r of the sorted rows.
+    const at = (r: number) => {
+      let seen = 0;
+      for (const g of xs) {
+        seen += g.c;
+        if (r < seen) return g.x;
+      }
+      return xs[xs.length - 1]!.x;
+    };
+    out.quantiles = QUANTILES.map((q) => {
+      const h = (n - 1) * q;
+      const lo = Math.floor(h);
+      const [a, b] = [at(lo), at(Math.min(n - 1, lo + 1))];
+      return a + (h - lo) * (b - a);
+    });
+  } else if (kind === "string") {
+    let [lsum, lmin, lmax] = [0, Infinity, -Infinity];
+    const keys = groups.map((g) => String(g.key));
+    groups.forEach((g, k) => {
+      const s = keys[k]!;
+      const len = [...s].length;
+      lsum += len * g.value;
+      lmin = Math.min(lmin, len);
+      lmax = Math.max(lmax, len);
+      if (/^ *$/.test(s)) out.blank += g.value;
+    });
+    keys.sort(byCodePoint);
+    Object.assign(out, { min: keys[0]!, max: keys.at(-1)!, lmin, lmax, lmean: lsum / n });
+  }
+  return out;
 }
 
 /** Equi-width bins (as `histogram()` of bin numbers would give them) from exact value counts. */
