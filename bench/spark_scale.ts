@@ -9,7 +9,15 @@
  *
  * @module
  */
-import { DEFAULT_PRICES, extrapolate, fitScale, type ScaleSample } from "@mercury/spark/analyze";
+import {
+  DEFAULT_PRICES,
+  executorsFor,
+  extrapolate,
+  fitScale,
+  fitSingleNode,
+  type ScaleSample,
+  singleNodeCapacityGB,
+} from "@mercury/spark/analyze";
 import { ROOT } from "./_tpch.ts";
 
 interface Result {
@@ -17,16 +25,19 @@ interface Result {
   summary: {
     sf: number;
     denoTotalMs: number;
+    duckdbTotalMs?: number;
     perPass?: { inputGB: number; executorCores: number; taskCoreS: number; shuffleWriteGB: number };
   };
 }
 
 const samples: ScaleSample[] = [];
+const duckSamples: { inputGB: number; wallS: number }[] = [];
 for (const entry of Deno.readDirSync(`${ROOT}/bench/results`)) {
   if (!/^spark(-sf\d+)?\.json$/.test(entry.name)) continue;
   const r = JSON.parse(Deno.readTextFileSync(`${ROOT}/bench/results/${entry.name}`)) as Result;
   const p = r.summary.perPass;
   if (!p) continue; // a run from before the bench recorded the cluster's totals
+  if (r.summary.duckdbTotalMs) duckSamples.push({ inputGB: p.inputGB, wallS: r.summary.duckdbTotalMs / 1000 });
   samples.push({
     label: `SF${r.summary.sf}`,
     inputGB: p.inputGB,
@@ -65,6 +76,30 @@ for (const inputGB of [1_000, 10_000, 1_000_000]) {
     );
   }
 }
+// The crossover as a data size: the most one machine running DuckDB (same queries, same Parquet, in the same bench
+// runs) finishes within a time budget, and the Spark cluster the model needs for that size in the same budget.
+const duck = fitSingleNode(duckSamples, navigator.hardwareConcurrency);
+console.log(
+  `\nDuckDB on this machine (${duck.cores} cores), fitted on ${duckSamples.length} sizes: fixed ${
+    duck.fixedS.toFixed(1)
+  } s, ${duck.sPerGB.toFixed(1)} s per GB`,
+);
+console.log(
+  "| budget per pass | DuckDB, this machine | DuckDB, 16 cores (e 0.7) | Spark for that size in that budget |",
+);
+const crossover = [];
+for (const budgetS of [60, 600, 3600, 8 * 3600]) {
+  const here = singleNodeCapacityGB(duck, budgetS);
+  const big = singleNodeCapacityGB(duck, budgetS, 16, 0.7);
+  const n = executorsFor(model, big, budgetS, 4);
+  crossover.push({ budgetS, duckdbHereGB: here, duckdb16CoresGB: big, sparkExecutors4Cores: n });
+  console.log(
+    `| ${fmtS(budgetS)} | ${here.toFixed(1)} GB | ${big.toFixed(0)} GB | ${
+      Number.isFinite(n) ? `${n} × 4 cores (${n * 4} cores)` : "not within the budget"
+    } |`,
+  );
+}
+
 await Deno.writeTextFile(
   `${ROOT}/bench/results/spark-scale.json`,
   JSON.stringify(
@@ -73,6 +108,8 @@ await Deno.writeTextFile(
       command: "deno task bench:spark-scale",
       samples,
       model,
+      duckdb: { samples: duckSamples, model: duck },
+      crossover,
       assumptions: { efficiency: 0.7, networkGBpsPerExecutor: 1.25, prices: DEFAULT_PRICES },
       rows,
     },

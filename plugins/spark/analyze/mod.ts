@@ -38,11 +38,15 @@ export {
   type TaskRecord,
 } from "./rest.ts";
 export {
+  executorsFor,
   extrapolate,
   fitScale,
+  fitSingleNode,
   type ScaleEstimate,
   type ScaleModel,
   type ScaleSample,
   type ScaleTarget,
+  singleNodeCapacityGB,
+  type SingleNodeModel,
 } from "./scale.ts";
 export { reportHtml, summaryLines } from "./report.ts";

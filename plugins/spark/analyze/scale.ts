@@ -143,3 +143,68 @@ export function extrapolate(model: ScaleModel, target: ScaleTarget): ScaleEstima
     currency: prices.currency,
   };
 }
+
+/** One machine running the same workload in-process (DuckDB), fitted from its measured times. */
+export interface SingleNodeModel {
+  /** Seconds per pass that do not grow with the data (intercept, ≥ 0). */
+  fixedS: number;
+  /** Seconds per input GB on the measured machine. */
+  sPerGB: number;
+  /** Cores of the measured machine. */
+  cores: number;
+}
+
+/**
+ * Fits wall = fixed + s · D to one engine's times on one machine at two or more sizes (ordinary least squares).
+ *
+ * @example
+ * ```ts
+ * import { fitSingleNode, singleNodeCapacityGB } from "@mercury/spark/analyze";
+ * import assert from "node:assert/strict";
+ *
+ * const duck = fitSingleNode([{ inputGB: 1, wallS: 11 }, { inputGB: 10, wallS: 101 }], 2);
+ * assert.equal(Math.round(duck.sPerGB), 10);
+ * assert.equal(Math.round(singleNodeCapacityGB(duck, 601)), 60); // 600 s of work at 10 s per GB
+ * ```
+ */
+export function fitSingleNode(samples: { inputGB: number; wallS: number }[], cores: number): SingleNodeModel {
+  if (new Set(samples.map((s) => s.inputGB)).size < 2) {
+    throw new RangeError("fitSingleNode needs samples at two or more input sizes");
+  }
+  const n = samples.length;
+  const mx = samples.reduce((a, s) => a + s.inputGB, 0) / n;
+  const my = samples.reduce((a, s) => a + s.wallS, 0) / n;
+  const sPerGB = samples.reduce((a, s) => a + (s.inputGB - mx) * (s.wallS - my), 0) /
+    samples.reduce((a, s) => a + (s.inputGB - mx) ** 2, 0);
+  return { fixedS: Math.max(0, my - sPerGB * mx), sPerGB, cores };
+}
+
+/**
+ * The largest input one machine of `cores` cores finishes within `budgetS`, if the measured per-core rate holds at
+ * that size and scales to `cores` with `efficiency` (1 on the measured machine itself). 0 when the budget does not
+ * cover the fixed part.
+ */
+export function singleNodeCapacityGB(m: SingleNodeModel, budgetS: number, cores = m.cores, efficiency = 1): number {
+  const sPerGB = (m.sPerGB * m.cores) / (cores * (cores === m.cores ? 1 : efficiency));
+  return Math.max(0, (budgetS - m.fixedS) / sPerGB);
+}
+
+/**
+ * Executors of `coresPerExecutor` cores the Spark model needs to finish `inputGB` within `budgetS` (rounded up;
+ * `Infinity` when the budget does not cover the model's fixed part), with the same defaults as
+ * {@linkcode extrapolate}.
+ */
+export function executorsFor(
+  model: ScaleModel,
+  inputGB: number,
+  budgetS: number,
+  coresPerExecutor: number,
+  efficiency = 0.7,
+  networkGBps = 1.25,
+): number {
+  const room = budgetS - model.fixedS;
+  if (room <= 0) return Infinity;
+  const perExecutorS = (model.coreSPerGB * inputGB) / (coresPerExecutor * efficiency) +
+    (model.shufflePerInputGB * inputGB) / networkGBps;
+  return Math.max(1, Math.ceil(perExecutorS / room));
+}
