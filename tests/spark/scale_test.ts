@@ -1,6 +1,14 @@
 /** The scale model: fitted on sizes made from known parameters, it gives them back and extrapolates as stated. */
 import assert from "node:assert/strict";
-import { DEFAULT_PRICES, extrapolate, fitScale, type ScaleSample } from "@mercury/spark/analyze";
+import {
+  DEFAULT_PRICES,
+  executorsFor,
+  extrapolate,
+  fitScale,
+  fitSingleNode,
+  type ScaleSample,
+  singleNodeCapacityGB,
+} from "@mercury/spark/analyze";
 
 // A workload with 20 s that cores do not shorten, 90 task core-seconds and 0.3 GB of shuffle per input GB.
 const sample = (label: string, inputGB: number, cores: number): ScaleSample => ({
@@ -38,4 +46,27 @@ Deno.test("extrapolate: compute shrinks with executors, shuffle with bandwidth; 
   const money = hours * 100 * (4 * DEFAULT_PRICES.perCoreHour + 16 * DEFAULT_PRICES.perGbHour);
   assert.ok(Math.abs(a.money - money) < 1e-9 * money);
   assert.equal(a.currency, DEFAULT_PRICES.currency);
+});
+
+Deno.test("the crossover: one machine's capacity per budget, and the fewest executors the model needs for it", () => {
+  const duck = fitSingleNode([{ inputGB: 0.5, wallS: 9 }, { inputGB: 4, wallS: 65 }], 2);
+  assert.ok(Math.abs(duck.sPerGB - 16) < 1e-9 && Math.abs(duck.fixedS - 1) < 1e-9);
+  assert.ok(Math.abs(singleNodeCapacityGB(duck, 3601) - 225) < 1e-9);
+  // 16 cores at efficiency 0.7: 16 / 2 × 0.7 = 5.6 times the rate.
+  assert.ok(Math.abs(singleNodeCapacityGB(duck, 3601, 16, 0.7) - 225 * 5.6) < 1e-6);
+  assert.equal(singleNodeCapacityGB(duck, 0.5), 0);
+  assert.throws(() => fitSingleNode([{ inputGB: 1, wallS: 2 }], 2), RangeError);
+
+  const model = fitScale([
+    { label: "a", inputGB: 1, cores: 2, wallS: 110, taskCoreS: 200, shuffleGB: 2 },
+    { label: "b", inputGB: 10, cores: 2, wallS: 1010, taskCoreS: 2000, shuffleGB: 20 },
+  ]);
+  for (const [gb, budget] of [[100, 600], [1000, 3600], [5, 60]] as const) {
+    const n = executorsFor(model, gb, budget, 4);
+    const at = (k: number) =>
+      extrapolate(model, { inputGB: gb, executors: k, coresPerExecutor: 4, memoryGbPerExecutor: 16 });
+    assert.ok(at(n).wallS <= budget + 1e-9, `${n} executors finish ${gb} GB in ${budget} s`);
+    if (n > 1) assert.ok(at(n - 1).wallS > budget, `${n - 1} executors do not`);
+  }
+  assert.equal(executorsFor(model, 10, model.fixedS, 4), Infinity);
 });
