@@ -55,7 +55,24 @@ export function sparkEndpoints(state: string): SparkEndpoints {
 const WORKERS = 2;
 const WORKER_CORES = 1;
 const WORKER_MEMORY = "1536m";
-const EXECUTOR_MEMORY = "1g";
+const WORKER_MEMORY_MB = 1536;
+
+/**
+ * The Connect application's executor memory: `MERCURY_SPARK_EXECUTOR_MEMORY` (e.g. `512m`, `1g`; at most a
+ * worker's 1536m), default 1g. It is fixed when the application starts, so `bench:spark-memory` restarts the
+ * service with each setting.
+ */
+export function executorMemory(value = Deno.env.get("MERCURY_SPARK_EXECUTOR_MEMORY")): string {
+  if (value === undefined || value === "") return "1g";
+  const m = /^(\d+)([mg])$/i.exec(value.trim());
+  const mb = m ? Number(m[1]) * (m[2]!.toLowerCase() === "g" ? 1024 : 1) : NaN;
+  if (!m || mb < 450 || mb > WORKER_MEMORY_MB) {
+    throw new MercuryError("usage", `MERCURY_SPARK_EXECUTOR_MEMORY=${value}: not a memory size Spark can use here`, {
+      hint: `a size like 512m or 1g, from 450m (Spark's floor) to ${WORKER_MEMORY} (what a worker offers)`,
+    });
+  }
+  return value.trim().toLowerCase();
+}
 
 /** The native Spark service (master, workers, Connect server). */
 export function sparkService(root: string, state: string): NativeService {
@@ -224,7 +241,7 @@ export function sparkService(root: string, state: string): NativeService {
         "spark.ui.retainedStages": "4000",
         "spark.sql.ui.retainedExecutions": "2000",
         "spark.executor.cores": String(WORKER_CORES),
-        "spark.executor.memory": EXECUTOR_MEMORY,
+        "spark.executor.memory": executorMemory(),
         "spark.cores.max": String(WORKERS * WORKER_CORES),
         "spark.scheduler.minRegisteredResourcesRatio": "0.5",
         "spark.scheduler.maxRegisteredResourcesWaitingTime": "30s",
