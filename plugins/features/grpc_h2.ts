@@ -28,6 +28,7 @@ export const GrpcStatus = {
   CANCELLED: 1,
   UNKNOWN: 2,
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
@@ -58,6 +59,19 @@ export interface ServeUnaryOptions {
   host: string;
   /** Largest request message in bytes; a larger one is RESOURCE_EXHAUSTED, refused before it is read whole. */
   maxMessageBytes: number;
+  /**
+   * A call whose request has not fully arrived this long after its last bytes is answered CANCELLED and closed
+   * (default 30 s); a connection with no calls for ten times this is closed (a client reconnects when it needs to).
+   */
+  idleMs?: number;
+}
+
+/** Milliseconds of a `grpc-timeout` header (`1-8 digits` + `H M S m u n`), or undefined when absent or malformed. */
+export function grpcTimeoutMs(value: unknown): number | undefined {
+  const m = typeof value === "string" ? /^(\d{1,8})([HMSmun])$/.exec(value) : null;
+  if (!m) return undefined;
+  const unit = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 }[m[2] as "H"]!;
+  return Number(m[1]) * unit;
 }
 
 /** A running server. */
@@ -81,14 +95,18 @@ export function serveUnary(
 ): Promise<UnaryServer> {
   const server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
   const sessions = new Set<http2.ServerHttp2Session>();
+  const idleMs = options.idleMs ?? 30_000;
   server.on("session", (s: http2.ServerHttp2Session) => {
     sessions.add(s);
+    s.setTimeout(10 * idleMs, () => s.close());
     s.on("close", () => sessions.delete(s));
     s.on("error", () => {}); // a client that goes away mid-call is its own problem
   });
   server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on("error", () => {});
+    let deadline: ReturnType<typeof setTimeout> | undefined;
     const fail = (code: number, message: string) => {
+      clearTimeout(deadline);
       if (stream.destroyed || stream.closed) return;
       if (stream.headersSent) {
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -115,11 +133,29 @@ export function serveUnary(
       fail(GrpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
       return;
     }
+    // The client's deadline (`grpc-timeout`): past it the call is DEADLINE_EXCEEDED, whatever it is waiting for.
+    const timeoutMs = grpcTimeoutMs(headers["grpc-timeout"]);
+    if (timeoutMs !== undefined) {
+      deadline = setTimeout(() => fail(GrpcStatus.DEADLINE_EXCEEDED, "Deadline Exceeded"), Math.max(1, timeoutMs));
+    }
+    // A sender that stops part-way through its request is cut off, not waited for (a timer restarted by each
+    // chunk: Deno's node:http2 streams do not fire `setTimeout`).
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const waitForMore = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        fail(GrpcStatus.CANCELLED, `the request did not arrive within ${idleMs / 1000} s of its last bytes`);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, idleMs);
+    };
+    waitForMore();
+    stream.on("close", () => clearTimeout(idle));
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
     let checked = false;
     stream.on("data", (c: Buffer) => {
+      waitForMore();
       if (refused) return;
       size += c.length;
       chunks.push(c);
@@ -138,6 +174,7 @@ export function serveUnary(
       }
     });
     stream.on("end", () => {
+      clearTimeout(idle);
       if (refused) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       if (body.length < 5 || body.length !== 5 + body.readUInt32BE(1)) {
@@ -156,6 +193,7 @@ export function serveUnary(
         return;
       }
       Promise.resolve().then(() => method.handle(req, headers)).then((res) => {
+        clearTimeout(deadline);
         if (stream.destroyed || stream.closed) return;
         const bytes = method.encode(res);
         const frame = new Uint8Array(5 + bytes.length);

@@ -100,6 +100,8 @@ export interface ServeGrpcOptions {
    * server. Same contract, statuses and messages; `h2` is the faster (features README, "gRPC").
    */
   engine?: "h2" | "grpc-js";
+  /** `h2`: a call whose request stops arriving for this long is CANCELLED (default 30 s; see `grpc_h2.ts`). */
+  idleMs?: number;
 }
 
 /**
@@ -253,6 +255,7 @@ async function serveGrpcH2(server: FeatureServer, options: ServeGrpcOptions): Pr
       host,
       port: options.port ?? 50051,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_BODY_BYTES,
+      idleMs: options.idleMs,
     });
   } catch (err) {
     throw bindError(host, options.port, err as Error);
