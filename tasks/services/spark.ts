@@ -74,6 +74,96 @@ export function executorMemory(value = Deno.env.get("MERCURY_SPARK_EXECUTOR_MEMO
   return value.trim().toLowerCase();
 }
 
+/** Where the Connect server runs: what differs between the native cluster and compose's containers. */
+export interface ConnectPlace {
+  master: string;
+  /** Address the Connect server and the driver bind to. */
+  bindAddress: string;
+  /** Address executors reach the driver at. */
+  driverHost: string;
+  connectPort: number;
+  uiPort: number;
+  /** Folder of the warehouse, Iceberg `lake` catalog and event logs. */
+  dir: string;
+  python: string;
+  /** Extra jars on the class path (native: fetched from Maven; compose: `--packages` instead). */
+  jars: string[];
+  s3Url: string;
+  lineageUrl: string;
+  executorMemory: string;
+}
+
+// The AWS SDK's default integrity checksums (trailing CRCs in aws-chunked bodies) are what S3 itself supports;
+// S3-compatible stores need them only when an operation requires one.
+const SDK_CHECKSUMS = "-Daws.requestChecksumCalculation=when_required -Daws.responseChecksumValidation=when_required";
+
+/**
+ * The Spark Connect server's settings, for the native cluster and (checked by a test) `services/compose.yml`'s
+ * `spark` service: Delta and Iceberg (the `lake` catalog), S3A path-style on the S3-compatible store, the OpenLineage
+ * listener posting to `spark lineage`, event logs for `spark analyze`.
+ */
+export function connectConf(o: ConnectPlace): Record<string, string> {
+  return {
+    "spark.master": o.master,
+    "spark.app.name": "mercury-connect",
+    "spark.connect.grpc.binding.address": o.bindAddress,
+    "spark.connect.grpc.binding.port": String(o.connectPort),
+    "spark.connect.grpc.maxInboundMessageSize": String(256 * 1024 * 1024),
+    "spark.driver.host": o.driverHost,
+    "spark.driver.bindAddress": o.bindAddress,
+    "spark.driver.memory": "1g",
+    "spark.ui.port": String(o.uiPort),
+    "spark.ui.retainedJobs": "2000",
+    "spark.ui.retainedStages": "4000",
+    "spark.sql.ui.retainedExecutions": "2000",
+    "spark.executor.cores": String(WORKER_CORES),
+    "spark.executor.memory": o.executorMemory,
+    "spark.cores.max": String(WORKERS * WORKER_CORES),
+    "spark.scheduler.minRegisteredResourcesRatio": "0.5",
+    "spark.scheduler.maxRegisteredResourcesWaitingTime": "30s",
+    "spark.sql.shuffle.partitions": "8",
+    // Connect sessions share the cluster fairly: a notebook is not queued behind a benchmark's jobs.
+    "spark.scheduler.mode": "FAIR",
+    "spark.sql.adaptive.enabled": "true",
+    // File listing (Delta VACUUM, partition discovery) in 8 tasks, not 10,000, on a 2-core cluster.
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "8",
+    "spark.sql.catalogImplementation": "in-memory",
+    "spark.sql.warehouse.dir": `${o.dir}/warehouse`,
+    "spark.sql.extensions":
+      "io.delta.sql.DeltaSparkSessionExtension,org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.catalog.lake": "org.apache.iceberg.spark.SparkCatalog",
+    "spark.sql.catalog.lake.type": "hadoop",
+    "spark.sql.catalog.lake.warehouse": `${o.dir}/iceberg`,
+    "spark.databricks.delta.retentionDurationCheck.enabled": "false",
+    // Delta rebuilds a table's state from its log in 50 partitions by default: 2 on this 2-core cluster.
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.eventLog.enabled": "true",
+    "spark.eventLog.dir": `file://${o.dir}/events`,
+    "spark.pyspark.python": o.python,
+    ...(o.jars.length ? { "spark.jars": o.jars.join(",") } : {}),
+    "spark.driver.extraJavaOptions": SDK_CHECKSUMS,
+    "spark.executor.extraJavaOptions": SDK_CHECKSUMS,
+    // s3a:// is the S3-compatible store (`services up s3`, or MERCURY_S3_URL and its keys), path-style.
+    "spark.hadoop.fs.s3a.endpoint": o.s3Url,
+    "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
+    "spark.hadoop.fs.s3a.path.style.access": "true",
+    // S3Proxy answers 501 to the CRC32 checksum this AWS SDK puts on bulk deletes: one DELETE per object.
+    "spark.hadoop.fs.s3a.multiobjectdelete.enable": "false",
+    "spark.hadoop.fs.s3a.connection.ssl.enabled": String(o.s3Url.startsWith("https:")),
+    "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+
+    // OpenLineage: every job's START/COMPLETE events go to `spark lineage` (plugins/spark/lineage/); while no
+    // collector listens the listener logs a refused connection and the job is unaffected.
+    "spark.extraListeners": "io.openlineage.spark.agent.OpenLineageSparkListener",
+    "spark.openlineage.namespace": "mercury",
+    "spark.openlineage.transport.type": "http",
+    "spark.openlineage.transport.url": o.lineageUrl,
+    "spark.openlineage.transport.endpoint": "/api/v1/lineage",
+    "spark.openlineage.transport.timeoutInMillis": "2000",
+  };
+}
+
 /** The native Spark service (master, workers, Connect server). */
 export function sparkService(root: string, state: string): NativeService {
   const paths = servicePaths(state, "spark");
@@ -223,69 +313,19 @@ export function sparkService(root: string, state: string): NativeService {
         [...Deno.readDirSync(d)].filter((e) => e.name.endsWith(".jar")).map((e) => `${d}/${e.name}`).sort()
       );
       const s3 = resolveEndpoints().s3;
-      // The AWS SDK's default integrity checksums (trailing CRCs in aws-chunked bodies) are what S3 itself
-      // supports; S3-compatible stores need them only when an operation requires one.
-      const sdkChecksums =
-        "-Daws.requestChecksumCalculation=when_required -Daws.responseChecksumValidation=when_required";
-      const conf: Record<string, string> = {
-        "spark.master": eps.master,
-        "spark.app.name": "mercury-connect",
-        "spark.connect.grpc.binding.address": "127.0.0.1",
-        "spark.connect.grpc.binding.port": String(SPARK_PORTS.connect),
-        "spark.connect.grpc.maxInboundMessageSize": String(256 * 1024 * 1024),
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
-        "spark.driver.memory": "1g",
-        "spark.ui.port": String(SPARK_PORTS.driverUi),
-        "spark.ui.retainedJobs": "2000",
-        "spark.ui.retainedStages": "4000",
-        "spark.sql.ui.retainedExecutions": "2000",
-        "spark.executor.cores": String(WORKER_CORES),
-        "spark.executor.memory": executorMemory(),
-        "spark.cores.max": String(WORKERS * WORKER_CORES),
-        "spark.scheduler.minRegisteredResourcesRatio": "0.5",
-        "spark.scheduler.maxRegisteredResourcesWaitingTime": "30s",
-        "spark.sql.shuffle.partitions": "8",
-        // Connect sessions share the cluster fairly: a notebook is not queued behind a benchmark's jobs.
-        "spark.scheduler.mode": "FAIR",
-        "spark.sql.adaptive.enabled": "true",
-        // File listing (Delta VACUUM, partition discovery) in 8 tasks, not 10,000, on a 2-core cluster.
-        "spark.sql.sources.parallelPartitionDiscovery.parallelism": "8",
-        "spark.sql.catalogImplementation": "in-memory",
-        "spark.sql.warehouse.dir": `${dir}/warehouse`,
-        "spark.sql.extensions":
-          "io.delta.sql.DeltaSparkSessionExtension,org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.sql.catalog.lake": "org.apache.iceberg.spark.SparkCatalog",
-        "spark.sql.catalog.lake.type": "hadoop",
-        "spark.sql.catalog.lake.warehouse": `${dir}/iceberg`,
-        "spark.databricks.delta.retentionDurationCheck.enabled": "false",
-        // Delta rebuilds a table's state from its log in 50 partitions by default: 2 on this 2-core cluster.
-        "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.eventLog.enabled": "true",
-        "spark.eventLog.dir": `file://${dir}/events`,
-        "spark.pyspark.python": `${venv}/bin/python`,
-        "spark.jars": extra.join(","),
-        "spark.driver.extraJavaOptions": sdkChecksums,
-        "spark.executor.extraJavaOptions": sdkChecksums,
-        // s3a:// is the S3-compatible store (`services up s3`, or MERCURY_S3_URL and its keys), path-style.
-        "spark.hadoop.fs.s3a.endpoint": s3.url,
-        "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
-        "spark.hadoop.fs.s3a.path.style.access": "true",
-        // S3Proxy answers 501 to the CRC32 checksum this AWS SDK puts on bulk deletes: one DELETE per object.
-        "spark.hadoop.fs.s3a.multiobjectdelete.enable": "false",
-        "spark.hadoop.fs.s3a.connection.ssl.enabled": String(s3.url.startsWith("https:")),
-        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
-
-        // OpenLineage: every job's START/COMPLETE events go to `spark lineage` (plugins/spark/lineage/); while no
-        // collector listens the listener logs a refused connection and the job is unaffected.
-        "spark.extraListeners": "io.openlineage.spark.agent.OpenLineageSparkListener",
-        "spark.openlineage.namespace": "mercury",
-        "spark.openlineage.transport.type": "http",
-        "spark.openlineage.transport.url": `http://127.0.0.1:${DEFAULT_PORTS.sparkLineage}`,
-        "spark.openlineage.transport.endpoint": "/api/v1/lineage",
-        "spark.openlineage.transport.timeoutInMillis": "2000",
-      };
+      const conf = connectConf({
+        master: eps.master,
+        bindAddress: "127.0.0.1",
+        driverHost: "127.0.0.1",
+        connectPort: SPARK_PORTS.connect,
+        uiPort: SPARK_PORTS.driverUi,
+        dir,
+        python: `${venv}/bin/python`,
+        jars: extra,
+        s3Url: s3.url,
+        lineageUrl: `http://127.0.0.1:${DEFAULT_PORTS.sparkLineage}`,
+        executorMemory: executorMemory(),
+      });
       // The store's keys go in a properties file only this user reads, not on a command line `ps` shows.
       const secrets = `${dir}/s3a.properties`;
       await Deno.remove(secrets).catch(() => {});
