@@ -1,7 +1,7 @@
 /**
  * What Mercury tells Prometheus: scrape targets as a file_sd list
  * (`.mercury/prometheus/targets/<name>.json`, picked up by Prometheus within
- * its refresh interval) and alert rules (`.mercury/prometheus/rules/<name>.yml`,
+ * its refresh interval; from `@mercury/core/services/prometheus`) and alert rules (`.mercury/prometheus/rules/<name>.yml`,
  * checked by `promtool check rules` before they replace the old file, then
  * loaded with `POST /-/reload`). Both written atomically.
  *
@@ -9,25 +9,10 @@
  */
 import { writeFileAtomic as writeAtomic } from "@mercury/core/files";
 import { MercuryError } from "@mercury/core/plugin";
+import { prometheusPaths } from "@mercury/core/services/prometheus";
 
-/** Where the native Prometheus reads targets and rules (the launcher's layout). */
-export function prometheusPaths(root: string): { targets: string; rules: string } {
-  return { targets: `${root}/.mercury/prometheus/targets`, rules: `${root}/.mercury/prometheus/rules` };
-}
-
-/** Writes the file_sd list `<name>.json` with `targets` (host:port) and labels. */
-export async function writeTargets(
-  root: string,
-  name: string,
-  targets: string[],
-  labels: Record<string, string> = {},
-): Promise<string> {
-  const dir = prometheusPaths(root).targets;
-  await Deno.mkdir(dir, { recursive: true });
-  const path = `${dir}/${name}.json`;
-  await writeAtomic(path, JSON.stringify([{ targets, labels: { job: name, ...labels } }], null, 2) + "\n");
-  return path;
-}
+// The targets half lives in core (the stream plugin's autoscaled workers list themselves too).
+export { prometheusPaths, writeTargets } from "@mercury/core/services/prometheus";
 
 /** `promtool check rules` on a rules text; throws with promtool's message when refused. */
 export async function checkRulesText(text: string): Promise<string> {

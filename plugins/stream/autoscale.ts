@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { removeTargets, writeTargets } from "@mercury/core/services/prometheus";
 
 /** Policy settings. */
 export interface ScalePolicy {
@@ -150,11 +151,48 @@ export class Autoscaler {
   }
 }
 
-/** Worker processes running `deno task mercury stream process …` with the given arguments. */
+/** Where a {@linkcode ProcessPool} lists its workers' `/metrics` for Prometheus (a file_sd list). */
+export interface PoolTargets {
+  /** The project root (the list goes under `.mercury/prometheus/targets/`). */
+  root: string;
+  /** The list's name and job label, e.g. `stream-<pipeline>`. */
+  name: string;
+}
+
+/**
+ * Worker processes running `deno task mercury stream process …` with the given arguments. With `targets`, each
+ * worker's metrics address (its `metrics on http://…/metrics` line, so start workers with `--metrics-port 0`) goes
+ * into a Prometheus file_sd list that is rewritten whenever a worker starts, stops or dies and removed by
+ * `stopAll()`: the native Prometheus scrapes autoscaled workers without a restart.
+ */
 export class ProcessPool implements WorkerPool {
-  #children: { child: Deno.ChildProcess; id: string }[] = [];
+  #children: { child: Deno.ChildProcess; id: string; target?: string }[] = [];
   #n = 0;
-  constructor(readonly args: string[], readonly log?: (line: string) => void) {}
+  #writes: Promise<void> = Promise.resolve();
+  constructor(
+    readonly args: string[],
+    readonly log?: (line: string) => void,
+    readonly targets?: PoolTargets,
+  ) {}
+
+  /** The metrics addresses (host:port) of the running workers that announced one. */
+  metricsTargets(): string[] {
+    return this.#children.flatMap((c) => (c.target ? [c.target] : []));
+  }
+
+  /** Rewrites the file_sd list (in order: a later write never loses to an earlier one). */
+  #publish(): Promise<void> {
+    const t = this.targets;
+    if (!t) return Promise.resolve();
+    const targets = this.metricsTargets();
+    this.#writes = this.#writes.then(() =>
+      writeTargets(t.root, t.name, targets, { pool: t.name }).then(
+        () => {},
+        (err) => this.log?.(`targets: ${(err as Error).message}`),
+      )
+    );
+    return this.#writes;
+  }
 
   size(): number {
     return this.#children.length;
@@ -169,14 +207,21 @@ export class ProcessPool implements WorkerPool {
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    const entry: { child: Deno.ChildProcess; id: string; target?: string } = { child, id };
     void child.stderr.pipeTo(
       new WritableStream({
         write: (b) => {
-          for (const line of new TextDecoder().decode(b).trimEnd().split("\n")) this.log?.(`${id}: ${line}`);
+          for (const line of new TextDecoder().decode(b).trimEnd().split("\n")) {
+            const m = /metrics on http:\/\/([^/\s]+)\/metrics/.exec(line);
+            if (m && !entry.target) {
+              entry.target = m[1]!;
+              if (this.#children.includes(entry)) void this.#publish();
+            }
+            this.log?.(`${id}: ${line}`);
+          }
         },
       }),
     );
-    const entry = { child, id };
     this.#children.push(entry);
     // A worker that dies leaves the pool; the autoscaler starts another when the policy asks.
     void child.status.then((st) => {
@@ -184,6 +229,7 @@ export class ProcessPool implements WorkerPool {
       if (i >= 0) {
         this.#children.splice(i, 1);
         this.log?.(`${id}: exited with code ${st.code}`);
+        void this.#publish();
       }
     });
     this.log?.(`${id}: started (pid ${child.pid})`);
@@ -198,6 +244,7 @@ export class ProcessPool implements WorkerPool {
     } catch { /* already gone */ }
     await last.child.status;
     this.log?.(`${last.id}: stopped`);
+    await this.#publish();
   }
 
   /** Kills the newest worker with `signal` (SIGKILL simulates a crash); returns its pid. */
@@ -212,5 +259,7 @@ export class ProcessPool implements WorkerPool {
 
   async stopAll(): Promise<void> {
     while (this.#children.length) await this.stop();
+    await this.#writes;
+    if (this.targets) await removeTargets(this.targets.root, this.targets.name);
   }
 }

@@ -158,6 +158,12 @@ export const manifest = definePlugin({
           default: 5000,
         },
         cooldown: { type: "duration", description: "no change within this long of the last", default: "10s" },
+        "worker-max-rate": {
+          type: "int",
+          min: 1,
+          value: "N",
+          description: "each worker processes at most N events/s (process --max-rate)",
+        },
         duration: { type: "duration", description: "stop after this long (default: until Ctrl-C)" },
         ...requestTimeoutOption,
       },

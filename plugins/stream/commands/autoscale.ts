@@ -9,6 +9,7 @@ import { connectPostgres } from "@mercury/core/services/postgres";
 import { LagReader } from "../lag.ts";
 import { Autoscaler, ProcessPool } from "../autoscale.ts";
 import { requestTimeoutMs } from "../kafka_deadline.ts";
+import { projectRoot } from "@mercury/core";
 // Option values arrive parsed by their typed specs (core's parseCommandArgs): durations in ms, ints and numbers
 // range-checked, enums one of their choices; string options with a default are always there.
 const n = (v: unknown): number => v as number;
@@ -27,22 +28,27 @@ export async function autoscale(args: CommandArgs, ctx: CommandContext): Promise
     requestTimeoutMs(v["request-timeout"]),
   );
   const log = (l: string) => console.error(`[${new Date().toISOString()}] ${l}`);
-  const pool = new ProcessPool([
-    "--topic",
-    topic,
-    "--pipeline",
-    pipeline,
-    "--window",
-    v.window as string,
-    "--max-out-of-orderness",
-    `${n(v["max-out-of-orderness"])}ms`,
-    "--allowed-lateness",
-    `${n(v["allowed-lateness"])}ms`,
-    "--metrics-port",
-    "0",
-    "--request-timeout",
-    `${requestTimeoutMs(v["request-timeout"])}ms`,
-  ], log);
+  const pool = new ProcessPool(
+    [
+      "--topic",
+      topic,
+      "--pipeline",
+      pipeline,
+      "--window",
+      v.window as string,
+      "--max-out-of-orderness",
+      `${n(v["max-out-of-orderness"])}ms`,
+      "--allowed-lateness",
+      `${n(v["allowed-lateness"])}ms`,
+      "--metrics-port",
+      "0",
+      "--request-timeout",
+      `${requestTimeoutMs(v["request-timeout"])}ms`,
+      ...(v["worker-max-rate"] === undefined ? [] : ["--max-rate", String(n(v["worker-max-rate"]))]),
+    ],
+    log,
+    { root: projectRoot(), name: `stream-${pipeline}` },
+  ); // the native Prometheus scrapes the workers
   const scaler = new Autoscaler({
     policy: {
       min: n(v.min),
